@@ -1,0 +1,66 @@
+//! The four-tuple that names a TCP connection, seen from this endpoint.
+
+use crate::wire::{Ipv4Repr, TcpRepr};
+
+/// A connection's addresses and ports, from the local endpoint's point of
+/// view (`local` is us, `remote` the peer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct FourTuple {
+    /// Our IPv4 address.
+    pub local_ip: [u8; 4],
+    /// The peer's IPv4 address.
+    pub remote_ip: [u8; 4],
+    /// Our port.
+    pub local_port: u16,
+    /// The peer's port.
+    pub remote_port: u16,
+}
+
+impl FourTuple {
+    /// The tuple of a received segment: its destination is local.
+    #[inline]
+    pub fn of_received(ip: &Ipv4Repr, tcp: &TcpRepr) -> FourTuple {
+        FourTuple {
+            local_ip: ip.dst,
+            remote_ip: ip.src,
+            local_port: tcp.dst_port,
+            remote_port: tcp.src_port,
+        }
+    }
+
+    /// The same connection seen from the peer.
+    #[inline]
+    pub fn reversed(&self) -> FourTuple {
+        FourTuple {
+            local_ip: self.remote_ip,
+            remote_ip: self.local_ip,
+            local_port: self.remote_port,
+            remote_port: self.local_port,
+        }
+    }
+
+    /// The 12 bytes hashed for cookies and ISNs: the peer's address and port
+    /// first, as Linux orders the SYN's source before its destination.
+    #[inline]
+    pub fn hash_input(&self) -> [u8; 12] {
+        let r = self.remote_ip;
+        let l = self.local_ip;
+        let rp = self.remote_port.to_be_bytes();
+        let lp = self.local_port.to_be_bytes();
+        [
+            r[0], r[1], r[2], r[3], l[0], l[1], l[2], l[3], rp[0], rp[1], lp[0], lp[1],
+        ]
+    }
+}
+
+impl core::fmt::Display for FourTuple {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let l = self.local_ip;
+        let r = self.remote_ip;
+        write!(
+            f,
+            "{}.{}.{}.{}:{} <-> {}.{}.{}.{}:{}",
+            l[0], l[1], l[2], l[3], self.local_port, r[0], r[1], r[2], r[3], self.remote_port
+        )
+    }
+}

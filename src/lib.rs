@@ -1,0 +1,11 @@
+//! synwave: a poll-mode engine that terminates and generates TCP
+//! connections to measure connection setups and teardowns per second.
+//!
+//! Layers, one direction only (see `docs/architecture.md`):
+//! `sim`/engine → `tcp` → `wire`, with `flow` beside them. `wire` knows no
+//! state, `tcp` knows no I/O and no clock (time is passed in).
+
+#![warn(missing_docs)]
+
+pub mod flow;
+pub mod wire;

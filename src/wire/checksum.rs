@@ -1,0 +1,163 @@
+//! The Internet checksum (RFC 1071): full computation over byte slices, the
+//! IPv4 pseudo-header used by TCP, and incremental update (RFC 1624).
+//!
+//! Rules: pure functions, no allocation, never panic on any input length.
+//! Sums are accumulated in a `u64` and folded once at the end, so callers can
+//! chain partial sums (`sum` → `add` → `finish`) over scattered pieces.
+
+/// Adds the 16-bit big-endian words of `data` to `acc` (ones' complement sum,
+/// not yet folded). An odd trailing byte is padded with a zero byte
+/// (RFC 1071 §4.1).
+#[inline]
+pub fn sum(mut acc: u64, data: &[u8]) -> u64 {
+    let mut chunks = data.chunks_exact(8);
+    for c in &mut chunks {
+        // Adding 32-bit big-endian halves keeps the ones' complement sum
+        // of 16-bit words (the carries are folded later).
+        let v = u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        acc += (v >> 32) + (v & 0xffff_ffff);
+    }
+    let rest = chunks.remainder();
+    let mut pairs = rest.chunks_exact(2);
+    for p in &mut pairs {
+        acc += u64::from(u16::from_be_bytes([p[0], p[1]]));
+    }
+    if let [last] = pairs.remainder() {
+        acc += u64::from(*last) << 8;
+    }
+    acc
+}
+
+/// Folds a wide sum to 16 bits (end-around carry).
+#[inline]
+pub fn fold(mut acc: u64) -> u16 {
+    while acc >> 16 != 0 {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    acc as u16
+}
+
+/// The checksum field value for data whose wide sum is `acc`.
+#[inline]
+pub fn finish(acc: u64) -> u16 {
+    !fold(acc)
+}
+
+/// Full checksum of `data` (the value to store in a checksum field that was
+/// zero while summing).
+#[inline]
+pub fn checksum(data: &[u8]) -> u16 {
+    finish(sum(0, data))
+}
+
+/// Wide sum of the IPv4 pseudo-header (RFC 9293 §3.1): source, destination,
+/// zero, protocol, and the length of the transport segment.
+#[inline]
+pub fn pseudo_header_v4(src: [u8; 4], dst: [u8; 4], protocol: u8, length: u16) -> u64 {
+    u64::from(u32::from_be_bytes(src) >> 16)
+        + u64::from(u32::from_be_bytes(src) & 0xffff)
+        + u64::from(u32::from_be_bytes(dst) >> 16)
+        + u64::from(u32::from_be_bytes(dst) & 0xffff)
+        + u64::from(protocol)
+        + u64::from(length)
+}
+
+/// RFC 1624 eqn. 3: the new checksum when one 16-bit word of the covered
+/// data changes from `old` to `new`: `HC' = ~(~HC + ~m + m')`.
+#[inline]
+pub fn update16(check: u16, old: u16, new: u16) -> u16 {
+    let acc = u64::from(!check) + u64::from(!old) + u64::from(new);
+    !fold(acc)
+}
+
+/// RFC 1624 update for a 32-bit field (two 16-bit words), e.g. an IPv4
+/// address or a sequence number.
+#[inline]
+pub fn update32(check: u16, old: u32, new: u32) -> u16 {
+    let acc = u64::from(!check)
+        + u64::from(!(old >> 16) as u16)
+        + u64::from(!(old as u16))
+        + (u64::from(new >> 16))
+        + u64::from(new & 0xffff);
+    !fold(acc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 1071 §3 worked example: bytes 00 01 f2 03 f4 f5 f6 f7 sum to ddf2.
+    #[test]
+    fn rfc1071_example_sum() {
+        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        assert_eq!(fold(sum(0, &data)), 0xddf2);
+        assert_eq!(checksum(&data), !0xddf2);
+    }
+
+    /// A real IPv4 header (from Wikipedia's IPv4 header checksum example):
+    /// checksum b861.
+    #[test]
+    fn ipv4_header_known_answer() {
+        let mut h = [
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
+            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+        ];
+        assert_eq!(checksum(&h), 0xb861);
+        h[10] = 0xb8;
+        h[11] = 0x61;
+        // A header with a correct checksum sums to all ones.
+        assert_eq!(checksum(&h), 0);
+    }
+
+    #[test]
+    fn odd_length_pads_with_zero() {
+        assert_eq!(fold(sum(0, &[0x12])), 0x1200);
+        assert_eq!(fold(sum(0, &[0x12, 0x34, 0x56])), 0x1234 + 0x5600);
+    }
+
+    #[test]
+    fn chained_sums_equal_one_sum() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(1001).collect();
+        let whole = checksum(&data);
+        let parts = finish(sum(sum(0, &data[..400]), &data[400..]));
+        assert_eq!(whole, parts);
+    }
+
+    /// RFC 1624 §4 example: HC = 0xdd2f, m = 0x5555 changed to m' = 0x3285
+    /// gives HC' = 0x0000 (eqn. 3; eqn. 2 would wrongly give 0xffff).
+    #[test]
+    fn rfc1624_example() {
+        assert_eq!(update16(0xdd2f, 0x5555, 0x3285), 0x0000);
+    }
+
+    #[test]
+    fn incremental_matches_full_recompute() {
+        let mut h = [
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
+            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+        ];
+        let c0 = checksum(&h);
+        // Change the TTL/protocol word.
+        let old = u16::from_be_bytes([h[8], h[9]]);
+        h[8] = 0x3f;
+        let new = u16::from_be_bytes([h[8], h[9]]);
+        let c1 = update16(c0, old, new);
+        assert_eq!(c1, checksum(&h));
+        // Change the destination address.
+        let old = u32::from_be_bytes([h[16], h[17], h[18], h[19]]);
+        h[16..20].copy_from_slice(&[10, 1, 2, 3]);
+        let c2 = update32(c1, old, u32::from_be_bytes([10, 1, 2, 3]));
+        assert_eq!(c2, checksum(&h));
+    }
+
+    #[test]
+    fn pseudo_header_matches_bytes() {
+        let src = [10, 0, 0, 1];
+        let dst = [192, 168, 1, 200];
+        let bytes = [10, 0, 0, 1, 192, 168, 1, 200, 0, 6, 0x01, 0x02];
+        assert_eq!(
+            fold(pseudo_header_v4(src, dst, 6, 0x0102)),
+            fold(sum(0, &bytes))
+        );
+    }
+}

@@ -1,0 +1,56 @@
+//! Why a frame was refused by a parser. Each variant maps to its own drop
+//! counter in the engine, so hostile or broken input is visible by cause.
+
+use core::fmt;
+
+/// A parse failure. Parsers never panic; they return one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WireError {
+    /// The buffer ends before the header (or the length it declares) does.
+    Truncated,
+    /// EtherType is neither IPv4 nor ARP (after an optional 802.1Q tag).
+    UnsupportedEtherType,
+    /// An ARP packet for a hardware/protocol pair other than Ethernet/IPv4.
+    UnsupportedArp,
+    /// IP version field is not 4.
+    BadIpVersion,
+    /// IPv4 IHL below 5 or beyond the packet.
+    BadIpHeaderLen,
+    /// IPv4 total length below the header length or beyond the buffer.
+    BadIpTotalLen,
+    /// IPv4 fragment (MF set or non-zero offset): not reassembled, refused.
+    Fragment,
+    /// IPv4 payload is not TCP.
+    NotTcp,
+    /// Header checksum (IPv4) or segment checksum (TCP) does not verify.
+    BadChecksum,
+    /// TCP data offset below 5 or beyond the segment.
+    BadDataOffset,
+    /// A TCP option whose length byte is zero, one, runs past the header, or
+    /// does not match its kind's fixed size.
+    BadOption,
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            WireError::Truncated => "truncated",
+            WireError::UnsupportedEtherType => "unsupported ethertype",
+            WireError::UnsupportedArp => "unsupported ARP hardware/protocol",
+            WireError::BadIpVersion => "IP version is not 4",
+            WireError::BadIpHeaderLen => "bad IPv4 header length",
+            WireError::BadIpTotalLen => "bad IPv4 total length",
+            WireError::Fragment => "IPv4 fragment",
+            WireError::NotTcp => "not TCP",
+            WireError::BadChecksum => "bad checksum",
+            WireError::BadDataOffset => "bad TCP data offset",
+            WireError::BadOption => "bad TCP option",
+        };
+        f.write_str(s)
+    }
+}
+
+impl std::error::Error for WireError {}
+
+/// Result of a parser.
+pub type Result<T> = core::result::Result<T, WireError>;

@@ -1,0 +1,263 @@
+//! Whole frames: Ethernet → ARP or IPv4 → TCP in one call, building a TCP
+//! frame from its parts, and turning a received TCP frame into its reply in
+//! place (RFC-free plumbing; the TCP decisions are made by `tcp`).
+//!
+//! Rules: never panic on any input; the in-place reply reuses the received
+//! buffer (addresses and ports swapped, headers rewritten, checksums fixed)
+//! without copying the frame.
+
+use super::arp::ArpRepr;
+use super::error::{Result, WireError};
+use super::ethernet::{ETHERTYPE_ARP, ETHERTYPE_IPV4, EthernetFrame, EthernetRepr, MacAddr};
+use super::ipv4::{self, Ipv4Packet, Ipv4Repr, PROTO_TCP};
+use super::tcp::{TcpPacket, TcpRepr};
+
+/// A parsed TCP/IPv4 frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpFrame<'a> {
+    /// The Ethernet header.
+    pub eth: EthernetRepr,
+    /// The IPv4 header.
+    pub ip: Ipv4Repr,
+    /// The TCP header and options.
+    pub tcp: TcpRepr,
+    /// The segment's data.
+    pub payload: &'a [u8],
+}
+
+/// What a received frame turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Frame<'a> {
+    /// A TCP segment over IPv4.
+    Tcp(TcpFrame<'a>),
+    /// An ARP packet.
+    Arp(EthernetRepr, ArpRepr),
+}
+
+/// Parses a whole frame. With `verify_checksums`, the IPv4 header checksum
+/// and the TCP checksum must verify.
+#[inline]
+pub fn parse_frame(buf: &[u8], verify_checksums: bool) -> Result<Frame<'_>> {
+    let eth = EthernetFrame::new_checked(buf)?;
+    let eth_repr = EthernetRepr::parse(&eth);
+    let l3 = &buf[eth.header_len()..];
+    match eth_repr.ethertype {
+        ETHERTYPE_IPV4 => {}
+        ETHERTYPE_ARP => return Ok(Frame::Arp(eth_repr, ArpRepr::parse(l3)?)),
+        _ => return Err(WireError::UnsupportedEtherType),
+    }
+    let ip = Ipv4Packet::new_checked(l3)?;
+    if ip.protocol() != PROTO_TCP {
+        return Err(WireError::NotTcp);
+    }
+    if verify_checksums && !ip.verify_checksum() {
+        return Err(WireError::BadChecksum);
+    }
+    let ip_repr = Ipv4Repr::parse(&ip);
+    let seg_bytes = &l3[ip.header_len()..ip.total_len()];
+    let seg = TcpPacket::new_checked(seg_bytes)?;
+    if verify_checksums && !seg.verify_checksum(ip_repr.src, ip_repr.dst) {
+        return Err(WireError::BadChecksum);
+    }
+    let tcp = TcpRepr::parse(&seg)?;
+    let payload = &seg_bytes[seg.header_len()..];
+    Ok(Frame::Tcp(TcpFrame {
+        eth: eth_repr,
+        ip: ip_repr,
+        tcp,
+        payload,
+    }))
+}
+
+/// Addressing of a TCP frame to build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpFrameAddr {
+    /// Source MAC.
+    pub src_mac: MacAddr,
+    /// Destination MAC.
+    pub dst_mac: MacAddr,
+    /// 802.1Q VLAN id, if any.
+    pub vlan: Option<u16>,
+    /// Source IPv4 address.
+    pub src_ip: [u8; 4],
+    /// Destination IPv4 address.
+    pub dst_ip: [u8; 4],
+}
+
+/// Writes a complete Ethernet/IPv4/TCP frame into `buf`; returns its length.
+#[inline]
+pub fn build_tcp_frame(
+    buf: &mut [u8],
+    addr: &TcpFrameAddr,
+    tcp: &TcpRepr,
+    payload: &[u8],
+) -> Result<usize> {
+    let eth = EthernetRepr {
+        src: addr.src_mac,
+        dst: addr.dst_mac,
+        vlan: addr.vlan,
+        ethertype: ETHERTYPE_IPV4,
+    };
+    let l2 = eth.emit(buf)?;
+    write_ip_tcp(&mut buf[l2..], addr.src_ip, addr.dst_ip, tcp, payload).map(|n| l2 + n)
+}
+
+/// Writes an ARP frame into `buf`; returns its length.
+pub fn build_arp_frame(buf: &mut [u8], eth: &EthernetRepr, arp: &ArpRepr) -> Result<usize> {
+    let l2 = eth.emit(buf)?;
+    arp.emit(&mut buf[l2..]).map(|n| l2 + n)
+}
+
+/// Rewrites the TCP frame in `buf` (as received: `l2_len` bytes of Ethernet
+/// header, then IPv4 from `src` to `dst`) into a reply carrying `tcp` and
+/// `payload`: MAC addresses and IP addresses swapped, a fresh 20-byte IPv4
+/// header, the TCP header and options rewritten, checksums computed. `buf`
+/// is the whole frame buffer, so the reply may be longer than the request.
+/// Returns the reply's length.
+#[inline]
+pub fn reply_in_place(
+    buf: &mut [u8],
+    l2_len: usize,
+    src: [u8; 4],
+    dst: [u8; 4],
+    tcp: &TcpRepr,
+    payload: &[u8],
+) -> Result<usize> {
+    if buf.len() < l2_len || l2_len < 12 {
+        return Err(WireError::Truncated);
+    }
+    let (dst_mac, src_mac) = buf.split_at_mut(6);
+    dst_mac.swap_with_slice(&mut src_mac[..6]);
+    write_ip_tcp(&mut buf[l2_len..], dst, src, tcp, payload).map(|n| l2_len + n)
+}
+
+#[inline]
+fn write_ip_tcp(
+    buf: &mut [u8],
+    src: [u8; 4],
+    dst: [u8; 4],
+    tcp: &TcpRepr,
+    payload: &[u8],
+) -> Result<usize> {
+    let seg_len = tcp.header_len() + payload.len();
+    if seg_len > 0xffff - ipv4::HEADER_LEN || buf.len() < ipv4::HEADER_LEN {
+        return Err(WireError::Truncated);
+    }
+    let ip = Ipv4Repr {
+        src,
+        dst,
+        protocol: PROTO_TCP,
+        payload_len: seg_len as u16,
+        ttl: ipv4::DEFAULT_TTL,
+        tos: 0,
+    };
+    let (head, rest) = buf.split_at_mut(ipv4::HEADER_LEN);
+    let n = tcp.emit(rest, src, dst, payload)?;
+    ip.emit(head)?;
+    Ok(ipv4::HEADER_LEN + n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{SeqNum, TcpFlags, TcpOptions};
+
+    fn addr() -> TcpFrameAddr {
+        TcpFrameAddr {
+            src_mac: MacAddr([2, 0, 0, 0, 0, 1]),
+            dst_mac: MacAddr([2, 0, 0, 0, 0, 2]),
+            vlan: None,
+            src_ip: [10, 0, 0, 1],
+            dst_ip: [10, 0, 0, 2],
+        }
+    }
+
+    fn syn() -> TcpRepr {
+        TcpRepr {
+            src_port: 40000,
+            dst_port: 80,
+            seq: SeqNum(1000),
+            ack: SeqNum(0),
+            flags: TcpFlags::SYN,
+            window: 64240,
+            options: TcpOptions {
+                mss: Some(1460),
+                wscale: Some(7),
+                sack_permitted: true,
+                timestamps: None,
+            },
+        }
+    }
+
+    #[test]
+    fn build_then_parse() {
+        let mut buf = [0u8; 256];
+        let n = build_tcp_frame(&mut buf, &addr(), &syn(), b"xy").unwrap();
+        assert_eq!(n, 14 + 20 + 32 + 2);
+        let Frame::Tcp(f) = parse_frame(&buf[..n], true).unwrap() else {
+            panic!("not tcp")
+        };
+        assert_eq!(f.tcp, syn());
+        assert_eq!(f.payload, b"xy");
+        assert_eq!(f.ip.src, [10, 0, 0, 1]);
+        assert_eq!(f.eth.dst, MacAddr([2, 0, 0, 0, 0, 2]));
+    }
+
+    #[test]
+    fn checksum_errors_reported_only_when_verifying() {
+        let mut buf = [0u8; 256];
+        let n = build_tcp_frame(&mut buf, &addr(), &syn(), &[]).unwrap();
+        buf[n - 1] ^= 0xff; // corrupt an option byte (window scale value)
+        assert_eq!(parse_frame(&buf[..n], true), Err(WireError::BadChecksum));
+        assert!(parse_frame(&buf[..n], false).is_ok());
+    }
+
+    #[test]
+    fn reply_in_place_swaps_and_verifies() {
+        let mut buf = [0u8; 256];
+        let n = build_tcp_frame(&mut buf, &addr(), &syn(), &[]).unwrap();
+        let reply = TcpRepr {
+            src_port: 80,
+            dst_port: 40000,
+            seq: SeqNum(5000),
+            ack: SeqNum(1001),
+            flags: TcpFlags::SYN | TcpFlags::ACK,
+            window: 65535,
+            options: TcpOptions {
+                mss: Some(1460),
+                wscale: Some(7),
+                sack_permitted: true,
+                timestamps: Some(crate::wire::Timestamps { tsval: 1, tsecr: 2 }),
+            },
+        };
+        let (src, dst) = {
+            let Frame::Tcp(f) = parse_frame(&buf[..n], true).unwrap() else {
+                panic!()
+            };
+            (f.ip.src, f.ip.dst)
+        };
+        let m = reply_in_place(&mut buf, 14, src, dst, &reply, &[]).unwrap();
+        assert_eq!(m, 14 + 20 + 40);
+        let Frame::Tcp(f) = parse_frame(&buf[..m], true).unwrap() else {
+            panic!()
+        };
+        assert_eq!(f.eth.src, MacAddr([2, 0, 0, 0, 0, 2]));
+        assert_eq!(f.eth.dst, MacAddr([2, 0, 0, 0, 0, 1]));
+        assert_eq!(f.ip.src, [10, 0, 0, 2]);
+        assert_eq!(f.ip.dst, [10, 0, 0, 1]);
+        assert_eq!(f.tcp, reply);
+    }
+
+    #[test]
+    fn non_tcp_and_foreign_ethertypes_rejected() {
+        let mut buf = [0u8; 256];
+        let n = build_tcp_frame(&mut buf, &addr(), &syn(), &[]).unwrap();
+        let mut udp = buf;
+        udp[14 + 9] = 17;
+        assert_eq!(parse_frame(&udp[..n], false), Err(WireError::NotTcp));
+        let mut v6 = buf;
+        v6[12] = 0x86;
+        v6[13] = 0xdd;
+        assert_eq!(parse_frame(&v6[..n], false), Err(WireError::UnsupportedEtherType));
+    }
+}

@@ -1,0 +1,29 @@
+//! `wire`: bytes ↔ parsed form, with no state.
+//!
+//! Checked views over byte slices (`*::new_checked` validates lengths once,
+//! after which no accessor can panic, whatever the bytes) and plain `Repr`
+//! structs with `parse`/`emit`, for Ethernet II (+802.1Q), ARP, IPv4 and TCP
+//! with its options; the Internet checksum (full and RFC 1624 incremental);
+//! wrap-safe sequence numbers; whole-frame parse, build and reply-in-place.
+//!
+//! Rules: no allocation, no I/O, no connection state; every failure is a
+//! `WireError` naming its cause, never a panic.
+
+pub mod arp;
+pub mod checksum;
+mod error;
+pub mod ethernet;
+pub mod frame;
+pub mod ipv4;
+mod seq;
+pub mod tcp;
+mod tcp_options;
+
+pub use arp::{ArpOp, ArpRepr};
+pub use error::{Result, WireError};
+pub use ethernet::{EthernetFrame, EthernetRepr, MacAddr};
+pub use frame::{Frame, TcpFrame, TcpFrameAddr, build_tcp_frame, parse_frame, reply_in_place};
+pub use ipv4::{Ipv4Packet, Ipv4Repr};
+pub use seq::SeqNum;
+pub use tcp::{TcpFlags, TcpPacket, TcpRepr};
+pub use tcp_options::{MAX_WSCALE, TcpOptions, Timestamps};
