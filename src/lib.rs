@@ -8,4 +8,5 @@
 #![warn(missing_docs)]
 
 pub mod flow;
+pub mod tcp;
 pub mod wire;

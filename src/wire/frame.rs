@@ -258,6 +258,9 @@ mod tests {
         let mut v6 = buf;
         v6[12] = 0x86;
         v6[13] = 0xdd;
-        assert_eq!(parse_frame(&v6[..n], false), Err(WireError::UnsupportedEtherType));
+        assert_eq!(
+            parse_frame(&v6[..n], false),
+            Err(WireError::UnsupportedEtherType)
+        );
     }
 }

@@ -256,20 +256,38 @@ mod tests {
         let v = sample();
         let mut b = v.clone();
         b[0] = 0x65;
-        assert_eq!(Ipv4Packet::new_checked(&b[..]).unwrap_err(), WireError::BadIpVersion);
+        assert_eq!(
+            Ipv4Packet::new_checked(&b[..]).unwrap_err(),
+            WireError::BadIpVersion
+        );
         let mut b = v.clone();
         b[0] = 0x44;
-        assert_eq!(Ipv4Packet::new_checked(&b[..]).unwrap_err(), WireError::BadIpHeaderLen);
+        assert_eq!(
+            Ipv4Packet::new_checked(&b[..]).unwrap_err(),
+            WireError::BadIpHeaderLen
+        );
         let mut b = v.clone();
         b[0] = 0x4f; // 60 bytes > buffer
-        assert_eq!(Ipv4Packet::new_checked(&b[..]).unwrap_err(), WireError::BadIpHeaderLen);
+        assert_eq!(
+            Ipv4Packet::new_checked(&b[..]).unwrap_err(),
+            WireError::BadIpHeaderLen
+        );
         let mut b = v.clone();
         b[3] = 19;
-        assert_eq!(Ipv4Packet::new_checked(&b[..]).unwrap_err(), WireError::BadIpTotalLen);
+        assert_eq!(
+            Ipv4Packet::new_checked(&b[..]).unwrap_err(),
+            WireError::BadIpTotalLen
+        );
         let mut b = v.clone();
         b[3] = 200;
-        assert_eq!(Ipv4Packet::new_checked(&b[..]).unwrap_err(), WireError::BadIpTotalLen);
-        assert_eq!(Ipv4Packet::new_checked(&v[..19]).unwrap_err(), WireError::Truncated);
+        assert_eq!(
+            Ipv4Packet::new_checked(&b[..]).unwrap_err(),
+            WireError::BadIpTotalLen
+        );
+        assert_eq!(
+            Ipv4Packet::new_checked(&v[..19]).unwrap_err(),
+            WireError::Truncated
+        );
     }
 
     #[test]
@@ -277,11 +295,17 @@ mod tests {
         let v = sample();
         let mut mf = v.clone();
         mf[6] = 0x20; // MF
-        assert_eq!(Ipv4Packet::new_checked(&mf[..]).unwrap_err(), WireError::Fragment);
+        assert_eq!(
+            Ipv4Packet::new_checked(&mf[..]).unwrap_err(),
+            WireError::Fragment
+        );
         let mut off = v.clone();
         off[6] = 0x00;
         off[7] = 0x10; // offset 16*8
-        assert_eq!(Ipv4Packet::new_checked(&off[..]).unwrap_err(), WireError::Fragment);
+        assert_eq!(
+            Ipv4Packet::new_checked(&off[..]).unwrap_err(),
+            WireError::Fragment
+        );
     }
 
     #[test]

@@ -237,7 +237,13 @@ impl TcpRepr {
     /// Writes header, options and `payload` into `buf` and fills in the
     /// checksum for the given IPv4 addresses. Returns the segment length.
     #[inline]
-    pub fn emit(&self, buf: &mut [u8], src: [u8; 4], dst: [u8; 4], payload: &[u8]) -> Result<usize> {
+    pub fn emit(
+        &self,
+        buf: &mut [u8],
+        src: [u8; 4],
+        dst: [u8; 4],
+        payload: &[u8],
+    ) -> Result<usize> {
         let hl = self.header_len();
         let total = hl + payload.len();
         if buf.len() < total || total > 0xffff {
@@ -341,10 +347,19 @@ mod tests {
     fn bad_data_offset_rejected() {
         let mut seg = LINUX_SYN;
         seg[12] = 0x40;
-        assert_eq!(TcpPacket::new_checked(&seg[..]).unwrap_err(), WireError::BadDataOffset);
+        assert_eq!(
+            TcpPacket::new_checked(&seg[..]).unwrap_err(),
+            WireError::BadDataOffset
+        );
         seg[12] = 0xf0;
-        assert_eq!(TcpPacket::new_checked(&seg[..]).unwrap_err(), WireError::BadDataOffset);
-        assert_eq!(TcpPacket::new_checked(&seg[..19]).unwrap_err(), WireError::Truncated);
+        assert_eq!(
+            TcpPacket::new_checked(&seg[..]).unwrap_err(),
+            WireError::BadDataOffset
+        );
+        assert_eq!(
+            TcpPacket::new_checked(&seg[..19]).unwrap_err(),
+            WireError::Truncated
+        );
     }
 
     #[test]

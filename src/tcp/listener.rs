@@ -1,0 +1,235 @@
+//! Passive open and segments for which no connection record exists
+//! (RFC 9293 §3.10.7.1 CLOSED and §3.10.7.2 LISTEN), with SYN cookies
+//! (RFC 4987 §3.6) under the configured policy:
+//!
+//! - `Always`: every SYN is answered with a cookie SYN-ACK, no state;
+//! - `OnOverload`: SYNs create SYN-RECEIVED records until the SYN queue is
+//!   full, then cookies;
+//! - `Never`: SYNs beyond the queue bound are dropped.
+//!
+//! An ACK for an unknown four-tuple is checked as a cookie (unless the
+//! policy is `Never`); a valid one creates the connection in ESTABLISHED and
+//! the same segment's data and FIN are then processed. Invalid cookies are
+//! dropped under `Always` (cookie floods get no answer) and reset otherwise.
+
+use super::config::CookiePolicy;
+use super::context::TcpContext;
+use super::cookie::{CookieOptions, decode_ts_options, encode_ts_options};
+use super::input::reset_for_ack;
+use super::outcome::{Events, Outcome, Reply};
+use super::state::State;
+use super::tcb::{PASSIVE, SACK_OK, TS_OK, Tcb, WS_OK};
+use crate::flow::FourTuple;
+use crate::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
+
+/// A segment arrived for a listening port without a connection record.
+/// Returns the new record, if one is created, and the outcome (a SYN-ACK,
+/// a RST, or nothing). `isn` is the ISN proposed by a TIME-WAIT reopen.
+pub fn on_listen(
+    ctx: &mut TcpContext,
+    tuple: &FourTuple,
+    seg: &TcpRepr,
+    payload: &[u8],
+    isn: Option<SeqNum>,
+    now: u64,
+) -> (Option<Tcb>, Outcome) {
+    let f = seg.flags;
+    if f.rst() {
+        return (None, Outcome::events(Events::DROPPED));
+    }
+    if f.ack() {
+        if !f.syn() && ctx.cfg.cookies != CookiePolicy::Never {
+            if let Some(tcb) = from_cookie(ctx, tuple, seg, now) {
+                return established_from_cookie(ctx, tuple, tcb, seg, payload, now);
+            }
+            if ctx.cfg.cookies == CookiePolicy::Always {
+                return (None, Outcome::events(Events::COOKIE_BAD | Events::DROPPED));
+            }
+            let mut out = rate_limited_reset(ctx, reset_for_ack(tuple, seg), now);
+            out.events |= Events::COOKIE_BAD;
+            return (None, out);
+        }
+        // LISTEN: any ACK is bad; <SEQ=SEG.ACK><CTL=RST>.
+        return (
+            None,
+            rate_limited_reset(ctx, reset_for_ack(tuple, seg), now),
+        );
+    }
+    if !f.syn() || f.fin() {
+        return (None, Outcome::events(Events::DROPPED));
+    }
+    on_syn(ctx, tuple, seg, isn, now)
+}
+
+fn on_syn(
+    ctx: &mut TcpContext,
+    tuple: &FourTuple,
+    seg: &TcpRepr,
+    isn: Option<SeqNum>,
+    now: u64,
+) -> (Option<Tcb>, Outcome) {
+    let full = ctx.syn_queue >= ctx.cfg.syn_queue_limit;
+    let cookie = match ctx.cfg.cookies {
+        CookiePolicy::Always => true,
+        CookiePolicy::OnOverload => full,
+        CookiePolicy::Never if full => {
+            return (
+                None,
+                Outcome::events(Events::SYN_RX | Events::SYN_QUEUE_FULL),
+            );
+        }
+        CookiePolicy::Never => false,
+    };
+    if cookie {
+        let reply = cookie_syn_ack(ctx, tuple, seg, now);
+        return (
+            None,
+            Outcome {
+                reply: Some(reply),
+                events: Events::SYN_RX | Events::COOKIE_SENT,
+                end: None,
+            },
+        );
+    }
+    let iss = isn.unwrap_or_else(|| ctx.isn.isn(tuple, now));
+    let mut tcb = Tcb::blank(State::SynReceived, iss, now);
+    tcb.flags |= PASSIVE;
+    tcb.irs = seg.seq;
+    tcb.rcv_nxt = seg.seq + 1;
+    tcb.snd_nxt = iss + 1;
+    tcb.snd_wnd = u32::from(seg.window);
+    tcb.negotiate(&ctx.cfg, &seg.options);
+    tcb.update_timer(&ctx.cfg, now);
+    ctx.syn_queue += 1;
+    let reply = tcb.syn_ack_segment(ctx, tuple, now);
+    let out = Outcome {
+        reply: Some(reply),
+        events: Events::SYN_RX | Events::SYNACK_TX,
+        end: None,
+    };
+    (Some(tcb), out)
+}
+
+/// The SYN-ACK whose ISN is a cookie. Without timestamps the cookie can
+/// keep only the MSS, so window scale and SACK are not offered (as Linux).
+pub fn cookie_syn_ack(ctx: &TcpContext, tuple: &FourTuple, seg: &TcpRepr, now: u64) -> Reply {
+    let cfg = &ctx.cfg;
+    let o = &seg.options;
+    let peer_mss = o.mss.unwrap_or(super::tcb::DEFAULT_MSS);
+    let (cookie, _) = ctx.cookies.encode(tuple, seg.seq, peer_mss, now);
+    let mut options = TcpOptions {
+        mss: Some(cfg.mss),
+        ..TcpOptions::default()
+    };
+    if let (true, Some(ts)) = (cfg.timestamps, o.timestamps) {
+        let kept = CookieOptions {
+            wscale: o.wscale.filter(|_| cfg.wscale.is_some()),
+            sack: o.sack_permitted && cfg.sack,
+            ecn: false,
+        };
+        options.wscale = kept.wscale.and(cfg.wscale);
+        options.sack_permitted = kept.sack;
+        options.timestamps = Some(Timestamps {
+            tsval: encode_ts_options(TcpContext::ts_now(now), kept),
+            tsecr: ts.tsval,
+        });
+    }
+    Reply::control(TcpRepr {
+        src_port: tuple.local_port,
+        dst_port: tuple.remote_port,
+        seq: cookie,
+        ack: seg.seq + 1,
+        flags: TcpFlags::SYN | TcpFlags::ACK,
+        window: cfg.rcv_wnd.min(65535) as u16,
+        options,
+    })
+}
+
+/// Rebuilds the connection from a valid cookie in `seg` (ESTABLISHED).
+fn from_cookie(ctx: &TcpContext, tuple: &FourTuple, seg: &TcpRepr, now: u64) -> Option<Tcb> {
+    let cfg = &ctx.cfg;
+    let client_isn = seg.seq - 1;
+    let iss = seg.ack - 1;
+    let mss = ctx.cookies.check(tuple, client_isn, iss, now)?;
+    let mut tcb = Tcb::blank(State::Established, iss, now);
+    tcb.flags |= PASSIVE;
+    tcb.irs = client_isn;
+    tcb.rcv_nxt = seg.seq;
+    tcb.snd_una = seg.ack;
+    tcb.snd_nxt = seg.ack;
+    tcb.peer_mss = mss.min(cfg.mss);
+    if let (true, Some(ts)) = (cfg.timestamps, seg.options.timestamps) {
+        let opts = decode_ts_options(ts.tsecr);
+        tcb.flags |= TS_OK;
+        tcb.ts_recent = ts.tsval;
+        if let (Some(theirs), Some(ours)) = (opts.wscale, cfg.wscale) {
+            tcb.flags |= WS_OK;
+            tcb.snd_wscale = theirs;
+            tcb.rcv_wscale = ours;
+        }
+        if opts.sack && cfg.sack {
+            tcb.flags |= SACK_OK;
+        }
+    }
+    tcb.snd_wnd = u32::from(seg.window) << tcb.snd_wscale().unwrap_or(0);
+    Some(tcb)
+}
+
+fn established_from_cookie(
+    ctx: &mut TcpContext,
+    tuple: &FourTuple,
+    mut tcb: Tcb,
+    seg: &TcpRepr,
+    payload: &[u8],
+    now: u64,
+) -> (Option<Tcb>, Outcome) {
+    let mut out = tcb.on_segment(ctx, tuple, seg, payload, now);
+    out.events |= Events::COOKIE_OK | Events::ESTABLISHED;
+    if out.end.is_some() {
+        return (None, out);
+    }
+    (Some(tcb), out)
+}
+
+fn rate_limited_reset(ctx: &mut TcpContext, rst: Reply, now: u64) -> Outcome {
+    if ctx.rst.allow(now) {
+        Outcome {
+            reply: Some(rst),
+            events: Events::RST_TX,
+            end: None,
+        }
+    } else {
+        Outcome::events(Events::RST_LIMITED)
+    }
+}
+
+/// A segment arrived for a port nobody listens on (RFC 9293 §3.10.7.1):
+/// RST unless it is one. With ACK: `<SEQ=SEG.ACK><CTL=RST>`; without:
+/// `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`. Rate-limited.
+pub fn on_closed(
+    ctx: &mut TcpContext,
+    tuple: &FourTuple,
+    seg: &TcpRepr,
+    payload_len: usize,
+    now: u64,
+) -> Outcome {
+    let f = seg.flags;
+    if f.rst() {
+        return Outcome::events(Events::DROPPED);
+    }
+    let rst = if f.ack() {
+        reset_for_ack(tuple, seg)
+    } else {
+        let seg_len = payload_len as u32 + u32::from(f.syn()) + u32::from(f.fin());
+        Reply::control(TcpRepr {
+            src_port: tuple.local_port,
+            dst_port: tuple.remote_port,
+            seq: SeqNum(0),
+            ack: seg.seq + seg_len,
+            flags: TcpFlags::RST | TcpFlags::ACK,
+            window: 0,
+            options: TcpOptions::default(),
+        })
+    };
+    rate_limited_reset(ctx, rst, now)
+}

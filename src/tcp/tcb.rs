@@ -1,0 +1,554 @@
+//! The connection record (TCB, RFC 9293 §3.3.1) and everything that does
+//! not depend on an arriving segment: active open, building outgoing
+//! segments, the canned application step, timers (retransmission with
+//! exponential backoff, FIN-WAIT-2), application close and abort.
+//! Segment arrival lives in `input.rs`.
+//!
+//! Rules: no I/O, no clock (`now` in µs is passed in), no allocation. The
+//! record stays at most 64 bytes (held by a test). `deadline` is the one
+//! timer of a connection; the caller re-arms its timer structure whenever
+//! `deadline()` changes and calls `on_timer` once it has passed.
+
+use super::config::{CloseMode, TcpConfig};
+use super::context::TcpContext;
+use super::outcome::{End, Events, Outcome, Reply};
+use super::state::State;
+use super::time_wait::TimeWait;
+use crate::flow::FourTuple;
+use crate::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
+
+pub(crate) const TS_OK: u8 = 1;
+pub(crate) const SACK_OK: u8 = 2;
+pub(crate) const WS_OK: u8 = 4;
+pub(crate) const PASSIVE: u8 = 8;
+pub(crate) const DATA_QUEUED: u8 = 16;
+pub(crate) const FIN_QUEUED: u8 = 32;
+pub(crate) const FIN_RCVD: u8 = 64;
+
+/// MSS assumed when a SYN carries none (RFC 9293 §3.7.1).
+pub const DEFAULT_MSS: u16 = 536;
+
+/// A connection record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tcb {
+    pub(crate) deadline: u64,
+    pub(crate) opened_at: u64,
+    pub(crate) iss: SeqNum,
+    pub(crate) irs: SeqNum,
+    pub(crate) snd_una: SeqNum,
+    pub(crate) snd_nxt: SeqNum,
+    pub(crate) rcv_nxt: SeqNum,
+    pub(crate) snd_wnd: u32,
+    pub(crate) ts_recent: u32,
+    pub(crate) peer_mss: u16,
+    pub(crate) state: State,
+    pub(crate) flags: u8,
+    pub(crate) snd_wscale: u8,
+    pub(crate) rcv_wscale: u8,
+    pub(crate) retries: u8,
+}
+
+impl Tcb {
+    /// Active open (RFC 9293 §3.10.1): a record in SYN-SENT and its SYN.
+    pub fn connect(ctx: &mut TcpContext, tuple: &FourTuple, now: u64) -> (Tcb, Outcome) {
+        let iss = ctx.isn.isn(tuple, now);
+        let mut tcb = Tcb::blank(State::SynSent, iss, now);
+        tcb.snd_nxt = iss + 1;
+        tcb.deadline = now + ctx.cfg.rto_syn_us;
+        let reply = tcb.syn_segment(ctx, tuple, now);
+        let out = Outcome {
+            reply: Some(reply),
+            events: Events::SYN_TX,
+            end: None,
+        };
+        (tcb, out)
+    }
+
+    pub(crate) fn blank(state: State, iss: SeqNum, now: u64) -> Tcb {
+        Tcb {
+            deadline: 0,
+            opened_at: now,
+            iss,
+            irs: SeqNum(0),
+            snd_una: iss,
+            snd_nxt: iss,
+            rcv_nxt: SeqNum(0),
+            snd_wnd: 0,
+            ts_recent: 0,
+            peer_mss: DEFAULT_MSS,
+            state,
+            flags: 0,
+            snd_wscale: 0,
+            rcv_wscale: 0,
+            retries: 0,
+        }
+    }
+
+    /// Current state.
+    #[inline]
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// When `on_timer` must next be called (µs), or 0 for no timer.
+    #[inline]
+    pub fn deadline(&self) -> u64 {
+        self.deadline
+    }
+
+    /// When the record was created (µs).
+    #[inline]
+    pub fn opened_at(&self) -> u64 {
+        self.opened_at
+    }
+
+    /// Next sequence number to send.
+    #[inline]
+    pub fn snd_nxt(&self) -> SeqNum {
+        self.snd_nxt
+    }
+
+    /// Oldest unacknowledged sequence number.
+    #[inline]
+    pub fn snd_una(&self) -> SeqNum {
+        self.snd_una
+    }
+
+    /// Next sequence number expected from the peer.
+    #[inline]
+    pub fn rcv_nxt(&self) -> SeqNum {
+        self.rcv_nxt
+    }
+
+    /// Our initial sequence number.
+    #[inline]
+    pub fn iss(&self) -> SeqNum {
+        self.iss
+    }
+
+    /// The MSS we send with.
+    #[inline]
+    pub fn peer_mss(&self) -> u16 {
+        self.peer_mss
+    }
+
+    /// Timestamps are in use.
+    #[inline]
+    pub fn timestamps_ok(&self) -> bool {
+        self.flags & TS_OK != 0
+    }
+
+    /// SACK was negotiated.
+    #[inline]
+    pub fn sack_ok(&self) -> bool {
+        self.flags & SACK_OK != 0
+    }
+
+    /// The peer's window scale shift, when window scaling is in use.
+    #[inline]
+    pub fn snd_wscale(&self) -> Option<u8> {
+        (self.flags & WS_OK != 0).then_some(self.snd_wscale)
+    }
+
+    /// Retransmissions of the current segment so far.
+    #[inline]
+    pub fn retries(&self) -> u8 {
+        self.retries
+    }
+
+    /// In-order data bytes received so far.
+    #[inline]
+    pub fn bytes_received(&self) -> u32 {
+        let fin = u32::from(self.flags & FIN_RCVD != 0);
+        (self.rcv_nxt - self.irs).saturating_sub(1 + fin)
+    }
+
+    pub(crate) fn in_syn_queue(&self) -> bool {
+        self.state == State::SynReceived && self.flags & PASSIVE != 0
+    }
+
+    /// Adopts the options of the peer's SYN (or SYN-ACK) that we also
+    /// support (RFC 7323 §1.3, RFC 2018 §2, RFC 9293 §3.7.1).
+    pub(crate) fn negotiate(&mut self, cfg: &TcpConfig, o: &TcpOptions) {
+        self.peer_mss = o.mss.unwrap_or(DEFAULT_MSS).clamp(64, cfg.mss);
+        if let (Some(ours), Some(theirs)) = (cfg.wscale, o.wscale) {
+            self.flags |= WS_OK;
+            self.rcv_wscale = ours;
+            self.snd_wscale = theirs.min(crate::wire::MAX_WSCALE);
+        }
+        if cfg.sack && o.sack_permitted {
+            self.flags |= SACK_OK;
+        }
+        if let (true, Some(ts)) = (cfg.timestamps, o.timestamps) {
+            self.flags |= TS_OK;
+            self.ts_recent = ts.tsval;
+        }
+    }
+
+    /// End of our data: ISS + 1 + payload length once the payload is queued.
+    #[inline]
+    pub(crate) fn data_end(&self, ctx: &TcpContext) -> SeqNum {
+        let len = if self.flags & DATA_QUEUED != 0 {
+            ctx.cfg.app.payload.len() as u32
+        } else {
+            0
+        };
+        self.iss + 1 + len
+    }
+
+    /// Our FIN has been sent and acknowledged.
+    #[inline]
+    pub(crate) fn fin_acked(&self, ctx: &TcpContext) -> bool {
+        self.flags & FIN_QUEUED != 0 && self.snd_una == self.data_end(ctx) + 1
+    }
+
+    #[inline]
+    fn window_field(&self, cfg: &TcpConfig, syn: bool) -> u16 {
+        let shift = if syn || self.flags & WS_OK == 0 {
+            0
+        } else {
+            self.rcv_wscale
+        };
+        (cfg.rcv_wnd >> shift).min(65535) as u16
+    }
+
+    #[inline]
+    fn ts_option(&self, now: u64) -> Option<Timestamps> {
+        (self.flags & TS_OK != 0).then(|| Timestamps {
+            tsval: TcpContext::ts_now(now),
+            tsecr: self.ts_recent,
+        })
+    }
+
+    /// A header from this connection with the given numbers and flags.
+    #[inline]
+    pub(crate) fn header(
+        &self,
+        ctx: &TcpContext,
+        tuple: &FourTuple,
+        seq: SeqNum,
+        flags: TcpFlags,
+        now: u64,
+    ) -> TcpRepr {
+        TcpRepr {
+            src_port: tuple.local_port,
+            dst_port: tuple.remote_port,
+            seq,
+            ack: if flags.ack() { self.rcv_nxt } else { SeqNum(0) },
+            flags,
+            window: self.window_field(&ctx.cfg, false),
+            options: TcpOptions {
+                timestamps: self.ts_option(now),
+                ..TcpOptions::default()
+            },
+        }
+    }
+
+    /// An ACK at SND.NXT acknowledging RCV.NXT.
+    #[inline]
+    pub(crate) fn ack_reply(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+        Reply::control(self.header(ctx, tuple, self.snd_nxt, TcpFlags::ACK, now))
+    }
+
+    fn syn_segment(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+        let cfg = &ctx.cfg;
+        let repr = TcpRepr {
+            src_port: tuple.local_port,
+            dst_port: tuple.remote_port,
+            seq: self.iss,
+            ack: SeqNum(0),
+            flags: TcpFlags::SYN,
+            window: self.window_field(cfg, true),
+            options: TcpOptions {
+                mss: Some(cfg.mss),
+                wscale: cfg.wscale,
+                sack_permitted: cfg.sack,
+                timestamps: cfg.timestamps.then(|| Timestamps {
+                    tsval: TcpContext::ts_now(now),
+                    tsecr: 0,
+                }),
+            },
+        };
+        Reply::control(repr)
+    }
+
+    /// Our SYN-ACK, with the options negotiated from the peer's SYN.
+    pub(crate) fn syn_ack_segment(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+        let cfg = &ctx.cfg;
+        let repr = TcpRepr {
+            src_port: tuple.local_port,
+            dst_port: tuple.remote_port,
+            seq: self.iss,
+            ack: self.rcv_nxt,
+            flags: TcpFlags::SYN | TcpFlags::ACK,
+            window: self.window_field(cfg, true),
+            options: TcpOptions {
+                mss: Some(cfg.mss),
+                wscale: (self.flags & WS_OK != 0).then_some(self.rcv_wscale),
+                sack_permitted: self.flags & SACK_OK != 0,
+                timestamps: self.ts_option(now),
+            },
+        };
+        Reply::control(repr)
+    }
+
+    /// Sends what is due at SND.NXT: new data (up to one MSS), our FIN when
+    /// all data is out, or a bare ACK when `force_ack`.
+    pub(crate) fn output(
+        &mut self,
+        ctx: &TcpContext,
+        tuple: &FourTuple,
+        now: u64,
+        force_ack: bool,
+    ) -> (Option<Reply>, Events) {
+        let data_end = self.data_end(ctx);
+        let seq = self.snd_nxt;
+        let mut len = 0u32;
+        if seq < data_end {
+            len = (data_end - seq).min(u32::from(self.peer_mss));
+        }
+        let fin = self.flags & FIN_QUEUED != 0 && seq + len == data_end;
+        if len == 0 && !fin && !force_ack {
+            return (None, Events::NONE);
+        }
+        let mut flags = TcpFlags::ACK;
+        let mut ev = Events::NONE;
+        if len > 0 {
+            flags |= TcpFlags::PSH;
+            ev |= Events::DATA_TX;
+        }
+        if fin {
+            flags |= TcpFlags::FIN;
+            ev |= Events::FIN_TX;
+        }
+        self.snd_nxt = seq + len + u32::from(fin);
+        let reply = Reply {
+            repr: self.header(ctx, tuple, seq, flags, now),
+            data_offset: (seq - (self.iss + 1)) as u16,
+            data_len: len as u16,
+        };
+        (Some(reply), ev)
+    }
+
+    /// The segment to retransmit from SND.UNA.
+    fn retransmission(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+        match self.state {
+            State::SynSent => self.syn_segment(ctx, tuple, now),
+            State::SynReceived => self.syn_ack_segment(ctx, tuple, now),
+            _ => {
+                let data_end = self.data_end(ctx);
+                let seq = self.snd_una;
+                let len = if seq < data_end {
+                    (data_end - seq).min(u32::from(self.peer_mss))
+                } else {
+                    0
+                };
+                let fin = self.flags & FIN_QUEUED != 0
+                    && seq + len == data_end
+                    && self.snd_nxt > data_end;
+                let mut flags = TcpFlags::ACK;
+                if len > 0 {
+                    flags |= TcpFlags::PSH;
+                }
+                if fin {
+                    flags |= TcpFlags::FIN;
+                }
+                Reply {
+                    repr: self.header(ctx, tuple, seq, flags, now),
+                    data_offset: (seq - (self.iss + 1)) as u16,
+                    data_len: len as u16,
+                }
+            }
+        }
+    }
+
+    /// Backed-off retransmission timeout for the current state.
+    #[inline]
+    fn rto(&self, cfg: &TcpConfig) -> u64 {
+        let base = match self.state {
+            State::SynSent | State::SynReceived => cfg.rto_syn_us,
+            _ => cfg.rto_us,
+        };
+        base.checked_shl(u32::from(self.retries))
+            .unwrap_or(u64::MAX)
+            .min(cfg.rto_max_us)
+    }
+
+    /// Sets `deadline` for the current state: retransmission while anything
+    /// is unacknowledged (RFC 6298 §5), the FIN-WAIT-2 timeout, or none.
+    pub(crate) fn update_timer(&mut self, cfg: &TcpConfig, now: u64) {
+        match self.state {
+            State::SynSent | State::SynReceived => {
+                if self.deadline == 0 {
+                    self.deadline = now + self.rto(cfg);
+                }
+            }
+            State::FinWait2 => {
+                if self.deadline == 0 {
+                    self.deadline = now + cfg.fin_wait2_us;
+                }
+            }
+            State::Closed | State::Listen | State::TimeWait => self.deadline = 0,
+            _ => {
+                if self.snd_una == self.snd_nxt {
+                    self.deadline = 0;
+                } else if self.deadline == 0 {
+                    self.deadline = now + self.rto(cfg);
+                }
+            }
+        }
+    }
+
+    /// The timer expired (call when `now >= deadline()`): retransmit with
+    /// backoff, or give up after the retry limit (RFC 9293 §3.8.3), or end
+    /// FIN-WAIT-2.
+    pub fn on_timer(&mut self, ctx: &mut TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
+        if self.deadline == 0 || now < self.deadline {
+            return Outcome::default();
+        }
+        let queued = self.in_syn_queue();
+        let out = self.expire(ctx, tuple, now);
+        if queued && !self.in_syn_queue() {
+            ctx.syn_queue -= 1;
+        }
+        out
+    }
+
+    fn expire(&mut self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
+        let cfg = &ctx.cfg;
+        self.deadline = 0;
+        let limit = match self.state {
+            State::FinWait2 => return self.end(End::FinWait2Timeout, Events::NONE),
+            State::SynSent => cfg.syn_retries,
+            State::SynReceived => cfg.synack_retries,
+            State::Established
+            | State::FinWait1
+            | State::CloseWait
+            | State::Closing
+            | State::LastAck
+                if self.snd_una != self.snd_nxt =>
+            {
+                cfg.retries
+            }
+            _ => return Outcome::default(),
+        };
+        if self.retries >= limit {
+            return self.end(End::RetriesExceeded, Events::NONE);
+        }
+        self.retries += 1;
+        let reply = self.retransmission(ctx, tuple, now);
+        self.deadline = now + self.rto(cfg);
+        Outcome {
+            reply: Some(reply),
+            events: Events::RETRANSMIT,
+            end: None,
+        }
+    }
+
+    /// Ends the record (state CLOSED) for `why`.
+    pub(crate) fn end(&mut self, why: End, events: Events) -> Outcome {
+        self.state = State::Closed;
+        self.deadline = 0;
+        Outcome {
+            reply: None,
+            events,
+            end: Some(why),
+        }
+    }
+
+    /// The canned application (see `AppConfig`): queue the payload once
+    /// enough has been received, close once the exchange is done. Returns
+    /// an outcome when the application aborts with RST.
+    pub(crate) fn app_step(
+        &mut self,
+        ctx: &TcpContext,
+        tuple: &FourTuple,
+        now: u64,
+    ) -> Option<Outcome> {
+        let app = &ctx.cfg.app;
+        if !matches!(self.state, State::Established | State::CloseWait) {
+            return None;
+        }
+        let rcvd = self.bytes_received();
+        if self.flags & DATA_QUEUED == 0 && !app.payload.is_empty() && rcvd >= app.send_after {
+            self.flags |= DATA_QUEUED;
+        }
+        if self.flags & FIN_QUEUED != 0 {
+            return None;
+        }
+        let sent = app.payload.is_empty() || self.flags & DATA_QUEUED != 0;
+        match self.state {
+            State::CloseWait if app.close_on_peer_fin => {
+                self.flags |= FIN_QUEUED;
+                self.state = State::LastAck;
+            }
+            State::Established if sent && rcvd >= app.expect => match app.close {
+                CloseMode::Fin => {
+                    self.flags |= FIN_QUEUED;
+                    self.state = State::FinWait1;
+                }
+                // RST only once our data is acknowledged, so it is not lost.
+                CloseMode::Rst if self.snd_una == self.data_end(ctx) => {
+                    return Some(self.abort(ctx, tuple, now));
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+        None
+    }
+
+    /// Application CLOSE (RFC 9293 §3.10.4): send FIN from ESTABLISHED or
+    /// CLOSE-WAIT; forget a connection still in SYN-SENT; reset one still in
+    /// SYN-RECEIVED (its handshake never completed).
+    pub fn close(&mut self, ctx: &mut TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
+        let next = match self.state {
+            State::SynSent => return self.end(End::Closed, Events::NONE),
+            State::SynReceived => {
+                if self.in_syn_queue() {
+                    ctx.syn_queue -= 1;
+                }
+                return self.abort(ctx, tuple, now);
+            }
+            State::Established => State::FinWait1,
+            State::CloseWait => State::LastAck,
+            _ => return Outcome::default(),
+        };
+        self.flags |= FIN_QUEUED;
+        self.state = next;
+        let (reply, events) = self.output(ctx, tuple, now, false);
+        self.update_timer(&ctx.cfg, now);
+        Outcome {
+            reply,
+            events,
+            end: None,
+        }
+    }
+
+    /// Application ABORT (RFC 9293 §3.10.5): send RST (in synchronized
+    /// states) and delete the record.
+    pub fn abort(&mut self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
+        let send = !matches!(self.state, State::SynSent | State::Closed | State::Listen);
+        let reply = send.then(|| {
+            Reply::control(self.header(
+                ctx,
+                tuple,
+                self.snd_nxt,
+                TcpFlags::RST | TcpFlags::ACK,
+                now,
+            ))
+        });
+        let mut out = self.end(
+            End::ResetSent,
+            if send { Events::RST_TX } else { Events::NONE },
+        );
+        out.reply = reply;
+        out
+    }
+
+    /// The reduced TIME-WAIT record that replaces this one (call after an
+    /// outcome with `End::TimeWait`). It lasts 2·MSL from `now`.
+    pub fn to_time_wait(&self, ctx: &TcpContext, now: u64) -> TimeWait {
+        TimeWait::new(self, now + 2 * ctx.cfg.msl_us)
+    }
+}

@@ -1,0 +1,152 @@
+//! TIME-WAIT as a reduced record (RFC 9293 §3.6.1, §3.10.7.4): what is left
+//! of a connection after an active close, kept 2·MSL so that late segments
+//! of the old incarnation are recognised. Its handler returns a verdict.
+//!
+//! Decisions (per RFC 9293, RFC 5961 §3, RFC 6191, RFC 7323 §5 and Linux's
+//! `tcp_timewait_state_process`):
+//! - a retransmitted FIN (or any other non-RST segment) is re-acknowledged
+//!   and, when it carries ACK, restarts the 2·MSL timer;
+//! - a RST whose sequence number is exactly RCV.NXT ends the record early
+//!   (unless RFC 1337 protection is on); any other RST is dropped;
+//! - a SYN reopens the connection (RFC 6191 §2): when timestamps were in
+//!   use and the SYN carries them, iff its TSval is newer than TS.Recent;
+//!   otherwise iff its sequence number is beyond RCV.NXT (RFC 1122
+//!   §4.2.2.13). The new ISN must exceed the old SND.NXT: Linux's
+//!   SND.NXT + 65537 is proposed;
+//! - PAWS-failing segments are answered with an ACK and dropped.
+
+use super::context::TcpContext;
+use super::outcome::{Events, Reply};
+use super::tcb::{TS_OK, Tcb, WS_OK};
+use crate::flow::FourTuple;
+use crate::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
+
+/// A connection in TIME-WAIT: 24 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeWait {
+    deadline: u64,
+    snd_nxt: SeqNum,
+    rcv_nxt: SeqNum,
+    ts_recent: u32,
+    flags: u8,
+    rcv_wscale: u8,
+}
+
+/// What to do with a segment that hit a TIME-WAIT record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TwVerdict {
+    /// Drop it silently.
+    Drop,
+    /// Send this ACK (the record stays; check `deadline()` for a restart).
+    Ack(Reply),
+    /// Delete the record and hand the SYN to the listener, proposing `isn`.
+    Reopen {
+        /// An ISN beyond the old incarnation's sequence space.
+        isn: SeqNum,
+    },
+    /// Delete the record (a valid RST).
+    Close,
+}
+
+impl TimeWait {
+    pub(crate) fn new(tcb: &Tcb, deadline: u64) -> TimeWait {
+        TimeWait {
+            deadline,
+            snd_nxt: tcb.snd_nxt,
+            rcv_nxt: tcb.rcv_nxt,
+            ts_recent: tcb.ts_recent,
+            flags: tcb.flags & (TS_OK | WS_OK),
+            rcv_wscale: tcb.rcv_wscale,
+        }
+    }
+
+    /// When the record expires (µs).
+    #[inline]
+    pub fn deadline(&self) -> u64 {
+        self.deadline
+    }
+
+    /// RCV.NXT of the old connection.
+    #[inline]
+    pub fn rcv_nxt(&self) -> SeqNum {
+        self.rcv_nxt
+    }
+
+    /// The record has expired at `now`.
+    #[inline]
+    pub fn expired(&self, now: u64) -> bool {
+        now >= self.deadline
+    }
+
+    /// Handles a segment for this four-tuple.
+    pub fn on_segment(
+        &mut self,
+        ctx: &TcpContext,
+        tuple: &FourTuple,
+        seg: &TcpRepr,
+        payload_len: usize,
+        now: u64,
+    ) -> (TwVerdict, Events) {
+        let f = seg.flags;
+        let ts = seg.options.timestamps.filter(|_| self.flags & TS_OK != 0);
+        let paws_reject = ts.is_some_and(|t| (t.tsval.wrapping_sub(self.ts_recent) as i32) < 0);
+        let seg_len = payload_len as u32 + u32::from(f.syn()) + u32::from(f.fin());
+
+        if f.rst() {
+            if !paws_reject && seg.seq == self.rcv_nxt && !ctx.cfg.rfc1337 {
+                return (TwVerdict::Close, Events::RST_RX);
+            }
+            return (TwVerdict::Drop, Events::DROPPED);
+        }
+        if !paws_reject && seg.seq == self.rcv_nxt && seg_len == 0 && !f.syn() {
+            // A bare in-window ACK: restart the timer, nothing to answer.
+            self.deadline = now + 2 * ctx.cfg.msl_us;
+            return (TwVerdict::Drop, Events::NONE);
+        }
+        if f.syn() && !f.ack() && !paws_reject {
+            let newer = match ts {
+                Some(t) => (t.tsval.wrapping_sub(self.ts_recent) as i32) > 0,
+                None => seg.seq > self.rcv_nxt,
+            };
+            if newer {
+                let mut isn = self.snd_nxt + 65535 + 2;
+                if isn.0 == 0 {
+                    isn += 1;
+                }
+                return (TwVerdict::Reopen { isn }, Events::TIME_WAIT_REUSED);
+            }
+        }
+        if paws_reject || f.ack() {
+            self.deadline = now + 2 * ctx.cfg.msl_us;
+        }
+        let events = if paws_reject {
+            Events::PAWS_REJECT
+        } else {
+            Events::NONE
+        };
+        (TwVerdict::Ack(self.ack(ctx, tuple, now)), events)
+    }
+
+    fn ack(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+        let shift = if self.flags & WS_OK != 0 {
+            self.rcv_wscale
+        } else {
+            0
+        };
+        Reply::control(TcpRepr {
+            src_port: tuple.local_port,
+            dst_port: tuple.remote_port,
+            seq: self.snd_nxt,
+            ack: self.rcv_nxt,
+            flags: TcpFlags::ACK,
+            window: (ctx.cfg.rcv_wnd >> shift).min(65535) as u16,
+            options: TcpOptions {
+                timestamps: (self.flags & TS_OK != 0).then(|| Timestamps {
+                    tsval: TcpContext::ts_now(now),
+                    tsecr: self.ts_recent,
+                }),
+                ..TcpOptions::default()
+            },
+        })
+    }
+}
