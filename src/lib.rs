@@ -7,6 +7,8 @@
 
 #![warn(missing_docs)]
 
+pub mod endpoint;
 pub mod flow;
+pub mod sim;
 pub mod tcp;
 pub mod wire;

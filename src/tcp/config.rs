@@ -78,6 +78,10 @@ pub struct TcpConfig {
     pub retries: u8,
     /// FIN-WAIT-2 timeout (Linux `tcp_fin_timeout` = 60 s).
     pub fin_wait2_us: u64,
+    /// Reset a connection that sits in ESTABLISHED or CLOSE-WAIT with
+    /// nothing in flight for this long; 0 disables (like a socket nobody
+    /// closes). Keeps tables bounded when a peer vanishes.
+    pub idle_timeout_us: u64,
     /// Maximum segment lifetime; TIME-WAIT lasts 2·MSL (RFC 9293 §3.4.2).
     pub msl_us: u64,
     /// SYN cookie policy.
@@ -109,6 +113,7 @@ impl Default for TcpConfig {
             synack_retries: 5,
             retries: 8,
             fin_wait2_us: 60_000_000,
+            idle_timeout_us: 0,
             msl_us: 30_000_000,
             cookies: CookiePolicy::OnOverload,
             syn_queue_limit: 65536,

@@ -246,6 +246,10 @@ impl Tcb {
             self.retries = 0;
             self.deadline = 0;
         }
+        // Any acceptable segment restarts the idle timeout.
+        if self.flags & super::tcb::IDLE_TIMER != 0 {
+            self.deadline = 0;
+        }
         self.snd_wnd = u32::from(seg.window) << self.snd_wscale().unwrap_or(0);
         match self.state {
             State::FinWait1 if self.fin_acked(ctx) => {

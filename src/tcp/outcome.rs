@@ -135,6 +135,8 @@ pub enum End {
     RetriesExceeded,
     /// FIN-WAIT-2 timed out.
     FinWait2Timeout,
+    /// No segment for `idle_timeout_us`; we reset the connection.
+    IdleTimeout,
 }
 
 /// The result of one state-machine call.

@@ -24,6 +24,8 @@ pub(crate) const PASSIVE: u8 = 8;
 pub(crate) const DATA_QUEUED: u8 = 16;
 pub(crate) const FIN_QUEUED: u8 = 32;
 pub(crate) const FIN_RCVD: u8 = 64;
+/// `deadline` is the idle timeout, not a retransmission.
+pub(crate) const IDLE_TIMER: u8 = 128;
 
 /// MSS assumed when a SYN carries none (RFC 9293 §3.7.1).
 pub const DEFAULT_MSS: u16 = 536;
@@ -384,16 +386,27 @@ impl Tcb {
                 }
             }
             State::FinWait2 => {
+                self.flags &= !IDLE_TIMER;
                 if self.deadline == 0 {
                     self.deadline = now + cfg.fin_wait2_us;
                 }
             }
             State::Closed | State::Listen | State::TimeWait => self.deadline = 0,
             _ => {
-                if self.snd_una == self.snd_nxt {
+                let idle = self.flags & IDLE_TIMER != 0;
+                if self.snd_una != self.snd_nxt {
+                    if self.deadline == 0 || idle {
+                        self.deadline = now + self.rto(cfg);
+                        self.flags &= !IDLE_TIMER;
+                    }
+                } else if cfg.idle_timeout_us > 0
+                    && matches!(self.state, State::Established | State::CloseWait)
+                {
+                    self.deadline = now + cfg.idle_timeout_us;
+                    self.flags |= IDLE_TIMER;
+                } else {
                     self.deadline = 0;
-                } else if self.deadline == 0 {
-                    self.deadline = now + self.rto(cfg);
+                    self.flags &= !IDLE_TIMER;
                 }
             }
         }
@@ -417,6 +430,12 @@ impl Tcb {
     fn expire(&mut self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
         let cfg = &ctx.cfg;
         self.deadline = 0;
+        if self.flags & IDLE_TIMER != 0 {
+            self.flags &= !IDLE_TIMER;
+            let mut out = self.abort(ctx, tuple, now);
+            out.end = Some(End::IdleTimeout);
+            return out;
+        }
         let limit = match self.state {
             State::FinWait2 => return self.end(End::FinWait2Timeout, Events::NONE),
             State::SynSent => cfg.syn_retries,

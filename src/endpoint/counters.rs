@@ -1,0 +1,142 @@
+//! Counters of one endpoint: every TCP event, every way a record ended,
+//! and every reason a frame was dropped. Plain `u64`s owned by one worker:
+//! counting is an add, never an atomic or a lock.
+
+use crate::tcp::{End, Events};
+use crate::wire::WireError;
+
+/// Reasons a frame is dropped before TCP sees it, in counter order.
+pub const WIRE_ERRORS: [WireError; 11] = [
+    WireError::Truncated,
+    WireError::UnsupportedEtherType,
+    WireError::UnsupportedArp,
+    WireError::BadIpVersion,
+    WireError::BadIpHeaderLen,
+    WireError::BadIpTotalLen,
+    WireError::Fragment,
+    WireError::NotTcp,
+    WireError::BadChecksum,
+    WireError::BadDataOffset,
+    WireError::BadOption,
+];
+
+/// Ways a record ends, in counter order.
+pub const ENDS: [End; 7] = [
+    End::Closed,
+    End::TimeWait,
+    End::ResetByPeer,
+    End::ResetSent,
+    End::RetriesExceeded,
+    End::FinWait2Timeout,
+    End::IdleTimeout,
+];
+
+/// Counters of one endpoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Frames received.
+    pub rx_frames: u64,
+    /// Frames sent.
+    pub tx_frames: u64,
+    /// Per `Events` bit.
+    pub events: [u64; 32],
+    /// Per `ENDS` entry.
+    pub ends: [u64; ENDS.len()],
+    /// Per `WIRE_ERRORS` entry.
+    pub drop_wire: [u64; WIRE_ERRORS.len()],
+    /// Frames for an address that is not ours.
+    pub drop_not_ours: u64,
+    /// Connections refused because the table was full.
+    pub drop_table_full: u64,
+    /// ARP requests answered.
+    pub arp_reply: u64,
+    /// Connections opened by `connect`.
+    pub opened: u64,
+    /// Connection records created by the listener (SYN queue or cookie).
+    pub accepted: u64,
+    /// TIME-WAIT records that expired.
+    pub time_wait_expired: u64,
+    /// TIME-WAIT records ended early by a valid RST.
+    pub time_wait_reset: u64,
+    /// TIME-WAIT records replaced by a new connection (RFC 6191).
+    pub time_wait_reopened: u64,
+}
+
+impl Counters {
+    /// Adds each event bit of `ev`.
+    #[inline]
+    pub fn add_events(&mut self, ev: Events) {
+        let mut bits = ev.0;
+        while bits != 0 {
+            self.events[bits.trailing_zeros() as usize] += 1;
+            bits &= bits - 1;
+        }
+    }
+
+    /// Counts an ended record.
+    #[inline]
+    pub fn add_end(&mut self, end: End) {
+        let i = ENDS.iter().position(|&e| e == end).unwrap_or(0);
+        self.ends[i] += 1;
+    }
+
+    /// Counts a malformed frame.
+    #[inline]
+    pub fn add_wire_error(&mut self, e: WireError) {
+        let i = WIRE_ERRORS.iter().position(|&w| w == e).unwrap_or(0);
+        self.drop_wire[i] += 1;
+    }
+
+    /// The count of one event.
+    pub fn event(&self, ev: Events) -> u64 {
+        self.events[ev.0.trailing_zeros() as usize]
+    }
+
+    /// The count of one way of ending.
+    pub fn end(&self, end: End) -> u64 {
+        ENDS.iter()
+            .position(|&e| e == end)
+            .map_or(0, |i| self.ends[i])
+    }
+
+    /// The count of one wire error.
+    pub fn wire_error(&self, e: WireError) -> u64 {
+        WIRE_ERRORS
+            .iter()
+            .position(|&w| w == e)
+            .map_or(0, |i| self.drop_wire[i])
+    }
+
+    /// Records that ended, all causes.
+    pub fn ended(&self) -> u64 {
+        self.ends.iter().sum()
+    }
+
+    /// Malformed frames, all causes.
+    pub fn malformed(&self) -> u64 {
+        self.drop_wire.iter().sum()
+    }
+
+    /// Adds another endpoint's counters.
+    pub fn merge(&mut self, o: &Counters) {
+        self.rx_frames += o.rx_frames;
+        self.tx_frames += o.tx_frames;
+        for (a, b) in self.events.iter_mut().zip(o.events.iter()) {
+            *a += b;
+        }
+        for (a, b) in self.ends.iter_mut().zip(o.ends.iter()) {
+            *a += b;
+        }
+        for (a, b) in self.drop_wire.iter_mut().zip(o.drop_wire.iter()) {
+            *a += b;
+        }
+        self.drop_not_ours += o.drop_not_ours;
+        self.drop_table_full += o.drop_table_full;
+        self.arp_reply += o.arp_reply;
+        self.opened += o.opened;
+        self.accepted += o.accepted;
+        self.time_wait_expired += o.time_wait_expired;
+        self.time_wait_reset += o.time_wait_reset;
+        self.time_wait_reopened += o.time_wait_reopened;
+    }
+}

@@ -1,0 +1,328 @@
+//! `endpoint`: one side of the TCP traffic at frame level. Frames in,
+//! replies written in place into the same buffer, timers expired on
+//! request. It owns the connection table, the TIME-WAIT table and the
+//! timers of one worker, and the `TcpContext`; time is passed in.
+//!
+//! Rules: a received frame is answered by rewriting its own buffer
+//! (addresses and ports swapped, headers and checksums rewritten, no copy);
+//! malformed frames are counted by cause and dropped; no lock; frames that
+//! are not for our addresses are counted and ignored.
+
+mod counters;
+
+pub use counters::{Counters, ENDS, WIRE_ERRORS};
+
+use crate::flow::FourTuple;
+use crate::tcp::{self, End, Outcome, Reply, Tcb, TcpContext, TimeWait, TwVerdict};
+use crate::wire::{self, ArpOp, EthernetRepr, Frame, MacAddr, TcpFrameAddr, TcpRepr};
+use hashbrown::HashMap;
+use std::collections::BTreeSet;
+
+/// Size of the scratch buffer for frames we originate (connect, timers).
+pub const FRAME_CAPACITY: usize = 2048;
+
+/// Addressing and limits of an endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointConfig {
+    /// Our MAC address.
+    pub mac: MacAddr,
+    /// The next hop's MAC address (the peer on a point-to-point link).
+    pub peer_mac: MacAddr,
+    /// First of our IPv4 addresses.
+    pub ip_first: [u8; 4],
+    /// Number of consecutive IPv4 addresses we own (≥ 1).
+    pub ip_count: u32,
+    /// Ports we listen on (a server); empty for a pure client.
+    pub listen_ports: Vec<u16>,
+    /// Most live connection records (TIME-WAIT records not counted).
+    pub max_connections: usize,
+    /// Verify IPv4 and TCP checksums of received frames.
+    pub verify_checksums: bool,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        EndpointConfig {
+            mac: MacAddr([2, 0, 0, 0, 0, 1]),
+            peer_mac: MacAddr([2, 0, 0, 0, 0, 2]),
+            ip_first: [10, 0, 0, 1],
+            ip_count: 1,
+            listen_ports: Vec::new(),
+            max_connections: 1 << 22,
+            verify_checksums: true,
+        }
+    }
+}
+
+/// One side of the traffic: tables, timers, counters and TCP context.
+#[derive(Debug)]
+pub struct Endpoint {
+    cfg: EndpointConfig,
+    ctx: TcpContext,
+    conns: HashMap<FourTuple, Tcb>,
+    time_wait: HashMap<FourTuple, TimeWait>,
+    timers: BTreeSet<(u64, FourTuple)>,
+    counters: Counters,
+    scratch: Box<[u8; FRAME_CAPACITY]>,
+}
+
+impl Endpoint {
+    /// An endpoint with its configuration and TCP context.
+    pub fn new(cfg: EndpointConfig, ctx: TcpContext) -> Endpoint {
+        Endpoint {
+            cfg,
+            ctx,
+            conns: HashMap::new(),
+            time_wait: HashMap::new(),
+            timers: BTreeSet::new(),
+            counters: Counters::default(),
+            scratch: Box::new([0; FRAME_CAPACITY]),
+        }
+    }
+
+    /// Counters so far.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The TCP context.
+    pub fn context(&self) -> &TcpContext {
+        &self.ctx
+    }
+
+    /// Live connection records.
+    pub fn connections(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// TIME-WAIT records.
+    pub fn time_wait_records(&self) -> usize {
+        self.time_wait.len()
+    }
+
+    /// Armed timers.
+    pub fn armed_timers(&self) -> usize {
+        self.timers.len()
+    }
+
+    /// The record of a connection, if live.
+    pub fn connection(&self, tuple: &FourTuple) -> Option<&Tcb> {
+        self.conns.get(tuple)
+    }
+
+    /// The earliest timer deadline, if any.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.timers.first().map(|&(t, _)| t)
+    }
+
+    #[inline]
+    fn owns(&self, ip: [u8; 4]) -> bool {
+        u32::from_be_bytes(ip).wrapping_sub(u32::from_be_bytes(self.cfg.ip_first))
+            < self.cfg.ip_count
+    }
+
+    #[inline]
+    fn rearm(&mut self, tuple: &FourTuple, before: u64, after: u64) {
+        if before != after {
+            if before != 0 {
+                self.timers.remove(&(before, *tuple));
+            }
+            if after != 0 {
+                self.timers.insert((after, *tuple));
+            }
+        }
+    }
+
+    /// Handles one received frame held in `buf[..len]`. When it is to be
+    /// answered, the answer is written over it in `buf` (whose full length
+    /// is the frame buffer's capacity) and its length is returned.
+    pub fn on_frame(&mut self, buf: &mut [u8], len: usize, now: u64) -> Option<usize> {
+        self.counters.rx_frames += 1;
+        let frame = match wire::parse_frame(&buf[..len.min(buf.len())], self.cfg.verify_checksums) {
+            Ok(f) => f,
+            Err(e) => {
+                self.counters.add_wire_error(e);
+                return None;
+            }
+        };
+        let n = match frame {
+            Frame::Arp(_, arp) => {
+                if arp.op != ArpOp::Request || !self.owns(arp.target_ip) {
+                    return None;
+                }
+                let reply = arp.reply_from(self.cfg.mac);
+                let eth = EthernetRepr {
+                    src: self.cfg.mac,
+                    dst: arp.sender_mac,
+                    vlan: None,
+                    ethertype: wire::ethernet::ETHERTYPE_ARP,
+                };
+                self.counters.arp_reply += 1;
+                wire::frame::build_arp_frame(buf, &eth, &reply).ok()?
+            }
+            Frame::Tcp(f) => {
+                if !self.owns(f.ip.dst) {
+                    self.counters.drop_not_ours += 1;
+                    return None;
+                }
+                let tuple = FourTuple::of_received(&f.ip, &f.tcp);
+                let (l2_len, src, dst) = (f.eth.header_len(), f.ip.src, f.ip.dst);
+                let out = self.dispatch(&tuple, &f.tcp, f.payload, now);
+                let reply = out.reply?;
+                let payload = self.ctx.payload(&reply);
+                wire::reply_in_place(buf, l2_len, src, dst, &reply.repr, payload).ok()?
+            }
+        };
+        self.counters.tx_frames += 1;
+        Some(n)
+    }
+
+    /// Runs the state machine for one segment and keeps tables and timers
+    /// in step with the outcome.
+    fn dispatch(&mut self, tuple: &FourTuple, seg: &TcpRepr, payload: &[u8], now: u64) -> Outcome {
+        if let Some(tcb) = self.conns.get_mut(tuple) {
+            let before = tcb.deadline();
+            let out = tcb.on_segment(&mut self.ctx, tuple, seg, payload, now);
+            self.settle(tuple, before, &out, now);
+            return out;
+        }
+        let mut isn = None;
+        if let Some(tw) = self.time_wait.get_mut(tuple) {
+            let before = tw.deadline();
+            let (verdict, ev) = tw.on_segment(&self.ctx, tuple, seg, payload.len(), now);
+            let after = tw.deadline();
+            self.counters.add_events(ev);
+            match verdict {
+                TwVerdict::Drop => {
+                    self.rearm(tuple, before, after);
+                    return Outcome::default();
+                }
+                TwVerdict::Ack(r) => {
+                    self.rearm(tuple, before, after);
+                    return Outcome {
+                        reply: Some(r),
+                        ..Outcome::default()
+                    };
+                }
+                TwVerdict::Close => {
+                    self.counters.time_wait_reset += 1;
+                    self.time_wait.remove(tuple);
+                    self.rearm(tuple, before, 0);
+                    return Outcome::default();
+                }
+                TwVerdict::Reopen { isn: i } => {
+                    self.counters.time_wait_reopened += 1;
+                    self.time_wait.remove(tuple);
+                    self.rearm(tuple, before, 0);
+                    isn = Some(i);
+                }
+            }
+        }
+        let out = if self.cfg.listen_ports.contains(&tuple.local_port) {
+            let (tcb, out) = tcp::on_listen(&mut self.ctx, tuple, seg, payload, isn, now);
+            if let Some(tcb) = tcb {
+                if self.conns.len() >= self.cfg.max_connections {
+                    self.counters.drop_table_full += 1;
+                    return Outcome::default();
+                }
+                let deadline = tcb.deadline();
+                self.counters.accepted += 1;
+                self.conns.insert(*tuple, tcb);
+                self.rearm(tuple, 0, deadline);
+            }
+            out
+        } else {
+            tcp::on_closed(&mut self.ctx, tuple, seg, payload.len(), now)
+        };
+        self.counters.add_events(out.events);
+        if let Some(end) = out.end {
+            self.counters.add_end(end);
+        }
+        out
+    }
+
+    /// Applies an outcome of the record at `tuple`: counters, the move to
+    /// TIME-WAIT, deletion, and the timer.
+    fn settle(&mut self, tuple: &FourTuple, before: u64, out: &Outcome, now: u64) {
+        self.counters.add_events(out.events);
+        match out.end {
+            None => {
+                let after = self.conns.get(tuple).map_or(0, Tcb::deadline);
+                self.rearm(tuple, before, after);
+            }
+            Some(end) => {
+                self.counters.add_end(end);
+                let tcb = self.conns.remove(tuple);
+                self.rearm(tuple, before, 0);
+                if let (End::TimeWait, Some(tcb)) = (end, tcb) {
+                    let tw = tcb.to_time_wait(&self.ctx, now);
+                    self.rearm(tuple, 0, tw.deadline());
+                    self.time_wait.insert(*tuple, tw);
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, tuple: &FourTuple, reply: &Reply, tx: &mut dyn FnMut(&[u8])) {
+        let addr = TcpFrameAddr {
+            src_mac: self.cfg.mac,
+            dst_mac: self.cfg.peer_mac,
+            vlan: None,
+            src_ip: tuple.local_ip,
+            dst_ip: tuple.remote_ip,
+        };
+        let payload = self.ctx.payload(reply);
+        if let Ok(n) = wire::build_tcp_frame(&mut self.scratch[..], &addr, &reply.repr, payload) {
+            self.counters.tx_frames += 1;
+            tx(&self.scratch[..n]);
+        }
+    }
+
+    /// Opens a connection (active open); its SYN is passed to `tx`. Returns
+    /// false (and counts) when the table is full or the tuple is in use.
+    pub fn connect(&mut self, tuple: &FourTuple, now: u64, tx: &mut dyn FnMut(&[u8])) -> bool {
+        if self.conns.len() >= self.cfg.max_connections {
+            self.counters.drop_table_full += 1;
+            return false;
+        }
+        if self.conns.contains_key(tuple) || self.time_wait.contains_key(tuple) {
+            return false;
+        }
+        let (tcb, out) = Tcb::connect(&mut self.ctx, tuple, now);
+        self.counters.opened += 1;
+        self.counters.add_events(out.events);
+        self.rearm(tuple, 0, tcb.deadline());
+        self.conns.insert(*tuple, tcb);
+        if let Some(r) = out.reply {
+            self.send(tuple, &r, tx);
+        }
+        true
+    }
+
+    /// Expires every timer due at `now`: retransmissions go to `tx`, ended
+    /// records and expired TIME-WAIT records are removed.
+    pub fn expire(&mut self, now: u64, tx: &mut dyn FnMut(&[u8])) {
+        while let Some(&(t, tuple)) = self.timers.first() {
+            if t > now {
+                break;
+            }
+            self.timers.pop_first();
+            if let Some(tcb) = self.conns.get_mut(&tuple) {
+                let out = tcb.on_timer(&mut self.ctx, &tuple, now);
+                // The entry at `t` is already gone: settle from "no timer".
+                self.settle(&tuple, 0, &out, now);
+                if let Some(r) = out.reply {
+                    self.send(&tuple, &r, tx);
+                }
+            } else if let Some(tw) = self.time_wait.get(&tuple) {
+                if tw.expired(now) {
+                    self.time_wait.remove(&tuple);
+                    self.counters.time_wait_expired += 1;
+                } else {
+                    let d = tw.deadline();
+                    self.timers.insert((d, tuple));
+                }
+            }
+        }
+    }
+}

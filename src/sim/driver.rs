@@ -1,0 +1,251 @@
+//! The virtual-time pair driver: a client endpoint and a server endpoint
+//! joined by an impaired in-memory link. Time jumps from event to event
+//! (next frame arrival or next timer), so minutes of protocol time (SYN
+//! backoff, TIME-WAIT) pass in milliseconds and every run is reproducible
+//! from its seed.
+
+use super::link::{Impairment, Link, Side};
+use crate::endpoint::{Counters, Endpoint, EndpointConfig, FRAME_CAPACITY};
+use crate::flow::FourTuple;
+use crate::tcp::{AppConfig, CloseMode, CookiePolicy, End, Secrets, TcpConfig, TcpContext};
+use crate::wire::MacAddr;
+use std::time::{Duration, Instant};
+
+/// Who closes, and how.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CloseKind {
+    /// The client sends FIN first (it ends in TIME-WAIT).
+    #[default]
+    ClientFin,
+    /// The server sends FIN first, after its response.
+    ServerFin,
+    /// The client aborts with RST once the exchange is done.
+    Rst,
+}
+
+impl CloseKind {
+    /// How a client connection ends when nothing goes wrong.
+    pub fn client_end(self) -> End {
+        match self {
+            CloseKind::ClientFin => End::TimeWait,
+            CloseKind::ServerFin => End::Closed,
+            CloseKind::Rst => End::ResetSent,
+        }
+    }
+
+    /// How a server connection ends when nothing goes wrong.
+    pub fn server_end(self) -> End {
+        match self {
+            CloseKind::ClientFin => End::Closed,
+            CloseKind::ServerFin => End::TimeWait,
+            CloseKind::Rst => End::ResetByPeer,
+        }
+    }
+}
+
+/// A pair-driver run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimConfig {
+    /// Connections to open in total.
+    pub connections: u64,
+    /// Connections open at once (closed loop).
+    pub concurrency: u64,
+    /// Link impairment (both directions).
+    pub impairment: Impairment,
+    /// Seed of the impairment and of the secrets.
+    pub seed: u64,
+    /// Close pattern.
+    pub close: CloseKind,
+    /// The server's SYN cookie policy.
+    pub cookies: CookiePolicy,
+    /// Bytes of the client's request (0: none).
+    pub request_bytes: u32,
+    /// Bytes of the server's response (0: none).
+    pub response_bytes: u32,
+    /// One-way link delay (µs).
+    pub delay_us: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            connections: 100_000,
+            concurrency: 1000,
+            impairment: Impairment::NONE,
+            seed: 1,
+            close: CloseKind::ClientFin,
+            cookies: CookiePolicy::Always,
+            request_bytes: 64,
+            response_bytes: 256,
+            delay_us: 50,
+        }
+    }
+}
+
+/// Result of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimReport {
+    /// Connections the client opened.
+    pub opened: u64,
+    /// Client connections that ended the specified way.
+    pub completed: u64,
+    /// Client connections that ended any other way (retries exhausted,
+    /// reset, timeouts).
+    pub aborted: u64,
+    /// Client counters.
+    pub client: Counters,
+    /// Server counters.
+    pub server: Counters,
+    /// Records left at the end (client + server; must be 0).
+    pub records_left: usize,
+    /// TIME-WAIT records left at the end (must be 0).
+    pub time_wait_left: usize,
+    /// Timers left armed at the end (must be 0).
+    pub timers_left: usize,
+    /// Frames still in flight at the end (must be 0).
+    pub in_flight: usize,
+    /// Frames lost, duplicated and reordered by the link.
+    pub lost: u64,
+    /// Duplicated frames.
+    pub duplicated: u64,
+    /// Reordered frames.
+    pub reordered: u64,
+    /// Virtual time the run took (µs).
+    pub virtual_us: u64,
+    /// Wall-clock time the run took.
+    pub wall: Duration,
+}
+
+fn payload(n: u32, fill: u8) -> std::sync::Arc<[u8]> {
+    vec![fill; n as usize].into()
+}
+
+const SERVER_IP: [u8; 4] = [10, 0, 0, 1];
+const SERVER_PORT: u16 = 80;
+const CLIENT_NET: [u8; 4] = [10, 1, 0, 0];
+const PORTS_PER_IP: u64 = 65535 - 1024;
+
+/// The four-tuple of the client's `i`-th connection (client view): each
+/// tuple is used once per run, so no TIME-WAIT collides with a new SYN.
+pub fn client_tuple(i: u64) -> FourTuple {
+    let ip = u32::from_be_bytes(CLIENT_NET) + (i / PORTS_PER_IP) as u32;
+    FourTuple {
+        local_ip: ip.to_be_bytes(),
+        remote_ip: SERVER_IP,
+        local_port: 1024 + (i % PORTS_PER_IP) as u16,
+        remote_port: SERVER_PORT,
+    }
+}
+
+/// Runs the client and the server of `cfg` to completion: until every
+/// connection is opened and ended, every timer (TIME-WAIT included) has
+/// expired and the link is empty.
+pub fn run(cfg: &SimConfig) -> SimReport {
+    let started = Instant::now();
+    let (client_mac, server_mac) = (MacAddr([2, 0, 0, 0, 1, 1]), MacAddr([2, 0, 0, 0, 2, 2]));
+    let base = TcpConfig {
+        idle_timeout_us: 60_000_000,
+        ..TcpConfig::default()
+    };
+    let (client_close, server_close) = match cfg.close {
+        CloseKind::ClientFin => (CloseMode::Fin, CloseMode::Wait),
+        CloseKind::ServerFin => (CloseMode::Wait, CloseMode::Fin),
+        CloseKind::Rst => (CloseMode::Rst, CloseMode::Wait),
+    };
+    let client_tcp = TcpConfig {
+        app: AppConfig {
+            payload: payload(cfg.request_bytes, b'q'),
+            send_after: 0,
+            expect: cfg.response_bytes,
+            close: client_close,
+            close_on_peer_fin: true,
+        },
+        ..base.clone()
+    };
+    let server_tcp = TcpConfig {
+        cookies: cfg.cookies,
+        app: AppConfig {
+            payload: payload(cfg.response_bytes, b'r'),
+            send_after: cfg.request_bytes,
+            expect: cfg.request_bytes,
+            close: server_close,
+            close_on_peer_fin: true,
+        },
+        ..base
+    };
+    let client_ips = cfg.connections.div_ceil(PORTS_PER_IP).max(1) as u32;
+    let mut client = Endpoint::new(
+        EndpointConfig {
+            mac: client_mac,
+            peer_mac: server_mac,
+            ip_first: CLIENT_NET,
+            ip_count: client_ips,
+            listen_ports: Vec::new(),
+            ..EndpointConfig::default()
+        },
+        TcpContext::new(client_tcp, Secrets::from_seed(cfg.seed)),
+    );
+    let mut server = Endpoint::new(
+        EndpointConfig {
+            mac: server_mac,
+            peer_mac: client_mac,
+            ip_first: SERVER_IP,
+            ip_count: 1,
+            listen_ports: vec![SERVER_PORT],
+            ..EndpointConfig::default()
+        },
+        TcpContext::new(server_tcp, Secrets::from_seed(cfg.seed.wrapping_add(1))),
+    );
+    let mut link = Link::new(cfg.seed, cfg.impairment, cfg.delay_us, cfg.delay_us * 4);
+    let mut now = 0u64;
+    let mut opened = 0u64;
+    let mut buf = vec![0u8; FRAME_CAPACITY];
+    loop {
+        while opened < cfg.connections && opened - client.counters().ended() < cfg.concurrency {
+            let tuple = client_tuple(opened);
+            client.connect(&tuple, now, &mut |f| link.send(now, Side::Server, f));
+            opened += 1;
+        }
+        let next = [
+            link.next_arrival(),
+            client.next_deadline(),
+            server.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let Some(t) = next else { break };
+        now = now.max(t);
+        while let Some((to, frame)) = link.receive(now) {
+            let (ep, back) = match to {
+                Side::Server => (&mut server, Side::Client),
+                Side::Client => (&mut client, Side::Server),
+            };
+            let len = frame.len().min(FRAME_CAPACITY);
+            buf[..len].copy_from_slice(&frame[..len]);
+            if let Some(n) = ep.on_frame(&mut buf, len, now) {
+                link.send(now, back, &buf[..n]);
+            }
+        }
+        client.expire(now, &mut |f| link.send(now, Side::Server, f));
+        server.expire(now, &mut |f| link.send(now, Side::Client, f));
+    }
+    let c = client.counters().clone();
+    let completed = c.end(cfg.close.client_end());
+    SimReport {
+        opened,
+        completed,
+        aborted: c.ended() - completed,
+        server: server.counters().clone(),
+        client: c,
+        records_left: client.connections() + server.connections(),
+        time_wait_left: client.time_wait_records() + server.time_wait_records(),
+        timers_left: client.armed_timers() + server.armed_timers(),
+        in_flight: link.in_flight(),
+        lost: link.lost,
+        duplicated: link.duplicated,
+        reordered: link.reordered,
+        virtual_us: now,
+        wall: started.elapsed(),
+    }
+}
