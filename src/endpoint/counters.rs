@@ -21,7 +21,7 @@ pub const WIRE_ERRORS: [WireError; 11] = [
 ];
 
 /// Ways a record ends, in counter order.
-pub const ENDS: [End; 7] = [
+pub const ENDS: [End; 8] = [
     End::Closed,
     End::TimeWait,
     End::ResetByPeer,
@@ -29,6 +29,7 @@ pub const ENDS: [End; 7] = [
     End::RetriesExceeded,
     End::FinWait2Timeout,
     End::IdleTimeout,
+    End::ReturnedToListen,
 ];
 
 /// Counters of one endpoint.

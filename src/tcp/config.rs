@@ -150,6 +150,15 @@ impl TcpConfig {
         if self.rto_syn_us == 0 || self.rto_us == 0 || self.rto_max_us < self.rto_us {
             return Err("retransmission timeouts must be > 0 and rto_max >= rto".into());
         }
+        for (name, v) in [
+            ("syn_retries", self.syn_retries),
+            ("synack_retries", self.synack_retries),
+            ("retries", self.retries),
+        ] {
+            if v > 32 {
+                return Err(format!("{name} {v} out of range 0..=32"));
+            }
+        }
         if self.msl_us == 0 {
             return Err("msl must be > 0".into());
         }

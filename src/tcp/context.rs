@@ -11,8 +11,8 @@ use super::ratelimit::RateLimiter;
 /// Secret keys for cookies and ISNs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Secrets {
-    /// SYN cookie key (two SipHash keys).
-    pub cookie: [u8; 32],
+    /// SYN cookie key (SipHash).
+    pub cookie: [u8; 16],
     /// ISN key.
     pub isn: [u8; 16],
 }
@@ -20,7 +20,7 @@ pub struct Secrets {
 impl Secrets {
     /// Fresh random secrets from the operating system.
     pub fn random() -> Result<Secrets, getrandom::Error> {
-        let mut cookie = [0u8; 32];
+        let mut cookie = [0u8; 16];
         let mut isn = [0u8; 16];
         getrandom::fill(&mut cookie)?;
         getrandom::fill(&mut isn)?;
@@ -29,7 +29,7 @@ impl Secrets {
 
     /// Deterministic secrets for tests and reproducible simulations.
     pub fn from_seed(seed: u64) -> Secrets {
-        let mut cookie = [0u8; 32];
+        let mut cookie = [0u8; 16];
         let mut isn = [0u8; 16];
         let mut x = seed ^ 0x9e37_79b9_7f4a_7c15;
         for b in cookie.iter_mut().chain(isn.iter_mut()) {

@@ -1,20 +1,30 @@
-//! SYN cookies (RFC 4987 §3.6), in Linux's layout (`net/ipv4/syncookies.c`):
+//! SYN cookies (RFC 4987 §3.6) in Linux's bit layout
+//! (`net/ipv4/syncookies.c`): a counter of 60-second periods in the top
+//! 8 bits, then 24 hashed bits carrying a 2-bit MSS index:
 //!
 //! ```text
-//! cookie = H1(tuple) + client_isn + (count << 24) + ((H2(tuple, count) + (mss_index << 22)) mod 2^24)
+//! H      = SipHash-1-3(secret, tuple ‖ count)          (64 bits)
+//! cookie = H.hi32 + client_isn + (count << 24) + ((H.lo32 + (mss_index << 22)) mod 2^24)
 //! ```
 //!
-//! One deliberate difference from Linux: the 2-bit MSS index sits at bits
-//! 22–23 of the hashed 24 bits instead of bits 0–1. In Linux an ACK (or
-//! sequence) number off by one still validates, with a neighbouring MSS;
-//! here any change smaller than 2^22 leaves non-zero low bits and is
-//! refused.
+//! A cookie is accepted in its own period and the next (Linux's
+//! `MAX_SYNCOOKIE_AGE` of 2). When the SYN carries timestamps, window
+//! scale, SACK-permitted and ECN are stored in the low 6 bits of our TSval
+//! (Linux's `cookie_init_timestamp`) and read back from the ACK's TSecr.
 //!
-//! `count` counts 60-second periods; a cookie is accepted in its own period
-//! and the next (Linux's `MAX_SYNCOOKIE_AGE` of 2). `H1`/`H2` are keyed
-//! SipHash-2-4. When the SYN carries timestamps, window scale, SACK-permitted
-//! and ECN are stored in the low 6 bits of our TSval (Linux's
-//! `cookie_init_timestamp`) and read back from the ACK's TSecr.
+//! Differences from Linux, each deliberate:
+//! - One keyed hash per cookie instead of two: Linux's first hash covers
+//!   only the tuple so the period can be read back before the second hash;
+//!   here both halves come from one SipHash of tuple and period, and the
+//!   check tries the current and the previous period (one hash in the
+//!   common case, two for a cookie from the previous minute). The top
+//!   8 bits are then authenticated too. SipHash-1-3 (as Rust's `HashMap`)
+//!   instead of 2-4 halves the cost: a cookie is a short-lived 30-bit MAC.
+//! - The MSS index sits at bits 22–23 of the hashed 24 bits instead of
+//!   bits 0–1, and the low 22 bits must come out zero. In Linux an ACK (or
+//!   sequence) number off by one still validates with a neighbouring MSS;
+//!   here any change that is not a multiple of 2^22 is refused (a change
+//!   of exactly ±2^22 or ±2^23 selects another MSS, as ±1 does in Linux).
 //!
 //! Secrets rotate: `rotate` makes the current secret the previous one, and
 //! `check` accepts cookies of both, so handshakes in flight survive one
@@ -22,17 +32,16 @@
 
 use crate::flow::FourTuple;
 use crate::wire::{MAX_WSCALE, SeqNum};
-use siphasher::sip::SipHasher24;
+use siphasher::sip::SipHasher13;
 
 /// MSS values a cookie can carry (Linux `msstab`).
 pub const MSS_TABLE: [u16; 4] = [536, 1300, 1440, 1460];
 const COOKIE_BITS: u32 = 24;
 const COOKIE_MASK: u32 = (1 << COOKIE_BITS) - 1;
+const COUNT_MASK: u32 = u32::MAX >> COOKIE_BITS;
 /// Position of the MSS index inside the hashed 24 bits.
 const MSS_SHIFT: u32 = 22;
 const CHECK_MASK: u32 = (1 << MSS_SHIFT) - 1;
-/// Periods a cookie stays valid (its own and the next).
-const MAX_AGE: u32 = 2;
 /// Length of one cookie period.
 pub const PERIOD_US: u64 = 60_000_000;
 
@@ -54,39 +63,34 @@ pub struct CookieOptions {
 }
 
 #[derive(Clone, Debug)]
-struct Secret {
-    tuple_key: SipHasher24,
-    count_key: SipHasher24,
-}
+struct Secret(SipHasher13);
 
 impl Secret {
-    fn new(key: &[u8; 32]) -> Secret {
-        let (a, b) = key.split_at(16);
-        Secret {
-            tuple_key: SipHasher24::new_with_key(a.try_into().expect("16 bytes")),
-            count_key: SipHasher24::new_with_key(b.try_into().expect("16 bytes")),
-        }
-    }
-
+    /// (high 32 bits, low 32 bits) of the hash of `tuple` in period `count`.
     #[inline]
-    fn h1(&self, input: &[u8; 16]) -> u32 {
-        self.tuple_key.hash(input) as u32
-    }
-
-    #[inline]
-    fn h2(&self, input: &mut [u8; 16], count: u32) -> u32 {
+    fn hash(&self, input: &mut [u8; 16], count: u32) -> (u32, u32) {
         input[12..16].copy_from_slice(&count.to_le_bytes());
-        self.count_key.hash(input) as u32
+        let h = self.0.hash(input);
+        ((h >> 32) as u32, h as u32)
     }
 
+    #[inline]
+    fn make(&self, input: &mut [u8; 16], client_isn: u32, count: u32, idx: u32) -> u32 {
+        let (hi, lo) = self.hash(input, count);
+        hi.wrapping_add(client_isn)
+            .wrapping_add(count << COOKIE_BITS)
+            .wrapping_add(lo.wrapping_add(idx << MSS_SHIFT) & COOKIE_MASK)
+    }
+
+    /// The MSS of `cookie` if it was made in period `count`.
     #[inline]
     fn check(&self, input: &mut [u8; 16], client_isn: u32, cookie: u32, count: u32) -> Option<u16> {
-        let c = cookie.wrapping_sub(self.h1(input)).wrapping_sub(client_isn);
-        let diff = count.wrapping_sub(c >> COOKIE_BITS) & (u32::MAX >> COOKIE_BITS);
-        if diff >= MAX_AGE {
+        let (hi, lo) = self.hash(input, count);
+        let x = cookie.wrapping_sub(hi).wrapping_sub(client_isn);
+        if x >> COOKIE_BITS != count & COUNT_MASK {
             return None;
         }
-        let data = c.wrapping_sub(self.h2(input, count.wrapping_sub(diff))) & COOKIE_MASK;
+        let data = x.wrapping_sub(lo) & COOKIE_MASK;
         if data & CHECK_MASK != 0 {
             return None;
         }
@@ -115,18 +119,18 @@ pub fn mss_index(mss: u16) -> usize {
 }
 
 impl SynCookies {
-    /// Cookies keyed with `key` (two SipHash keys).
-    pub fn new(key: [u8; 32]) -> SynCookies {
+    /// Cookies keyed with `key` (a SipHash key).
+    pub fn new(key: [u8; 16]) -> SynCookies {
         SynCookies {
-            current: Secret::new(&key),
+            current: Secret(SipHasher13::new_with_key(&key)),
             previous: None,
         }
     }
 
     /// Starts using `key`; cookies made with the key it replaces are still
     /// accepted until the next rotation.
-    pub fn rotate(&mut self, key: [u8; 32]) {
-        let old = core::mem::replace(&mut self.current, Secret::new(&key));
+    pub fn rotate(&mut self, key: [u8; 16]) {
+        let old = core::mem::replace(&mut self.current, Secret(SipHasher13::new_with_key(&key)));
         self.previous = Some(old);
     }
 
@@ -148,23 +152,17 @@ impl SynCookies {
         now_us: u64,
     ) -> (SeqNum, u16) {
         let idx = mss_index(mss);
-        let count = period(now_us);
         let mut input = Self::input(tuple);
-        let s = &self.current;
-        let cookie = s
-            .h1(&input)
-            .wrapping_add(client_isn.0)
-            .wrapping_add(count << COOKIE_BITS)
-            .wrapping_add(
-                s.h2(&mut input, count)
-                    .wrapping_add((idx as u32) << MSS_SHIFT)
-                    & COOKIE_MASK,
-            );
+        let cookie = self
+            .current
+            .make(&mut input, client_isn.0, period(now_us), idx as u32);
         (SeqNum(cookie), MSS_TABLE[idx])
     }
 
     /// Checks the cookie carried by an ACK (`cookie` = SEG.ACK − 1,
-    /// `client_isn` = SEG.SEQ − 1). Returns the encoded MSS when valid.
+    /// `client_isn` = SEG.SEQ − 1) against the current and the previous
+    /// period, with the current and then the previous secret. Returns the
+    /// encoded MSS when valid.
     #[inline]
     pub fn check(
         &self,
@@ -175,13 +173,12 @@ impl SynCookies {
     ) -> Option<u16> {
         let count = period(now_us);
         let mut input = Self::input(tuple);
-        self.current
-            .check(&mut input, client_isn.0, cookie.0, count)
-            .or_else(|| {
-                self.previous
-                    .as_ref()?
-                    .check(&mut input, client_isn.0, cookie.0, count)
-            })
+        let try_secret = |s: &Secret, input: &mut [u8; 16]| {
+            s.check(input, client_isn.0, cookie.0, count)
+                .or_else(|| s.check(input, client_isn.0, cookie.0, count.wrapping_sub(1)))
+        };
+        try_secret(&self.current, &mut input)
+            .or_else(|| try_secret(self.previous.as_ref()?, &mut input))
     }
 }
 
@@ -222,7 +219,7 @@ pub fn decode_ts_options(tsecr: u32) -> CookieOptions {
 mod tests {
     use super::*;
 
-    const KEY: [u8; 32] = [0x42; 32];
+    const KEY: [u8; 16] = [0x42; 16];
 
     fn tuple() -> FourTuple {
         FourTuple {
@@ -242,21 +239,17 @@ mod tests {
         let now = 5 * PERIOD_US + 17;
         let (cookie, mss) = c.encode(&tuple(), SeqNum(0x1234_5678), 1460, now);
         assert_eq!(mss, 1460);
-        // Recompute the layout by hand from the two hashes.
+        // Recompute the layout by hand from the hash.
         let mut input = [0u8; 16];
         input[..12].copy_from_slice(&tuple().hash_input());
-        let k1 = SipHasher24::new_with_key(&[0x42; 16]);
-        let h1 = k1.hash(&input) as u32;
         input[12..].copy_from_slice(&5u32.to_le_bytes());
-        let h2 = k1.hash(&input) as u32;
-        let expect = h1
+        let h = SipHasher13::new_with_key(&KEY).hash(&input);
+        let expect = ((h >> 32) as u32)
             .wrapping_add(0x1234_5678)
             .wrapping_add(5 << 24)
-            .wrapping_add(h2.wrapping_add(3 << 22) & 0xff_ffff);
+            .wrapping_add((h as u32).wrapping_add(3 << 22) & 0xff_ffff);
         assert_eq!(cookie.0, expect);
-        assert_eq!(cookie.0, 0x6ea4_e6cb, "pinned value");
-        // The top 8 bits minus the tuple hash and ISN give the period.
-        assert_eq!(cookie.0.wrapping_sub(h1).wrapping_sub(0x1234_5678) >> 24, 5);
+        assert_eq!(cookie.0, 0x57af_6bd7, "pinned value");
     }
 
     #[test]
@@ -309,10 +302,26 @@ mod tests {
         assert!(c.check(&other, SeqNum(7), cookie, 0).is_none());
         assert!(c.check(&tuple(), SeqNum(8), cookie, 0).is_none());
         assert!(c.check(&tuple(), SeqNum(6), cookie, 0).is_none());
-        // Every single-bit change of the ACK number is refused.
-        for bit in 0..32 {
-            let bad = SeqNum(cookie.0 ^ (1 << bit));
-            assert!(c.check(&tuple(), SeqNum(7), bad, 0).is_none(), "bit {bit}");
+        // Any change of the ACK number that is not a multiple of 2^22 is
+        // refused, for many keys (bits 22 and 23 are the MSS index).
+        for k in 0..64u8 {
+            let c = SynCookies::new([k; 16]);
+            let (cookie, _) = c.encode(&tuple(), SeqNum(7), 1460, 0);
+            for bit in (0..22).chain(24..32) {
+                let bad = SeqNum(cookie.0 ^ (1 << bit));
+                assert!(
+                    c.check(&tuple(), SeqNum(7), bad, 0).is_none(),
+                    "key {k} bit {bit}"
+                );
+            }
+            for delta in [1u32, 2, 1000, (1 << 22) - 1, (1 << 22) + 1] {
+                for bad in [cookie + delta, cookie - delta] {
+                    assert!(
+                        c.check(&tuple(), SeqNum(7), bad, 0).is_none(),
+                        "key {k} delta {delta}"
+                    );
+                }
+            }
         }
     }
 
@@ -320,12 +329,12 @@ mod tests {
     fn rotation_keeps_one_previous_secret() {
         let mut c = SynCookies::new(KEY);
         let (old, _) = c.encode(&tuple(), SeqNum(7), 1460, 0);
-        c.rotate([0x43; 32]);
+        c.rotate([0x43; 16]);
         let (new, _) = c.encode(&tuple(), SeqNum(7), 1460, 0);
         assert_ne!(old, new);
         assert!(c.check(&tuple(), SeqNum(7), old, 0).is_some());
         assert!(c.check(&tuple(), SeqNum(7), new, 0).is_some());
-        c.rotate([0x44; 32]);
+        c.rotate([0x44; 16]);
         assert!(c.check(&tuple(), SeqNum(7), old, 0).is_none());
         assert!(c.check(&tuple(), SeqNum(7), new, 0).is_some());
     }
@@ -338,8 +347,8 @@ mod tests {
             let forged = SeqNum(i.wrapping_mul(2_654_435_761));
             passed += usize::from(c.check(&tuple(), SeqNum(7), forged, 0).is_some());
         }
-        // Each guess passes with probability about 2 / 2^22 (two periods,
-        // 22 check bits); 200k guesses expect ~0.1 hits.
+        // Each guess passes with probability about 2 / 2^30 (two periods,
+        // 8 period bits and 22 check bits); 200k guesses expect ~0 hits.
         assert!(passed <= 3, "{passed} forged cookies passed");
     }
 

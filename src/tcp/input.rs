@@ -198,6 +198,11 @@ impl Tcb {
         // SYN in a synchronized state (RFC 5961 §4). A retransmission of the
         // peer's original SYN is answered with a plain ACK.
         if f.syn() {
+            if self.state == State::SynReceived && self.flags & PASSIVE != 0 {
+                // A different SYN on a passive open: back to LISTEN (the
+                // record goes; the peer's next SYN starts afresh).
+                return self.end(End::ReturnedToListen, Events::DROPPED);
+            }
             if seg.seq == self.irs {
                 return self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW);
             }

@@ -137,6 +137,9 @@ pub enum End {
     FinWait2Timeout,
     /// No segment for `idle_timeout_us`; we reset the connection.
     IdleTimeout,
+    /// A new SYN hit a passive SYN-RECEIVED record, which returned to
+    /// LISTEN (RFC 9293 §3.10.7.4, fourth step).
+    ReturnedToListen,
 }
 
 /// The result of one state-machine call.

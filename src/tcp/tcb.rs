@@ -371,9 +371,13 @@ impl Tcb {
             State::SynSent | State::SynReceived => cfg.rto_syn_us,
             _ => cfg.rto_us,
         };
-        base.checked_shl(u32::from(self.retries))
-            .unwrap_or(u64::MAX)
-            .min(cfg.rto_max_us)
+        let r = u32::from(self.retries);
+        let backed_off = if r >= base.leading_zeros() {
+            u64::MAX
+        } else {
+            base << r
+        };
+        backed_off.min(cfg.rto_max_us)
     }
 
     /// Sets `deadline` for the current state: retransmission while anything
@@ -432,7 +436,7 @@ impl Tcb {
         self.deadline = 0;
         if self.flags & IDLE_TIMER != 0 {
             self.flags &= !IDLE_TIMER;
-            let mut out = self.abort(ctx, tuple, now);
+            let mut out = self.reset(ctx, tuple, now);
             out.end = Some(End::IdleTimeout);
             return out;
         }
@@ -508,7 +512,7 @@ impl Tcb {
                 }
                 // RST only once our data is acknowledged, so it is not lost.
                 CloseMode::Rst if self.snd_una == self.data_end(ctx) => {
-                    return Some(self.abort(ctx, tuple, now));
+                    return Some(self.reset(ctx, tuple, now));
                 }
                 _ => {}
             },
@@ -523,12 +527,7 @@ impl Tcb {
     pub fn close(&mut self, ctx: &mut TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
         let next = match self.state {
             State::SynSent => return self.end(End::Closed, Events::NONE),
-            State::SynReceived => {
-                if self.in_syn_queue() {
-                    ctx.syn_queue -= 1;
-                }
-                return self.abort(ctx, tuple, now);
-            }
+            State::SynReceived => return self.abort(ctx, tuple, now),
             State::Established => State::FinWait1,
             State::CloseWait => State::LastAck,
             _ => return Outcome::default(),
@@ -545,8 +544,17 @@ impl Tcb {
     }
 
     /// Application ABORT (RFC 9293 §3.10.5): send RST (in synchronized
-    /// states) and delete the record.
-    pub fn abort(&mut self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
+    /// states and SYN-RECEIVED) and delete the record.
+    pub fn abort(&mut self, ctx: &mut TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
+        if self.in_syn_queue() {
+            ctx.syn_queue -= 1;
+        }
+        self.reset(ctx, tuple, now)
+    }
+
+    /// Sends RST|ACK at SND.NXT and ends the record (`End::ResetSent`).
+    /// The caller keeps the SYN-queue count.
+    pub(crate) fn reset(&mut self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
         let send = !matches!(self.state, State::SynSent | State::Closed | State::Listen);
         let reply = send.then(|| {
             Reply::control(self.header(

@@ -93,7 +93,8 @@ impl TimeWait {
         let seg_len = payload_len as u32 + u32::from(f.syn()) + u32::from(f.fin());
 
         if f.rst() {
-            if !paws_reject && seg.seq == self.rcv_nxt && !ctx.cfg.rfc1337 {
+            // RSTs are exempt from PAWS (RFC 7323 §5.3 R1).
+            if seg.seq == self.rcv_nxt && !ctx.cfg.rfc1337 {
                 return (TwVerdict::Close, Events::RST_RX);
             }
             return (TwVerdict::Drop, Events::DROPPED);
