@@ -32,6 +32,7 @@
 
 use crate::flow::FourTuple;
 use crate::wire::{MAX_WSCALE, SeqNum};
+use core::hash::Hasher;
 use siphasher::sip::SipHasher13;
 
 /// MSS values a cookie can carry (Linux `msstab`).
@@ -66,16 +67,19 @@ pub struct CookieOptions {
 struct Secret(SipHasher13);
 
 impl Secret {
-    /// (high 32 bits, low 32 bits) of the hash of `tuple` in period `count`.
+    /// (high 32 bits, low 32 bits) of SipHash(tuple ‖ count): the same
+    /// value as hashing the 16 bytes, fed as two words.
     #[inline]
-    fn hash(&self, input: &mut [u8; 16], count: u32) -> (u32, u32) {
-        input[12..16].copy_from_slice(&count.to_le_bytes());
-        let h = self.0.hash(input);
+    fn hash(&self, input: &(u64, u32), count: u32) -> (u32, u32) {
+        let mut h = self.0;
+        h.write_u64(input.0);
+        h.write_u64(u64::from(input.1) | (u64::from(count) << 32));
+        let h = h.finish();
         ((h >> 32) as u32, h as u32)
     }
 
     #[inline]
-    fn make(&self, input: &mut [u8; 16], client_isn: u32, count: u32, idx: u32) -> u32 {
+    fn make(&self, input: &(u64, u32), client_isn: u32, count: u32, idx: u32) -> u32 {
         let (hi, lo) = self.hash(input, count);
         hi.wrapping_add(client_isn)
             .wrapping_add(count << COOKIE_BITS)
@@ -84,7 +88,7 @@ impl Secret {
 
     /// The MSS of `cookie` if it was made in period `count`.
     #[inline]
-    fn check(&self, input: &mut [u8; 16], client_isn: u32, cookie: u32, count: u32) -> Option<u16> {
+    fn check(&self, input: &(u64, u32), client_isn: u32, cookie: u32, count: u32) -> Option<u16> {
         let (hi, lo) = self.hash(input, count);
         let x = cookie.wrapping_sub(hi).wrapping_sub(client_isn);
         if x >> COOKIE_BITS != count & COUNT_MASK {
@@ -135,10 +139,8 @@ impl SynCookies {
     }
 
     #[inline]
-    fn input(tuple: &FourTuple) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        b[..12].copy_from_slice(&tuple.hash_input());
-        b
+    fn input(tuple: &FourTuple) -> (u64, u32) {
+        tuple.hash_words()
     }
 
     /// The cookie (our ISN) for a SYN from `client_isn` on `tuple`, and the
@@ -152,10 +154,10 @@ impl SynCookies {
         now_us: u64,
     ) -> (SeqNum, u16) {
         let idx = mss_index(mss);
-        let mut input = Self::input(tuple);
+        let input = Self::input(tuple);
         let cookie = self
             .current
-            .make(&mut input, client_isn.0, period(now_us), idx as u32);
+            .make(&input, client_isn.0, period(now_us), idx as u32);
         (SeqNum(cookie), MSS_TABLE[idx])
     }
 
@@ -172,13 +174,12 @@ impl SynCookies {
         now_us: u64,
     ) -> Option<u16> {
         let count = period(now_us);
-        let mut input = Self::input(tuple);
-        let try_secret = |s: &Secret, input: &mut [u8; 16]| {
+        let input = Self::input(tuple);
+        let try_secret = |s: &Secret, input: &(u64, u32)| {
             s.check(input, client_isn.0, cookie.0, count)
                 .or_else(|| s.check(input, client_isn.0, cookie.0, count.wrapping_sub(1)))
         };
-        try_secret(&self.current, &mut input)
-            .or_else(|| try_secret(self.previous.as_ref()?, &mut input))
+        try_secret(&self.current, &input).or_else(|| try_secret(self.previous.as_ref()?, &input))
     }
 }
 

@@ -36,7 +36,7 @@ pub enum Frame<'a> {
 
 /// Parses a whole frame. With `verify_checksums`, the IPv4 header checksum
 /// and the TCP checksum must verify.
-#[inline]
+#[inline(always)]
 pub fn parse_frame(buf: &[u8], verify_checksums: bool) -> Result<Frame<'_>> {
     let eth = EthernetFrame::new_checked(buf)?;
     let eth_repr = EthernetRepr::parse(&eth);

@@ -183,7 +183,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         &self.b()[self.header_len..]
     }
     /// The checksum verifies over the pseudo-header and the whole segment.
-    #[inline]
+    #[inline(always)]
     pub fn verify_checksum(&self, src: [u8; 4], dst: [u8; 4]) -> bool {
         let b = self.b();
         if b.len() > 0xffff {
@@ -215,7 +215,7 @@ pub struct TcpRepr {
 
 impl TcpRepr {
     /// Parses a checked segment, including its options.
-    #[inline]
+    #[inline(always)]
     pub fn parse<T: AsRef<[u8]>>(p: &TcpPacket<T>) -> Result<TcpRepr> {
         Ok(TcpRepr {
             src_port: p.src_port(),
@@ -236,6 +236,10 @@ impl TcpRepr {
 
     /// Writes header, options and `payload` into `buf` and fills in the
     /// checksum for the given IPv4 addresses. Returns the segment length.
+    ///
+    /// The checksum is summed from the values being written and from
+    /// `payload` itself, never read back from `buf`: reading freshly
+    /// written bytes with wider loads stalls store forwarding.
     #[inline]
     pub fn emit(
         &self,
@@ -244,25 +248,35 @@ impl TcpRepr {
         dst: [u8; 4],
         payload: &[u8],
     ) -> Result<usize> {
-        let hl = self.header_len();
+        let (opt, n_opt) = self.options.words();
+        let hl = HEADER_LEN + 4 * n_opt;
         let total = hl + payload.len();
         if buf.len() < total || total > 0xffff {
             return Err(WireError::Truncated);
         }
-        let h = &mut buf[..total];
-        h[0..2].copy_from_slice(&self.src_port.to_be_bytes());
-        h[2..4].copy_from_slice(&self.dst_port.to_be_bytes());
-        h[4..8].copy_from_slice(&self.seq.0.to_be_bytes());
-        h[8..12].copy_from_slice(&self.ack.0.to_be_bytes());
-        h[12] = ((hl / 4) as u8) << 4;
-        h[13] = self.flags.0;
-        h[14..16].copy_from_slice(&self.window.to_be_bytes());
-        h[16..20].copy_from_slice(&[0, 0, 0, 0]);
-        self.options.emit(&mut h[HEADER_LEN..hl])?;
-        h[hl..].copy_from_slice(payload);
-        let acc = checksum::pseudo_header_v4(src, dst, PROTO_TCP, total as u16);
-        let c = checksum::finish(checksum::sum(acc, h));
-        h[16..18].copy_from_slice(&c.to_be_bytes());
+        let words = [
+            (u32::from(self.src_port) << 16) | u32::from(self.dst_port),
+            self.seq.0,
+            self.ack.0,
+            (((hl as u32 / 4) << 28) | (u32::from(self.flags.0) << 16)) | u32::from(self.window),
+        ];
+        let mut acc = checksum::pseudo_header_v4(src, dst, PROTO_TCP, total as u16);
+        // A 32-bit word adds as its two 16-bit halves once folded
+        // (2^16 ≡ 1 mod 2^16 − 1).
+        acc += words.iter().map(|&w| u64::from(w)).sum::<u64>();
+        acc += opt.iter().map(|&w| u64::from(w)).sum::<u64>(); // unused words are 0
+        acc = checksum::sum(acc, payload);
+        let c = checksum::finish(acc);
+        let (head, rest) = buf.split_at_mut(HEADER_LEN);
+        for (chunk, w) in head.chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&w.to_be_bytes());
+        }
+        head[16..18].copy_from_slice(&c.to_be_bytes());
+        head[18..20].copy_from_slice(&[0, 0]);
+        for (chunk, w) in rest.chunks_exact_mut(4).zip(&opt[..n_opt]) {
+            chunk.copy_from_slice(&w.to_be_bytes());
+        }
+        rest[hl - HEADER_LEN..total - HEADER_LEN].copy_from_slice(payload);
         Ok(total)
     }
 }

@@ -4,6 +4,12 @@
 
 use super::error::{Result, WireError};
 
+/// The big-endian word at `i` of a fixed-size option block.
+#[inline(always)]
+fn be32<const N: usize>(b: &[u8; N], i: usize) -> u32 {
+    u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+
 const KIND_EOL: u8 = 0;
 const KIND_NOP: u8 = 1;
 const KIND_MSS: u8 = 2;
@@ -40,7 +46,45 @@ pub struct TcpOptions {
 
 impl TcpOptions {
     /// Parses the option bytes between the fixed header and the data.
-    pub fn parse(mut b: &[u8]) -> Result<TcpOptions> {
+    #[inline(always)]
+    pub fn parse(b: &[u8]) -> Result<TcpOptions> {
+        // Fast paths for the two layouts that dominate (as Linux's
+        // `tcp_parse_aligned_timestamp`): NOP NOP TS on every segment of a
+        // timestamped connection, and Linux's SYN (MSS, SACK-permitted+TS,
+        // NOP WS).
+        if let Ok(b) = <&[u8; 12]>::try_from(b)
+            && be32(b, 0) == 0x0101_080a
+        {
+            let be = |i| be32(b, i);
+            return Ok(TcpOptions {
+                timestamps: Some(Timestamps {
+                    tsval: be(4),
+                    tsecr: be(8),
+                }),
+                ..TcpOptions::default()
+            });
+        }
+        if let Ok(b) = <&[u8; 20]>::try_from(b)
+            && be32(b, 0) >> 16 == 0x0204
+            && be32(b, 4) == 0x0402_080a
+            && be32(b, 16) >> 8 == 0x01_0303
+        {
+            let be = |i| be32(b, i);
+            return Ok(TcpOptions {
+                mss: Some(be(0) as u16),
+                wscale: Some(b[19]),
+                sack_permitted: true,
+                timestamps: Some(Timestamps {
+                    tsval: be(8),
+                    tsecr: be(12),
+                }),
+            });
+        }
+        Self::parse_general(b)
+    }
+
+    #[inline(never)]
+    fn parse_general(mut b: &[u8]) -> Result<TcpOptions> {
         let mut o = TcpOptions::default();
         while let Some(&kind) = b.first() {
             match kind {
@@ -97,17 +141,12 @@ impl TcpOptions {
     /// Bytes `emit` writes (a multiple of 4).
     #[inline]
     pub fn len(&self) -> usize {
-        let mut n = 0;
-        if self.mss.is_some() {
-            n += 4;
-        }
-        if self.timestamps.is_some() || self.sack_permitted {
-            n += if self.timestamps.is_some() { 12 } else { 4 };
-        }
-        if self.wscale.is_some() {
-            n += 4;
-        }
-        n
+        let ts_or_sack = match (self.timestamps.is_some(), self.sack_permitted) {
+            (true, _) => 12,
+            (false, true) => 4,
+            (false, false) => 0,
+        };
+        4 * usize::from(self.mss.is_some()) + ts_or_sack + 4 * usize::from(self.wscale.is_some())
     }
 
     /// No option is set.
@@ -116,46 +155,49 @@ impl TcpOptions {
         self.len() == 0
     }
 
-    /// Writes the options in Linux's order and padding (MSS; SACK-permitted
-    /// packed with timestamps, or NOP NOP before either; NOP before window
-    /// scale). Returns the length, or `Truncated` if `buf` is short.
+    /// The options as big-endian 32-bit words in Linux's order and padding
+    /// (MSS; SACK-permitted packed with timestamps, or NOP NOP before
+    /// either; NOP before window scale), and how many words are used.
     #[inline]
-    pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
-        let len = self.len();
-        if buf.len() < len {
-            return Err(WireError::Truncated);
-        }
-        let mut i = 0;
+    pub fn words(&self) -> ([u32; 10], usize) {
+        let mut w = [0u32; 10];
+        let mut n = 0;
         if let Some(mss) = self.mss {
-            let m = mss.to_be_bytes();
-            buf[..4].copy_from_slice(&[KIND_MSS, 4, m[0], m[1]]);
-            i = 4;
+            w[0] = 0x0204_0000 | u32::from(mss);
+            n = 1;
         }
         match (self.timestamps, self.sack_permitted) {
             (Some(ts), sack) => {
-                let head = if sack {
-                    [KIND_SACK_PERMITTED, 2]
-                } else {
-                    [KIND_NOP, KIND_NOP]
-                };
-                buf[i..i + 2].copy_from_slice(&head);
-                buf[i + 2] = KIND_TIMESTAMPS;
-                buf[i + 3] = 10;
-                buf[i + 4..i + 8].copy_from_slice(&ts.tsval.to_be_bytes());
-                buf[i + 8..i + 12].copy_from_slice(&ts.tsecr.to_be_bytes());
-                i += 12;
+                w[n] = if sack { 0x0402_080a } else { 0x0101_080a };
+                w[n + 1] = ts.tsval;
+                w[n + 2] = ts.tsecr;
+                n += 3;
             }
             (None, true) => {
-                buf[i..i + 4].copy_from_slice(&[KIND_NOP, KIND_NOP, KIND_SACK_PERMITTED, 2]);
-                i += 4;
+                w[n] = 0x0101_0402;
+                n += 1;
             }
             (None, false) => {}
         }
         if let Some(ws) = self.wscale {
-            buf[i..i + 4].copy_from_slice(&[KIND_NOP, KIND_WSCALE, 3, ws]);
-            i += 4;
+            w[n] = 0x0103_0300 | u32::from(ws);
+            n += 1;
         }
-        Ok(i)
+        (w, n)
+    }
+
+    /// Writes the options (see `words`). Returns the length, or `Truncated`
+    /// if `buf` is short.
+    #[inline]
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
+        let (w, n) = self.words();
+        if buf.len() < n * 4 {
+            return Err(WireError::Truncated);
+        }
+        for (chunk, word) in buf.chunks_exact_mut(4).zip(&w[..n]) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        Ok(n * 4)
     }
 }
 
@@ -220,6 +262,19 @@ mod tests {
         let o = TcpOptions::parse(&b).unwrap();
         assert_eq!(o.mss, Some(536));
         assert!(o.timestamps.is_none());
+    }
+
+    #[test]
+    fn fast_paths_agree_with_general_parser() {
+        let ts_only = [1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 9];
+        for b in [&LINUX_SYN[..], &ts_only[..]] {
+            assert_eq!(TcpOptions::parse(b), TcpOptions::parse_general(b));
+        }
+        // Near misses of the fast layouts fall back to the general parser.
+        let mut bad = LINUX_SYN;
+        bad[17] = 3;
+        bad[18] = 2; // window scale with length 2
+        assert_eq!(TcpOptions::parse(&bad), Err(WireError::BadOption));
     }
 
     #[test]
