@@ -579,3 +579,25 @@ impl Tcb {
         TimeWait::new(self, now + 2 * ctx.cfg.msl_us)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records stay small so tens of millions fit in memory.
+    #[test]
+    fn record_sizes() {
+        assert!(
+            core::mem::size_of::<Tcb>() <= 64,
+            "{}",
+            core::mem::size_of::<Tcb>()
+        );
+        assert!(
+            core::mem::size_of::<TimeWait>() <= 32,
+            "{}",
+            core::mem::size_of::<TimeWait>()
+        );
+        assert_eq!(core::mem::size_of::<Tcb>(), 56);
+        assert_eq!(core::mem::size_of::<TimeWait>(), 24);
+    }
+}
