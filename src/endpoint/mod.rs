@@ -146,7 +146,7 @@ impl Endpoint {
             }
         };
         let n = match frame {
-            Frame::Arp(_, arp) => {
+            Frame::Arp(rx_eth, arp) => {
                 if arp.op != ArpOp::Request || !self.owns(arp.target_ip) {
                     return None;
                 }
@@ -154,7 +154,7 @@ impl Endpoint {
                 let eth = EthernetRepr {
                     src: self.cfg.mac,
                     dst: arp.sender_mac,
-                    vlan: None,
+                    vlan: rx_eth.vlan,
                     ethertype: wire::ethernet::ETHERTYPE_ARP,
                 };
                 self.counters.arp_reply += 1;
@@ -220,15 +220,21 @@ impl Endpoint {
         }
         let out = if self.cfg.listen_ports.contains(&tuple.local_port) {
             let (tcb, out) = tcp::on_listen(&mut self.ctx, tuple, seg, payload, isn, now);
-            if let Some(tcb) = tcb {
+            if let Some(mut tcb) = tcb {
                 if self.conns.len() >= self.cfg.max_connections {
+                    // Refused: the record goes (freeing its SYN-queue slot)
+                    // and nothing is answered.
                     self.counters.drop_table_full += 1;
+                    let _ = tcb.abort(&mut self.ctx, tuple, now);
                     return Outcome::default();
                 }
                 let deadline = tcb.deadline();
-                self.counters.accepted += 1;
                 self.conns.insert(*tuple, tcb);
                 self.rearm(tuple, 0, deadline);
+                self.counters.accepted += 1;
+            } else if out.events.contains(tcp::Events::COOKIE_OK) {
+                // A cookie connection that ended within its own ACK.
+                self.counters.accepted += 1;
             }
             out
         } else {

@@ -35,25 +35,18 @@ pub fn sum(acc: u64, data: &[u8]) -> u64 {
         [x, y, z] => pair(x, y) + pair(z, 0),
         _ => 0,
     };
-    acc + u64::from(u16::from_be(fold_native(s)))
-}
-
-/// Folds a native-order wide sum to a native-order 16-bit word.
-#[inline]
-fn fold_native(s: u64) -> u16 {
-    let s = (s & 0xffff_ffff) + (s >> 32);
-    let s = (s & 0xffff) + (s >> 16);
-    let s = (s & 0xffff) + (s >> 16);
-    ((s & 0xffff) + (s >> 16)) as u16
+    // `fold` is byte-order agnostic; the folded native word is swapped once.
+    acc + u64::from(u16::from_be(fold(s)))
 }
 
 /// Folds a wide sum to 16 bits (end-around carry).
 #[inline]
-pub fn fold(mut acc: u64) -> u16 {
-    while acc >> 16 != 0 {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    acc as u16
+pub fn fold(acc: u64) -> u16 {
+    // Four end-around-carry steps take any u64 down to 16 bits.
+    let acc = (acc & 0xffff_ffff) + (acc >> 32);
+    let acc = (acc & 0xffff) + (acc >> 16);
+    let acc = (acc & 0xffff) + (acc >> 16);
+    ((acc & 0xffff) + (acc >> 16)) as u16
 }
 
 /// The checksum field value for data whose wide sum is `acc`.
@@ -148,6 +141,14 @@ mod tests {
         }
         let ones = vec![0xffu8; 4099];
         assert_eq!(fold(sum(0, &ones)), reference(&ones));
+    }
+
+    #[test]
+    fn fold_extremes() {
+        assert_eq!(fold(u64::MAX), 0xffff);
+        assert_eq!(fold(0x1_0000), 1);
+        assert_eq!(fold(0xffff_ffff_0000), 0xffff);
+        assert_eq!(fold(0), 0);
     }
 
     #[test]

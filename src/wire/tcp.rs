@@ -265,7 +265,9 @@ impl TcpRepr {
         // (2^16 ≡ 1 mod 2^16 − 1).
         acc += words.iter().map(|&w| u64::from(w)).sum::<u64>();
         acc += opt.iter().map(|&w| u64::from(w)).sum::<u64>(); // unused words are 0
-        acc = checksum::sum(acc, payload);
+        if !payload.is_empty() {
+            acc = checksum::sum(acc, payload);
+        }
         let c = checksum::finish(acc);
         let (head, rest) = buf.split_at_mut(HEADER_LEN);
         for (chunk, w) in head.chunks_exact_mut(4).zip(words) {
@@ -276,7 +278,9 @@ impl TcpRepr {
         for (chunk, w) in rest.chunks_exact_mut(4).zip(&opt[..n_opt]) {
             chunk.copy_from_slice(&w.to_be_bytes());
         }
-        rest[hl - HEADER_LEN..total - HEADER_LEN].copy_from_slice(payload);
+        if !payload.is_empty() {
+            rest[hl - HEADER_LEN..total - HEADER_LEN].copy_from_slice(payload);
+        }
         Ok(total)
     }
 }
