@@ -142,6 +142,38 @@ fn tsval(r: &Reply) -> u32 {
     r.repr.options.timestamps.expect("timestamps option").tsval
 }
 
+/// The checks every synchronized state shares (RFC 5961 §3–4 RST and SYN
+/// handling, RFC 9293 acceptability), one test each in the state's module,
+/// which provides `build()`.
+macro_rules! shared_checks {
+    ($who:expr, $state:expr) => {
+        #[test]
+        fn rst_at_rcv_nxt_resets() {
+            check_rst_exact_resets(build(), $who, $state)
+        }
+
+        #[test]
+        fn rst_in_window_challenged() {
+            check_rst_in_window_challenged(build(), $who, $state)
+        }
+
+        #[test]
+        fn rst_out_of_window_dropped() {
+            check_rst_out_of_window_dropped(build(), $who, $state)
+        }
+
+        #[test]
+        fn syn_challenged() {
+            check_syn_challenged(build(), $who, $state)
+        }
+
+        #[test]
+        fn out_of_window_data_acked() {
+            check_out_of_window_data_acked(build(), $who, $state)
+        }
+    };
+}
+
 /// Client and server contexts and their tuples.
 struct Pair {
     c: TcpContext,
@@ -1696,30 +1728,7 @@ mod fin_wait_1 {
         assert_eq!(fx.c.state(), State::FinWait1);
     }
 
-    #[test]
-    fn rst_at_rcv_nxt_resets() {
-        check_rst_exact_resets(build(), Who::Client, State::FinWait1)
-    }
-
-    #[test]
-    fn rst_in_window_challenged() {
-        check_rst_in_window_challenged(build(), Who::Client, State::FinWait1)
-    }
-
-    #[test]
-    fn rst_out_of_window_dropped() {
-        check_rst_out_of_window_dropped(build(), Who::Client, State::FinWait1)
-    }
-
-    #[test]
-    fn syn_challenged() {
-        check_syn_challenged(build(), Who::Client, State::FinWait1)
-    }
-
-    #[test]
-    fn out_of_window_data_acked() {
-        check_out_of_window_data_acked(build(), Who::Client, State::FinWait1)
-    }
+    shared_checks!(Who::Client, State::FinWait1);
 }
 
 // ---------------------------------------------------------------------------
@@ -1773,30 +1782,7 @@ mod fin_wait_2 {
         assert_eq!(fx.c.state(), State::FinWait2);
     }
 
-    #[test]
-    fn rst_at_rcv_nxt_resets() {
-        check_rst_exact_resets(build(), Who::Client, State::FinWait2)
-    }
-
-    #[test]
-    fn rst_in_window_challenged() {
-        check_rst_in_window_challenged(build(), Who::Client, State::FinWait2)
-    }
-
-    #[test]
-    fn rst_out_of_window_dropped() {
-        check_rst_out_of_window_dropped(build(), Who::Client, State::FinWait2)
-    }
-
-    #[test]
-    fn syn_challenged() {
-        check_syn_challenged(build(), Who::Client, State::FinWait2)
-    }
-
-    #[test]
-    fn out_of_window_data_acked() {
-        check_out_of_window_data_acked(build(), Who::Client, State::FinWait2)
-    }
+    shared_checks!(Who::Client, State::FinWait2);
 }
 
 // ---------------------------------------------------------------------------
@@ -1870,30 +1856,7 @@ mod close_wait {
         assert_eq!(fx.s.state(), State::CloseWait);
     }
 
-    #[test]
-    fn rst_at_rcv_nxt_resets() {
-        check_rst_exact_resets(build(), Who::Server, State::CloseWait)
-    }
-
-    #[test]
-    fn rst_in_window_challenged() {
-        check_rst_in_window_challenged(build(), Who::Server, State::CloseWait)
-    }
-
-    #[test]
-    fn rst_out_of_window_dropped() {
-        check_rst_out_of_window_dropped(build(), Who::Server, State::CloseWait)
-    }
-
-    #[test]
-    fn syn_challenged() {
-        check_syn_challenged(build(), Who::Server, State::CloseWait)
-    }
-
-    #[test]
-    fn out_of_window_data_acked() {
-        check_out_of_window_data_acked(build(), Who::Server, State::CloseWait)
-    }
+    shared_checks!(Who::Server, State::CloseWait);
 }
 
 // ---------------------------------------------------------------------------
@@ -1935,30 +1898,7 @@ mod closing {
         assert_eq!(r.repr.ack, fx.c.rcv_nxt());
     }
 
-    #[test]
-    fn rst_at_rcv_nxt_resets() {
-        check_rst_exact_resets(build(), Who::Client, State::Closing)
-    }
-
-    #[test]
-    fn rst_in_window_challenged() {
-        check_rst_in_window_challenged(build(), Who::Client, State::Closing)
-    }
-
-    #[test]
-    fn rst_out_of_window_dropped() {
-        check_rst_out_of_window_dropped(build(), Who::Client, State::Closing)
-    }
-
-    #[test]
-    fn syn_challenged() {
-        check_syn_challenged(build(), Who::Client, State::Closing)
-    }
-
-    #[test]
-    fn out_of_window_data_acked() {
-        check_out_of_window_data_acked(build(), Who::Client, State::Closing)
-    }
+    shared_checks!(Who::Client, State::Closing);
 }
 
 // ---------------------------------------------------------------------------
@@ -1996,30 +1936,7 @@ mod last_ack {
         assert_ne!(fx.s.deadline(), 0);
     }
 
-    #[test]
-    fn rst_at_rcv_nxt_resets() {
-        check_rst_exact_resets(build(), Who::Server, State::LastAck)
-    }
-
-    #[test]
-    fn rst_in_window_challenged() {
-        check_rst_in_window_challenged(build(), Who::Server, State::LastAck)
-    }
-
-    #[test]
-    fn rst_out_of_window_dropped() {
-        check_rst_out_of_window_dropped(build(), Who::Server, State::LastAck)
-    }
-
-    #[test]
-    fn syn_challenged() {
-        check_syn_challenged(build(), Who::Server, State::LastAck)
-    }
-
-    #[test]
-    fn out_of_window_data_acked() {
-        check_out_of_window_data_acked(build(), Who::Server, State::LastAck)
-    }
+    shared_checks!(Who::Server, State::LastAck);
 }
 
 // ---------------------------------------------------------------------------

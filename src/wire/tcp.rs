@@ -269,17 +269,19 @@ impl TcpRepr {
             acc = checksum::sum(acc, payload);
         }
         let c = checksum::finish(acc);
-        let (head, rest) = buf.split_at_mut(HEADER_LEN);
-        for (chunk, w) in head.chunks_exact_mut(4).zip(words) {
-            chunk.copy_from_slice(&w.to_be_bytes());
-        }
-        head[16..18].copy_from_slice(&c.to_be_bytes());
-        head[18..20].copy_from_slice(&[0, 0]);
-        for (chunk, w) in rest.chunks_exact_mut(4).zip(&opt[..n_opt]) {
+        let (head, rest) = buf[..total].split_at_mut(HEADER_LEN);
+        let head: &mut [u8; HEADER_LEN] = head.try_into().map_err(|_| WireError::Truncated)?;
+        head[0..4].copy_from_slice(&words[0].to_be_bytes());
+        head[4..8].copy_from_slice(&words[1].to_be_bytes());
+        head[8..12].copy_from_slice(&words[2].to_be_bytes());
+        head[12..16].copy_from_slice(&words[3].to_be_bytes());
+        head[16..20].copy_from_slice(&(u32::from(c) << 16).to_be_bytes());
+        let (opts, data) = rest.split_at_mut(4 * n_opt);
+        for (chunk, w) in opts.chunks_exact_mut(4).zip(opt) {
             chunk.copy_from_slice(&w.to_be_bytes());
         }
         if !payload.is_empty() {
-            rest[hl - HEADER_LEN..total - HEADER_LEN].copy_from_slice(payload);
+            data.copy_from_slice(payload);
         }
         Ok(total)
     }
