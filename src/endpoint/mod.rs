@@ -9,13 +9,14 @@
 //! are not for our addresses are counted and ignored.
 
 mod counters;
+mod tables;
 
 pub use counters::{Counters, ENDS, WIRE_ERRORS};
+use tables::Tables;
 
 use crate::flow::FourTuple;
-use crate::tcp::{self, End, Outcome, Reply, Tcb, TcpContext, TimeWait, TwVerdict};
+use crate::tcp::{self, End, Outcome, Reply, Tcb, TcpContext, TwVerdict};
 use crate::wire::{self, ArpOp, EthernetRepr, Frame, MacAddr, TcpFrameAddr, TcpRepr};
-use hashbrown::HashMap;
 use std::collections::BTreeSet;
 
 /// Size of the scratch buffer for frames we originate (connect, timers).
@@ -59,8 +60,7 @@ impl Default for EndpointConfig {
 pub struct Endpoint {
     cfg: EndpointConfig,
     ctx: TcpContext,
-    conns: HashMap<FourTuple, Tcb>,
-    time_wait: HashMap<FourTuple, TimeWait>,
+    tables: Tables,
     timers: BTreeSet<(u64, FourTuple)>,
     counters: Counters,
     scratch: Box<[u8; FRAME_CAPACITY]>,
@@ -72,8 +72,7 @@ impl Endpoint {
         Endpoint {
             cfg,
             ctx,
-            conns: HashMap::new(),
-            time_wait: HashMap::new(),
+            tables: Tables::default(),
             timers: BTreeSet::new(),
             counters: Counters::default(),
             scratch: Box::new([0; FRAME_CAPACITY]),
@@ -92,12 +91,12 @@ impl Endpoint {
 
     /// Live connection records.
     pub fn connections(&self) -> usize {
-        self.conns.len()
+        self.tables.conns()
     }
 
     /// TIME-WAIT records.
     pub fn time_wait_records(&self) -> usize {
-        self.time_wait.len()
+        self.tables.time_waits()
     }
 
     /// Armed timers.
@@ -107,7 +106,7 @@ impl Endpoint {
 
     /// The record of a connection, if live.
     pub fn connection(&self, tuple: &FourTuple) -> Option<&Tcb> {
-        self.conns.get(tuple)
+        self.tables.conn(self.tables.hash(tuple), tuple)
     }
 
     /// The earliest timer deadline, if any.
@@ -178,16 +177,18 @@ impl Endpoint {
     }
 
     /// Runs the state machine for one segment and keeps tables and timers
-    /// in step with the outcome.
+    /// in step with the outcome. The tuple is hashed once for all tables.
     fn dispatch(&mut self, tuple: &FourTuple, seg: &TcpRepr, payload: &[u8], now: u64) -> Outcome {
-        if let Some(tcb) = self.conns.get_mut(tuple) {
+        let h = self.tables.hash(tuple);
+        if let Some(tcb) = self.tables.conn_mut(h, tuple) {
             let before = tcb.deadline();
             let out = tcb.on_segment(&mut self.ctx, tuple, seg, payload, now);
-            self.settle(tuple, before, &out, now);
+            let after = tcb.deadline();
+            self.settle(h, tuple, (before, after), &out, now);
             return out;
         }
         let mut isn = None;
-        if let Some(tw) = self.time_wait.get_mut(tuple) {
+        if let Some(tw) = self.tables.time_wait_mut(h, tuple) {
             let before = tw.deadline();
             let (verdict, ev) = tw.on_segment(&self.ctx, tuple, seg, payload.len(), now);
             let after = tw.deadline();
@@ -206,13 +207,13 @@ impl Endpoint {
                 }
                 TwVerdict::Close => {
                     self.counters.time_wait_reset += 1;
-                    self.time_wait.remove(tuple);
+                    self.tables.remove_time_wait(h, tuple);
                     self.rearm(tuple, before, 0);
                     return Outcome::default();
                 }
                 TwVerdict::Reopen { isn: i } => {
                     self.counters.time_wait_reopened += 1;
-                    self.time_wait.remove(tuple);
+                    self.tables.remove_time_wait(h, tuple);
                     self.rearm(tuple, before, 0);
                     isn = Some(i);
                 }
@@ -221,7 +222,7 @@ impl Endpoint {
         let out = if self.cfg.listen_ports.contains(&tuple.local_port) {
             let (tcb, out) = tcp::on_listen(&mut self.ctx, tuple, seg, payload, isn, now);
             if let Some(mut tcb) = tcb {
-                if self.conns.len() >= self.cfg.max_connections {
+                if self.tables.conns() >= self.cfg.max_connections {
                     // Refused: the record goes (freeing its SYN-queue slot)
                     // and nothing is answered.
                     self.counters.drop_table_full += 1;
@@ -229,7 +230,7 @@ impl Endpoint {
                     return Outcome::default();
                 }
                 let deadline = tcb.deadline();
-                self.conns.insert(*tuple, tcb);
+                self.tables.insert_conn(h, *tuple, tcb);
                 self.rearm(tuple, 0, deadline);
                 self.counters.accepted += 1;
             } else if out.events.contains(tcp::Events::COOKIE_OK) {
@@ -247,25 +248,30 @@ impl Endpoint {
         out
     }
 
-    /// Applies an outcome of the record at `tuple`: counters, the move to
-    /// TIME-WAIT, deletion, and the timer.
-    fn settle(&mut self, tuple: &FourTuple, before: u64, out: &Outcome, now: u64) {
+    /// Applies an outcome of the record at `tuple` (hash `h`) whose
+    /// deadline went from `deadlines.0` to `deadlines.1`: counters, the move
+    /// to TIME-WAIT, deletion, and the timer.
+    fn settle(
+        &mut self,
+        h: u64,
+        tuple: &FourTuple,
+        deadlines: (u64, u64),
+        out: &Outcome,
+        now: u64,
+    ) {
+        let (before, after) = deadlines;
         self.counters.add_events(out.events);
-        match out.end {
-            None => {
-                let after = self.conns.get(tuple).map_or(0, Tcb::deadline);
-                self.rearm(tuple, before, after);
-            }
-            Some(end) => {
-                self.counters.add_end(end);
-                let tcb = self.conns.remove(tuple);
-                self.rearm(tuple, before, 0);
-                if let (End::TimeWait, Some(tcb)) = (end, tcb) {
-                    let tw = tcb.to_time_wait(&self.ctx, now);
-                    self.rearm(tuple, 0, tw.deadline());
-                    self.time_wait.insert(*tuple, tw);
-                }
-            }
+        let Some(end) = out.end else {
+            self.rearm(tuple, before, after);
+            return;
+        };
+        self.counters.add_end(end);
+        let tcb = self.tables.remove_conn(h, tuple);
+        self.rearm(tuple, before, 0);
+        if let (End::TimeWait, Some(tcb)) = (end, tcb) {
+            let tw = tcb.to_time_wait(&self.ctx, now);
+            self.rearm(tuple, 0, tw.deadline());
+            self.tables.insert_time_wait(h, *tuple, tw);
         }
     }
 
@@ -287,18 +293,19 @@ impl Endpoint {
     /// Opens a connection (active open); its SYN is passed to `tx`. Returns
     /// false (and counts) when the table is full or the tuple is in use.
     pub fn connect(&mut self, tuple: &FourTuple, now: u64, tx: &mut dyn FnMut(&[u8])) -> bool {
-        if self.conns.len() >= self.cfg.max_connections {
+        if self.tables.conns() >= self.cfg.max_connections {
             self.counters.drop_table_full += 1;
             return false;
         }
-        if self.conns.contains_key(tuple) || self.time_wait.contains_key(tuple) {
+        let h = self.tables.hash(tuple);
+        if self.tables.conn(h, tuple).is_some() || self.tables.time_wait(h, tuple).is_some() {
             return false;
         }
         let (tcb, out) = Tcb::connect(&mut self.ctx, tuple, now);
         self.counters.opened += 1;
         self.counters.add_events(out.events);
         self.rearm(tuple, 0, tcb.deadline());
-        self.conns.insert(*tuple, tcb);
+        self.tables.insert_conn(h, *tuple, tcb);
         if let Some(r) = out.reply {
             self.send(tuple, &r, tx);
         }
@@ -313,16 +320,18 @@ impl Endpoint {
                 break;
             }
             self.timers.pop_first();
-            if let Some(tcb) = self.conns.get_mut(&tuple) {
+            let h = self.tables.hash(&tuple);
+            if let Some(tcb) = self.tables.conn_mut(h, &tuple) {
                 let out = tcb.on_timer(&mut self.ctx, &tuple, now);
+                let after = tcb.deadline();
                 // The entry at `t` is already gone: settle from "no timer".
-                self.settle(&tuple, 0, &out, now);
+                self.settle(h, &tuple, (0, after), &out, now);
                 if let Some(r) = out.reply {
                     self.send(&tuple, &r, tx);
                 }
-            } else if let Some(tw) = self.time_wait.get(&tuple) {
+            } else if let Some(tw) = self.tables.time_wait(h, &tuple) {
                 if tw.expired(now) {
-                    self.time_wait.remove(&tuple);
+                    self.tables.remove_time_wait(h, &tuple);
                     self.counters.time_wait_expired += 1;
                 } else {
                     let d = tw.deadline();
