@@ -45,8 +45,13 @@ fn server_tuple(client_port: u16) -> FourTuple {
     }
 }
 
+/// Linux-like defaults without the idle timeout, so an idle connection has
+/// no timer (the idle timeout has its own tests in `mod idle`).
 fn cfg() -> TcpConfig {
-    TcpConfig::default()
+    TcpConfig {
+        idle_timeout_us: 0,
+        ..TcpConfig::default()
+    }
 }
 
 /// Default configuration that stays in CLOSE-WAIT until `Tcb::close`.
@@ -1238,6 +1243,20 @@ mod syn_received {
     }
 
     #[test]
+    fn out_of_window_syn_acked_and_kept() {
+        // SYN-RECEIVED checks the sequence first: a blind SYN far from the
+        // window cannot remove the half-open connection.
+        let (mut fx, _) = syn_received();
+        let irs = fx.s.rcv_nxt() - 1;
+        let seg = fx.seg(Who::Server, SYN, irs + 10_000_000, SeqNum(0));
+        let out = fx.inject(Who::Server, &seg, &[]);
+        assert_eq!(out.end, None);
+        assert_eq!(out.events, Events::OUT_OF_WINDOW);
+        assert_eq!(fx.s.state(), State::SynReceived);
+        assert_eq!(fx.p.s.syn_queue_len(), 1);
+    }
+
+    #[test]
     fn unacceptable_ack_gets_rst_at_seg_ack() {
         let (mut fx, _) = syn_received();
         let iss = fx.s.iss();
@@ -2108,6 +2127,27 @@ mod time_wait {
     }
 
     #[test]
+    fn equal_timestamp_syn_reopens_only_beyond_rcv_nxt() {
+        // RFC 6191 §2: TSval equal to TS.Recent falls back to the sequence.
+        for (seq_delta, reopen) in [(1i32, true), (0, false)] {
+            let mut t = time_wait();
+            let seq = if seq_delta > 0 {
+                t.tw.rcv_nxt() + 1
+            } else {
+                t.tw.rcv_nxt()
+            };
+            let mut syn = t.seg(SYN, seq);
+            syn.ack = SeqNum(0);
+            syn.options.timestamps = Some(Timestamps {
+                tsval: tsval(&t.fin),
+                tsecr: 0,
+            });
+            let (v, _) = t.input(&syn, 0, t.now + SEC);
+            assert_eq!(matches!(v, TwVerdict::Reopen { .. }), reopen, "{v:?}");
+        }
+    }
+
+    #[test]
     fn older_timestamp_syn_acked_not_reopened() {
         let mut t = time_wait();
         let mut syn = t.seg(SYN, t.tw.rcv_nxt() + 1000);
@@ -2220,11 +2260,16 @@ mod retransmission {
 
     #[test]
     fn backoff_never_overflows_with_many_retries() {
-        let client = cfg_with(|c| c.syn_retries = 64);
+        // The largest retry count `validate` allows, with no cap: every
+        // doubling must be exact (no shift overflow back to small values).
+        let client = cfg_with(|c| {
+            c.syn_retries = 32;
+            c.rto_max_us = u64::MAX;
+        });
         let (base, max) = (client.rto_syn_us, client.rto_max_us);
         let (mut fx, _) = syn_received_with(client, cfg());
         let (gaps, _, out) = run_timer(&mut fx, Who::Client, T0);
-        let want: Vec<u64> = (0..=64).map(|r| backoff(base, max, r)).collect();
+        let want: Vec<u64> = (0..=32).map(|r| backoff(base, max, r)).collect();
         assert_eq!(gaps, want);
         assert_eq!(out.end, Some(End::RetriesExceeded));
     }
@@ -2372,6 +2417,69 @@ mod retransmission {
 // ---------------------------------------------------------------------------
 // ISN (RFC 6528).
 // ---------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------
+// Idle timeout and TS.Recent.
+// ---------------------------------------------------------------------------
+
+mod idle {
+    use super::*;
+
+    fn idle_cfg() -> TcpConfig {
+        cfg_with(|c| c.idle_timeout_us = 10 * SEC)
+    }
+
+    #[test]
+    fn idle_connection_reset_after_timeout() {
+        let mut fx = established_with(idle_cfg(), idle_cfg());
+        let deadline = fx.c.deadline();
+        assert_eq!(deadline, T0 + 10 * SEC, "armed at the handshake");
+        assert_eq!(fx.timer(Who::Client, deadline - 1), Outcome::default());
+        let out = fx.timer(Who::Client, deadline);
+        assert_eq!(out.end, Some(End::IdleTimeout));
+        assert_events(&out, Events::RST_TX);
+        assert_eq!(reply(&out).repr.flags, RST | ACK);
+        assert_eq!(fx.c.state(), State::Closed);
+    }
+
+    #[test]
+    fn activity_restarts_and_data_in_flight_uses_rto() {
+        let mut fx = established_with(idle_cfg(), idle_cfg());
+        fx.now = T0 + 5 * SEC;
+        let rcv = fx.s.rcv_nxt();
+        let ack = fx.s.snd_nxt();
+        let seg = fx.seg(Who::Server, ACK | PSH, rcv, ack);
+        let out = fx.inject(Who::Server, &seg, b"ping");
+        assert!(out.reply.is_some());
+        assert_eq!(fx.s.deadline(), T0 + 15 * SEC, "restarted by the segment");
+        // Our own data in flight: the retransmission timer replaces it.
+        let out = fx.close(Who::Server);
+        assert!(out.reply.is_some());
+        assert_eq!(fx.s.deadline(), fx.now + fx.p.s.cfg.rto_us);
+    }
+
+    #[test]
+    fn ts_recent_not_taken_from_segment_without_ack() {
+        // A blind in-window segment without ACK must not poison TS.Recent:
+        // afterwards the peer's real segments still pass PAWS.
+        let mut fx = established();
+        let rcv = fx.c.rcv_nxt();
+        let mut blind = fx.seg(Who::Client, PSH, rcv, SeqNum(0));
+        blind.options.timestamps = Some(Timestamps {
+            tsval: 0x7fff_0000,
+            tsecr: 0,
+        });
+        let out = fx.inject(Who::Client, &blind, b"x");
+        assert_eq!(out.events, Events::DROPPED);
+        let mut real = fx.seg(Who::Client, ACK, rcv, fx.c.snd_nxt());
+        real.options.timestamps = Some(Timestamps {
+            tsval: TcpContext::ts_now(fx.now),
+            tsecr: 0,
+        });
+        let out = fx.inject(Who::Client, &real, &[]);
+        assert!(!out.events.contains(Events::PAWS_REJECT), "{out:?}");
+    }
+}
 
 mod isn {
     use super::*;

@@ -49,6 +49,8 @@ pub struct Counters {
     pub drop_not_ours: u64,
     /// Connections refused because the table was full.
     pub drop_table_full: u64,
+    /// Closed connections that skipped TIME-WAIT because its table was full.
+    pub drop_time_wait_full: u64,
     /// ARP requests answered.
     pub arp_reply: u64,
     /// Connections opened by `connect`.
@@ -133,6 +135,7 @@ impl Counters {
         }
         self.drop_not_ours += o.drop_not_ours;
         self.drop_table_full += o.drop_table_full;
+        self.drop_time_wait_full += o.drop_time_wait_full;
         self.arp_reply += o.arp_reply;
         self.opened += o.opened;
         self.accepted += o.accepted;

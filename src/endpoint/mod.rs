@@ -37,6 +37,9 @@ pub struct EndpointConfig {
     pub listen_ports: Vec<u16>,
     /// Most live connection records (TIME-WAIT records not counted).
     pub max_connections: usize,
+    /// Most TIME-WAIT records; beyond it a closing connection skips
+    /// TIME-WAIT and is counted (Linux's `tcp_max_tw_buckets`).
+    pub max_time_wait: usize,
     /// Verify IPv4 and TCP checksums of received frames.
     pub verify_checksums: bool,
 }
@@ -50,6 +53,7 @@ impl Default for EndpointConfig {
             ip_count: 1,
             listen_ports: Vec::new(),
             max_connections: 1 << 22,
+            max_time_wait: 1 << 22,
             verify_checksums: true,
         }
     }
@@ -211,6 +215,15 @@ impl Endpoint {
                     self.rearm(tuple, before, 0);
                     return Outcome::default();
                 }
+                TwVerdict::Reopen { .. } if !self.cfg.listen_ports.contains(&tuple.local_port) => {
+                    // Nobody would take the SYN: keep TIME-WAIT and answer
+                    // as it would any other segment (as Linux does).
+                    let reply = tw.ack(&self.ctx, tuple, now);
+                    return Outcome {
+                        reply: Some(reply),
+                        ..Outcome::default()
+                    };
+                }
                 TwVerdict::Reopen { isn: i } => {
                     self.counters.time_wait_reopened += 1;
                     self.tables.remove_time_wait(h, tuple);
@@ -223,10 +236,21 @@ impl Endpoint {
             let (tcb, out) = tcp::on_listen(&mut self.ctx, tuple, seg, payload, isn, now);
             if let Some(mut tcb) = tcb {
                 if self.tables.conns() >= self.cfg.max_connections {
-                    // Refused: the record goes (freeing its SYN-queue slot)
-                    // and nothing is answered.
+                    // Refused: the record goes (freeing its SYN-queue slot).
+                    // A SYN is left unanswered (the peer retries); a peer
+                    // that completed a cookie handshake believes it is
+                    // connected, so it gets the RST.
                     self.counters.drop_table_full += 1;
                     let _ = tcb.abort(&mut self.ctx, tuple, now);
+                    if out.events.contains(tcp::Events::COOKIE_OK) {
+                        // As if no connection existed: <SEQ=SEG.ACK><CTL=RST>.
+                        let rst = tcp::on_closed(&mut self.ctx, tuple, seg, payload.len(), now);
+                        self.counters.add_events(rst.events);
+                        return Outcome {
+                            reply: rst.reply,
+                            ..Outcome::default()
+                        };
+                    }
                     return Outcome::default();
                 }
                 let deadline = tcb.deadline();
@@ -269,6 +293,11 @@ impl Endpoint {
         let tcb = self.tables.remove_conn(h, tuple);
         self.rearm(tuple, before, 0);
         if let (End::TimeWait, Some(tcb)) = (end, tcb) {
+            if self.tables.time_waits() >= self.cfg.max_time_wait {
+                // Like Linux's tcp_max_tw_buckets: close without TIME-WAIT.
+                self.counters.drop_time_wait_full += 1;
+                return;
+            }
             let tw = tcb.to_time_wait(&self.ctx, now);
             self.rearm(tuple, 0, tw.deadline());
             self.tables.insert_time_wait(h, *tuple, tw);

@@ -62,7 +62,7 @@ pub struct SimConfig {
     pub request_bytes: u32,
     /// Bytes of the server's response (0: none).
     pub response_bytes: u32,
-    /// One-way link delay (µs).
+    /// One-way link delay (µs, at least 1).
     pub delay_us: u64,
 }
 
@@ -143,10 +143,7 @@ pub fn client_tuple(i: u64) -> FourTuple {
 pub fn run(cfg: &SimConfig) -> SimReport {
     let started = Instant::now();
     let (client_mac, server_mac) = (MacAddr([2, 0, 0, 0, 1, 1]), MacAddr([2, 0, 0, 0, 2, 2]));
-    let base = TcpConfig {
-        idle_timeout_us: 60_000_000,
-        ..TcpConfig::default()
-    };
+    let base = TcpConfig::default();
     let (client_close, server_close) = match cfg.close {
         CloseKind::ClientFin => (CloseMode::Fin, CloseMode::Wait),
         CloseKind::ServerFin => (CloseMode::Wait, CloseMode::Fin),
@@ -196,14 +193,19 @@ pub fn run(cfg: &SimConfig) -> SimReport {
         },
         TcpContext::new(server_tcp, Secrets::from_seed(cfg.seed.wrapping_add(1))),
     );
-    let mut link = Link::new(cfg.seed, cfg.impairment, cfg.delay_us, cfg.delay_us * 4);
+    // A zero delay would deliver replies within the same instant forever.
+    let delay = cfg.delay_us.max(1);
+    let mut link = Link::new(cfg.seed, cfg.impairment, delay, delay * 4);
     let mut now = 0u64;
     let mut opened = 0u64;
     let mut buf = vec![0u8; FRAME_CAPACITY];
     loop {
         while opened < cfg.connections && opened - client.counters().ended() < cfg.concurrency {
             let tuple = client_tuple(opened);
-            client.connect(&tuple, now, &mut |f| link.send(now, Side::Server, f));
+            if !client.connect(&tuple, now, &mut |f| link.send(now, Side::Server, f)) {
+                // Refused (table full): stop opening until connections end.
+                break;
+            }
             opened += 1;
         }
         let next = [

@@ -79,8 +79,9 @@ pub struct TcpConfig {
     /// FIN-WAIT-2 timeout (Linux `tcp_fin_timeout` = 60 s).
     pub fin_wait2_us: u64,
     /// Reset a connection that sits in ESTABLISHED or CLOSE-WAIT with
-    /// nothing in flight for this long; 0 disables (like a socket nobody
-    /// closes). Keeps tables bounded when a peer vanishes.
+    /// nothing in flight for this long (default 60 s); 0 disables (like a
+    /// socket nobody closes). Keeps tables bounded when a peer vanishes or
+    /// goes silent after its handshake.
     pub idle_timeout_us: u64,
     /// Maximum segment lifetime; TIME-WAIT lasts 2·MSL (RFC 9293 §3.4.2).
     pub msl_us: u64,
@@ -113,7 +114,7 @@ impl Default for TcpConfig {
             synack_retries: 5,
             retries: 8,
             fin_wait2_us: 60_000_000,
-            idle_timeout_us: 0,
+            idle_timeout_us: 60_000_000,
             msl_us: 30_000_000,
             cookies: CookiePolicy::OnOverload,
             syn_queue_limit: 65536,
@@ -158,6 +159,9 @@ impl TcpConfig {
             if v > 32 {
                 return Err(format!("{name} {v} out of range 0..=32"));
             }
+        }
+        if self.fin_wait2_us == 0 {
+            return Err("fin_wait2 must be > 0".into());
         }
         if self.msl_us == 0 {
             return Err("msl must be > 0".into());

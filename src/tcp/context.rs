@@ -59,8 +59,20 @@ pub struct TcpContext {
 }
 
 impl TcpContext {
-    /// A context for `cfg` keyed by `secrets`.
+    /// A context for `cfg` keyed by `secrets`, or the validation error
+    /// naming the bad field and its range.
+    pub fn try_new(cfg: TcpConfig, secrets: Secrets) -> Result<TcpContext, String> {
+        cfg.validate()?;
+        Ok(TcpContext::new(cfg, secrets))
+    }
+
+    /// A context for `cfg` keyed by `secrets`. Panics on a configuration
+    /// that `TcpConfig::validate` refuses (a programming error: user input
+    /// goes through `try_new`).
     pub fn new(cfg: TcpConfig, secrets: Secrets) -> TcpContext {
+        if let Err(e) = cfg.validate() {
+            panic!("invalid TcpConfig: {e}");
+        }
         TcpContext {
             challenge: RateLimiter::new(cfg.challenge_ack_per_sec),
             rst: RateLimiter::new(cfg.rst_per_sec),

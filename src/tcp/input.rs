@@ -10,6 +10,12 @@ use super::tcb::{FIN_RCVD, PASSIVE, TS_OK, Tcb};
 use crate::flow::FourTuple;
 use crate::wire::{SeqNum, TcpFlags, TcpRepr};
 
+/// TSval `a` is older than `b` (RFC 7323 §5.3: modulo-2^32 comparison).
+#[inline]
+pub(crate) fn ts_older(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
 /// `<SEQ=SEG.ACK><CTL=RST>`: the reset for an unacceptable ACK.
 pub(crate) fn reset_for_ack(tuple: &FourTuple, seg: &TcpRepr) -> Reply {
     Reply::control(TcpRepr {
@@ -168,13 +174,13 @@ impl Tcb {
         // unacceptable; answer with an ACK unless it is a RST.
         if let Some(t) = ts
             && !f.rst()
-            && (t.tsval.wrapping_sub(self.ts_recent) as i32) < 0
+            && ts_older(t.tsval, self.ts_recent)
         {
             return self.dup_ack(ctx, tuple, now, Events::PAWS_REJECT);
         }
 
         let seg_len = payload.len() as u32 + u32::from(f.syn()) + u32::from(f.fin());
-        let wnd = ctx.cfg.rcv_wnd;
+        let wnd = self.rcv_wnd(&ctx.cfg);
         let in_window = |s: SeqNum| s.in_range(self.rcv_nxt, self.rcv_nxt + wnd);
         let acceptable = if seg_len == 0 {
             in_window(seg.seq)
@@ -199,8 +205,13 @@ impl Tcb {
         // peer's original SYN is answered with a plain ACK.
         if f.syn() {
             if self.state == State::SynReceived && self.flags & PASSIVE != 0 {
-                // A different SYN on a passive open: back to LISTEN (the
-                // record goes; the peer's next SYN starts afresh).
+                // SYN-RECEIVED is not synchronized: the sequence check comes
+                // first (§3.10.7.4, first), then a different in-window SYN on
+                // a passive open returns it to LISTEN (the record goes; the
+                // peer's next SYN starts afresh).
+                if !acceptable {
+                    return self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW);
+                }
                 return self.end(End::ReturnedToListen, Events::DROPPED);
             }
             if seg.seq == self.irs {
@@ -212,13 +223,6 @@ impl Tcb {
         // First: sequence acceptability.
         if !acceptable {
             return self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW);
-        }
-
-        // RFC 7323 §4.3: remember the newest TSval of in-sequence segments.
-        if let Some(t) = ts
-            && seg.seq <= self.rcv_nxt
-        {
-            self.ts_recent = t.tsval;
         }
 
         // Fifth: ACK.
@@ -245,6 +249,15 @@ impl Tcb {
         if seg.ack < self.snd_una - max_wnd {
             // Too old to be a duplicate (RFC 5961 §5.2).
             return self.challenge_ack(ctx, tuple, now);
+        }
+        // RFC 7323 §4.3: remember the newest TSval of in-sequence segments,
+        // only once the segment passed every check above, ACK included (a
+        // blind in-window segment must not poison TS.Recent; Linux updates
+        // it from `tcp_ack` for the same reason).
+        if let Some(t) = ts
+            && seg.seq <= self.rcv_nxt
+        {
+            self.ts_recent = t.tsval;
         }
         if seg.ack > self.snd_una {
             self.snd_una = seg.ack;
@@ -298,9 +311,8 @@ impl Tcb {
                 need_ack = true;
                 match self.state {
                     State::Established => self.state = State::CloseWait,
-                    State::FinWait1 if self.fin_acked(ctx) => {
-                        return self.enter_time_wait(ctx, tuple, now, events, true);
-                    }
+                    // (FIN-WAIT-1 with our FIN acknowledged has already moved
+                    // to FIN-WAIT-2 above, so FIN+ACK ends in TIME-WAIT below.)
                     State::FinWait1 => self.state = State::Closing,
                     State::FinWait2 => {
                         return self.enter_time_wait(ctx, tuple, now, events, true);

@@ -56,7 +56,7 @@ impl Tcb {
         let iss = ctx.isn.isn(tuple, now);
         let mut tcb = Tcb::blank(State::SynSent, iss, now);
         tcb.snd_nxt = iss + 1;
-        tcb.deadline = now + ctx.cfg.rto_syn_us;
+        tcb.deadline = now.saturating_add(ctx.cfg.rto_syn_us);
         let reply = tcb.syn_segment(ctx, tuple, now);
         let out = Outcome {
             reply: Some(reply),
@@ -172,7 +172,7 @@ impl Tcb {
     /// Adopts the options of the peer's SYN (or SYN-ACK) that we also
     /// support (RFC 7323 §1.3, RFC 2018 §2, RFC 9293 §3.7.1).
     pub(crate) fn negotiate(&mut self, cfg: &TcpConfig, o: &TcpOptions) {
-        self.peer_mss = o.mss.unwrap_or(DEFAULT_MSS).clamp(64, cfg.mss);
+        self.peer_mss = o.mss.unwrap_or(DEFAULT_MSS).min(cfg.mss).max(64);
         if let (Some(ours), Some(theirs)) = (cfg.wscale, o.wscale) {
             self.flags |= WS_OK;
             self.rcv_wscale = ours;
@@ -202,6 +202,17 @@ impl Tcb {
     #[inline]
     pub(crate) fn fin_acked(&self, ctx: &TcpContext) -> bool {
         self.flags & FIN_QUEUED != 0 && self.snd_una == self.data_end(ctx) + 1
+    }
+
+    /// The receive window we actually advertise (RCV.WND): without window
+    /// scaling the 16-bit field caps it.
+    #[inline]
+    pub(crate) fn rcv_wnd(&self, cfg: &TcpConfig) -> u32 {
+        if self.flags & WS_OK != 0 {
+            cfg.rcv_wnd
+        } else {
+            cfg.rcv_wnd.min(65535)
+        }
     }
 
     #[inline]
@@ -386,13 +397,13 @@ impl Tcb {
         match self.state {
             State::SynSent | State::SynReceived => {
                 if self.deadline == 0 {
-                    self.deadline = now + self.rto(cfg);
+                    self.deadline = now.saturating_add(self.rto(cfg));
                 }
             }
             State::FinWait2 => {
                 self.flags &= !IDLE_TIMER;
                 if self.deadline == 0 {
-                    self.deadline = now + cfg.fin_wait2_us;
+                    self.deadline = now.saturating_add(cfg.fin_wait2_us);
                 }
             }
             State::Closed | State::Listen | State::TimeWait => self.deadline = 0,
@@ -400,13 +411,13 @@ impl Tcb {
                 let idle = self.flags & IDLE_TIMER != 0;
                 if self.snd_una != self.snd_nxt {
                     if self.deadline == 0 || idle {
-                        self.deadline = now + self.rto(cfg);
+                        self.deadline = now.saturating_add(self.rto(cfg));
                         self.flags &= !IDLE_TIMER;
                     }
                 } else if cfg.idle_timeout_us > 0
                     && matches!(self.state, State::Established | State::CloseWait)
                 {
-                    self.deadline = now + cfg.idle_timeout_us;
+                    self.deadline = now.saturating_add(cfg.idle_timeout_us);
                     self.flags |= IDLE_TIMER;
                 } else {
                     self.deadline = 0;
@@ -460,7 +471,7 @@ impl Tcb {
         }
         self.retries += 1;
         let reply = self.retransmission(ctx, tuple, now);
-        self.deadline = now + self.rto(cfg);
+        self.deadline = now.saturating_add(self.rto(cfg));
         Outcome {
             reply: Some(reply),
             events: Events::RETRANSMIT,
@@ -576,7 +587,7 @@ impl Tcb {
     /// The reduced TIME-WAIT record that replaces this one (call after an
     /// outcome with `End::TimeWait`). It lasts 2·MSL from `now`.
     pub fn to_time_wait(&self, ctx: &TcpContext, now: u64) -> TimeWait {
-        TimeWait::new(self, now + 2 * ctx.cfg.msl_us)
+        TimeWait::new(self, now.saturating_add(ctx.cfg.msl_us.saturating_mul(2)))
     }
 }
 

@@ -4,18 +4,20 @@
 //!
 //! Decisions (per RFC 9293, RFC 5961 §3, RFC 6191, RFC 7323 §5 and Linux's
 //! `tcp_timewait_state_process`):
-//! - a retransmitted FIN (or any other non-RST segment) is re-acknowledged
-//!   and, when it carries ACK, restarts the 2·MSL timer;
+//! - a bare ACK at exactly RCV.NXT restarts the 2·MSL timer and is not
+//!   answered; a retransmitted FIN (or any other non-RST segment) is
+//!   re-acknowledged and, when it carries ACK, restarts the timer;
 //! - a RST whose sequence number is exactly RCV.NXT ends the record early
 //!   (unless RFC 1337 protection is on); any other RST is dropped;
 //! - a SYN reopens the connection (RFC 6191 §2): when timestamps were in
-//!   use and the SYN carries them, iff its TSval is newer than TS.Recent;
-//!   otherwise iff its sequence number is beyond RCV.NXT (RFC 1122
-//!   §4.2.2.13). The new ISN must exceed the old SND.NXT: Linux's
+//!   use and the SYN carries them, iff its TSval is newer than TS.Recent, or
+//!   equal to it with a sequence number beyond RCV.NXT; otherwise iff its
+//!   sequence number is beyond RCV.NXT (RFC 1122 §4.2.2.13). The new ISN must exceed the old SND.NXT: Linux's
 //!   SND.NXT + 65537 is proposed;
 //! - PAWS-failing segments are answered with an ACK and dropped.
 
 use super::context::TcpContext;
+use super::input::ts_older;
 use super::outcome::{Events, Reply};
 use super::tcb::{TS_OK, Tcb, WS_OK};
 use crate::flow::FourTuple;
@@ -89,7 +91,7 @@ impl TimeWait {
     ) -> (TwVerdict, Events) {
         let f = seg.flags;
         let ts = seg.options.timestamps.filter(|_| self.flags & TS_OK != 0);
-        let paws_reject = ts.is_some_and(|t| (t.tsval.wrapping_sub(self.ts_recent) as i32) < 0);
+        let paws_reject = ts.is_some_and(|t| ts_older(t.tsval, self.ts_recent));
         let seg_len = payload_len as u32 + u32::from(f.syn()) + u32::from(f.fin());
 
         if f.rst() {
@@ -101,12 +103,16 @@ impl TimeWait {
         }
         if !paws_reject && seg.seq == self.rcv_nxt && seg_len == 0 && !f.syn() {
             // A bare in-window ACK: restart the timer, nothing to answer.
-            self.deadline = now + 2 * ctx.cfg.msl_us;
+            self.deadline = now.saturating_add(ctx.cfg.msl_us.saturating_mul(2));
             return (TwVerdict::Drop, Events::NONE);
         }
         if f.syn() && !f.ack() && !paws_reject {
+            // RFC 6191 §2: a newer TSval, or an equal one with a sequence
+            // number beyond the old incarnation's; without timestamps, the
+            // sequence number alone (RFC 1122 §4.2.2.13).
             let newer = match ts {
-                Some(t) => (t.tsval.wrapping_sub(self.ts_recent) as i32) > 0,
+                Some(t) if t.tsval == self.ts_recent => seg.seq > self.rcv_nxt,
+                Some(t) => ts_older(self.ts_recent, t.tsval),
                 None => seg.seq > self.rcv_nxt,
             };
             if newer {
@@ -118,7 +124,7 @@ impl TimeWait {
             }
         }
         if paws_reject || f.ack() {
-            self.deadline = now + 2 * ctx.cfg.msl_us;
+            self.deadline = now.saturating_add(ctx.cfg.msl_us.saturating_mul(2));
         }
         let events = if paws_reject {
             Events::PAWS_REJECT
@@ -128,7 +134,8 @@ impl TimeWait {
         (TwVerdict::Ack(self.ack(ctx, tuple, now)), events)
     }
 
-    fn ack(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+    /// The ACK this record answers with: `<SEQ=SND.NXT><ACK=RCV.NXT>`.
+    pub fn ack(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
         let shift = if self.flags & WS_OK != 0 {
             self.rcv_wscale
         } else {

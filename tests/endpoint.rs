@@ -1,0 +1,187 @@
+//! The endpoint's table decisions, with a real client endpoint and server
+//! endpoint exchanging frames directly: TIME-WAIT kept when nobody listens
+//! for a reopening SYN, a full TIME-WAIT table, a full connection table
+//! after a valid cookie.
+
+use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY};
+use synwave::flow::FourTuple;
+use synwave::tcp::{AppConfig, CloseMode, CookiePolicy, Secrets, TcpConfig, TcpContext};
+use synwave::wire::{
+    Frame, MacAddr, SeqNum, TcpFlags, TcpFrameAddr, TcpOptions, TcpRepr, Timestamps,
+    build_tcp_frame, parse_frame,
+};
+
+const CLIENT_MAC: MacAddr = MacAddr([2, 0, 0, 0, 1, 1]);
+const SERVER_MAC: MacAddr = MacAddr([2, 0, 0, 0, 2, 2]);
+const CLIENT_IP: [u8; 4] = [10, 1, 0, 1];
+const SERVER_IP: [u8; 4] = [10, 0, 0, 1];
+
+fn tuple() -> FourTuple {
+    FourTuple {
+        local_ip: CLIENT_IP,
+        remote_ip: SERVER_IP,
+        local_port: 40000,
+        remote_port: 80,
+    }
+}
+
+fn client(max_time_wait: usize) -> Endpoint {
+    let tcp = TcpConfig {
+        app: AppConfig {
+            close: CloseMode::Fin,
+            close_on_peer_fin: true,
+            ..AppConfig::default()
+        },
+        ..TcpConfig::default()
+    };
+    Endpoint::new(
+        EndpointConfig {
+            mac: CLIENT_MAC,
+            peer_mac: SERVER_MAC,
+            ip_first: CLIENT_IP,
+            max_time_wait,
+            ..EndpointConfig::default()
+        },
+        TcpContext::new(tcp, Secrets::from_seed(1)),
+    )
+}
+
+fn server(max_connections: usize) -> Endpoint {
+    let tcp = TcpConfig {
+        cookies: CookiePolicy::Always,
+        app: AppConfig {
+            close: CloseMode::Wait,
+            close_on_peer_fin: true,
+            ..AppConfig::default()
+        },
+        ..TcpConfig::default()
+    };
+    Endpoint::new(
+        EndpointConfig {
+            mac: SERVER_MAC,
+            peer_mac: CLIENT_MAC,
+            ip_first: SERVER_IP,
+            listen_ports: vec![80],
+            max_connections,
+            ..EndpointConfig::default()
+        },
+        TcpContext::new(tcp, Secrets::from_seed(2)),
+    )
+}
+
+/// Delivers `first` (a client frame) and every answer back and forth until
+/// nobody answers; returns the frames each side sent, in order.
+fn pump(c: &mut Endpoint, s: &mut Endpoint, first: Vec<u8>, now: u64) -> Vec<Vec<u8>> {
+    let mut sent = vec![first];
+    let mut to_server = true;
+    for _ in 0..20 {
+        let frame = sent.last().expect("a frame").clone();
+        let mut buf = vec![0u8; FRAME_CAPACITY];
+        buf[..frame.len()].copy_from_slice(&frame);
+        let ep = if to_server { &mut *s } else { &mut *c };
+        match ep.on_frame(&mut buf, frame.len(), now) {
+            Some(n) => sent.push(buf[..n].to_vec()),
+            None => return sent,
+        }
+        to_server = !to_server;
+    }
+    panic!("endless exchange");
+}
+
+fn flags(frame: &[u8]) -> TcpFlags {
+    match parse_frame(frame, true) {
+        Ok(Frame::Tcp(f)) => f.tcp.flags,
+        other => panic!("not a TCP frame: {other:?}"),
+    }
+}
+
+/// The client connects, the exchange runs to the end: the client ends in
+/// TIME-WAIT (or skips it when its table is full).
+fn closed_connection(max_time_wait: usize) -> (Endpoint, Endpoint) {
+    let (mut c, mut s) = (client(max_time_wait), server(1 << 10));
+    let mut syn = Vec::new();
+    assert!(c.connect(&tuple(), 1_000, &mut |f| syn = f.to_vec()));
+    let frames = pump(&mut c, &mut s, syn, 2_000);
+    let seen: Vec<TcpFlags> = frames.iter().map(|f| flags(f)).collect();
+    // SYN, SYN-ACK, ACK (client done: FIN rides on it), FIN+ACK, ACK.
+    assert_eq!(
+        seen,
+        [
+            TcpFlags::SYN,
+            TcpFlags::SYN | TcpFlags::ACK,
+            TcpFlags::ACK | TcpFlags::FIN,
+            TcpFlags::ACK | TcpFlags::FIN,
+            TcpFlags::ACK,
+        ]
+    );
+    assert_eq!(c.connections() + s.connections(), 0);
+    (c, s)
+}
+
+#[test]
+fn reopening_syn_without_listener_keeps_time_wait() {
+    let (mut c, _) = closed_connection(1 << 10);
+    assert_eq!(c.time_wait_records(), 1);
+    // A SYN from the server's address and port to the client's, newer by
+    // timestamp: it would reopen, but the client listens on nothing.
+    let syn = TcpRepr {
+        src_port: 80,
+        dst_port: 40000,
+        seq: SeqNum(12345),
+        ack: SeqNum(0),
+        flags: TcpFlags::SYN,
+        window: 65535,
+        options: TcpOptions {
+            mss: Some(1460),
+            timestamps: Some(Timestamps {
+                tsval: u32::MAX / 4,
+                tsecr: 0,
+            }),
+            ..TcpOptions::default()
+        },
+    };
+    let addr = TcpFrameAddr {
+        src_mac: SERVER_MAC,
+        dst_mac: CLIENT_MAC,
+        vlan: None,
+        src_ip: SERVER_IP,
+        dst_ip: CLIENT_IP,
+    };
+    let mut buf = vec![0u8; FRAME_CAPACITY];
+    let n = build_tcp_frame(&mut buf, &addr, &syn, &[]).expect("fits");
+    let m = c.on_frame(&mut buf, n, 3_000).expect("answered");
+    assert_eq!(flags(&buf[..m]), TcpFlags::ACK);
+    assert_eq!(c.time_wait_records(), 1, "TIME-WAIT kept");
+    assert_eq!(c.counters().time_wait_reopened, 0);
+}
+
+#[test]
+fn full_time_wait_table_skips_time_wait() {
+    let (c, _) = closed_connection(0);
+    assert_eq!(c.time_wait_records(), 0);
+    assert_eq!(c.counters().drop_time_wait_full, 1);
+    assert_eq!(c.armed_timers(), 0);
+}
+
+#[test]
+fn full_table_after_valid_cookie_resets() {
+    let (mut c, mut s) = (client(1 << 10), server(0));
+    let mut syn = Vec::new();
+    assert!(c.connect(&tuple(), 1_000, &mut |f| syn = f.to_vec()));
+    let frames = pump(&mut c, &mut s, syn, 2_000);
+    let seen: Vec<TcpFlags> = frames.iter().map(|f| flags(f)).collect();
+    // The cookie SYN-ACK needs no record; the ACK that completes it finds
+    // the table full, and the client is told with <SEQ=SEG.ACK><CTL=RST>.
+    assert_eq!(
+        seen,
+        [
+            TcpFlags::SYN,
+            TcpFlags::SYN | TcpFlags::ACK,
+            TcpFlags::ACK | TcpFlags::FIN,
+            TcpFlags::RST,
+        ]
+    );
+    assert_eq!(s.counters().drop_table_full, 1);
+    assert_eq!(s.connections(), 0);
+    assert_eq!(c.connections(), 0, "the client took the RST");
+}
