@@ -305,6 +305,43 @@ impl Tcb {
         Reply::control(repr)
     }
 
+    /// The data/FIN segment starting at `seq`: up to one MSS of our data,
+    /// and our FIN when it comes next and `fin_ok`. Returns the segment
+    /// (`None` when it would be empty), its data length and whether it
+    /// carries the FIN.
+    fn segment_at(
+        &self,
+        ctx: &TcpContext,
+        tuple: &FourTuple,
+        seq: SeqNum,
+        fin_ok: bool,
+        now: u64,
+    ) -> (Option<Reply>, u32, bool) {
+        let data_end = self.data_end(ctx);
+        let len = if seq < data_end {
+            (data_end - seq).min(u32::from(self.peer_mss))
+        } else {
+            0
+        };
+        let fin = fin_ok && self.flags & FIN_QUEUED != 0 && seq + len == data_end;
+        if len == 0 && !fin {
+            return (None, 0, false);
+        }
+        let mut flags = TcpFlags::ACK;
+        if len > 0 {
+            flags |= TcpFlags::PSH;
+        }
+        if fin {
+            flags |= TcpFlags::FIN;
+        }
+        let reply = Reply {
+            repr: self.header(ctx, tuple, seq, flags, now),
+            data_offset: (seq - (self.iss + 1)) as u16,
+            data_len: len as u16,
+        };
+        (Some(reply), len, fin)
+    }
+
     /// Sends what is due at SND.NXT: new data (up to one MSS), our FIN when
     /// all data is out, or a bare ACK when `force_ack`.
     pub(crate) fn output(
@@ -314,32 +351,21 @@ impl Tcb {
         now: u64,
         force_ack: bool,
     ) -> (Option<Reply>, Events) {
-        let data_end = self.data_end(ctx);
-        let seq = self.snd_nxt;
-        let mut len = 0u32;
-        if seq < data_end {
-            len = (data_end - seq).min(u32::from(self.peer_mss));
-        }
-        let fin = self.flags & FIN_QUEUED != 0 && seq + len == data_end;
-        if len == 0 && !fin && !force_ack {
-            return (None, Events::NONE);
-        }
-        let mut flags = TcpFlags::ACK;
+        let (reply, len, fin) = self.segment_at(ctx, tuple, self.snd_nxt, true, now);
+        let Some(reply) = reply else {
+            return (
+                force_ack.then(|| self.ack_reply(ctx, tuple, now)),
+                Events::NONE,
+            );
+        };
+        self.snd_nxt += len + u32::from(fin);
         let mut ev = Events::NONE;
         if len > 0 {
-            flags |= TcpFlags::PSH;
             ev |= Events::DATA_TX;
         }
         if fin {
-            flags |= TcpFlags::FIN;
             ev |= Events::FIN_TX;
         }
-        self.snd_nxt = seq + len + u32::from(fin);
-        let reply = Reply {
-            repr: self.header(ctx, tuple, seq, flags, now),
-            data_offset: (seq - (self.iss + 1)) as u16,
-            data_len: len as u16,
-        };
         (Some(reply), ev)
     }
 
@@ -349,28 +375,9 @@ impl Tcb {
             State::SynSent => self.syn_segment(ctx, tuple, now),
             State::SynReceived => self.syn_ack_segment(ctx, tuple, now),
             _ => {
-                let data_end = self.data_end(ctx);
-                let seq = self.snd_una;
-                let len = if seq < data_end {
-                    (data_end - seq).min(u32::from(self.peer_mss))
-                } else {
-                    0
-                };
-                let fin = self.flags & FIN_QUEUED != 0
-                    && seq + len == data_end
-                    && self.snd_nxt > data_end;
-                let mut flags = TcpFlags::ACK;
-                if len > 0 {
-                    flags |= TcpFlags::PSH;
-                }
-                if fin {
-                    flags |= TcpFlags::FIN;
-                }
-                Reply {
-                    repr: self.header(ctx, tuple, seq, flags, now),
-                    data_offset: (seq - (self.iss + 1)) as u16,
-                    data_len: len as u16,
-                }
+                let fin_sent = self.snd_nxt > self.data_end(ctx);
+                let (reply, _, _) = self.segment_at(ctx, tuple, self.snd_una, fin_sent, now);
+                reply.unwrap_or_else(|| self.ack_reply(ctx, tuple, now))
             }
         }
     }
