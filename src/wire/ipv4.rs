@@ -136,8 +136,11 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     }
 }
 
-/// Parsed IPv4 header, as far as synwave uses it.
+/// Parsed IPv4 header, as far as synwave uses it. `repr(C)` keeps the two
+/// addresses adjacent and first, as in the header, so they are copied as
+/// one word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C, align(8))]
 pub struct Ipv4Repr {
     /// Source address.
     pub src: [u8; 4],
