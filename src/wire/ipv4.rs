@@ -184,7 +184,7 @@ impl Ipv4Repr {
         let w2 = (u32::from(self.ttl) << 24) | (u32::from(self.protocol) << 16);
         let (s, d) = (u32::from_be_bytes(self.src), u32::from_be_bytes(self.dst));
         // 32-bit words add as their 16-bit halves once folded.
-        let acc: u64 = [w0, w1, w2, s, d].iter().map(|&w| u64::from(w)).sum();
+        let acc = u64::from(w0) + u64::from(w1) + u64::from(w2) + u64::from(s) + u64::from(d);
         let w2 = w2 | u32::from(checksum::finish(acc));
         for (chunk, w) in buf[..HEADER_LEN]
             .chunks_exact_mut(4)

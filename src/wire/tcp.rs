@@ -248,7 +248,7 @@ impl TcpRepr {
         dst: [u8; 4],
         payload: &[u8],
     ) -> Result<usize> {
-        let (opt, n_opt) = self.options.words();
+        let (opt, n_opt, opt_sum) = self.options.words();
         let hl = HEADER_LEN + 4 * n_opt;
         let total = hl + payload.len();
         if buf.len() < total || total > 0xffff {
@@ -263,8 +263,11 @@ impl TcpRepr {
         let mut acc = checksum::pseudo_header_v4(src, dst, PROTO_TCP, total as u16);
         // A 32-bit word adds as its two 16-bit halves once folded
         // (2^16 ≡ 1 mod 2^16 − 1).
-        acc += words.iter().map(|&w| u64::from(w)).sum::<u64>();
-        acc += opt.iter().map(|&w| u64::from(w)).sum::<u64>(); // unused words are 0
+        // Scalar adds of the values: summing the array would let the compiler
+        // load it back with one wide load (a store-forwarding stall).
+        let [w0, w1, w2, w3] = words;
+        acc += u64::from(w0) + u64::from(w1) + u64::from(w2) + u64::from(w3);
+        acc += opt_sum;
         if !payload.is_empty() {
             acc = checksum::sum(acc, payload);
         }

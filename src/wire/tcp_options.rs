@@ -157,40 +157,42 @@ impl TcpOptions {
 
     /// The options as big-endian 32-bit words in Linux's order and padding
     /// (MSS; SACK-permitted packed with timestamps, or NOP NOP before
-    /// either; NOP before window scale), and how many words are used.
+    /// either; NOP before window scale), how many words are used, and their
+    /// sum for the checksum (accumulated from the values, so the caller
+    /// never re-reads the freshly written array with wide loads).
     #[inline]
-    pub fn words(&self) -> ([u32; 10], usize) {
+    pub fn words(&self) -> ([u32; 10], usize, u64) {
         let mut w = [0u32; 10];
         let mut n = 0;
+        let mut sum = 0u64;
+        let mut push = |word: u32| {
+            w[n] = word;
+            n += 1;
+            sum += u64::from(word);
+        };
         if let Some(mss) = self.mss {
-            w[0] = 0x0204_0000 | u32::from(mss);
-            n = 1;
+            push(0x0204_0000 | u32::from(mss));
         }
         match (self.timestamps, self.sack_permitted) {
             (Some(ts), sack) => {
-                w[n] = if sack { 0x0402_080a } else { 0x0101_080a };
-                w[n + 1] = ts.tsval;
-                w[n + 2] = ts.tsecr;
-                n += 3;
+                push(if sack { 0x0402_080a } else { 0x0101_080a });
+                push(ts.tsval);
+                push(ts.tsecr);
             }
-            (None, true) => {
-                w[n] = 0x0101_0402;
-                n += 1;
-            }
+            (None, true) => push(0x0101_0402),
             (None, false) => {}
         }
         if let Some(ws) = self.wscale {
-            w[n] = 0x0103_0300 | u32::from(ws);
-            n += 1;
+            push(0x0103_0300 | u32::from(ws));
         }
-        (w, n)
+        (w, n, sum)
     }
 
     /// Writes the options (see `words`). Returns the length, or `Truncated`
     /// if `buf` is short.
     #[inline]
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
-        let (w, n) = self.words();
+        let (w, n, _) = self.words();
         if buf.len() < n * 4 {
             return Err(WireError::Truncated);
         }
