@@ -25,48 +25,44 @@ fn tuple() -> FourTuple {
     }
 }
 
-fn client(max_time_wait: usize) -> Endpoint {
-    let tcp = TcpConfig {
+/// TCP settings whose canned application closes with `close`.
+fn tcp(close: CloseMode, cookies: CookiePolicy) -> TcpConfig {
+    TcpConfig {
+        cookies,
         app: AppConfig {
-            close: CloseMode::Fin,
+            close,
             close_on_peer_fin: true,
             ..AppConfig::default()
         },
         ..TcpConfig::default()
-    };
-    Endpoint::new(
-        EndpointConfig {
-            mac: CLIENT_MAC,
-            peer_mac: SERVER_MAC,
-            ip_first: CLIENT_IP,
-            max_time_wait,
-            ..EndpointConfig::default()
-        },
-        TcpContext::new(tcp, Secrets::from_seed(1)),
-    )
+    }
 }
 
-fn server(max_connections: usize) -> Endpoint {
-    let tcp = TcpConfig {
-        cookies: CookiePolicy::Always,
-        app: AppConfig {
-            close: CloseMode::Wait,
-            close_on_peer_fin: true,
-            ..AppConfig::default()
-        },
-        ..TcpConfig::default()
+/// The client: closes with FIN once connected; `max_time_wait` records.
+fn client(max_time_wait: usize) -> Endpoint {
+    let ep = EndpointConfig {
+        mac: CLIENT_MAC,
+        peer_mac: SERVER_MAC,
+        ip_first: CLIENT_IP,
+        max_time_wait,
+        ..EndpointConfig::default()
     };
-    Endpoint::new(
-        EndpointConfig {
-            mac: SERVER_MAC,
-            peer_mac: CLIENT_MAC,
-            ip_first: SERVER_IP,
-            listen_ports: vec![80],
-            max_connections,
-            ..EndpointConfig::default()
-        },
-        TcpContext::new(tcp, Secrets::from_seed(2)),
-    )
+    let tcp = tcp(CloseMode::Fin, CookiePolicy::default());
+    Endpoint::new(ep, TcpContext::new(tcp, Secrets::from_seed(1)))
+}
+
+/// The server on port 80: cookies always, waits for the client's FIN.
+fn server(max_connections: usize) -> Endpoint {
+    let ep = EndpointConfig {
+        mac: SERVER_MAC,
+        peer_mac: CLIENT_MAC,
+        ip_first: SERVER_IP,
+        listen_ports: vec![80],
+        max_connections,
+        ..EndpointConfig::default()
+    };
+    let tcp = tcp(CloseMode::Wait, CookiePolicy::Always);
+    Endpoint::new(ep, TcpContext::new(tcp, Secrets::from_seed(2)))
 }
 
 /// Delivers `first` (a client frame) and every answer back and forth until

@@ -119,28 +119,4 @@ impl Counters {
     pub fn malformed(&self) -> u64 {
         self.drop_wire.iter().sum()
     }
-
-    /// Adds another endpoint's counters.
-    pub fn merge(&mut self, o: &Counters) {
-        self.rx_frames += o.rx_frames;
-        self.tx_frames += o.tx_frames;
-        for (a, b) in self.events.iter_mut().zip(o.events.iter()) {
-            *a += b;
-        }
-        for (a, b) in self.ends.iter_mut().zip(o.ends.iter()) {
-            *a += b;
-        }
-        for (a, b) in self.drop_wire.iter_mut().zip(o.drop_wire.iter()) {
-            *a += b;
-        }
-        self.drop_not_ours += o.drop_not_ours;
-        self.drop_table_full += o.drop_table_full;
-        self.drop_time_wait_full += o.drop_time_wait_full;
-        self.arp_reply += o.arp_reply;
-        self.opened += o.opened;
-        self.accepted += o.accepted;
-        self.time_wait_expired += o.time_wait_expired;
-        self.time_wait_reset += o.time_wait_reset;
-        self.time_wait_reopened += o.time_wait_reopened;
-    }
 }

@@ -95,12 +95,12 @@ impl Endpoint {
 
     /// Live connection records.
     pub fn connections(&self) -> usize {
-        self.tables.conns()
+        self.tables.conns.len()
     }
 
     /// TIME-WAIT records.
     pub fn time_wait_records(&self) -> usize {
-        self.tables.time_waits()
+        self.tables.time_wait.len()
     }
 
     /// Armed timers.
@@ -110,7 +110,7 @@ impl Endpoint {
 
     /// The record of a connection, if live.
     pub fn connection(&self, tuple: &FourTuple) -> Option<&Tcb> {
-        self.tables.conn(self.tables.hash(tuple), tuple)
+        self.tables.conns.get(self.tables.hash(tuple), tuple)
     }
 
     /// The earliest timer deadline, if any.
@@ -184,15 +184,16 @@ impl Endpoint {
     /// in step with the outcome. The tuple is hashed once for all tables.
     fn dispatch(&mut self, tuple: &FourTuple, seg: &TcpRepr, payload: &[u8], now: u64) -> Outcome {
         let h = self.tables.hash(tuple);
-        if let Some(tcb) = self.tables.conn_mut(h, tuple) {
+        if let Some(tcb) = self.tables.conns.get_mut(h, tuple) {
             let before = tcb.deadline();
             let out = tcb.on_segment(&mut self.ctx, tuple, seg, payload, now);
             let after = tcb.deadline();
             self.settle(h, tuple, (before, after), &out, now);
             return out;
         }
+        let listening = self.cfg.listen_ports.contains(&tuple.local_port);
         let mut isn = None;
-        if let Some(tw) = self.tables.time_wait_mut(h, tuple) {
+        if let Some(tw) = self.tables.time_wait.get_mut(h, tuple) {
             let before = tw.deadline();
             let (verdict, ev) = tw.on_segment(&self.ctx, tuple, seg, payload.len(), now);
             let after = tw.deadline();
@@ -211,11 +212,11 @@ impl Endpoint {
                 }
                 TwVerdict::Close => {
                     self.counters.time_wait_reset += 1;
-                    self.tables.remove_time_wait(h, tuple);
+                    self.tables.time_wait.remove(h, tuple);
                     self.rearm(tuple, before, 0);
                     return Outcome::default();
                 }
-                TwVerdict::Reopen { .. } if !self.cfg.listen_ports.contains(&tuple.local_port) => {
+                TwVerdict::Reopen { .. } if !listening => {
                     // Nobody would take the SYN: keep TIME-WAIT and answer
                     // as it would any other segment (as Linux does).
                     let reply = tw.ack(&self.ctx, tuple, now);
@@ -226,16 +227,16 @@ impl Endpoint {
                 }
                 TwVerdict::Reopen { isn: i } => {
                     self.counters.time_wait_reopened += 1;
-                    self.tables.remove_time_wait(h, tuple);
+                    self.tables.time_wait.remove(h, tuple);
                     self.rearm(tuple, before, 0);
                     isn = Some(i);
                 }
             }
         }
-        let out = if self.cfg.listen_ports.contains(&tuple.local_port) {
+        let out = if listening {
             let (tcb, out) = tcp::on_listen(&mut self.ctx, tuple, seg, payload, isn, now);
             if let Some(mut tcb) = tcb {
-                if self.tables.conns() >= self.cfg.max_connections {
+                if self.tables.conns.len() >= self.cfg.max_connections {
                     // Refused: the record goes (freeing its SYN-queue slot).
                     // A SYN is left unanswered (the peer retries); a peer
                     // that completed a cookie handshake believes it is
@@ -290,10 +291,10 @@ impl Endpoint {
             return;
         };
         self.counters.add_end(end);
-        let tcb = self.tables.remove_conn(h, tuple);
+        let tcb = self.tables.conns.remove(h, tuple);
         self.rearm(tuple, before, 0);
         if let (End::TimeWait, Some(tcb)) = (end, tcb) {
-            if self.tables.time_waits() >= self.cfg.max_time_wait {
+            if self.tables.time_wait.len() >= self.cfg.max_time_wait {
                 // Like Linux's tcp_max_tw_buckets: close without TIME-WAIT.
                 self.counters.drop_time_wait_full += 1;
                 return;
@@ -322,12 +323,14 @@ impl Endpoint {
     /// Opens a connection (active open); its SYN is passed to `tx`. Returns
     /// false (and counts) when the table is full or the tuple is in use.
     pub fn connect(&mut self, tuple: &FourTuple, now: u64, tx: &mut dyn FnMut(&[u8])) -> bool {
-        if self.tables.conns() >= self.cfg.max_connections {
+        if self.tables.conns.len() >= self.cfg.max_connections {
             self.counters.drop_table_full += 1;
             return false;
         }
         let h = self.tables.hash(tuple);
-        if self.tables.conn(h, tuple).is_some() || self.tables.time_wait(h, tuple).is_some() {
+        if self.tables.conns.get(h, tuple).is_some()
+            || self.tables.time_wait.get(h, tuple).is_some()
+        {
             return false;
         }
         let (tcb, out) = Tcb::connect(&mut self.ctx, tuple, now);
@@ -350,7 +353,7 @@ impl Endpoint {
             }
             self.timers.pop_first();
             let h = self.tables.hash(&tuple);
-            if let Some(tcb) = self.tables.conn_mut(h, &tuple) {
+            if let Some(tcb) = self.tables.conns.get_mut(h, &tuple) {
                 let out = tcb.on_timer(&mut self.ctx, &tuple, now);
                 let after = tcb.deadline();
                 // The entry at `t` is already gone: settle from "no timer".
@@ -358,9 +361,9 @@ impl Endpoint {
                 if let Some(r) = out.reply {
                     self.send(&tuple, &r, tx);
                 }
-            } else if let Some(tw) = self.tables.time_wait(h, &tuple) {
+            } else if let Some(tw) = self.tables.time_wait.get(h, &tuple) {
                 if tw.expired(now) {
-                    self.tables.remove_time_wait(h, &tuple);
+                    self.tables.time_wait.remove(h, &tuple);
                     self.counters.time_wait_expired += 1;
                 } else {
                     let d = tw.deadline();

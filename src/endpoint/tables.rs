@@ -8,63 +8,64 @@ use crate::tcp::{Tcb, TimeWait};
 use core::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
+/// One table of records keyed by four-tuple; every call takes the hash.
+#[derive(Debug)]
+pub(crate) struct Table<V>(HashTable<(FourTuple, V)>);
+
+impl<V> Default for Table<V> {
+    fn default() -> Self {
+        Table(HashTable::new())
+    }
+}
+
+impl<V> Table<V> {
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, h: u64, t: &FourTuple) -> Option<&V> {
+        self.0.find(h, |e| e.0 == *t).map(|e| &e.1)
+    }
+
+    #[inline]
+    pub(crate) fn get_mut(&mut self, h: u64, t: &FourTuple) -> Option<&mut V> {
+        self.0.find_mut(h, |e| e.0 == *t).map(|e| &mut e.1)
+    }
+
+    /// Removes and returns the record of `t`.
+    #[inline]
+    pub(crate) fn remove(&mut self, h: u64, t: &FourTuple) -> Option<V> {
+        let entry = self.0.find_entry(h, |e| e.0 == *t).ok()?;
+        Some(entry.remove().0.1)
+    }
+}
+
 /// Live connection records and TIME-WAIT records, keyed by four-tuple.
 #[derive(Debug, Default)]
 pub(crate) struct Tables {
     hasher: DefaultHashBuilder,
-    conns: HashTable<(FourTuple, Tcb)>,
-    time_wait: HashTable<(FourTuple, TimeWait)>,
+    /// Live connections.
+    pub(crate) conns: Table<Tcb>,
+    /// TIME-WAIT records.
+    pub(crate) time_wait: Table<TimeWait>,
 }
 
 impl Tables {
-    /// The hash of `t`, for the other calls.
+    /// The hash of `t`, for the tables' calls.
     #[inline]
     pub(crate) fn hash(&self, t: &FourTuple) -> u64 {
         self.hasher.hash_one(t)
     }
 
-    #[inline]
-    pub(crate) fn conns(&self) -> usize {
-        self.conns.len()
-    }
-
-    #[inline]
-    pub(crate) fn time_waits(&self) -> usize {
-        self.time_wait.len()
-    }
-
-    #[inline]
-    pub(crate) fn conn(&self, h: u64, t: &FourTuple) -> Option<&Tcb> {
-        self.conns.find(h, |e| e.0 == *t).map(|e| &e.1)
-    }
-
-    #[inline]
-    pub(crate) fn conn_mut(&mut self, h: u64, t: &FourTuple) -> Option<&mut Tcb> {
-        self.conns.find_mut(h, |e| e.0 == *t).map(|e| &mut e.1)
-    }
-
-    /// Inserts a record for a tuple that has none.
+    /// Inserts a connection for a tuple that has none.
     #[inline]
     pub(crate) fn insert_conn(&mut self, h: u64, t: FourTuple, tcb: Tcb) {
         let hasher = &self.hasher;
         self.conns
+            .0
             .insert_unique(h, (t, tcb), |e| hasher.hash_one(e.0));
-    }
-
-    #[inline]
-    pub(crate) fn remove_conn(&mut self, h: u64, t: &FourTuple) -> Option<Tcb> {
-        let entry = self.conns.find_entry(h, |e| e.0 == *t).ok()?;
-        Some(entry.remove().0.1)
-    }
-
-    #[inline]
-    pub(crate) fn time_wait(&self, h: u64, t: &FourTuple) -> Option<&TimeWait> {
-        self.time_wait.find(h, |e| e.0 == *t).map(|e| &e.1)
-    }
-
-    #[inline]
-    pub(crate) fn time_wait_mut(&mut self, h: u64, t: &FourTuple) -> Option<&mut TimeWait> {
-        self.time_wait.find_mut(h, |e| e.0 == *t).map(|e| &mut e.1)
     }
 
     /// Inserts a TIME-WAIT record for a tuple that has none.
@@ -72,12 +73,7 @@ impl Tables {
     pub(crate) fn insert_time_wait(&mut self, h: u64, t: FourTuple, tw: TimeWait) {
         let hasher = &self.hasher;
         self.time_wait
+            .0
             .insert_unique(h, (t, tw), |e| hasher.hash_one(e.0));
-    }
-
-    #[inline]
-    pub(crate) fn remove_time_wait(&mut self, h: u64, t: &FourTuple) -> Option<TimeWait> {
-        let entry = self.time_wait.find_entry(h, |e| e.0 == *t).ok()?;
-        Some(entry.remove().0.1)
     }
 }

@@ -40,16 +40,11 @@ impl Tcb {
         payload: &[u8],
         now: u64,
     ) -> Outcome {
-        let queued = self.in_syn_queue();
-        let out = match self.state {
-            State::SynSent => self.input_syn_sent(ctx, tuple, seg, now),
+        self.keeping_syn_queue(ctx, |tcb, ctx| match tcb.state {
+            State::SynSent => tcb.input_syn_sent(ctx, tuple, seg, now),
             State::Closed | State::Listen | State::TimeWait => Outcome::events(Events::DROPPED),
-            _ => self.input_synchronized(ctx, tuple, seg, payload, now),
-        };
-        if queued && !self.in_syn_queue() {
-            ctx.syn_queue -= 1;
-        }
-        out
+            _ => tcb.input_synchronized(ctx, tuple, seg, payload, now),
+        })
     }
 
     /// RFC 9293 §3.10.7.3.

@@ -441,8 +441,20 @@ impl Tcb {
         if self.deadline == 0 || now < self.deadline {
             return Outcome::default();
         }
+        self.keeping_syn_queue(ctx, |tcb, ctx| tcb.expire(ctx, tuple, now))
+    }
+
+    /// Runs `step` and gives back this record's SYN-queue slot if the step
+    /// took it out of passive SYN-RECEIVED (the one place that count drops,
+    /// besides `abort`).
+    #[inline]
+    pub(crate) fn keeping_syn_queue(
+        &mut self,
+        ctx: &mut TcpContext,
+        step: impl FnOnce(&mut Tcb, &mut TcpContext) -> Outcome,
+    ) -> Outcome {
         let queued = self.in_syn_queue();
-        let out = self.expire(ctx, tuple, now);
+        let out = step(self, ctx);
         if queued && !self.in_syn_queue() {
             ctx.syn_queue -= 1;
         }

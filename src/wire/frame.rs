@@ -139,20 +139,23 @@ fn write_ip_tcp(
     tcp: &TcpRepr,
     payload: &[u8],
 ) -> Result<usize> {
-    let seg_len = tcp.header_len() + payload.len();
-    if seg_len > 0xffff - ipv4::HEADER_LEN || buf.len() < ipv4::HEADER_LEN {
+    if buf.len() < ipv4::HEADER_LEN {
+        return Err(WireError::Truncated);
+    }
+    // The segment first: its length (options included) sizes the IP header.
+    let (head, rest) = buf.split_at_mut(ipv4::HEADER_LEN);
+    let n = tcp.emit(rest, src, dst, payload)?;
+    if n > 0xffff - ipv4::HEADER_LEN {
         return Err(WireError::Truncated);
     }
     let ip = Ipv4Repr {
         src,
         dst,
         protocol: PROTO_TCP,
-        payload_len: seg_len as u16,
+        payload_len: n as u16,
         ttl: ipv4::DEFAULT_TTL,
         tos: 0,
     };
-    let (head, rest) = buf.split_at_mut(ipv4::HEADER_LEN);
-    let n = tcp.emit(rest, src, dst, payload)?;
     ip.emit(head)?;
     Ok(ipv4::HEADER_LEN + n)
 }
