@@ -39,6 +39,9 @@ pub struct Counters {
     pub rx_frames: u64,
     /// Frames sent.
     pub tx_frames: u64,
+    /// SYNs answered through header prediction (a subset of the cookie
+    /// SYN-ACKs; the rest took the general path).
+    pub syn_predicted: u64,
     /// Per `Events` bit.
     pub events: [u64; 32],
     /// Per `ENDS` entry.

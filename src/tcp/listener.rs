@@ -68,27 +68,22 @@ fn on_syn(
     isn: Option<SeqNum>,
     now: u64,
 ) -> (Option<Tcb>, Outcome) {
-    let full = ctx.syn_queue >= ctx.cfg.syn_queue_limit;
-    let cookie = match ctx.cfg.cookies {
-        CookiePolicy::Always => true,
-        CookiePolicy::OnOverload => full,
-        CookiePolicy::Never if full => {
-            return (
-                None,
-                Outcome::events(Events::SYN_RX | Events::SYN_QUEUE_FULL),
-            );
-        }
-        CookiePolicy::Never => false,
-    };
-    if cookie {
-        let reply = cookie_syn_ack(ctx, tuple, seg, now);
+    if let Some(reply) = stateless_syn_ack(ctx, tuple, seg.seq, &seg.options, now) {
         return (
             None,
             Outcome {
                 reply: Some(reply),
-                events: Events::SYN_RX | Events::COOKIE_SENT,
+                events: STATELESS_SYN_EVENTS,
                 end: None,
             },
+        );
+    }
+    if ctx.syn_queue >= ctx.cfg.syn_queue_limit {
+        // Policy `Never` with a full queue (the other policies answered
+        // with a cookie above).
+        return (
+            None,
+            Outcome::events(Events::SYN_RX | Events::SYN_QUEUE_FULL),
         );
     }
     let iss = isn.unwrap_or_else(|| ctx.isn.isn(tuple, now));
@@ -110,13 +105,44 @@ fn on_syn(
     (Some(tcb), out)
 }
 
+/// The events of a SYN answered by [`stateless_syn_ack`].
+pub const STATELESS_SYN_EVENTS: Events = Events(Events::SYN_RX.0 | Events::COOKIE_SENT.0);
+
+/// A SYN (no other control bit) with sequence number `seq` and `options`
+/// arrived for a listening port where `tuple` has no record. When the
+/// cookie policy answers it without state now (`Always`, or `OnOverload`
+/// with the SYN queue full), returns the cookie SYN-ACK, whose events are
+/// [`STATELESS_SYN_EVENTS`]; otherwise `None` (the SYN needs a record:
+/// [`on_listen`]). Nothing in `ctx` changes either way.
+#[inline(always)]
+pub fn stateless_syn_ack(
+    ctx: &TcpContext,
+    tuple: &FourTuple,
+    seq: SeqNum,
+    options: &TcpOptions,
+    now: u64,
+) -> Option<Reply> {
+    let cookie = match ctx.cfg.cookies {
+        CookiePolicy::Always => true,
+        CookiePolicy::OnOverload => ctx.syn_queue >= ctx.cfg.syn_queue_limit,
+        CookiePolicy::Never => false,
+    };
+    cookie.then(|| cookie_syn_ack(ctx, tuple, seq, options, now))
+}
+
 /// The SYN-ACK whose ISN is a cookie. Without timestamps the cookie can
 /// keep only the MSS, so window scale and SACK are not offered (as Linux).
-pub fn cookie_syn_ack(ctx: &TcpContext, tuple: &FourTuple, seg: &TcpRepr, now: u64) -> Reply {
+#[inline(always)]
+fn cookie_syn_ack(
+    ctx: &TcpContext,
+    tuple: &FourTuple,
+    seq: SeqNum,
+    o: &TcpOptions,
+    now: u64,
+) -> Reply {
     let cfg = &ctx.cfg;
-    let o = &seg.options;
     let peer_mss = o.mss.unwrap_or(super::tcb::DEFAULT_MSS);
-    let (cookie, _) = ctx.cookies.encode(tuple, seg.seq, peer_mss, now);
+    let (cookie, _) = ctx.cookies.encode(tuple, seq, peer_mss, now);
     let mut options = TcpOptions {
         mss: Some(cfg.mss),
         ..TcpOptions::default()
@@ -138,7 +164,7 @@ pub fn cookie_syn_ack(ctx: &TcpContext, tuple: &FourTuple, seg: &TcpRepr, now: u
         src_port: tuple.local_port,
         dst_port: tuple.remote_port,
         seq: cookie,
-        ack: seg.seq + 1,
+        ack: seq + 1,
         flags: TcpFlags::SYN | TcpFlags::ACK,
         window: cfg.rcv_wnd.min(65535) as u16,
         options,

@@ -29,7 +29,7 @@ pub use config::{AppConfig, CloseMode, CookiePolicy, TcpConfig};
 pub use context::{Secrets, TcpContext};
 pub use cookie::SynCookies;
 pub use isn::IsnGenerator;
-pub use listener::{cookie_syn_ack, on_closed, on_listen};
+pub use listener::{STATELESS_SYN_EVENTS, on_closed, on_listen, stateless_syn_ack};
 pub use outcome::{End, Events, Outcome, Reply};
 pub use ratelimit::RateLimiter;
 pub use state::State;

@@ -4,7 +4,8 @@
 //! after which no accessor can panic, whatever the bytes) and plain `Repr`
 //! structs with `parse`/`emit`, for Ethernet II (+802.1Q), ARP, IPv4 and TCP
 //! with its options; the Internet checksum (full and RFC 1624 incremental);
-//! wrap-safe sequence numbers; whole-frame parse, build and reply-in-place.
+//! wrap-safe sequence numbers; whole-frame parse, build and reply-in-place;
+//! header prediction for plain SYNs.
 //!
 //! Rules: no allocation, no I/O, no connection state; every failure is a
 //! `WireError` naming its cause, never a panic.
@@ -16,6 +17,7 @@ pub mod ethernet;
 pub mod frame;
 pub mod ipv4;
 mod seq;
+pub mod syn_prediction;
 pub mod tcp;
 mod tcp_options;
 
@@ -25,5 +27,6 @@ pub use ethernet::{EthernetFrame, EthernetRepr, MacAddr};
 pub use frame::{Frame, TcpFrame, TcpFrameAddr, build_tcp_frame, parse_frame, reply_in_place};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
 pub use seq::SeqNum;
+pub use syn_prediction::{PlainSyn, predict_syn};
 pub use tcp::{TcpFlags, TcpPacket, TcpRepr};
 pub use tcp_options::{MAX_WSCALE, TcpOptions, Timestamps};

@@ -254,8 +254,11 @@ impl TcpRepr {
         if buf.len() < total || total > 0xffff {
             return Err(WireError::Truncated);
         }
+        // The ports are used as two 16-bit values, never combined into one
+        // word: the compiler would load that word with one 32-bit load over
+        // two 16-bit stores (a store-forwarding stall when `self` was just
+        // built).
         let words = [
-            (u32::from(self.src_port) << 16) | u32::from(self.dst_port),
             self.seq.0,
             self.ack.0,
             (((hl as u32 / 4) << 28) | (u32::from(self.flags.0) << 16)) | u32::from(self.window),
@@ -265,8 +268,9 @@ impl TcpRepr {
         // (2^16 ≡ 1 mod 2^16 − 1).
         // Scalar adds of the values: summing the array would let the compiler
         // load it back with one wide load (a store-forwarding stall).
-        let [w0, w1, w2, w3] = words;
-        acc += u64::from(w0) + u64::from(w1) + u64::from(w2) + u64::from(w3);
+        let [w1, w2, w3] = words;
+        acc += u64::from(self.src_port) + u64::from(self.dst_port);
+        acc += u64::from(w1) + u64::from(w2) + u64::from(w3);
         acc += opt_sum;
         if !payload.is_empty() {
             acc = checksum::sum(acc, payload);
@@ -274,10 +278,11 @@ impl TcpRepr {
         let c = checksum::finish(acc);
         let (head, rest) = buf[..total].split_at_mut(HEADER_LEN);
         let head: &mut [u8; HEADER_LEN] = head.try_into().map_err(|_| WireError::Truncated)?;
-        head[0..4].copy_from_slice(&words[0].to_be_bytes());
-        head[4..8].copy_from_slice(&words[1].to_be_bytes());
-        head[8..12].copy_from_slice(&words[2].to_be_bytes());
-        head[12..16].copy_from_slice(&words[3].to_be_bytes());
+        head[0..2].copy_from_slice(&self.src_port.to_be_bytes());
+        head[2..4].copy_from_slice(&self.dst_port.to_be_bytes());
+        head[4..8].copy_from_slice(&w1.to_be_bytes());
+        head[8..12].copy_from_slice(&w2.to_be_bytes());
+        head[12..16].copy_from_slice(&w3.to_be_bytes());
         head[16..20].copy_from_slice(&(u32::from(c) << 16).to_be_bytes());
         let (opts, data) = rest.split_at_mut(4 * n_opt);
         for (chunk, w) in opts.chunks_exact_mut(4).zip(opt) {
