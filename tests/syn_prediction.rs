@@ -247,7 +247,7 @@ fn arb_policy() -> impl Strategy<Value = (CookiePolicy, u32)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn prediction_never_changes_an_answer(

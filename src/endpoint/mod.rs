@@ -9,9 +9,11 @@
 //! are not for our addresses are counted and ignored.
 
 mod counters;
+mod ports;
 mod tables;
 
 pub use counters::{Counters, ENDS, WIRE_ERRORS};
+use ports::PortSet;
 use tables::Tables;
 
 use crate::flow::FourTuple;
@@ -68,6 +70,7 @@ impl Default for EndpointConfig {
 #[derive(Debug)]
 pub struct Endpoint {
     cfg: EndpointConfig,
+    listening: PortSet,
     ctx: TcpContext,
     tables: Tables,
     timers: BTreeSet<(u64, FourTuple)>,
@@ -79,6 +82,7 @@ impl Endpoint {
     /// An endpoint with its configuration and TCP context.
     pub fn new(cfg: EndpointConfig, ctx: TcpContext) -> Endpoint {
         Endpoint {
+            listening: PortSet::new(&cfg.listen_ports),
             cfg,
             ctx,
             tables: Tables::default(),
@@ -205,7 +209,7 @@ impl Endpoint {
             return None;
         }
         let syn = wire::predict_syn(&buf[..len.min(buf.len())], self.cfg.verify_checksums)?;
-        if !self.owns(syn.dst) || !self.cfg.listen_ports.contains(&syn.dst_port) {
+        if !self.owns(syn.dst) || !self.listening.contains(syn.dst_port) {
             return None;
         }
         let tuple = FourTuple {
@@ -245,7 +249,7 @@ impl Endpoint {
             self.settle(h, tuple, (before, after), &out, now);
             return out;
         }
-        let listening = self.cfg.listen_ports.contains(&tuple.local_port);
+        let listening = self.listening.contains(tuple.local_port);
         let mut isn = None;
         if let Some(tw) = self.tables.time_wait.get_mut(h, tuple) {
             let before = tw.deadline();

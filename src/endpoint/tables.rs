@@ -24,7 +24,7 @@ impl<V> Table<V> {
         self.0.len()
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, h: u64, t: &FourTuple) -> Option<&V> {
         self.0.find(h, |e| e.0 == *t).map(|e| &e.1)
     }

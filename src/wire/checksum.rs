@@ -14,6 +14,16 @@
 /// once (RFC 1071 §2(B): the sum is byte-order independent).
 #[inline(always)]
 pub fn sum(acc: u64, data: &[u8]) -> u64 {
+    // `fold` is byte-order agnostic; the folded native word is swapped once.
+    acc + u64::from(u16::from_be(fold(sum_native(data))))
+}
+
+/// The wide sum of the 16-bit words of `data` read in the machine's byte
+/// order (an odd trailing byte padded with a zero byte). By RFC 1071 §2(B)
+/// it folds to the byte-swapped big-endian sum; in particular data whose
+/// checksum verifies folds to 0xffff in either order.
+#[inline(always)]
+pub fn sum_native(data: &[u8]) -> u64 {
     let mut a = [0u64; 4];
     let mut chunks = data.chunks_exact(32);
     for c in &mut chunks {
@@ -29,14 +39,23 @@ pub fn sum(acc: u64, data: &[u8]) -> u64 {
     }
     let r = quads.remainder();
     let pair = |x: u8, y: u8| u64::from(u16::from_ne_bytes([x, y]));
-    s += match *r {
+    s + match *r {
         [x] => pair(x, 0),
         [x, y] => pair(x, y),
         [x, y, z] => pair(x, y) + pair(z, 0),
         _ => 0,
-    };
-    // `fold` is byte-order agnostic; the folded native word is swapped once.
-    acc + u64::from(u16::from_be(fold(s)))
+    }
+}
+
+/// The IPv4 pseudo-header's wide sum in the machine's byte order, to add to
+/// [`sum_native`] of the segment.
+#[inline]
+pub fn pseudo_header_v4_native(src: [u8; 4], dst: [u8; 4], protocol: u8, length: u16) -> u64 {
+    let be = length.to_be_bytes();
+    u64::from(u32::from_ne_bytes(src))
+        + u64::from(u32::from_ne_bytes(dst))
+        + u64::from(u16::from_ne_bytes([0, protocol]))
+        + u64::from(u16::from_ne_bytes(be))
 }
 
 /// Folds a wide sum to 16 bits (end-around carry).

@@ -57,6 +57,11 @@ fn be16(b: &[u8; L4 + 20], i: usize) -> u16 {
 }
 
 #[inline(always)]
+fn ne32(b: &[u8; L4 + 20], i: usize) -> u32 {
+    u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+
+#[inline(always)]
 fn be32(b: &[u8; L4 + 20], i: usize) -> u32 {
     u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
 }
@@ -88,10 +93,13 @@ pub fn predict_syn(frame: &[u8], verify: bool) -> Option<PlainSyn<'_>> {
     let dst = [h[L2 + 16], h[L2 + 17], h[L2 + 18], h[L2 + 19]];
     let segment = &frame[L4..L4 + tcp_len];
     if verify {
-        // 32-bit words add as their 16-bit halves once folded.
-        let ip = (0..5).map(|i| u64::from(be32(h, L2 + 4 * i))).sum::<u64>();
-        let pseudo = checksum::pseudo_header_v4(src, dst, PROTO_TCP, tcp_len as u16);
-        if checksum::fold(ip) != 0xffff || checksum::finish(checksum::sum(pseudo, segment)) != 0 {
+        // Both sums in the machine's byte order: a checksum that verifies
+        // folds to 0xffff in either order (RFC 1071 §2(B)).
+        let ip = (0..5).map(|i| u64::from(ne32(h, L2 + 4 * i))).sum::<u64>();
+        let pseudo = checksum::pseudo_header_v4_native(src, dst, PROTO_TCP, tcp_len as u16);
+        if checksum::fold(ip) != 0xffff
+            || checksum::fold(pseudo + checksum::sum_native(segment)) != 0xffff
+        {
             return None;
         }
     }
