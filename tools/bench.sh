@@ -66,3 +66,19 @@ pps = statistics.median(r[1] for r in rows)
 print(f"| `{sys.argv[1]}` | {cps:,.0f} | {pps:,.0f} |")
 PY
 done
+
+if command -v valgrind >/dev/null; then
+    # Instructions are a figure the machine's noise does not move.
+    cargo build --release --quiet --example syn_loop
+    echo
+    echo "| SYN → cookie SYN-ACK through \`Endpoint::on_frame\` | instructions per SYN (callgrind, 100,000 SYNs, loop and refill included) |"
+    echo "|---|---|"
+    for mode in prediction general; do
+        arg=$([ "$mode" = general ] && echo general || true)
+        # shellcheck disable=SC2086
+        n=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/syn_loop 100000 $arg 2>&1 |
+            awk '/Collected/ {print $4}')
+        echo "| $mode path | $(( n / 100000 )) |"
+    done
+fi
+
