@@ -9,6 +9,7 @@
 
 pub mod endpoint;
 pub mod flow;
+pub mod io;
 pub mod sim;
 pub mod tcp;
 pub mod wire;

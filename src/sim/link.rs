@@ -1,39 +1,11 @@
 //! An in-memory link in virtual time that drops, duplicates and reorders
 //! frames deterministically from a seed (the kernel here has no netem).
 
+pub use crate::io::Impairment;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-
-/// Impairments of a link, as probabilities in [0, 1].
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Impairment {
-    /// Probability that a frame is lost.
-    pub loss: f64,
-    /// Probability that a delivered frame is delivered twice.
-    pub duplicate: f64,
-    /// Probability that a frame is held back (delivered after later ones).
-    pub reorder: f64,
-}
-
-impl Impairment {
-    /// No impairment.
-    pub const NONE: Impairment = Impairment {
-        loss: 0.0,
-        duplicate: 0.0,
-        reorder: 0.0,
-    };
-
-    /// `loss` with duplication and reordering each at half its rate.
-    pub fn lossy(loss: f64) -> Impairment {
-        Impairment {
-            loss,
-            duplicate: loss / 2.0,
-            reorder: loss / 2.0,
-        }
-    }
-}
 
 /// Which endpoint a frame is travelling to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,0 +1,550 @@
+//! The `loopback` backend: two sides (say generator and responder), each
+//! with one or more queues, joined in memory the way two NICs are joined by
+//! a cable. A frame sent by a queue of one side is steered to a queue of
+//! the other side by a steering function (the receiving NIC's RSS) and
+//! lands in that queue's lock-free ring (`crossbeam::queue::ArrayQueue`).
+//!
+//! Frames are 2 KiB boxed buffers allocated once, when the loopback is
+//! built. Sending moves the buffer, not the bytes: the receiver answers in
+//! the same buffer and sends it back. Each queue keeps a local free list;
+//! surplus buffers go to a shared spare pool in batches and come back from
+//! it in batches, so buffers drift freely between sides without a lock.
+//!
+//! Impairments (loss, duplication, reordering) are decided per frame by a
+//! seeded [`Impairer`] per sending queue: a lost frame's buffer returns to
+//! the sender's free list, a duplicate is copied into a second buffer, a
+//! held frame is sent after the next burst.
+//!
+//! Rules: no allocation, lock or syscall per frame after construction;
+//! never panic on full rings or an empty pool (counted instead).
+
+use super::{Fate, FrameBuf, Impairer, Impairment, Port, PortStats};
+use crossbeam::queue::ArrayQueue;
+use std::sync::Arc;
+
+/// Size of every frame buffer.
+pub const FRAME_SIZE: usize = 2048;
+/// Buffers moved between a local free list and the spare pool at once.
+const SPARE_BATCH: usize = 64;
+/// Frames held back by reordering at most (then the oldest is sent).
+const MAX_HELD: usize = 32;
+
+type Buffer = Box<[u8; FRAME_SIZE]>;
+
+/// A frame buffer of the loopback backend.
+#[derive(Debug)]
+pub struct LoopFrame {
+    buf: Buffer,
+    len: u16,
+}
+
+impl FrameBuf for LoopFrame {
+    #[inline]
+    fn buf_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[..]
+    }
+    #[inline]
+    fn data(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+    #[inline]
+    fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+    #[inline]
+    fn set_len(&mut self, len: usize) {
+        self.len = len.min(FRAME_SIZE) as u16;
+    }
+}
+
+/// Maps a frame to a receiving queue index (taken modulo the number of
+/// queues of the receiving side).
+pub type Steer = Arc<dyn Fn(&[u8]) -> usize + Send + Sync>;
+
+/// Settings of a loopback.
+#[derive(Clone)]
+pub struct LoopbackConfig {
+    /// Queues of side A.
+    pub queues_a: usize,
+    /// Queues of side B.
+    pub queues_b: usize,
+    /// Buffers per queue at the start (the local free list).
+    pub frames_per_queue: usize,
+    /// Slots of each receive ring.
+    pub ring_size: usize,
+    /// Impairment of every sending queue.
+    pub impairment: Impairment,
+    /// Seed of the impairments (each sending queue derives its own).
+    pub seed: u64,
+    /// Steering of frames arriving at side A.
+    pub steer_a: Steer,
+    /// Steering of frames arriving at side B.
+    pub steer_b: Steer,
+}
+
+impl Default for LoopbackConfig {
+    fn default() -> Self {
+        let first: Steer = Arc::new(|_: &[u8]| 0);
+        LoopbackConfig {
+            queues_a: 1,
+            queues_b: 1,
+            frames_per_queue: 4096,
+            ring_size: 4096,
+            impairment: Impairment::NONE,
+            seed: 1,
+            steer_a: first.clone(),
+            steer_b: first,
+        }
+    }
+}
+
+impl std::fmt::Debug for LoopbackConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoopbackConfig")
+            .field("queues_a", &self.queues_a)
+            .field("queues_b", &self.queues_b)
+            .field("frames_per_queue", &self.frames_per_queue)
+            .field("ring_size", &self.ring_size)
+            .field("impairment", &self.impairment)
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One queue of a loopback side.
+pub struct LoopPort {
+    rx: Arc<ArrayQueue<LoopFrame>>,
+    peers: Vec<Arc<ArrayQueue<LoopFrame>>>,
+    steer: Steer,
+    free: Vec<Buffer>,
+    spare: Arc<ArrayQueue<Buffer>>,
+    share: usize,
+    high_water: usize,
+    impairer: Impairer,
+    impaired: bool,
+    held: Vec<LoopFrame>,
+    releasing: Vec<LoopFrame>,
+    stats: PortStats,
+}
+
+impl std::fmt::Debug for LoopPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoopPort")
+            .field("free", &self.free.len())
+            .field("held", &self.held.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a loopback: the queues of side A and of side B, in order.
+/// Errors name the setting to fix.
+pub fn loopback(cfg: &LoopbackConfig) -> Result<(Vec<LoopPort>, Vec<LoopPort>), String> {
+    if cfg.queues_a == 0 || cfg.queues_b == 0 {
+        return Err("a loopback needs at least one queue on each side".into());
+    }
+    if cfg.ring_size == 0 || cfg.frames_per_queue == 0 {
+        return Err("ring size and frames per queue must be at least 1".into());
+    }
+    cfg.impairment.validate()?;
+    let rings = |n: usize| -> Vec<Arc<ArrayQueue<LoopFrame>>> {
+        (0..n)
+            .map(|_| Arc::new(ArrayQueue::new(cfg.ring_size)))
+            .collect()
+    };
+    let (rings_a, rings_b) = (rings(cfg.queues_a), rings(cfg.queues_b));
+    let total = (cfg.queues_a + cfg.queues_b) * cfg.frames_per_queue;
+    // Every buffer fits in the spare pool, so returning surplus never fails.
+    let spare = Arc::new(ArrayQueue::new(total));
+    let side = |own: &[Arc<ArrayQueue<LoopFrame>>],
+                peers: &[Arc<ArrayQueue<LoopFrame>>],
+                steer: &Steer,
+                salt: u64| {
+        own.iter()
+            .enumerate()
+            .map(|(i, rx)| {
+                // Room for the high-water mark plus one spare batch.
+                let mut free = Vec::with_capacity(cfg.frames_per_queue + 2 * SPARE_BATCH);
+                free.extend((0..cfg.frames_per_queue).map(|_| Box::new([0u8; FRAME_SIZE])));
+                let seed = cfg.seed ^ salt ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                LoopPort {
+                    rx: rx.clone(),
+                    peers: peers.to_vec(),
+                    steer: steer.clone(),
+                    free,
+                    spare: spare.clone(),
+                    share: cfg.frames_per_queue,
+                    high_water: cfg.frames_per_queue + SPARE_BATCH / 2,
+                    impairer: Impairer::new(cfg.impairment, seed),
+                    impaired: !cfg.impairment.is_none(),
+                    held: Vec::with_capacity(MAX_HELD),
+                    releasing: Vec::with_capacity(MAX_HELD),
+                    stats: PortStats::default(),
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    // Side A sends to B's rings, steered by B's steering, and vice versa.
+    let a = side(&rings_a, &rings_b, &cfg.steer_b, 0xa);
+    let b = side(&rings_b, &rings_a, &cfg.steer_a, 0xb);
+    Ok((a, b))
+}
+
+impl LoopPort {
+    /// Buffers on this queue's free list.
+    pub fn free_buffers(&self) -> usize {
+        self.free.len()
+    }
+
+    /// Buffers in the spare pool shared by every queue of the loopback.
+    pub fn spare_buffers(&self) -> usize {
+        self.spare.len()
+    }
+
+    /// Frames held back by reordering, not yet sent.
+    pub fn held_frames(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Returns a buffer to the free list; above the high-water mark the
+    /// list is trimmed back to its initial share, the surplus going to the
+    /// spare pool (as a DPDK mempool cache flushes).
+    #[inline]
+    fn give_back(&mut self, buf: Buffer) {
+        self.free.push(buf);
+        if self.free.len() > self.high_water {
+            while self.free.len() > self.share {
+                let Some(b) = self.free.pop() else { break };
+                // The pool can hold every buffer there is: never full.
+                if let Err(b) = self.spare.push(b) {
+                    self.free.push(b);
+                    break;
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn take_buffer(&mut self) -> Option<Buffer> {
+        if self.free.is_empty() {
+            for _ in 0..SPARE_BATCH {
+                match self.spare.pop() {
+                    Some(b) => self.free.push(b),
+                    None => break,
+                }
+            }
+        }
+        self.free.pop()
+    }
+
+    /// Puts `frame` on the ring its steering picks; a full ring drops it.
+    #[inline]
+    fn deliver(&mut self, frame: LoopFrame) -> bool {
+        let q = (self.steer)(frame.data()) % self.peers.len();
+        match self.peers[q].push(frame) {
+            Ok(()) => true,
+            Err(frame) => {
+                self.stats.tx_ring_full += 1;
+                self.give_back(frame.buf);
+                false
+            }
+        }
+    }
+
+    /// Sends the frames held back by reordering.
+    pub fn flush_held(&mut self) {
+        while let Some(f) = self.held.pop() {
+            self.deliver(f);
+        }
+    }
+
+    fn send_impaired(&mut self, frame: LoopFrame) -> bool {
+        match self.impairer.fate() {
+            Fate::Deliver => self.deliver(frame),
+            Fate::Drop => {
+                self.stats.lost += 1;
+                self.give_back(frame.buf);
+                true
+            }
+            Fate::Duplicate => {
+                if let Some(mut buf) = self.take_buffer() {
+                    let n = frame.len();
+                    buf[..n].copy_from_slice(frame.data());
+                    self.stats.duplicated += 1;
+                    self.deliver(LoopFrame {
+                        buf,
+                        len: frame.len,
+                    });
+                }
+                self.deliver(frame)
+            }
+            Fate::Hold => {
+                self.stats.reordered += 1;
+                if self.held.len() == MAX_HELD {
+                    let oldest = self.held.remove(0);
+                    self.deliver(oldest);
+                }
+                self.held.push(frame);
+                true
+            }
+        }
+    }
+}
+
+impl Port for LoopPort {
+    type Frame = LoopFrame;
+
+    #[inline]
+    fn rx_burst(&mut self, out: &mut Vec<LoopFrame>, max: usize) -> usize {
+        let mut n = 0;
+        while n < max {
+            match self.rx.pop() {
+                Some(f) => {
+                    out.push(f);
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        self.stats.rx_frames += n as u64;
+        n
+    }
+
+    fn tx_burst(&mut self, frames: &mut Vec<LoopFrame>) -> usize {
+        // Frames held back by the previous burst go after this one; both
+        // lists keep their capacity (no allocation).
+        std::mem::swap(&mut self.held, &mut self.releasing);
+        let mut taken = 0;
+        for f in frames.drain(..) {
+            self.stats.tx_frames += 1;
+            let ok = if self.impaired {
+                self.send_impaired(f)
+            } else {
+                self.deliver(f)
+            };
+            taken += usize::from(ok);
+        }
+        while let Some(f) = self.releasing.pop() {
+            self.deliver(f);
+        }
+        taken
+    }
+
+    #[inline]
+    fn alloc(&mut self) -> Option<LoopFrame> {
+        match self.take_buffer() {
+            Some(buf) => Some(LoopFrame { buf, len: 0 }),
+            None => {
+                self.stats.alloc_failed += 1;
+                None
+            }
+        }
+    }
+
+    #[inline]
+    fn recycle(&mut self, frame: LoopFrame) {
+        self.give_back(frame.buf);
+    }
+
+    fn stats(&self) -> PortStats {
+        self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn send(port: &mut LoopPort, payloads: &[&[u8]]) {
+        let mut batch = Vec::with_capacity(payloads.len());
+        for p in payloads {
+            let mut f = port.alloc().expect("a free buffer");
+            f.buf_mut()[..p.len()].copy_from_slice(p);
+            f.set_len(p.len());
+            batch.push(f);
+        }
+        port.tx_burst(&mut batch);
+        assert!(batch.is_empty());
+    }
+
+    fn receive(port: &mut LoopPort) -> Vec<Vec<u8>> {
+        let mut got = Vec::new();
+        let mut batch = Vec::with_capacity(64);
+        while port.rx_burst(&mut batch, 64) > 0 {
+            for f in batch.drain(..) {
+                got.push(f.data().to_vec());
+                port.recycle(f);
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn frames_cross_in_order_and_buffers_come_back() {
+        let cfg = LoopbackConfig {
+            frames_per_queue: 8,
+            ..LoopbackConfig::default()
+        };
+        let (mut a, mut b) = loopback(&cfg).unwrap();
+        let (a, b) = (&mut a[0], &mut b[0]);
+        send(a, &[b"one", b"two", b"three"]);
+        assert_eq!(a.free_buffers(), 5);
+        assert_eq!(
+            receive(b),
+            vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]
+        );
+        // B recycled them: 8 + 3 buffers on B's side now.
+        assert_eq!(b.free_buffers(), 11);
+        assert_eq!(a.stats().tx_frames, 3);
+        assert_eq!(b.stats().rx_frames, 3);
+    }
+
+    #[test]
+    fn empty_pool_and_full_ring_are_counted_not_fatal() {
+        let cfg = LoopbackConfig {
+            frames_per_queue: 4,
+            ring_size: 2,
+            ..LoopbackConfig::default()
+        };
+        let (mut a, mut b) = loopback(&cfg).unwrap();
+        let mut batch: Vec<LoopFrame> = (0..4).map(|_| a[0].alloc().unwrap()).collect();
+        // A's free list and the spare pool are empty (B's free list is
+        // B's own): alloc fails and is counted.
+        assert!(a[0].alloc().is_none());
+        assert_eq!(a[0].stats().alloc_failed, 1);
+        assert_eq!(a[0].tx_burst(&mut batch), 2);
+        assert_eq!(a[0].stats().tx_ring_full, 2);
+        assert_eq!(a[0].free_buffers(), 2);
+        assert_eq!(receive(&mut b[0]).len(), 2);
+    }
+
+    #[test]
+    fn surplus_buffers_flow_back_through_the_spare_pool() {
+        let cfg = LoopbackConfig {
+            frames_per_queue: 64,
+            ring_size: 4096,
+            ..LoopbackConfig::default()
+        };
+        let (mut a, mut b) = loopback(&cfg).unwrap();
+        // A sends everything it has many times over; B keeps (recycles)
+        // every frame. A must keep finding buffers through the spare pool.
+        for _ in 0..20 {
+            let mut batch = Vec::with_capacity(64);
+            while let Some(f) = a[0].alloc() {
+                batch.push(f);
+                if batch.len() == 64 {
+                    break;
+                }
+            }
+            assert!(!batch.is_empty(), "A ran out of buffers for good");
+            a[0].tx_burst(&mut batch);
+            receive(&mut b[0]);
+        }
+        assert!(a[0].stats().tx_frames >= 20 * 32);
+    }
+
+    #[test]
+    fn steering_picks_the_receiving_queue() {
+        let cfg = LoopbackConfig {
+            queues_b: 3,
+            steer_b: Arc::new(|f: &[u8]| usize::from(f[0])),
+            ..LoopbackConfig::default()
+        };
+        let (mut a, mut b) = loopback(&cfg).unwrap();
+        send(&mut a[0], &[&[0], &[1], &[2], &[4], &[5]]);
+        assert_eq!(receive(&mut b[0]), vec![vec![0]]);
+        assert_eq!(receive(&mut b[1]), vec![vec![1], vec![4]]);
+        assert_eq!(receive(&mut b[2]), vec![vec![2], vec![5]]);
+    }
+
+    #[test]
+    fn impairments_are_seeded_and_lose_no_buffer() {
+        let run = |seed| {
+            let cfg = LoopbackConfig {
+                frames_per_queue: 256,
+                impairment: Impairment::lossy(0.2),
+                seed,
+                ..LoopbackConfig::default()
+            };
+            let (mut a, mut b) = loopback(&cfg).unwrap();
+            let mut got = Vec::new();
+            for round in 0..50u8 {
+                let p: Vec<[u8; 2]> = (0..10u8).map(|i| [round, i]).collect();
+                let refs: Vec<&[u8]> = p.iter().map(|x| &x[..]).collect();
+                send(&mut a[0], &refs);
+                got.extend(receive(&mut b[0]));
+            }
+            a[0].flush_held();
+            got.extend(receive(&mut b[0]));
+            let s = a[0].stats();
+            // Every buffer is accounted for: none leaked.
+            let all = a[0].free_buffers() + b[0].free_buffers() + a[0].spare_buffers();
+            assert_eq!(all, 512);
+            (got, s)
+        };
+        let (got, s) = run(7);
+        assert_eq!(run(7).0, got);
+        assert_ne!(run(8).0, got);
+        assert_eq!(got.len() as u64, 500 - s.lost + s.duplicated);
+        assert!(s.lost > 0 && s.duplicated > 0 && s.reordered > 0);
+        let mut sorted = got.clone();
+        sorted.sort();
+        assert_ne!(sorted, got, "some frames arrived out of order");
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let e = loopback(&LoopbackConfig {
+            queues_b: 0,
+            ..LoopbackConfig::default()
+        })
+        .unwrap_err();
+        assert!(e.contains("at least one queue"));
+        let e = loopback(&LoopbackConfig {
+            impairment: Impairment::lossy(2.0),
+            ..LoopbackConfig::default()
+        })
+        .unwrap_err();
+        assert!(e.contains("outside [0, 1]"));
+    }
+
+    #[test]
+    fn echo_across_threads() {
+        let (mut a, b) = loopback(&LoopbackConfig::default()).unwrap();
+        let mut b = b.into_iter().next().unwrap();
+        const N: u32 = 100_000;
+        let echo = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let (mut batch, mut echoed) = (Vec::with_capacity(64), 0u32);
+            while echoed < N && Instant::now() < deadline {
+                echoed += b.rx_burst(&mut batch, 64) as u32;
+                b.tx_burst(&mut batch);
+            }
+            echoed
+        });
+        let a = &mut a[0];
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (mut sent, mut back, mut batch) = (0u32, 0u32, Vec::with_capacity(64));
+        let mut sum = 0u64;
+        while back < N && Instant::now() < deadline {
+            while sent < N && sent - back < 1024 && batch.len() < 64 {
+                let Some(mut f) = a.alloc() else { break };
+                f.buf_mut()[..4].copy_from_slice(&sent.to_le_bytes());
+                f.set_len(4);
+                batch.push(f);
+                sent += 1;
+            }
+            a.tx_burst(&mut batch);
+            a.rx_burst(&mut batch, 64);
+            for f in batch.drain(..) {
+                sum += u64::from(u32::from_le_bytes(f.data()[..4].try_into().unwrap()));
+                back += 1;
+                a.recycle(f);
+            }
+        }
+        assert_eq!(echo.join().unwrap(), N);
+        assert_eq!(back, N);
+        assert_eq!(sum, u64::from(N) * u64::from(N - 1) / 2);
+    }
+}
