@@ -8,8 +8,10 @@
 #![warn(missing_docs)]
 
 pub mod endpoint;
+pub mod engine;
 pub mod flow;
 pub mod io;
+pub mod scenario;
 pub mod sim;
 pub mod tcp;
 pub mod wire;

@@ -1,10 +1,9 @@
 //! The `synwave` command line.
 
-use clap::{Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+mod cli;
+
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use synwave::sim::{self, CloseKind, Impairment, SimConfig, SimReport};
-use synwave::tcp::{CookiePolicy, End, Events};
 
 #[derive(Parser)]
 #[command(
@@ -19,182 +18,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Client and server back to back in memory (no root, no NIC). Until
-    /// the poll-mode engine lands this runs the virtual-time pair driver on
-    /// one core: figures are for the TCP core itself, not for a link.
-    Bench(BenchArgs),
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum CloseArg {
-    ClientFin,
-    ServerFin,
-    Rst,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum CookiesArg {
-    Always,
-    OnOverload,
-    Never,
-}
-
-#[derive(clap::Args)]
-struct BenchArgs {
-    /// Connections to open and close.
-    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
-    connections: u64,
-    /// Connections open at once.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
-    concurrency: u64,
-    /// Frame loss on the link, in percent (duplication and reordering are
-    /// each half of it).
-    #[arg(long, default_value_t = 0.0, value_parser = parse_percent)]
-    loss: f64,
-    /// Seed of the impairment and the secrets.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Who closes and how.
-    #[arg(long, value_enum, default_value_t = CloseArg::ClientFin)]
-    close: CloseArg,
-    /// The server's SYN cookie policy.
-    #[arg(long, value_enum, default_value_t = CookiesArg::Always)]
-    cookies: CookiesArg,
-    /// Request size in bytes (0: none).
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(0..=1460))]
-    request_bytes: u32,
-    /// Response size in bytes (0: none).
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(0..=1460))]
-    response_bytes: u32,
-    /// Write the summary as JSON to this file.
-    #[arg(long)]
-    json: Option<PathBuf>,
-}
-
-fn parse_percent(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number; give a percentage such as 1 or 0.5"))?;
-    if !(0.0..=50.0).contains(&v) {
-        return Err(format!(
-            "{v} is out of range; loss must be between 0 and 50 percent"
-        ));
-    }
-    Ok(v)
+    /// Generator and responder back to back over in-memory rings, on
+    /// pinned poll-mode workers (no root, no NIC).
+    Bench(cli::bench::Args),
+    /// The virtual-time pair driver on one core: minutes of protocol time
+    /// (retransmission backoff, TIME-WAIT) in seconds, reproducible from
+    /// the seed.
+    Sim(cli::sim::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Bench(args) => bench(args),
+        Command::Bench(args) => cli::bench::run(args),
+        Command::Sim(args) => cli::sim::run(args),
     }
-}
-
-fn bench(a: BenchArgs) -> ExitCode {
-    let cfg = SimConfig {
-        connections: a.connections,
-        concurrency: a.concurrency,
-        impairment: Impairment::lossy(a.loss / 100.0),
-        seed: a.seed,
-        close: match a.close {
-            CloseArg::ClientFin => CloseKind::ClientFin,
-            CloseArg::ServerFin => CloseKind::ServerFin,
-            CloseArg::Rst => CloseKind::Rst,
-        },
-        cookies: match a.cookies {
-            CookiesArg::Always => CookiePolicy::Always,
-            CookiesArg::OnOverload => CookiePolicy::OnOverload,
-            CookiesArg::Never => CookiePolicy::Never,
-        },
-        request_bytes: a.request_bytes,
-        response_bytes: a.response_bytes,
-        ..SimConfig::default()
-    };
-    eprintln!(
-        "synwave bench: {} connections, concurrency {}, loss {}%, close {:?}, cookies {:?} (virtual-time pair driver, 1 core)",
-        cfg.connections, cfg.concurrency, a.loss, cfg.close, cfg.cookies
-    );
-    let r = sim::run(&cfg);
-    print_summary(&r);
-    if let Some(path) = a.json {
-        let json = summary_json(&cfg, &r);
-        if let Err(e) = std::fs::write(
-            &path,
-            serde_json::to_string_pretty(&json).unwrap_or_default(),
-        ) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
-        eprintln!("summary written to {}", path.display());
-    }
-    if r.records_left + r.time_wait_left + r.timers_left != 0 {
-        eprintln!("error: records or timers left after the run (a bug): {r:?}");
-        return ExitCode::from(1);
-    }
-    ExitCode::SUCCESS
-}
-
-fn rate(n: u64, r: &SimReport) -> f64 {
-    n as f64 / r.wall.as_secs_f64().max(1e-9)
-}
-
-fn print_summary(r: &SimReport) {
-    let frames = r.client.tx_frames + r.server.tx_frames;
-    println!("{:<28}{:>14}", "connections opened", r.opened);
-    println!("{:<28}{:>14}", "completed", r.completed);
-    println!("{:<28}{:>14}", "failed (aborted)", r.aborted);
-    println!(
-        "{:<28}{:>14}",
-        "retransmits",
-        r.client.event(Events::RETRANSMIT) + r.server.event(Events::RETRANSMIT)
-    );
-    println!(
-        "{:<28}{:>14}",
-        "cookies sent / ok",
-        format!(
-            "{} / {}",
-            r.server.event(Events::COOKIE_SENT),
-            r.server.event(Events::COOKIE_OK)
-        )
-    );
-    println!(
-        "{:<28}{:>14}",
-        "client TIME-WAIT",
-        r.client.end(End::TimeWait)
-    );
-    println!("{:<28}{:>14}", "frames", frames);
-    println!("{:<28}{:>14.3}", "wall time (s)", r.wall.as_secs_f64());
-    println!(
-        "{:<28}{:>14.1}",
-        "virtual time (s)",
-        r.virtual_us as f64 / 1e6
-    );
-    println!(
-        "{:<28}{:>14.0}",
-        "setups+teardowns/s (wall)",
-        rate(r.completed, r)
-    );
-    println!("{:<28}{:>14.0}", "frames/s (wall)", rate(frames, r));
-}
-
-fn summary_json(cfg: &SimConfig, r: &SimReport) -> serde_json::Value {
-    let frames = r.client.tx_frames + r.server.tx_frames;
-    serde_json::json!({
-        "mode": "sim",
-        "connections": cfg.connections,
-        "concurrency": cfg.concurrency,
-        "loss": cfg.impairment.loss,
-        "seed": cfg.seed,
-        "opened": r.opened,
-        "established": r.client.event(Events::ESTABLISHED),
-        "completed": r.completed,
-        "failed": r.aborted,
-        "retransmits": r.client.event(Events::RETRANSMIT) + r.server.event(Events::RETRANSMIT),
-        "setups_per_sec": rate(r.completed, r),
-        "teardowns_per_sec": rate(r.completed, r),
-        "pps": rate(frames, r),
-        "frames": frames,
-        "duration_s": r.wall.as_secs_f64(),
-        "virtual_s": r.virtual_us as f64 / 1e6,
-    })
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the criterion micro-benchmarks and the in-memory `synwave bench`
+# Runs the criterion micro-benchmarks and the virtual-time `synwave sim`
 # pinned to one core, and prints markdown tables (medians) with the machine
 # they ran on, ready for docs/benchmarks.md.
 #
@@ -49,13 +49,13 @@ for name in sorted(runs):
 PY
 
 echo
-echo "| \`synwave bench --connections 1000000\` | median connections/s | median frames/s |"
+echo "| \`synwave sim --connections 1000000\` | median connections/s | median frames/s |"
 echo "|---|---|---|"
 for args in "--close client-fin --cookies always" "--close server-fin --cookies never" "--close rst --cookies on-overload" "--close client-fin --cookies always --loss 1"; do
     : >"$results"
     for _ in 1 2 3; do
         # shellcheck disable=SC2086
-        "${pin[@]}" target/release/synwave bench --connections 1000000 $args --json "$json" >/dev/null 2>&1
+        "${pin[@]}" target/release/synwave sim --connections 1000000 $args --json "$json" >/dev/null 2>&1
         python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["setups_per_sec"], d["pps"])' "$json" >>"$results"
     done
     python3 - "$args" "$results" <<'PY'

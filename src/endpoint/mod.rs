@@ -44,6 +44,9 @@ pub struct EndpointConfig {
     pub max_time_wait: usize,
     /// Verify IPv4 and TCP checksums of received frames.
     pub verify_checksums: bool,
+    /// Keep the four-tuples whose records ended for `take_released` (a
+    /// generator reuses them).
+    pub report_released: bool,
     /// Answer plain SYNs that get a cookie through header prediction
     /// (`wire::syn_prediction`) instead of the general parse. The answer
     /// is the same; off only to measure or test the general path.
@@ -62,6 +65,7 @@ impl Default for EndpointConfig {
             max_time_wait: 1 << 22,
             verify_checksums: true,
             predict_syn: true,
+            report_released: false,
         }
     }
 }
@@ -76,6 +80,9 @@ pub struct Endpoint {
     timers: BTreeSet<(u64, FourTuple)>,
     counters: Counters,
     scratch: Box<[u8; FRAME_CAPACITY]>,
+    /// Four-tuples whose last record (live or TIME-WAIT) is gone, when
+    /// `EndpointConfig::report_released` asks for them.
+    released: Vec<FourTuple>,
 }
 
 impl Endpoint {
@@ -89,6 +96,7 @@ impl Endpoint {
             timers: BTreeSet::new(),
             counters: Counters::default(),
             scratch: Box::new([0; FRAME_CAPACITY]),
+            released: Vec::new(),
         }
     }
 
@@ -120,6 +128,26 @@ impl Endpoint {
     /// The record of a connection, if live.
     pub fn connection(&self, tuple: &FourTuple) -> Option<&Tcb> {
         self.tables.conns.get(self.tables.hash(tuple), tuple)
+    }
+
+    /// A live or TIME-WAIT record exists for `tuple`.
+    pub fn has_record(&self, tuple: &FourTuple) -> bool {
+        let h = self.tables.hash(tuple);
+        self.tables.conns.get(h, tuple).is_some() || self.tables.time_wait.get(h, tuple).is_some()
+    }
+
+    /// Moves the four-tuples released since the last call (their last
+    /// record, live or TIME-WAIT, is gone: a generator may reuse them) to
+    /// the end of `out`. Empty unless `EndpointConfig::report_released`.
+    pub fn take_released(&mut self, out: &mut Vec<FourTuple>) {
+        out.append(&mut self.released);
+    }
+
+    #[inline]
+    fn release(&mut self, tuple: &FourTuple) {
+        if self.cfg.report_released {
+            self.released.push(*tuple);
+        }
     }
 
     /// The earliest timer deadline, if any.
@@ -272,6 +300,7 @@ impl Endpoint {
                     self.counters.time_wait_reset += 1;
                     self.tables.time_wait.remove(h, tuple);
                     self.rearm(tuple, before, 0);
+                    self.release(tuple);
                     return Outcome::default();
                 }
                 TwVerdict::Reopen { .. } if !listening => {
@@ -355,11 +384,14 @@ impl Endpoint {
             if self.tables.time_wait.len() >= self.cfg.max_time_wait {
                 // Like Linux's tcp_max_tw_buckets: close without TIME-WAIT.
                 self.counters.drop_time_wait_full += 1;
+                self.release(tuple);
                 return;
             }
             let tw = tcb.to_time_wait(&self.ctx, now);
             self.rearm(tuple, 0, tw.deadline());
             self.tables.insert_time_wait(h, *tuple, tw);
+        } else {
+            self.release(tuple);
         }
     }
 
@@ -423,6 +455,7 @@ impl Endpoint {
                 if tw.expired(now) {
                     self.tables.time_wait.remove(h, &tuple);
                     self.counters.time_wait_expired += 1;
+                    self.release(&tuple);
                 } else {
                     let d = tw.deadline();
                     self.timers.insert((d, tuple));

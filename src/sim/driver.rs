@@ -5,43 +5,12 @@
 //! from its seed.
 
 use super::link::{Impairment, Link, Side};
-use crate::endpoint::{Counters, Endpoint, EndpointConfig, FRAME_CAPACITY};
+use crate::endpoint::{Counters, FRAME_CAPACITY};
 use crate::flow::FourTuple;
-use crate::tcp::{AppConfig, CloseMode, CookiePolicy, End, Secrets, TcpConfig, TcpContext};
-use crate::wire::MacAddr;
+pub use crate::scenario::CloseKind;
+use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
+use crate::tcp::CookiePolicy;
 use std::time::{Duration, Instant};
-
-/// Who closes, and how.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum CloseKind {
-    /// The client sends FIN first (it ends in TIME-WAIT).
-    #[default]
-    ClientFin,
-    /// The server sends FIN first, after its response.
-    ServerFin,
-    /// The client aborts with RST once the exchange is done.
-    Rst,
-}
-
-impl CloseKind {
-    /// How a client connection ends when nothing goes wrong.
-    pub fn client_end(self) -> End {
-        match self {
-            CloseKind::ClientFin => End::TimeWait,
-            CloseKind::ServerFin => End::Closed,
-            CloseKind::Rst => End::ResetSent,
-        }
-    }
-
-    /// How a server connection ends when nothing goes wrong.
-    pub fn server_end(self) -> End {
-        match self {
-            CloseKind::ClientFin => End::Closed,
-            CloseKind::ServerFin => End::TimeWait,
-            CloseKind::Rst => End::ResetByPeer,
-        }
-    }
-}
 
 /// A pair-driver run.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,13 +85,6 @@ pub struct SimReport {
     pub wall: Duration,
 }
 
-fn payload(n: u32, fill: u8) -> std::sync::Arc<[u8]> {
-    vec![fill; n as usize].into()
-}
-
-const SERVER_IP: [u8; 4] = [10, 0, 0, 1];
-const SERVER_PORT: u16 = 80;
-const CLIENT_NET: [u8; 4] = [10, 1, 0, 0];
 const PORTS_PER_IP: u64 = 65535 - 1024;
 
 /// The four-tuple of the client's `i`-th connection (client view): each
@@ -142,57 +104,16 @@ pub fn client_tuple(i: u64) -> FourTuple {
 /// expired and the link is empty.
 pub fn run(cfg: &SimConfig) -> SimReport {
     let started = Instant::now();
-    let (client_mac, server_mac) = (MacAddr([2, 0, 0, 0, 1, 1]), MacAddr([2, 0, 0, 0, 2, 2]));
-    let base = TcpConfig::default();
-    let (client_close, server_close) = match cfg.close {
-        CloseKind::ClientFin => (CloseMode::Fin, CloseMode::Wait),
-        CloseKind::ServerFin => (CloseMode::Wait, CloseMode::Fin),
-        CloseKind::Rst => (CloseMode::Rst, CloseMode::Wait),
-    };
-    let client_tcp = TcpConfig {
-        app: AppConfig {
-            payload: payload(cfg.request_bytes, b'q'),
-            send_after: 0,
-            expect: cfg.response_bytes,
-            close: client_close,
-            close_on_peer_fin: true,
-        },
-        ..base.clone()
-    };
-    let server_tcp = TcpConfig {
+    let scenario = Scenario {
+        close: cfg.close,
         cookies: cfg.cookies,
-        app: AppConfig {
-            payload: payload(cfg.response_bytes, b'r'),
-            send_after: cfg.request_bytes,
-            expect: cfg.request_bytes,
-            close: server_close,
-            close_on_peer_fin: true,
-        },
-        ..base
+        request_bytes: cfg.request_bytes,
+        response_bytes: cfg.response_bytes,
+        ..Scenario::default()
     };
     let client_ips = cfg.connections.div_ceil(PORTS_PER_IP).max(1) as u32;
-    let mut client = Endpoint::new(
-        EndpointConfig {
-            mac: client_mac,
-            peer_mac: server_mac,
-            ip_first: CLIENT_NET,
-            ip_count: client_ips,
-            listen_ports: Vec::new(),
-            ..EndpointConfig::default()
-        },
-        TcpContext::new(client_tcp, Secrets::from_seed(cfg.seed)),
-    );
-    let mut server = Endpoint::new(
-        EndpointConfig {
-            mac: server_mac,
-            peer_mac: client_mac,
-            ip_first: SERVER_IP,
-            ip_count: 1,
-            listen_ports: vec![SERVER_PORT],
-            ..EndpointConfig::default()
-        },
-        TcpContext::new(server_tcp, Secrets::from_seed(cfg.seed.wrapping_add(1))),
-    );
+    let mut client = scenario.client(CLIENT_NET, client_ips, cfg.seed, false);
+    let mut server = scenario.server(cfg.seed.wrapping_add(1));
     // A zero delay would deliver replies within the same instant forever.
     let delay = cfg.delay_us.max(1);
     let mut link = Link::new(cfg.seed, cfg.impairment, delay, delay * 4);

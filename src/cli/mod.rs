@@ -1,0 +1,64 @@
+//! Command-line pieces shared by the subcommands: close and cookie
+//! choices and percentage parsing, with errors that name the fix.
+
+pub mod bench;
+pub mod sim;
+
+use clap::ValueEnum;
+use synwave::scenario::CloseKind;
+use synwave::tcp::CookiePolicy;
+
+/// Who closes and how.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CloseArg {
+    /// The client sends FIN first (client TIME-WAIT).
+    ClientFin,
+    /// The server sends FIN first, after its response (server TIME-WAIT).
+    ServerFin,
+    /// The client aborts with RST once the exchange is done.
+    Rst,
+}
+
+impl From<CloseArg> for CloseKind {
+    fn from(c: CloseArg) -> CloseKind {
+        match c {
+            CloseArg::ClientFin => CloseKind::ClientFin,
+            CloseArg::ServerFin => CloseKind::ServerFin,
+            CloseArg::Rst => CloseKind::Rst,
+        }
+    }
+}
+
+/// The server's SYN cookie policy.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CookiesArg {
+    /// Every SYN gets a cookie; no state before the ACK.
+    Always,
+    /// A SYN queue, cookies once it is full (Linux's default).
+    OnOverload,
+    /// A SYN queue only; SYNs beyond it are dropped.
+    Never,
+}
+
+impl From<CookiesArg> for CookiePolicy {
+    fn from(c: CookiesArg) -> CookiePolicy {
+        match c {
+            CookiesArg::Always => CookiePolicy::Always,
+            CookiesArg::OnOverload => CookiePolicy::OnOverload,
+            CookiesArg::Never => CookiePolicy::Never,
+        }
+    }
+}
+
+/// A loss percentage from 0 to 50.
+pub fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number; give a percentage such as 1 or 0.5"))?;
+    if !(0.0..=50.0).contains(&v) {
+        return Err(format!(
+            "{v} is out of range; loss must be between 0 and 50 percent"
+        ));
+    }
+    Ok(v)
+}

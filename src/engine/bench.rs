@@ -1,0 +1,292 @@
+//! `synwave bench`: generator workers and responder workers back to back
+//! over the `loopback` backend, each pinned to a core, for a duration;
+//! then a drain (no new connections, live ones finish); then the summary.
+//!
+//! Rules: the library never installs signal handlers; the caller passes an
+//! interrupt flag (the CLI sets it on Ctrl-C or SIGTERM), which ends the
+//! run phase early and then the drain.
+
+use super::clock::Clock;
+use super::pin;
+use super::steer::rss_steer;
+use super::worker::{self, LiveCounters, Phase, Role, SharedPhase, WorkerReport};
+use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
+use crate::io::Impairment;
+use crate::io::loopback::{LoopbackConfig, loopback};
+use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
+use crate::tcp::Events;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// A bench run.
+#[derive(Clone, Debug)]
+pub struct BenchConfig {
+    /// Workers per side.
+    pub workers: usize,
+    /// Connections open at once, over all generator workers.
+    pub concurrency: u64,
+    /// Length of the run phase.
+    pub duration: Duration,
+    /// Longest drain after the run phase.
+    pub drain: Duration,
+    /// Also wait, in the drain, for every TIME-WAIT record to expire.
+    pub drain_time_wait: bool,
+    /// What each connection does.
+    pub scenario: Scenario,
+    /// Link impairment, both directions.
+    pub impairment: Impairment,
+    /// Seed of the impairment and the secrets.
+    pub seed: u64,
+    /// Client addresses (each gives 64,512 source ports).
+    pub client_ips: u32,
+    /// Cores to pin to: generator workers first, then responders. Empty:
+    /// the available cores in turn.
+    pub cores: Vec<usize>,
+    /// Print a live line every second.
+    pub live: bool,
+}
+
+impl Default for BenchConfig {
+    fn default() -> Self {
+        BenchConfig {
+            workers: 1,
+            concurrency: 1000,
+            duration: Duration::from_secs(10),
+            drain: Duration::from_secs(5),
+            drain_time_wait: false,
+            scenario: Scenario::default(),
+            impairment: Impairment::NONE,
+            seed: 1,
+            client_ips: 256,
+            cores: Vec::new(),
+            live: true,
+        }
+    }
+}
+
+/// The outcome of a bench run.
+#[derive(Debug)]
+pub struct BenchReport {
+    /// Workers per side.
+    pub workers: usize,
+    /// Wall time from start to stop (run phase and drain).
+    pub duration: Duration,
+    /// Length of the run phase.
+    pub run_phase: Duration,
+    /// Generator workers' reports.
+    pub generators: Vec<WorkerReport>,
+    /// Responder workers' reports.
+    pub responders: Vec<WorkerReport>,
+    /// Frames still in the rings at the end.
+    pub in_flight: usize,
+}
+
+impl BenchReport {
+    fn sum(&self, f: impl Fn(&WorkerReport) -> u64) -> u64 {
+        self.generators.iter().chain(&self.responders).map(f).sum()
+    }
+    fn gen_sum(&self, f: impl Fn(&WorkerReport) -> u64) -> u64 {
+        self.generators.iter().map(f).sum()
+    }
+    /// Connections the generators opened.
+    pub fn opened(&self) -> u64 {
+        self.gen_sum(|w| w.opened)
+    }
+    /// Generator connections that reached ESTABLISHED.
+    pub fn established(&self) -> u64 {
+        self.gen_sum(|w| w.counters.event(Events::ESTABLISHED))
+    }
+    /// Generator connections that ended as the close pattern specifies.
+    pub fn completed(&self, s: &Scenario) -> u64 {
+        self.gen_sum(|w| w.counters.end(s.close.client_end()))
+    }
+    /// Generator connections that ended any other way.
+    pub fn failed(&self, s: &Scenario) -> u64 {
+        self.gen_sum(|w| w.counters.ended()) - self.completed(s)
+    }
+    /// Generator connections still open at the stop.
+    pub fn unfinished(&self) -> u64 {
+        self.gen_sum(|w| w.opened - w.counters.ended())
+    }
+    /// Segments retransmitted, both sides.
+    pub fn retransmits(&self) -> u64 {
+        self.sum(|w| w.counters.event(Events::RETRANSMIT))
+    }
+    /// Frames received, both sides.
+    pub fn rx_frames(&self) -> u64 {
+        self.sum(|w| w.counters.rx_frames)
+    }
+    /// Frames sent, both sides.
+    pub fn tx_frames(&self) -> u64 {
+        self.sum(|w| w.counters.tx_frames)
+    }
+    /// Records, TIME-WAIT records and timers left, both sides.
+    pub fn left(&self) -> (usize, usize, usize) {
+        self.generators
+            .iter()
+            .chain(&self.responders)
+            .fold((0, 0, 0), |a, w| {
+                (a.0 + w.left.0, a.1 + w.left.1, a.2 + w.left.2)
+            })
+    }
+}
+
+/// Runs a bench. `interrupt` ends the run phase (first time) and the
+/// drain (when set again after the drain began, or at once if the drain
+/// has begun). Errors name the setting to fix.
+pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchReport, String> {
+    if cfg.workers == 0 || cfg.workers > 128 {
+        return Err(format!(
+            "--workers {} is out of range: give 1 to 128",
+            cfg.workers
+        ));
+    }
+    if cfg.concurrency < cfg.workers as u64 {
+        return Err(format!(
+            "--concurrency {} is below --workers {}: each generator worker needs at least one connection",
+            cfg.concurrency, cfg.workers
+        ));
+    }
+    let cores = if cfg.cores.is_empty() {
+        let have = pin::available_cores();
+        (0..2 * cfg.workers)
+            .map(|i| have.get(i % have.len().max(1)).copied().unwrap_or(0))
+            .collect()
+    } else {
+        if cfg.cores.len() < 2 * cfg.workers {
+            return Err(format!(
+                "--cores names {} cores but {} workers per side need {} (generators first, then responders)",
+                cfg.cores.len(),
+                cfg.workers,
+                2 * cfg.workers
+            ));
+        }
+        pin::check_cores(&cfg.cores)?;
+        cfg.cores.clone()
+    };
+    let hasher = RssHasher::new(&RssKey::MICROSOFT);
+    let reta = Reta::round_robin(cfg.workers as u16).ok_or("no workers")?;
+    let steer = rss_steer(hasher.clone(), reta);
+    let (gen_ports, resp_ports) = loopback(&LoopbackConfig {
+        queues_a: cfg.workers,
+        queues_b: cfg.workers,
+        frames_per_queue: 8192,
+        ring_size: 16384,
+        impairment: cfg.impairment,
+        seed: cfg.seed,
+        steer_a: steer.clone(),
+        steer_b: steer,
+    })?;
+    let allocators = SourcePortAllocator::for_workers(
+        &hasher,
+        &reta,
+        cfg.workers as u16,
+        &PortAllocConfig::new(CLIENT_NET, cfg.client_ips, SERVER_IP, SERVER_PORT),
+    )
+    .map_err(|e| format!("source ports: {e}"))?;
+    let phase = Arc::new(SharedPhase::default());
+    let clock = Clock::new();
+    let started = Instant::now();
+    let lives: Vec<Arc<LiveCounters>> = (0..2 * cfg.workers).map(|_| Arc::default()).collect();
+    let per_worker = cfg.concurrency / cfg.workers as u64;
+    let mut handles = Vec::new();
+    let workers = gen_ports
+        .into_iter()
+        .zip(allocators)
+        .map(|(p, a)| (p, Some(a)));
+    let workers = workers.chain(resp_ports.into_iter().map(|p| (p, None)));
+    for (i, (mut port, alloc)) in workers.enumerate() {
+        let (phase, live, core) = (phase.clone(), lives[i].clone(), cores[i]);
+        let scenario = cfg.scenario.clone();
+        let seed = cfg.seed.wrapping_add(i as u64);
+        let client_ips = cfg.client_ips;
+        let handle = std::thread::Builder::new()
+            .name(format!(
+                "synwave-{}{}",
+                if alloc.is_some() { "gen" } else { "resp" },
+                i % cfg.workers
+            ))
+            .spawn(move || {
+                pin::pin_current(core);
+                let (mut ep, role) = match alloc {
+                    Some(ports) => (
+                        scenario.client(CLIENT_NET, client_ips, seed, true),
+                        Role::Generator {
+                            concurrency: per_worker,
+                            ports,
+                        },
+                    ),
+                    None => (scenario.server(seed), Role::Responder),
+                };
+                worker::run(&mut port, &mut ep, role, clock, &phase, &live)
+            })
+            .map_err(|e| format!("cannot start a worker thread: {e}"))?;
+        handles.push(handle);
+    }
+    // Run phase, then drain, with one live line a second.
+    let gens = &lives[..cfg.workers];
+    let mut last = (Instant::now(), 0u64, 0u64);
+    let (drain_deadline, run_phase) = loop {
+        std::thread::sleep(Duration::from_millis(50));
+        let elapsed = started.elapsed();
+        if cfg.live && last.0.elapsed() >= Duration::from_secs(1) {
+            last = live_line(gens, elapsed, last);
+        }
+        if interrupt.swap(false, Ordering::Relaxed) || elapsed >= cfg.duration {
+            phase.set(Phase::Drain);
+            break (Instant::now() + cfg.drain, elapsed);
+        }
+    };
+    loop {
+        std::thread::sleep(Duration::from_millis(20));
+        let r = Ordering::Relaxed;
+        let live: u64 = lives.iter().map(|l| l.live.load(r)).sum();
+        let tw: u64 = lives.iter().map(|l| l.time_wait.load(r)).sum();
+        let done = live == 0 && (!cfg.drain_time_wait || tw == 0);
+        if done || Instant::now() >= drain_deadline || interrupt.load(r) {
+            break;
+        }
+    }
+    phase.set(Phase::Stop);
+    let mut reports = Vec::new();
+    for h in handles {
+        reports.push(
+            h.join()
+                .map_err(|_| "a worker thread panicked".to_string())?,
+        );
+    }
+    let responders = reports.split_off(cfg.workers);
+    Ok(BenchReport {
+        workers: cfg.workers,
+        duration: started.elapsed(),
+        run_phase,
+        generators: reports,
+        responders,
+        in_flight: 0,
+    })
+}
+
+/// Prints one live line from the generators' counters; returns the new
+/// reference point.
+fn live_line(
+    gens: &[Arc<LiveCounters>],
+    elapsed: Duration,
+    last: (Instant, u64, u64),
+) -> (Instant, u64, u64) {
+    let r = Ordering::Relaxed;
+    let est: u64 = gens.iter().map(|l| l.established.load(r)).sum();
+    let ended: u64 = gens.iter().map(|l| l.ended.load(r)).sum();
+    let live: u64 = gens.iter().map(|l| l.live.load(r)).sum();
+    let tw: u64 = gens.iter().map(|l| l.time_wait.load(r)).sum();
+    let dt = last.0.elapsed().as_secs_f64().max(1e-9);
+    eprintln!(
+        "[{:>5.1}s] setups/s {:>10.0}  teardowns/s {:>10.0}  open {:>8}  time-wait {:>9}",
+        elapsed.as_secs_f64(),
+        (est - last.1) as f64 / dt,
+        (ended - last.2) as f64 / dt,
+        live,
+        tw
+    );
+    (Instant::now(), est, ended)
+}

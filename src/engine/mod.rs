@@ -1,0 +1,20 @@
+//! `engine`: pinned poll-mode workers running endpoints over an `io`
+//! port, and the runs built from them (`synwave bench`: generator and
+//! responder back to back over the `loopback` backend).
+//!
+//! Rules: one worker per queue, pinned; workers share nothing on the
+//! per-frame path (each owns its port queue, endpoint and tables); frames
+//! reach the right worker because the receiving side steers them with the
+//! NIC's RSS (Toeplitz hash → RETA) and the generator only uses source
+//! ports whose replies hash back to it. Control (the run phase) and live
+//! counters travel through relaxed atomics, never locks.
+
+pub mod bench;
+mod clock;
+pub mod pin;
+pub mod steer;
+pub mod worker;
+
+pub use bench::{BenchConfig, BenchReport, run_bench};
+pub use clock::Clock;
+pub use worker::{LiveCounters, Phase, Role, SharedPhase, WorkerReport};

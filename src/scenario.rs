@@ -1,0 +1,156 @@
+//! The traffic both drivers (the virtual-time `sim` and the real-time
+//! `engine`) generate: who closes and how, the cookie policy, the request
+//! and response sizes, and the client and server endpoints built from them.
+//!
+//! Rules: configuration only; no I/O, no clock.
+
+use crate::endpoint::{Endpoint, EndpointConfig};
+use crate::tcp::{AppConfig, CloseMode, CookiePolicy, End, Secrets, TcpConfig, TcpContext};
+use crate::wire::MacAddr;
+use std::sync::Arc;
+
+/// Who closes, and how.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CloseKind {
+    /// The client sends FIN first (it ends in TIME-WAIT).
+    #[default]
+    ClientFin,
+    /// The server sends FIN first, after its response.
+    ServerFin,
+    /// The client aborts with RST once the exchange is done.
+    Rst,
+}
+
+impl CloseKind {
+    /// How a client connection ends when nothing goes wrong.
+    pub fn client_end(self) -> End {
+        match self {
+            CloseKind::ClientFin => End::TimeWait,
+            CloseKind::ServerFin => End::Closed,
+            CloseKind::Rst => End::ResetSent,
+        }
+    }
+
+    /// How a server connection ends when nothing goes wrong.
+    pub fn server_end(self) -> End {
+        match self {
+            CloseKind::ClientFin => End::Closed,
+            CloseKind::ServerFin => End::TimeWait,
+            CloseKind::Rst => End::ResetByPeer,
+        }
+    }
+}
+
+/// One kind of connection, repeated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scenario {
+    /// Close pattern.
+    pub close: CloseKind,
+    /// The server's SYN cookie policy.
+    pub cookies: CookiePolicy,
+    /// Bytes of the client's request (0: none).
+    pub request_bytes: u32,
+    /// Bytes of the server's response (0: none).
+    pub response_bytes: u32,
+    /// Maximum segment lifetime (µs); TIME-WAIT lasts twice as long.
+    pub msl_us: u64,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            close: CloseKind::ClientFin,
+            cookies: CookiePolicy::Always,
+            request_bytes: 64,
+            response_bytes: 256,
+            msl_us: TcpConfig::default().msl_us,
+        }
+    }
+}
+
+/// The client's MAC address.
+pub const CLIENT_MAC: MacAddr = MacAddr([2, 0, 0, 0, 1, 1]);
+/// The server's MAC address.
+pub const SERVER_MAC: MacAddr = MacAddr([2, 0, 0, 0, 2, 2]);
+/// The server's address.
+pub const SERVER_IP: [u8; 4] = [10, 0, 0, 1];
+/// The server's port.
+pub const SERVER_PORT: u16 = 80;
+/// The first client address.
+pub const CLIENT_NET: [u8; 4] = [10, 1, 0, 0];
+
+fn payload(n: u32, fill: u8) -> Arc<[u8]> {
+    vec![fill; n as usize].into()
+}
+
+impl Scenario {
+    fn modes(&self) -> (CloseMode, CloseMode) {
+        match self.close {
+            CloseKind::ClientFin => (CloseMode::Fin, CloseMode::Wait),
+            CloseKind::ServerFin => (CloseMode::Wait, CloseMode::Fin),
+            CloseKind::Rst => (CloseMode::Rst, CloseMode::Wait),
+        }
+    }
+
+    /// A client endpoint owning `ip_count` addresses from `ip_first`;
+    /// `report_released` keeps ended four-tuples for reuse
+    /// (`Endpoint::take_released`).
+    pub fn client(
+        &self,
+        ip_first: [u8; 4],
+        ip_count: u32,
+        seed: u64,
+        report_released: bool,
+    ) -> Endpoint {
+        let tcp = TcpConfig {
+            msl_us: self.msl_us,
+            app: AppConfig {
+                payload: payload(self.request_bytes, b'q'),
+                send_after: 0,
+                expect: self.response_bytes,
+                close: self.modes().0,
+                close_on_peer_fin: true,
+            },
+            ..TcpConfig::default()
+        };
+        Endpoint::new(
+            EndpointConfig {
+                mac: CLIENT_MAC,
+                peer_mac: SERVER_MAC,
+                ip_first,
+                ip_count,
+                listen_ports: Vec::new(),
+                report_released,
+                ..EndpointConfig::default()
+            },
+            TcpContext::new(tcp, Secrets::from_seed(seed)),
+        )
+    }
+
+    /// The server endpoint on `SERVER_IP`:`SERVER_PORT`.
+    pub fn server(&self, seed: u64) -> Endpoint {
+        let tcp = TcpConfig {
+            msl_us: self.msl_us,
+            cookies: self.cookies,
+            app: AppConfig {
+                payload: payload(self.response_bytes, b'r'),
+                send_after: self.request_bytes,
+                expect: self.request_bytes,
+                close: self.modes().1,
+                close_on_peer_fin: true,
+            },
+            ..TcpConfig::default()
+        };
+        Endpoint::new(
+            EndpointConfig {
+                mac: SERVER_MAC,
+                peer_mac: CLIENT_MAC,
+                ip_first: SERVER_IP,
+                ip_count: 1,
+                listen_ports: vec![SERVER_PORT],
+                ..EndpointConfig::default()
+            },
+            TcpContext::new(tcp, Secrets::from_seed(seed)),
+        )
+    }
+}

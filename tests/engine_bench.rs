@@ -1,0 +1,69 @@
+//! The real-time engine end to end: generator and responder workers on
+//! threads over the loopback backend, with 1 % loss (plus duplication and
+//! reordering), then a drain that waits for every TIME-WAIT record.
+//! Bookkeeping must be exact: every connection opened is completed or
+//! aborted, and at the end no record, TIME-WAIT record or timer is left.
+
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+use synwave::engine::{BenchConfig, run_bench};
+use synwave::io::Impairment;
+use synwave::scenario::{CloseKind, Scenario};
+use synwave::tcp::{CookiePolicy, End};
+
+fn run(workers: usize, close: CloseKind, loss: f64) {
+    let scenario = Scenario {
+        close,
+        cookies: CookiePolicy::Always,
+        // TIME-WAIT of 100 ms, so that the drain can wait for all of it.
+        msl_us: 50_000,
+        ..Scenario::default()
+    };
+    let cfg = BenchConfig {
+        workers,
+        concurrency: 200,
+        duration: Duration::from_secs(2),
+        // Retries back off up to minutes: a connection that loses its SYN
+        // six times needs about two minutes to be aborted. Bounded anyway.
+        drain: Duration::from_secs(150),
+        drain_time_wait: true,
+        scenario: scenario.clone(),
+        impairment: Impairment::lossy(loss),
+        seed: 42,
+        client_ips: 4,
+        live: false,
+        ..BenchConfig::default()
+    };
+    let r = run_bench(&cfg, &AtomicBool::new(false)).expect("bench runs");
+    let opened = r.opened();
+    let completed = r.completed(&scenario);
+    let failed = r.failed(&scenario);
+    assert!(opened > 1000, "only {opened} connections in 2 s");
+    assert_eq!(r.unfinished(), 0, "connections still open at the stop");
+    assert_eq!(opened, completed + failed);
+    // The only allowed failure is the retry limit.
+    let by_retries: u64 = r
+        .generators
+        .iter()
+        .map(|w| w.counters.end(End::RetriesExceeded))
+        .sum();
+    assert_eq!(failed, by_retries, "failures other than the retry limit");
+    if loss == 0.0 {
+        assert_eq!(failed, 0);
+    }
+    assert_eq!(
+        r.left(),
+        (0, 0, 0),
+        "records, TIME-WAIT records, timers left"
+    );
+}
+
+#[test]
+fn one_worker_per_side_at_one_percent_loss() {
+    run(1, CloseKind::ClientFin, 0.01);
+}
+
+#[test]
+fn two_workers_per_side_steered_by_rss_without_loss() {
+    run(2, CloseKind::ServerFin, 0.0);
+}
