@@ -9,7 +9,7 @@
 use super::clock::Clock;
 use super::pin;
 use super::steer::rss_steer;
-use super::worker::{self, LiveCounters, Phase, Role, SharedPhase, WorkerReport};
+use super::worker::{self, LiveCounters, Phase, Role, SharedPhase, Worker, WorkerReport};
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use crate::io::Impairment;
 use crate::io::loopback::{LoopbackConfig, loopback};
@@ -196,7 +196,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         .zip(allocators)
         .map(|(p, a)| (p, Some(a)));
     let workers = workers.chain(resp_ports.into_iter().map(|p| (p, None)));
-    for (i, (mut port, alloc)) in workers.enumerate() {
+    for (i, (port, alloc)) in workers.enumerate() {
         let (phase, live, core) = (phase.clone(), lives[i].clone(), cores[i]);
         let scenario = cfg.scenario.clone();
         let seed = cfg.seed.wrapping_add(i as u64);
@@ -209,7 +209,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
             ))
             .spawn(move || {
                 pin::pin_current(core);
-                let (mut ep, role) = match alloc {
+                let (ep, role) = match alloc {
                     Some(ports) => (
                         scenario.client(CLIENT_NET, client_ips, seed, true),
                         Role::Generator {
@@ -219,7 +219,8 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
                     ),
                     None => (scenario.server(seed), Role::Responder),
                 };
-                worker::run(&mut port, &mut ep, role, clock, &phase, &live)
+                let mut w = Worker::new(port, ep, role);
+                worker::run(&mut w, clock, &phase, &live)
             })
             .map_err(|e| format!("cannot start a worker thread: {e}"))?;
         handles.push(handle);

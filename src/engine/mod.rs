@@ -17,4 +17,4 @@ pub mod worker;
 
 pub use bench::{BenchConfig, BenchReport, run_bench};
 pub use clock::Clock;
-pub use worker::{LiveCounters, Phase, Role, SharedPhase, WorkerReport};
+pub use worker::{LiveCounters, Phase, Role, SharedPhase, Worker, WorkerReport};

@@ -11,7 +11,6 @@ use crate::endpoint::{Counters, Endpoint};
 use crate::flow::{FourTuple, SourcePair, SourcePortAllocator};
 use crate::io::{FrameBuf, Port, PortStats};
 use crate::tcp::Events;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use super::clock::Clock;
@@ -127,30 +126,52 @@ fn filled<P: Port>(port: &mut P, bytes: &[u8]) -> Option<P::Frame> {
     Some(f)
 }
 
-/// Runs one worker until the phase is `Stop`.
-pub fn run<P: Port>(
-    port: &mut P,
-    ep: &mut Endpoint,
-    mut role: Role,
-    clock: Clock,
-    phase: &SharedPhase,
-    live: &Arc<LiveCounters>,
-) -> WorkerReport {
-    let mut rx: Vec<P::Frame> = Vec::with_capacity(BURST);
-    let mut tx: Vec<P::Frame> = Vec::with_capacity(4 * BURST);
-    let mut opened = 0u64;
-    let mut open_failed = 0u64;
-    let mut loops = 0u32;
-    // Four-tuples whose records are gone go back to the allocator.
-    let mut released: Vec<FourTuple> = Vec::with_capacity(4 * BURST);
-    loop {
-        let now = clock.now_us();
-        let current = phase.get();
-        if current == Phase::Stop {
-            break;
+/// One worker: its port queue, endpoint, role and batch buffers.
+pub struct Worker<P: Port> {
+    port: P,
+    ep: Endpoint,
+    role: Role,
+    rx: Vec<P::Frame>,
+    tx: Vec<P::Frame>,
+    released: Vec<FourTuple>,
+    opened: u64,
+    open_failed: u64,
+}
+
+impl<P: Port> Worker<P> {
+    /// A worker; every buffer it needs per loop is reserved here.
+    pub fn new(port: P, ep: Endpoint, role: Role) -> Worker<P> {
+        Worker {
+            port,
+            ep,
+            role,
+            rx: Vec::with_capacity(BURST),
+            tx: Vec::with_capacity(4 * BURST),
+            released: Vec::with_capacity(4 * BURST),
+            opened: 0,
+            open_failed: 0,
         }
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.ep
+    }
+
+    /// The port queue.
+    pub fn port(&self) -> &P {
+        &self.port
+    }
+
+    /// One turn of the poll loop at time `now`: receive and answer a
+    /// burst, open connections (a generator in `Phase::Run`), expire
+    /// timers, transmit. Returns the frames received.
+    pub fn poll(&mut self, now: u64, phase: Phase) -> usize {
+        let Worker {
+            port, ep, rx, tx, ..
+        } = self;
         // Receive and answer in place.
-        port.rx_burst(&mut rx, BURST);
+        let received = port.rx_burst(rx, BURST);
         for mut f in rx.drain(..) {
             let len = f.len();
             match ep.on_frame(f.buf_mut(), len, now) {
@@ -161,21 +182,21 @@ pub fn run<P: Port>(
                 None => port.recycle(f),
             }
         }
-        // Open connections up to the concurrency.
-        if let (Role::Generator { concurrency, ports }, Phase::Run) = (&mut role, current) {
-            let ended = ep.counters().ended();
-            let mut budget = BURST;
-            ep.take_released(&mut released);
-            for t in released.drain(..) {
+        if let Role::Generator { concurrency, ports } = &mut self.role {
+            // Source pairs whose last record is gone can be used again.
+            ep.take_released(&mut self.released);
+            for t in self.released.drain(..) {
                 let _ = ports.free(SourcePair {
                     ip: t.local_ip,
                     port: t.local_port,
                 });
             }
-            while opened - ended < *concurrency && budget > 0 {
+            let ended = ep.counters().ended();
+            let mut budget = BURST;
+            while phase == Phase::Run && self.opened - ended < *concurrency && budget > 0 {
                 budget -= 1;
                 let Some(pair) = ports.alloc() else {
-                    open_failed += 1;
+                    self.open_failed += 1;
                     break;
                 };
                 let tuple = ports.tuple(pair);
@@ -188,10 +209,10 @@ pub fn run<P: Port>(
                 });
                 if !ok {
                     let _ = ports.free(pair);
-                    open_failed += 1;
+                    self.open_failed += 1;
                     break;
                 }
-                opened += 1;
+                self.opened += 1;
             }
         }
         // Timers: retransmissions and expiries.
@@ -201,19 +222,43 @@ pub fn run<P: Port>(
             }
         });
         if !tx.is_empty() {
-            port.tx_burst(&mut tx);
+            port.tx_burst(tx);
         }
+        received
+    }
+
+    /// What the worker did, so far.
+    pub fn report(&self) -> WorkerReport {
+        let ep = &self.ep;
+        WorkerReport {
+            opened: self.opened,
+            open_failed: self.open_failed,
+            counters: ep.counters().clone(),
+            left: (ep.connections(), ep.time_wait_records(), ep.armed_timers()),
+            port: self.port.stats(),
+        }
+    }
+}
+
+/// Runs `worker` until the phase is `Stop`, publishing its live counters.
+pub fn run<P: Port>(
+    worker: &mut Worker<P>,
+    clock: Clock,
+    phase: &SharedPhase,
+    live: &LiveCounters,
+) -> WorkerReport {
+    let mut loops = 0u32;
+    loop {
+        let current = phase.get();
+        if current == Phase::Stop {
+            break;
+        }
+        worker.poll(clock.now_us(), current);
         loops = loops.wrapping_add(1);
         if loops % PUBLISH_EVERY == 0 {
-            live.publish(ep, opened);
+            live.publish(&worker.ep, worker.opened);
         }
     }
-    live.publish(ep, opened);
-    WorkerReport {
-        opened,
-        open_failed,
-        counters: ep.counters().clone(),
-        left: (ep.connections(), ep.time_wait_records(), ep.armed_timers()),
-        port: port.stats(),
-    }
+    live.publish(&worker.ep, worker.opened);
+    worker.report()
 }
