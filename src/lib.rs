@@ -14,4 +14,5 @@ pub mod io;
 pub mod scenario;
 pub mod sim;
 pub mod tcp;
+pub mod timer;
 pub mod wire;
