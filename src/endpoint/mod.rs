@@ -18,8 +18,8 @@ use tables::Tables;
 
 use crate::flow::FourTuple;
 use crate::tcp::{self, End, Outcome, Reply, Tcb, TcpContext, TwVerdict};
+use crate::timer::{TimerId, TimerWheel};
 use crate::wire::{self, ArpOp, EthernetRepr, Frame, MacAddr, TcpFrameAddr, TcpRepr};
-use std::collections::BTreeSet;
 
 /// Size of the scratch buffer for frames we originate (connect, timers).
 pub const FRAME_CAPACITY: usize = 2048;
@@ -70,6 +70,39 @@ impl Default for EndpointConfig {
     }
 }
 
+/// Timers fired per `TimerWheel::expire` call in `Endpoint::expire`.
+const EXPIRE_BATCH: usize = 256;
+
+/// Makes the timer behind `timer` (the handle kept beside a record) match
+/// the record's `deadline` (0: none): cancelled, moved or armed.
+#[inline]
+fn sync_timer(
+    wheel: &mut TimerWheel<FourTuple>,
+    timer: &mut Option<TimerId>,
+    tuple: &FourTuple,
+    deadline: u64,
+) {
+    match (*timer, deadline) {
+        (None, 0) => {}
+        (Some(id), 0) => {
+            wheel.cancel(id);
+            *timer = None;
+        }
+        (Some(id), d) => {
+            if wheel.deadline(id) != Some(d) && !wheel.rearm(id, d) {
+                *timer = Some(wheel.arm(d, *tuple));
+            }
+        }
+        (None, d) => *timer = Some(wheel.arm(d, *tuple)),
+    }
+}
+
+/// Arms a timer for a new record with `deadline` (0: none).
+#[inline]
+fn arm_new(wheel: &mut TimerWheel<FourTuple>, tuple: &FourTuple, deadline: u64) -> Option<TimerId> {
+    (deadline != 0).then(|| wheel.arm(deadline, *tuple))
+}
+
 /// One side of the traffic: tables, timers, counters and TCP context.
 #[derive(Debug)]
 pub struct Endpoint {
@@ -77,7 +110,9 @@ pub struct Endpoint {
     listening: PortSet,
     ctx: TcpContext,
     tables: Tables,
-    timers: BTreeSet<(u64, FourTuple)>,
+    timers: TimerWheel<FourTuple>,
+    /// Tuples whose timers fired, processed after the wheel's call.
+    fired: Vec<FourTuple>,
     counters: Counters,
     scratch: Box<[u8; FRAME_CAPACITY]>,
     /// Four-tuples whose last record (live or TIME-WAIT) is gone, when
@@ -93,7 +128,8 @@ impl Endpoint {
             cfg,
             ctx,
             tables: Tables::default(),
-            timers: BTreeSet::new(),
+            timers: TimerWheel::new(),
+            fired: Vec::with_capacity(EXPIRE_BATCH),
             counters: Counters::default(),
             scratch: Box::new([0; FRAME_CAPACITY]),
             released: Vec::new(),
@@ -150,27 +186,17 @@ impl Endpoint {
         }
     }
 
-    /// The earliest timer deadline, if any.
+    /// A lower bound of the earliest timer deadline (rounded up to the
+    /// wheel's 1 ms tick), never below the last `expire` time; `None` when
+    /// no timer is armed. Calling `expire` at it always makes progress.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.timers.first().map(|&(t, _)| t)
+        self.timers.next_deadline()
     }
 
     #[inline]
     fn owns(&self, ip: [u8; 4]) -> bool {
         u32::from_be_bytes(ip).wrapping_sub(u32::from_be_bytes(self.cfg.ip_first))
             < self.cfg.ip_count
-    }
-
-    #[inline]
-    fn rearm(&mut self, tuple: &FourTuple, before: u64, after: u64) {
-        if before != after {
-            if before != 0 {
-                self.timers.remove(&(before, *tuple));
-            }
-            if after != 0 {
-                self.timers.insert((after, *tuple));
-            }
-        }
     }
 
     /// Handles one received frame held in `buf[..len]`. When it is to be
@@ -270,27 +296,35 @@ impl Endpoint {
     /// in step with the outcome. The tuple is hashed once for all tables.
     fn dispatch(&mut self, tuple: &FourTuple, seg: &TcpRepr, payload: &[u8], now: u64) -> Outcome {
         let h = self.tables.hash(tuple);
-        if let Some(tcb) = self.tables.conns.get_mut(h, tuple) {
-            let before = tcb.deadline();
-            let out = tcb.on_segment(&mut self.ctx, tuple, seg, payload, now);
-            let after = tcb.deadline();
-            self.settle(h, tuple, (before, after), &out, now);
+        if let Some(slot) = self.tables.conns.slot_mut(h, tuple) {
+            let out = slot
+                .value
+                .on_segment(&mut self.ctx, tuple, seg, payload, now);
+            self.counters.add_events(out.events);
+            match out.end {
+                None => sync_timer(
+                    &mut self.timers,
+                    &mut slot.timer,
+                    tuple,
+                    slot.value.deadline(),
+                ),
+                Some(end) => self.ended(h, tuple, end, now),
+            }
             return out;
         }
         let listening = self.listening.contains(tuple.local_port);
         let mut isn = None;
-        if let Some(tw) = self.tables.time_wait.get_mut(h, tuple) {
-            let before = tw.deadline();
+        if let Some(slot) = self.tables.time_wait.slot_mut(h, tuple) {
+            let tw = &mut slot.value;
             let (verdict, ev) = tw.on_segment(&self.ctx, tuple, seg, payload.len(), now);
-            let after = tw.deadline();
             self.counters.add_events(ev);
             match verdict {
                 TwVerdict::Drop => {
-                    self.rearm(tuple, before, after);
+                    sync_timer(&mut self.timers, &mut slot.timer, tuple, tw.deadline());
                     return Outcome::default();
                 }
                 TwVerdict::Ack(r) => {
-                    self.rearm(tuple, before, after);
+                    sync_timer(&mut self.timers, &mut slot.timer, tuple, tw.deadline());
                     return Outcome {
                         reply: Some(r),
                         ..Outcome::default()
@@ -298,8 +332,7 @@ impl Endpoint {
                 }
                 TwVerdict::Close => {
                     self.counters.time_wait_reset += 1;
-                    self.tables.time_wait.remove(h, tuple);
-                    self.rearm(tuple, before, 0);
+                    self.remove_time_wait(h, tuple);
                     self.release(tuple);
                     return Outcome::default();
                 }
@@ -314,8 +347,7 @@ impl Endpoint {
                 }
                 TwVerdict::Reopen { isn: i } => {
                     self.counters.time_wait_reopened += 1;
-                    self.tables.time_wait.remove(h, tuple);
-                    self.rearm(tuple, before, 0);
+                    self.remove_time_wait(h, tuple);
                     isn = Some(i);
                 }
             }
@@ -341,9 +373,8 @@ impl Endpoint {
                     }
                     return Outcome::default();
                 }
-                let deadline = tcb.deadline();
-                self.tables.insert_conn(h, *tuple, tcb);
-                self.rearm(tuple, 0, deadline);
+                let timer = arm_new(&mut self.timers, tuple, tcb.deadline());
+                self.tables.insert_conn(h, *tuple, tcb, timer);
                 self.counters.accepted += 1;
             } else if out.events.contains(tcp::Events::COOKIE_OK) {
                 // A cookie connection that ended within its own ACK.
@@ -360,38 +391,36 @@ impl Endpoint {
         out
     }
 
-    /// Applies an outcome of the record at `tuple` (hash `h`) whose
-    /// deadline went from `deadlines.0` to `deadlines.1`: counters, the move
-    /// to TIME-WAIT, deletion, and the timer.
-    fn settle(
-        &mut self,
-        h: u64,
-        tuple: &FourTuple,
-        deadlines: (u64, u64),
-        out: &Outcome,
-        now: u64,
-    ) {
-        let (before, after) = deadlines;
-        self.counters.add_events(out.events);
-        let Some(end) = out.end else {
-            self.rearm(tuple, before, after);
+    /// The live record at `tuple` (hash `h`) ended with `end`: counted,
+    /// removed with its timer, and moved to TIME-WAIT when that is how it
+    /// ended (unless the TIME-WAIT table is full).
+    fn ended(&mut self, h: u64, tuple: &FourTuple, end: End, now: u64) {
+        self.counters.add_end(end);
+        let Some(slot) = self.tables.conns.remove(h, tuple) else {
             return;
         };
-        self.counters.add_end(end);
-        let tcb = self.tables.conns.remove(h, tuple);
-        self.rearm(tuple, before, 0);
-        if let (End::TimeWait, Some(tcb)) = (end, tcb) {
-            if self.tables.time_wait.len() >= self.cfg.max_time_wait {
-                // Like Linux's tcp_max_tw_buckets: close without TIME-WAIT.
-                self.counters.drop_time_wait_full += 1;
-                self.release(tuple);
-                return;
-            }
-            let tw = tcb.to_time_wait(&self.ctx, now);
-            self.rearm(tuple, 0, tw.deadline());
-            self.tables.insert_time_wait(h, *tuple, tw);
-        } else {
+        if let Some(id) = slot.timer {
+            self.timers.cancel(id);
+        }
+        if end != End::TimeWait {
             self.release(tuple);
+            return;
+        }
+        if self.tables.time_wait.len() >= self.cfg.max_time_wait {
+            // Like Linux's tcp_max_tw_buckets: close without TIME-WAIT.
+            self.counters.drop_time_wait_full += 1;
+            self.release(tuple);
+            return;
+        }
+        let tw = slot.value.to_time_wait(&self.ctx, now);
+        let timer = arm_new(&mut self.timers, tuple, tw.deadline());
+        self.tables.insert_time_wait(h, *tuple, tw, timer);
+    }
+
+    /// Removes the TIME-WAIT record at `tuple` with its timer.
+    fn remove_time_wait(&mut self, h: u64, tuple: &FourTuple) {
+        if let Some(Some(id)) = self.tables.time_wait.remove(h, tuple).map(|s| s.timer) {
+            self.timers.cancel(id);
         }
     }
 
@@ -426,8 +455,8 @@ impl Endpoint {
         let (tcb, out) = Tcb::connect(&mut self.ctx, tuple, now);
         self.counters.opened += 1;
         self.counters.add_events(out.events);
-        self.rearm(tuple, 0, tcb.deadline());
-        self.tables.insert_conn(h, *tuple, tcb);
+        let timer = arm_new(&mut self.timers, tuple, tcb.deadline());
+        self.tables.insert_conn(h, *tuple, tcb, timer);
         if let Some(r) = out.reply {
             self.send(tuple, &r, tx);
         }
@@ -435,31 +464,54 @@ impl Endpoint {
     }
 
     /// Expires every timer due at `now`: retransmissions go to `tx`, ended
-    /// records and expired TIME-WAIT records are removed.
+    /// records and expired TIME-WAIT records are removed. The wheel is
+    /// drained in batches of `EXPIRE_BATCH`.
     pub fn expire(&mut self, now: u64, tx: &mut dyn FnMut(&[u8])) {
-        while let Some(&(t, tuple)) = self.timers.first() {
-            if t > now {
+        // The list keeps its capacity: taken and put back, never freed.
+        let mut fired = std::mem::take(&mut self.fired);
+        loop {
+            fired.clear();
+            let n = self
+                .timers
+                .expire(now, EXPIRE_BATCH, |tuple, _| fired.push(tuple));
+            for tuple in &fired {
+                self.on_fired(tuple, now, tx);
+            }
+            if n < EXPIRE_BATCH {
                 break;
             }
-            self.timers.pop_first();
-            let h = self.tables.hash(&tuple);
-            if let Some(tcb) = self.tables.conns.get_mut(h, &tuple) {
-                let out = tcb.on_timer(&mut self.ctx, &tuple, now);
-                let after = tcb.deadline();
-                // The entry at `t` is already gone: settle from "no timer".
-                self.settle(h, &tuple, (0, after), &out, now);
-                if let Some(r) = out.reply {
-                    self.send(&tuple, &r, tx);
-                }
-            } else if let Some(tw) = self.tables.time_wait.get(h, &tuple) {
-                if tw.expired(now) {
-                    self.tables.time_wait.remove(h, &tuple);
-                    self.counters.time_wait_expired += 1;
-                    self.release(&tuple);
-                } else {
-                    let d = tw.deadline();
-                    self.timers.insert((d, tuple));
-                }
+        }
+        fired.clear();
+        self.fired = fired;
+    }
+
+    /// The timer of the record at `tuple` fired (its handle is spent).
+    fn on_fired(&mut self, tuple: &FourTuple, now: u64, tx: &mut dyn FnMut(&[u8])) {
+        let h = self.tables.hash(tuple);
+        if let Some(slot) = self.tables.conns.slot_mut(h, tuple) {
+            slot.timer = None;
+            let out = slot.value.on_timer(&mut self.ctx, tuple, now);
+            self.counters.add_events(out.events);
+            match out.end {
+                None => sync_timer(
+                    &mut self.timers,
+                    &mut slot.timer,
+                    tuple,
+                    slot.value.deadline(),
+                ),
+                Some(end) => self.ended(h, tuple, end, now),
+            }
+            if let Some(r) = out.reply {
+                self.send(tuple, &r, tx);
+            }
+        } else if let Some(slot) = self.tables.time_wait.slot_mut(h, tuple) {
+            slot.timer = None;
+            if slot.value.expired(now) {
+                self.tables.time_wait.remove(h, tuple);
+                self.counters.time_wait_expired += 1;
+                self.release(tuple);
+            } else {
+                slot.timer = arm_new(&mut self.timers, tuple, slot.value.deadline());
             }
         }
     }
