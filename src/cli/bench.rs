@@ -150,6 +150,27 @@ fn print_summary(r: &BenchReport, s: &Scenario) {
         "records / TIME-WAIT / timers left",
         format!("{records} / {tw} / {timers}"),
     );
+    let lat = r.client_latency();
+    let h = &lat.handshake_us;
+    row(
+        "handshake µs p50 / p99 / max",
+        format!(
+            "{} / {} / {}",
+            h.value_at_quantile(0.5),
+            h.value_at_quantile(0.99),
+            h.max()
+        ),
+    );
+    let l = &lat.lifetime_us;
+    row(
+        "lifetime µs p50 / p99 / max",
+        format!(
+            "{} / {} / {}",
+            l.value_at_quantile(0.5),
+            l.value_at_quantile(0.99),
+            l.max()
+        ),
+    );
     row("run phase (s)", format!("{:.2}", r.run_phase.as_secs_f64()));
     row("wall time (s)", format!("{:.2}", r.duration.as_secs_f64()));
     row("setups/s", format!("{:.0}", per_sec(r.established(), r)));
@@ -166,6 +187,15 @@ fn print_summary(r: &BenchReport, s: &Scenario) {
 
 fn summary_json(a: &Args, r: &BenchReport, s: &Scenario) -> serde_json::Value {
     let (records, tw, timers) = r.left();
+    let lat = r.client_latency();
+    let pct = |h: &hdrhistogram::Histogram<u64>| {
+        serde_json::json!({
+            "p50": h.value_at_quantile(0.5),
+            "p99": h.value_at_quantile(0.99),
+            "max": h.max(),
+            "count": h.len(),
+        })
+    };
     serde_json::json!({
         "mode": "loopback",
         "workers": r.workers,
@@ -182,6 +212,8 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario) -> serde_json::Value {
         "teardowns_per_sec": per_sec(r.completed(s), r),
         "pps_rx": per_sec(r.rx_frames(), r),
         "pps_tx": per_sec(r.tx_frames(), r),
+        "rtt_us": pct(&lat.handshake_us),
+        "lifetime_us": pct(&lat.lifetime_us),
         "duration_s": r.duration.as_secs_f64(),
         "run_phase_s": r.run_phase.as_secs_f64(),
         "records_left": records,

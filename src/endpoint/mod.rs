@@ -9,10 +9,12 @@
 //! are not for our addresses are counted and ignored.
 
 mod counters;
+mod latency;
 mod ports;
 mod tables;
 
 pub use counters::{Counters, ENDS, WIRE_ERRORS};
+pub use latency::Latency;
 use ports::PortSet;
 use tables::Tables;
 
@@ -114,6 +116,7 @@ pub struct Endpoint {
     /// Tuples whose timers fired, processed after the wheel's call.
     fired: Vec<FourTuple>,
     counters: Counters,
+    latency: Latency,
     scratch: Box<[u8; FRAME_CAPACITY]>,
     /// Four-tuples whose last record (live or TIME-WAIT) is gone, when
     /// `EndpointConfig::report_released` asks for them.
@@ -131,6 +134,7 @@ impl Endpoint {
             timers: TimerWheel::new(),
             fired: Vec::with_capacity(EXPIRE_BATCH),
             counters: Counters::default(),
+            latency: Latency::new(),
             scratch: Box::new([0; FRAME_CAPACITY]),
             released: Vec::new(),
         }
@@ -139,6 +143,11 @@ impl Endpoint {
     /// Counters so far.
     pub fn counters(&self) -> &Counters {
         &self.counters
+    }
+
+    /// Handshake and lifetime histograms so far.
+    pub fn latency(&self) -> &Latency {
+        &self.latency
     }
 
     /// The TCP context.
@@ -301,6 +310,10 @@ impl Endpoint {
                 .value
                 .on_segment(&mut self.ctx, tuple, seg, payload, now);
             self.counters.add_events(out.events);
+            if out.events.contains(tcp::Events::ESTABLISHED) && !slot.value.passive() {
+                let rtt = now.saturating_sub(slot.value.opened_at());
+                self.latency.handshake_us.saturating_record(rtt.max(1));
+            }
             match out.end {
                 None => sync_timer(
                     &mut self.timers,
@@ -399,6 +412,8 @@ impl Endpoint {
         let Some(slot) = self.tables.conns.remove(h, tuple) else {
             return;
         };
+        let lifetime = now.saturating_sub(slot.value.opened_at());
+        self.latency.lifetime_us.saturating_record(lifetime.max(1));
         if let Some(id) = slot.timer {
             self.timers.cancel(id);
         }

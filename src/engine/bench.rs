@@ -10,6 +10,7 @@ use super::clock::Clock;
 use super::pin;
 use super::steer::rss_steer;
 use super::worker::{self, LiveCounters, Phase, Role, SharedPhase, Worker, WorkerReport};
+use crate::endpoint::Latency;
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use crate::io::Impairment;
 use crate::io::loopback::{LoopbackConfig, loopback};
@@ -121,6 +122,16 @@ impl BenchReport {
     pub fn tx_frames(&self) -> u64 {
         self.sum(|w| w.counters.tx_frames)
     }
+    /// The generators' histograms, merged: handshake round-trip and
+    /// connection lifetime (µs).
+    pub fn client_latency(&self) -> Latency {
+        let mut all = Latency::new();
+        for w in &self.generators {
+            all.merge(&w.latency);
+        }
+        all
+    }
+
     /// Records, TIME-WAIT records and timers left, both sides.
     pub fn left(&self) -> (usize, usize, usize) {
         self.generators

@@ -7,7 +7,7 @@
 //! atomics: the run phase (read once per loop) and the live counters
 //! (written every `PUBLISH_EVERY` loops).
 
-use crate::endpoint::{Counters, Endpoint};
+use crate::endpoint::{Counters, Endpoint, Latency};
 use crate::flow::{FourTuple, SourcePair, SourcePortAllocator};
 use crate::io::{FrameBuf, Port, PortStats};
 use crate::tcp::Events;
@@ -114,6 +114,8 @@ pub struct WorkerReport {
     pub left: (usize, usize, usize),
     /// The port's counters.
     pub port: PortStats,
+    /// Handshake and lifetime histograms.
+    pub latency: Latency,
 }
 
 /// A frame from `port` holding `bytes` (a frame the endpoint originated).
@@ -236,6 +238,7 @@ impl<P: Port> Worker<P> {
             counters: ep.counters().clone(),
             left: (ep.connections(), ep.time_wait_records(), ep.armed_timers()),
             port: self.port.stats(),
+            latency: ep.latency().clone(),
         }
     }
 }

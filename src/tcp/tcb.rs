@@ -104,6 +104,12 @@ impl Tcb {
         self.opened_at
     }
 
+    /// Created by a passive open (a listener), not by `connect`.
+    #[inline]
+    pub fn passive(&self) -> bool {
+        self.flags & PASSIVE != 0
+    }
+
     /// Next sequence number to send.
     #[inline]
     pub fn snd_nxt(&self) -> SeqNum {
