@@ -7,11 +7,11 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use synwave::engine::{Phase, Role, Worker};
-use synwave::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
-use synwave::io::loopback::{LoopbackConfig, loopback};
-use synwave::scenario::{CLIENT_NET, CloseKind, SERVER_IP, SERVER_PORT, Scenario};
+use synwave::engine::Worker;
+use synwave::scenario::{CloseKind, Scenario};
 use synwave::tcp::{CookiePolicy, End};
+
+mod common;
 
 struct Counting;
 
@@ -54,44 +54,14 @@ fn steady_state_lifecycles_allocate_nothing() {
         msl_us: 10_000,
         ..Scenario::default()
     };
-    let (a, b) = loopback(&LoopbackConfig::default()).expect("loopback");
-    let hasher = RssHasher::new(&RssKey::MICROSOFT);
-    let reta = Reta::round_robin(1).expect("one worker");
-    let ports = SourcePortAllocator::new(
-        &hasher,
-        &reta,
-        1,
-        0,
-        &PortAllocConfig::new(CLIENT_NET, 1, SERVER_IP, SERVER_PORT),
-    )
-    .expect("source ports");
-    let mut client = Worker::new(
-        a.into_iter().next().expect("queue"),
-        scenario.client(CLIENT_NET, 1, 1, true),
-        Role::Generator {
-            concurrency: 256,
-            ports,
-        },
-    );
-    let mut server = Worker::new(
-        b.into_iter().next().expect("queue"),
-        scenario.server(2),
-        Role::Responder,
-    );
+    let (mut client, mut server) = common::worker_pair(&scenario, 256, None);
     let mut now = 1u64;
-    let mut step = |client: &mut Worker<_>, server: &mut Worker<_>, n: u64| {
-        for _ in 0..n {
-            now += 10;
-            client.poll(now, Phase::Run);
-            server.poll(now, Phase::Run);
-        }
-        client.endpoint().counters().end(End::TimeWait)
-    };
+    let done = |w: &Worker<_>| w.endpoint().counters().end(End::TimeWait);
     // Warm-up: tables, timer structures and batches reach their size.
-    step(&mut client, &mut server, 100_000);
-    let before = (allocs(), step(&mut client, &mut server, 0));
-    let done = step(&mut client, &mut server, 20_000);
-    let after = (allocs(), done);
+    common::run_for(&mut client, &mut server, &mut now, 100_000, 10, |_| ());
+    let before = (allocs(), done(&client));
+    common::run_for(&mut client, &mut server, &mut now, 20_000, 10, |_| ());
+    let after = (allocs(), done(&client));
     let lifecycles = after.1 - before.1;
     assert!(
         lifecycles > 10_000,

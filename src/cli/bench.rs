@@ -23,9 +23,14 @@ pub struct Args {
     /// Workers per side (generator and responder), one core each.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=128))]
     pub workers: u16,
-    /// Connections open at once, over all generator workers.
+    /// Connections open at once, over all generator workers (a closed
+    /// loop: a new connection as soon as one ends).
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub concurrency: u64,
+    /// Connections opened per second over all generator workers (an open
+    /// loop, instead of --concurrency; at most 4,194,304 open at once).
+    #[arg(long, conflicts_with = "concurrency", value_parser = parse_rate)]
+    pub rate: Option<f64>,
     /// Frame loss on the link, in percent (duplication and reordering are
     /// each half of it).
     #[arg(long, default_value_t = 0.0, value_parser = parse_percent)]
@@ -58,6 +63,18 @@ pub struct Args {
     pub json: Option<PathBuf>,
 }
 
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a rate; give connections per second, e.g. 100000"))?;
+    if !(1.0..=1e9).contains(&v) {
+        return Err(format!(
+            "{v} is out of range; give 1 to 1,000,000,000 connections per second"
+        ));
+    }
+    Ok(v)
+}
+
 fn parse_seconds(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .parse()
@@ -85,7 +102,12 @@ pub fn run(a: Args) -> ExitCode {
     };
     let cfg = BenchConfig {
         workers: usize::from(a.workers),
-        concurrency: a.concurrency,
+        concurrency: if a.rate.is_some() {
+            1 << 22
+        } else {
+            a.concurrency
+        },
+        rate: a.rate,
         duration: Duration::from_secs_f64(a.duration),
         scenario: scenario.clone(),
         impairment: Impairment::lossy(a.loss / 100.0),
@@ -94,9 +116,13 @@ pub fn run(a: Args) -> ExitCode {
         cores: a.cores.clone(),
         ..BenchConfig::default()
     };
+    let load = match a.rate {
+        Some(r) => format!("rate {r} conn/s"),
+        None => format!("concurrency {}", a.concurrency),
+    };
     eprintln!(
-        "synwave bench: {} s, {} worker(s) per side, concurrency {}, close {:?}, cookies {:?}, loss {}% (in-memory loopback)",
-        a.duration, cfg.workers, cfg.concurrency, scenario.close, scenario.cookies, a.loss
+        "synwave bench: {} s, {} worker(s) per side, {load}, close {:?}, cookies {:?}, loss {}% (in-memory loopback)",
+        a.duration, cfg.workers, scenario.close, scenario.cookies, a.loss
     );
     let r = match run_bench(&cfg, &interrupt) {
         Ok(r) => r,
@@ -200,6 +226,7 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario) -> serde_json::Value {
         "mode": "loopback",
         "workers": r.workers,
         "concurrency": a.concurrency,
+        "rate": a.rate,
         "loss": a.loss / 100.0,
         "seed": a.seed,
         "opened": r.opened(),

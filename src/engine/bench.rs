@@ -25,8 +25,11 @@ use std::time::{Duration, Instant};
 pub struct BenchConfig {
     /// Workers per side.
     pub workers: usize,
-    /// Connections open at once, over all generator workers.
+    /// Connections open at once, at most, over all generator workers.
     pub concurrency: u64,
+    /// Connections opened per second over all generator workers (`None`:
+    /// a closed loop at `concurrency`).
+    pub rate: Option<f64>,
     /// Length of the run phase.
     pub duration: Duration,
     /// Longest drain after the run phase.
@@ -53,6 +56,7 @@ impl Default for BenchConfig {
         BenchConfig {
             workers: 1,
             concurrency: 1000,
+            rate: None,
             duration: Duration::from_secs(10),
             drain: Duration::from_secs(5),
             drain_time_wait: false,
@@ -201,6 +205,14 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
     let started = Instant::now();
     let lives: Vec<Arc<LiveCounters>> = (0..2 * cfg.workers).map(|_| Arc::default()).collect();
     let per_worker = cfg.concurrency / cfg.workers as u64;
+    let rate_per_worker = cfg.rate.map(|r| r / cfg.workers as f64);
+    if let Some(r) = cfg.rate
+        && !(r > 0.0 && r.is_finite())
+    {
+        return Err(format!(
+            "--rate {r} must be a positive number of connections per second"
+        ));
+    }
     let mut handles = Vec::new();
     let workers = gen_ports
         .into_iter()
@@ -225,6 +237,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
                         scenario.client(CLIENT_NET, client_ips, seed, true),
                         Role::Generator {
                             concurrency: per_worker,
+                            rate: rate_per_worker,
                             ports,
                         },
                     ),

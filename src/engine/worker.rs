@@ -89,11 +89,15 @@ impl LiveCounters {
 
 /// What a worker does besides answering.
 pub enum Role {
-    /// Keeps `concurrency` connections open, taking source pairs from its
-    /// RSS-aware allocator.
+    /// Keeps up to `concurrency` connections open, opening them at `rate`
+    /// per second when set, taking source pairs from its RSS-aware
+    /// allocator.
     Generator {
-        /// Connections open at once.
+        /// Connections open at once, at most.
         concurrency: u64,
+        /// Connections opened per second (`None`: as fast as `concurrency`
+        /// allows, a closed loop).
+        rate: Option<f64>,
         /// Source (IP, port) pairs whose replies come back to this worker.
         ports: SourcePortAllocator,
     },
@@ -138,6 +142,8 @@ pub struct Worker<P: Port> {
     released: Vec<FourTuple>,
     opened: u64,
     open_failed: u64,
+    /// Time of the first poll (the origin of `rate`).
+    started: Option<u64>,
 }
 
 impl<P: Port> Worker<P> {
@@ -152,6 +158,7 @@ impl<P: Port> Worker<P> {
             released: Vec::with_capacity(4 * BURST),
             opened: 0,
             open_failed: 0,
+            started: None,
         }
     }
 
@@ -184,7 +191,13 @@ impl<P: Port> Worker<P> {
                 None => port.recycle(f),
             }
         }
-        if let Role::Generator { concurrency, ports } = &mut self.role {
+        let started = *self.started.get_or_insert(now);
+        if let Role::Generator {
+            concurrency,
+            rate,
+            ports,
+        } = &mut self.role
+        {
             // Source pairs whose last record is gone can be used again.
             ep.take_released(&mut self.released);
             for t in self.released.drain(..) {
@@ -194,8 +207,14 @@ impl<P: Port> Worker<P> {
                 });
             }
             let ended = ep.counters().ended();
+            // Open loop at `rate`: the connections due by now, in total.
+            let due = rate.map_or(u64::MAX, |r| ((now - started) as f64 * r / 1e6) as u64);
             let mut budget = BURST;
-            while phase == Phase::Run && self.opened - ended < *concurrency && budget > 0 {
+            while phase == Phase::Run
+                && self.opened - ended < *concurrency
+                && self.opened < due
+                && budget > 0
+            {
                 budget -= 1;
                 let Some(pair) = ports.alloc() else {
                     self.open_failed += 1;

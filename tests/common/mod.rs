@@ -1,0 +1,59 @@
+//! Shared by the integration tests that drive engine workers on one
+//! thread in virtual time: a generator worker and a responder worker over
+//! a one-queue loopback.
+
+use synwave::engine::{Phase, Role, Worker};
+use synwave::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
+use synwave::io::loopback::{LoopPort, LoopbackConfig, loopback};
+use synwave::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
+
+/// A generator (client, one address) and a responder over a loopback.
+pub fn worker_pair(
+    scenario: &Scenario,
+    concurrency: u64,
+    rate: Option<f64>,
+) -> (Worker<LoopPort>, Worker<LoopPort>) {
+    let (a, b) = loopback(&LoopbackConfig::default()).expect("loopback");
+    let hasher = RssHasher::new(&RssKey::MICROSOFT);
+    let reta = Reta::round_robin(1).expect("one worker");
+    let ports = SourcePortAllocator::new(
+        &hasher,
+        &reta,
+        1,
+        0,
+        &PortAllocConfig::new(CLIENT_NET, 1, SERVER_IP, SERVER_PORT),
+    )
+    .expect("source ports");
+    let client = Worker::new(
+        a.into_iter().next().expect("queue"),
+        scenario.client(CLIENT_NET, 1, 1, true),
+        Role::Generator {
+            concurrency,
+            rate,
+            ports,
+        },
+    );
+    let server = Worker::new(
+        b.into_iter().next().expect("queue"),
+        scenario.server(2),
+        Role::Responder,
+    );
+    (client, server)
+}
+
+/// Polls both workers `n` times, `step_us` apart, from `*now`.
+pub fn run_for(
+    client: &mut Worker<LoopPort>,
+    server: &mut Worker<LoopPort>,
+    now: &mut u64,
+    n: u64,
+    step_us: u64,
+    mut each: impl FnMut(&Worker<LoopPort>),
+) {
+    for _ in 0..n {
+        *now += step_us;
+        client.poll(*now, Phase::Run);
+        server.poll(*now, Phase::Run);
+        each(client);
+    }
+}
