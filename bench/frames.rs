@@ -1,4 +1,9 @@
-//! Frames shared by the benchmarks: a Linux-like SYN to 10.0.0.1:80.
+//! Frames shared by the benchmarks, `examples/syn_loop.rs` and
+//! `tests/syn_prediction.rs` (each includes this file with `#[path]`): a
+//! Linux-like SYN to 10.0.0.1:80.
+
+// Each includer uses only some of these.
+#![allow(dead_code)]
 
 use synwave::wire::{
     MacAddr, SeqNum, TcpFlags, TcpFrameAddr, TcpOptions, TcpRepr, Timestamps, build_tcp_frame,
@@ -15,10 +20,11 @@ pub fn client_addr() -> TcpFrameAddr {
     }
 }
 
-/// A SYN with MSS, SACK-permitted, timestamps and window scale (74 bytes).
-pub fn syn_frame() -> Vec<u8> {
-    let syn = TcpRepr {
-        src_port: 40000,
+/// A SYN as Linux sends it, from `src_port` to port 80: MSS,
+/// SACK-permitted, timestamps and window scale.
+pub fn linux_syn(src_port: u16) -> TcpRepr {
+    TcpRepr {
+        src_port,
         dst_port: 80,
         seq: SeqNum(0x3a5b_1c0d),
         ack: SeqNum(0),
@@ -33,7 +39,12 @@ pub fn syn_frame() -> Vec<u8> {
                 tsecr: 0,
             }),
         },
-    };
+    }
+}
+
+/// `linux_syn(40000)` from `client_addr()` as a 74-byte frame.
+pub fn syn_frame() -> Vec<u8> {
+    let syn = linux_syn(40000);
     let mut buf = vec![0u8; 128];
     let n = build_tcp_frame(&mut buf, &client_addr(), &syn, &[]).expect("fits");
     buf.truncate(n);

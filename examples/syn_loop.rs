@@ -12,9 +12,9 @@
 use std::hint::black_box;
 use synwave::endpoint::{Endpoint, EndpointConfig};
 use synwave::tcp::{CookiePolicy, Secrets, TcpConfig, TcpContext};
-use synwave::wire::{
-    MacAddr, SeqNum, TcpFlags, TcpFrameAddr, TcpOptions, TcpRepr, Timestamps, build_tcp_frame,
-};
+
+#[path = "../bench/frames.rs"]
+mod frames;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -27,32 +27,11 @@ fn main() {
         }
     };
     let predict_syn = args.next().as_deref() != Some("general");
-    let syn = TcpRepr {
-        src_port: 40000,
-        dst_port: 80,
-        seq: SeqNum(0x3a5b_1c0d),
-        ack: SeqNum(0),
-        flags: TcpFlags::SYN,
-        window: 64240,
-        options: TcpOptions {
-            mss: Some(1460),
-            wscale: Some(7),
-            sack_permitted: true,
-            timestamps: Some(Timestamps {
-                tsval: 1_000_000,
-                tsecr: 0,
-            }),
-        },
-    };
-    let addr = TcpFrameAddr {
-        src_mac: MacAddr([2, 0, 0, 0, 1, 1]),
-        dst_mac: MacAddr([2, 0, 0, 0, 2, 2]),
-        vlan: None,
-        src_ip: [10, 1, 0, 7],
-        dst_ip: [10, 0, 0, 1],
-    };
+    let addr = frames::client_addr();
     let mut frame = [0u8; 128];
-    let len = build_tcp_frame(&mut frame, &addr, &syn, &[]).expect("a SYN fits");
+    let syn = frames::syn_frame();
+    frame[..syn.len()].copy_from_slice(&syn);
+    let len = syn.len();
     let tcp = TcpConfig {
         cookies: CookiePolicy::Always,
         ..TcpConfig::default()

@@ -14,6 +14,9 @@ use synwave::wire::{
     build_tcp_frame, parse_frame, predict_syn,
 };
 
+#[path = "../bench/frames.rs"]
+mod frames;
+
 const SERVER_IP: [u8; 4] = [10, 0, 0, 1];
 const CLIENT_IP: [u8; 4] = [10, 1, 0, 7];
 
@@ -52,27 +55,6 @@ fn frame(vlan: Option<u16>, dst_ip: [u8; 4], seg: &TcpRepr, payload: &[u8]) -> V
     buf
 }
 
-/// A SYN as Linux sends it (MSS, SACK-permitted, timestamps, window scale).
-fn linux_syn(src_port: u16) -> TcpRepr {
-    TcpRepr {
-        src_port,
-        dst_port: 80,
-        seq: SeqNum(0x3a5b_1c0d),
-        ack: SeqNum(0),
-        flags: TcpFlags::SYN,
-        window: 64240,
-        options: TcpOptions {
-            mss: Some(1460),
-            wscale: Some(7),
-            sack_permitted: true,
-            timestamps: Some(Timestamps {
-                tsval: 1_000_000,
-                tsecr: 0,
-            }),
-        },
-    }
-}
-
 /// Feeds `bytes` to both endpoints; answers and state must agree.
 fn feed_both(
     fast: &mut Endpoint,
@@ -106,14 +88,17 @@ fn feed_both(
 fn linux_syn_is_predicted_and_answered_like_the_general_path() {
     let mut fast = server(CookiePolicy::Always, 1024, true, true);
     let mut general = server(CookiePolicy::Always, 1024, true, false);
-    let syn = frame(None, SERVER_IP, &linux_syn(40000), &[]);
+    let syn = frame(None, SERVER_IP, &frames::linux_syn(40000), &[]);
     let p = predict_syn(&syn, true).expect("a plain SYN");
     assert_eq!(
         (p.src, p.dst, p.src_port, p.dst_port),
         (CLIENT_IP, SERVER_IP, 40000, 80)
     );
     assert_eq!((p.seq, p.window), (SeqNum(0x3a5b_1c0d), 64240));
-    assert_eq!(TcpOptions::parse(p.options), Ok(linux_syn(40000).options));
+    assert_eq!(
+        TcpOptions::parse(p.options),
+        Ok(frames::linux_syn(40000).options)
+    );
     let reply = feed_both(&mut fast, &mut general, &syn, 1_000).expect("answered");
     assert_eq!(fast.counters().syn_predicted, 1);
     let Ok(Frame::Tcp(f)) = parse_frame(&reply, true) else {
@@ -126,7 +111,7 @@ fn linux_syn_is_predicted_and_answered_like_the_general_path() {
 
 #[test]
 fn near_misses_take_the_general_path() {
-    let base = linux_syn(40001);
+    let base = frames::linux_syn(40001);
     let with = |f: fn(&mut TcpRepr)| {
         let mut s = base;
         f(&mut s);
@@ -165,12 +150,12 @@ fn syn_for_an_existing_record_is_left_to_the_state_machine() {
     // and a SYN once the queue is full gets a cookie through prediction.
     let mut fast = server(CookiePolicy::OnOverload, 1, true, true);
     let mut general = server(CookiePolicy::OnOverload, 1, true, false);
-    let first = frame(None, SERVER_IP, &linux_syn(40002), &[]);
+    let first = frame(None, SERVER_IP, &frames::linux_syn(40002), &[]);
     feed_both(&mut fast, &mut general, &first, 1_000).expect("SYN-ACK");
     assert_eq!(fast.connections(), 1);
     feed_both(&mut fast, &mut general, &first, 2_000).expect("SYN-ACK again");
     assert_eq!(fast.counters().syn_predicted, 0);
-    let second = frame(None, SERVER_IP, &linux_syn(40003), &[]);
+    let second = frame(None, SERVER_IP, &frames::linux_syn(40003), &[]);
     feed_both(&mut fast, &mut general, &second, 3_000).expect("cookie SYN-ACK");
     assert_eq!(fast.counters().syn_predicted, 1);
     assert_eq!(fast.connections(), 1);

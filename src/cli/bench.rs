@@ -2,7 +2,7 @@
 //! in-memory loopback backend, pinned to cores; one live line a second, a
 //! summary table, and `--json FILE`.
 
-use super::{CloseArg, CookiesArg, parse_percent};
+use super::TrafficArgs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -31,25 +31,9 @@ pub struct Args {
     /// loop, instead of --concurrency; at most 4,194,304 open at once).
     #[arg(long, conflicts_with = "concurrency", value_parser = parse_rate)]
     pub rate: Option<f64>,
-    /// Frame loss on the link, in percent (duplication and reordering are
-    /// each half of it).
-    #[arg(long, default_value_t = 0.0, value_parser = parse_percent)]
-    pub loss: f64,
-    /// Seed of the impairment and the secrets.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Who closes and how.
-    #[arg(long, value_enum, default_value_t = CloseArg::ClientFin)]
-    pub close: CloseArg,
-    /// The responder's SYN cookie policy.
-    #[arg(long, value_enum, default_value_t = CookiesArg::Always)]
-    pub cookies: CookiesArg,
-    /// Request size in bytes (0: none).
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(0..=1460))]
-    pub request_bytes: u32,
-    /// Response size in bytes (0: none).
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(0..=1460))]
-    pub response_bytes: u32,
+    /// What each connection does, and the link.
+    #[command(flatten)]
+    pub traffic: TrafficArgs,
     /// Client addresses from 10.1.0.0 (64,512 source ports each; client
     /// TIME-WAIT holds a port for 2·MSL).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
@@ -94,10 +78,10 @@ pub fn run(a: Args) -> ExitCode {
         eprintln!("warning: cannot catch Ctrl-C ({e}); the run ends at --duration");
     }
     let scenario = Scenario {
-        close: a.close.into(),
-        cookies: a.cookies.into(),
-        request_bytes: a.request_bytes,
-        response_bytes: a.response_bytes,
+        close: a.traffic.close.into(),
+        cookies: a.traffic.cookies.into(),
+        request_bytes: a.traffic.request_bytes,
+        response_bytes: a.traffic.response_bytes,
         msl_us: TcpConfig::default().msl_us,
     };
     let cfg = BenchConfig {
@@ -110,8 +94,8 @@ pub fn run(a: Args) -> ExitCode {
         rate: a.rate,
         duration: Duration::from_secs_f64(a.duration),
         scenario: scenario.clone(),
-        impairment: Impairment::lossy(a.loss / 100.0),
-        seed: a.seed,
+        impairment: Impairment::lossy(a.traffic.loss / 100.0),
+        seed: a.traffic.seed,
         client_ips: a.client_ips,
         cores: a.cores.clone(),
         ..BenchConfig::default()
@@ -122,7 +106,7 @@ pub fn run(a: Args) -> ExitCode {
     };
     eprintln!(
         "synwave bench: {} s, {} worker(s) per side, {load}, close {:?}, cookies {:?}, loss {}% (in-memory loopback)",
-        a.duration, cfg.workers, scenario.close, scenario.cookies, a.loss
+        a.duration, cfg.workers, scenario.close, scenario.cookies, a.traffic.loss
     );
     let r = match run_bench(&cfg, &interrupt) {
         Ok(r) => r,
@@ -227,8 +211,8 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario) -> serde_json::Value {
         "workers": r.workers,
         "concurrency": a.concurrency,
         "rate": a.rate,
-        "loss": a.loss / 100.0,
-        "seed": a.seed,
+        "loss": a.traffic.loss / 100.0,
+        "seed": a.traffic.seed,
         "opened": r.opened(),
         "established": r.established(),
         "completed": r.completed(s),

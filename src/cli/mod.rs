@@ -50,6 +50,30 @@ impl From<CookiesArg> for CookiePolicy {
     }
 }
 
+/// Flags both drivers share: what each connection does, and the link.
+#[derive(clap::Args)]
+pub struct TrafficArgs {
+    /// Frame loss on the link, in percent (duplication and reordering are
+    /// each half of it).
+    #[arg(long, default_value_t = 0.0, value_parser = parse_percent)]
+    pub loss: f64,
+    /// Seed of the impairment and the secrets.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Who closes and how.
+    #[arg(long, value_enum, default_value_t = CloseArg::ClientFin)]
+    pub close: CloseArg,
+    /// The server's SYN cookie policy.
+    #[arg(long, value_enum, default_value_t = CookiesArg::Always)]
+    pub cookies: CookiesArg,
+    /// Request size in bytes (0: none).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(0..=1460))]
+    pub request_bytes: u32,
+    /// Response size in bytes (0: none).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(0..=1460))]
+    pub response_bytes: u32,
+}
+
 /// A loss percentage from 0 to 50.
 pub fn parse_percent(s: &str) -> Result<f64, String> {
     let v: f64 = s

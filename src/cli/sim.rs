@@ -2,7 +2,7 @@
 //! server endpoints over an impaired in-memory link, time jumping from
 //! event to event). Figures are for the TCP core itself.
 
-use super::{CloseArg, CookiesArg, parse_percent};
+use super::TrafficArgs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use synwave::sim::{self, Impairment, SimConfig, SimReport};
@@ -16,25 +16,9 @@ pub struct Args {
     /// Connections open at once.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub concurrency: u64,
-    /// Frame loss on the link, in percent (duplication and reordering are
-    /// each half of it).
-    #[arg(long, default_value_t = 0.0, value_parser = parse_percent)]
-    pub loss: f64,
-    /// Seed of the impairment and the secrets.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Who closes and how.
-    #[arg(long, value_enum, default_value_t = CloseArg::ClientFin)]
-    pub close: CloseArg,
-    /// The server's SYN cookie policy.
-    #[arg(long, value_enum, default_value_t = CookiesArg::Always)]
-    pub cookies: CookiesArg,
-    /// Request size in bytes (0: none).
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(0..=1460))]
-    pub request_bytes: u32,
-    /// Response size in bytes (0: none).
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(0..=1460))]
-    pub response_bytes: u32,
+    /// What each connection does, and the link.
+    #[command(flatten)]
+    pub traffic: TrafficArgs,
     /// Write the summary as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -45,17 +29,17 @@ pub fn run(a: Args) -> ExitCode {
     let cfg = SimConfig {
         connections: a.connections,
         concurrency: a.concurrency,
-        impairment: Impairment::lossy(a.loss / 100.0),
-        seed: a.seed,
-        close: a.close.into(),
-        cookies: a.cookies.into(),
-        request_bytes: a.request_bytes,
-        response_bytes: a.response_bytes,
+        impairment: Impairment::lossy(a.traffic.loss / 100.0),
+        seed: a.traffic.seed,
+        close: a.traffic.close.into(),
+        cookies: a.traffic.cookies.into(),
+        request_bytes: a.traffic.request_bytes,
+        response_bytes: a.traffic.response_bytes,
         ..SimConfig::default()
     };
     eprintln!(
         "synwave sim: {} connections, concurrency {}, loss {}%, close {:?}, cookies {:?} (virtual-time pair driver, 1 core)",
-        cfg.connections, cfg.concurrency, a.loss, cfg.close, cfg.cookies
+        cfg.connections, cfg.concurrency, a.traffic.loss, cfg.close, cfg.cookies
     );
     let r = sim::run(&cfg);
     print_summary(&r);
