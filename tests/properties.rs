@@ -16,6 +16,9 @@
 
 use std::sync::Arc;
 
+#[path = "common/options.rs"]
+mod options;
+
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
@@ -170,27 +173,12 @@ fn arb_mac() -> impl Strategy<Value = MacAddr> {
     any::<[u8; 6]>().prop_map(MacAddr)
 }
 
-fn arb_options() -> impl Strategy<Value = TcpOptions> {
-    (
-        option::of(any::<u16>()),
-        option::of(0u8..=14),
-        any::<bool>(),
-        option::of(any::<(u32, u32)>()),
-    )
-        .prop_map(|(mss, wscale, sack_permitted, ts)| TcpOptions {
-            mss,
-            wscale,
-            sack_permitted,
-            timestamps: ts.map(|(tsval, tsecr)| Timestamps { tsval, tsecr }),
-        })
-}
-
 fn arb_tcp_repr() -> impl Strategy<Value = TcpRepr> {
     (
         any::<(u16, u16, u32, u32)>(),
         any::<u8>(),
         any::<u16>(),
-        arb_options(),
+        options::arb_options(14),
     )
         .prop_map(
             |((src_port, dst_port, seq, ack), flags, window, options)| TcpRepr {
@@ -1431,7 +1419,7 @@ proptest! {
     /// option parser: fast paths agree with the general parser.
     #[test]
     fn options_parser_on_mutated_options(
-        o in arb_options(),
+        o in options::arb_options(14),
         muts in vec(arb_mutation(), 0..=3),
     ) {
         let mut out = [0u8; 40];
@@ -1586,7 +1574,7 @@ proptest! {
     /// `TcpOptions` emit → parse is the identity, and `len` is what `emit`
     /// writes.
     #[test]
-    fn options_roundtrip(o in arb_options()) {
+    fn options_roundtrip(o in options::arb_options(14)) {
         let mut out = [0u8; 40];
         let n = o.emit(&mut out).unwrap();
         prop_assert_eq!(n, o.len());

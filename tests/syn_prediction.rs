@@ -10,9 +10,12 @@ use proptest::prelude::*;
 use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY};
 use synwave::tcp::{CookiePolicy, Secrets, TcpConfig, TcpContext};
 use synwave::wire::{
-    Frame, MacAddr, SeqNum, TcpFlags, TcpFrameAddr, TcpOptions, TcpRepr, Timestamps,
-    build_tcp_frame, parse_frame, predict_syn,
+    Frame, MacAddr, SeqNum, TcpFlags, TcpFrameAddr, TcpOptions, TcpRepr, build_tcp_frame,
+    parse_frame, predict_syn,
 };
+
+#[path = "common/options.rs"]
+mod options;
 
 #[path = "../bench/frames.rs"]
 mod frames;
@@ -161,21 +164,6 @@ fn syn_for_an_existing_record_is_left_to_the_state_machine() {
     assert_eq!(fast.connections(), 1);
 }
 
-fn arb_options() -> impl Strategy<Value = TcpOptions> {
-    (
-        option::of(any::<u16>()),
-        option::of(0u8..=16),
-        any::<bool>(),
-        option::of(any::<(u32, u32)>()),
-    )
-        .prop_map(|(mss, wscale, sack_permitted, ts)| TcpOptions {
-            mss,
-            wscale,
-            sack_permitted,
-            timestamps: ts.map(|(tsval, tsecr)| Timestamps { tsval, tsecr }),
-        })
-}
-
 /// A SYN-like frame: mostly plain SYNs, with the near misses mixed in,
 /// then up to two byte flips (anywhere: headers, options, checksums).
 fn arb_frame() -> impl Strategy<Value = Vec<u8>> {
@@ -190,7 +178,7 @@ fn arb_frame() -> impl Strategy<Value = Vec<u8>> {
             prop_oneof![Just(80u16), Just(443), any::<u16>()],
         ),
         (any::<u32>(), any::<u32>(), flags, any::<u16>()),
-        arb_options(),
+        options::arb_options(16),
         (prop::bool::weighted(0.1), 0usize..3, 0u8..3),
         vec((any::<usize>(), any::<u8>()), 0..3),
         option::of(0usize..100),

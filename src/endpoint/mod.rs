@@ -20,7 +20,7 @@ use tables::Tables;
 
 use crate::flow::FourTuple;
 use crate::tcp::{self, End, Outcome, Reply, Tcb, TcpContext, TwVerdict};
-use crate::timer::{TimerId, TimerWheel};
+use crate::timer::TimerWheel;
 use crate::wire::{self, ArpOp, EthernetRepr, Frame, MacAddr, TcpFrameAddr, TcpRepr};
 
 /// Size of the scratch buffer for frames we originate (connect, timers).
@@ -74,36 +74,6 @@ impl Default for EndpointConfig {
 
 /// Timers fired per `TimerWheel::expire` call in `Endpoint::expire`.
 const EXPIRE_BATCH: usize = 256;
-
-/// Makes the timer behind `timer` (the handle kept beside a record) match
-/// the record's `deadline` (0: none): cancelled, moved or armed.
-#[inline]
-fn sync_timer(
-    wheel: &mut TimerWheel<FourTuple>,
-    timer: &mut Option<TimerId>,
-    tuple: &FourTuple,
-    deadline: u64,
-) {
-    match (*timer, deadline) {
-        (None, 0) => {}
-        (Some(id), 0) => {
-            wheel.cancel(id);
-            *timer = None;
-        }
-        (Some(id), d) => {
-            if wheel.deadline(id) != Some(d) && !wheel.rearm(id, d) {
-                *timer = Some(wheel.arm(d, *tuple));
-            }
-        }
-        (None, d) => *timer = Some(wheel.arm(d, *tuple)),
-    }
-}
-
-/// Arms a timer for a new record with `deadline` (0: none).
-#[inline]
-fn arm_new(wheel: &mut TimerWheel<FourTuple>, tuple: &FourTuple, deadline: u64) -> Option<TimerId> {
-    (deadline != 0).then(|| wheel.arm(deadline, *tuple))
-}
 
 /// One side of the traffic: tables, timers, counters and TCP context.
 #[derive(Debug)]
@@ -173,12 +143,6 @@ impl Endpoint {
     /// The record of a connection, if live.
     pub fn connection(&self, tuple: &FourTuple) -> Option<&Tcb> {
         self.tables.conns.get(self.tables.hash(tuple), tuple)
-    }
-
-    /// A live or TIME-WAIT record exists for `tuple`.
-    pub fn has_record(&self, tuple: &FourTuple) -> bool {
-        let h = self.tables.hash(tuple);
-        self.tables.conns.get(h, tuple).is_some() || self.tables.time_wait.get(h, tuple).is_some()
     }
 
     /// Moves the four-tuples released since the last call (their last
@@ -315,12 +279,7 @@ impl Endpoint {
                 self.latency.handshake_us.saturating_record(rtt.max(1));
             }
             match out.end {
-                None => sync_timer(
-                    &mut self.timers,
-                    &mut slot.timer,
-                    tuple,
-                    slot.value.deadline(),
-                ),
+                None => slot.sync_timer(&mut self.timers, tuple),
                 Some(end) => self.ended(h, tuple, end, now),
             }
             return out;
@@ -328,16 +287,17 @@ impl Endpoint {
         let listening = self.listening.contains(tuple.local_port);
         let mut isn = None;
         if let Some(slot) = self.tables.time_wait.slot_mut(h, tuple) {
-            let tw = &mut slot.value;
-            let (verdict, ev) = tw.on_segment(&self.ctx, tuple, seg, payload.len(), now);
+            let (verdict, ev) = slot
+                .value
+                .on_segment(&self.ctx, tuple, seg, payload.len(), now);
             self.counters.add_events(ev);
             match verdict {
                 TwVerdict::Drop => {
-                    sync_timer(&mut self.timers, &mut slot.timer, tuple, tw.deadline());
+                    slot.sync_timer(&mut self.timers, tuple);
                     return Outcome::default();
                 }
                 TwVerdict::Ack(r) => {
-                    sync_timer(&mut self.timers, &mut slot.timer, tuple, tw.deadline());
+                    slot.sync_timer(&mut self.timers, tuple);
                     return Outcome {
                         reply: Some(r),
                         ..Outcome::default()
@@ -352,7 +312,7 @@ impl Endpoint {
                 TwVerdict::Reopen { .. } if !listening => {
                     // Nobody would take the SYN: keep TIME-WAIT and answer
                     // as it would any other segment (as Linux does).
-                    let reply = tw.ack(&self.ctx, tuple, now);
+                    let reply = slot.value.ack(&self.ctx, tuple, now);
                     return Outcome {
                         reply: Some(reply),
                         ..Outcome::default()
@@ -386,8 +346,7 @@ impl Endpoint {
                     }
                     return Outcome::default();
                 }
-                let timer = arm_new(&mut self.timers, tuple, tcb.deadline());
-                self.tables.insert_conn(h, *tuple, tcb, timer);
+                self.tables.insert_conn(h, *tuple, tcb, &mut self.timers);
                 self.counters.accepted += 1;
             } else if out.events.contains(tcp::Events::COOKIE_OK) {
                 // A cookie connection that ended within its own ACK.
@@ -428,8 +387,8 @@ impl Endpoint {
             return;
         }
         let tw = slot.value.to_time_wait(&self.ctx, now);
-        let timer = arm_new(&mut self.timers, tuple, tw.deadline());
-        self.tables.insert_time_wait(h, *tuple, tw, timer);
+        self.tables
+            .insert_time_wait(h, *tuple, tw, &mut self.timers);
     }
 
     /// Removes the TIME-WAIT record at `tuple` with its timer.
@@ -470,8 +429,7 @@ impl Endpoint {
         let (tcb, out) = Tcb::connect(&mut self.ctx, tuple, now);
         self.counters.opened += 1;
         self.counters.add_events(out.events);
-        let timer = arm_new(&mut self.timers, tuple, tcb.deadline());
-        self.tables.insert_conn(h, *tuple, tcb, timer);
+        self.tables.insert_conn(h, *tuple, tcb, &mut self.timers);
         if let Some(r) = out.reply {
             self.send(tuple, &r, tx);
         }
@@ -508,12 +466,7 @@ impl Endpoint {
             let out = slot.value.on_timer(&mut self.ctx, tuple, now);
             self.counters.add_events(out.events);
             match out.end {
-                None => sync_timer(
-                    &mut self.timers,
-                    &mut slot.timer,
-                    tuple,
-                    slot.value.deadline(),
-                ),
+                None => slot.sync_timer(&mut self.timers, tuple),
                 Some(end) => self.ended(h, tuple, end, now),
             }
             if let Some(r) = out.reply {
@@ -526,7 +479,7 @@ impl Endpoint {
                 self.counters.time_wait_expired += 1;
                 self.release(tuple);
             } else {
-                slot.timer = arm_new(&mut self.timers, tuple, slot.value.deadline());
+                slot.sync_timer(&mut self.timers, tuple);
             }
         }
     }

@@ -6,7 +6,7 @@
 
 use crate::flow::FourTuple;
 use crate::tcp::{Tcb, TimeWait};
-use crate::timer::TimerId;
+use crate::timer::{TimerId, TimerWheel};
 use core::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
@@ -16,6 +16,51 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 pub(crate) struct Slot<V> {
     pub(crate) value: V,
     pub(crate) timer: Option<TimerId>,
+}
+
+/// A record with a deadline the endpoint's timer wheel follows (0: none).
+pub(crate) trait Deadline {
+    fn deadline(&self) -> u64;
+}
+
+impl Deadline for Tcb {
+    #[inline]
+    fn deadline(&self) -> u64 {
+        Tcb::deadline(self)
+    }
+}
+
+impl Deadline for TimeWait {
+    #[inline]
+    fn deadline(&self) -> u64 {
+        TimeWait::deadline(self)
+    }
+}
+
+/// A timer for a new record at `tuple` with `deadline` (0: none).
+#[inline]
+fn arm_new(wheel: &mut TimerWheel<FourTuple>, tuple: &FourTuple, deadline: u64) -> Option<TimerId> {
+    (deadline != 0).then(|| wheel.arm(deadline, *tuple))
+}
+
+impl<V: Deadline> Slot<V> {
+    /// Makes the record's timer match its deadline: cancelled, moved or
+    /// armed.
+    #[inline]
+    pub(crate) fn sync_timer(&mut self, wheel: &mut TimerWheel<FourTuple>, tuple: &FourTuple) {
+        match (self.timer, self.value.deadline()) {
+            (None, d) => self.timer = arm_new(wheel, tuple, d),
+            (Some(id), 0) => {
+                wheel.cancel(id);
+                self.timer = None;
+            }
+            (Some(id), d) => {
+                if wheel.deadline(id) != Some(d) && !wheel.rearm(id, d) {
+                    self.timer = Some(wheel.arm(d, *tuple));
+                }
+            }
+        }
+    }
 }
 
 /// One table of records keyed by four-tuple; every call takes the hash.
@@ -69,24 +114,33 @@ impl Tables {
         self.hasher.hash_one(t)
     }
 
-    /// Inserts a connection for a tuple that has none.
+    /// Inserts a connection for a tuple that has none, with its timer.
     #[inline]
-    pub(crate) fn insert_conn(&mut self, h: u64, t: FourTuple, value: Tcb, timer: Option<TimerId>) {
+    pub(crate) fn insert_conn(
+        &mut self,
+        h: u64,
+        t: FourTuple,
+        value: Tcb,
+        wheel: &mut TimerWheel<FourTuple>,
+    ) {
+        let timer = arm_new(wheel, &t, value.deadline());
         let hasher = &self.hasher;
         self.conns
             .0
             .insert_unique(h, (t, Slot { value, timer }), |e| hasher.hash_one(e.0));
     }
 
-    /// Inserts a TIME-WAIT record for a tuple that has none.
+    /// Inserts a TIME-WAIT record for a tuple that has none, with its
+    /// timer.
     #[inline]
     pub(crate) fn insert_time_wait(
         &mut self,
         h: u64,
         t: FourTuple,
         value: TimeWait,
-        timer: Option<TimerId>,
+        wheel: &mut TimerWheel<FourTuple>,
     ) {
+        let timer = arm_new(wheel, &t, value.deadline());
         let hasher = &self.hasher;
         self.time_wait
             .0

@@ -83,8 +83,6 @@ pub struct BenchReport {
     pub generators: Vec<WorkerReport>,
     /// Responder workers' reports.
     pub responders: Vec<WorkerReport>,
-    /// Frames still in the rings at the end.
-    pub in_flight: usize,
 }
 
 impl BenchReport {
@@ -288,7 +286,6 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         run_phase,
         generators: reports,
         responders,
-        in_flight: 0,
     })
 }
 

@@ -201,11 +201,6 @@ impl LoopPort {
         self.spare.len()
     }
 
-    /// Frames held back by reordering, not yet sent.
-    pub fn held_frames(&self) -> usize {
-        self.held.len()
-    }
-
     /// Returns a buffer to the free list; above the high-water mark the
     /// list is trimmed back to its initial share, the surplus going to the
     /// spare pool (as a DPDK mempool cache flushes).
