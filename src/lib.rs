@@ -11,6 +11,7 @@ pub mod endpoint;
 pub mod engine;
 pub mod flow;
 pub mod io;
+pub mod metrics;
 pub mod scenario;
 pub mod sim;
 pub mod tcp;

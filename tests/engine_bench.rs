@@ -6,12 +6,12 @@
 
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-use synwave::engine::{BenchConfig, run_bench};
+use synwave::engine::{BenchConfig, BenchReport, Steering, run_bench};
 use synwave::io::Impairment;
 use synwave::scenario::{CloseKind, Scenario};
 use synwave::tcp::{CookiePolicy, End};
 
-fn run(workers: usize, close: CloseKind, loss: f64) {
+fn run(workers: usize, close: CloseKind, loss: f64, steering: Steering) -> BenchReport {
     let scenario = Scenario {
         close,
         cookies: CookiePolicy::Always,
@@ -32,6 +32,7 @@ fn run(workers: usize, close: CloseKind, loss: f64) {
         seed: 42,
         client_ips: 4,
         live: false,
+        steering,
         ..BenchConfig::default()
     };
     let r = run_bench(&cfg, &AtomicBool::new(false)).expect("bench runs");
@@ -56,14 +57,41 @@ fn run(workers: usize, close: CloseKind, loss: f64) {
         (0, 0, 0),
         "records, TIME-WAIT records, timers left"
     );
+    r
 }
 
 #[test]
 fn one_worker_per_side_at_one_percent_loss() {
-    run(1, CloseKind::ClientFin, 0.01);
+    run(1, CloseKind::ClientFin, 0.01, Steering::Rss);
 }
 
 #[test]
 fn two_workers_per_side_steered_by_rss_without_loss() {
-    run(2, CloseKind::ServerFin, 0.0);
+    let r = run(2, CloseKind::ServerFin, 0.0, Steering::Rss);
+    // RSS put every frame on its owner: nothing to hand over.
+    let handed: u64 = r
+        .generators
+        .iter()
+        .chain(&r.responders)
+        .map(|w| w.tally.handoff_out)
+        .sum();
+    assert_eq!(handed, 0);
+}
+
+#[test]
+fn frames_on_the_wrong_worker_are_handed_to_their_owner() {
+    // Every frame lands on the wrong worker of its side.
+    let r = run(2, CloseKind::ClientFin, 0.0, Steering::Skewed);
+    for side in [&r.generators, &r.responders] {
+        let out: u64 = side.iter().map(|w| w.tally.handoff_out).sum();
+        let taken: u64 = side.iter().map(|w| w.tally.handoff_in).sum();
+        let dropped: u64 = side.iter().map(|w| w.tally.handoff_dropped).sum();
+        let rx: u64 = side.iter().map(|w| w.port.rx_frames).sum();
+        assert_eq!(out, rx, "every received frame was handed over");
+        assert_eq!(taken + dropped, out, "a handed frame was lost");
+        assert_eq!(dropped, 0);
+        for w in side.iter() {
+            assert!(w.tally.handoff_in > 0, "a worker took no frame");
+        }
+    }
 }

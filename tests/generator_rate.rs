@@ -20,12 +20,12 @@ fn open_loop_opens_rate_times_elapsed() {
     // The first poll sets the origin; then one virtual second in 10 µs steps.
     common::run_for(&mut client, &mut server, &mut now, 1, 0, |_| ());
     common::run_for(&mut client, &mut server, &mut now, 100_000, 10, |_| ());
-    let opened = client.report().opened;
+    let opened = client.report().tally.opened;
     assert!(
         (9_999..=10_000).contains(&opened),
         "opened {opened} in one second at 10,000/s"
     );
-    assert_eq!(client.report().open_failed, 0);
+    assert_eq!(client.report().tally.open_failed, 0);
 }
 
 #[test]
@@ -41,6 +41,10 @@ fn closed_loop_keeps_at_most_concurrency_open() {
         "the closed loop must fill, and not exceed, its concurrency"
     );
     let r = client.report();
-    assert!(r.opened > 1_000, "only {} connections", r.opened);
-    assert!(r.opened - r.counters.ended() <= 50);
+    assert!(
+        r.tally.opened > 1_000,
+        "only {} connections",
+        r.tally.opened
+    );
+    assert!(r.tally.opened - r.counters.ended() <= 50);
 }

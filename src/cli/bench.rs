@@ -1,6 +1,7 @@
 //! `synwave bench`: generator and responder workers back to back over the
-//! in-memory loopback backend, pinned to cores; one live line a second, a
-//! summary table, and `--json FILE`.
+//! in-memory loopback backend, pinned to cores; one live line a second
+//! (from the stats thread), a summary table with every counter that
+//! moved, and `--json FILE`.
 
 use super::TrafficArgs;
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use synwave::engine::{BenchConfig, BenchReport, run_bench};
 use synwave::io::Impairment;
+use synwave::metrics;
 use synwave::scenario::Scenario;
 use synwave::tcp::{End, Events, TcpConfig};
 
@@ -193,10 +195,34 @@ fn print_summary(r: &BenchReport, s: &Scenario) {
         "frames tx/s (both sides)",
         format!("{:.0}", per_sec(r.tx_frames(), r)),
     );
+    // Every counter that moved, per side.
+    let (g, resp) = r.metrics();
+    println!();
+    println!("{:<36}{:>16}{:>16}", "counter", "generator", "responder");
+    for (i, name) in metrics::names().iter().enumerate() {
+        let (a, b) = (
+            g.get(i).copied().unwrap_or(0),
+            resp.get(i).copied().unwrap_or(0),
+        );
+        if a != 0 || b != 0 {
+            println!("{name:<36}{a:>16}{b:>16}");
+        }
+    }
+}
+
+/// Every metric of one side by name.
+fn side_json(values: &[u64]) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = metrics::names()
+        .into_iter()
+        .zip(values.iter().copied().chain(std::iter::repeat(0)))
+        .map(|(n, v)| (n, v.into()))
+        .collect();
+    serde_json::Value::Object(map)
 }
 
 fn summary_json(a: &Args, r: &BenchReport, s: &Scenario) -> serde_json::Value {
     let (records, tw, timers) = r.left();
+    let (gen_metrics, resp_metrics) = r.metrics();
     let lat = r.client_latency();
     let pct = |h: &hdrhistogram::Histogram<u64>| {
         serde_json::json!({
@@ -230,5 +256,9 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario) -> serde_json::Value {
         "records_left": records,
         "time_wait_left": tw,
         "timers_left": timers,
+        "counters": {
+            "generator": side_json(&gen_metrics),
+            "responder": side_json(&resp_metrics),
+        },
     })
 }

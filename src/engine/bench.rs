@@ -7,18 +7,33 @@
 //! run phase early and then the drain.
 
 use super::clock::Clock;
+use super::handoff::handoffs;
 use super::pin;
+use super::steer::queue_of;
 use super::steer::rss_steer;
-use super::worker::{self, LiveCounters, Phase, Role, SharedPhase, Worker, WorkerReport};
+use super::worker::{self, Phase, Role, SharedPhase, Worker, WorkerReport};
 use crate::endpoint::Latency;
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use crate::io::Impairment;
-use crate::io::loopback::{LoopbackConfig, loopback};
+use crate::io::loopback::{LoopbackConfig, Steer, loopback};
+use crate::metrics::{self, Board, LiveLine, StatsThread};
 use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use crate::tcp::Events;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// How the loopback steers received frames to the workers of a side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Steering {
+    /// By RSS, as the engine expects (every frame lands on its owner).
+    #[default]
+    Rss,
+    /// Every frame to the queue after the one RSS names: each lands on
+    /// the wrong worker and is handed to its owner (with more than one
+    /// worker per side). Tests the handoff; costs throughput.
+    Skewed,
+}
 
 /// A bench run.
 #[derive(Clone, Debug)]
@@ -49,6 +64,8 @@ pub struct BenchConfig {
     pub cores: Vec<usize>,
     /// Print a live line every second.
     pub live: bool,
+    /// How received frames reach workers.
+    pub steering: Steering,
 }
 
 impl Default for BenchConfig {
@@ -66,6 +83,7 @@ impl Default for BenchConfig {
             client_ips: 256,
             cores: Vec::new(),
             live: true,
+            steering: Steering::Rss,
         }
     }
 }
@@ -83,6 +101,8 @@ pub struct BenchReport {
     pub generators: Vec<WorkerReport>,
     /// Responder workers' reports.
     pub responders: Vec<WorkerReport>,
+    /// The live lines of the run.
+    pub live_lines: Vec<LiveLine>,
 }
 
 impl BenchReport {
@@ -94,7 +114,7 @@ impl BenchReport {
     }
     /// Connections the generators opened.
     pub fn opened(&self) -> u64 {
-        self.gen_sum(|w| w.opened)
+        self.gen_sum(|w| w.tally.opened)
     }
     /// Generator connections that reached ESTABLISHED.
     pub fn established(&self) -> u64 {
@@ -110,7 +130,7 @@ impl BenchReport {
     }
     /// Generator connections still open at the stop.
     pub fn unfinished(&self) -> u64 {
-        self.gen_sum(|w| w.opened - w.counters.ended())
+        self.gen_sum(|w| w.tally.opened - w.counters.ended())
     }
     /// Segments retransmitted, both sides.
     pub fn retransmits(&self) -> u64 {
@@ -132,6 +152,16 @@ impl BenchReport {
             all.merge(&w.latency);
         }
         all
+    }
+
+    /// Every metric (`metrics::names` order) summed over the generator
+    /// workers, and over the responder workers.
+    pub fn metrics(&self) -> (Vec<u64>, Vec<u64>) {
+        let side = |ws: &[WorkerReport]| {
+            let lists: Vec<Vec<u64>> = ws.iter().map(|w| metrics::values(&w.sample())).collect();
+            metrics::sum(lists.iter().map(|l| &l[..]))
+        };
+        (side(&self.generators), side(&self.responders))
     }
 
     /// Records, TIME-WAIT records and timers left, both sides.
@@ -180,7 +210,14 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
     };
     let hasher = RssHasher::new(&RssKey::MICROSOFT);
     let reta = Reta::round_robin(cfg.workers as u16).ok_or("no workers")?;
-    let steer = rss_steer(hasher.clone(), reta);
+    let steer = match cfg.steering {
+        Steering::Rss => rss_steer(hasher.clone(), reta),
+        Steering::Skewed => {
+            let h = hasher.clone();
+            let skewed: Steer = Arc::new(move |f: &[u8]| queue_of(&h, &reta, f) + 1);
+            skewed
+        }
+    };
     let (gen_ports, resp_ports) = loopback(&LoopbackConfig {
         queues_a: cfg.workers,
         queues_b: cfg.workers,
@@ -201,7 +238,14 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
     let phase = Arc::new(SharedPhase::default());
     let clock = Clock::new();
     let started = Instant::now();
-    let lives: Vec<Arc<LiveCounters>> = (0..2 * cfg.workers).map(|_| Arc::default()).collect();
+    let boards: Vec<Arc<Board>> = (0..2 * cfg.workers).map(|_| Arc::default()).collect();
+    // With several workers per side, frames that land on the wrong one are
+    // handed to their owner.
+    let several = cfg.workers > 1;
+    let mut gen_handoffs =
+        handoffs(if several { cfg.workers } else { 0 }, &hasher, &reta).into_iter();
+    let mut resp_handoffs =
+        handoffs(if several { cfg.workers } else { 0 }, &hasher, &reta).into_iter();
     let per_worker = cfg.concurrency / cfg.workers as u64;
     let rate_per_worker = cfg.rate.map(|r| r / cfg.workers as f64);
     if let Some(r) = cfg.rate
@@ -218,7 +262,12 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         .map(|(p, a)| (p, Some(a)));
     let workers = workers.chain(resp_ports.into_iter().map(|p| (p, None)));
     for (i, (port, alloc)) in workers.enumerate() {
-        let (phase, live, core) = (phase.clone(), lives[i].clone(), cores[i]);
+        let (phase, board, core) = (phase.clone(), boards[i].clone(), cores[i]);
+        let handoff = if alloc.is_some() {
+            gen_handoffs.next()
+        } else {
+            resp_handoffs.next()
+        };
         let scenario = cfg.scenario.clone();
         let seed = cfg.seed.wrapping_add(i as u64);
         let client_ips = cfg.client_ips;
@@ -242,20 +291,29 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
                     None => (scenario.server(seed), Role::Responder),
                 };
                 let mut w = Worker::new(port, ep, role);
-                worker::run(&mut w, clock, &phase, &live)
+                if let Some(h) = handoff {
+                    w = w.with_handoff(h);
+                }
+                worker::run(&mut w, clock, &phase, &board)
             })
             .map_err(|e| format!("cannot start a worker thread: {e}"))?;
         handles.push(handle);
     }
-    // Run phase, then drain, with one live line a second.
-    let gens = &lives[..cfg.workers];
-    let mut last = (Instant::now(), 0u64, 0u64);
+    // Run phase, then drain; the stats thread makes one live line a
+    // second.
+    let stats = StatsThread::spawn(
+        boards[..cfg.workers].to_vec(),
+        boards[cfg.workers..].to_vec(),
+        Duration::from_secs(1),
+        cfg.live,
+    )
+    .map_err(|e| format!("cannot start the stats thread: {e}"))?;
+    let names = metrics::names();
+    let at = |name: &str| names.iter().position(|n| n == name).unwrap_or(0);
+    let (records, tw_records) = (at("records"), at("time_wait_records"));
     let (drain_deadline, run_phase) = loop {
         std::thread::sleep(Duration::from_millis(50));
         let elapsed = started.elapsed();
-        if cfg.live && last.0.elapsed() >= Duration::from_secs(1) {
-            last = live_line(gens, elapsed, last);
-        }
         if interrupt.swap(false, Ordering::Relaxed) || elapsed >= cfg.duration {
             phase.set(Phase::Drain);
             break (Instant::now() + cfg.drain, elapsed);
@@ -263,11 +321,13 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
     };
     loop {
         std::thread::sleep(Duration::from_millis(20));
-        let r = Ordering::Relaxed;
-        let live: u64 = lives.iter().map(|l| l.live.load(r)).sum();
-        let tw: u64 = lives.iter().map(|l| l.time_wait.load(r)).sum();
+        let mut totals = Vec::new();
+        for b in &boards {
+            b.add_to(&mut totals, names.len());
+        }
+        let (live, tw) = (totals[records], totals[tw_records]);
         let done = live == 0 && (!cfg.drain_time_wait || tw == 0);
-        if done || Instant::now() >= drain_deadline || interrupt.load(r) {
+        if done || Instant::now() >= drain_deadline || interrupt.load(Ordering::Relaxed) {
             break;
         }
     }
@@ -279,6 +339,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
                 .map_err(|_| "a worker thread panicked".to_string())?,
         );
     }
+    let live_lines = stats.stop();
     let responders = reports.split_off(cfg.workers);
     Ok(BenchReport {
         workers: cfg.workers,
@@ -286,29 +347,6 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         run_phase,
         generators: reports,
         responders,
+        live_lines,
     })
-}
-
-/// Prints one live line from the generators' counters; returns the new
-/// reference point.
-fn live_line(
-    gens: &[Arc<LiveCounters>],
-    elapsed: Duration,
-    last: (Instant, u64, u64),
-) -> (Instant, u64, u64) {
-    let r = Ordering::Relaxed;
-    let est: u64 = gens.iter().map(|l| l.established.load(r)).sum();
-    let ended: u64 = gens.iter().map(|l| l.ended.load(r)).sum();
-    let live: u64 = gens.iter().map(|l| l.live.load(r)).sum();
-    let tw: u64 = gens.iter().map(|l| l.time_wait.load(r)).sum();
-    let dt = last.0.elapsed().as_secs_f64().max(1e-9);
-    eprintln!(
-        "[{:>5.1}s] setups/s {:>10.0}  teardowns/s {:>10.0}  open {:>8}  time-wait {:>9}",
-        elapsed.as_secs_f64(),
-        (est - last.1) as f64 / dt,
-        (ended - last.2) as f64 / dt,
-        live,
-        tw
-    );
-    (Instant::now(), est, ended)
 }

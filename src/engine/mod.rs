@@ -6,15 +6,19 @@
 //! per-frame path (each owns its port queue, endpoint and tables); frames
 //! reach the right worker because the receiving side steers them with the
 //! NIC's RSS (Toeplitz hash → RETA) and the generator only uses source
-//! ports whose replies hash back to it. Control (the run phase) and live
-//! counters travel through relaxed atomics, never locks.
+//! ports whose replies hash back to it; a frame that lands on the wrong
+//! worker anyway is handed to its owner through a lock-free queue
+//! (`handoff`). Control (the run phase) and metrics travel through
+//! relaxed atomics, never locks.
 
 pub mod bench;
 mod clock;
+pub mod handoff;
 pub mod pin;
+mod prefetch;
 pub mod steer;
 pub mod worker;
 
-pub use bench::{BenchConfig, BenchReport, run_bench};
+pub use bench::{BenchConfig, BenchReport, Steering, run_bench};
 pub use clock::Clock;
-pub use worker::{LiveCounters, Phase, Role, SharedPhase, Worker, WorkerReport};
+pub use worker::{Phase, Role, SharedPhase, Worker, WorkerReport};

@@ -1,19 +1,24 @@
-//! One worker's poll loop: receive a burst → `Endpoint::on_frame` (the
-//! reply is written in place) → transmit the burst → open connections (a
-//! generator) → expire timers → publish counters.
+//! One worker's poll loop: receive a burst (and the frames other workers
+//! handed over) → hand frames owned by another worker to it → prefetch
+//! headers → `Endpoint::on_frame` (the reply is written in place) → open
+//! connections (a generator) → expire timers → transmit the burst →
+//! publish metrics.
 //!
 //! Rules: one worker owns its port queue and its endpoint; nothing is
-//! shared on the per-frame path. The only shared state is a few relaxed
-//! atomics: the run phase (read once per loop) and the live counters
-//! (written every `PUBLISH_EVERY` loops).
+//! shared on the per-frame path but the handoff inboxes, used only by
+//! frames that landed on the wrong worker. The other shared state is
+//! relaxed atomics: the run phase (read once per loop) and the metrics
+//! board (written every `PUBLISH_EVERY` loops).
 
 use crate::endpoint::{Counters, Endpoint, Latency};
 use crate::flow::{FourTuple, SourcePair, SourcePortAllocator};
 use crate::io::{FrameBuf, Port, PortStats};
-use crate::tcp::Events;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use crate::metrics::{Board, Sample, WorkerTally};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::clock::Clock;
+use super::handoff::Handoff;
+use super::prefetch;
 
 /// Frames per receive burst.
 pub const BURST: usize = 64;
@@ -53,40 +58,6 @@ impl SharedPhase {
     }
 }
 
-/// Counters a worker publishes for the live line, on their own cache line.
-#[derive(Debug, Default)]
-#[repr(align(64))]
-pub struct LiveCounters {
-    /// Connections opened (generator) or accepted (responder).
-    pub opened: AtomicU64,
-    /// Connections that reached ESTABLISHED.
-    pub established: AtomicU64,
-    /// Connection records ended.
-    pub ended: AtomicU64,
-    /// Frames received.
-    pub rx_frames: AtomicU64,
-    /// Frames sent.
-    pub tx_frames: AtomicU64,
-    /// Live connection records.
-    pub live: AtomicU64,
-    /// TIME-WAIT records.
-    pub time_wait: AtomicU64,
-}
-
-impl LiveCounters {
-    fn publish(&self, ep: &Endpoint, opened: u64) {
-        let c = ep.counters();
-        let r = Ordering::Relaxed;
-        self.opened.store(opened, r);
-        self.established.store(c.event(Events::ESTABLISHED), r);
-        self.ended.store(c.ended(), r);
-        self.rx_frames.store(c.rx_frames, r);
-        self.tx_frames.store(c.tx_frames, r);
-        self.live.store(ep.connections() as u64, r);
-        self.time_wait.store(ep.time_wait_records() as u64, r);
-    }
-}
-
 /// What a worker does besides answering.
 pub enum Role {
     /// Keeps up to `concurrency` connections open, opening them at `rate`
@@ -105,13 +76,23 @@ pub enum Role {
     Responder,
 }
 
+impl WorkerReport {
+    /// The report as a metrics sample.
+    pub fn sample(&self) -> Sample<'_> {
+        Sample {
+            counters: &self.counters,
+            tally: self.tally,
+            port: self.port,
+            gauges: (self.left.0 as u64, self.left.1 as u64, self.left.2 as u64),
+        }
+    }
+}
+
 /// What a worker hands back when it returns.
 #[derive(Debug)]
 pub struct WorkerReport {
-    /// Connections opened (generator).
-    pub opened: u64,
-    /// Connection attempts refused for lack of a source pair or a frame.
-    pub open_failed: u64,
+    /// Connections opened (generator), handoffs and the like.
+    pub tally: WorkerTally,
     /// The endpoint's counters.
     pub counters: Counters,
     /// Records, TIME-WAIT records and timers left at the end.
@@ -137,11 +118,11 @@ pub struct Worker<P: Port> {
     port: P,
     ep: Endpoint,
     role: Role,
+    handoff: Option<Handoff<P::Frame>>,
     rx: Vec<P::Frame>,
     tx: Vec<P::Frame>,
     released: Vec<FourTuple>,
-    opened: u64,
-    open_failed: u64,
+    tally: WorkerTally,
     /// Time of the first poll (the origin of `rate`).
     started: Option<u64>,
 }
@@ -153,13 +134,20 @@ impl<P: Port> Worker<P> {
             port,
             ep,
             role,
-            rx: Vec::with_capacity(BURST),
+            handoff: None,
+            rx: Vec::with_capacity(2 * BURST),
             tx: Vec::with_capacity(4 * BURST),
             released: Vec::with_capacity(4 * BURST),
-            opened: 0,
-            open_failed: 0,
+            tally: WorkerTally::default(),
             started: None,
         }
+    }
+
+    /// The worker hands frames owned by other workers of its side to
+    /// them, and takes theirs, through `handoff`.
+    pub fn with_handoff(mut self, handoff: Handoff<P::Frame>) -> Worker<P> {
+        self.handoff = Some(handoff);
+        self
     }
 
     /// The endpoint.
@@ -177,11 +165,37 @@ impl<P: Port> Worker<P> {
     /// timers, transmit. Returns the frames received.
     pub fn poll(&mut self, now: u64, phase: Phase) -> usize {
         let Worker {
-            port, ep, rx, tx, ..
+            port,
+            ep,
+            rx,
+            tx,
+            tally,
+            handoff,
+            ..
         } = self;
-        // Receive and answer in place.
+        // Frames handed over by other workers first (already known to be
+        // ours), then the port's.
+        let handed = handoff.as_ref().map_or(0, |h| h.receive(rx, BURST));
+        tally.handoff_in += handed as u64;
         let received = port.rx_burst(rx, BURST);
-        for mut f in rx.drain(..) {
+        for f in rx.iter() {
+            prefetch::headers(f.data());
+        }
+        // Receive and answer in place.
+        for (i, mut f) in rx.drain(..).enumerate() {
+            if i >= handed
+                && let Some(h) = handoff
+                && let Some(owner) = h.other_owner(f.data())
+            {
+                match h.send(owner, f) {
+                    Ok(()) => tally.handoff_out += 1,
+                    Err(f) => {
+                        tally.handoff_dropped += 1;
+                        port.recycle(f);
+                    }
+                }
+                continue;
+            }
             let len = f.len();
             match ep.on_frame(f.buf_mut(), len, now) {
                 Some(n) => {
@@ -211,13 +225,13 @@ impl<P: Port> Worker<P> {
             let due = rate.map_or(u64::MAX, |r| ((now - started) as f64 * r / 1e6) as u64);
             let mut budget = BURST;
             while phase == Phase::Run
-                && self.opened - ended < *concurrency
-                && self.opened < due
+                && tally.opened - ended < *concurrency
+                && tally.opened < due
                 && budget > 0
             {
                 budget -= 1;
                 let Some(pair) = ports.alloc() else {
-                    self.open_failed += 1;
+                    tally.open_failed += 1;
                     break;
                 };
                 let tuple = ports.tuple(pair);
@@ -230,10 +244,10 @@ impl<P: Port> Worker<P> {
                 });
                 if !ok {
                     let _ = ports.free(pair);
-                    self.open_failed += 1;
+                    tally.open_failed += 1;
                     break;
                 }
-                self.opened += 1;
+                tally.opened += 1;
             }
         }
         // Timers: retransmissions and expiries.
@@ -245,15 +259,29 @@ impl<P: Port> Worker<P> {
         if !tx.is_empty() {
             port.tx_burst(tx);
         }
-        received
+        received + handed
+    }
+
+    /// Everything the worker counts, now.
+    pub fn sample(&self) -> Sample<'_> {
+        let ep = &self.ep;
+        Sample {
+            counters: ep.counters(),
+            tally: self.tally,
+            port: self.port.stats(),
+            gauges: (
+                ep.connections() as u64,
+                ep.time_wait_records() as u64,
+                ep.armed_timers() as u64,
+            ),
+        }
     }
 
     /// What the worker did, so far.
     pub fn report(&self) -> WorkerReport {
         let ep = &self.ep;
         WorkerReport {
-            opened: self.opened,
-            open_failed: self.open_failed,
+            tally: self.tally,
             counters: ep.counters().clone(),
             left: (ep.connections(), ep.time_wait_records(), ep.armed_timers()),
             port: self.port.stats(),
@@ -262,12 +290,13 @@ impl<P: Port> Worker<P> {
     }
 }
 
-/// Runs `worker` until the phase is `Stop`, publishing its live counters.
+/// Runs `worker` until the phase is `Stop`, publishing its metrics on
+/// `board`.
 pub fn run<P: Port>(
     worker: &mut Worker<P>,
     clock: Clock,
     phase: &SharedPhase,
-    live: &LiveCounters,
+    board: &Board,
 ) -> WorkerReport {
     let mut loops = 0u32;
     loop {
@@ -278,9 +307,9 @@ pub fn run<P: Port>(
         worker.poll(clock.now_us(), current);
         loops = loops.wrapping_add(1);
         if loops % PUBLISH_EVERY == 0 {
-            live.publish(&worker.ep, worker.opened);
+            board.publish(&worker.sample());
         }
     }
-    live.publish(&worker.ep, worker.opened);
+    board.publish(&worker.sample());
     worker.report()
 }

@@ -142,6 +142,22 @@ pub enum End {
     ReturnedToListen,
 }
 
+impl End {
+    /// The name of the counter of records that ended this way.
+    pub fn counter_name(self) -> &'static str {
+        match self {
+            End::Closed => "end_closed",
+            End::TimeWait => "end_time_wait",
+            End::ResetByPeer => "end_reset_by_peer",
+            End::ResetSent => "end_reset_sent",
+            End::RetriesExceeded => "end_retries_exceeded",
+            End::FinWait2Timeout => "end_fin_wait2_timeout",
+            End::IdleTimeout => "end_idle_timeout",
+            End::ReturnedToListen => "end_returned_to_listen",
+        }
+    }
+}
+
 /// The result of one state-machine call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Outcome {

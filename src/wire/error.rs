@@ -52,5 +52,24 @@ impl fmt::Display for WireError {
 
 impl std::error::Error for WireError {}
 
+impl WireError {
+    /// The name of the drop counter of this cause.
+    pub fn counter_name(self) -> &'static str {
+        match self {
+            WireError::Truncated => "drop_truncated",
+            WireError::UnsupportedEtherType => "drop_ethertype",
+            WireError::UnsupportedArp => "drop_arp_type",
+            WireError::BadIpVersion => "drop_ip_version",
+            WireError::BadIpHeaderLen => "drop_ip_header_len",
+            WireError::BadIpTotalLen => "drop_ip_total_len",
+            WireError::Fragment => "drop_fragment",
+            WireError::NotTcp => "drop_not_tcp",
+            WireError::BadChecksum => "drop_checksum",
+            WireError::BadDataOffset => "drop_data_offset",
+            WireError::BadOption => "drop_option",
+        }
+    }
+}
+
 /// Result of a parser.
 pub type Result<T> = core::result::Result<T, WireError>;

@@ -1,0 +1,250 @@
+//! The stats thread: once a second it sums the generator and responder
+//! boards and prints one live line (rates since the previous line, levels
+//! now). It only reads boards; workers never wait for it.
+
+use super::{Board, names};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Sums of every board of one side, in `visit` order, with lookups by
+/// name.
+#[derive(Clone, Debug, Default)]
+struct Totals(Vec<u64>);
+
+/// Positions of the metrics the live line shows.
+#[derive(Clone, Copy, Debug)]
+struct Columns {
+    established: usize,
+    rx: usize,
+    tx: usize,
+    retransmit: usize,
+    records: usize,
+    time_wait_records: usize,
+    ends: (usize, usize),
+    drops: usize,
+}
+
+impl Columns {
+    fn new() -> Columns {
+        let n = names();
+        let at = |name: &str| n.iter().position(|x| x == name).unwrap_or(0);
+        let ends: Vec<usize> = (0..n.len()).filter(|&i| n[i].starts_with("end_")).collect();
+        Columns {
+            established: at("established"),
+            rx: at("rx_frames"),
+            tx: at("tx_frames"),
+            retransmit: at("retransmit"),
+            records: at("records"),
+            time_wait_records: at("time_wait_records"),
+            ends: (
+                ends.first().copied().unwrap_or(0),
+                ends.last().map_or(0, |e| e + 1),
+            ),
+            drops: at("drop_malformed"),
+        }
+    }
+}
+
+impl Totals {
+    fn of(boards: &[Arc<Board>], len: usize) -> Totals {
+        let mut out = vec![0; len];
+        for b in boards {
+            b.add_to(&mut out, len);
+        }
+        Totals(out)
+    }
+    fn get(&self, i: usize) -> u64 {
+        self.0.get(i).copied().unwrap_or(0)
+    }
+    fn ended(&self, c: &Columns) -> u64 {
+        self.0.get(c.ends.0..c.ends.1).map_or(0, |e| e.iter().sum())
+    }
+}
+
+/// One live line's figures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveLine {
+    /// Seconds since the start.
+    pub elapsed_s: f64,
+    /// Generator connections established per second.
+    pub setups_per_sec: f64,
+    /// Generator connection records ended per second (any way).
+    pub teardowns_per_sec: f64,
+    /// Frames received per second, both sides.
+    pub pps_rx: f64,
+    /// Frames sent per second, both sides.
+    pub pps_tx: f64,
+    /// Retransmissions per second, both sides.
+    pub retransmits_per_sec: f64,
+    /// Malformed frames dropped per second, both sides.
+    pub drops_per_sec: f64,
+    /// Generator connections open now.
+    pub open: u64,
+    /// Generator TIME-WAIT records now.
+    pub time_wait: u64,
+}
+
+impl std::fmt::Display for LiveLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "[{:>6.1}s] setups/s {:>9.0}  teardowns/s {:>9.0}  open {:>8}  time-wait {:>9}  pps rx {:>9.0} tx {:>9.0}  retrans/s {:>6.0}  malformed/s {:>4.0}",
+            self.elapsed_s,
+            self.setups_per_sec,
+            self.teardowns_per_sec,
+            self.open,
+            self.time_wait,
+            self.pps_rx,
+            self.pps_tx,
+            self.retransmits_per_sec,
+            self.drops_per_sec,
+        )
+    }
+}
+
+/// The running stats thread.
+#[derive(Debug)]
+pub struct StatsThread {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<Vec<LiveLine>>>,
+}
+
+/// The boards of both sides and what to do with each line.
+struct Sides {
+    generators: Vec<Arc<Board>>,
+    responders: Vec<Arc<Board>>,
+    len: usize,
+    cols: Columns,
+}
+
+impl Sides {
+    fn line(&self, started: Instant, prev: &mut (Instant, Totals, Totals)) -> LiveLine {
+        let g = Totals::of(&self.generators, self.len);
+        let r = Totals::of(&self.responders, self.len);
+        let c = &self.cols;
+        let dt = prev.0.elapsed().as_secs_f64().max(1e-9);
+        let rate = |now: u64, then: u64| now.saturating_sub(then) as f64 / dt;
+        let both = |t: &Totals, u: &Totals, i: usize| t.get(i) + u.get(i);
+        let line = LiveLine {
+            elapsed_s: started.elapsed().as_secs_f64(),
+            setups_per_sec: rate(g.get(c.established), prev.1.get(c.established)),
+            teardowns_per_sec: rate(g.ended(c), prev.1.ended(c)),
+            pps_rx: rate(both(&g, &r, c.rx), both(&prev.1, &prev.2, c.rx)),
+            pps_tx: rate(both(&g, &r, c.tx), both(&prev.1, &prev.2, c.tx)),
+            retransmits_per_sec: rate(
+                both(&g, &r, c.retransmit),
+                both(&prev.1, &prev.2, c.retransmit),
+            ),
+            drops_per_sec: rate(both(&g, &r, c.drops), both(&prev.1, &prev.2, c.drops)),
+            open: g.get(c.records),
+            time_wait: g.get(c.time_wait_records),
+        };
+        *prev = (Instant::now(), g, r);
+        line
+    }
+}
+
+impl StatsThread {
+    /// Starts the thread: a line every `every`, printed to stderr when
+    /// `print`; every line is also kept and handed back by `stop`.
+    pub fn spawn(
+        generators: Vec<Arc<Board>>,
+        responders: Vec<Arc<Board>>,
+        every: Duration,
+        print: bool,
+    ) -> std::io::Result<StatsThread> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let sides = Sides {
+            generators,
+            responders,
+            len: names().len(),
+            cols: Columns::new(),
+        };
+        let handle = std::thread::Builder::new()
+            .name("synwave-stats".into())
+            .spawn(move || {
+                let started = Instant::now();
+                let mut prev = (started, Totals::default(), Totals::default());
+                let mut lines = Vec::new();
+                let mut next = started + every;
+                while !flag.load(Ordering::Relaxed) {
+                    let now = Instant::now();
+                    if now < next {
+                        std::thread::sleep((next - now).min(Duration::from_millis(50)));
+                        continue;
+                    }
+                    next += every;
+                    let line = sides.line(started, &mut prev);
+                    if print {
+                        eprintln!("{line}");
+                    }
+                    lines.push(line);
+                }
+                lines
+            })?;
+        Ok(StatsThread {
+            stop,
+            handle: Some(handle),
+        })
+    }
+
+    /// Stops the thread; returns every line it made.
+    pub fn stop(mut self) -> Vec<LiveLine> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for StatsThread {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::Counters;
+    use crate::io::PortStats;
+    use crate::metrics::{Sample, WorkerTally};
+    use crate::tcp::Events;
+
+    #[test]
+    fn lines_sum_the_boards_of_each_side() {
+        let gens: Vec<Arc<Board>> = (0..2).map(|_| Arc::default()).collect();
+        let resp: Vec<Arc<Board>> = vec![Arc::default()];
+        let mut c = Counters::default();
+        c.add_events(Events::ESTABLISHED);
+        c.rx_frames = 10;
+        let s = Sample {
+            counters: &c,
+            tally: WorkerTally::default(),
+            port: PortStats::default(),
+            gauges: (4, 5, 6),
+        };
+        for b in gens.iter().chain(&resp) {
+            b.publish(&s);
+        }
+        let t = StatsThread::spawn(gens, resp, Duration::from_millis(20), false).unwrap();
+        std::thread::sleep(Duration::from_millis(70));
+        let lines = t.stop();
+        assert!(!lines.is_empty(), "no line in 70 ms at one per 20 ms");
+        let first = &lines[0];
+        // Two generator boards with 4 records and 5 TIME-WAIT records each.
+        assert_eq!(first.open, 8);
+        assert_eq!(first.time_wait, 10);
+        assert!(first.setups_per_sec > 0.0);
+        assert!(first.pps_rx > 0.0);
+        // Nothing moved after the first line.
+        assert!(lines[1..].iter().all(|l| l.setups_per_sec == 0.0));
+    }
+}
