@@ -95,3 +95,40 @@ fn frames_on_the_wrong_worker_are_handed_to_their_owner() {
         }
     }
 }
+
+#[test]
+fn full_tables_refuse_and_count_and_the_run_still_balances() {
+    let scenario = Scenario {
+        msl_us: 50_000,
+        ..Scenario::default()
+    };
+    let cfg = BenchConfig {
+        concurrency: 400,
+        duration: Duration::from_secs(1),
+        drain: Duration::from_secs(30),
+        drain_time_wait: true,
+        scenario: scenario.clone(),
+        client_ips: 4,
+        live: false,
+        // Fewer records than the concurrency asks for, both sides.
+        max_connections: 64,
+        max_time_wait: 100,
+        ..BenchConfig::default()
+    };
+    let r = run_bench(&cfg, &AtomicBool::new(false)).expect("bench runs");
+    let (g, _) = r.metrics();
+    let names = synwave::metrics::names();
+    let at = |n: &str| g[names.iter().position(|x| x == n).unwrap()];
+    assert!(
+        at("drop_table_full") > 0,
+        "the generator never hit its limit"
+    );
+    assert!(
+        at("drop_time_wait_full") > 0,
+        "TIME-WAIT never hit its limit"
+    );
+    assert!(r.opened() > 1000);
+    assert_eq!(r.unfinished(), 0);
+    assert_eq!(r.opened(), r.completed(&scenario) + r.failed(&scenario));
+    assert_eq!(r.left(), (0, 0, 0));
+}

@@ -44,6 +44,15 @@ pub struct Args {
     /// responders (default: the available cores in turn).
     #[arg(long, value_delimiter = ',')]
     pub cores: Vec<usize>,
+    /// Most live connection records per worker; beyond it new connections
+    /// are refused and counted (drop_table_full).
+    #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
+    pub max_connections: u64,
+    /// Most TIME-WAIT records per worker; beyond it a closing connection
+    /// skips TIME-WAIT and is counted (drop_time_wait_full), like Linux's
+    /// tcp_max_tw_buckets. The tables are sized for both up front.
+    #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(0..=1 << 28))]
+    pub max_time_wait: u64,
     /// Write the summary as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -100,6 +109,8 @@ pub fn run(a: Args) -> ExitCode {
         seed: a.traffic.seed,
         client_ips: a.client_ips,
         cores: a.cores.clone(),
+        max_connections: a.max_connections as usize,
+        max_time_wait: a.max_time_wait as usize,
         ..BenchConfig::default()
     };
     let load = match a.rate {

@@ -110,6 +110,37 @@ impl Endpoint {
         }
     }
 
+    /// Makes room, up front, for `connections` live records and
+    /// `time_wait` TIME-WAIT records (each capped by its configured
+    /// maximum) and their timers: the tables and the timer wheel then
+    /// neither allocate nor rehash until those numbers are exceeded. The
+    /// memory is reserved, not touched: pages are faulted in as records
+    /// arrive.
+    pub fn reserve(&mut self, connections: usize, time_wait: usize) {
+        let c = connections.min(self.cfg.max_connections);
+        let w = time_wait.min(self.cfg.max_time_wait);
+        self.tables.reserve(c, w);
+        self.timers
+            .reserve((c + w).saturating_sub(self.timers.len()));
+    }
+
+    /// Live records and TIME-WAIT records the tables hold without
+    /// growing.
+    pub fn table_capacity(&self) -> (usize, usize) {
+        (
+            self.tables.conns.capacity(),
+            self.tables.time_wait.capacity(),
+        )
+    }
+
+    /// Sets the most live records and TIME-WAIT records (beyond them new
+    /// connections are refused and counted, closing ones skip TIME-WAIT
+    /// and are counted).
+    pub fn set_limits(&mut self, max_connections: usize, max_time_wait: usize) {
+        self.cfg.max_connections = max_connections;
+        self.cfg.max_time_wait = max_time_wait;
+    }
+
     /// Counters so far.
     pub fn counters(&self) -> &Counters {
         &self.counters

@@ -79,6 +79,11 @@ impl<V> Table<V> {
         self.0.len()
     }
 
+    /// Records the table holds without growing.
+    pub(crate) fn capacity(&self) -> usize {
+        self.0.capacity()
+    }
+
     #[inline(always)]
     pub(crate) fn get(&self, h: u64, t: &FourTuple) -> Option<&V> {
         self.0.find(h, |e| e.0 == *t).map(|e| &e.1.value)
@@ -108,6 +113,17 @@ pub(crate) struct Tables {
 }
 
 impl Tables {
+    /// Makes room for `connections` live records and `time_wait`
+    /// TIME-WAIT records, so that neither table grows (no allocation, no
+    /// rehash pause) until they are exceeded.
+    pub(crate) fn reserve(&mut self, connections: usize, time_wait: usize) {
+        let hasher = &self.hasher;
+        let c = connections.saturating_sub(self.conns.len());
+        let w = time_wait.saturating_sub(self.time_wait.len());
+        self.conns.0.reserve(c, |e| hasher.hash_one(e.0));
+        self.time_wait.0.reserve(w, |e| hasher.hash_one(e.0));
+    }
+
     /// The hash of `t`, for the tables' calls.
     #[inline]
     pub(crate) fn hash(&self, t: &FourTuple) -> u64 {

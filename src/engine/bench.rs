@@ -66,6 +66,12 @@ pub struct BenchConfig {
     pub live: bool,
     /// How received frames reach workers.
     pub steering: Steering,
+    /// Most live connection records per worker (beyond: refused and
+    /// counted as `drop_table_full`).
+    pub max_connections: usize,
+    /// Most TIME-WAIT records per worker (beyond: a closing connection
+    /// skips TIME-WAIT, counted as `drop_time_wait_full`).
+    pub max_time_wait: usize,
 }
 
 impl Default for BenchConfig {
@@ -84,6 +90,8 @@ impl Default for BenchConfig {
             cores: Vec::new(),
             live: true,
             steering: Steering::Rss,
+            max_connections: 1 << 22,
+            max_time_wait: 1 << 22,
         }
     }
 }
@@ -185,6 +193,12 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
             cfg.workers
         ));
     }
+    if cfg.max_connections == 0 || cfg.max_time_wait > 1 << 28 || cfg.max_connections > 1 << 28 {
+        return Err(format!(
+            "--max-connections {} / --max-time-wait {}: give 1 to 268,435,456 live records and 0 to 268,435,456 TIME-WAIT records per worker",
+            cfg.max_connections, cfg.max_time_wait
+        ));
+    }
     if cfg.concurrency < cfg.workers as u64 {
         return Err(format!(
             "--concurrency {} is below --workers {}: each generator worker needs at least one connection",
@@ -271,6 +285,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         let scenario = cfg.scenario.clone();
         let seed = cfg.seed.wrapping_add(i as u64);
         let client_ips = cfg.client_ips;
+        let limits = (cfg.max_connections, cfg.max_time_wait);
         let handle = std::thread::Builder::new()
             .name(format!(
                 "synwave-{}{}",
@@ -290,6 +305,12 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
                     ),
                     None => (scenario.server(seed), Role::Responder),
                 };
+                let mut ep = ep;
+                ep.set_limits(limits.0, limits.1);
+                // Room for every record the run can hold: no table growth
+                // (allocation, rehash pause) while it runs. A worker's live
+                // records stay near its share of the concurrency.
+                ep.reserve(2 * per_worker as usize + 4096, limits.1);
                 let mut w = Worker::new(port, ep, role);
                 if let Some(h) = handoff {
                     w = w.with_handoff(h);
