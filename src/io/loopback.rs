@@ -2,7 +2,10 @@
 //! with one or more queues, joined in memory the way two NICs are joined by
 //! a cable. A frame sent by a queue of one side is steered to a queue of
 //! the other side by a steering function (the receiving NIC's RSS) and
-//! lands in that queue's lock-free ring (`crossbeam::queue::ArrayQueue`).
+//! lands in a lock-free single-producer single-consumer ring (`rtrb`) of
+//! that receiving queue: one ring per (sending queue, receiving queue)
+//! pair, so sending is a plain store, never a compare-and-swap, and a
+//! receiver drains whole runs of its rings at once.
 //!
 //! Frames are 2 KiB boxed buffers allocated once, when the loopback is
 //! built. Sending moves the buffer, not the bytes: the receiver answers in
@@ -20,6 +23,7 @@
 
 use super::{Fate, FrameBuf, Impairer, Impairment, Port, PortStats};
 use crossbeam::queue::ArrayQueue;
+use rtrb::{Consumer, Producer, RingBuffer};
 use std::sync::Arc;
 
 /// Size of every frame buffer.
@@ -70,7 +74,8 @@ pub struct LoopbackConfig {
     pub queues_b: usize,
     /// Buffers per queue at the start (the local free list).
     pub frames_per_queue: usize,
-    /// Slots of each receive ring.
+    /// Slots of each receiving queue's rings together (each of its
+    /// `n` senders gets `ring_size / n`, at least `min(ring_size, 1024)`).
     pub ring_size: usize,
     /// Impairment of every sending queue.
     pub impairment: Impairment,
@@ -113,8 +118,12 @@ impl std::fmt::Debug for LoopbackConfig {
 
 /// One queue of a loopback side.
 pub struct LoopPort {
-    rx: Arc<ArrayQueue<LoopFrame>>,
-    peers: Vec<Arc<ArrayQueue<LoopFrame>>>,
+    /// One ring from each queue of the other side.
+    rx: Vec<Consumer<LoopFrame>>,
+    /// Where the next `rx_burst` starts (fairness between rings).
+    rx_next: usize,
+    /// One ring to each queue of the other side.
+    peers: Vec<Producer<LoopFrame>>,
     steer: Steer,
     free: Vec<Buffer>,
     spare: Arc<ArrayQueue<Buffer>>,
@@ -147,29 +156,41 @@ pub fn loopback(cfg: &LoopbackConfig) -> Result<(Vec<LoopPort>, Vec<LoopPort>), 
         return Err("ring size and frames per queue must be at least 1".into());
     }
     cfg.impairment.validate()?;
-    let rings = |n: usize| -> Vec<Arc<ArrayQueue<LoopFrame>>> {
-        (0..n)
-            .map(|_| Arc::new(ArrayQueue::new(cfg.ring_size)))
-            .collect()
+    // rings[s][r]: from queue s of one side to queue r of the other.
+    let rings = |senders: usize, receivers: usize| {
+        let per_pair = (cfg.ring_size / senders).max(cfg.ring_size.min(1024));
+        let mut producers: Vec<Vec<Producer<LoopFrame>>> = (0..senders).map(|_| Vec::new()).collect();
+        let mut consumers: Vec<Vec<Consumer<LoopFrame>>> = (0..receivers).map(|_| Vec::new()).collect();
+        for p in producers.iter_mut() {
+            for c in consumers.iter_mut() {
+                let (tx, rx) = RingBuffer::new(per_pair);
+                p.push(tx);
+                c.push(rx);
+            }
+        }
+        (producers, consumers)
     };
-    let (rings_a, rings_b) = (rings(cfg.queues_a), rings(cfg.queues_b));
+    let (a_to_b, b_from_a) = rings(cfg.queues_a, cfg.queues_b);
+    let (b_to_a, a_from_b) = rings(cfg.queues_b, cfg.queues_a);
     let total = (cfg.queues_a + cfg.queues_b) * cfg.frames_per_queue;
     // Every buffer fits in the spare pool, so returning surplus never fails.
     let spare = Arc::new(ArrayQueue::new(total));
-    let side = |own: &[Arc<ArrayQueue<LoopFrame>>],
-                peers: &[Arc<ArrayQueue<LoopFrame>>],
+    let side = |own: Vec<Vec<Consumer<LoopFrame>>>,
+                peers: Vec<Vec<Producer<LoopFrame>>>,
                 steer: &Steer,
                 salt: u64| {
-        own.iter()
+        own.into_iter()
+            .zip(peers)
             .enumerate()
-            .map(|(i, rx)| {
+            .map(|(i, (rx, peers))| {
                 // Room for the high-water mark plus one spare batch.
                 let mut free = Vec::with_capacity(cfg.frames_per_queue + 2 * SPARE_BATCH);
                 free.extend((0..cfg.frames_per_queue).map(|_| Box::new([0u8; FRAME_SIZE])));
                 let seed = cfg.seed ^ salt ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
                 LoopPort {
-                    rx: rx.clone(),
-                    peers: peers.to_vec(),
+                    rx,
+                    rx_next: 0,
+                    peers,
                     steer: steer.clone(),
                     free,
                     spare: spare.clone(),
@@ -184,9 +205,9 @@ pub fn loopback(cfg: &LoopbackConfig) -> Result<(Vec<LoopPort>, Vec<LoopPort>), 
             })
             .collect::<Vec<_>>()
     };
-    // Side A sends to B's rings, steered by B's steering, and vice versa.
-    let a = side(&rings_a, &rings_b, &cfg.steer_b, 0xa);
-    let b = side(&rings_b, &rings_a, &cfg.steer_a, 0xb);
+    // Side A sends to B's queues, steered by B's steering, and vice versa.
+    let a = side(a_from_b, a_to_b, &cfg.steer_b, 0xa);
+    let b = side(b_from_a, b_to_a, &cfg.steer_a, 0xb);
     Ok((a, b))
 }
 
@@ -238,7 +259,7 @@ impl LoopPort {
         let q = (self.steer)(frame.data()) % self.peers.len();
         match self.peers[q].push(frame) {
             Ok(()) => true,
-            Err(frame) => {
+            Err(rtrb::PushError::Full(frame)) => {
                 self.stats.tx_ring_full += 1;
                 self.give_back(frame.buf);
                 false
@@ -292,15 +313,23 @@ impl Port for LoopPort {
     #[inline]
     fn rx_burst(&mut self, out: &mut Vec<LoopFrame>, max: usize) -> usize {
         let mut n = 0;
-        while n < max {
-            match self.rx.pop() {
-                Some(f) => {
-                    out.push(f);
-                    n += 1;
-                }
-                None => break,
+        let rings = self.rx.len();
+        // Each ring in turn, from where the last burst stopped: a run of
+        // frames per ring, published back to its sender with one store.
+        for k in 0..rings {
+            let ring = &mut self.rx[(self.rx_next + k) % rings];
+            let take = ring.slots().min(max - n);
+            if take > 0
+                && let Ok(chunk) = ring.read_chunk(take)
+            {
+                out.extend(chunk);
+                n += take;
+            }
+            if n == max {
+                break;
             }
         }
+        self.rx_next = (self.rx_next + 1) % rings;
         self.stats.rx_frames += n as u64;
         n
     }
