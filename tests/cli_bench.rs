@@ -1,0 +1,94 @@
+//! The `synwave bench` command as a user runs it: SIGTERM (like Ctrl-C)
+//! ends the run early and still prints the summary and writes the JSON;
+//! bad flags are refused with a message naming the value and the fix.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_synwave");
+
+fn json_path(tag: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("sw-cli-{}-{tag}.json", std::process::id()))
+}
+
+#[test]
+fn sigterm_ends_the_run_with_a_summary_and_json() {
+    let json = json_path("term");
+    let child = Command::new(BIN)
+        .args([
+            "bench",
+            "--duration",
+            "60",
+            "--concurrency",
+            "256",
+            "--json",
+        ])
+        .arg(&json)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("synwave starts");
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = child.id() as libc::pid_t;
+    // Safety: `kill` with a valid signal number has no memory effects; the
+    // pid is our own child, which has not been waited for, so it cannot
+    // have been reused.
+    let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(rc, 0, "kill failed");
+    let out = child.wait_with_output().expect("synwave exits");
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(
+        elapsed < Duration::from_secs(40),
+        "SIGTERM did not end the run"
+    );
+    assert!(stdout.contains("setups/s"), "no summary:\n{stdout}");
+    assert!(stdout.contains("syn_rx"), "no counter table:\n{stdout}");
+    let text = std::fs::read_to_string(&json).expect("JSON written");
+    let _ = std::fs::remove_file(&json);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert!(v["run_phase_s"].as_f64().unwrap() < 30.0);
+    assert!(v["established"].as_u64().unwrap() > 0);
+    assert_eq!(v["failed"].as_u64(), Some(0));
+    assert_eq!(
+        v["counters"]["responder"]["syn_rx"],
+        v["counters"]["generator"]["syn_tx"]
+    );
+    for key in ["p50", "p99", "max"] {
+        assert!(v["rtt_us"][key].as_u64().is_some(), "rtt_us.{key}");
+    }
+}
+
+fn refused(args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("bench")
+        .args(args)
+        .output()
+        .expect("synwave runs");
+    assert_eq!(out.status.code(), Some(2), "{args:?} was not refused");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn bad_flags_name_the_value_and_the_fix() {
+    let e = refused(&["--workers", "0"]);
+    assert!(e.contains("--workers") && e.contains("1..=128"), "{e}");
+    let e = refused(&["--rate=-5"]);
+    assert!(e.contains("--rate"), "{e}");
+    let e = refused(&["--rate", "1000", "--concurrency", "10"]);
+    assert!(e.contains("cannot be used with"), "{e}");
+    let e = refused(&["--duration", "0.1", "--cores", "0,99999"]);
+    assert!(
+        e.contains("core 99999") && e.contains("available cores"),
+        "{e}"
+    );
+    let e = refused(&["--loss", "150"]);
+    assert!(e.contains("--loss"), "{e}");
+}
