@@ -159,8 +159,10 @@ pub fn loopback(cfg: &LoopbackConfig) -> Result<(Vec<LoopPort>, Vec<LoopPort>), 
     // rings[s][r]: from queue s of one side to queue r of the other.
     let rings = |senders: usize, receivers: usize| {
         let per_pair = (cfg.ring_size / senders).max(cfg.ring_size.min(1024));
-        let mut producers: Vec<Vec<Producer<LoopFrame>>> = (0..senders).map(|_| Vec::new()).collect();
-        let mut consumers: Vec<Vec<Consumer<LoopFrame>>> = (0..receivers).map(|_| Vec::new()).collect();
+        let mut producers: Vec<Vec<Producer<LoopFrame>>> =
+            (0..senders).map(|_| Vec::new()).collect();
+        let mut consumers: Vec<Vec<Consumer<LoopFrame>>> =
+            (0..receivers).map(|_| Vec::new()).collect();
         for p in producers.iter_mut() {
             for c in consumers.iter_mut() {
                 let (tx, rx) = RingBuffer::new(per_pair);
