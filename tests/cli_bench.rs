@@ -2,6 +2,7 @@
 //! ends the run early and still prints the summary and writes the JSON;
 //! bad flags are refused with a message naming the value and the fix.
 
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,8 @@ fn json_path(tag: &str) -> std::path::PathBuf {
 #[test]
 fn sigterm_ends_the_run_with_a_summary_and_json() {
     let json = json_path("term");
-    let child = Command::new(BIN)
+    let csv = json_path("csv");
+    let mut child = Command::new(BIN)
         .args([
             "bench",
             "--duration",
@@ -24,22 +26,36 @@ fn sigterm_ends_the_run_with_a_summary_and_json() {
             "--json",
         ])
         .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("synwave starts");
     let started = Instant::now();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Wait for the second live line (the process ends by itself at
+    // --duration, which bounds the wait), keeping what was read.
+    let mut err = BufReader::new(child.stderr.take().expect("stderr"));
+    let (mut seen, mut live) = (String::new(), 0);
+    let mut line = String::new();
+    while live < 2 && err.read_line(&mut line).unwrap_or(0) > 0 {
+        live += usize::from(line.starts_with('['));
+        seen.push_str(&line);
+        line.clear();
+    }
+    assert_eq!(live, 2, "no live lines:\n{seen}");
     let pid = child.id() as libc::pid_t;
     // Safety: `kill` with a valid signal number has no memory effects; the
     // pid is our own child, which has not been waited for, so it cannot
     // have been reused.
     let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
     assert_eq!(rc, 0, "kill failed");
+    let mut rest = String::new();
+    let _ = err.read_to_string(&mut rest);
     let out = child.wait_with_output().expect("synwave exits");
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = seen + &rest;
     assert!(
         out.status.success(),
         "exit {:?}\n{stdout}\n{stderr}",
@@ -64,6 +80,19 @@ fn sigterm_ends_the_run_with_a_summary_and_json() {
     for key in ["p50", "p99", "max"] {
         assert!(v["rtt_us"][key].as_u64().is_some(), "rtt_us.{key}");
     }
+    // One CSV row a second: the header and at least one row.
+    let rows = std::fs::read_to_string(&csv).expect("CSV written");
+    let _ = std::fs::remove_file(&csv);
+    let mut lines = rows.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("elapsed_s,setups_per_sec")
+    );
+    let first: Vec<&str> = lines.next().expect("a row").split(',').collect();
+    assert_eq!(first.len(), 9);
+    assert!(first[1].parse::<f64>().unwrap() > 0.0, "{first:?}");
 }
 
 fn refused(args: &[&str]) -> String {

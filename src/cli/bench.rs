@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use synwave::engine::{BenchConfig, BenchReport, run_bench};
 use synwave::io::Impairment;
-use synwave::metrics;
+use synwave::metrics::{self, LiveLine};
 use synwave::scenario::Scenario;
 use synwave::tcp::{End, Events, TcpConfig};
 
@@ -56,6 +56,10 @@ pub struct Args {
     /// Write the summary as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Write the live lines (interval figures, one row a second) as CSV to
+    /// this file.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -137,6 +141,19 @@ pub fn run(a: Args) -> ExitCode {
             return ExitCode::from(2);
         }
         eprintln!("summary written to {}", path.display());
+    }
+    if let Some(path) = &a.csv {
+        let mut text = String::from(LiveLine::CSV_HEADER);
+        text.push('\n');
+        for l in &r.live_lines {
+            text.push_str(&l.csv_row());
+            text.push('\n');
+        }
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        eprintln!("live lines written to {}", path.display());
     }
     if r.failed(&scenario) > 0 || r.unfinished() > 0 {
         return ExitCode::from(1);

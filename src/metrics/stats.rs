@@ -86,6 +86,27 @@ pub struct LiveLine {
     pub time_wait: u64,
 }
 
+impl LiveLine {
+    /// The CSV header of `csv_row`.
+    pub const CSV_HEADER: &'static str = "elapsed_s,setups_per_sec,teardowns_per_sec,pps_rx,pps_tx,retransmits_per_sec,malformed_per_sec,open,time_wait";
+
+    /// The line as one CSV row (no newline).
+    pub fn csv_row(&self) -> String {
+        format!(
+            "{:.3},{:.0},{:.0},{:.0},{:.0},{:.0},{:.0},{},{}",
+            self.elapsed_s,
+            self.setups_per_sec,
+            self.teardowns_per_sec,
+            self.pps_rx,
+            self.pps_tx,
+            self.retransmits_per_sec,
+            self.drops_per_sec,
+            self.open,
+            self.time_wait
+        )
+    }
+}
+
 impl std::fmt::Display for LiveLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
