@@ -1,6 +1,11 @@
 //! The `synwave` command line.
 
 mod cli;
+mod huge_pages;
+
+/// Big tables on transparent huge pages (see `huge_pages`).
+#[global_allocator]
+static ALLOCATOR: huge_pages::HugePageAlloc = huge_pages::HugePageAlloc;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
