@@ -258,7 +258,11 @@ impl LoopPort {
     /// Puts `frame` on the ring its steering picks; a full ring drops it.
     #[inline]
     fn deliver(&mut self, frame: LoopFrame) -> bool {
-        let q = (self.steer)(frame.data()) % self.peers.len();
+        // One receiving queue: nothing to steer.
+        let q = match self.peers.len() {
+            1 => 0,
+            n => (self.steer)(frame.data()) % n,
+        };
         match self.peers[q].push(frame) {
             Ok(()) => true,
             Err(rtrb::PushError::Full(frame)) => {
