@@ -12,6 +12,7 @@ pub mod engine;
 pub mod flow;
 pub mod io;
 pub mod metrics;
+mod prefetch;
 pub mod scenario;
 pub mod sim;
 pub mod tcp;

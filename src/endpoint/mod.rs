@@ -11,6 +11,7 @@
 mod counters;
 mod latency;
 mod ports;
+mod probe_table;
 mod tables;
 
 pub use counters::{Counters, ENDS, WIRE_ERRORS};
@@ -300,6 +301,10 @@ impl Endpoint {
     /// in step with the outcome. The tuple is hashed once for all tables.
     fn dispatch(&mut self, tuple: &FourTuple, seg: &TcpRepr, payload: &[u8], now: u64) -> Outcome {
         let h = self.tables.hash(tuple);
+        // The TIME-WAIT slot is needed next if there is no live record, or
+        // at the end if this segment closes the record: fetched while the
+        // state machine runs.
+        self.tables.time_wait.prefetch(h);
         if let Some(slot) = self.tables.conns.slot_mut(h, tuple) {
             let out = slot
                 .value

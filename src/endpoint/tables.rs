@@ -1,9 +1,11 @@
-//! The connection and TIME-WAIT tables of one endpoint: two `hashbrown`
-//! tables sharing one randomly keyed hasher, so a frame's four-tuple is
-//! hashed once for both lookups (and for the insert or remove that may
-//! follow). Each entry keeps its record's timer handle beside the record,
+//! The connection and TIME-WAIT tables of one endpoint, sharing one
+//! randomly keyed hasher, so a frame's four-tuple is hashed once for both
+//! lookups (and for the insert or remove that may follow): live records in
+//! a `hashbrown` table, TIME-WAIT records (millions on a generator) in a
+//! `ProbeTable` whose home slot can be prefetched from the hash. Each entry keeps its record's timer handle beside the record,
 //! so arming, moving and cancelling the timer costs no second lookup.
 
+use super::probe_table::ProbeTable;
 use crate::flow::FourTuple;
 use crate::tcp::{Tcb, TimeWait};
 use crate::timer::{TimerId, TimerWheel};
@@ -109,7 +111,7 @@ pub(crate) struct Tables {
     /// Live connections.
     pub(crate) conns: Table<Tcb>,
     /// TIME-WAIT records.
-    pub(crate) time_wait: Table<TimeWait>,
+    pub(crate) time_wait: ProbeTable<TimeWait>,
 }
 
 impl Tables {
@@ -121,7 +123,7 @@ impl Tables {
         let c = connections.saturating_sub(self.conns.len());
         let w = time_wait.saturating_sub(self.time_wait.len());
         self.conns.0.reserve(c, |e| hasher.hash_one(e.0));
-        self.time_wait.0.reserve(w, |e| hasher.hash_one(e.0));
+        self.time_wait.reserve(self.time_wait.len() + w);
     }
 
     /// The hash of `t`, for the tables' calls.
@@ -157,9 +159,6 @@ impl Tables {
         wheel: &mut TimerWheel<FourTuple>,
     ) {
         let timer = arm_new(wheel, &t, value.deadline());
-        let hasher = &self.hasher;
-        self.time_wait
-            .0
-            .insert_unique(h, (t, Slot { value, timer }), |e| hasher.hash_one(e.0));
+        self.time_wait.insert_unique(h, t, Slot { value, timer });
     }
 }

@@ -15,7 +15,6 @@ pub mod bench;
 mod clock;
 pub mod handoff;
 pub mod pin;
-mod prefetch;
 pub mod steer;
 pub mod worker;
 

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::clock::Clock;
 use super::handoff::Handoff;
-use super::prefetch;
+use crate::prefetch;
 
 /// Frames per receive burst.
 pub const BURST: usize = 64;
