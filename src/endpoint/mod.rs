@@ -125,15 +125,6 @@ impl Endpoint {
             .reserve((c + w).saturating_sub(self.timers.len()));
     }
 
-    /// Live records and TIME-WAIT records the tables hold without
-    /// growing.
-    pub fn table_capacity(&self) -> (usize, usize) {
-        (
-            self.tables.conns.capacity(),
-            self.tables.time_wait.capacity(),
-        )
-    }
-
     /// Sets the most live records and TIME-WAIT records (beyond them new
     /// connections are refused and counted, closing ones skip TIME-WAIT
     /// and are counted).

@@ -2,8 +2,9 @@
 //! randomly keyed hasher, so a frame's four-tuple is hashed once for both
 //! lookups (and for the insert or remove that may follow): live records in
 //! a `hashbrown` table, TIME-WAIT records (millions on a generator) in a
-//! `ProbeTable` whose home slot can be prefetched from the hash. Each entry keeps its record's timer handle beside the record,
-//! so arming, moving and cancelling the timer costs no second lookup.
+//! `ProbeTable` whose home slot can be prefetched from the hash. Each
+//! entry keeps its record's timer handle beside the record, so arming,
+//! moving and cancelling the timer costs no second lookup.
 
 use super::probe_table::ProbeTable;
 use crate::flow::FourTuple;
@@ -81,11 +82,6 @@ impl<V> Table<V> {
         self.0.len()
     }
 
-    /// Records the table holds without growing.
-    pub(crate) fn capacity(&self) -> usize {
-        self.0.capacity()
-    }
-
     #[inline(always)]
     pub(crate) fn get(&self, h: u64, t: &FourTuple) -> Option<&V> {
         self.0.find(h, |e| e.0 == *t).map(|e| &e.1.value)
@@ -120,10 +116,9 @@ impl Tables {
     /// rehash pause) until they are exceeded.
     pub(crate) fn reserve(&mut self, connections: usize, time_wait: usize) {
         let hasher = &self.hasher;
-        let c = connections.saturating_sub(self.conns.len());
-        let w = time_wait.saturating_sub(self.time_wait.len());
-        self.conns.0.reserve(c, |e| hasher.hash_one(e.0));
-        self.time_wait.reserve(self.time_wait.len() + w);
+        let more = connections.saturating_sub(self.conns.len());
+        self.conns.0.reserve(more, |e| hasher.hash_one(e.0));
+        self.time_wait.reserve(time_wait);
     }
 
     /// The hash of `t`, for the tables' calls.

@@ -329,8 +329,8 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         cfg.live,
     )
     .map_err(|e| format!("cannot start the stats thread: {e}"))?;
-    let names = metrics::names();
-    let at = |name: &str| names.iter().position(|n| n == name).unwrap_or(0);
+    let len = metrics::names().len();
+    let at = |name: &str| metrics::index_of(name).expect("a gauge every board has");
     let (records, tw_records) = (at("records"), at("time_wait_records"));
     let (drain_deadline, run_phase) = loop {
         std::thread::sleep(Duration::from_millis(50));
@@ -344,7 +344,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         std::thread::sleep(Duration::from_millis(20));
         let mut totals = Vec::new();
         for b in &boards {
-            b.add_to(&mut totals, names.len());
+            b.add_to(&mut totals, len);
         }
         let (live, tw) = (totals[records], totals[tw_records]);
         let done = live == 0 && (!cfg.drain_time_wait || tw == 0);

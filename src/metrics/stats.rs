@@ -2,7 +2,7 @@
 //! boards and prints one live line (rates since the previous line, levels
 //! now). It only reads boards; workers never wait for it.
 
-use super::{Board, names};
+use super::{Board, index_of, names};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -23,13 +23,13 @@ struct Columns {
     records: usize,
     time_wait_records: usize,
     ends: (usize, usize),
-    drops: usize,
+    malformed: usize,
 }
 
 impl Columns {
     fn new() -> Columns {
         let n = names();
-        let at = |name: &str| n.iter().position(|x| x == name).unwrap_or(0);
+        let at = |name: &str| index_of(name).expect("a metric the live line shows");
         let ends: Vec<usize> = (0..n.len()).filter(|&i| n[i].starts_with("end_")).collect();
         Columns {
             established: at("established"),
@@ -42,7 +42,7 @@ impl Columns {
                 ends.first().copied().unwrap_or(0),
                 ends.last().map_or(0, |e| e + 1),
             ),
-            drops: at("drop_malformed"),
+            malformed: at("drop_malformed"),
         }
     }
 }
@@ -79,7 +79,7 @@ pub struct LiveLine {
     /// Retransmissions per second, both sides.
     pub retransmits_per_sec: f64,
     /// Malformed frames dropped per second, both sides.
-    pub drops_per_sec: f64,
+    pub malformed_per_sec: f64,
     /// Generator connections open now.
     pub open: u64,
     /// Generator TIME-WAIT records now.
@@ -100,7 +100,7 @@ impl LiveLine {
             self.pps_rx,
             self.pps_tx,
             self.retransmits_per_sec,
-            self.drops_per_sec,
+            self.malformed_per_sec,
             self.open,
             self.time_wait
         )
@@ -120,7 +120,7 @@ impl std::fmt::Display for LiveLine {
             self.pps_rx,
             self.pps_tx,
             self.retransmits_per_sec,
-            self.drops_per_sec,
+            self.malformed_per_sec,
         )
     }
 }
@@ -158,7 +158,10 @@ impl Sides {
                 both(&g, &r, c.retransmit),
                 both(&prev.1, &prev.2, c.retransmit),
             ),
-            drops_per_sec: rate(both(&g, &r, c.drops), both(&prev.1, &prev.2, c.drops)),
+            malformed_per_sec: rate(
+                both(&g, &r, c.malformed),
+                both(&prev.1, &prev.2, c.malformed),
+            ),
             open: g.get(c.records),
             time_wait: g.get(c.time_wait_records),
         };
