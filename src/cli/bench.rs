@@ -63,25 +63,21 @@ pub struct Args {
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a rate; give connections per second, e.g. 100000"))?;
-    if !(1.0..=1e9).contains(&v) {
-        return Err(format!(
-            "{v} is out of range; give 1 to 1,000,000,000 connections per second"
-        ));
-    }
-    Ok(v)
+    super::parse_within(
+        s,
+        1.0..=1e9,
+        "a rate; give connections per second, e.g. 100000",
+        "give 1 to 1,000,000,000 connections per second",
+    )
 }
 
 fn parse_seconds(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number of seconds; give e.g. 10 or 0.5"))?;
-    if !(0.01..=86_400.0).contains(&v) {
-        return Err(format!("{v} s is out of range; give 0.01 to 86400 seconds"));
-    }
-    Ok(v)
+    super::parse_within(
+        s,
+        0.01..=86_400.0,
+        "a number of seconds; give e.g. 10 or 0.5",
+        "give 0.01 to 86400 seconds",
+    )
 }
 
 /// Runs the bench.

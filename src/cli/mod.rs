@@ -74,15 +74,27 @@ pub struct TrafficArgs {
     pub response_bytes: u32,
 }
 
-/// A loss percentage from 0 to 50.
-pub fn parse_percent(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number; give a percentage such as 1 or 0.5"))?;
-    if !(0.0..=50.0).contains(&v) {
-        return Err(format!(
-            "{v} is out of range; loss must be between 0 and 50 percent"
-        ));
+/// A number within `range`: otherwise an error that says what was
+/// expected (`expected`, after "is not") or the valid range (`valid`).
+pub fn parse_within(
+    s: &str,
+    range: std::ops::RangeInclusive<f64>,
+    expected: &str,
+    valid: &str,
+) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not {expected}"))?;
+    if !range.contains(&v) {
+        return Err(format!("{v} is out of range; {valid}"));
     }
     Ok(v)
+}
+
+/// A loss percentage from 0 to 50.
+pub fn parse_percent(s: &str) -> Result<f64, String> {
+    parse_within(
+        s,
+        0.0..=50.0,
+        "a number; give a percentage such as 1 or 0.5",
+        "loss must be between 0 and 50 percent",
+    )
 }
