@@ -27,6 +27,21 @@ use crate::wire::{self, ArpOp, EthernetRepr, Frame, MacAddr, TcpFrameAddr, TcpRe
 /// Size of the scratch buffer for frames we originate (connect, timers).
 pub const FRAME_CAPACITY: usize = 2048;
 
+/// A four-tuple hashed by the endpoint that will open it (see
+/// `Endpoint::prepare`).
+#[derive(Clone, Copy, Debug)]
+pub struct Prepared {
+    tuple: FourTuple,
+    h: u64,
+}
+
+impl Prepared {
+    /// The four-tuple.
+    pub fn tuple(&self) -> &FourTuple {
+        &self.tuple
+    }
+}
+
 /// Addressing and limits of an endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointConfig {
@@ -440,14 +455,32 @@ impl Endpoint {
         }
     }
 
+    /// Hashes `tuple` for this endpoint's tables and asks the CPU for its
+    /// TIME-WAIT home slot, which `connect_prepared` reads: a generator
+    /// prepares a batch of tuples first, so the cache misses of the batch
+    /// overlap instead of stalling each connect in turn.
+    #[inline]
+    pub fn prepare(&self, tuple: FourTuple) -> Prepared {
+        let h = self.tables.hash(&tuple);
+        self.tables.time_wait.prefetch(h);
+        Prepared { tuple, h }
+    }
+
     /// Opens a connection (active open); its SYN is passed to `tx`. Returns
     /// false (and counts) when the table is full or the tuple is in use.
     pub fn connect(&mut self, tuple: &FourTuple, now: u64, tx: &mut dyn FnMut(&[u8])) -> bool {
+        let p = self.prepare(*tuple);
+        self.connect_prepared(&p, now, tx)
+    }
+
+    /// `connect` for a tuple this endpoint prepared.
+    pub fn connect_prepared(&mut self, p: &Prepared, now: u64, tx: &mut dyn FnMut(&[u8])) -> bool {
+        let (tuple, h) = (&p.tuple, p.h);
+        debug_assert_eq!(h, self.tables.hash(tuple), "prepared by another endpoint");
         if self.tables.conns.len() >= self.cfg.max_connections {
             self.counters.drop_table_full += 1;
             return false;
         }
-        let h = self.tables.hash(tuple);
         if self.tables.conns.get(h, tuple).is_some()
             || self.tables.time_wait.get(h, tuple).is_some()
         {

@@ -10,7 +10,7 @@
 //! relaxed atomics: the run phase (read once per loop) and the metrics
 //! board (written every `PUBLISH_EVERY` loops).
 
-use crate::endpoint::{Counters, Endpoint, Latency};
+use crate::endpoint::{Counters, Endpoint, Latency, Prepared};
 use crate::flow::{FourTuple, SourcePair, SourcePortAllocator};
 use crate::io::{FrameBuf, Port, PortStats};
 use crate::metrics::{Board, Sample, WorkerTally};
@@ -122,6 +122,8 @@ pub struct Worker<P: Port> {
     rx: Vec<P::Frame>,
     tx: Vec<P::Frame>,
     released: Vec<FourTuple>,
+    /// The connections a generator opens this loop, prepared.
+    opening: Vec<Prepared>,
     tally: WorkerTally,
     /// Time of the first poll (the origin of `rate`).
     started: Option<u64>,
@@ -138,6 +140,7 @@ impl<P: Port> Worker<P> {
             rx: Vec::with_capacity(2 * BURST),
             tx: Vec::with_capacity(4 * BURST),
             released: Vec::with_capacity(4 * BURST),
+            opening: Vec::with_capacity(BURST),
             tally: WorkerTally::default(),
             started: None,
         }
@@ -223,31 +226,42 @@ impl<P: Port> Worker<P> {
             let ended = ep.counters().ended();
             // Open loop at `rate`: the connections due by now, in total.
             let due = rate.map_or(u64::MAX, |r| ((now - started) as f64 * r / 1e6) as u64);
-            let mut budget = BURST;
-            while phase == Phase::Run
-                && tally.opened - ended < *concurrency
-                && tally.opened < due
-                && budget > 0
-            {
-                budget -= 1;
+            let open = tally.opened - ended;
+            let wanted = if phase == Phase::Run {
+                (BURST as u64)
+                    .min(concurrency.saturating_sub(open))
+                    .min(due.saturating_sub(tally.opened))
+            } else {
+                0
+            };
+            // Two passes: every tuple of the batch is hashed and its
+            // TIME-WAIT slot asked for, then the connects run (their
+            // lookups find the slots on their way into the cache).
+            for _ in 0..wanted {
                 let Some(pair) = ports.alloc() else {
                     tally.open_failed += 1;
                     break;
                 };
-                let tuple = ports.tuple(pair);
+                self.opening.push(ep.prepare(ports.tuple(pair)));
+            }
+            for p in self.opening.drain(..) {
                 // A SYN that finds no free buffer is sent by its
                 // retransmission timer.
-                let ok = ep.connect(&tuple, now, &mut |bytes| {
+                let ok = ep.connect_prepared(&p, now, &mut |bytes| {
                     if let Some(f) = filled(port, bytes) {
                         tx.push(f);
                     }
                 });
-                if !ok {
-                    let _ = ports.free(pair);
+                if ok {
+                    tally.opened += 1;
+                } else {
+                    let t = p.tuple();
+                    let _ = ports.free(SourcePair {
+                        ip: t.local_ip,
+                        port: t.local_port,
+                    });
                     tally.open_failed += 1;
-                    break;
                 }
-                tally.opened += 1;
             }
         }
         // Timers: retransmissions and expiries.

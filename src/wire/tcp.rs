@@ -125,60 +125,60 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         Ok(TcpPacket { buf, header_len })
     }
 
-    #[inline]
+    #[inline(always)]
     fn b(&self) -> &[u8] {
         self.buf.as_ref()
     }
 
     /// Source port.
-    #[inline]
+    #[inline(always)]
     pub fn src_port(&self) -> u16 {
         u16::from_be_bytes([self.b()[0], self.b()[1]])
     }
     /// Destination port.
-    #[inline]
+    #[inline(always)]
     pub fn dst_port(&self) -> u16 {
         u16::from_be_bytes([self.b()[2], self.b()[3]])
     }
     /// Sequence number.
-    #[inline]
+    #[inline(always)]
     pub fn seq(&self) -> SeqNum {
         let b = self.b();
         SeqNum(u32::from_be_bytes([b[4], b[5], b[6], b[7]]))
     }
     /// Acknowledgment number.
-    #[inline]
+    #[inline(always)]
     pub fn ack(&self) -> SeqNum {
         let b = self.b();
         SeqNum(u32::from_be_bytes([b[8], b[9], b[10], b[11]]))
     }
     /// Header length including options.
-    #[inline]
+    #[inline(always)]
     pub fn header_len(&self) -> usize {
         self.header_len
     }
     /// Control bits.
-    #[inline]
+    #[inline(always)]
     pub fn flags(&self) -> TcpFlags {
         TcpFlags(self.b()[13])
     }
     /// Window field (unscaled).
-    #[inline]
+    #[inline(always)]
     pub fn window(&self) -> u16 {
         u16::from_be_bytes([self.b()[14], self.b()[15]])
     }
     /// Checksum field.
-    #[inline]
+    #[inline(always)]
     pub fn checksum_field(&self) -> u16 {
         u16::from_be_bytes([self.b()[16], self.b()[17]])
     }
     /// Option bytes.
-    #[inline]
+    #[inline(always)]
     pub fn options(&self) -> &[u8] {
         &self.b()[HEADER_LEN..self.header_len]
     }
     /// Data bytes.
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> &[u8] {
         &self.b()[self.header_len..]
     }
