@@ -60,6 +60,7 @@ mod id;
 mod levels;
 mod lists;
 mod node;
+mod tick_divider;
 mod wheel;
 
 #[cfg(test)]

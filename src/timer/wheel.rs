@@ -6,6 +6,7 @@ use super::id::TimerId;
 use super::levels::{self, LEVELS};
 use super::lists::{LANES, Lists};
 use super::node::{FREE, HEAD, NIL, Node};
+use super::tick_divider::TickDivider;
 use core::fmt;
 use core::num::NonZeroU32;
 
@@ -37,8 +38,8 @@ pub struct TimerWheel<T> {
     free: u32,
     /// The slot lists.
     lists: Lists,
-    /// Microseconds per tick (at least 1).
-    tick_us: u64,
+    /// Microseconds per tick (at least 1), as a divider.
+    tick: TickDivider,
     /// The wheel's position in ticks: every timer due at an earlier tick
     /// has fired; every armed timer sits at this tick or a later one.
     cur: u64,
@@ -59,7 +60,7 @@ impl<T> fmt::Debug for TimerWheel<T> {
         f.debug_struct("TimerWheel")
             .field("len", &self.len)
             .field("capacity", &self.nodes.capacity())
-            .field("tick_us", &self.tick_us)
+            .field("tick_us", &self.tick.divisor())
             .field("cur_tick", &self.cur)
             .field("now_us", &self.now_us)
             .finish_non_exhaustive()
@@ -91,7 +92,7 @@ impl<T: Copy> TimerWheel<T> {
             nodes: Vec::with_capacity(capacity.min(MAX_TIMERS)),
             free: NIL,
             lists: Lists::new(),
-            tick_us: tick_us.max(1),
+            tick: TickDivider::new(tick_us),
             cur: 0,
             now_us: 0,
             len: 0,
@@ -101,7 +102,7 @@ impl<T: Copy> TimerWheel<T> {
     /// Microseconds per tick.
     #[inline]
     pub fn tick_us(&self) -> u64 {
-        self.tick_us
+        self.tick.divisor()
     }
 
     /// Armed timers.
@@ -272,7 +273,7 @@ impl<T: Copy> TimerWheel<T> {
             return None;
         }
         let (_, _, start) = self.lists.first(self.cur)?;
-        let at = start.saturating_mul(self.tick_us);
+        let at = start.saturating_mul(self.tick.divisor());
         Some(at.max(self.now_us))
     }
 
@@ -350,7 +351,7 @@ impl<T: Copy> TimerWheel<T> {
     /// tick.
     #[inline(always)]
     fn due_tick(&self, deadline_us: u64) -> u64 {
-        deadline_us.div_ceil(self.tick_us)
+        self.tick.ceil(deadline_us)
     }
 
     /// The last tick due at `now_us`: rounded down, except that `u64::MAX`
@@ -360,7 +361,7 @@ impl<T: Copy> TimerWheel<T> {
         if now_us == u64::MAX {
             self.due_tick(now_us)
         } else {
-            now_us / self.tick_us
+            self.tick.floor(now_us)
         }
     }
 
