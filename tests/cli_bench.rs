@@ -93,6 +93,16 @@ fn sigterm_ends_the_run_with_a_summary_and_json() {
     let first: Vec<&str> = lines.next().expect("a row").split(',').collect();
     assert_eq!(first.len(), 9);
     assert!(first[1].parse::<f64>().unwrap() > 0.0, "{first:?}");
+    // The best second is the highest setups/s of those rows.
+    let best = std::iter::once(first[1])
+        .chain(lines.map(|l| l.split(',').nth(1).unwrap()))
+        .map(|x| x.parse::<f64>().unwrap())
+        .fold(0.0, f64::max);
+    let reported = v["setups_per_sec_best_second"].as_f64().unwrap();
+    assert!(
+        (reported - best).abs() <= 1e-6 * best.max(1.0),
+        "{reported} vs {best}"
+    );
 }
 
 fn refused(args: &[&str]) -> String {

@@ -210,6 +210,10 @@ fn print_summary(r: &BenchReport, s: &Scenario) {
     row("run phase (s)", format!("{:.2}", r.run_phase.as_secs_f64()));
     row("wall time (s)", format!("{:.2}", r.duration.as_secs_f64()));
     row("setups/s", format!("{:.0}", per_sec(r.established(), r)));
+    row(
+        "setups/s, best second",
+        format!("{:.0}", r.best_second_setups()),
+    );
     row("teardowns/s", format!("{:.0}", per_sec(r.completed(s), r)));
     row(
         "frames rx/s (both sides)",
@@ -270,6 +274,7 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario) -> serde_json::Value {
         "unfinished": r.unfinished(),
         "retransmits": r.retransmits(),
         "setups_per_sec": per_sec(r.established(), r),
+        "setups_per_sec_best_second": r.best_second_setups(),
         "teardowns_per_sec": per_sec(r.completed(s), r),
         "pps_rx": per_sec(r.rx_frames(), r),
         "pps_tx": per_sec(r.tx_frames(), r),

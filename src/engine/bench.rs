@@ -114,6 +114,16 @@ pub struct BenchReport {
 }
 
 impl BenchReport {
+    /// The highest setups per second of any one-second live line (0 for a
+    /// run shorter than a second): on a machine shared with noisy
+    /// neighbours, the engine's speed when it had its cores to itself.
+    pub fn best_second_setups(&self) -> f64 {
+        self.live_lines
+            .iter()
+            .map(|l| l.setups_per_sec)
+            .fold(0.0, f64::max)
+    }
+
     fn sum(&self, f: impl Fn(&WorkerReport) -> u64) -> u64 {
         self.generators.iter().chain(&self.responders).map(f).sum()
     }
