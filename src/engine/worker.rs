@@ -244,23 +244,30 @@ impl<P: Port> Worker<P> {
                 };
                 self.opening.push(ep.prepare(ports.tuple(pair)));
             }
+            let mut refused = false;
             for p in self.opening.drain(..) {
+                // After a refusal (table full, tuple in use) the rest of
+                // the batch goes back unopened, as one failure a loop.
                 // A SYN that finds no free buffer is sent by its
                 // retransmission timer.
-                let ok = ep.connect_prepared(&p, now, &mut |bytes| {
-                    if let Some(f) = filled(port, bytes) {
-                        tx.push(f);
-                    }
-                });
+                let ok = !refused
+                    && ep.connect_prepared(&p, now, &mut |bytes| {
+                        if let Some(f) = filled(port, bytes) {
+                            tx.push(f);
+                        }
+                    });
                 if ok {
                     tally.opened += 1;
-                } else {
-                    let t = p.tuple();
-                    let _ = ports.free(SourcePair {
-                        ip: t.local_ip,
-                        port: t.local_port,
-                    });
+                    continue;
+                }
+                let t = p.tuple();
+                let _ = ports.free(SourcePair {
+                    ip: t.local_ip,
+                    port: t.local_port,
+                });
+                if !refused {
                     tally.open_failed += 1;
+                    refused = true;
                 }
             }
         }
