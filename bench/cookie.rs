@@ -26,7 +26,7 @@ fn server(predict_syn: bool) -> Endpoint {
             ip_first: [10, 0, 0, 1],
             ip_count: 1,
             listen_ports: vec![80],
-            predict_syn,
+            predict_headers: predict_syn,
             ..EndpointConfig::default()
         },
         TcpContext::new(tcp, Secrets::from_seed(7)),

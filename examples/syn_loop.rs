@@ -42,7 +42,7 @@ fn main() {
             peer_mac: addr.src_mac,
             ip_first: addr.dst_ip,
             listen_ports: vec![80],
-            predict_syn,
+            predict_headers: predict_syn,
             ..EndpointConfig::default()
         },
         TcpContext::new(tcp, Secrets::from_seed(7)),

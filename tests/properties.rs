@@ -1437,8 +1437,8 @@ proptest! {
     #![proptest_config(config(256))]
 
     /// `build_tcp_frame` → `parse_frame(.., true)` gives back the addresses,
-    /// the `TcpRepr` and the payload; so does the same frame with IPv4
-    /// options and Ethernet padding; any bit flip after the Ethernet
+    /// the `TcpRepr` and the payload at its offset; so does the same frame
+    /// with IPv4 options (the payload further on) and Ethernet padding; any bit flip after the Ethernet
     /// header (except in the version/IHL byte) makes the strict parse fail.
     #[test]
     fn tcp_frame_roundtrip(
@@ -1457,6 +1457,7 @@ proptest! {
         };
         prop_assert_eq!(t.tcp, repr);
         prop_assert_eq!(t.payload, &payload[..]);
+        prop_assert_eq!(&f[t.payload_start..t.payload_start + payload.len()], &payload[..]);
         prop_assert_eq!((t.eth.src, t.eth.dst, t.eth.vlan), (addr.src_mac, addr.dst_mac, addr.vlan));
         prop_assert_eq!((t.ip.src, t.ip.dst), (addr.src_ip, addr.dst_ip));
         prop_assert_eq!(t.ip.protocol, 6);
@@ -1473,7 +1474,8 @@ proptest! {
         g[l2 + 10..l2 + 12].copy_from_slice(&[0, 0]);
         let c = checksum::checksum(&g[l2..l2 + 20 + ip_opts.len()]);
         g[l2 + 10..l2 + 12].copy_from_slice(&c.to_be_bytes());
-        prop_assert_eq!(wire::parse_frame(&g, true), Ok(Frame::Tcp(t)));
+        let moved = wire::TcpFrame { payload_start: t.payload_start + ip_opts.len(), ..t };
+        prop_assert_eq!(wire::parse_frame(&g, true), Ok(Frame::Tcp(moved)));
 
         // Any shorter buffer is refused, never overrun.
         let mut short = vec![0u8; bit % f.len()];

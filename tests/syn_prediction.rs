@@ -37,7 +37,7 @@ fn server(cookies: CookiePolicy, syn_queue_limit: u32, verify: bool, predict: bo
             ip_count: 2,
             listen_ports: vec![80, 443],
             verify_checksums: verify,
-            predict_syn: predict,
+            predict_headers: predict,
             ..EndpointConfig::default()
         },
         TcpContext::new(tcp, Secrets::from_seed(11)),
@@ -79,8 +79,10 @@ fn feed_both(
     });
     let mut ca = fast.counters().clone();
     ca.syn_predicted = 0;
+    ca.segments_predicted = 0;
     assert_eq!(&ca, general.counters());
     assert_eq!(general.counters().syn_predicted, 0);
+    assert_eq!(general.counters().segments_predicted, 0);
     assert_eq!(fast.connections(), general.connections());
     assert_eq!(fast.time_wait_records(), general.time_wait_records());
     assert_eq!(fast.armed_timers(), general.armed_timers());

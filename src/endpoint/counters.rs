@@ -42,6 +42,9 @@ pub struct Counters {
     /// SYNs answered through header prediction (a subset of the cookie
     /// SYN-ACKs; the rest took the general path).
     pub syn_predicted: u64,
+    /// Segments after a SYN (SYN-ACKs, ACKs, data, FINs, RSTs) read
+    /// through header prediction (the rest took the general parse).
+    pub segments_predicted: u64,
     /// Per `Events` bit.
     pub events: [u64; 32],
     /// Per `ENDS` entry.

@@ -22,7 +22,7 @@ use tables::Tables;
 use crate::flow::FourTuple;
 use crate::tcp::{self, End, Outcome, Reply, Tcb, TcpContext, TwVerdict};
 use crate::timer::TimerWheel;
-use crate::wire::{self, ArpOp, EthernetRepr, Frame, MacAddr, TcpFrameAddr, TcpRepr};
+use crate::wire::{self, ArpOp, ArpRepr, EthernetRepr, Frame, MacAddr, TcpFrameAddr, TcpRepr};
 
 /// Size of the scratch buffer for frames we originate (connect, timers).
 pub const FRAME_CAPACITY: usize = 2048;
@@ -65,10 +65,12 @@ pub struct EndpointConfig {
     /// Keep the four-tuples whose records ended for `take_released` (a
     /// generator reuses them).
     pub report_released: bool,
-    /// Answer plain SYNs that get a cookie through header prediction
-    /// (`wire::syn_prediction`) instead of the general parse. The answer
-    /// is the same; off only to measure or test the general path.
-    pub predict_syn: bool,
+    /// Header prediction: answer plain SYNs that get a cookie at once
+    /// (`wire::syn_prediction`), and read the common segments after a SYN
+    /// at fixed offsets (`wire::segment_prediction`), instead of the
+    /// general parse. The answers are the same; off only to measure or
+    /// test the general path.
+    pub predict_headers: bool,
 }
 
 impl Default for EndpointConfig {
@@ -82,7 +84,7 @@ impl Default for EndpointConfig {
             max_connections: 1 << 22,
             max_time_wait: 1 << 22,
             verify_checksums: true,
-            predict_syn: true,
+            predict_headers: true,
             report_released: false,
         }
     }
@@ -146,6 +148,12 @@ impl Endpoint {
     pub fn set_limits(&mut self, max_connections: usize, max_time_wait: usize) {
         self.cfg.max_connections = max_connections;
         self.cfg.max_time_wait = max_time_wait;
+    }
+
+    /// Turns header prediction (`EndpointConfig::predict_headers`) on or
+    /// off.
+    pub fn set_header_prediction(&mut self, on: bool) {
+        self.cfg.predict_headers = on;
     }
 
     /// Counters so far.
@@ -215,47 +223,76 @@ impl Endpoint {
     /// is the frame buffer's capacity) and its length is returned.
     pub fn on_frame(&mut self, buf: &mut [u8], len: usize, now: u64) -> Option<usize> {
         self.counters.rx_frames += 1;
-        if self.cfg.predict_syn
+        if self.cfg.predict_headers
             && let Some(n) = self.predicted_syn(buf, len, now)
         {
             self.counters.tx_frames += 1;
             return Some(n);
         }
-        let frame = match wire::parse_frame(&buf[..len.min(buf.len())], self.cfg.verify_checksums) {
-            Ok(f) => f,
-            Err(e) => {
-                self.counters.add_wire_error(e);
-                return None;
-            }
+        let frame = &buf[..len.min(buf.len())];
+        // The common frame (see `wire::segment_prediction`) is read at
+        // fixed offsets; the general parse gives the same for it.
+        let predicted = if self.cfg.predict_headers {
+            wire::predict_segment(frame, self.cfg.verify_checksums)
+        } else {
+            None
         };
-        let n = match frame {
-            Frame::Arp(rx_eth, arp) => {
-                if arp.op != ArpOp::Request || !self.owns(arp.target_ip) {
+        let (seg, l2_len, data) = match predicted {
+            Some(p) => {
+                self.counters.segments_predicted += 1;
+                (p, wire::PredictedSegment::L2_LEN, p.data_start..p.data_end)
+            }
+            None => match wire::parse_frame(frame, self.cfg.verify_checksums) {
+                Ok(Frame::Tcp(f)) => {
+                    let data = f.payload_start..f.payload_start + f.payload.len();
+                    let seg = wire::PredictedSegment {
+                        src: f.ip.src,
+                        dst: f.ip.dst,
+                        tcp: f.tcp,
+                        data_start: data.start,
+                        data_end: data.end,
+                    };
+                    (seg, f.eth.header_len(), data)
+                }
+                Ok(Frame::Arp(rx_eth, arp)) => return self.on_arp(buf, &rx_eth, &arp),
+                Err(e) => {
+                    self.counters.add_wire_error(e);
                     return None;
                 }
-                let reply = arp.reply_from(self.cfg.mac);
-                let eth = EthernetRepr {
-                    src: self.cfg.mac,
-                    dst: arp.sender_mac,
-                    vlan: rx_eth.vlan,
-                    ethertype: wire::ethernet::ETHERTYPE_ARP,
-                };
-                self.counters.arp_reply += 1;
-                wire::frame::build_arp_frame(buf, &eth, &reply).ok()?
-            }
-            Frame::Tcp(f) => {
-                if !self.owns(f.ip.dst) {
-                    self.counters.drop_not_ours += 1;
-                    return None;
-                }
-                let tuple = FourTuple::of_received(&f.ip, &f.tcp);
-                let (l2_len, src, dst) = (f.eth.header_len(), f.ip.src, f.ip.dst);
-                let out = self.dispatch(&tuple, &f.tcp, f.payload, now);
-                let reply = out.reply?;
-                let payload = self.ctx.payload(&reply);
-                wire::reply_in_place(buf, l2_len, src, dst, &reply.repr, payload).ok()?
-            }
+            },
         };
+        if !self.owns(seg.dst) {
+            self.counters.drop_not_ours += 1;
+            return None;
+        }
+        let tuple = FourTuple {
+            local_ip: seg.dst,
+            remote_ip: seg.src,
+            local_port: seg.tcp.dst_port,
+            remote_port: seg.tcp.src_port,
+        };
+        let out = self.dispatch(&tuple, &seg.tcp, &buf[data], now);
+        let reply = out.reply?;
+        let payload = self.ctx.payload(&reply);
+        let n = wire::reply_in_place(buf, l2_len, seg.src, seg.dst, &reply.repr, payload).ok()?;
+        self.counters.tx_frames += 1;
+        Some(n)
+    }
+
+    /// Answers an ARP request for one of our addresses, in place.
+    fn on_arp(&mut self, buf: &mut [u8], rx_eth: &EthernetRepr, arp: &ArpRepr) -> Option<usize> {
+        if arp.op != ArpOp::Request || !self.owns(arp.target_ip) {
+            return None;
+        }
+        let reply = arp.reply_from(self.cfg.mac);
+        let eth = EthernetRepr {
+            src: self.cfg.mac,
+            dst: arp.sender_mac,
+            vlan: rx_eth.vlan,
+            ethertype: wire::ethernet::ETHERTYPE_ARP,
+        };
+        self.counters.arp_reply += 1;
+        let n = wire::frame::build_arp_frame(buf, &eth, &reply).ok()?;
         self.counters.tx_frames += 1;
         Some(n)
     }

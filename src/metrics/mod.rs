@@ -63,6 +63,7 @@ pub fn visit(s: &Sample<'_>, mut f: impl FnMut(&'static str, u64)) {
         f(name, c.event(ev));
     }
     f("syn_predicted", c.syn_predicted);
+    f("segments_predicted", c.segments_predicted);
     f("time_wait_expired", c.time_wait_expired);
     f("time_wait_reset", c.time_wait_reset);
     f("time_wait_reopened", c.time_wait_reopened);

@@ -9,9 +9,9 @@
 /// not yet folded). An odd trailing byte is padded with a zero byte
 /// (RFC 1071 §4.1); chain calls only at even offsets.
 ///
-/// The words are summed in the machine's byte order, 32 bytes per step into
-/// four independent accumulators, and the folded result is byte-swapped
-/// once (RFC 1071 §2(B): the sum is byte-order independent).
+/// The words are summed in the machine's byte order (`sum_native`) and
+/// the folded result is byte-swapped once (RFC 1071 §2(B): the sum is
+/// byte-order independent).
 #[inline(always)]
 pub fn sum(acc: u64, data: &[u8]) -> u64 {
     // `fold` is byte-order agnostic; the folded native word is swapped once.
@@ -21,19 +21,29 @@ pub fn sum(acc: u64, data: &[u8]) -> u64 {
 /// The wide sum of the 16-bit words of `data` read in the machine's byte
 /// order (an odd trailing byte padded with a zero byte). By RFC 1071 §2(B)
 /// it folds to the byte-swapped big-endian sum; in particular data whose
-/// checksum verifies folds to 0xffff in either order.
+/// checksum verifies folds to 0xffff in either order. The result is below
+/// 2^34 for any slice shorter than 2^32 bytes, so callers may add to it.
+///
+/// Eight bytes are added per step with an end-around carry kept aside
+/// (RFC 1071 §4.1's 64-bit variant: 2^64 ≡ 1 mod 2^16 − 1), which compiles
+/// to an add and an add-with-carry per word; the 64-bit sum is then folded
+/// to 33 bits (2^32 ≡ 1 as well).
 #[inline(always)]
 pub fn sum_native(data: &[u8]) -> u64 {
-    let mut a = [0u64; 4];
-    let mut chunks = data.chunks_exact(32);
-    for c in &mut chunks {
-        for (i, lane) in a.iter_mut().enumerate() {
-            let v = u64::from_ne_bytes(c[8 * i..8 * i + 8].try_into().unwrap_or([0; 8]));
-            *lane += (v & 0xffff_ffff) + (v >> 32);
-        }
+    let mut acc = 0u64;
+    let mut carries = 0u64;
+    let mut words = data.chunks_exact(8);
+    for w in &mut words {
+        let v = u64::from_ne_bytes(w.try_into().unwrap_or([0; 8]));
+        let (s, c) = acc.overflowing_add(v);
+        acc = s;
+        carries += u64::from(c);
     }
-    let mut s = a[0] + a[1] + a[2] + a[3];
-    let mut quads = chunks.remainder().chunks_exact(4);
+    // A wrapped sum that ended exactly at 0 kept its carries: a non-zero
+    // sum stays non-zero.
+    let mut s = (acc & 0xffff_ffff) + (acc >> 32) + carries;
+    let r = words.remainder();
+    let mut quads = r.chunks_exact(4);
     for q in &mut quads {
         s += u64::from(u32::from_ne_bytes([q[0], q[1], q[2], q[3]]));
     }
@@ -162,6 +172,39 @@ mod tests {
         }
         let ones = vec![0xffu8; 4099];
         assert_eq!(fold(sum(0, &ones)), reference(&ones));
+    }
+
+    /// Words near 2^64 carry out of the 64-bit adds at every step: the
+    /// end-around carries kept aside give the reference sum, and a sum of
+    /// all-ones words never folds to 0.
+    #[test]
+    fn carries_out_of_wide_words() {
+        fn reference(data: &[u8]) -> u16 {
+            let mut acc = 0u64;
+            for c in data.chunks(2) {
+                acc += u64::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+            }
+            fold(acc)
+        }
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let data: Vec<u8> = (0..2048)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                0xf0 | (x as u8 & 0x0f)
+            })
+            .collect();
+        for len in (0..data.len()).step_by(7) {
+            assert_eq!(
+                fold(sum(0, &data[..len])),
+                reference(&data[..len]),
+                "len {len}"
+            );
+        }
+        for len in [8, 16, 64, 1024] {
+            assert_eq!(fold(sum_native(&vec![0xff; len])), 0xffff);
+        }
     }
 
     #[test]

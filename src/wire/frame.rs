@@ -23,6 +23,8 @@ pub struct TcpFrame<'a> {
     pub tcp: TcpRepr,
     /// The segment's data.
     pub payload: &'a [u8],
+    /// Offset of the data in the frame.
+    pub payload_start: usize,
 }
 
 /// What a received frame turned out to be.
@@ -66,6 +68,7 @@ pub fn parse_frame(buf: &[u8], verify_checksums: bool) -> Result<Frame<'_>> {
         ip: ip_repr,
         tcp,
         payload,
+        payload_start: eth.header_len() + ip.header_len() + seg.header_len(),
     }))
 }
 

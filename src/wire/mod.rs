@@ -5,7 +5,7 @@
 //! structs with `parse`/`emit`, for Ethernet II (+802.1Q), ARP, IPv4 and TCP
 //! with its options; the Internet checksum (full and RFC 1624 incremental);
 //! wrap-safe sequence numbers; whole-frame parse, build and reply-in-place;
-//! header prediction for plain SYNs.
+//! header prediction for plain SYNs and for the segments that follow them.
 //!
 //! Rules: no allocation, no I/O, no connection state; every failure is a
 //! `WireError` naming its cause, never a panic.
@@ -16,6 +16,7 @@ mod error;
 pub mod ethernet;
 pub mod frame;
 pub mod ipv4;
+pub mod segment_prediction;
 mod seq;
 pub mod syn_prediction;
 pub mod tcp;
@@ -26,6 +27,7 @@ pub use error::{Result, WireError};
 pub use ethernet::{EthernetFrame, EthernetRepr, MacAddr};
 pub use frame::{Frame, TcpFrame, TcpFrameAddr, build_tcp_frame, parse_frame, reply_in_place};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
+pub use segment_prediction::{PredictedSegment, predict_segment};
 pub use seq::SeqNum;
 pub use syn_prediction::{PlainSyn, predict_syn};
 pub use tcp::{TcpFlags, TcpPacket, TcpRepr};

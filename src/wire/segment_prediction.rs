@@ -1,0 +1,334 @@
+//! Header prediction for the segments of a running connection: the SYN-ACK
+//! (in Linux's option layout), then ACKs, data, FINs and RSTs, the frames
+//! every connection exchanges after its SYN.
+//!
+//! As Linux's `tcp_rcv_established` fast path checks a segment against the
+//! expected header before the general path, a frame that is untagged
+//! Ethernet II, a 20-byte unfragmented IPv4 header and a TCP header with no
+//! options or exactly NOP NOP timestamps (RFC 7323 Appendix A's layout) and
+//! no SYN, or a SYN-ACK with exactly Linux's SYN options (MSS,
+//! SACK-permitted, timestamps, NOP, window scale), is read at fixed
+//! offsets into a [`PredictedSegment`], skipping the general
+//! [`parse_frame`](super::parse_frame) with its checked views and option
+//! walk.
+//!
+//! Rules: this file decides nothing. A frame it accepts gives exactly what
+//! `parse_frame` gives for it (a test holds the two equal over mutated
+//! frames, checksum verification included); every other frame, malformed
+//! ones included, yields `None` and is left to `parse_frame`, which counts
+//! its errors.
+
+use super::checksum;
+use super::ethernet::ETHERTYPE_IPV4;
+use super::ipv4::PROTO_TCP;
+use super::seq::SeqNum;
+use super::tcp::{TcpFlags, TcpRepr};
+use super::tcp_options::{TcpOptions, Timestamps};
+
+/// Ethernet II header length (no VLAN tag).
+const L2: usize = 14;
+/// Offset of the TCP header (20-byte IPv4 header).
+const L4: usize = L2 + 20;
+/// The first option word of the aligned timestamps layout: NOP, NOP,
+/// kind 8, length 10.
+const NOP_NOP_TS: u32 = 0x0101_080a;
+/// Linux's SYN options: MSS (kind 2, length 4) in the high half of the
+/// first word, SACK-permitted then timestamps as the second word, NOP and
+/// window scale (kind 3, length 3) in the high three bytes of the last.
+const SYN_MSS: u32 = 0x0204;
+const SYN_SACK_TS: u32 = 0x0402_080a;
+const SYN_NOP_WS: u32 = 0x01_0303;
+
+/// A predicted segment: addresses, the TCP header as `TcpRepr`, and where
+/// its data lies in the frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PredictedSegment {
+    /// IPv4 source address.
+    pub src: [u8; 4],
+    /// IPv4 destination address.
+    pub dst: [u8; 4],
+    /// The TCP header.
+    pub tcp: TcpRepr,
+    /// Offset of the segment's data in the frame.
+    pub data_start: usize,
+    /// End of the segment's data in the frame (the IPv4 total length; any
+    /// Ethernet padding beyond it is ignored).
+    pub data_end: usize,
+}
+
+impl PredictedSegment {
+    /// Length of the Ethernet header in front of the IPv4 header.
+    pub const L2_LEN: usize = L2;
+}
+
+#[inline(always)]
+fn be16(b: &[u8], i: usize) -> u16 {
+    u16::from_be_bytes([b[i], b[i + 1]])
+}
+
+#[inline(always)]
+fn be32(b: &[u8], i: usize) -> u32 {
+    u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+
+#[inline(always)]
+fn ne32(b: &[u8], i: usize) -> u32 {
+    u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+
+/// Recognises a segment after the SYN in `frame` (the received bytes). With
+/// `verify`, both checksums must verify. `None` means "not predicted",
+/// never "bad".
+#[inline(always)]
+pub fn predict_segment(frame: &[u8], verify: bool) -> Option<PredictedSegment> {
+    // Reading 66 bytes needs a frame at least that long; a shorter one (a
+    // bare ACK without options, 54 bytes) is read as the 54 it has.
+    let h = frame.get(..L4 + 20)?;
+    // Ethertype IPv4, version 4 with IHL 5, TCP, no MF and offset 0, and
+    // no SYN unless with ACK alone (a SYN-ACK).
+    let flags = h[L4 + 13];
+    let syn_ack = TcpFlags::SYN.0 | TcpFlags::ACK.0;
+    let control = syn_ack | TcpFlags::RST.0 | TcpFlags::FIN.0;
+    if be16(h, 12) != ETHERTYPE_IPV4
+        || h[L2] != 0x45
+        || h[L2 + 9] != PROTO_TCP
+        || be16(h, L2 + 6) & 0x3fff != 0
+        || (flags & TcpFlags::SYN.0 != 0 && flags & control != syn_ack)
+    {
+        return None;
+    }
+    let total = usize::from(be16(h, L2 + 2));
+    let tcp_len = match (h[L4 + 12] >> 4, flags & TcpFlags::SYN.0 != 0) {
+        (5, false) => 20,
+        (8, false) => 32,
+        (10, true) => 40,
+        _ => return None,
+    };
+    if total < 20 + tcp_len || L2 + total > frame.len() {
+        return None;
+    }
+    let o = &frame[L4 + 20..L4 + tcp_len];
+    let options = match tcp_len {
+        32 if be32(o, 0) == NOP_NOP_TS => TcpOptions {
+            timestamps: Some(Timestamps {
+                tsval: be32(o, 4),
+                tsecr: be32(o, 8),
+            }),
+            ..TcpOptions::default()
+        },
+        40 if be32(o, 0) >> 16 == SYN_MSS
+            && be32(o, 4) == SYN_SACK_TS
+            && be32(o, 16) >> 8 == SYN_NOP_WS =>
+        {
+            TcpOptions {
+                mss: Some(be32(o, 0) as u16),
+                wscale: Some(o[19]),
+                sack_permitted: true,
+                timestamps: Some(Timestamps {
+                    tsval: be32(o, 8),
+                    tsecr: be32(o, 12),
+                }),
+            }
+        }
+        20 => TcpOptions::default(),
+        _ => return None,
+    };
+    let src = [h[L2 + 12], h[L2 + 13], h[L2 + 14], h[L2 + 15]];
+    let dst = [h[L2 + 16], h[L2 + 17], h[L2 + 18], h[L2 + 19]];
+    if verify {
+        // Both sums in the machine's byte order: a checksum that verifies
+        // folds to 0xffff in either order (RFC 1071 §2(B)).
+        let ip = (0..5).map(|i| u64::from(ne32(h, L2 + 4 * i))).sum::<u64>();
+        let seg_len = (total - 20) as u16;
+        let pseudo = checksum::pseudo_header_v4_native(src, dst, PROTO_TCP, seg_len);
+        if checksum::fold(ip) != 0xffff
+            || checksum::fold(pseudo + checksum::sum_native(&frame[L4..L2 + total])) != 0xffff
+        {
+            return None;
+        }
+    }
+    Some(PredictedSegment {
+        src,
+        dst,
+        tcp: TcpRepr {
+            src_port: be16(h, L4),
+            dst_port: be16(h, L4 + 2),
+            seq: SeqNum(be32(h, L4 + 4)),
+            ack: SeqNum(be32(h, L4 + 8)),
+            flags: TcpFlags(h[L4 + 13]),
+            window: be16(h, L4 + 14),
+            options,
+        },
+        data_start: L4 + tcp_len,
+        data_end: L2 + total,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Frame, MacAddr, TcpFrameAddr, build_tcp_frame, parse_frame};
+
+    fn addr() -> TcpFrameAddr {
+        TcpFrameAddr {
+            src_mac: MacAddr([2, 0, 0, 0, 0, 1]),
+            dst_mac: MacAddr([2, 0, 0, 0, 0, 2]),
+            vlan: None,
+            src_ip: [10, 1, 0, 7],
+            dst_ip: [10, 0, 0, 1],
+        }
+    }
+
+    fn segment(flags: TcpFlags, ts: bool) -> TcpRepr {
+        TcpRepr {
+            src_port: 40001,
+            dst_port: 80,
+            seq: SeqNum(0x1234_5678),
+            ack: SeqNum(0x9abc_def0),
+            flags,
+            window: 502,
+            options: TcpOptions {
+                timestamps: ts.then_some(Timestamps {
+                    tsval: 77,
+                    tsecr: 99,
+                }),
+                ..TcpOptions::default()
+            },
+        }
+    }
+
+    /// What `parse_frame` makes of `frame`, in the predicted form.
+    fn general(frame: &[u8], verify: bool) -> Option<(PredictedSegment, Vec<u8>)> {
+        let Ok(Frame::Tcp(f)) = parse_frame(frame, verify) else {
+            return None;
+        };
+        let start = f.payload.as_ptr() as usize - frame.as_ptr() as usize;
+        Some((
+            PredictedSegment {
+                src: f.ip.src,
+                dst: f.ip.dst,
+                tcp: f.tcp,
+                data_start: start,
+                data_end: start + f.payload.len(),
+            },
+            f.payload.to_vec(),
+        ))
+    }
+
+    #[test]
+    fn ack_data_fin_rst_are_predicted_as_parsed() {
+        let flags = [
+            TcpFlags::ACK,
+            TcpFlags::ACK | TcpFlags::PSH,
+            TcpFlags::ACK | TcpFlags::FIN,
+            TcpFlags::RST,
+            TcpFlags::RST | TcpFlags::ACK,
+        ];
+        for f in flags {
+            for ts in [false, true] {
+                for data in [&b""[..], b"x", b"GET / HTTP/1.1\r\n\r\n"] {
+                    let mut buf = [0u8; 256];
+                    let n = build_tcp_frame(&mut buf, &addr(), &segment(f, ts), data).unwrap();
+                    let p = predict_segment(&buf[..n], true).expect("predicted");
+                    let (g, payload) = general(&buf[..n], true).unwrap();
+                    assert_eq!(p, g, "{f:?} ts {ts}");
+                    assert_eq!(&buf[p.data_start..p.data_end], &payload[..]);
+                }
+            }
+        }
+    }
+
+    fn syn_ack() -> TcpRepr {
+        let mut r = segment(TcpFlags::SYN | TcpFlags::ACK, true);
+        r.options.mss = Some(1460);
+        r.options.wscale = Some(7);
+        r.options.sack_permitted = true;
+        r
+    }
+
+    #[test]
+    fn syn_ack_in_linux_layout_is_predicted_as_parsed() {
+        let mut buf = [0u8; 256];
+        let n = build_tcp_frame(&mut buf, &addr(), &syn_ack(), &[]).unwrap();
+        let p = predict_segment(&buf[..n], true).expect("predicted");
+        assert_eq!(Some(p), general(&buf[..n], true).map(|g| g.0));
+        assert_eq!(p.tcp.options.wscale, Some(7));
+        // Without window scale the layout differs: left to the general parse.
+        let mut r = syn_ack();
+        r.options.wscale = None;
+        let n = build_tcp_frame(&mut buf, &addr(), &r, &[]).unwrap();
+        assert_eq!(predict_segment(&buf[..n], true), None);
+        assert!(general(&buf[..n], true).is_some());
+    }
+
+    #[test]
+    fn syn_and_other_option_layouts_are_left_to_the_general_parse() {
+        let mut buf = [0u8; 256];
+        let syn = segment(TcpFlags::SYN, true);
+        let n = build_tcp_frame(&mut buf, &addr(), &syn, &[]).unwrap();
+        assert_eq!(predict_segment(&buf[..n], true), None);
+        let mut mss = segment(TcpFlags::ACK, false);
+        mss.options.mss = Some(1460);
+        let n = build_tcp_frame(&mut buf, &addr(), &mss, &[]).unwrap();
+        assert_eq!(predict_segment(&buf[..n], true), None);
+        assert!(general(&buf[..n], true).is_some());
+    }
+
+    #[test]
+    fn padding_past_the_ip_total_length_is_not_data() {
+        let mut buf = [0u8; 128];
+        let n = build_tcp_frame(&mut buf, &addr(), &segment(TcpFlags::ACK, false), &[]).unwrap();
+        assert_eq!(n, 54);
+        // Padded to the 60-byte Ethernet minimum.
+        let p = predict_segment(&buf[..60], true).unwrap();
+        assert_eq!((p.data_start, p.data_end), (54, 54));
+        assert_eq!(Some(p), general(&buf[..60], true).map(|g| g.0));
+    }
+
+    /// Every single-byte change and every truncation of valid frames: a
+    /// predicted frame is parsed identically by `parse_frame`, and a frame
+    /// `parse_frame` refuses is never predicted.
+    #[test]
+    fn predicted_frames_equal_the_general_parse_under_mutation() {
+        let mut x = 0x853c_49e6_748f_ea9bu64;
+        let mut checked = 0;
+        for (f, ts, data) in [
+            (TcpFlags::ACK, true, &b"hello"[..]),
+            (TcpFlags::ACK | TcpFlags::FIN, false, &b""[..]),
+            (TcpFlags::RST, true, &b""[..]),
+            (TcpFlags::SYN | TcpFlags::ACK, true, &b""[..]),
+        ] {
+            let mut orig = [0u8; 128];
+            let seg = if f.syn() { syn_ack() } else { segment(f, ts) };
+            let n = build_tcp_frame(&mut orig, &addr(), &seg, data).unwrap();
+            for len in 0..=n {
+                for verify in [true, false] {
+                    if let Some(p) = predict_segment(&orig[..len], verify) {
+                        assert_eq!(Some(p), general(&orig[..len], verify).map(|g| g.0));
+                    }
+                }
+            }
+            for i in 0..n {
+                for _ in 0..24 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let mut buf = orig;
+                    buf[i] = x as u8;
+                    for verify in [true, false] {
+                        if let Some(p) = predict_segment(&buf[..n], verify) {
+                            assert_eq!(
+                                Some(p),
+                                general(&buf[..n], verify).map(|g| g.0),
+                                "byte {i} = {:#x}, verify {verify}",
+                                buf[i]
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "only {checked} mutated frames predicted");
+    }
+}
