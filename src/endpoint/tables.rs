@@ -47,8 +47,13 @@ fn arm_new(wheel: &mut TimerWheel<FourTuple>, tuple: &FourTuple, deadline: u64) 
 }
 
 impl<V: Deadline> Slot<V> {
-    /// Makes the record's timer match its deadline: cancelled, moved or
-    /// armed.
+    /// Makes the record's timer follow its deadline: cancelled, armed, or
+    /// moved earlier. A deadline that moved later leaves the timer where
+    /// it is (a lazy restart): it fires early, the record's handler finds
+    /// its deadline not yet due and the endpoint arms the timer again for
+    /// it. Most connections end before their retransmission timeout, so
+    /// restarting it on every acknowledgement (RFC 6298 §5.3) costs the
+    /// wheel nothing; the record's own deadline stays exact.
     #[inline]
     pub(crate) fn sync_timer(&mut self, wheel: &mut TimerWheel<FourTuple>, tuple: &FourTuple) {
         match (self.timer, self.value.deadline()) {
@@ -57,11 +62,13 @@ impl<V: Deadline> Slot<V> {
                 wheel.cancel(id);
                 self.timer = None;
             }
-            (Some(id), d) => {
-                if wheel.deadline(id) != Some(d) && !wheel.rearm(id, d) {
-                    self.timer = Some(wheel.arm(d, *tuple));
+            (Some(id), d) => match wheel.deadline(id) {
+                Some(armed) if armed <= d => {}
+                Some(_) => {
+                    wheel.rearm(id, d);
                 }
-            }
+                None => self.timer = Some(wheel.arm(d, *tuple)),
+            },
         }
     }
 }
