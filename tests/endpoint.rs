@@ -1,7 +1,7 @@
 //! The endpoint's table decisions, with a real client endpoint and server
 //! endpoint exchanging frames directly: TIME-WAIT kept when nobody listens
 //! for a reopening SYN, a full TIME-WAIT table, a full connection table
-//! after a valid cookie.
+//! after a valid cookie, a restarted retransmission timer.
 
 use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY};
 use synwave::flow::FourTuple;
@@ -180,4 +180,53 @@ fn full_table_after_valid_cookie_resets() {
     assert_eq!(s.counters().drop_table_full, 1);
     assert_eq!(s.connections(), 0);
     assert_eq!(c.connections(), 0, "the client took the RST");
+}
+
+/// A retransmission timer restarted to a later deadline (RFC 6298 §5.3)
+/// stays at its earlier place in the wheel (a lazy restart): when it fires
+/// there, nothing is sent and it is armed again; the retransmission goes
+/// out at the record's exact deadline.
+#[test]
+fn restarted_retransmission_timer_fires_at_the_later_deadline() {
+    use synwave::scenario::{CLIENT_NET, SERVER_IP as SCENARIO_SERVER, SERVER_PORT, Scenario};
+    use synwave::tcp::Events;
+    let scenario = Scenario::default();
+    let rto = TcpConfig::default().rto_us;
+    let (mut c, mut s) = (scenario.client(CLIENT_NET, 1, 3, false), scenario.server(4));
+    let t = FourTuple {
+        local_ip: CLIENT_NET,
+        remote_ip: SCENARIO_SERVER,
+        local_port: 40000,
+        remote_port: SERVER_PORT,
+    };
+    let deliver = |ep: &mut Endpoint, frame: &[u8], now: u64| -> Vec<u8> {
+        let mut buf = vec![0u8; FRAME_CAPACITY];
+        buf[..frame.len()].copy_from_slice(frame);
+        let n = ep.on_frame(&mut buf, frame.len(), now).expect("an answer");
+        buf[..n].to_vec()
+    };
+    let mut syn = Vec::new();
+    assert!(c.connect(&t, 1_000, &mut |f| syn = f.to_vec()));
+    let syn_ack = deliver(&mut s, &syn, 2_000);
+    // The request goes out at 3 ms: retransmission due at 3 ms + RTO.
+    let request = deliver(&mut c, &syn_ack, 3_000);
+    let response = deliver(&mut s, &request, 50_000);
+    // The response acknowledges the request; the FIN goes out at 100 ms and
+    // the deadline moves to 100 ms + RTO. The FIN is lost.
+    let fin = deliver(&mut c, &response, 100_000);
+    assert!(flags(&fin).fin());
+    let mut sent = Vec::new();
+    c.expire(3_000 + rto + 2_000, &mut |f| sent.push(f.to_vec()));
+    assert!(sent.is_empty(), "nothing is due at the first deadline");
+    assert_eq!(c.armed_timers(), 1, "the timer is armed again");
+    c.expire(100_000 + rto - 1_000, &mut |f| sent.push(f.to_vec()));
+    assert!(sent.is_empty());
+    c.expire(100_000 + rto + 1_000, &mut |f| sent.push(f.to_vec()));
+    assert_eq!(sent.len(), 1, "the FIN is retransmitted at its deadline");
+    let seq = |f: &[u8]| match parse_frame(f, true) {
+        Ok(Frame::Tcp(f)) => (f.tcp.seq, f.tcp.flags),
+        other => panic!("not a TCP frame: {other:?}"),
+    };
+    assert_eq!(seq(&sent[0]), seq(&fin), "the same FIN again");
+    assert_eq!(c.counters().event(Events::RETRANSMIT), 1);
 }
