@@ -248,7 +248,37 @@ impl TcpRepr {
         dst: [u8; 4],
         payload: &[u8],
     ) -> Result<usize> {
+        // Every segment of a timestamped connection after the handshake
+        // carries NOP NOP TS alone, and a connection without timestamps no
+        // options: those two layouts are written with their length known
+        // at compile time; the rest through the general word list.
+        let o = &self.options;
+        if o.mss.is_none() && o.wscale.is_none() && !o.sack_permitted {
+            return match o.timestamps {
+                Some(ts) => {
+                    let words = [TcpOptions::NOP_NOP_TS, ts.tsval, ts.tsecr];
+                    let sum = words.iter().map(|&w| u64::from(w)).sum();
+                    self.emit_with(buf, src, dst, payload, &words, sum)
+                }
+                None => self.emit_with(buf, src, dst, payload, &[], 0),
+            };
+        }
         let (opt, n_opt, opt_sum) = self.options.words();
+        self.emit_with(buf, src, dst, payload, &opt[..n_opt], opt_sum)
+    }
+
+    /// `emit` with the option words (and their sum) given.
+    #[inline(always)]
+    fn emit_with(
+        &self,
+        buf: &mut [u8],
+        src: [u8; 4],
+        dst: [u8; 4],
+        payload: &[u8],
+        opt: &[u32],
+        opt_sum: u64,
+    ) -> Result<usize> {
+        let n_opt = opt.len();
         let hl = HEADER_LEN + 4 * n_opt;
         let total = hl + payload.len();
         if buf.len() < total || total > 0xffff {
@@ -349,6 +379,41 @@ mod tests {
         let mut out = [0u8; 60];
         let n = r.emit(&mut out, SRC, DST, &[]).unwrap();
         assert_eq!(&out[..n], &seg[..]);
+    }
+
+    /// The two layouts written with a fixed length (no options; NOP NOP
+    /// TS alone) give the bytes of the general option writer, and verify.
+    #[test]
+    fn fixed_layouts_match_the_general_option_writer() {
+        for timestamps in [
+            None,
+            Some(Timestamps {
+                tsval: 7,
+                tsecr: 0xfeed_beef,
+            }),
+        ] {
+            let r = TcpRepr {
+                src_port: 80,
+                dst_port: 40000,
+                seq: SeqNum(1),
+                ack: SeqNum(2),
+                flags: TcpFlags::ACK | TcpFlags::FIN,
+                window: 502,
+                options: TcpOptions {
+                    timestamps,
+                    ..TcpOptions::default()
+                },
+            };
+            let mut out = [0u8; 64];
+            let n = r.emit(&mut out, DST, SRC, b"abc").unwrap();
+            let mut opts = [0u8; 40];
+            let k = r.options.emit(&mut opts).unwrap();
+            assert_eq!(n, HEADER_LEN + k + 3);
+            assert_eq!(&out[HEADER_LEN..HEADER_LEN + k], &opts[..k]);
+            let p = TcpPacket::new_checked(&out[..n]).unwrap();
+            assert!(p.verify_checksum(DST, SRC));
+            assert_eq!(TcpRepr::parse(&p).unwrap(), r);
+        }
     }
 
     #[test]

@@ -45,6 +45,10 @@ pub struct TcpOptions {
 }
 
 impl TcpOptions {
+    /// The first word of the aligned timestamps layout (RFC 7323
+    /// Appendix A): NOP, NOP, kind 8, length 10.
+    pub const NOP_NOP_TS: u32 = 0x0101_080a;
+
     /// Parses the option bytes between the fixed header and the data.
     #[inline(always)]
     pub fn parse(b: &[u8]) -> Result<TcpOptions> {
