@@ -62,17 +62,17 @@ impl PredictedSegment {
 }
 
 #[inline(always)]
-fn be16(b: &[u8], i: usize) -> u16 {
+fn be16<const N: usize>(b: &[u8; N], i: usize) -> u16 {
     u16::from_be_bytes([b[i], b[i + 1]])
 }
 
 #[inline(always)]
-fn be32(b: &[u8], i: usize) -> u32 {
+fn be32<const N: usize>(b: &[u8; N], i: usize) -> u32 {
     u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
 }
 
 #[inline(always)]
-fn ne32(b: &[u8], i: usize) -> u32 {
+fn ne32<const N: usize>(b: &[u8; N], i: usize) -> u32 {
     u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
 }
 
@@ -81,9 +81,9 @@ fn ne32(b: &[u8], i: usize) -> u32 {
 /// never "bad".
 #[inline(always)]
 pub fn predict_segment(frame: &[u8], verify: bool) -> Option<PredictedSegment> {
-    // Reading 66 bytes needs a frame at least that long; a shorter one (a
-    // bare ACK without options, 54 bytes) is read as the 54 it has.
-    let h = frame.get(..L4 + 20)?;
+    // The 54 bytes of fixed headers, then the options, through views of
+    // their exact size: every offset is checked at compile time.
+    let h: &[u8; L4 + 20] = frame.get(..L4 + 20)?.try_into().ok()?;
     // Ethertype IPv4, version 4 with IHL 5, TCP, no MF and offset 0, and
     // no SYN unless with ACK alone (a SYN-ACK).
     let flags = h[L4 + 13];
@@ -107,19 +107,28 @@ pub fn predict_segment(frame: &[u8], verify: bool) -> Option<PredictedSegment> {
     if total < 20 + tcp_len || L2 + total > frame.len() {
         return None;
     }
-    let o = &frame[L4 + 20..L4 + tcp_len];
     let options = match tcp_len {
-        32 if be32(o, 0) == NOP_NOP_TS => TcpOptions {
-            timestamps: Some(Timestamps {
-                tsval: be32(o, 4),
-                tsecr: be32(o, 8),
-            }),
-            ..TcpOptions::default()
-        },
-        40 if be32(o, 0) >> 16 == SYN_MSS
-            && be32(o, 4) == SYN_SACK_TS
-            && be32(o, 16) >> 8 == SYN_NOP_WS =>
-        {
+        32 => {
+            let o: &[u8; 12] = frame.get(L4 + 20..L4 + 32)?.try_into().ok()?;
+            if be32(o, 0) != NOP_NOP_TS {
+                return None;
+            }
+            TcpOptions {
+                timestamps: Some(Timestamps {
+                    tsval: be32(o, 4),
+                    tsecr: be32(o, 8),
+                }),
+                ..TcpOptions::default()
+            }
+        }
+        40 => {
+            let o: &[u8; 20] = frame.get(L4 + 20..L4 + 40)?.try_into().ok()?;
+            if be32(o, 0) >> 16 != SYN_MSS
+                || be32(o, 4) != SYN_SACK_TS
+                || be32(o, 16) >> 8 != SYN_NOP_WS
+            {
+                return None;
+            }
             TcpOptions {
                 mss: Some(be32(o, 0) as u16),
                 wscale: Some(o[19]),
@@ -130,8 +139,7 @@ pub fn predict_segment(frame: &[u8], verify: bool) -> Option<PredictedSegment> {
                 }),
             }
         }
-        20 => TcpOptions::default(),
-        _ => return None,
+        _ => TcpOptions::default(),
     };
     let src = [h[L2 + 12], h[L2 + 13], h[L2 + 14], h[L2 + 15]];
     let dst = [h[L2 + 16], h[L2 + 17], h[L2 + 18], h[L2 + 19]];
