@@ -128,6 +128,15 @@ pub fn update32(check: u16, old: u32, new: u32) -> u16 {
 mod tests {
     use super::*;
 
+    /// The folded sum of the big-endian 16-bit words, one at a time.
+    fn reference(data: &[u8]) -> u16 {
+        let mut acc = 0u64;
+        for c in data.chunks(2) {
+            acc += u64::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+        }
+        fold(acc)
+    }
+
     /// RFC 1071 §3 worked example: bytes 00 01 f2 03 f4 f5 f6 f7 sum to ddf2.
     #[test]
     fn rfc1071_example_sum() {
@@ -155,13 +164,6 @@ mod tests {
     /// length and alignment of the tail.
     #[test]
     fn matches_reference_sum() {
-        fn reference(data: &[u8]) -> u16 {
-            let mut acc = 0u64;
-            for c in data.chunks(2) {
-                acc += u64::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-            }
-            fold(acc)
-        }
         let data: Vec<u8> = (0..300u32).map(|i| (i * 151 + 7) as u8).collect();
         for len in 0..data.len() {
             assert_eq!(
@@ -179,13 +181,6 @@ mod tests {
     /// all-ones words never folds to 0.
     #[test]
     fn carries_out_of_wide_words() {
-        fn reference(data: &[u8]) -> u16 {
-            let mut acc = 0u64;
-            for c in data.chunks(2) {
-                acc += u64::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-            }
-            fold(acc)
-        }
         let mut x = 0x2545_f491_4f6c_dd1du64;
         let data: Vec<u8> = (0..2048)
             .map(|_| {
