@@ -98,11 +98,9 @@ fn sigterm_ends_the_run_with_a_summary_and_json() {
         .chain(lines.map(|l| l.split(',').nth(1).unwrap()))
         .map(|x| x.parse::<f64>().unwrap())
         .fold(0.0, f64::max);
+    // The CSV rounds each rate to a whole number; the JSON keeps it exact.
     let reported = v["setups_per_sec_best_second"].as_f64().unwrap();
-    assert!(
-        (reported - best).abs() <= 1e-6 * best.max(1.0),
-        "{reported} vs {best}"
-    );
+    assert!((reported - best).abs() <= 0.5, "{reported} vs {best}");
 }
 
 fn refused(args: &[&str]) -> String {
