@@ -237,23 +237,13 @@ impl Endpoint {
         } else {
             None
         };
-        let (seg, l2_len, data) = match predicted {
+        let (seg, l2_len) = match predicted {
             Some(p) => {
                 self.counters.segments_predicted += 1;
-                (p, wire::PredictedSegment::L2_LEN, p.data_start..p.data_end)
+                (p, wire::PredictedSegment::L2_LEN)
             }
             None => match wire::parse_frame(frame, self.cfg.verify_checksums) {
-                Ok(Frame::Tcp(f)) => {
-                    let data = f.payload_start..f.payload_start + f.payload.len();
-                    let seg = wire::PredictedSegment {
-                        src: f.ip.src,
-                        dst: f.ip.dst,
-                        tcp: f.tcp,
-                        data_start: data.start,
-                        data_end: data.end,
-                    };
-                    (seg, f.eth.header_len(), data)
-                }
+                Ok(Frame::Tcp(f)) => (wire::PredictedSegment::of_frame(&f), f.eth.header_len()),
                 Ok(Frame::Arp(rx_eth, arp)) => return self.on_arp(buf, &rx_eth, &arp),
                 Err(e) => {
                     self.counters.add_wire_error(e);
@@ -271,7 +261,7 @@ impl Endpoint {
             local_port: seg.tcp.dst_port,
             remote_port: seg.tcp.src_port,
         };
-        let out = self.dispatch(&tuple, &seg.tcp, &buf[data], now);
+        let out = self.dispatch(&tuple, &seg.tcp, &buf[seg.data()], now);
         let reply = out.reply?;
         let payload = self.ctx.payload(&reply);
         let n = wire::reply_in_place(buf, l2_len, seg.src, seg.dst, &reply.repr, payload).ok()?;

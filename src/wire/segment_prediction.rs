@@ -20,6 +20,7 @@
 
 use super::checksum;
 use super::ethernet::ETHERTYPE_IPV4;
+use super::frame::TcpFrame;
 use super::ipv4::PROTO_TCP;
 use super::seq::SeqNum;
 use super::tcp::{TcpFlags, TcpRepr};
@@ -40,7 +41,8 @@ const SYN_SACK_TS: u32 = 0x0402_080a;
 const SYN_NOP_WS: u32 = 0x01_0303;
 
 /// A predicted segment: addresses, the TCP header as `TcpRepr`, and where
-/// its data lies in the frame.
+/// its data lies in the frame (`of_frame` gives the same view of a frame
+/// the general parse read, so the endpoint has one path after either).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PredictedSegment {
     /// IPv4 source address.
@@ -59,6 +61,24 @@ pub struct PredictedSegment {
 impl PredictedSegment {
     /// Length of the Ethernet header in front of the IPv4 header.
     pub const L2_LEN: usize = L2;
+
+    /// The same fields of a frame the general parse read.
+    #[inline]
+    pub fn of_frame(f: &TcpFrame<'_>) -> PredictedSegment {
+        PredictedSegment {
+            src: f.ip.src,
+            dst: f.ip.dst,
+            tcp: f.tcp,
+            data_start: f.payload_start,
+            data_end: f.payload_start + f.payload.len(),
+        }
+    }
+
+    /// Where the segment's data lies in the frame.
+    #[inline]
+    pub fn data(&self) -> core::ops::Range<usize> {
+        self.data_start..self.data_end
+    }
 }
 
 #[inline(always)]
@@ -210,17 +230,11 @@ mod tests {
         let Ok(Frame::Tcp(f)) = parse_frame(frame, verify) else {
             return None;
         };
+        // The offset from the slice itself, not from `payload_start`.
         let start = f.payload.as_ptr() as usize - frame.as_ptr() as usize;
-        Some((
-            PredictedSegment {
-                src: f.ip.src,
-                dst: f.ip.dst,
-                tcp: f.tcp,
-                data_start: start,
-                data_end: start + f.payload.len(),
-            },
-            f.payload.to_vec(),
-        ))
+        let g = PredictedSegment::of_frame(&f);
+        assert_eq!(g.data(), start..start + f.payload.len());
+        Some((g, f.payload.to_vec()))
     }
 
     #[test]
@@ -240,7 +254,7 @@ mod tests {
                     let p = predict_segment(&buf[..n], true).expect("predicted");
                     let (g, payload) = general(&buf[..n], true).unwrap();
                     assert_eq!(p, g, "{f:?} ts {ts}");
-                    assert_eq!(&buf[p.data_start..p.data_end], &payload[..]);
+                    assert_eq!(&buf[p.data()], &payload[..]);
                 }
             }
         }
