@@ -87,7 +87,7 @@ fn syn_to_synack_core(c: &mut Criterion) {
         let Ok(Frame::Tcp(f)) = parse_frame(&buf[..len], true) else {
             return None;
         };
-        let tuple = FourTuple::of_received(&f.ip, &f.tcp);
+        let tuple = FourTuple::of_received(f.ip.src, f.ip.dst, &f.tcp);
         let (l2, src, dst) = (f.eth.header_len(), f.ip.src, f.ip.dst);
         let (_, out) = tcp::on_listen(&mut ctx, &tuple, &f.tcp, f.payload, None, 1_000);
         let reply = out.reply?;

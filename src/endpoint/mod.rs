@@ -255,12 +255,7 @@ impl Endpoint {
             self.counters.drop_not_ours += 1;
             return None;
         }
-        let tuple = FourTuple {
-            local_ip: seg.dst,
-            remote_ip: seg.src,
-            local_port: seg.tcp.dst_port,
-            remote_port: seg.tcp.src_port,
-        };
+        let tuple = FourTuple::of_received(seg.src, seg.dst, &seg.tcp);
         let out = self.dispatch(&tuple, &seg.tcp, &buf[seg.data()], now);
         let reply = out.reply?;
         let payload = self.ctx.payload(&reply);

@@ -1,6 +1,6 @@
 //! The four-tuple that names a TCP connection, seen from this endpoint.
 
-use crate::wire::{Ipv4Repr, TcpRepr};
+use crate::wire::TcpRepr;
 
 /// A connection's addresses and ports, from the local endpoint's point of
 /// view (`local` is us, `remote` the peer).
@@ -17,12 +17,13 @@ pub struct FourTuple {
 }
 
 impl FourTuple {
-    /// The tuple of a received segment: its destination is local.
+    /// The tuple of a segment received from IPv4 address `src` at `dst`:
+    /// its destination is local.
     #[inline]
-    pub fn of_received(ip: &Ipv4Repr, tcp: &TcpRepr) -> FourTuple {
+    pub fn of_received(src: [u8; 4], dst: [u8; 4], tcp: &TcpRepr) -> FourTuple {
         FourTuple {
-            local_ip: ip.dst,
-            remote_ip: ip.src,
+            local_ip: dst,
+            remote_ip: src,
             local_port: tcp.dst_port,
             remote_port: tcp.src_port,
         }
