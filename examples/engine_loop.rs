@@ -13,7 +13,10 @@
 //!
 //! Arguments: polls of each worker (after a warm-up of the same number),
 //! close pattern (`client-fin`, `server-fin`, `rst`), request bytes,
-//! response bytes. Prints the connections completed in the measured
+//! response bytes, MSL in µs of virtual time (default 100,000: TIME-WAIT
+//! records expire within the run; 30,000,000, the default of `synwave
+//! bench`, makes the TIME-WAIT table grow through the run as in the bench,
+//! for `--cache-sim=yes`). Prints the connections completed in the measured
 //! polls; divide each side's inclusive instruction count by it.
 
 use std::hint::black_box;
@@ -40,7 +43,7 @@ fn arg<T: std::str::FromStr>(args: &[String], i: usize, default: T) -> T {
     match args.get(i) {
         None => default,
         Some(s) => s.parse().unwrap_or_else(|_| {
-            eprintln!("engine_loop: argument {} ('{s}') is not valid; usage: engine_loop [POLLS] [client-fin|server-fin|rst] [REQUEST_BYTES] [RESPONSE_BYTES]", i + 1);
+            eprintln!("engine_loop: argument {} ('{s}') is not valid; usage: engine_loop [POLLS] [client-fin|server-fin|rst] [REQUEST_BYTES] [RESPONSE_BYTES] [MSL_US]", i + 1);
             std::process::exit(2)
         }),
     }
@@ -62,12 +65,14 @@ fn main() {
         close,
         request_bytes: arg(&args, 2, 0),
         response_bytes: arg(&args, 3, 0),
-        // TIME-WAIT of 200 ms of virtual time: records expire (and their
-        // source ports come back) within the run.
-        msl_us: 100_000,
+        // By default a TIME-WAIT of 200 ms of virtual time: records expire
+        // (and their source ports come back) within the run.
+        msl_us: arg(&args, 4, 100_000),
         ..Scenario::default()
     };
-    let (mut client, mut server) = common::worker_pair(&scenario, 1024, None);
+    // 16 client addresses: a million source ports, for long TIME-WAITs;
+    // the generator's tables reserved up front, as in `synwave bench`.
+    let (mut client, mut server) = common::worker_pair_with_ips(&scenario, 1024, None, 16, 1 << 20);
     let mut now = 1u64;
     let ended = |w: &Worker<LoopPort>| w.endpoint().counters().ended();
     for phase in ["warm-up", "measured"] {

@@ -1,7 +1,8 @@
 //! The endpoint's table decisions, with a real client endpoint and server
 //! endpoint exchanging frames directly: TIME-WAIT kept when nobody listens
 //! for a reopening SYN, a full TIME-WAIT table, a full connection table
-//! after a valid cookie, a restarted retransmission timer.
+//! after a valid cookie, a restarted retransmission timer, TIME-WAIT
+//! expiries (restarted, and left behind by an RST).
 
 use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY};
 use synwave::flow::FourTuple;
@@ -229,4 +230,97 @@ fn restarted_retransmission_timer_fires_at_the_later_deadline() {
     };
     assert_eq!(seq(&sent[0]), seq(&fin), "the same FIN again");
     assert_eq!(c.counters().event(Events::RETRANSMIT), 1);
+}
+
+/// The client's closing exchange at 2 ms (as `closed_connection`), keeping
+/// the frames: the server's FIN is `frames[3]`.
+fn closed_connection_frames() -> (Endpoint, Endpoint, Vec<Vec<u8>>) {
+    let (mut c, mut s) = (client(1 << 10), server(1 << 10));
+    let mut syn = Vec::new();
+    assert!(c.connect(&tuple(), 1_000, &mut |f| syn = f.to_vec()));
+    let frames = pump(&mut c, &mut s, syn, 2_000);
+    assert_eq!(frames.len(), 5);
+    assert_eq!(c.time_wait_records(), 1);
+    (c, s, frames)
+}
+
+/// Expires `ep` at `now`; nothing may be sent.
+fn expire_silently(ep: &mut Endpoint, now: u64) {
+    ep.expire(now, &mut |f| panic!("sent {f:?}"));
+}
+
+/// TIME-WAIT expiries are queued in deadline order; a retransmitted FIN
+/// restarts the 2·MSL timer (RFC 9293 §3.10.7.4), so the queued expiry,
+/// now early, passes, and the record goes at its restarted deadline.
+#[test]
+fn restarted_time_wait_expires_at_the_restarted_deadline() {
+    let two_msl = 2 * TcpConfig::default().msl_us;
+    let (mut c, _, frames) = closed_connection_frames();
+    assert_eq!(c.armed_timers(), 1, "the queued expiry");
+    assert_eq!(c.next_deadline(), Some(2_000 + two_msl));
+    // The server's FIN again, 1 s later: re-acknowledged, timer restarted.
+    let fin = &frames[3];
+    let mut buf = vec![0u8; FRAME_CAPACITY];
+    buf[..fin.len()].copy_from_slice(fin);
+    let n = c
+        .on_frame(&mut buf, fin.len(), 1_002_000)
+        .expect("re-ACKed");
+    assert_eq!(flags(&buf[..n]), TcpFlags::ACK);
+    expire_silently(&mut c, 2_000 + two_msl);
+    assert_eq!(c.time_wait_records(), 1, "kept past its first deadline");
+    assert_eq!(c.counters().time_wait_expired, 0);
+    assert_eq!(c.armed_timers(), 1, "the wheel timer of the restart");
+    expire_silently(&mut c, 1_002_000 + two_msl - 1_000);
+    assert_eq!(c.time_wait_records(), 1);
+    expire_silently(&mut c, 1_002_000 + two_msl + 1_000);
+    assert_eq!(c.time_wait_records(), 0, "gone at the restarted deadline");
+    assert_eq!(c.counters().time_wait_expired, 1);
+    assert_eq!((c.armed_timers(), c.next_deadline()), (0, None));
+}
+
+/// A record ended early by a valid RST leaves its queued expiry behind:
+/// when it comes due it must not end the next incarnation's record.
+#[test]
+fn stale_time_wait_expiry_spares_the_next_incarnation() {
+    let two_msl = 2 * TcpConfig::default().msl_us;
+    let (mut c, mut s, frames) = closed_connection_frames();
+    let Ok(Frame::Tcp(fin)) = parse_frame(&frames[3], true) else {
+        panic!("not a TCP frame")
+    };
+    // <SEQ=RCV.NXT><CTL=RST> from the server ends TIME-WAIT (RFC 9293
+    // §3.10.7.4; RFC 1337 protection is off by default).
+    let rst = TcpRepr {
+        src_port: 80,
+        dst_port: 40000,
+        seq: fin.tcp.seq + 1,
+        ack: SeqNum(0),
+        flags: TcpFlags::RST,
+        window: 0,
+        options: TcpOptions::default(),
+    };
+    let addr = TcpFrameAddr {
+        src_mac: SERVER_MAC,
+        dst_mac: CLIENT_MAC,
+        vlan: None,
+        src_ip: SERVER_IP,
+        dst_ip: CLIENT_IP,
+    };
+    let mut buf = vec![0u8; FRAME_CAPACITY];
+    let n = build_tcp_frame(&mut buf, &addr, &rst, &[]).expect("fits");
+    assert_eq!(c.on_frame(&mut buf, n, 3_000), None);
+    assert_eq!(c.time_wait_records(), 0);
+    assert_eq!(c.counters().time_wait_reset, 1);
+    // The same tuple again, 1 s later: a second TIME-WAIT record.
+    let mut syn = Vec::new();
+    assert!(c.connect(&tuple(), 1_000_000, &mut |f| syn = f.to_vec()));
+    pump(&mut c, &mut s, syn, 1_001_000);
+    assert_eq!(c.time_wait_records(), 1);
+    assert_eq!(c.armed_timers(), 2, "the stale expiry and the new one");
+    expire_silently(&mut c, 2_000 + two_msl);
+    assert_eq!(c.time_wait_records(), 1, "the new record stays");
+    assert_eq!(c.counters().time_wait_expired, 0);
+    expire_silently(&mut c, 1_001_000 + two_msl);
+    assert_eq!(c.time_wait_records(), 0);
+    assert_eq!(c.counters().time_wait_expired, 1);
+    assert_eq!((c.armed_timers(), c.next_deadline()), (0, None));
 }

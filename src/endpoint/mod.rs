@@ -9,6 +9,7 @@
 //! are not for our addresses are counted and ignored.
 
 mod counters;
+mod expiry_queue;
 mod latency;
 mod ports;
 mod probe_table;
@@ -22,7 +23,9 @@ use tables::Tables;
 use crate::flow::FourTuple;
 use crate::tcp::{self, End, Outcome, Reply, Tcb, TcpContext, TwVerdict};
 use crate::timer::TimerWheel;
-use crate::wire::{self, ArpOp, ArpRepr, EthernetRepr, Frame, MacAddr, TcpFrameAddr, TcpRepr};
+use crate::wire::{
+    self, ArpOp, ArpRepr, EthernetRepr, Frame, MacAddr, TcpFlags, TcpFrameAddr, TcpRepr,
+};
 
 /// Size of the scratch buffer for frames we originate (connect, timers).
 pub const FRAME_CAPACITY: usize = 2048;
@@ -103,6 +106,8 @@ pub struct Endpoint {
     timers: TimerWheel<FourTuple>,
     /// Tuples whose timers fired, processed after the wheel's call.
     fired: Vec<FourTuple>,
+    /// Queued TIME-WAIT expiries that are due: hash, tuple, deadline.
+    due: Vec<(u64, FourTuple, u64)>,
     counters: Counters,
     latency: Latency,
     scratch: Box<[u8; FRAME_CAPACITY]>,
@@ -114,13 +119,16 @@ pub struct Endpoint {
 impl Endpoint {
     /// An endpoint with its configuration and TCP context.
     pub fn new(cfg: EndpointConfig, ctx: TcpContext) -> Endpoint {
+        let mut tables = Tables::default();
+        tables.tw_expiry.set_bound(cfg.max_time_wait);
         Endpoint {
             listening: PortSet::new(&cfg.listen_ports),
             cfg,
             ctx,
-            tables: Tables::default(),
+            tables,
             timers: TimerWheel::new(),
             fired: Vec::with_capacity(EXPIRE_BATCH),
+            due: Vec::with_capacity(EXPIRE_BATCH),
             counters: Counters::default(),
             latency: Latency::new(),
             scratch: Box::new([0; FRAME_CAPACITY]),
@@ -133,13 +141,15 @@ impl Endpoint {
     /// maximum) and their timers: the tables and the timer wheel then
     /// neither allocate nor rehash until those numbers are exceeded. The
     /// memory is reserved, not touched: pages are faulted in as records
-    /// arrive.
+    /// arrive. TIME-WAIT records are expired through a queue; the wheel
+    /// keeps room for the live records and a sixteenth of the TIME-WAIT
+    /// ones (restarted or refused by the queue), and grows beyond.
     pub fn reserve(&mut self, connections: usize, time_wait: usize) {
         let c = connections.min(self.cfg.max_connections);
         let w = time_wait.min(self.cfg.max_time_wait);
         self.tables.reserve(c, w);
         self.timers
-            .reserve((c + w).saturating_sub(self.timers.len()));
+            .reserve((c + w / 16).saturating_sub(self.timers.len()));
     }
 
     /// Sets the most live records and TIME-WAIT records (beyond them new
@@ -148,6 +158,7 @@ impl Endpoint {
     pub fn set_limits(&mut self, max_connections: usize, max_time_wait: usize) {
         self.cfg.max_connections = max_connections;
         self.cfg.max_time_wait = max_time_wait;
+        self.tables.tw_expiry.set_bound(max_time_wait);
     }
 
     /// Turns header prediction (`EndpointConfig::predict_headers`) on or
@@ -181,9 +192,10 @@ impl Endpoint {
         self.tables.time_wait.len()
     }
 
-    /// Armed timers.
+    /// Pending expiries: armed wheel timers and queued TIME-WAIT expiries
+    /// (0 once every record is gone and time has passed every deadline).
     pub fn armed_timers(&self) -> usize {
-        self.timers.len()
+        self.timers.len() + self.tables.tw_expiry.len()
     }
 
     /// The record of a connection, if live.
@@ -209,7 +221,13 @@ impl Endpoint {
     /// wheel's 1 ms tick), never below the last `expire` time; `None` when
     /// no timer is armed. Calling `expire` at it always makes progress.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.timers.next_deadline()
+        match (
+            self.timers.next_deadline(),
+            self.tables.tw_expiry.next_deadline(),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     #[inline]
@@ -329,10 +347,17 @@ impl Endpoint {
     /// in step with the outcome. The tuple is hashed once for all tables.
     fn dispatch(&mut self, tuple: &FourTuple, seg: &TcpRepr, payload: &[u8], now: u64) -> Outcome {
         let h = self.tables.hash(tuple);
-        // The TIME-WAIT slot is needed next if there is no live record, or
-        // at the end if this segment closes the record: fetched while the
-        // state machine runs.
-        self.tables.time_wait.prefetch(h);
+        // The TIME-WAIT slot is needed next if there is no live record (a
+        // SYN, most often), or at the end if this segment closes the record
+        // (a FIN or RST): then it is fetched while the state machine runs.
+        // Other segments of a live connection skip the fetch, a cache miss
+        // in a table of millions of records.
+        if seg
+            .flags
+            .intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST)
+        {
+            self.tables.time_wait.prefetch(h);
+        }
         if let Some(slot) = self.tables.conns.slot_mut(h, tuple) {
             let out = slot
                 .value
@@ -351,17 +376,25 @@ impl Endpoint {
         let listening = self.listening.contains(tuple.local_port);
         let mut isn = None;
         if let Some(slot) = self.tables.time_wait.slot_mut(h, tuple) {
+            let before = slot.value.deadline();
             let (verdict, ev) = slot
                 .value
                 .on_segment(&self.ctx, tuple, seg, payload.len(), now);
             self.counters.add_events(ev);
+            // A restarted 2·MSL timer is followed by a wheel timer; the
+            // queued expiry, now early, finds the later deadline and passes.
+            let restarted = slot.value.deadline() != before;
             match verdict {
                 TwVerdict::Drop => {
-                    slot.sync_timer(&mut self.timers, tuple);
+                    if restarted {
+                        slot.sync_timer(&mut self.timers, tuple);
+                    }
                     return Outcome::default();
                 }
                 TwVerdict::Ack(r) => {
-                    slot.sync_timer(&mut self.timers, tuple);
+                    if restarted {
+                        slot.sync_timer(&mut self.timers, tuple);
+                    }
                     return Outcome {
                         reply: Some(r),
                         ..Outcome::default()
@@ -519,9 +552,15 @@ impl Endpoint {
     }
 
     /// Expires every timer due at `now`: retransmissions go to `tx`, ended
-    /// records and expired TIME-WAIT records are removed. The wheel is
-    /// drained in batches of `EXPIRE_BATCH`.
+    /// records and expired TIME-WAIT records are removed. The wheel and the
+    /// TIME-WAIT expiry queue are drained in batches of `EXPIRE_BATCH`.
     pub fn expire(&mut self, now: u64, tx: &mut dyn FnMut(&[u8])) {
+        self.expire_wheel(now, tx);
+        self.expire_time_wait(now);
+    }
+
+    /// Fires the wheel's timers due at `now`.
+    fn expire_wheel(&mut self, now: u64, tx: &mut dyn FnMut(&[u8])) {
         // The list keeps its capacity: taken and put back, never freed.
         let mut fired = std::mem::take(&mut self.fired);
         loop {
@@ -538,6 +577,48 @@ impl Endpoint {
         }
         fired.clear();
         self.fired = fired;
+    }
+
+    /// Takes the queued TIME-WAIT expiries due at `now`, a batch at a time:
+    /// the batch's tuples are hashed and their slots asked for first, so
+    /// the cache misses of the batch overlap.
+    fn expire_time_wait(&mut self, now: u64) {
+        let mut due = std::mem::take(&mut self.due);
+        loop {
+            due.clear();
+            while due.len() < EXPIRE_BATCH
+                && let Some((tuple, deadline)) = self.tables.tw_expiry.pop_due(now)
+            {
+                let h = self.tables.hash(&tuple);
+                self.tables.time_wait.prefetch(h);
+                due.push((h, tuple, deadline));
+            }
+            for (h, tuple, deadline) in &due {
+                self.on_queued_expiry(*h, tuple, *deadline);
+            }
+            if due.len() < EXPIRE_BATCH {
+                break;
+            }
+        }
+        due.clear();
+        self.due = due;
+    }
+
+    /// The queued expiry of `tuple` at `deadline` is due. The record goes
+    /// unless it is gone already or its deadline moved later (restarted:
+    /// its wheel timer ends it).
+    fn on_queued_expiry(&mut self, h: u64, tuple: &FourTuple, deadline: u64) {
+        let Some(slot) = self.tables.time_wait.slot_mut(h, tuple) else {
+            return;
+        };
+        if slot.value.deadline() > deadline {
+            return;
+        }
+        if let Some(Some(id)) = self.tables.time_wait.remove(h, tuple).map(|s| s.timer) {
+            self.timers.cancel(id);
+        }
+        self.counters.time_wait_expired += 1;
+        self.release(tuple);
     }
 
     /// The timer of the record at `tuple` fired (its handle is spent).

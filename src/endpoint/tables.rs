@@ -4,8 +4,12 @@
 //! a `hashbrown` table, TIME-WAIT records (millions on a generator) in a
 //! `ProbeTable` whose home slot can be prefetched from the hash. Each
 //! entry keeps its record's timer handle beside the record, so arming,
-//! moving and cancelling the timer costs no second lookup.
+//! moving and cancelling the timer costs no second lookup. TIME-WAIT
+//! records are expired through a deadline-ordered queue (`ExpiryQueue`)
+//! and get a wheel timer only when the queue refuses them or their
+//! deadline moves.
 
+use super::expiry_queue::ExpiryQueue;
 use super::probe_table::ProbeTable;
 use crate::flow::FourTuple;
 use crate::tcp::{Tcb, TimeWait};
@@ -115,6 +119,8 @@ pub(crate) struct Tables {
     pub(crate) conns: Table<Tcb>,
     /// TIME-WAIT records.
     pub(crate) time_wait: ProbeTable<TimeWait>,
+    /// The TIME-WAIT records' expiries, in deadline order.
+    pub(crate) tw_expiry: ExpiryQueue,
 }
 
 impl Tables {
@@ -126,6 +132,7 @@ impl Tables {
         let more = connections.saturating_sub(self.conns.len());
         self.conns.0.reserve(more, |e| hasher.hash_one(e.0));
         self.time_wait.reserve(time_wait);
+        self.tw_expiry.reserve(time_wait);
     }
 
     /// The hash of `t`, for the tables' calls.
@@ -150,8 +157,8 @@ impl Tables {
             .insert_unique(h, (t, Slot { value, timer }), |e| hasher.hash_one(e.0));
     }
 
-    /// Inserts a TIME-WAIT record for a tuple that has none, with its
-    /// timer.
+    /// Inserts a TIME-WAIT record for a tuple that has none, its expiry
+    /// queued (or, when the queue refuses it, a wheel timer armed).
     #[inline]
     pub(crate) fn insert_time_wait(
         &mut self,
@@ -160,7 +167,12 @@ impl Tables {
         value: TimeWait,
         wheel: &mut TimerWheel<FourTuple>,
     ) {
-        let timer = arm_new(wheel, &t, value.deadline());
+        let deadline = value.deadline();
+        let timer = if self.tw_expiry.push(t, deadline) {
+            None
+        } else {
+            arm_new(wheel, &t, deadline)
+        };
         self.time_wait.insert_unique(h, t, Slot { value, timer });
     }
 }

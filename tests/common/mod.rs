@@ -13,6 +13,19 @@ pub fn worker_pair(
     concurrency: u64,
     rate: Option<f64>,
 ) -> (Worker<LoopPort>, Worker<LoopPort>) {
+    worker_pair_with_ips(scenario, concurrency, rate, 1, 0)
+}
+
+/// `worker_pair` with `ips` client addresses from `CLIENT_NET`, the
+/// generator's tables reserved (as `synwave bench` does) for
+/// `time_wait` TIME-WAIT records when it is not 0.
+pub fn worker_pair_with_ips(
+    scenario: &Scenario,
+    concurrency: u64,
+    rate: Option<f64>,
+    ips: u32,
+    time_wait: usize,
+) -> (Worker<LoopPort>, Worker<LoopPort>) {
     let (a, b) = loopback(&LoopbackConfig::default()).expect("loopback");
     let hasher = RssHasher::new(&RssKey::MICROSOFT);
     let reta = Reta::round_robin(1).expect("one worker");
@@ -21,12 +34,16 @@ pub fn worker_pair(
         &reta,
         1,
         0,
-        &PortAllocConfig::new(CLIENT_NET, 1, SERVER_IP, SERVER_PORT),
+        &PortAllocConfig::new(CLIENT_NET, ips, SERVER_IP, SERVER_PORT),
     )
     .expect("source ports");
+    let mut client_ep = scenario.client(CLIENT_NET, ips, 1, true);
+    if time_wait > 0 {
+        client_ep.reserve(2 * concurrency as usize + 4096, time_wait);
+    }
     let client = Worker::new(
         a.into_iter().next().expect("queue"),
-        scenario.client(CLIENT_NET, 1, 1, true),
+        client_ep,
         Role::Generator {
             concurrency,
             rate,
