@@ -11,7 +11,7 @@ use super::ratelimit::RateLimiter;
 /// Secret keys for cookies and ISNs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Secrets {
-    /// SYN cookie key (SipHash).
+    /// SYN cookie key (AES-128).
     pub cookie: [u8; 16],
     /// ISN key.
     pub isn: [u8; 16],

@@ -20,6 +20,7 @@ mod input;
 mod isn;
 mod listener;
 mod outcome;
+mod prf;
 mod ratelimit;
 mod state;
 mod tcb;
