@@ -1,6 +1,7 @@
 //! The `synwave bench` command as a user runs it: SIGTERM (like Ctrl-C)
 //! ends the run early and still prints the summary and writes the JSON;
-//! bad flags are refused with a message naming the value and the fix.
+//! bad flags are refused with a message naming the value and the fix; the
+//! default concurrency follows the number of workers.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
@@ -128,4 +129,25 @@ fn bad_flags_name_the_value_and_the_fix() {
     );
     let e = refused(&["--loss", "150"]);
     assert!(e.contains("--loss"), "{e}");
+}
+
+/// Without `--concurrency`, a closed loop keeps 1,024 connections per
+/// generator worker open; the JSON says how many.
+#[test]
+fn default_concurrency_is_per_generator_worker() {
+    let json = json_path("default-concurrency");
+    let out = Command::new(BIN)
+        .args(["bench", "--duration", "0.3", "--workers", "2", "--json"])
+        .arg(&json)
+        .output()
+        .expect("synwave runs");
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("concurrency 2048"), "{stderr}");
+    let text = std::fs::read_to_string(&json).expect("JSON written");
+    let _ = std::fs::remove_file(&json);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(v["concurrency"].as_u64(), Some(2048));
+    assert_eq!(v["workers"].as_u64(), Some(2));
+    assert_eq!(v["failed"].as_u64(), Some(0));
 }
