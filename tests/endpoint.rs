@@ -85,6 +85,19 @@ fn pump(c: &mut Endpoint, s: &mut Endpoint, first: Vec<u8>, now: u64) -> Vec<Vec
     panic!("endless exchange");
 }
 
+/// Builds `seg` as a frame from the server's address to the client's in
+/// `buf`; returns its length.
+fn from_server(buf: &mut [u8], seg: &TcpRepr) -> usize {
+    let addr = TcpFrameAddr {
+        src_mac: SERVER_MAC,
+        dst_mac: CLIENT_MAC,
+        vlan: None,
+        src_ip: SERVER_IP,
+        dst_ip: CLIENT_IP,
+    };
+    build_tcp_frame(buf, &addr, seg, &[]).expect("fits")
+}
+
 fn flags(frame: &[u8]) -> TcpFlags {
     match parse_frame(frame, true) {
         Ok(Frame::Tcp(f)) => f.tcp.flags,
@@ -137,15 +150,8 @@ fn reopening_syn_without_listener_keeps_time_wait() {
             ..TcpOptions::default()
         },
     };
-    let addr = TcpFrameAddr {
-        src_mac: SERVER_MAC,
-        dst_mac: CLIENT_MAC,
-        vlan: None,
-        src_ip: SERVER_IP,
-        dst_ip: CLIENT_IP,
-    };
     let mut buf = vec![0u8; FRAME_CAPACITY];
-    let n = build_tcp_frame(&mut buf, &addr, &syn, &[]).expect("fits");
+    let n = from_server(&mut buf, &syn);
     let m = c.on_frame(&mut buf, n, 3_000).expect("answered");
     assert_eq!(flags(&buf[..m]), TcpFlags::ACK);
     assert_eq!(c.time_wait_records(), 1, "TIME-WAIT kept");
@@ -298,15 +304,8 @@ fn stale_time_wait_expiry_spares_the_next_incarnation() {
         window: 0,
         options: TcpOptions::default(),
     };
-    let addr = TcpFrameAddr {
-        src_mac: SERVER_MAC,
-        dst_mac: CLIENT_MAC,
-        vlan: None,
-        src_ip: SERVER_IP,
-        dst_ip: CLIENT_IP,
-    };
     let mut buf = vec![0u8; FRAME_CAPACITY];
-    let n = build_tcp_frame(&mut buf, &addr, &rst, &[]).expect("fits");
+    let n = from_server(&mut buf, &rst);
     assert_eq!(c.on_frame(&mut buf, n, 3_000), None);
     assert_eq!(c.time_wait_records(), 0);
     assert_eq!(c.counters().time_wait_reset, 1);
