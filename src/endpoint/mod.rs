@@ -383,18 +383,12 @@ impl Endpoint {
             self.counters.add_events(ev);
             // A restarted 2·MSL timer is followed by a wheel timer; the
             // queued expiry, now early, finds the later deadline and passes.
-            let restarted = slot.value.deadline() != before;
+            if slot.value.deadline() != before {
+                slot.sync_timer(&mut self.timers, tuple);
+            }
             match verdict {
-                TwVerdict::Drop => {
-                    if restarted {
-                        slot.sync_timer(&mut self.timers, tuple);
-                    }
-                    return Outcome::default();
-                }
+                TwVerdict::Drop => return Outcome::default(),
                 TwVerdict::Ack(r) => {
-                    if restarted {
-                        slot.sync_timer(&mut self.timers, tuple);
-                    }
                     return Outcome {
                         reply: Some(r),
                         ..Outcome::default()
@@ -611,12 +605,15 @@ impl Endpoint {
         let Some(slot) = self.tables.time_wait.slot_mut(h, tuple) else {
             return;
         };
-        if slot.value.deadline() > deadline {
-            return;
+        if slot.value.deadline() <= deadline {
+            self.time_wait_expired(h, tuple);
         }
-        if let Some(Some(id)) = self.tables.time_wait.remove(h, tuple).map(|s| s.timer) {
-            self.timers.cancel(id);
-        }
+    }
+
+    /// The TIME-WAIT record at `tuple` expired: removed with its timer,
+    /// counted, its tuple released.
+    fn time_wait_expired(&mut self, h: u64, tuple: &FourTuple) {
+        self.remove_time_wait(h, tuple);
         self.counters.time_wait_expired += 1;
         self.release(tuple);
     }
@@ -638,9 +635,7 @@ impl Endpoint {
         } else if let Some(slot) = self.tables.time_wait.slot_mut(h, tuple) {
             slot.timer = None;
             if slot.value.expired(now) {
-                self.tables.time_wait.remove(h, tuple);
-                self.counters.time_wait_expired += 1;
-                self.release(tuple);
+                self.time_wait_expired(h, tuple);
             } else {
                 slot.sync_timer(&mut self.timers, tuple);
             }
