@@ -1,16 +1,25 @@
 //! Prefetch hints. A frame in the loopback (or a UMEM frame written by
 //! the NIC's DMA) was last written by another core: the first read of its
-//! headers is a cache miss that stalls the worker. The poll loop asks for
-//! the headers of the whole burst before handling the first frame, so the
-//! misses overlap instead of queueing up, as DPDK applications do with
-//! `rte_prefetch0`; the endpoint asks for a TIME-WAIT record's home slot
-//! as soon as it has hashed a four-tuple.
+//! headers, and the checksum's read of its payload, are cache misses that
+//! stall the worker. The poll loop asks for frame i + `AHEAD` (headers and
+//! payload, up to `FRAME_SPAN` bytes) while it handles frame i, so the
+//! misses overlap with work instead of queueing up, as DPDK applications
+//! do with `rte_prefetch0`. A window and not the whole burst at once: a
+//! core has only 10 to 16 line-fill buffers, and a 64-frame burst asked
+//! for in one go fills them, so that every later prefetch (the TIME-WAIT
+//! slot's among them) stalls the core until one frees. The endpoint asks
+//! for a TIME-WAIT record's home slot as soon as it has hashed a
+//! four-tuple.
 //!
 //! Rules: a hint only; never reads memory itself, never faults.
 
-/// Bytes of a frame's headers worth fetching ahead: Ethernet, IPv4 and
-/// TCP with options (two cache lines).
-const HEADER_SPAN: usize = 128;
+/// Frames between the one being handled and the one asked for.
+pub const AHEAD: usize = 4;
+
+/// Bytes of a frame worth fetching ahead: Ethernet, IPv4 and TCP with
+/// options and a few hundred bytes of payload, all of which the checksum
+/// reads (six cache lines).
+const FRAME_SPAN: usize = 384;
 
 /// Asks the CPU to bring the cache line holding `p` into the cache.
 #[inline(always)]
@@ -27,16 +36,16 @@ pub fn line(p: *const u8) {
     let _ = p;
 }
 
-/// Asks the CPU to bring the first `HEADER_SPAN` bytes of `frame` into
+/// Asks the CPU to bring the first `FRAME_SPAN` bytes of `frame` into
 /// the cache.
 #[inline(always)]
-pub fn headers(frame: &[u8]) {
+pub fn frame(frame: &[u8]) {
     #[cfg(target_arch = "x86_64")]
     {
         use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
         let p = frame.as_ptr();
         let mut off = 0;
-        while off < HEADER_SPAN.min(frame.len()) {
+        while off < FRAME_SPAN.min(frame.len()) {
             // Safety: `_mm_prefetch` is a hint: it never faults and never
             // changes memory, whatever the address; SSE, which it needs,
             // is part of the x86_64 baseline. The address stays inside

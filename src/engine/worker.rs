@@ -1,6 +1,6 @@
 //! One worker's poll loop: receive a burst (and the frames other workers
 //! handed over) → hand frames owned by another worker to it → prefetch
-//! headers → `Endpoint::on_frame` (the reply is written in place) → open
+//! frames a few ahead → `Endpoint::on_frame` (the reply is written in place) → open
 //! connections (a generator) → expire timers → transmit the burst →
 //! publish metrics.
 //!
@@ -181,12 +181,20 @@ impl<P: Port> Worker<P> {
         let handed = handoff.as_ref().map_or(0, |h| h.receive(rx, BURST));
         tally.handoff_in += handed as u64;
         let received = port.rx_burst(rx, BURST);
-        for f in rx.iter() {
-            prefetch::headers(f.data());
+        for f in rx.iter().take(prefetch::AHEAD) {
+            prefetch::frame(f.data());
         }
-        // Receive and answer in place.
-        for (i, mut f) in rx.drain(..).enumerate() {
-            if i >= handed
+        // Receive and answer in place, frame i + AHEAD on its way into the
+        // cache meanwhile.
+        let mut frames = rx.drain(..);
+        let mut i = 0;
+        while let Some(mut f) = frames.next() {
+            if let Some(next) = frames.as_slice().get(prefetch::AHEAD - 1) {
+                prefetch::frame(next.data());
+            }
+            let handed_over = i < handed;
+            i += 1;
+            if !handed_over
                 && let Some(h) = handoff
                 && let Some(owner) = h.other_owner(f.data())
             {
