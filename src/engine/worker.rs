@@ -1,8 +1,8 @@
 //! One worker's poll loop: receive a burst (and the frames other workers
-//! handed over) → hand frames owned by another worker to it → prefetch
-//! frames a few ahead → `Endpoint::on_frame` (the reply is written in place) → open
-//! connections (a generator) → expire timers → transmit the burst →
-//! publish metrics.
+//! handed over) → hand frames owned by another worker to it →
+//! `Endpoint::on_frame` (the reply is written in place; a frame a few
+//! places ahead is prefetched meanwhile) → open connections (a generator)
+//! → expire timers → transmit the burst → publish metrics.
 //!
 //! Rules: one worker owns its port queue and its endpoint; nothing is
 //! shared on the per-frame path but the handoff inboxes, used only by
