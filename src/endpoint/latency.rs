@@ -4,6 +4,13 @@
 //! and connection lifetime (record created → record ended, TIME-WAIT not
 //! included). Values in microseconds.
 //!
+//! The hot path records into a [`Recorder`]: values below 2,048 µs are
+//! counted in a plain array, which is exactly the first bucket of the HDR
+//! histogram at 3 significant digits (unit resolution from 0 to 2,047), so
+//! nothing is lost; they are folded into the HDR histogram when it is
+//! read. An HDR `record` costs about 100 instructions, an array increment
+//! a handful.
+//!
 //! Rules: the buckets are allocated when the endpoint is built; recording
 //! never allocates (values beyond the range saturate at its top).
 
@@ -11,6 +18,15 @@ use hdrhistogram::Histogram;
 
 /// Highest value tracked: one hour in microseconds.
 const MAX_US: u64 = 3_600_000_000;
+/// Values counted in the front array: the HDR histogram's first bucket
+/// (sub-bucket count at 3 significant digits, lowest value 1).
+const FRONT: usize = 2048;
+
+fn empty() -> Histogram<u64> {
+    // Constant, valid bounds (1 ≤ low, 2·low ≤ high, 3 digits ≤ 5):
+    // construction cannot fail.
+    Histogram::new_with_bounds(1, MAX_US, 3).expect("valid constant bounds")
+}
 
 /// The two histograms of one endpoint.
 #[derive(Clone, Debug)]
@@ -30,12 +46,9 @@ impl Default for Latency {
 impl Latency {
     /// Empty histograms: 1 µs to one hour, 3 significant digits.
     pub fn new() -> Latency {
-        // Constant, valid bounds (1 ≤ low, 2·low ≤ high, 3 digits ≤ 5):
-        // construction cannot fail.
-        let h = || Histogram::new_with_bounds(1, MAX_US, 3).expect("valid constant bounds");
         Latency {
-            handshake_us: h(),
-            lifetime_us: h(),
+            handshake_us: empty(),
+            lifetime_us: empty(),
         }
     }
 
@@ -43,5 +56,143 @@ impl Latency {
     pub fn merge(&mut self, other: &Latency) {
         let _ = self.handshake_us.add(&other.handshake_us);
         let _ = self.lifetime_us.add(&other.lifetime_us);
+    }
+}
+
+/// One histogram as the hot path records it: small values in a front
+/// array, the rest in the HDR histogram.
+#[derive(Clone, Debug)]
+struct Fronted {
+    front: Box<[u64; FRONT]>,
+    hdr: Histogram<u64>,
+}
+
+impl Fronted {
+    fn new() -> Fronted {
+        Fronted {
+            front: Box::new([0; FRONT]),
+            hdr: empty(),
+        }
+    }
+
+    /// Counts `v` (0 is counted as 1, the histogram's lowest value).
+    #[inline]
+    fn record(&mut self, v: u64) {
+        let v = v.max(1);
+        match self.front.get_mut(v as usize) {
+            Some(c) => *c += 1,
+            None => self.hdr.saturating_record(v),
+        }
+    }
+
+    /// The HDR histogram with the front folded in.
+    fn folded(&self) -> Histogram<u64> {
+        let mut h = self.hdr.clone();
+        for (v, &n) in self.front.iter().enumerate() {
+            if n > 0 {
+                // Within the bounds (1 ≤ v < 2,048 ≤ MAX_US): cannot fail.
+                let _ = h.record_n(v as u64, n);
+            }
+        }
+        h
+    }
+}
+
+/// What an endpoint records into: cheap to record, folded into a
+/// [`Latency`] when read.
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    handshake: Fronted,
+    lifetime: Fronted,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder::new()
+    }
+}
+
+impl Recorder {
+    /// Nothing recorded.
+    pub fn new() -> Recorder {
+        Recorder {
+            handshake: Fronted::new(),
+            lifetime: Fronted::new(),
+        }
+    }
+
+    /// A handshake round-trip of `us` µs.
+    #[inline]
+    pub fn handshake(&mut self, us: u64) {
+        self.handshake.record(us);
+    }
+
+    /// A connection lifetime of `us` µs.
+    #[inline]
+    pub fn lifetime(&mut self, us: u64) {
+        self.lifetime.record(us);
+    }
+
+    /// Everything recorded so far, as HDR histograms.
+    pub fn latency(&self) -> Latency {
+        Latency {
+            handshake_us: self.handshake.folded(),
+            lifetime_us: self.lifetime.folded(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The front array and the HDR histogram agree value for value: every
+    /// statistic of the folded histogram equals that of one fed directly.
+    #[test]
+    fn folded_equals_direct() {
+        let mut r = Recorder::new();
+        let mut direct = empty();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..200_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Mostly below the front's end, some far above, some zero.
+            let v = match i % 10 {
+                0 => x % 10_000_000,
+                1 => 0,
+                2 => 2047 + x % 3,
+                _ => x % 3000,
+            };
+            r.lifetime(v);
+            direct.saturating_record(v.max(1));
+        }
+        let got = r.latency().lifetime_us;
+        assert_eq!(got.len(), direct.len());
+        assert_eq!(got.min(), direct.min());
+        assert_eq!(got.max(), direct.max());
+        for q in [0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(
+                got.value_at_quantile(q),
+                direct.value_at_quantile(q),
+                "q {q}"
+            );
+        }
+        assert!(got.iter_recorded().eq(direct.iter_recorded()));
+        assert_eq!(r.latency().handshake_us.len(), 0);
+    }
+
+    /// Recorded values never fall out: values above the range saturate.
+    #[test]
+    fn extremes_are_kept() {
+        let mut r = Recorder::new();
+        r.handshake(u64::MAX);
+        r.handshake(1);
+        r.handshake(2047);
+        r.handshake(2048);
+        let h = r.latency().handshake_us;
+        assert_eq!(h.len(), 4);
+        assert_eq!(h.min(), 1);
+        assert!(h.max() >= MAX_US);
     }
 }

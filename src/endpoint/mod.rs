@@ -17,6 +17,7 @@ mod tables;
 
 pub use counters::{Counters, ENDS, WIRE_ERRORS};
 pub use latency::Latency;
+use latency::Recorder;
 use ports::PortSet;
 use tables::Tables;
 
@@ -109,7 +110,7 @@ pub struct Endpoint {
     /// Queued TIME-WAIT expiries that are due: hash, tuple, deadline.
     due: Vec<(u64, FourTuple, u64)>,
     counters: Counters,
-    latency: Latency,
+    latency: Recorder,
     scratch: Box<[u8; FRAME_CAPACITY]>,
     /// Four-tuples whose last record (live or TIME-WAIT) is gone, when
     /// `EndpointConfig::report_released` asks for them.
@@ -130,7 +131,7 @@ impl Endpoint {
             fired: Vec::with_capacity(EXPIRE_BATCH),
             due: Vec::with_capacity(EXPIRE_BATCH),
             counters: Counters::default(),
-            latency: Latency::new(),
+            latency: Recorder::new(),
             scratch: Box::new([0; FRAME_CAPACITY]),
             released: Vec::new(),
         }
@@ -172,9 +173,10 @@ impl Endpoint {
         &self.counters
     }
 
-    /// Handshake and lifetime histograms so far.
-    pub fn latency(&self) -> &Latency {
-        &self.latency
+    /// Handshake and lifetime histograms so far (built on each call: for
+    /// reports, not for the per-frame path).
+    pub fn latency(&self) -> Latency {
+        self.latency.latency()
     }
 
     /// The TCP context.
@@ -365,7 +367,7 @@ impl Endpoint {
             self.counters.add_events(out.events);
             if out.events.contains(tcp::Events::ESTABLISHED) && !slot.value.passive() {
                 let rtt = now.saturating_sub(slot.value.opened_at());
-                self.latency.handshake_us.saturating_record(rtt.max(1));
+                self.latency.handshake(rtt);
             }
             match out.end {
                 None => slot.sync_timer(&mut self.timers, tuple),
@@ -463,7 +465,7 @@ impl Endpoint {
             return;
         };
         let lifetime = now.saturating_sub(slot.value.opened_at());
-        self.latency.lifetime_us.saturating_record(lifetime.max(1));
+        self.latency.lifetime(lifetime);
         if let Some(id) = slot.timer {
             self.timers.cancel(id);
         }

@@ -314,7 +314,7 @@ impl<P: Port> Worker<P> {
             counters: ep.counters().clone(),
             left: (ep.connections(), ep.time_wait_records(), ep.armed_timers()),
             port: self.port.stats(),
-            latency: ep.latency().clone(),
+            latency: ep.latency(),
         }
     }
 }
