@@ -32,6 +32,9 @@ pub const FRAME_SIZE: usize = 2048;
 const SPARE_BATCH: usize = 64;
 /// Frames held back by reordering at most (then the oldest is sent).
 const MAX_HELD: usize = 32;
+/// Room per receiving queue for the frames of one burst, sorted by queue
+/// (kept between bursts; grows once if a burst needs more).
+const STAGED: usize = 256;
 
 type Buffer = Box<[u8; FRAME_SIZE]>;
 
@@ -133,6 +136,8 @@ pub struct LoopPort {
     impaired: bool,
     held: Vec<LoopFrame>,
     releasing: Vec<LoopFrame>,
+    /// Frames of a burst sorted by receiving queue (several queues only).
+    staged: Vec<Vec<LoopFrame>>,
     stats: PortStats,
 }
 
@@ -189,6 +194,7 @@ pub fn loopback(cfg: &LoopbackConfig) -> Result<(Vec<LoopPort>, Vec<LoopPort>), 
                 let mut free = Vec::with_capacity(cfg.frames_per_queue + 2 * SPARE_BATCH);
                 free.extend((0..cfg.frames_per_queue).map(|_| Box::new([0u8; FRAME_SIZE])));
                 let seed = cfg.seed ^ salt ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                let peers_len = peers.len();
                 LoopPort {
                     rx,
                     rx_next: 0,
@@ -202,6 +208,10 @@ pub fn loopback(cfg: &LoopbackConfig) -> Result<(Vec<LoopPort>, Vec<LoopPort>), 
                     impaired: !cfg.impairment.is_none(),
                     held: Vec::with_capacity(MAX_HELD),
                     releasing: Vec::with_capacity(MAX_HELD),
+                    staged: match peers_len {
+                        1 => Vec::new(),
+                        n => (0..n).map(|_| Vec::with_capacity(STAGED)).collect(),
+                    },
                     stats: PortStats::default(),
                 }
             })
@@ -271,6 +281,45 @@ impl LoopPort {
                 false
             }
         }
+    }
+
+    /// Puts a whole burst on the rings, each ring's share with one store
+    /// of its write index: a store per frame would pull the index's cache
+    /// line back from the receiving core, which polls it, once per frame.
+    /// Frames beyond a full ring are dropped and counted.
+    fn deliver_burst(&mut self, frames: &mut Vec<LoopFrame>) -> usize {
+        if self.peers.len() == 1 {
+            return self.push_run(0, frames);
+        }
+        for f in frames.drain(..) {
+            let q = (self.steer)(f.data()) % self.peers.len();
+            self.staged[q].push(f);
+        }
+        let mut taken = 0;
+        for q in 0..self.peers.len() {
+            let mut run = std::mem::take(&mut self.staged[q]);
+            taken += self.push_run(q, &mut run);
+            self.staged[q] = run;
+        }
+        taken
+    }
+
+    /// Pushes `run` onto the ring to queue `q` as one chunk; what does not
+    /// fit is dropped (`tx_ring_full`). `run` is left empty.
+    fn push_run(&mut self, q: usize, run: &mut Vec<LoopFrame>) -> usize {
+        let ring = &mut self.peers[q];
+        let n = run.len().min(ring.slots());
+        let mut pushed = 0;
+        if n > 0
+            && let Ok(chunk) = ring.write_chunk_uninit(n)
+        {
+            pushed = chunk.fill_from_iter(run.drain(..n));
+        }
+        for f in run.drain(..) {
+            self.stats.tx_ring_full += 1;
+            self.give_back(f.buf);
+        }
+        pushed
     }
 
     /// Sends the frames held back by reordering.
@@ -345,14 +394,13 @@ impl Port for LoopPort {
         // lists keep their capacity (no allocation).
         std::mem::swap(&mut self.held, &mut self.releasing);
         let mut taken = 0;
-        for f in frames.drain(..) {
-            self.stats.tx_frames += 1;
-            let ok = if self.impaired {
-                self.send_impaired(f)
-            } else {
-                self.deliver(f)
-            };
-            taken += usize::from(ok);
+        self.stats.tx_frames += frames.len() as u64;
+        if self.impaired {
+            for f in frames.drain(..) {
+                taken += usize::from(self.send_impaired(f));
+            }
+        } else {
+            taken = self.deliver_burst(frames);
         }
         while let Some(f) = self.releasing.pop() {
             self.deliver(f);
@@ -486,6 +534,32 @@ mod tests {
         assert_eq!(receive(&mut b[0]), vec![vec![0]]);
         assert_eq!(receive(&mut b[1]), vec![vec![1], vec![4]]);
         assert_eq!(receive(&mut b[2]), vec![vec![2], vec![5]]);
+    }
+
+    #[test]
+    fn a_full_ring_drops_only_its_own_frames() {
+        // Two receiving queues with rings of 2: a burst of 6 frames, 4 to
+        // queue 0 and 2 to queue 1, loses the last 2 of queue 0, in order.
+        let cfg = LoopbackConfig {
+            frames_per_queue: 8,
+            queues_b: 2,
+            ring_size: 2,
+            steer_b: Arc::new(|f: &[u8]| usize::from(f[0] >= 10)),
+            ..LoopbackConfig::default()
+        };
+        let (mut a, mut b) = loopback(&cfg).unwrap();
+        let free = a[0].free_buffers();
+        send(&mut a[0], &[&[1], &[10], &[2], &[3], &[11], &[4]]);
+        assert_eq!(a[0].stats().tx_frames, 6);
+        assert_eq!(a[0].stats().tx_ring_full, 2);
+        // The dropped frames' buffers are back on A's free list.
+        assert_eq!(a[0].free_buffers(), free - 4);
+        assert_eq!(receive(&mut b[0]), vec![vec![1], vec![2]]);
+        assert_eq!(receive(&mut b[1]), vec![vec![10], vec![11]]);
+        // The rings drained, the next burst goes through whole.
+        send(&mut a[0], &[&[5], &[12]]);
+        assert_eq!(receive(&mut b[0]), vec![vec![5]]);
+        assert_eq!(receive(&mut b[1]), vec![vec![12]]);
     }
 
     #[test]
