@@ -354,9 +354,10 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
     };
     // The drain ends when the generators hold no connection: the work the
     // bench measures is done. Records a responder may still hold then (a
-    // last FIN awaiting its ACK; a connection rebuilt from a valid cookie
-    // by a late duplicate of the client's ACK, as Linux would rebuild it,
-    // which waits for a client that has gone) are reported as left, not
+    // last FIN awaiting its ACK; after a stall, a connection rebuilt from
+    // the cookie by the client's duplicate ACK of a retransmitted FIN that
+    // arrives after the close, as Linux would rebuild it, and which waits
+    // for a client that has gone) are reported as left, not
     // waited for. With `drain_time_wait`, it waits for every record and
     // every TIME-WAIT record on both sides.
     loop {
