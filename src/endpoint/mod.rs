@@ -46,6 +46,18 @@ impl Prepared {
     }
 }
 
+/// What [`Endpoint::connect_into`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opened {
+    /// Not opened: the table is full (counted) or the tuple is in use.
+    Refused,
+    /// Opened; its SYN of this many bytes is in the frame.
+    Sent(usize),
+    /// Opened; the SYN did not fit the frame (its retransmission timer
+    /// sends it).
+    Unsent,
+}
+
 /// Addressing and limits of an endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointConfig {
@@ -111,7 +123,7 @@ pub struct Endpoint {
     due: Vec<(u64, FourTuple, u64)>,
     counters: Counters,
     latency: Recorder,
-    scratch: Box<[u8; FRAME_CAPACITY]>,
+    scratch: Box<[u8]>,
     /// Four-tuples whose last record (live or TIME-WAIT) is gone, when
     /// `EndpointConfig::report_released` asks for them.
     released: Vec<FourTuple>,
@@ -132,7 +144,7 @@ impl Endpoint {
             due: Vec::with_capacity(EXPIRE_BATCH),
             counters: Counters::default(),
             latency: Recorder::new(),
-            scratch: Box::new([0; FRAME_CAPACITY]),
+            scratch: vec![0; FRAME_CAPACITY].into_boxed_slice(),
             released: Vec::new(),
         }
     }
@@ -492,6 +504,16 @@ impl Endpoint {
     }
 
     fn send(&mut self, tuple: &FourTuple, reply: &Reply, tx: &mut dyn FnMut(&[u8])) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        if let Some(n) = self.write(tuple, reply, &mut scratch[..]) {
+            tx(&scratch[..n]);
+        }
+        self.scratch = scratch;
+    }
+
+    /// Writes `reply` on `tuple` as a frame into `frame`; its length, or
+    /// `None` when it does not fit. Counted as sent.
+    fn write(&mut self, tuple: &FourTuple, reply: &Reply, frame: &mut [u8]) -> Option<usize> {
         let addr = TcpFrameAddr {
             src_mac: self.cfg.mac,
             dst_mac: self.cfg.peer_mac,
@@ -500,10 +522,9 @@ impl Endpoint {
             dst_ip: tuple.remote_ip,
         };
         let payload = self.ctx.payload(reply);
-        if let Ok(n) = wire::build_tcp_frame(&mut self.scratch[..], &addr, &reply.repr, payload) {
-            self.counters.tx_frames += 1;
-            tx(&self.scratch[..n]);
-        }
+        let n = wire::build_tcp_frame(frame, &addr, &reply.repr, payload).ok()?;
+        self.counters.tx_frames += 1;
+        Some(n)
     }
 
     /// Hashes `tuple` for this endpoint's tables and asks the CPU for its
@@ -526,25 +547,37 @@ impl Endpoint {
 
     /// `connect` for a tuple this endpoint prepared.
     pub fn connect_prepared(&mut self, p: &Prepared, now: u64, tx: &mut dyn FnMut(&[u8])) -> bool {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let opened = self.connect_into(p, now, &mut scratch[..]);
+        if let Opened::Sent(n) = opened {
+            tx(&scratch[..n]);
+        }
+        self.scratch = scratch;
+        opened != Opened::Refused
+    }
+
+    /// `connect` for a tuple this endpoint prepared, its SYN written into
+    /// `frame` (a transmit buffer: no copy).
+    pub fn connect_into(&mut self, p: &Prepared, now: u64, frame: &mut [u8]) -> Opened {
         let (tuple, h) = (&p.tuple, p.h);
         debug_assert_eq!(h, self.tables.hash(tuple), "prepared by another endpoint");
         if self.tables.conns.len() >= self.cfg.max_connections {
             self.counters.drop_table_full += 1;
-            return false;
+            return Opened::Refused;
         }
         if self.tables.conns.get(h, tuple).is_some()
             || self.tables.time_wait.get(h, tuple).is_some()
         {
-            return false;
+            return Opened::Refused;
         }
         let (tcb, out) = Tcb::connect(&mut self.ctx, tuple, now);
         self.counters.opened += 1;
         self.counters.add_events(out.events);
         self.tables.insert_conn(h, *tuple, tcb, &mut self.timers);
-        if let Some(r) = out.reply {
-            self.send(tuple, &r, tx);
+        match out.reply.and_then(|r| self.write(tuple, &r, frame)) {
+            Some(n) => Opened::Sent(n),
+            None => Opened::Unsent,
         }
-        true
     }
 
     /// Expires every timer due at `now`: retransmissions go to `tx`, ended

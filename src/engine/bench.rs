@@ -369,10 +369,13 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         for b in &boards {
             b.add_to(&mut totals, len);
         }
+        // Judged only on boards published in the drain: a worker starved
+        // of its core may not have published since it started.
+        let drained = |bs: &[Arc<Board>]| bs.iter().all(|b| b.tag() == Phase::Drain.tag());
         let done = if cfg.drain_time_wait {
-            totals[records] == 0 && totals[tw_records] == 0
+            drained(&boards) && totals[records] == 0 && totals[tw_records] == 0
         } else {
-            gen_totals[records] == 0
+            drained(&boards[..cfg.workers]) && gen_totals[records] == 0
         };
         if done || Instant::now() >= drain_deadline || interrupt.load(Ordering::Relaxed) {
             break;

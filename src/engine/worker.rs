@@ -10,7 +10,7 @@
 //! relaxed atomics: the run phase (read once per loop) and the metrics
 //! board (written every `PUBLISH_EVERY` loops).
 
-use crate::endpoint::{Counters, Endpoint, Latency, Prepared};
+use crate::endpoint::{Counters, Endpoint, Latency, Opened, Prepared};
 use crate::flow::{FourTuple, SourcePair, SourcePortAllocator};
 use crate::io::{FrameBuf, Port, PortStats};
 use crate::metrics::{Board, Sample, WorkerTally};
@@ -35,6 +35,14 @@ pub enum Phase {
     Drain = 1,
     /// Workers return.
     Stop = 2,
+}
+
+impl Phase {
+    /// The phase as a board's publication tag (never 0, which is "none
+    /// yet").
+    pub fn tag(self) -> u8 {
+        self as u8 + 1
+    }
 }
 
 /// The run phase, shared.
@@ -255,16 +263,38 @@ impl<P: Port> Worker<P> {
             let mut refused = false;
             for p in self.opening.drain(..) {
                 // After a refusal (table full, tuple in use) the rest of
-                // the batch goes back unopened, as one failure a loop.
-                // A SYN that finds no free buffer is sent by its
-                // retransmission timer.
-                let ok = !refused
-                    && ep.connect_prepared(&p, now, &mut |bytes| {
-                        if let Some(f) = filled(port, bytes) {
+                // the batch goes back unopened, as one failure a loop. The
+                // SYN is written straight into a transmit buffer; with no
+                // free buffer the rest of the batch waits for the next
+                // loop.
+                let frame = if refused { None } else { port.alloc() };
+                let opened = match frame {
+                    Some(mut f) => match ep.connect_into(&p, now, f.buf_mut()) {
+                        Opened::Sent(n) => {
+                            f.set_len(n);
                             tx.push(f);
+                            true
                         }
-                    });
-                if ok {
+                        // Sent by its retransmission timer.
+                        Opened::Unsent => {
+                            port.recycle(f);
+                            true
+                        }
+                        Opened::Refused => {
+                            port.recycle(f);
+                            if !refused {
+                                tally.open_failed += 1;
+                                refused = true;
+                            }
+                            false
+                        }
+                    },
+                    None => {
+                        refused = true;
+                        false
+                    }
+                };
+                if opened {
                     tally.opened += 1;
                     continue;
                 }
@@ -273,10 +303,6 @@ impl<P: Port> Worker<P> {
                     ip: t.local_ip,
                     port: t.local_port,
                 });
-                if !refused {
-                    tally.open_failed += 1;
-                    refused = true;
-                }
             }
         }
         // Timers: retransmissions and expiries.
@@ -328,6 +354,7 @@ pub fn run<P: Port>(
     board: &Board,
 ) -> WorkerReport {
     let mut loops = 0u32;
+    let mut published = None;
     loop {
         let current = phase.get();
         if current == Phase::Stop {
@@ -335,10 +362,13 @@ pub fn run<P: Port>(
         }
         worker.poll(clock.now_us(), current);
         loops = loops.wrapping_add(1);
-        if loops % PUBLISH_EVERY == 0 {
-            board.publish(&worker.sample());
+        // Every `PUBLISH_EVERY` loops, and at once in a new phase (the
+        // drain's end is judged on boards published in the drain).
+        if loops % PUBLISH_EVERY == 0 || published != Some(current) {
+            board.publish(&worker.sample(), current.tag());
+            published = Some(current);
         }
     }
-    board.publish(&worker.sample());
+    board.publish(&worker.sample(), Phase::Stop.tag());
     worker.report()
 }

@@ -3,7 +3,7 @@
 //! the stats thread. One writer per board; readers never write.
 
 use super::{Sample, visit};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 /// Metric slots per board (more than `metrics::names().len()`).
 pub const SLOTS: usize = 96;
@@ -14,19 +14,24 @@ pub const SLOTS: usize = 96;
 #[repr(align(64))]
 pub struct Board {
     values: [AtomicU64; SLOTS],
+    /// The tag of the latest publication (0: none yet).
+    tag: AtomicU8,
 }
 
 impl Default for Board {
     fn default() -> Self {
         Board {
             values: std::array::from_fn(|_| AtomicU64::new(0)),
+            tag: AtomicU8::new(0),
         }
     }
 }
 
 impl Board {
-    /// Publishes `s` (relaxed stores, no allocation).
-    pub fn publish(&self, s: &Sample<'_>) {
+    /// Publishes `s` (relaxed stores, no allocation), tagged `tag` (the
+    /// writer's phase, say: a reader that sees the tag also sees the
+    /// values published with it).
+    pub fn publish(&self, s: &Sample<'_>, tag: u8) {
         let mut i = 0;
         visit(s, |_, v| {
             if let Some(slot) = self.values.get(i) {
@@ -34,6 +39,12 @@ impl Board {
             }
             i += 1;
         });
+        self.tag.store(tag, Ordering::Release);
+    }
+
+    /// The tag of the latest publication (0 before the first).
+    pub fn tag(&self) -> u8 {
+        self.tag.load(Ordering::Acquire)
     }
 
     /// The published values, in `visit` order, added to `out` (resized

@@ -256,7 +256,7 @@ mod tests {
             gauges: (4, 5, 6),
         };
         for b in gens.iter().chain(&resp) {
-            b.publish(&s);
+            b.publish(&s, 1);
         }
         let t = StatsThread::spawn(gens, resp, Duration::from_millis(20), false).unwrap();
         std::thread::sleep(Duration::from_millis(70));
