@@ -4,6 +4,7 @@
 //! moved, and `--json FILE`.
 
 use super::TrafficArgs;
+use super::host_steal::HostSteal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -140,6 +141,7 @@ pub fn run(a: Args) -> ExitCode {
         "synwave bench: {} s, {} worker(s) per side, {load}, close {:?}, cookies {:?}, loss {}% (in-memory loopback)",
         a.duration, cfg.workers, scenario.close, scenario.cookies, a.traffic.loss
     );
+    let steal = HostSteal::start();
     let r = match run_bench(&cfg, &interrupt) {
         Ok(r) => r,
         Err(e) => {
@@ -147,9 +149,10 @@ pub fn run(a: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    print_summary(&r, &scenario);
+    let steal = steal.percent();
+    print_summary(&r, &scenario, steal);
     if let Some(path) = &a.json {
-        let json = summary_json(&a, &r, &scenario);
+        let json = summary_json(&a, &r, &scenario, steal);
         let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("error: cannot write {}: {e}", path.display());
@@ -180,7 +183,7 @@ fn per_sec(n: u64, r: &BenchReport) -> f64 {
     n as f64 / r.duration.as_secs_f64().max(1e-9)
 }
 
-fn print_summary(r: &BenchReport, s: &Scenario) {
+fn print_summary(r: &BenchReport, s: &Scenario, steal: Option<f64>) {
     let ev = |e: Events| -> u64 { r.responders.iter().map(|w| w.counters.event(e)).sum() };
     let (records, tw, timers) = r.left();
     let row = |k: &str, v: String| println!("{k:<36}{v:>16}");
@@ -234,6 +237,12 @@ fn print_summary(r: &BenchReport, s: &Scenario) {
         format!("{:.0}", r.best_second_setups()),
     );
     row("teardowns/s", format!("{:.0}", per_sec(r.completed(s), r)));
+    // On a shared VM: how much of the machine's CPU time the host gave to
+    // other tenants during the run (the figures above are slowed by it).
+    row(
+        "host steal (% of CPU time)",
+        steal.map_or("n/a".into(), |p| format!("{p:.1}")),
+    );
     row(
         "frames rx/s (both sides)",
         format!("{:.0}", per_sec(r.rx_frames(), r)),
@@ -267,7 +276,7 @@ fn side_json(values: &[u64]) -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
-fn summary_json(a: &Args, r: &BenchReport, s: &Scenario) -> serde_json::Value {
+fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> serde_json::Value {
     let (records, tw, timers) = r.left();
     let (gen_metrics, resp_metrics) = r.metrics();
     let lat = r.client_latency();
@@ -301,6 +310,7 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario) -> serde_json::Value {
         "lifetime_us": pct(&lat.lifetime_us),
         "duration_s": r.duration.as_secs_f64(),
         "run_phase_s": r.run_phase.as_secs_f64(),
+        "host_steal_pct": steal,
         "records_left": records,
         "time_wait_left": tw,
         "timers_left": timers,

@@ -2,6 +2,7 @@
 //! choices and percentage parsing, with errors that name the fix.
 
 pub mod bench;
+mod host_steal;
 pub mod sim;
 
 use clap::ValueEnum;

@@ -19,8 +19,8 @@ use crate::io::loopback::{LoopbackConfig, Steer, loopback};
 use crate::metrics::{self, Board, LiveLine, StatsThread};
 use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use crate::tcp::Events;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 /// How the loopback steers received frames to the workers of a side.
@@ -263,7 +263,11 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
     .map_err(|e| format!("source ports: {e}"))?;
     let phase = Arc::new(SharedPhase::default());
     let clock = Clock::new();
-    let started = Instant::now();
+    // Every worker builds its tables (hundreds of MiB, zeroed) before any
+    // of them starts: a generator that started first would see its SYNs
+    // unanswered for as long as the responder's set-up takes, and
+    // retransmit them.
+    let ready = Arc::new(Barrier::new(2 * cfg.workers + 1));
     let boards: Vec<Arc<Board>> = (0..2 * cfg.workers).map(|_| Arc::default()).collect();
     // With several workers per side, frames that land on the wrong one are
     // handed to their owner.
@@ -298,6 +302,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         let seed = cfg.seed.wrapping_add(i as u64);
         let client_ips = cfg.client_ips;
         let limits = (cfg.max_connections, cfg.max_time_wait);
+        let ready = ready.clone();
         let handle = std::thread::Builder::new()
             .name(format!(
                 "synwave-{}{}",
@@ -327,11 +332,14 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
                 if let Some(h) = handoff {
                     w = w.with_handoff(h);
                 }
+                ready.wait();
                 worker::run(&mut w, clock, &phase, &board)
             })
             .map_err(|e| format!("cannot start a worker thread: {e}"))?;
         handles.push(handle);
     }
+    ready.wait();
+    let started = Instant::now();
     // Run phase, then drain; the stats thread makes one live line a
     // second.
     let stats = StatsThread::spawn(
