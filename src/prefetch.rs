@@ -9,7 +9,9 @@
 //! for in one go fills them, so that every later prefetch (the TIME-WAIT
 //! slot's among them) stalls the core until one frees. The endpoint asks
 //! for a TIME-WAIT record's home slot as soon as it has hashed a
-//! four-tuple.
+//! four-tuple. A buffer about to be written whole (a generator's SYN) is
+//! asked for with intent to write a few allocations ahead, so that it
+//! arrives owned instead of shared with the core that last read it.
 //!
 //! Rules: a hint only; never reads memory itself, never faults.
 
@@ -31,6 +33,30 @@ pub fn line(p: *const u8) {
         // changes memory, whatever the address; SSE, which it needs, is
         // part of the x86_64 baseline.
         unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Asks the CPU for the cache line holding `p` with intent to write
+/// (PREFETCHW): the line arrives owned, so a store to it does not wait for
+/// the other cores' copies to be invalidated.
+#[inline(always)]
+pub fn line_for_write(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // Safety: PREFETCHW is a hint: it never faults and never changes
+        // memory, whatever the address (CPUs without it, before Broadwell,
+        // execute the opcode as a NOP); it touches no register but its
+        // input and no flag. (Inline assembly: LLVM emits `prefetchw` for
+        // `_MM_HINT_ET0` only when the build targets `prfchw`.)
+        unsafe {
+            core::arch::asm!(
+                "prefetchw [{p}]",
+                p = in(reg) p,
+                options(nostack, preserves_flags, readonly)
+            );
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;

@@ -32,6 +32,8 @@ pub const FRAME_SIZE: usize = 2048;
 const SPARE_BATCH: usize = 64;
 /// Frames held back by reordering at most (then the oldest is sent).
 const MAX_HELD: usize = 32;
+/// Allocations between a buffer's prefetch and its use.
+const ALLOC_AHEAD: usize = 4;
 /// Room per receiving queue for the frames of one burst, sorted by queue
 /// (kept between bursts; grows once if a burst needs more).
 const STAGED: usize = 256;
@@ -410,6 +412,18 @@ impl Port for LoopPort {
 
     #[inline]
     fn alloc(&mut self) -> Option<LoopFrame> {
+        // The buffer handed out a few allocations from now, owned by the
+        // time its headers are written (it was last read by the other
+        // side's core).
+        if let Some(b) = self
+            .free
+            .len()
+            .checked_sub(ALLOC_AHEAD + 1)
+            .map(|i| &self.free[i])
+        {
+            crate::prefetch::line_for_write(b.as_ptr());
+            crate::prefetch::line_for_write(b[64..].as_ptr());
+        }
         match self.take_buffer() {
             Some(buf) => Some(LoopFrame { buf, len: 0 }),
             None => {
