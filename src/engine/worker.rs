@@ -1,14 +1,16 @@
 //! One worker's poll loop: receive a burst (and the frames other workers
 //! handed over) → hand frames owned by another worker to it →
 //! `Endpoint::on_frame` (the reply is written in place; a frame a few
-//! places ahead is prefetched meanwhile) → open connections (a generator)
-//! → expire timers → transmit the burst → publish metrics.
+//! places ahead is prefetched meanwhile) → open connections (a generator,
+//! each SYN written straight into a transmit buffer) → expire timers →
+//! transmit the burst → publish metrics.
 //!
 //! Rules: one worker owns its port queue and its endpoint; nothing is
 //! shared on the per-frame path but the handoff inboxes, used only by
 //! frames that landed on the wrong worker. The other shared state is
 //! relaxed atomics: the run phase (read once per loop) and the metrics
-//! board (written every `PUBLISH_EVERY` loops).
+//! board (written every `PUBLISH_EVERY` loops and at once in a new
+//! phase).
 
 use crate::endpoint::{Counters, Endpoint, Latency, Opened, Prepared};
 use crate::flow::{FourTuple, SourcePair, SourcePortAllocator};
