@@ -504,8 +504,18 @@ impl Endpoint {
     }
 
     fn send(&mut self, tuple: &FourTuple, reply: &Reply, tx: &mut dyn FnMut(&[u8])) {
+        self.via_scratch(tx, |ep, frame| ep.write(tuple, reply, frame));
+    }
+
+    /// Runs `build` on the scratch frame and passes the frame it wrote,
+    /// if any, to `tx`.
+    fn via_scratch(
+        &mut self,
+        tx: &mut dyn FnMut(&[u8]),
+        build: impl FnOnce(&mut Self, &mut [u8]) -> Option<usize>,
+    ) {
         let mut scratch = std::mem::take(&mut self.scratch);
-        if let Some(n) = self.write(tuple, reply, &mut scratch[..]) {
+        if let Some(n) = build(self, &mut scratch[..]) {
             tx(&scratch[..n]);
         }
         self.scratch = scratch;
@@ -547,12 +557,14 @@ impl Endpoint {
 
     /// `connect` for a tuple this endpoint prepared.
     pub fn connect_prepared(&mut self, p: &Prepared, now: u64, tx: &mut dyn FnMut(&[u8])) -> bool {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let opened = self.connect_into(p, now, &mut scratch[..]);
-        if let Opened::Sent(n) = opened {
-            tx(&scratch[..n]);
-        }
-        self.scratch = scratch;
+        let mut opened = Opened::Refused;
+        self.via_scratch(tx, |ep, frame| {
+            opened = ep.connect_into(p, now, frame);
+            match opened {
+                Opened::Sent(n) => Some(n),
+                _ => None,
+            }
+        });
         opened != Opened::Refused
     }
 

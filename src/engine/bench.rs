@@ -365,26 +365,25 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
     // last FIN awaiting its ACK; after a stall, a connection rebuilt from
     // the cookie by the client's duplicate ACK of a retransmitted FIN that
     // arrives after the close, as Linux would rebuild it, and which waits
-    // for a client that has gone) are reported as left, not
-    // waited for. With `drain_time_wait`, it waits for every record and
-    // every TIME-WAIT record on both sides.
+    // for a client that has gone) are reported as left, not waited for.
+    // With `drain_time_wait`, it waits for every record and every
+    // TIME-WAIT record on both sides.
+    let judged = if cfg.drain_time_wait {
+        &boards[..]
+    } else {
+        &boards[..cfg.workers]
+    };
     loop {
         std::thread::sleep(Duration::from_millis(20));
-        let (mut gen_totals, mut totals) = (Vec::new(), Vec::new());
-        for b in &boards[..cfg.workers] {
-            b.add_to(&mut gen_totals, len);
-        }
-        for b in &boards {
-            b.add_to(&mut totals, len);
-        }
         // Judged only on boards published in the drain: a worker starved
         // of its core may not have published since it started.
-        let drained = |bs: &[Arc<Board>]| bs.iter().all(|b| b.tag() == Phase::Drain.tag());
-        let done = if cfg.drain_time_wait {
-            drained(&boards) && totals[records] == 0 && totals[tw_records] == 0
-        } else {
-            drained(&boards[..cfg.workers]) && gen_totals[records] == 0
-        };
+        let mut totals = Vec::new();
+        for b in judged {
+            b.add_to(&mut totals, len);
+        }
+        let done = judged.iter().all(|b| b.tag() == Phase::Drain.tag())
+            && totals[records] == 0
+            && (!cfg.drain_time_wait || totals[tw_records] == 0);
         if done || Instant::now() >= drain_deadline || interrupt.load(Ordering::Relaxed) {
             break;
         }
