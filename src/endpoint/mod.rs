@@ -165,6 +165,14 @@ impl Endpoint {
             .reserve((c + w / 16).saturating_sub(self.timers.len()));
     }
 
+    /// Maps the pages of the reserved TIME-WAIT table now, if it spans at
+    /// most `max_bytes`, instead of during a run: its records land at
+    /// random slots, so a fresh table otherwise takes nearly all its page
+    /// faults in the first second of a run. Returns whether it did.
+    pub fn prefault_time_wait(&mut self, max_bytes: usize) -> bool {
+        self.tables.prefault_time_wait(max_bytes)
+    }
+
     /// Sets the most live records and TIME-WAIT records (beyond them new
     /// connections are refused and counted, closing ones skip TIME-WAIT
     /// and are counted).

@@ -18,10 +18,16 @@ use crate::io::Impairment;
 use crate::io::loopback::{LoopbackConfig, Steer, loopback};
 use crate::metrics::{self, Board, LiveLine, StatsThread};
 use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
-use crate::tcp::Events;
+use crate::tcp::{End, Events};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
+
+/// The largest TIME-WAIT table a worker maps before the start (see
+/// `Endpoint::prefault_time_wait`): the default one (4 Mi records) spans
+/// about 300 MiB; a bigger one, asked for with `--max-time-wait`, is left
+/// to fault in as it fills.
+const PREFAULT_MAX_BYTES: usize = 1 << 30;
 
 /// How the loopback steers received frames to the workers of a side.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -311,6 +317,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
             ))
             .spawn(move || {
                 pin::pin_current(core);
+                let generator = alloc.is_some();
                 let (ep, role) = match alloc {
                     Some(ports) => (
                         scenario.client(CLIENT_NET, client_ips, seed, true),
@@ -328,6 +335,17 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
                 // (allocation, rehash pause) while it runs. A worker's live
                 // records stay near its share of the concurrency.
                 ep.reserve(2 * per_worker as usize + 4096, limits.1);
+                // The side that closes first holds a TIME-WAIT record per
+                // connection: its table's page faults are taken here,
+                // before the start, not in the run's first second.
+                let closes_first = if generator {
+                    scenario.close.client_end()
+                } else {
+                    scenario.close.server_end()
+                } == End::TimeWait;
+                if closes_first {
+                    ep.prefault_time_wait(PREFAULT_MAX_BYTES);
+                }
                 let mut w = Worker::new(port, ep, role);
                 if let Some(h) = handoff {
                     w = w.with_handoff(h);
