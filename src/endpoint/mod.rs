@@ -173,6 +173,11 @@ impl Endpoint {
         self.tables.prefault_time_wait(max_bytes)
     }
 
+    /// Bytes the TIME-WAIT table spans as reserved (mapped or not).
+    pub fn time_wait_table_bytes(&self) -> usize {
+        self.tables.time_wait.footprint()
+    }
+
     /// Sets the most live records and TIME-WAIT records (beyond them new
     /// connections are refused and counted, closing ones skip TIME-WAIT
     /// and are counted).

@@ -82,7 +82,9 @@ pub struct LiveLine {
     pub malformed_per_sec: f64,
     /// Generator connections open now.
     pub open: u64,
-    /// Generator TIME-WAIT records now.
+    /// TIME-WAIT records now, both sides (the side that closes first
+    /// holds them: the generators with client-fin, the responders with
+    /// server-fin).
     pub time_wait: u64,
 }
 
@@ -163,7 +165,7 @@ impl Sides {
                 both(&prev.1, &prev.2, c.malformed),
             ),
             open: g.get(c.records),
-            time_wait: g.get(c.time_wait_records),
+            time_wait: both(&g, &r, c.time_wait_records),
         };
         *prev = (Instant::now(), g, r);
         line
@@ -263,9 +265,10 @@ mod tests {
         let lines = t.stop();
         assert!(!lines.is_empty(), "no line in 70 ms at one per 20 ms");
         let first = &lines[0];
-        // Two generator boards with 4 records and 5 TIME-WAIT records each.
+        // Two generator boards with 4 records each; three boards (both
+        // sides) with 5 TIME-WAIT records each.
         assert_eq!(first.open, 8);
-        assert_eq!(first.time_wait, 10);
+        assert_eq!(first.time_wait, 15);
         assert!(first.setups_per_sec > 0.0);
         assert!(first.pps_rx > 0.0);
         // Nothing moved after the first line.
