@@ -18,6 +18,11 @@
 /// Frames between the one being handled and the one asked for.
 pub const AHEAD: usize = 4;
 
+/// Frames between the one being handled and the one whose connection
+/// state is asked for (`Endpoint::prefetch_state`): its headers, asked
+/// for `AHEAD - STATE_AHEAD` frames earlier, have arrived by then.
+pub const STATE_AHEAD: usize = 2;
+
 /// Bytes of a frame worth fetching ahead: Ethernet, IPv4 and TCP with
 /// options and a few hundred bytes of payload, all of which the checksum
 /// reads (six cache lines).

@@ -2,7 +2,8 @@
 //! endpoint exchanging frames directly: TIME-WAIT kept when nobody listens
 //! for a reopening SYN, a full TIME-WAIT table, a full connection table
 //! after a valid cookie, a restarted retransmission timer, TIME-WAIT
-//! expiries (restarted, and left behind by an RST).
+//! expiries (restarted, and left behind by an RST), a state prefetch hint
+//! that changes nothing.
 
 use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY};
 use synwave::flow::FourTuple;
@@ -322,4 +323,29 @@ fn stale_time_wait_expiry_spares_the_next_incarnation() {
     assert_eq!(c.time_wait_records(), 0);
     assert_eq!(c.counters().time_wait_expired, 1);
     assert_eq!((c.armed_timers(), c.next_deadline()), (0, None));
+}
+
+#[test]
+fn a_state_prefetch_hint_changes_nothing_whatever_the_frame() {
+    // A client holding a TIME-WAIT record (so the hint hashes and asks for
+    // slots), given every frame of the exchange, truncated at every
+    // length, and bytes flipped: no panic, no counter, no record moved.
+    let (mut c, mut s) = (client(1 << 10), server(1 << 10));
+    let mut syn = Vec::new();
+    assert!(c.connect(&tuple(), 1_000, &mut |f| syn = f.to_vec()));
+    let frames = pump(&mut c, &mut s, syn, 2_000);
+    assert_eq!(c.time_wait_records(), 1);
+    let before = format!("{:?}", c.counters());
+    for f in &frames {
+        for n in 0..=f.len() {
+            c.prefetch_state(&f[..n]);
+        }
+        for at in 0..f.len() {
+            let mut g = f.clone();
+            g[at] ^= 0xff;
+            c.prefetch_state(&g);
+        }
+    }
+    assert_eq!(format!("{:?}", c.counters()), before);
+    assert_eq!((c.connections(), c.time_wait_records()), (0, 1));
 }

@@ -199,8 +199,12 @@ impl<P: Port> Worker<P> {
         let mut frames = rx.drain(..);
         let mut i = 0;
         while let Some(mut f) = frames.next() {
-            if let Some(next) = frames.as_slice().get(prefetch::AHEAD - 1) {
+            let ahead = frames.as_slice();
+            if let Some(next) = ahead.get(prefetch::AHEAD - 1) {
                 prefetch::frame(next.data());
+            }
+            if let Some(soon) = ahead.get(prefetch::STATE_AHEAD - 1) {
+                ep.prefetch_state(soon.data());
             }
             let handed_over = i < handed;
             i += 1;

@@ -27,7 +27,7 @@ pub use error::{Result, WireError};
 pub use ethernet::{EthernetFrame, EthernetRepr, MacAddr};
 pub use frame::{Frame, TcpFrame, TcpFrameAddr, build_tcp_frame, parse_frame, reply_in_place};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
-pub use segment_prediction::{PredictedSegment, predict_segment};
+pub use segment_prediction::{PredictedSegment, SegmentPeek, peek_segment, predict_segment};
 pub use seq::SeqNum;
 pub use syn_prediction::{PlainSyn, predict_syn};
 pub use tcp::{TcpFlags, TcpPacket, TcpRepr};

@@ -96,6 +96,43 @@ fn ne32<const N: usize>(b: &[u8; N], i: usize) -> u32 {
     u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
 }
 
+/// The four-tuple fields and TCP flags of a frame, read at the fixed
+/// offsets of an untagged IPv4 frame with a 20-byte header (see
+/// [`peek_segment`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentPeek {
+    /// IPv4 source address.
+    pub src: [u8; 4],
+    /// IPv4 destination address.
+    pub dst: [u8; 4],
+    /// TCP source port.
+    pub src_port: u16,
+    /// TCP destination port.
+    pub dst_port: u16,
+    /// TCP flags.
+    pub flags: TcpFlags,
+}
+
+/// A glance at a frame not yet handled, for prefetch hints only: the
+/// addresses, ports and flags where an untagged IPv4/TCP frame with a
+/// 20-byte IP header has them. Checks only the length, the ethertype, the
+/// IP version and header length and the protocol; nothing else about the
+/// frame is known to be valid, so nothing may be decided from it.
+#[inline(always)]
+pub fn peek_segment(frame: &[u8]) -> Option<SegmentPeek> {
+    let h: &[u8; L4 + 20] = frame.get(..L4 + 20)?.try_into().ok()?;
+    if be16(h, 12) != ETHERTYPE_IPV4 || h[L2] != 0x45 || h[L2 + 9] != PROTO_TCP {
+        return None;
+    }
+    Some(SegmentPeek {
+        src: [h[L2 + 12], h[L2 + 13], h[L2 + 14], h[L2 + 15]],
+        dst: [h[L2 + 16], h[L2 + 17], h[L2 + 18], h[L2 + 19]],
+        src_port: be16(h, L4),
+        dst_port: be16(h, L4 + 2),
+        flags: TcpFlags(h[L4 + 13]),
+    })
+}
+
 /// Recognises a segment after the SYN in `frame` (the received bytes). With
 /// `verify`, both checksums must verify. `None` means "not predicted",
 /// never "bad".
@@ -256,6 +293,28 @@ mod tests {
                     assert_eq!(p, g, "{f:?} ts {ts}");
                     assert_eq!(&buf[p.data()], &payload[..]);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_peek_reads_what_the_parse_reads_and_nothing_more() {
+        for f in [TcpFlags::SYN, TcpFlags::ACK | TcpFlags::FIN, TcpFlags::RST] {
+            let mut buf = [0u8; 256];
+            let n = build_tcp_frame(&mut buf, &addr(), &segment(f, true), b"x").unwrap();
+            let Ok(Frame::Tcp(g)) = parse_frame(&buf[..n], true) else {
+                panic!("not parsed");
+            };
+            let p = peek_segment(&buf[..n]).expect("peeked");
+            assert_eq!((p.src, p.dst), (g.ip.src, g.ip.dst));
+            assert_eq!((p.src_port, p.dst_port), (g.tcp.src_port, g.tcp.dst_port));
+            assert_eq!(p.flags, g.tcp.flags);
+            // Short, not IPv4, an IP header with options, not TCP: no peek.
+            assert_eq!(peek_segment(&buf[..53]), None);
+            for (at, byte) in [(12, 0x86), (14, 0x46), (23, 17)] {
+                let mut other = buf;
+                other[at] = byte;
+                assert_eq!(peek_segment(&other[..n]), None, "byte {at}");
             }
         }
     }
