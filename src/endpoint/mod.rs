@@ -129,6 +129,15 @@ pub struct Endpoint {
     released: Vec<FourTuple>,
 }
 
+/// Whether a segment with `flags` is likely to read or write the TIME-WAIT
+/// table: a SYN without ACK (no live record: the TIME-WAIT lookup follows),
+/// a FIN or an RST (the record may end, into TIME-WAIT). A SYN-ACK belongs
+/// to a live connection of ours and skips the table.
+#[inline(always)]
+fn may_need_time_wait(flags: TcpFlags) -> bool {
+    flags.intersects(TcpFlags::FIN | TcpFlags::RST) || (flags.syn() && !flags.ack())
+}
+
 impl Endpoint {
     /// An endpoint with its configuration and TCP context.
     pub fn new(cfg: EndpointConfig, ctx: TcpContext) -> Endpoint {
@@ -374,15 +383,11 @@ impl Endpoint {
     /// in step with the outcome. The tuple is hashed once for all tables.
     fn dispatch(&mut self, tuple: &FourTuple, seg: &TcpRepr, payload: &[u8], now: u64) -> Outcome {
         let h = self.tables.hash(tuple);
-        // The TIME-WAIT slot is needed next if there is no live record (a
-        // SYN, most often), or at the end if this segment closes the record
-        // (a FIN or RST): then it is fetched while the state machine runs.
-        // Other segments of a live connection skip the fetch, a cache miss
-        // in a table of millions of records.
-        if seg
-            .flags
-            .intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST)
-        {
+        // The TIME-WAIT slot is fetched while the state machine runs when
+        // this segment is likely to need it (`may_need_time_wait`); other
+        // segments of a live connection skip the fetch, a cache miss in a
+        // table of millions of records.
+        if may_need_time_wait(seg.flags) {
             self.tables.time_wait.prefetch(h);
         }
         if let Some(slot) = self.tables.conns.slot_mut(h, tuple) {
@@ -551,22 +556,21 @@ impl Endpoint {
     }
 
     /// A hint for a frame that will be handled soon (the poll loop calls
-    /// it a few frames ahead): a segment that looks up or fills the
-    /// TIME-WAIT table (SYN, FIN or RST: the FIN that ends a connection
-    /// in TIME-WAIT inserts a record at a random slot of a table of
-    /// hundreds of MiB) has its home slot asked for now, so that the miss
-    /// overlaps the frames in between instead of stalling the insert.
+    /// it a few frames ahead): a segment likely to look up or fill the
+    /// TIME-WAIT table (`may_need_time_wait`: the FIN that ends a
+    /// connection in TIME-WAIT inserts a record at a random slot of a
+    /// table of hundreds of MiB) has its home slot asked for now, so that
+    /// the miss overlaps the frames in between instead of stalling the
+    /// insert. The tuple is hashed again when the frame is handled (about
+    /// 25 instructions): carrying the hash would need room in every
+    /// backend's frame.
     /// Decides nothing: the frame is only glanced at (`wire::peek_segment`).
     #[inline]
     pub fn prefetch_state(&self, frame: &[u8]) {
         let Some(p) = wire::peek_segment(frame) else {
             return;
         };
-        if !p
-            .flags
-            .intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST)
-            || self.tables.time_wait.len() == 0
-        {
+        if !may_need_time_wait(p.flags) || self.tables.time_wait.len() == 0 {
             return;
         }
         let tuple = FourTuple {
