@@ -431,17 +431,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_default_time_wait_table_is_mapped_before_the_start() {
+    fn the_default_time_wait_table_is_under_the_prefault_cap() {
         let cfg = BenchConfig::default();
         let mut ep = cfg.scenario.client(CLIENT_NET, 1, 1, true);
         ep.set_limits(cfg.max_connections, cfg.max_time_wait);
         ep.reserve(4096, cfg.max_time_wait);
         let bytes = ep.time_wait_table_bytes();
-        // 4 Mi records at 7/8 load: 8 Mi slots of a 4-byte tag and a
-        // 48-byte record.
+        // 4 Mi records need more than 4 Mi slots (at most 7/8 full), so 8
+        // Mi (a power of two), each a 4-byte tag and a 48-byte record.
         assert_eq!(bytes, (8 << 20) * 52);
         assert!(bytes <= PREFAULT_MAX_BYTES);
-        // One larger than the cap is left to fault in (nothing touched).
+        // A table larger than the cap is left to fault in (not touched).
         assert!(!ep.prefault_time_wait(bytes - 1));
     }
 }
