@@ -179,7 +179,11 @@ impl Endpoint {
     /// random slots, so a fresh table otherwise takes nearly all its page
     /// faults in the first second of a run. Returns whether it did.
     pub fn prefault_time_wait(&mut self, max_bytes: usize) -> bool {
-        self.tables.prefault_time_wait(max_bytes)
+        let fits = self.time_wait_table_bytes() <= max_bytes;
+        if fits {
+            self.tables.time_wait.prefault();
+        }
+        fits
     }
 
     /// Bytes the TIME-WAIT table spans as reserved (mapped or not).
@@ -353,12 +357,7 @@ impl Endpoint {
         if !self.owns(syn.dst) || !self.listening.contains(syn.dst_port) {
             return None;
         }
-        let tuple = FourTuple {
-            local_ip: syn.dst,
-            remote_ip: syn.src,
-            local_port: syn.dst_port,
-            remote_port: syn.src_port,
-        };
+        let tuple = FourTuple::received(syn.src, syn.dst, syn.src_port, syn.dst_port);
         let h = self.tables.hash(&tuple);
         if self.tables.conns.get(h, &tuple).is_some()
             || self.tables.time_wait.get(h, &tuple).is_some()
@@ -573,12 +572,7 @@ impl Endpoint {
         if !may_need_time_wait(p.flags) || self.tables.time_wait.len() == 0 {
             return;
         }
-        let tuple = FourTuple {
-            local_ip: p.dst,
-            remote_ip: p.src,
-            local_port: p.dst_port,
-            remote_port: p.src_port,
-        };
+        let tuple = FourTuple::received(p.src, p.dst, p.src_port, p.dst_port);
         self.tables.time_wait.prefetch(self.tables.hash(&tuple));
     }
 

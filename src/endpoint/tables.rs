@@ -135,16 +135,6 @@ impl Tables {
         self.tw_expiry.reserve(time_wait);
     }
 
-    /// Maps the TIME-WAIT table's pages now (see `ProbeTable::prefault`)
-    /// if it spans at most `max_bytes`; returns whether it did.
-    pub(crate) fn prefault_time_wait(&mut self, max_bytes: usize) -> bool {
-        let fits = self.time_wait.footprint() <= max_bytes;
-        if fits {
-            self.time_wait.prefault();
-        }
-        fits
-    }
-
     /// The hash of `t`, for the tables' calls.
     #[inline]
     pub(crate) fn hash(&self, t: &FourTuple) -> u64 {

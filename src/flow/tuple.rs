@@ -21,11 +21,18 @@ impl FourTuple {
     /// its destination is local.
     #[inline]
     pub fn of_received(src: [u8; 4], dst: [u8; 4], tcp: &TcpRepr) -> FourTuple {
+        FourTuple::received(src, dst, tcp.src_port, tcp.dst_port)
+    }
+
+    /// The tuple of a segment received from `src`:`src_port` at
+    /// `dst`:`dst_port`.
+    #[inline]
+    pub fn received(src: [u8; 4], dst: [u8; 4], src_port: u16, dst_port: u16) -> FourTuple {
         FourTuple {
             local_ip: dst,
             remote_ip: src,
-            local_port: tcp.dst_port,
-            remote_port: tcp.src_port,
+            local_port: dst_port,
+            remote_port: src_port,
         }
     }
 
