@@ -30,6 +30,9 @@ enum Command {
     /// (retransmission backoff, TIME-WAIT) in seconds, reproducible from
     /// the seed.
     Sim(cli::sim::Args),
+    /// The responder on a real interface over AF_XDP: answers ARP, listens
+    /// on ports, SYN cookies, optional canned response (root).
+    Serve(cli::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,5 +40,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Bench(args) => cli::bench::run(args),
         Command::Sim(args) => cli::sim::run(args),
+        Command::Serve(args) => cli::serve::run(args),
     }
 }

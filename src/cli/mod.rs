@@ -3,6 +3,8 @@
 
 pub mod bench;
 mod host_steal;
+pub mod net_args;
+pub mod serve;
 pub mod sim;
 
 use clap::ValueEnum;

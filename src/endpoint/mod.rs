@@ -87,6 +87,11 @@ pub struct EndpointConfig {
     /// general parse. The answers are the same; off only to measure or
     /// test the general path.
     pub predict_headers: bool,
+    /// Take `peer_mac` from the source of the frames received (a server
+    /// on a real link, whose clients sit behind one next hop: frames it
+    /// originates — retransmissions, timers — go back the way the client's
+    /// frames came).
+    pub learn_peer_mac: bool,
 }
 
 impl Default for EndpointConfig {
@@ -102,6 +107,7 @@ impl Default for EndpointConfig {
             verify_checksums: true,
             predict_headers: true,
             report_released: false,
+            learn_peer_mac: false,
         }
     }
 }
@@ -313,6 +319,9 @@ impl Endpoint {
             self.counters.drop_not_ours += 1;
             return None;
         }
+        if self.cfg.learn_peer_mac {
+            self.learn_peer_mac(frame);
+        }
         let tuple = FourTuple::of_received(seg.src, seg.dst, &seg.tcp);
         let out = self.dispatch(&tuple, &seg.tcp, &buf[seg.data()], now);
         let reply = out.reply?;
@@ -322,10 +331,26 @@ impl Endpoint {
         Some(n)
     }
 
+    /// The source MAC of a received Ethernet frame becomes the peer's.
+    #[inline]
+    fn learn_peer_mac(&mut self, frame: &[u8]) {
+        if let Some(src) = frame.get(6..12) {
+            self.cfg.peer_mac.0.copy_from_slice(src);
+        }
+    }
+
+    /// The next hop's MAC address (as configured or last learned).
+    pub fn peer_mac(&self) -> MacAddr {
+        self.cfg.peer_mac
+    }
+
     /// Answers an ARP request for one of our addresses, in place.
     fn on_arp(&mut self, buf: &mut [u8], rx_eth: &EthernetRepr, arp: &ArpRepr) -> Option<usize> {
         if arp.op != ArpOp::Request || !self.owns(arp.target_ip) {
             return None;
+        }
+        if self.cfg.learn_peer_mac {
+            self.cfg.peer_mac = arp.sender_mac;
         }
         let reply = arp.reply_from(self.cfg.mac);
         let eth = EthernetRepr {

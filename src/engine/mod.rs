@@ -14,7 +14,9 @@
 pub mod bench;
 mod clock;
 pub mod handoff;
+pub mod interface;
 pub mod pin;
+pub mod serve;
 pub mod steer;
 pub mod worker;
 

@@ -12,6 +12,7 @@
 //! per frame — buffers are allocated once and circulate, batches go into
 //! caller-owned `Vec`s whose capacity is reserved up front.
 
+pub mod afxdp;
 pub mod impairment;
 pub mod loopback;
 

@@ -1,0 +1,200 @@
+//! Parsers for the flags of the real-interface subcommands: IPv4 address
+//! ranges (`10.0.0.1` or `10.0.0.1-10.0.0.8`), MAC addresses, port lists,
+//! and the AF_XDP choices shared by `serve` and `gen`; each error names
+//! the value and the form expected.
+
+use clap::ValueEnum;
+use std::net::Ipv4Addr;
+use synwave::io::afxdp::{AddressRange, XdpMode, XskConfig, ZeroCopy};
+use synwave::wire::MacAddr;
+
+/// An address or an inclusive range `A-B`.
+pub fn parse_ip_range(s: &str) -> Result<AddressRange, String> {
+    let one = |t: &str| -> Result<Ipv4Addr, String> {
+        t.trim().parse::<Ipv4Addr>().map_err(|_| {
+            format!("'{t}' is not an IPv4 address; give e.g. 10.0.0.1 or 10.0.0.1-10.0.0.8")
+        })
+    };
+    let (a, b) = match s.split_once('-') {
+        Some((a, b)) => (one(a)?, one(b)?),
+        None => {
+            let a = one(s)?;
+            (a, a)
+        }
+    };
+    let (lo, hi) = (u32::from(a), u32::from(b));
+    if hi < lo {
+        return Err(format!(
+            "range {s} runs backwards: give the lower address first"
+        ));
+    }
+    if hi - lo >= 1 << 24 {
+        return Err(format!("range {s} holds more than 16,777,216 addresses"));
+    }
+    Ok(AddressRange {
+        first: a.octets(),
+        count: hi - lo + 1,
+    })
+}
+
+/// `aa:bb:cc:dd:ee:ff`.
+pub fn parse_mac(s: &str) -> Result<MacAddr, String> {
+    let bad =
+        || format!("'{s}' is not a MAC address; give six hex bytes such as 02:00:00:00:00:01");
+    let parts: Vec<&str> = s.split([':', '-']).collect();
+    if parts.len() != 6 {
+        return Err(bad());
+    }
+    let mut m = [0u8; 6];
+    for (d, p) in m.iter_mut().zip(parts) {
+        if p.len() != 2 {
+            return Err(bad());
+        }
+        *d = u8::from_str_radix(p, 16).map_err(|_| bad())?;
+    }
+    Ok(MacAddr(m))
+}
+
+/// A TCP port, 1 to 65535.
+pub fn parse_port(s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u16>() {
+        Ok(p) if p > 0 => Ok(p),
+        _ => Err(format!("'{s}' is not a TCP port; give 1 to 65535")),
+    }
+}
+
+/// Where the XDP program runs.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum XdpModeArg {
+    /// Native, generic where the driver lacks native XDP.
+    Auto,
+    /// In the driver.
+    Native,
+    /// On the skb (any interface; slower).
+    Generic,
+}
+
+impl From<XdpModeArg> for XdpMode {
+    fn from(m: XdpModeArg) -> XdpMode {
+        match m {
+            XdpModeArg::Auto => XdpMode::Auto,
+            XdpModeArg::Native => XdpMode::Native,
+            XdpModeArg::Generic => XdpMode::Generic,
+        }
+    }
+}
+
+/// Zero-copy choice.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ZeroCopyArg {
+    /// Zero-copy where the driver offers it, else copy mode (said).
+    Auto,
+    /// Zero-copy or fail.
+    On,
+    /// Copy mode.
+    Off,
+}
+
+impl From<ZeroCopyArg> for ZeroCopy {
+    fn from(z: ZeroCopyArg) -> ZeroCopy {
+        match z {
+            ZeroCopyArg::Auto => ZeroCopy::Auto,
+            ZeroCopyArg::On => ZeroCopy::On,
+            ZeroCopyArg::Off => ZeroCopy::Off,
+        }
+    }
+}
+
+/// AF_XDP flags shared by `serve` and `gen`.
+#[derive(clap::Args)]
+pub struct AfXdpArgs {
+    /// The interface to run on.
+    #[arg(long)]
+    pub iface: String,
+    /// Queues to run on, from 0: one AF_XDP socket and one pinned worker
+    /// each.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub queues: u32,
+    /// Cores to pin the workers to, comma-separated, one per queue
+    /// (default: the available cores in turn).
+    #[arg(long, value_delimiter = ',')]
+    pub cores: Vec<usize>,
+    /// Where the XDP program runs.
+    #[arg(long, value_enum, default_value_t = XdpModeArg::Auto)]
+    pub xdp_mode: XdpModeArg,
+    /// Bind the sockets zero-copy.
+    #[arg(long, value_enum, default_value_t = ZeroCopyArg::Auto)]
+    pub zero_copy: ZeroCopyArg,
+    /// Bytes per UMEM frame: 2048 or 4096.
+    #[arg(long, default_value_t = 2048, value_parser = parse_frame_size)]
+    pub frame_size: u32,
+    /// UMEM frames per queue (a power of two; each of the four rings gets
+    /// half as many slots).
+    #[arg(long, default_value_t = 4096, value_parser = parse_frames)]
+    pub umem_frames: u32,
+    /// Bytes the kernel leaves free before each received frame.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1024))]
+    pub headroom: u32,
+    /// The next hop's MAC address (default: learned, by ARP or from the
+    /// frames received).
+    #[arg(long, value_parser = parse_mac)]
+    pub peer_mac: Option<MacAddr>,
+}
+
+impl AfXdpArgs {
+    /// The UMEM and ring sizes.
+    pub fn xsk(&self) -> XskConfig {
+        XskConfig {
+            frame_size: self.frame_size,
+            frames: self.umem_frames,
+            headroom: self.headroom,
+        }
+    }
+}
+
+fn parse_frame_size(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(v @ (2048 | 4096)) => Ok(v),
+        _ => Err(format!("'{s}' is not a UMEM frame size; give 2048 or 4096")),
+    }
+}
+
+fn parse_frames(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(v) if (64..=1 << 20).contains(&v) && v.is_power_of_two() => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a UMEM frame count; give a power of two from 64 to 1048576"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_macs_and_ports_parse_or_name_the_form() {
+        let r = parse_ip_range("10.0.0.1-10.0.0.8").unwrap();
+        assert_eq!((r.first, r.count), ([10, 0, 0, 1], 8));
+        assert_eq!(parse_ip_range("192.168.1.2").unwrap().count, 1);
+        assert!(
+            parse_ip_range("10.0.0.9-10.0.0.1")
+                .unwrap_err()
+                .contains("backwards")
+        );
+        assert!(
+            parse_ip_range("10.0.0")
+                .unwrap_err()
+                .contains("not an IPv4")
+        );
+        assert_eq!(
+            parse_mac("02:00:00:0a:0b:ff").unwrap().0,
+            [2, 0, 0, 10, 11, 255]
+        );
+        assert!(parse_mac("02:00:00").unwrap_err().contains("six hex bytes"));
+        assert_eq!(parse_port("80").unwrap(), 80);
+        assert!(parse_port("0").is_err() && parse_port("70000").is_err());
+        assert!(parse_frame_size("3000").is_err());
+        assert!(parse_frames("1000").unwrap_err().contains("power of two"));
+    }
+}

@@ -1,0 +1,293 @@
+//! `synwave serve`: the responder on a real interface over AF_XDP, until
+//! Ctrl-C, SIGTERM or `--duration`; one live line a second, a summary,
+//! and `--json FILE`.
+
+use super::CookiesArg;
+use super::net_args::{AfXdpArgs, parse_ip_range, parse_port};
+use clap::ValueEnum;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use synwave::engine::interface::{InterfaceReport, InterfaceRun};
+use synwave::engine::serve::{ServeClose, ServeConfig, ServeReport, run_serve};
+use synwave::io::afxdp::{AddressRange, AfXdpConfig, BindMode};
+use synwave::metrics;
+use synwave::tcp::Events;
+
+/// How the server ends a connection.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ServeCloseArg {
+    /// The client closes first; synwave answers its FIN with its own.
+    ClientFin,
+    /// synwave sends FIN once its response is sent (server TIME-WAIT).
+    ServerFin,
+    /// synwave resets the connection once its response is sent.
+    Rst,
+}
+
+/// `synwave serve` flags.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The interface, its queues and the AF_XDP set-up.
+    #[command(flatten)]
+    pub afxdp: AfXdpArgs,
+    /// Our address, or a range A-B: synwave answers ARP and TCP for them
+    /// (the kernel should not own them too).
+    #[arg(long, value_parser = parse_ip_range)]
+    pub ip: AddressRange,
+    /// Ports to listen on, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true, value_parser = parse_port)]
+    pub port: Vec<u16>,
+    /// SYN cookie policy.
+    #[arg(long, value_enum, default_value_t = CookiesArg::Always)]
+    pub cookies: CookiesArg,
+    /// Bytes answered to each request (0: no response).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=65535))]
+    pub response_bytes: u32,
+    /// Who closes, and how.
+    #[arg(long, value_enum, default_value_t = ServeCloseArg::ClientFin)]
+    pub close: ServeCloseArg,
+    /// Seconds to run (default: until Ctrl-C or SIGTERM).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<f64>,
+    /// Seed of the cookie and ISN secrets (default: random).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Most live connection records per queue.
+    #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
+    pub max_connections: u64,
+    /// Most TIME-WAIT records per queue.
+    #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(0..=1 << 28))]
+    pub max_time_wait: u64,
+    /// Write the summary as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// No live lines.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn parse_duration(s: &str) -> Result<f64, String> {
+    super::parse_within(
+        s,
+        0.01..=31_536_000.0,
+        "a number of seconds; give e.g. 10",
+        "give 0.01 to 31536000 seconds",
+    )
+}
+
+/// Runs the server.
+pub fn run(a: Args) -> ExitCode {
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: cannot catch Ctrl-C ({e}); stop with --duration");
+    }
+    let cfg = ServeConfig {
+        afxdp: AfXdpConfig {
+            iface: a.afxdp.iface.clone(),
+            queues: (0..a.afxdp.queues).collect(),
+            xsk: a.afxdp.xsk(),
+            xdp_mode: a.afxdp.xdp_mode.into(),
+            zero_copy: a.afxdp.zero_copy.into(),
+            ours: a.ip,
+        },
+        ports: a.port.clone(),
+        cookies: a.cookies.into(),
+        response_bytes: a.response_bytes,
+        close: match a.close {
+            ServeCloseArg::ClientFin => ServeClose::ClientFin,
+            ServeCloseArg::ServerFin => ServeClose::ServerFin,
+            ServeCloseArg::Rst => ServeClose::Rst,
+        },
+        peer_mac: a.afxdp.peer_mac,
+        seed: a.seed,
+        max_connections: a.max_connections as usize,
+        max_time_wait: a.max_time_wait as usize,
+        run: InterfaceRun {
+            cores: a.afxdp.cores.clone(),
+            duration: a.duration.map(Duration::from_secs_f64),
+            drain: Duration::from_secs(2),
+            live: !a.quiet,
+            measured: true,
+        },
+    };
+    let ip = std::net::Ipv4Addr::from(a.ip.first);
+    let report = run_serve(&cfg, &interrupt, |mode, bind, notes| {
+        for n in notes {
+            eprintln!("note: {n}");
+        }
+        eprintln!(
+            "synwave serve: {} ({} queue(s)), {ip}{} port(s) {:?}, XDP {mode}, {}, cookies {:?}; Ctrl-C to stop",
+            a.afxdp.iface,
+            a.afxdp.queues,
+            if a.ip.count > 1 {
+                format!(" +{} more", a.ip.count - 1)
+            } else {
+                String::new()
+            },
+            a.port,
+            bind_name(bind),
+            cfg.cookies,
+        );
+    });
+    let r = match report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    print_summary(&r);
+    if let Some(path) = &a.json {
+        let text = serde_json::to_string_pretty(&summary_json(&a, &r)).unwrap_or_default();
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        eprintln!("summary written to {}", path.display());
+    }
+    ExitCode::SUCCESS
+}
+
+fn bind_name(b: BindMode) -> &'static str {
+    match b {
+        BindMode::Copy => "copy mode",
+        BindMode::ZeroCopy => "zero-copy",
+    }
+}
+
+/// Every metric summed over the queues.
+fn totals(r: &InterfaceReport) -> Vec<u64> {
+    let lists: Vec<Vec<u64>> = r
+        .queues
+        .iter()
+        .map(|q| metrics::values(&q.worker.sample()))
+        .collect();
+    metrics::sum(lists.iter().map(|l| &l[..]))
+}
+
+fn metric(values: &[u64], name: &str) -> u64 {
+    metrics::index_of(name)
+        .and_then(|i| values.get(i).copied())
+        .unwrap_or(0)
+}
+
+fn per_sec(n: u64, r: &InterfaceReport) -> f64 {
+    n as f64 / r.duration.as_secs_f64().max(1e-9)
+}
+
+fn print_summary(r: &ServeReport) {
+    let run = &r.run;
+    let v = totals(run);
+    let established: u64 = run
+        .queues
+        .iter()
+        .map(|q| q.worker.counters.event(Events::ESTABLISHED))
+        .sum();
+    let ended: u64 = run.queues.iter().map(|q| q.worker.counters.ended()).sum();
+    let row = |k: &str, v: String| println!("{k:<36}{v:>16}");
+    row("queues", run.queues.len().to_string());
+    row(
+        "XDP mode / socket mode",
+        format!("{} / {}", r.xdp_mode, bind_name(r.bind)),
+    );
+    row("established", established.to_string());
+    row("ended", ended.to_string());
+    row(
+        "run phase (s)",
+        format!("{:.2}", run.run_phase.as_secs_f64()),
+    );
+    row(
+        "wall time (s)",
+        format!("{:.2}", run.duration.as_secs_f64()),
+    );
+    row("setups/s", format!("{:.0}", per_sec(established, run)));
+    row("teardowns/s", format!("{:.0}", per_sec(ended, run)));
+    row(
+        "frames rx/s",
+        format!("{:.0}", per_sec(metric(&v, "rx_frames"), run)),
+    );
+    row(
+        "frames tx/s",
+        format!("{:.0}", per_sec(metric(&v, "tx_frames"), run)),
+    );
+    for q in &run.queues {
+        let k = q.kernel.unwrap_or_default();
+        row(
+            &format!("queue {} rx / tx frames", q.queue),
+            format!(
+                "{} / {}",
+                q.worker.counters.rx_frames, q.worker.counters.tx_frames
+            ),
+        );
+        row(
+            &format!("queue {} kernel drops / ring full", q.queue),
+            format!("{} / {}", k.rx_dropped, k.rx_ring_full),
+        );
+    }
+    println!();
+    println!("{:<36}{:>16}", "counter", "value");
+    for (i, name) in metrics::names().iter().enumerate() {
+        let x = v.get(i).copied().unwrap_or(0);
+        if x != 0 {
+            println!("{name:<36}{x:>16}");
+        }
+    }
+}
+
+fn summary_json(a: &Args, r: &ServeReport) -> serde_json::Value {
+    let run = &r.run;
+    let v = totals(run);
+    let established: u64 = run
+        .queues
+        .iter()
+        .map(|q| q.worker.counters.event(Events::ESTABLISHED))
+        .sum();
+    let ended: u64 = run.queues.iter().map(|q| q.worker.counters.ended()).sum();
+    let counters: serde_json::Map<String, serde_json::Value> = metrics::names()
+        .into_iter()
+        .zip(v.iter().copied())
+        .map(|(n, x)| (n, x.into()))
+        .collect();
+    let queues: Vec<serde_json::Value> = run
+        .queues
+        .iter()
+        .map(|q| {
+            let k = q.kernel.unwrap_or_default();
+            serde_json::json!({
+                "queue": q.queue,
+                "rx_frames": q.worker.counters.rx_frames,
+                "tx_frames": q.worker.counters.tx_frames,
+                "established": q.worker.counters.event(Events::ESTABLISHED),
+                "kernel_rx_dropped": k.rx_dropped,
+                "kernel_rx_ring_full": k.rx_ring_full,
+                "kernel_fill_ring_empty": k.fill_ring_empty,
+                "tx_wakeups": q.xsk.tx_wakeups,
+                "fill_wakeups": q.xsk.fill_wakeups,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "mode": "afxdp",
+        "role": "serve",
+        "iface": a.afxdp.iface,
+        "workers": run.queues.len(),
+        "xdp_mode": r.xdp_mode,
+        "zero_copy": r.bind == BindMode::ZeroCopy,
+        "established": established,
+        "ended": ended,
+        "retransmits": metric(&v, "retransmit"),
+        "setups_per_sec": per_sec(established, run),
+        "teardowns_per_sec": per_sec(ended, run),
+        "pps_rx": per_sec(metric(&v, "rx_frames"), run),
+        "pps_tx": per_sec(metric(&v, "tx_frames"), run),
+        "duration_s": run.duration.as_secs_f64(),
+        "run_phase_s": run.run_phase.as_secs_f64(),
+        "records_left": metric(&v, "records"),
+        "queues": queues,
+        "counters": counters,
+    })
+}

@@ -1,0 +1,174 @@
+//! Workers on a real interface: one pinned worker per AF_XDP socket (one
+//! per interface queue), each running an endpoint built for it, until the
+//! duration ends or the caller's interrupt flag is set (Ctrl-C, SIGTERM);
+//! then a drain (live connections finish, no new ones are opened); then
+//! the reports. The XDP program stays attached for the whole run and is
+//! detached when the caller drops the `AfXdp` attachment (or the process
+//! dies: it is held by a bpf_link).
+//!
+//! Rules: ownership follows the queue a frame arrives on (the NIC's RSS,
+//! or the veth's transmit queue, keeps a flow on one queue), so there is
+//! no handoff; everything per worker is built in its own thread, before a
+//! barrier that all pass before the clock starts.
+
+use super::clock::Clock;
+use super::pin;
+use super::worker::{self, Phase, Role, SharedPhase, Worker, WorkerReport};
+use crate::endpoint::Endpoint;
+use crate::io::afxdp::{KernelDrops, XskPort, XskStats};
+use crate::metrics::{self, Board, LiveLine, StatsThread};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+/// How long a run lasts and where its workers run.
+#[derive(Clone, Debug)]
+pub struct InterfaceRun {
+    /// A core per worker (empty: the available cores in turn).
+    pub cores: Vec<usize>,
+    /// Length of the run phase (`None`: until interrupted).
+    pub duration: Option<Duration>,
+    /// Longest drain; it ends early once no worker holds a live record.
+    pub drain: Duration,
+    /// Print a live line every second.
+    pub live: bool,
+    /// Whether the workers' boards are the side the live line measures
+    /// (setups/s, open): true for both roles here; the responder-only run
+    /// of `serve` counts its own established connections.
+    pub measured: bool,
+}
+
+/// What one worker of an interface run hands back.
+#[derive(Debug)]
+pub struct QueueReport {
+    /// The queue.
+    pub queue: u32,
+    /// The worker's report.
+    pub worker: WorkerReport,
+    /// The socket's wakeup counts.
+    pub xsk: XskStats,
+    /// The kernel's drop counts for the socket.
+    pub kernel: Option<KernelDrops>,
+}
+
+/// The outcome of an interface run.
+#[derive(Debug)]
+pub struct InterfaceReport {
+    /// One report per queue.
+    pub queues: Vec<QueueReport>,
+    /// Wall time from start to stop.
+    pub duration: Duration,
+    /// Length of the run phase.
+    pub run_phase: Duration,
+    /// The live lines.
+    pub live_lines: Vec<LiveLine>,
+}
+
+/// Runs one worker per port; `build(i)` makes worker i's endpoint and
+/// role (in its own thread). `queues[i]` names port i's queue.
+pub fn run_interface<B>(
+    ports: Vec<XskPort>,
+    queues: &[u32],
+    build: B,
+    cfg: &InterfaceRun,
+    interrupt: &AtomicBool,
+) -> Result<InterfaceReport, String>
+where
+    B: Fn(usize) -> (Endpoint, Role) + Send + Sync + 'static,
+{
+    let n = ports.len();
+    let cores: Vec<usize> = if cfg.cores.is_empty() {
+        let have = pin::available_cores();
+        (0..n)
+            .map(|i| have.get(i % have.len().max(1)).copied().unwrap_or(0))
+            .collect()
+    } else {
+        if cfg.cores.len() < n {
+            return Err(format!(
+                "--cores names {} core(s) but {n} queue(s) need one each",
+                cfg.cores.len()
+            ));
+        }
+        pin::check_cores(&cfg.cores)?;
+        cfg.cores.clone()
+    };
+    let build = Arc::new(build);
+    let phase = Arc::new(SharedPhase::default());
+    let clock = Clock::new();
+    let ready = Arc::new(Barrier::new(n + 1));
+    let boards: Vec<Arc<Board>> = (0..n).map(|_| Arc::default()).collect();
+    let mut handles = Vec::new();
+    for (i, port) in ports.into_iter().enumerate() {
+        let (phase, board, core, ready, build) = (
+            phase.clone(),
+            boards[i].clone(),
+            cores[i],
+            ready.clone(),
+            build.clone(),
+        );
+        let queue = queues.get(i).copied().unwrap_or(i as u32);
+        let handle = std::thread::Builder::new()
+            .name(format!("synwave-q{queue}"))
+            .spawn(move || {
+                pin::pin_current(core);
+                let (ep, role) = build(i);
+                let mut w = Worker::new(port, ep, role);
+                ready.wait();
+                let report = worker::run(&mut w, clock, &phase, &board);
+                QueueReport {
+                    queue,
+                    worker: report,
+                    xsk: w.port().xsk_stats(),
+                    kernel: w.port().kernel_drops(),
+                }
+            })
+            .map_err(|e| format!("cannot start a worker thread: {e}"))?;
+        handles.push(handle);
+    }
+    ready.wait();
+    let started = Instant::now();
+    let (measured, other) = if cfg.measured {
+        (boards.clone(), Vec::new())
+    } else {
+        (Vec::new(), boards.clone())
+    };
+    let stats = StatsThread::spawn(measured, other, Duration::from_secs(1), cfg.live)
+        .map_err(|e| format!("cannot start the stats thread: {e}"))?;
+    let run_phase = loop {
+        std::thread::sleep(Duration::from_millis(20));
+        let elapsed = started.elapsed();
+        if interrupt.swap(false, Ordering::Relaxed) || cfg.duration.is_some_and(|d| elapsed >= d) {
+            phase.set(Phase::Drain);
+            break elapsed;
+        }
+    };
+    let deadline = Instant::now() + cfg.drain;
+    let records = metrics::index_of("records").expect("every board has the records gauge");
+    let len = metrics::names().len();
+    loop {
+        std::thread::sleep(Duration::from_millis(20));
+        let mut totals = Vec::new();
+        for b in &boards {
+            b.add_to(&mut totals, len);
+        }
+        let drained = boards.iter().all(|b| b.tag() == Phase::Drain.tag()) && totals[records] == 0;
+        if drained || Instant::now() >= deadline || interrupt.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    phase.set(Phase::Stop);
+    let mut queues_out = Vec::new();
+    for h in handles {
+        queues_out.push(
+            h.join()
+                .map_err(|_| "a worker thread panicked".to_string())?,
+        );
+    }
+    let live_lines = stats.stop();
+    Ok(InterfaceReport {
+        queues: queues_out,
+        duration: started.elapsed(),
+        run_phase,
+        live_lines,
+    })
+}

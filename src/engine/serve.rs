@@ -1,0 +1,145 @@
+//! `synwave serve`: the responder on a real interface over AF_XDP. It
+//! answers ARP for its addresses, listens on its ports, answers SYNs (with
+//! SYN cookies by policy), optionally answers each request with a canned
+//! response, and closes by the chosen pattern; one pinned worker per
+//! interface queue, until the duration ends or it is interrupted.
+//!
+//! Rules: every worker shares the same secrets (a cookie is checked by
+//! whichever worker the ACK reaches); frames the server originates
+//! (retransmissions, its FIN after a timer) go to the MAC the client's
+//! frames came from, unless `--peer-mac` fixes it.
+
+use super::interface::{InterfaceReport, InterfaceRun, run_interface};
+use super::worker::Role;
+use crate::endpoint::{Endpoint, EndpointConfig};
+use crate::io::afxdp::{self, AfXdpConfig, BindMode};
+use crate::tcp::{AppConfig, CloseMode, CookiePolicy, Secrets, TcpConfig, TcpContext};
+use crate::wire::MacAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+/// How the server ends a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ServeClose {
+    /// The client closes first; the server answers its FIN with its own.
+    #[default]
+    ClientFin,
+    /// The server sends FIN once its response is sent (server TIME-WAIT).
+    ServerFin,
+    /// The server resets the connection once its response is sent.
+    Rst,
+}
+
+/// A serve run.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// Interface, queues, UMEM, XDP and zero-copy choices, and our
+    /// addresses.
+    pub afxdp: AfXdpConfig,
+    /// Ports to listen on.
+    pub ports: Vec<u16>,
+    /// SYN cookie policy.
+    pub cookies: CookiePolicy,
+    /// Bytes answered to each request (0: no response).
+    pub response_bytes: u32,
+    /// Who closes, and how.
+    pub close: ServeClose,
+    /// The next hop's MAC, fixed (`None`: learned from the frames).
+    pub peer_mac: Option<MacAddr>,
+    /// Secrets of cookies and ISNs (`None`: random).
+    pub seed: Option<u64>,
+    /// Most live records per worker.
+    pub max_connections: usize,
+    /// Most TIME-WAIT records per worker.
+    pub max_time_wait: usize,
+    /// Duration, cores and live lines.
+    pub run: InterfaceRun,
+}
+
+/// The outcome of a serve run, with what was set up.
+#[derive(Debug)]
+pub struct ServeReport {
+    /// The workers' reports.
+    pub run: InterfaceReport,
+    /// "native" or "generic".
+    pub xdp_mode: &'static str,
+    /// Copy or zero-copy.
+    pub bind: BindMode,
+    /// What auto modes fell back to.
+    pub notes: Vec<String>,
+}
+
+impl ServeConfig {
+    /// The TCP configuration of every worker.
+    pub fn tcp(&self) -> TcpConfig {
+        let respond = self.response_bytes > 0;
+        TcpConfig {
+            cookies: self.cookies,
+            app: AppConfig {
+                payload: vec![b'r'; self.response_bytes as usize].into(),
+                // A response after the first byte of a request.
+                send_after: u32::from(respond),
+                expect: u32::from(respond),
+                close: match self.close {
+                    ServeClose::ClientFin => CloseMode::Wait,
+                    ServeClose::ServerFin => CloseMode::Fin,
+                    ServeClose::Rst => CloseMode::Rst,
+                },
+                close_on_peer_fin: true,
+            },
+            ..TcpConfig::default()
+        }
+    }
+}
+
+/// Opens the interface, runs the server, detaches. `on_ready` is called
+/// with the set-up notes once the program is attached (before the run).
+pub fn run_serve(
+    cfg: &ServeConfig,
+    interrupt: &AtomicBool,
+    on_ready: impl FnOnce(&str, BindMode, &[String]),
+) -> Result<ServeReport, String> {
+    if cfg.ports.is_empty() {
+        return Err("no port to listen on: give --port P[,P…]".into());
+    }
+    let tcp = cfg.tcp();
+    tcp.validate()?;
+    let secrets = match cfg.seed {
+        Some(s) => Secrets::from_seed(s),
+        None => Secrets::random().map_err(|e| format!("cannot read random secrets: {e}"))?,
+    };
+    let opened = afxdp::open(&cfg.afxdp)?;
+    let (mode, bind) = (opened.attachment.mode, opened.bind);
+    on_ready(mode, bind, &opened.notes);
+    let ep_cfg = EndpointConfig {
+        mac: opened.iface.mac,
+        peer_mac: cfg.peer_mac.unwrap_or(MacAddr([0xff; 6])),
+        ip_first: cfg.afxdp.ours.first,
+        ip_count: cfg.afxdp.ours.count,
+        listen_ports: cfg.ports.clone(),
+        max_connections: cfg.max_connections,
+        max_time_wait: cfg.max_time_wait,
+        learn_peer_mac: cfg.peer_mac.is_none(),
+        ..EndpointConfig::default()
+    };
+    let ctx = Arc::new((tcp, secrets));
+    let (max_c, max_tw) = (cfg.max_connections, cfg.max_time_wait);
+    let build = move |_i: usize| {
+        let mut ep = Endpoint::new(
+            ep_cfg.clone(),
+            TcpContext::new(ctx.0.clone(), ctx.1),
+        );
+        ep.reserve(max_c.min(1 << 16), max_tw.min(1 << 16));
+        (ep, Role::Responder)
+    };
+    let notes = opened.notes.clone();
+    let report = run_interface(opened.ports, &cfg.afxdp.queues, build, &cfg.run, interrupt);
+    // The XDP program is detached here, as the bpf_link closes.
+    drop(opened.attachment);
+    Ok(ServeReport {
+        run: report?,
+        xdp_mode: mode,
+        bind,
+        notes,
+    })
+}

@@ -1,0 +1,408 @@
+//! One AF_XDP socket on one (interface, queue) as a [`Port`]: a UMEM of
+//! its own (frame size, count and headroom configurable), its fill and
+//! completion rings, its receive and transmit rings, bound in copy or
+//! zero-copy mode with `need_wakeup`.
+//!
+//! Rules: frames never move: a received frame is answered in place and
+//! transmitted from the same UMEM chunk; chunks circulate between a free
+//! list, the fill ring, the receive ring, the worker and the transmit and
+//! completion rings. Syscalls only when a ring asks for a wakeup
+//! (`need_wakeup`). No allocation after `open`: the free list holds every
+//! chunk from the start.
+
+use super::umem_area::UmemArea;
+use crate::io::{FrameBuf, Port, PortStats};
+use std::ptr::NonNull;
+use xdpilone::xdp::XdpDesc;
+use xdpilone::{DeviceQueue, IfInfo, RingRx, RingTx, Socket, SocketConfig, Umem, UmemConfig, User};
+
+/// Sizes of one socket's UMEM and rings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct XskConfig {
+    /// Bytes per UMEM chunk: 2048 or 4096.
+    pub frame_size: u32,
+    /// Chunks in the UMEM (a power of two; the four rings have half as
+    /// many slots each).
+    pub frames: u32,
+    /// Bytes the kernel leaves free before each received frame.
+    pub headroom: u32,
+}
+
+impl Default for XskConfig {
+    fn default() -> Self {
+        XskConfig {
+            frame_size: 2048,
+            frames: 4096,
+            headroom: 0,
+        }
+    }
+}
+
+/// How the socket was bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindMode {
+    /// The kernel copies frames into and out of the UMEM.
+    Copy,
+    /// The driver writes into and reads from the UMEM directly.
+    ZeroCopy,
+}
+
+/// A frame in a UMEM chunk, held by a worker.
+#[derive(Debug)]
+pub struct XskFrame {
+    ptr: NonNull<u8>,
+    /// UMEM offset of the frame's first byte.
+    addr: u64,
+    len: u32,
+    cap: u32,
+}
+
+// Safety: an `XskFrame` is a unique handle to its chunk of a UMEM that
+// outlives it (the port that handed it out, which takes it back); it
+// moves with the worker that owns both, and no other handle to the chunk
+// exists while the worker holds it.
+unsafe impl Send for XskFrame {}
+
+impl FrameBuf for XskFrame {
+    #[inline]
+    fn buf_mut(&mut self) -> &mut [u8] {
+        // Safety: `ptr..ptr + cap` lies inside this frame's chunk of the
+        // UMEM, which the port keeps mapped; the chunk is not on any ring
+        // while the worker holds it, so nothing else reads or writes it.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.cap as usize) }
+    }
+    #[inline]
+    fn data(&self) -> &[u8] {
+        // Safety: as in `buf_mut`; `len <= cap`.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len as usize) }
+    }
+    #[inline]
+    fn len(&self) -> usize {
+        self.len as usize
+    }
+    #[inline]
+    fn set_len(&mut self, len: usize) {
+        self.len = len.min(self.cap as usize) as u32;
+    }
+}
+
+/// Counts of the socket beyond `PortStats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XskStats {
+    /// `sendto` calls to wake the transmit ring.
+    pub tx_wakeups: u64,
+    /// `poll` calls to wake the fill ring.
+    pub fill_wakeups: u64,
+}
+
+/// The kernel's drop counts of one socket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelDrops {
+    /// Frames dropped (no room, bad descriptor).
+    pub rx_dropped: u64,
+    /// Frames dropped because the receive ring was full.
+    pub rx_ring_full: u64,
+    /// Times the fill ring was empty when a frame arrived.
+    pub fill_ring_empty: u64,
+}
+
+/// One AF_XDP socket, as a port of one worker.
+pub struct XskPort {
+    // Drop order: rings and sockets first, the memory they point into
+    // last.
+    rx: RingRx,
+    tx: RingTx,
+    device: DeviceQueue,
+    user: User,
+    _umem: Umem,
+    /// Chunk addresses (UMEM offsets) free for the fill ring or `alloc`.
+    free: Vec<u64>,
+    /// Frames on the transmit ring not yet completed.
+    in_flight: u32,
+    ring: u32,
+    chunk_mask: u64,
+    frame_size: u32,
+    headroom: u32,
+    mode: BindMode,
+    stats: PortStats,
+    xsk: XskStats,
+    area: UmemArea,
+}
+
+// Safety: the port owns its UMEM mapping and every ring and socket over
+// it; moved to the worker thread whole, it is then used by that thread
+// only (the rings are single-producer single-consumer with the kernel).
+unsafe impl Send for XskPort {}
+
+/// Why a socket could not be opened: the step and the OS error number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XskError {
+    /// The step that failed ("UMEM registration", "bind", …).
+    pub step: &'static str,
+    /// The OS error number.
+    pub errno: i32,
+}
+
+fn step(step: &'static str) -> impl FnOnce(xdpilone::Errno) -> XskError {
+    move |e| XskError {
+        step,
+        errno: e.get_raw(),
+    }
+}
+
+impl XskPort {
+    /// Opens a socket on queue `queue` of interface `ifindex`, bound
+    /// zero-copy when `zero_copy` (the driver refuses with EOPNOTSUPP where
+    /// it cannot), copy mode otherwise.
+    pub fn open(
+        ifindex: u32,
+        queue: u32,
+        cfg: &XskConfig,
+        zero_copy: bool,
+    ) -> Result<XskPort, XskError> {
+        let frames = cfg.frames.next_power_of_two().max(64);
+        let frame_size = cfg.frame_size;
+        if !(frame_size == 2048 || frame_size == 4096) || cfg.headroom + 256 > frame_size {
+            return Err(XskError {
+                step: "frame size",
+                errno: libc::EINVAL,
+            });
+        }
+        let area = UmemArea::new(frames as usize * frame_size as usize).map_err(|e| XskError {
+            step: "UMEM mapping",
+            errno: e.raw_os_error().unwrap_or(libc::ENOMEM),
+        })?;
+        let ring = frames / 2;
+        let ucfg = UmemConfig {
+            fill_size: ring,
+            complete_size: ring,
+            frame_size,
+            headroom: cfg.headroom,
+            flags: 0,
+        };
+        // Safety: the area is page-aligned, `frames * frame_size` bytes,
+        // and lives in the port beside the `Umem` (dropped after it).
+        let umem =
+            unsafe { Umem::new(ucfg, area.as_non_null()) }.map_err(step("UMEM registration"))?;
+        let mut info = IfInfo::invalid();
+        info.from_ifindex(ifindex)
+            .map_err(step("interface lookup"))?;
+        info.set_queue(queue);
+        let sock = Socket::with_shared(&info, &umem).map_err(step("socket"))?;
+        let device = umem
+            .fq_cq(&sock)
+            .map_err(step("fill and completion rings"))?;
+        let bind_flags = SocketConfig::XDP_BIND_NEED_WAKEUP
+            | if zero_copy {
+                SocketConfig::XDP_BIND_ZEROCOPY
+            } else {
+                SocketConfig::XDP_BIND_COPY
+            };
+        let user = umem
+            .rx_tx(
+                &sock,
+                &SocketConfig {
+                    rx_size: std::num::NonZeroU32::new(ring),
+                    tx_size: std::num::NonZeroU32::new(ring),
+                    bind_flags,
+                },
+            )
+            .map_err(step("receive and transmit rings"))?;
+        let rx = user.map_rx().map_err(step("receive ring mapping"))?;
+        let tx = user.map_tx().map_err(step("transmit ring mapping"))?;
+        umem.bind(&user).map_err(step("bind"))?;
+        let free = (0..frames as u64)
+            .rev()
+            .map(|i| i * frame_size as u64)
+            .collect();
+        let mut port = XskPort {
+            rx,
+            tx,
+            device,
+            user,
+            _umem: umem,
+            free,
+            in_flight: 0,
+            ring,
+            chunk_mask: !(frame_size as u64 - 1),
+            frame_size,
+            headroom: cfg.headroom,
+            mode: if zero_copy {
+                BindMode::ZeroCopy
+            } else {
+                BindMode::Copy
+            },
+            stats: PortStats::default(),
+            xsk: XskStats::default(),
+            area,
+        };
+        port.refill();
+        Ok(port)
+    }
+
+    /// The socket's file descriptor, for the XSKMAP.
+    pub fn fd(&self) -> i32 {
+        self.user.as_raw_fd()
+    }
+
+    /// How it was bound.
+    pub fn mode(&self) -> BindMode {
+        self.mode
+    }
+
+    /// Wakeup counts.
+    pub fn xsk_stats(&self) -> XskStats {
+        self.xsk
+    }
+
+    /// The kernel's counts for this socket (`XDP_STATISTICS`): frames it
+    /// dropped, found the receive ring full for, and found the fill ring
+    /// empty for.
+    pub fn kernel_drops(&self) -> Option<KernelDrops> {
+        let s = self.device.statistics_v2().ok()?;
+        Some(KernelDrops {
+            rx_dropped: s.rx_dropped,
+            rx_ring_full: s.rx_ring_full,
+            fill_ring_empty: s.rx_fill_ring_empty_descs,
+        })
+    }
+
+    #[inline]
+    fn frame_at(&self, addr: u64, len: u32) -> XskFrame {
+        frame_at(
+            self.area.as_ptr(),
+            self.chunk_mask,
+            self.frame_size,
+            addr,
+            len,
+        )
+    }
+
+    /// Completed transmissions back to the free list.
+    #[inline]
+    fn reap(&mut self) {
+        if self.in_flight == 0 {
+            return;
+        }
+        let mask = self.chunk_mask;
+        let mut c = self.device.complete(self.ring);
+        let mut n = 0;
+        while let Some(addr) = c.read() {
+            self.free.push(addr & mask);
+            n += 1;
+        }
+        c.release();
+        self.in_flight -= n.min(self.in_flight);
+    }
+
+    /// Free chunks onto the fill ring, as many as it takes.
+    #[inline]
+    fn refill(&mut self) {
+        if self.free.is_empty() {
+            return;
+        }
+        // Keep a few chunks for frames we originate.
+        let spare = self.free.len().saturating_sub(64) as u32;
+        if spare == 0 {
+            return;
+        }
+        let mut w = self.device.fill(spare);
+        let from = self.free.len() - (w.capacity() as usize).min(self.free.len());
+        let n = w.insert(self.free[from..].iter().copied());
+        w.commit();
+        drop(w);
+        self.free.truncate(self.free.len() - n as usize);
+        if self.device.needs_wakeup() {
+            self.device.wake();
+            self.xsk.fill_wakeups += 1;
+        }
+    }
+
+    #[inline]
+    fn kick_tx(&mut self) {
+        if self.tx.pending() > 0 && self.tx.needs_wakeup() {
+            self.tx.wake();
+            self.xsk.tx_wakeups += 1;
+        }
+    }
+}
+
+/// The frame at UMEM offset `addr` of the mapping at `base`.
+#[inline]
+fn frame_at(base: *mut u8, chunk_mask: u64, frame_size: u32, addr: u64, len: u32) -> XskFrame {
+    let chunk = addr & chunk_mask;
+    let cap = (chunk + frame_size as u64 - addr) as u32;
+    // Safety: `addr` is an offset inside the UMEM (the kernel returns only
+    // offsets we gave it, and `alloc` computes them from chunk bases), so
+    // the pointer stays inside the mapping.
+    let ptr = unsafe { base.add(addr as usize) };
+    XskFrame {
+        // Safety: an offset from a non-null mapping is non-null.
+        ptr: unsafe { NonNull::new_unchecked(ptr) },
+        addr,
+        len: len.min(cap),
+        cap,
+    }
+}
+
+impl Port for XskPort {
+    type Frame = XskFrame;
+
+    fn rx_burst(&mut self, out: &mut Vec<XskFrame>, max: usize) -> usize {
+        self.reap();
+        self.refill();
+        self.kick_tx();
+        let (base, mask, size) = (self.area.as_ptr(), self.chunk_mask, self.frame_size);
+        let mut r = self.rx.receive(max as u32);
+        let mut n = 0;
+        while let Some(XdpDesc { addr, len, .. }) = r.read() {
+            out.push(frame_at(base, mask, size, addr, len));
+            n += 1;
+        }
+        r.release();
+        drop(r);
+        self.stats.rx_frames += n as u64;
+        n
+    }
+
+    fn tx_burst(&mut self, frames: &mut Vec<XskFrame>) -> usize {
+        let mut w = self.tx.transmit(frames.len() as u32);
+        let n = w.insert(frames.iter().map(|f| XdpDesc {
+            addr: f.addr,
+            len: f.len,
+            options: 0,
+        })) as usize;
+        w.commit();
+        drop(w);
+        self.in_flight += n as u32;
+        self.stats.tx_frames += n as u64;
+        for f in frames.drain(n..) {
+            self.stats.tx_ring_full += 1;
+            self.free.push(f.addr & self.chunk_mask);
+        }
+        frames.clear();
+        self.kick_tx();
+        n
+    }
+
+    fn alloc(&mut self) -> Option<XskFrame> {
+        if self.free.is_empty() {
+            self.reap();
+        }
+        match self.free.pop() {
+            Some(chunk) => Some(self.frame_at(chunk + self.headroom as u64, 0)),
+            None => {
+                self.stats.alloc_failed += 1;
+                None
+            }
+        }
+    }
+
+    fn recycle(&mut self, frame: XskFrame) {
+        self.free.push(frame.addr & self.chunk_mask);
+    }
+
+    fn stats(&self) -> PortStats {
+        self.stats
+    }
+}

@@ -1,0 +1,262 @@
+//! The XDP program synwave attaches, as raw eBPF instructions (no clang):
+//! frames for synwave — ARP whose target address is one of ours, and IPv4
+//! TCP to one of our addresses — are redirected into the AF_XDP socket of
+//! the queue they arrived on (an XSKMAP keyed by rx queue index); every
+//! other frame is passed to the kernel, so the host keeps working on the
+//! interface. Frames with a VLAN tag are passed too.
+//!
+//! Rules: every packet read is preceded by a bounds check against
+//! `data_end` (the verifier refuses the program otherwise); addresses are
+//! compared in host order after a byte swap, as one range `[first,
+//! first + count)`.
+
+/// `XDP_PASS`.
+const XDP_PASS: i32 = 2;
+/// `bpf_redirect_map`.
+const HELPER_REDIRECT_MAP: i32 = 51;
+
+/// Our addresses: `count` consecutive IPv4 addresses from `first`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddressRange {
+    /// The first address.
+    pub first: [u8; 4],
+    /// How many (1 to 2^31).
+    pub count: u32,
+}
+
+// Registers.
+const R0: u8 = 0;
+const R1: u8 = 1;
+const R2: u8 = 2;
+const R3: u8 = 3;
+const R4: u8 = 4;
+const R5: u8 = 5;
+const R6: u8 = 6;
+
+/// A jump target, resolved when the program is finished.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Label {
+    Pass,
+    Arp,
+    Redirect,
+}
+
+/// A tiny assembler: instructions with symbolic jump targets.
+struct Asm {
+    insns: Vec<(u8, u8, u8, i16, i32, Option<Label>)>,
+    labels: Vec<(Label, usize)>,
+}
+
+impl Asm {
+    fn new() -> Asm {
+        Asm {
+            insns: Vec::new(),
+            labels: Vec::new(),
+        }
+    }
+    fn raw(&mut self, code: u8, dst: u8, src: u8, off: i16, imm: i32) {
+        self.insns.push((code, dst, src, off, imm, None));
+    }
+    fn jump(&mut self, code: u8, dst: u8, src: u8, imm: i32, to: Label) {
+        self.insns.push((code, dst, src, 0, imm, Some(to)));
+    }
+    fn label(&mut self, l: Label) {
+        self.labels.push((l, self.insns.len()));
+    }
+    /// `dst = *(u32 *)(src + off)` and the like (`size`: 0x00 W, 0x08 H,
+    /// 0x10 B).
+    fn load(&mut self, size: u8, dst: u8, src: u8, off: i16) {
+        self.raw(0x61 | size, dst, src, off, 0);
+    }
+    fn finish(self) -> Vec<u64> {
+        let at = |l: Label| {
+            self.labels
+                .iter()
+                .find(|(x, _)| *x == l)
+                .map(|(_, i)| *i)
+                .expect("every jump target is placed")
+        };
+        self.insns
+            .iter()
+            .enumerate()
+            .map(|(i, &(code, dst, src, off, imm, to))| {
+                let off = match to {
+                    Some(l) => (at(l) as i64 - i as i64 - 1) as i16,
+                    None => off,
+                };
+                encode(code, dst, src, off, imm)
+            })
+            .collect()
+    }
+}
+
+/// One instruction as the kernel reads it: opcode, registers (src in the
+/// high nibble), offset, immediate, little-endian on x86_64 and arm64.
+fn encode(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> u64 {
+    let mut b = [0u8; 8];
+    b[0] = code;
+    b[1] = (src << 4) | (dst & 0x0f);
+    b[2..4].copy_from_slice(&off.to_ne_bytes());
+    b[4..8].copy_from_slice(&imm.to_ne_bytes());
+    u64::from_ne_bytes(b)
+}
+
+// Opcodes (include/uapi/linux/bpf.h, bpf_common.h).
+const LDX_W: u8 = 0x00;
+const LDX_H: u8 = 0x08;
+const LDX_B: u8 = 0x10;
+const MOV64_X: u8 = 0xbf;
+const MOV64_K: u8 = 0xb7;
+const ADD64_K: u8 = 0x07;
+const SUB32_K: u8 = 0x14;
+const END_TO_BE: u8 = 0xdc;
+const JGT_X: u8 = 0x2d;
+const JGT_K: u8 = 0x25;
+const JEQ_K: u8 = 0x15;
+const JNE_K: u8 = 0x55;
+const JA: u8 = 0x05;
+const CALL: u8 = 0x85;
+const EXIT: u8 = 0x95;
+const LD_IMM64: u8 = 0x18;
+/// `BPF_PSEUDO_MAP_FD`: the 64-bit immediate is a map file descriptor.
+const PSEUDO_MAP_FD: u8 = 1;
+
+/// Frame offsets.
+const ETHERTYPE: i16 = 12;
+const IP_PROTO: i16 = 14 + 9;
+const IP_DST: i16 = 14 + 16;
+const ARP_TARGET_IP: i16 = 14 + 24;
+/// Ethertypes as a little-endian 16-bit load of their big-endian bytes.
+const ETH_IPV4_LE: i32 = 0x0008;
+const ETH_ARP_LE: i32 = 0x0608;
+
+/// The filter-and-redirect program for `ours`, redirecting into the
+/// XSKMAP whose file descriptor is `xskmap_fd`.
+pub fn redirect_program(ours: AddressRange, xskmap_fd: i32) -> Vec<u64> {
+    let first = u32::from_be_bytes(ours.first) as i32;
+    let last_offset = ours.count.clamp(1, 1 << 31) as i64 - 1;
+    let mut a = Asm::new();
+    a.raw(MOV64_X, R6, R1, 0, 0); // r6 = ctx
+    a.load(LDX_W, R2, R1, 0); // r2 = ctx->data
+    a.load(LDX_W, R3, R1, 4); // r3 = ctx->data_end
+    a.raw(MOV64_X, R4, R2, 0, 0);
+    a.raw(ADD64_K, R4, 0, 0, 34); // Ethernet + IPv4 header
+    a.jump(JGT_X, R4, R3, 0, Label::Pass);
+    a.load(LDX_H, R5, R2, ETHERTYPE);
+    a.jump(JEQ_K, R5, 0, ETH_ARP_LE, Label::Arp);
+    a.jump(JNE_K, R5, 0, ETH_IPV4_LE, Label::Pass);
+    a.load(LDX_B, R5, R2, IP_PROTO);
+    a.jump(JNE_K, R5, 0, 6, Label::Pass); // TCP
+    a.load(LDX_W, R5, R2, IP_DST);
+    in_range(&mut a, first, last_offset);
+    a.jump(JA, 0, 0, 0, Label::Redirect);
+    a.label(Label::Arp);
+    a.raw(MOV64_X, R4, R2, 0, 0);
+    a.raw(ADD64_K, R4, 0, 0, 42); // Ethernet + ARP for IPv4
+    a.jump(JGT_X, R4, R3, 0, Label::Pass);
+    a.load(LDX_W, R5, R2, ARP_TARGET_IP);
+    in_range(&mut a, first, last_offset);
+    a.label(Label::Redirect);
+    a.load(LDX_W, R2, R6, 16); // r2 = ctx->rx_queue_index
+    a.raw(LD_IMM64, R1, PSEUDO_MAP_FD, 0, xskmap_fd);
+    a.raw(0, 0, 0, 0, 0);
+    a.raw(MOV64_K, R3, 0, 0, XDP_PASS); // no socket at that slot: pass
+    a.raw(CALL, 0, 0, 0, HELPER_REDIRECT_MAP);
+    a.raw(EXIT, 0, 0, 0, 0);
+    a.label(Label::Pass);
+    a.raw(MOV64_K, R0, 0, 0, XDP_PASS);
+    a.raw(EXIT, 0, 0, 0, 0);
+    a.finish()
+}
+
+/// Jumps to `Pass` unless r5 (an address as loaded, network order) lies
+/// in `[first, first + last_offset]`: swapped to host order, `first`
+/// subtracted in 32-bit arithmetic (wrapping; the upper half zeroed), then
+/// one unsigned compare.
+fn in_range(a: &mut Asm, first: i32, last_offset: i64) {
+    a.raw(END_TO_BE, R5, 0, 0, 32);
+    a.raw(SUB32_K, R5, 0, 0, first);
+    a.jump(JGT_K, R5, 0, last_offset as i32, Label::Pass);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(insn: u64) -> (u8, u8, u8, i16, i32) {
+        let b = insn.to_ne_bytes();
+        (
+            b[0],
+            b[1] & 0x0f,
+            b[1] >> 4,
+            i16::from_ne_bytes([b[2], b[3]]),
+            i32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+        )
+    }
+
+    #[test]
+    fn jumps_land_inside_the_program_and_it_ends_in_exit() {
+        let p = redirect_program(
+            AddressRange {
+                first: [10, 0, 0, 1],
+                count: 1,
+            },
+            7,
+        );
+        let n = p.len() as i64;
+        for (i, &insn) in p.iter().enumerate() {
+            let (code, ..) = fields(insn);
+            if code & 0x07 == 0x05 && code != CALL && code != EXIT {
+                let (_, _, _, off, _) = fields(insn);
+                let to = i as i64 + 1 + off as i64;
+                assert!((0..n).contains(&to), "jump at {i} to {to}");
+                assert!(off >= 0, "no backward jumps: the verifier wants a DAG");
+            }
+        }
+        assert_eq!(fields(*p.last().unwrap()).0, EXIT);
+    }
+
+    #[test]
+    fn the_map_fd_and_the_address_range_are_encoded() {
+        let p = redirect_program(
+            AddressRange {
+                first: [192, 168, 1, 10],
+                count: 4,
+            },
+            42,
+        );
+        let ld = p
+            .iter()
+            .map(|&i| fields(i))
+            .find(|f| f.0 == LD_IMM64)
+            .unwrap();
+        assert_eq!((ld.1, ld.2, ld.4), (R1, PSEUDO_MAP_FD, 42));
+        let subs: Vec<i32> = p
+            .iter()
+            .map(|&i| fields(i))
+            .filter(|f| f.0 == SUB32_K)
+            .map(|f| f.4)
+            .collect();
+        assert_eq!(subs, vec![0xC0A8_010A_u32 as i32; 2]);
+        let bounds: Vec<i32> = p
+            .iter()
+            .map(|&i| fields(i))
+            .filter(|f| f.0 == JGT_K)
+            .map(|f| f.4)
+            .collect();
+        assert_eq!(bounds, vec![3, 3]);
+    }
+
+    #[test]
+    fn instruction_encoding_matches_the_kernel_layout() {
+        // r1 = *(u32 *)(r6 + 16): 0x61, dst 1, src 6, off 16.
+        assert_eq!(
+            encode(0x61, 1, 6, 16, 0).to_ne_bytes(),
+            [0x61, 0x61, 16, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(
+            encode(EXIT, 0, 0, 0, 0).to_ne_bytes(),
+            [0x95, 0, 0, 0, 0, 0, 0, 0]
+        );
+    }
+}
