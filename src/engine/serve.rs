@@ -125,10 +125,7 @@ pub fn run_serve(
     let ctx = Arc::new((tcp, secrets));
     let (max_c, max_tw) = (cfg.max_connections, cfg.max_time_wait);
     let build = move |_i: usize| {
-        let mut ep = Endpoint::new(
-            ep_cfg.clone(),
-            TcpContext::new(ctx.0.clone(), ctx.1),
-        );
+        let mut ep = Endpoint::new(ep_cfg.clone(), TcpContext::new(ctx.0.clone(), ctx.1));
         ep.reserve(max_c.min(1 << 16), max_tw.min(1 << 16));
         (ep, Role::Responder)
     };

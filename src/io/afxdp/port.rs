@@ -16,6 +16,11 @@ use std::ptr::NonNull;
 use xdpilone::xdp::XdpDesc;
 use xdpilone::{DeviceQueue, IfInfo, RingRx, RingTx, Socket, SocketConfig, Umem, UmemConfig, User};
 
+/// Most `sendto` wakeups of the transmit ring per poll (each sends up to
+/// 32 frames in copy mode): a full burst of 64 replies and the frames a
+/// worker originated in the same loop.
+const TX_WAKEUPS_PER_CALL: usize = 8;
+
 /// Sizes of one socket's UMEM and rings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct XskConfig {
@@ -318,9 +323,15 @@ impl XskPort {
         }
     }
 
+    /// Wakes the kernel to send what the transmit ring holds. In copy mode
+    /// one `sendto` sends at most 32 frames (the kernel's TX_BATCH_SIZE),
+    /// so it is repeated while frames wait, a bounded number of times.
     #[inline]
     fn kick_tx(&mut self) {
-        if self.tx.pending() > 0 && self.tx.needs_wakeup() {
+        for _ in 0..TX_WAKEUPS_PER_CALL {
+            if self.tx.pending() == 0 || !self.tx.needs_wakeup() {
+                break;
+            }
             self.tx.wake();
             self.xsk.tx_wakeups += 1;
         }
@@ -366,14 +377,22 @@ impl Port for XskPort {
     }
 
     fn tx_burst(&mut self, frames: &mut Vec<XskFrame>) -> usize {
-        let mut w = self.tx.transmit(frames.len() as u32);
-        let n = w.insert(frames.iter().map(|f| XdpDesc {
-            addr: f.addr,
-            len: f.len,
-            options: 0,
-        })) as usize;
-        w.commit();
-        drop(w);
+        // The ring's free count is cached and refreshed only once it reads
+        // zero (xdpilone's `count_free`): a second pass takes what the
+        // first left because the cache was stale.
+        let mut n = 0;
+        for _ in 0..2 {
+            if n == frames.len() {
+                break;
+            }
+            let mut w = self.tx.transmit((frames.len() - n) as u32);
+            n += w.insert(frames[n..].iter().map(|f| XdpDesc {
+                addr: f.addr,
+                len: f.len,
+                options: 0,
+            })) as usize;
+            w.commit();
+        }
         self.in_flight += n as u32;
         self.stats.tx_frames += n as u64;
         for f in frames.drain(n..) {

@@ -1,0 +1,467 @@
+//! Shared by the tests that run synwave on a veth pair between two
+//! network namespaces next to the Linux kernel's TCP stack: the pair
+//! (created with `tools/netns.sh`, named `sw<pid>…`, removed on drop even
+//! when the test fails), a synwave process in namespace A (ended by pid,
+//! SIGTERM, then SIGKILL), and kernel sockets in namespace B (a thread
+//! that joins it with setns).
+//!
+//! Every wait is bounded in time. Tests skip, saying why, only when not
+//! root or when the kernel has no AF_XDP sockets; a missing `ip` or
+//! `ethtool` is a failure (`.ci/run` installs them).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// synwave's address in namespace A.
+pub const SYNWAVE_IP: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
+/// The kernel's address in namespace B.
+pub const KERNEL_IP: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 2);
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// Why these tests cannot run here, if they cannot.
+pub fn skip_reason() -> Option<String> {
+    // Safety: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("needs root for network namespaces and AF_XDP (CI runs as root)".into());
+    }
+    // Safety: a plain socket call; closed at once.
+    let fd = unsafe { libc::socket(libc::AF_XDP, libc::SOCK_RAW, 0) };
+    if fd < 0 {
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EAFNOSUPPORT) {
+            return Some("this kernel has no AF_XDP sockets (CONFIG_XDP_SOCKETS)".into());
+        }
+    } else {
+        // Safety: `fd` is ours.
+        unsafe { libc::close(fd) };
+    }
+    for tool in ["ip", "ethtool"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            found,
+            "{tool} is missing: .ci/run installs it (apt-get install iproute2 ethtool)"
+        );
+    }
+    None
+}
+
+/// Prints the skip reason and returns true when the test cannot run.
+pub fn skip(test: &str) -> bool {
+    match skip_reason() {
+        Some(r) => {
+            eprintln!("SKIPPED {test}: {r}");
+            true
+        }
+        None => false,
+    }
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A veth pair between namespaces `<name>a` and `<name>b`, removed on
+/// drop.
+pub struct Pair {
+    pub name: String,
+}
+
+impl Pair {
+    /// A new pair with `queues` queues per end.
+    pub fn new(queues: u32) -> Pair {
+        let name = format!(
+            "sw{}x{}",
+            std::process::id() % 100_000,
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let pair = Pair { name };
+        let out = Command::new(repo().join("tools/netns.sh"))
+            .args(["up", &pair.name, &queues.to_string()])
+            .output()
+            .expect("run tools/netns.sh");
+        assert!(
+            out.status.success(),
+            "tools/netns.sh up {} failed: {}",
+            pair.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        pair
+    }
+
+    /// Namespace (and interface) of side A (synwave).
+    pub fn a(&self) -> String {
+        format!("{}a", self.name)
+    }
+
+    /// Namespace (and interface) of side B (the kernel).
+    pub fn b(&self) -> String {
+        format!("{}b", self.name)
+    }
+
+    /// `ip link show` of side A's interface.
+    pub fn link_a(&self) -> String {
+        let out = Command::new("ip")
+            .args(["-n", &self.a(), "link", "show", "dev", &self.a()])
+            .output()
+            .expect("ip link");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs `f` on a thread inside namespace B and returns its result.
+    pub fn in_b<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        in_netns(&self.b(), f)
+    }
+
+    /// Runs `f` on a thread inside namespace A and returns its result.
+    pub fn in_a<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        in_netns(&self.a(), f)
+    }
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        let _ = Command::new(repo().join("tools/netns.sh"))
+            .args(["down", &self.name])
+            .status();
+    }
+}
+
+/// Runs `f` on a new thread that has joined network namespace `ns`.
+pub fn in_netns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let path = format!("/var/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
+        // Safety: `file` is an open namespace file; setns changes only
+        // this thread's network namespace.
+        let r = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(r, 0, "setns {path}: {}", std::io::Error::last_os_error());
+        f()
+    })
+    .join()
+    .expect("namespace thread")
+}
+
+/// The kernel's TCP counters of the calling thread's namespace
+/// (`/proc/thread-self/net/snmp`), by name: `RetransSegs`, `ActiveOpens`, …
+pub fn tcp_snmp() -> std::collections::HashMap<String, u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/net/snmp").expect("read snmp");
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("Tcp:")).collect();
+    let names = lines[0].split_whitespace().skip(1);
+    let values = lines[1].split_whitespace().skip(1);
+    names
+        .zip(values)
+        .map(|(n, v)| (n.to_string(), v.parse().unwrap_or(0)))
+        .collect()
+}
+
+/// A synwave process running in a namespace.
+pub struct Synwave {
+    child: Child,
+    pub json: PathBuf,
+    stderr: mpsc::Receiver<String>,
+    pub log: Vec<String>,
+}
+
+impl Synwave {
+    /// Starts `synwave ARGS… --json FILE` in namespace `ns` and waits (at
+    /// most 20 s) for it to say it runs (`ready` in a line of stderr).
+    pub fn start(ns: &str, args: &[&str], ready: &str) -> Synwave {
+        let json = std::env::temp_dir().join(format!(
+            "synwave-test-{}-{}.json",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_file(&json);
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", ns, env!("CARGO_BIN_EXE_synwave")])
+            .args(args)
+            .arg("--json")
+            .arg(&json)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start synwave");
+        let (tx, rx) = mpsc::channel();
+        let err = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let out = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                println!("synwave: {line}");
+            }
+        });
+        let mut s = Synwave {
+            child,
+            json,
+            stderr: rx,
+            log: Vec::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match s.stderr.recv_timeout(left.min(Duration::from_millis(200))) {
+                Ok(line) => {
+                    eprintln!("synwave: {line}");
+                    let done = line.contains(ready);
+                    s.log.push(line);
+                    if done {
+                        return s;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = s.child.wait();
+                    panic!(
+                        "synwave exited before it was ready ({status:?}): {:?}",
+                        s.log
+                    );
+                }
+            }
+            if Instant::now() >= deadline {
+                panic!("synwave not ready within 20 s: {:?}", s.log);
+            }
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn drain_log(&mut self) {
+        while let Ok(line) = self.stderr.try_recv() {
+            eprintln!("synwave: {line}");
+            self.log.push(line);
+        }
+    }
+
+    /// Sends `signal` to the process (`ip netns exec` execs synwave, so
+    /// the pid is synwave's).
+    pub fn signal(&self, signal: i32) {
+        // Safety: a signal to our own child, by pid.
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+    }
+
+    /// Waits (at most `limit`) for the process to exit; SIGKILL after.
+    pub fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            self.drain_log();
+            if let Some(st) = self.child.try_wait().expect("wait") {
+                self.drain_log();
+                return st;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let st = self.child.wait().expect("wait");
+                self.drain_log();
+                panic!(
+                    "synwave did not exit within {limit:?}; killed ({st:?}): {:?}",
+                    self.log
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM, then the JSON summary it wrote.
+    pub fn stop(mut self) -> serde_json::Value {
+        self.signal(libc::SIGTERM);
+        let st = self.wait(Duration::from_secs(20));
+        assert!(st.success(), "synwave exited with {st:?}: {:?}", self.log);
+        let text = std::fs::read_to_string(&self.json)
+            .unwrap_or_else(|e| panic!("no JSON summary at {}: {e}", self.json.display()));
+        let _ = std::fs::remove_file(&self.json);
+        serde_json::from_str(&text).expect("JSON summary")
+    }
+}
+
+impl Drop for Synwave {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// How a kernel client ends each connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientClose {
+    /// close(): FIN.
+    Fin,
+    /// SO_LINGER 0, then close(): RST.
+    Rst,
+}
+
+/// What the kernel clients saw.
+#[derive(Debug, Default)]
+pub struct ClientTally {
+    pub connected: u64,
+    pub failed: u64,
+    pub first_error: Option<String>,
+    pub retrans_segs: u64,
+    pub active_opens: u64,
+}
+
+/// `total` connect + close from namespace B to `to`, over `threads`
+/// threads, each connect bounded by a 3 s timeout; the whole run by
+/// `limit`.
+pub fn kernel_clients(
+    pair: &Pair,
+    to: SocketAddrV4,
+    total: u64,
+    threads: u64,
+    close: ClientClose,
+    limit: Duration,
+) -> ClientTally {
+    pair.in_b(move || {
+        let before = tcp_snmp();
+        let deadline = Instant::now() + limit;
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let n = total / threads + u64::from(t < total % threads);
+                std::thread::spawn(move || {
+                    let mut tally = ClientTally::default();
+                    for _ in 0..n {
+                        if Instant::now() >= deadline {
+                            tally.failed += 1;
+                            continue;
+                        }
+                        match TcpStream::connect_timeout(
+                            &SocketAddr::V4(to),
+                            Duration::from_secs(3),
+                        ) {
+                            Ok(s) => {
+                                tally.connected += 1;
+                                if close == ClientClose::Rst {
+                                    set_linger_zero(&s);
+                                }
+                                drop(s);
+                            }
+                            Err(e) => {
+                                tally.failed += 1;
+                                tally.first_error.get_or_insert(e.to_string());
+                            }
+                        }
+                    }
+                    tally
+                })
+            })
+            .collect();
+        // The threads spawned here inherit this thread's namespace.
+        let mut all = ClientTally::default();
+        for h in handles {
+            let t = h.join().expect("client thread");
+            all.connected += t.connected;
+            all.failed += t.failed;
+            if all.first_error.is_none() {
+                all.first_error = t.first_error;
+            }
+        }
+        let after = tcp_snmp();
+        let d = |k: &str| after.get(k).copied().unwrap_or(0) - before.get(k).copied().unwrap_or(0);
+        all.retrans_segs = d("RetransSegs");
+        all.active_opens = d("ActiveOpens");
+        all
+    })
+}
+
+fn set_linger_zero(s: &TcpStream) {
+    let l = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // Safety: a valid socket and a linger struct of the size passed.
+    let r = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &l as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(r, 0, "SO_LINGER");
+}
+
+/// A kernel accept-and-close server in namespace `ns` on `ip`:`port`:
+/// accepts until `stop` is set or `limit` passes, closing each connection
+/// at once; returns the number accepted.
+pub fn kernel_listener(
+    ns: &str,
+    ip: Ipv4Addr,
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    limit: Duration,
+) -> std::thread::JoinHandle<u64> {
+    let path = format!("/var/run/netns/{ns}");
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let h = std::thread::spawn(move || {
+        let file = std::fs::File::open(&path).expect("open netns");
+        // Safety: as in `in_netns`.
+        let r = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
+        let l = TcpListener::bind(SocketAddrV4::new(ip, port)).expect("bind listener");
+        l.set_nonblocking(true).expect("nonblocking");
+        ready_tx.send(()).expect("ready");
+        let deadline = Instant::now() + limit;
+        let mut accepted = 0u64;
+        while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+            match l.accept() {
+                Ok((s, _)) => {
+                    accepted += 1;
+                    drop(s);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        }
+        accepted
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("listener ready");
+    h
+}
+
+/// A number from the JSON summary.
+pub fn num(j: &serde_json::Value, key: &str) -> u64 {
+    j[key]
+        .as_u64()
+        .or_else(|| j[key].as_f64().map(|f| f as u64))
+        .unwrap_or_else(|| panic!("no number '{key}' in {j}"))
+}
+
+/// A counter of the JSON summary (`counters.NAME`).
+pub fn counter(j: &serde_json::Value, name: &str) -> u64 {
+    j["counters"][name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no counter '{name}' in {}", j["counters"]))
+}
+
+/// Whether `path` exists.
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}

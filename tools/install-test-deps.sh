@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the system tools the real-interface tests use, where missing:
+# iproute2 (ip, namespaces, veth), ethtool (checksum offload off on the
+# kernel's veth end), tshark (decoding captures). Run as root on Debian or
+# Ubuntu (CI does, from .ci/run); elsewhere it says what is missing and
+# the tests that need it skip or fail with the same words.
+set -euo pipefail
+want=()
+command -v ip >/dev/null || want+=(iproute2)
+command -v ethtool >/dev/null || want+=(ethtool)
+command -v tshark >/dev/null || want+=(tshark)
+[ ${#want[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "missing ${want[*]}: install them (apt-get install ${want[*]}) for the real-interface tests" >&2
+    exit 0
+fi
+echo "installing ${want[*]} for the real-interface tests" >&2
+export DEBIAN_FRONTEND=noninteractive
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+apt-get update -qq >/dev/null || true
+apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
