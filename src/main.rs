@@ -33,6 +33,9 @@ enum Command {
     /// The responder on a real interface over AF_XDP: answers ARP, listens
     /// on ports, SYN cookies, optional canned response (root).
     Serve(cli::serve::Args),
+    /// The generator on a real interface over AF_XDP: opens and closes
+    /// connections toward a server at a rate or a concurrency (root).
+    Gen(cli::generate::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,5 +44,6 @@ fn main() -> ExitCode {
         Command::Bench(args) => cli::bench::run(args),
         Command::Sim(args) => cli::sim::run(args),
         Command::Serve(args) => cli::serve::run(args),
+        Command::Gen(args) => cli::generate::run(args),
     }
 }

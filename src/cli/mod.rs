@@ -2,7 +2,9 @@
 //! choices and percentage parsing, with errors that name the fix.
 
 pub mod bench;
+pub mod generate;
 mod host_steal;
+mod interface_report;
 pub mod net_args;
 pub mod serve;
 pub mod sim;

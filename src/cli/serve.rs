@@ -3,6 +3,10 @@
 //! and `--json FILE`.
 
 use super::CookiesArg;
+use super::interface_report::{
+    bind_name, checksum_hint, counters_json, established, metric, per_sec, print_counters,
+    print_queues, queues_json, totals,
+};
 use super::net_args::{AfXdpArgs, parse_ip_range, parse_port};
 use clap::ValueEnum;
 use std::path::PathBuf;
@@ -10,11 +14,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use synwave::engine::interface::{InterfaceReport, InterfaceRun};
+use synwave::engine::interface::InterfaceRun;
 use synwave::engine::serve::{ServeClose, ServeConfig, ServeReport, run_serve};
 use synwave::io::afxdp::{AddressRange, AfXdpConfig, BindMode};
-use synwave::metrics;
-use synwave::tcp::Events;
 
 /// How the server ends a connection.
 #[derive(Clone, Copy, ValueEnum)]
@@ -112,6 +114,7 @@ pub fn run(a: Args) -> ExitCode {
             drain: Duration::from_secs(2),
             live: !a.quiet,
             measured: true,
+            total: None,
         },
     };
     let ip = std::net::Ipv4Addr::from(a.ip.first);
@@ -152,41 +155,10 @@ pub fn run(a: Args) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn bind_name(b: BindMode) -> &'static str {
-    match b {
-        BindMode::Copy => "copy mode",
-        BindMode::ZeroCopy => "zero-copy",
-    }
-}
-
-/// Every metric summed over the queues.
-fn totals(r: &InterfaceReport) -> Vec<u64> {
-    let lists: Vec<Vec<u64>> = r
-        .queues
-        .iter()
-        .map(|q| metrics::values(&q.worker.sample()))
-        .collect();
-    metrics::sum(lists.iter().map(|l| &l[..]))
-}
-
-fn metric(values: &[u64], name: &str) -> u64 {
-    metrics::index_of(name)
-        .and_then(|i| values.get(i).copied())
-        .unwrap_or(0)
-}
-
-fn per_sec(n: u64, r: &InterfaceReport) -> f64 {
-    n as f64 / r.duration.as_secs_f64().max(1e-9)
-}
-
 fn print_summary(r: &ServeReport) {
     let run = &r.run;
     let v = totals(run);
-    let established: u64 = run
-        .queues
-        .iter()
-        .map(|q| q.worker.counters.event(Events::ESTABLISHED))
-        .sum();
+    let established = established(run);
     let ended: u64 = run.queues.iter().map(|q| q.worker.counters.ended()).sum();
     let row = |k: &str, v: String| println!("{k:<36}{v:>16}");
     row("queues", run.queues.len().to_string());
@@ -214,62 +186,18 @@ fn print_summary(r: &ServeReport) {
         "frames tx/s",
         format!("{:.0}", per_sec(metric(&v, "tx_frames"), run)),
     );
-    for q in &run.queues {
-        let k = q.kernel.unwrap_or_default();
-        row(
-            &format!("queue {} rx / tx frames", q.queue),
-            format!(
-                "{} / {}",
-                q.worker.counters.rx_frames, q.worker.counters.tx_frames
-            ),
-        );
-        row(
-            &format!("queue {} kernel drops / ring full", q.queue),
-            format!("{} / {}", k.rx_dropped, k.rx_ring_full),
-        );
-    }
-    println!();
-    println!("{:<36}{:>16}", "counter", "value");
-    for (i, name) in metrics::names().iter().enumerate() {
-        let x = v.get(i).copied().unwrap_or(0);
-        if x != 0 {
-            println!("{name:<36}{x:>16}");
-        }
+    print_queues(run, &row);
+    print_counters(&v);
+    if let Some(h) = checksum_hint(&v) {
+        eprintln!("{h}");
     }
 }
 
 fn summary_json(a: &Args, r: &ServeReport) -> serde_json::Value {
     let run = &r.run;
     let v = totals(run);
-    let established: u64 = run
-        .queues
-        .iter()
-        .map(|q| q.worker.counters.event(Events::ESTABLISHED))
-        .sum();
+    let established = established(run);
     let ended: u64 = run.queues.iter().map(|q| q.worker.counters.ended()).sum();
-    let counters: serde_json::Map<String, serde_json::Value> = metrics::names()
-        .into_iter()
-        .zip(v.iter().copied())
-        .map(|(n, x)| (n, x.into()))
-        .collect();
-    let queues: Vec<serde_json::Value> = run
-        .queues
-        .iter()
-        .map(|q| {
-            let k = q.kernel.unwrap_or_default();
-            serde_json::json!({
-                "queue": q.queue,
-                "rx_frames": q.worker.counters.rx_frames,
-                "tx_frames": q.worker.counters.tx_frames,
-                "established": q.worker.counters.event(Events::ESTABLISHED),
-                "kernel_rx_dropped": k.rx_dropped,
-                "kernel_rx_ring_full": k.rx_ring_full,
-                "kernel_fill_ring_empty": k.fill_ring_empty,
-                "tx_wakeups": q.xsk.tx_wakeups,
-                "fill_wakeups": q.xsk.fill_wakeups,
-            })
-        })
-        .collect();
     serde_json::json!({
         "mode": "afxdp",
         "role": "serve",
@@ -287,7 +215,7 @@ fn summary_json(a: &Args, r: &ServeReport) -> serde_json::Value {
         "duration_s": run.duration.as_secs_f64(),
         "run_phase_s": run.run_phase.as_secs_f64(),
         "records_left": metric(&v, "records"),
-        "queues": queues,
-        "counters": counters,
+        "queues": queues_json(run),
+        "counters": counters_json(&v),
     })
 }

@@ -322,6 +322,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
                     Some(ports) => (
                         scenario.client(CLIENT_NET, client_ips, seed, true),
                         Role::Generator {
+                            limit: None,
                             concurrency: per_worker,
                             rate: rate_per_worker,
                             ports,

@@ -36,6 +36,9 @@ pub struct InterfaceRun {
     /// (setups/s, open): true for both roles here; the responder-only run
     /// of `serve` counts its own established connections.
     pub measured: bool,
+    /// The run phase also ends once the workers have opened this many
+    /// connections in all (a generator with a connection count).
+    pub total: Option<u64>,
 }
 
 /// What one worker of an interface run hands back.
@@ -134,17 +137,28 @@ where
     };
     let stats = StatsThread::spawn(measured, other, Duration::from_secs(1), cfg.live)
         .map_err(|e| format!("cannot start the stats thread: {e}"))?;
+    let opened = metrics::index_of("opened").expect("every board has the opened count");
+    let records = metrics::index_of("records").expect("every board has the records gauge");
+    let len = metrics::names().len();
     let run_phase = loop {
         std::thread::sleep(Duration::from_millis(20));
         let elapsed = started.elapsed();
-        if interrupt.swap(false, Ordering::Relaxed) || cfg.duration.is_some_and(|d| elapsed >= d) {
+        let all_opened = cfg.total.is_some_and(|n| {
+            let mut totals = Vec::new();
+            for b in &boards {
+                b.add_to(&mut totals, len);
+            }
+            totals[opened] >= n
+        });
+        if interrupt.swap(false, Ordering::Relaxed)
+            || cfg.duration.is_some_and(|d| elapsed >= d)
+            || all_opened
+        {
             phase.set(Phase::Drain);
             break elapsed;
         }
     };
     let deadline = Instant::now() + cfg.drain;
-    let records = metrics::index_of("records").expect("every board has the records gauge");
-    let len = metrics::names().len();
     loop {
         std::thread::sleep(Duration::from_millis(20));
         let mut totals = Vec::new();

@@ -11,8 +11,10 @@
 //! (`handoff`). Control (the run phase) and metrics travel through
 //! relaxed atomics, never locks.
 
+mod arp_resolve;
 pub mod bench;
 mod clock;
+pub mod generate;
 pub mod handoff;
 pub mod interface;
 pub mod pin;

@@ -81,6 +81,8 @@ pub enum Role {
         rate: Option<f64>,
         /// Source (IP, port) pairs whose replies come back to this worker.
         ports: SourcePortAllocator,
+        /// Connections to open in all, at most (`None`: no limit).
+        limit: Option<u64>,
     },
     /// Answers only.
     Responder,
@@ -235,6 +237,7 @@ impl<P: Port> Worker<P> {
             concurrency,
             rate,
             ports,
+            limit,
         } = &mut self.role
         {
             // Source pairs whose last record is gone can be used again.
@@ -253,6 +256,7 @@ impl<P: Port> Worker<P> {
                 (BURST as u64)
                     .min(concurrency.saturating_sub(open))
                     .min(due.saturating_sub(tally.opened))
+                    .min(limit.map_or(u64::MAX, |l| l.saturating_sub(tally.opened)))
             } else {
                 0
             };

@@ -45,6 +45,7 @@ pub fn worker_pair_with_ips(
         a.into_iter().next().expect("queue"),
         client_ep,
         Role::Generator {
+            limit: None,
             concurrency,
             rate,
             ports,

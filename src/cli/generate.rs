@@ -1,0 +1,323 @@
+//! `synwave gen`: the generator on a real interface over AF_XDP, toward
+//! one server `ip:port`, for `--duration` or `--connections`; one live
+//! line a second, a summary, and `--json FILE`.
+
+use super::CloseArg;
+use super::interface_report::{
+    bind_name, checksum_hint, counters_json, established, metric, per_sec, print_counters,
+    print_queues, queues_json, totals,
+};
+use super::net_args::{AfXdpArgs, parse_ip_range};
+use std::net::SocketAddrV4;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use synwave::endpoint::Latency;
+use synwave::engine::generate::{GenConfig, GenReport, run_gen};
+use synwave::engine::interface::{InterfaceReport, InterfaceRun};
+use synwave::io::afxdp::{AddressRange, AfXdpConfig, BindMode};
+use synwave::scenario::CloseKind;
+use synwave::tcp::End;
+
+/// `synwave gen` flags.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The interface, its queues and the AF_XDP set-up.
+    #[command(flatten)]
+    pub afxdp: AfXdpArgs,
+    /// Our source address, or a range A-B (64,512 source ports each; the
+    /// kernel should not own them too).
+    #[arg(long, value_parser = parse_ip_range)]
+    pub src_ip: AddressRange,
+    /// The server, IP:PORT.
+    #[arg(long, value_parser = parse_dst)]
+    pub dst: SocketAddrV4,
+    /// Connections open at once, over all workers (a closed loop).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub concurrency: u64,
+    /// Connections opened per second over all workers (an open loop; at
+    /// most --concurrency open at once).
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Connections to open in all; the run ends once they have ended (or
+    /// at --duration).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub connections: Option<u64>,
+    /// Seconds of the run phase (a drain of up to 5 s follows).
+    #[arg(long, default_value_t = 10.0, value_parser = parse_seconds)]
+    pub duration: f64,
+    /// Bytes of each request (0: none).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=65535))]
+    pub request_bytes: u32,
+    /// Bytes of response awaited before closing (0: none).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1 << 30))]
+    pub response_bytes: u32,
+    /// Who closes, and how.
+    #[arg(long, value_enum, default_value_t = CloseArg::ClientFin)]
+    pub close: CloseArg,
+    /// Seed of the ISN secrets (default: random).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Most live connection records per queue.
+    #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
+    pub max_connections: u64,
+    /// Most TIME-WAIT records per queue (beyond: closing connections skip
+    /// TIME-WAIT, counted).
+    #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(0..=1 << 28))]
+    pub max_time_wait: u64,
+    /// Write the summary as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// No live lines.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn parse_dst(s: &str) -> Result<SocketAddrV4, String> {
+    s.parse::<SocketAddrV4>()
+        .ok()
+        .filter(|a| a.port() != 0)
+        .ok_or_else(|| format!("'{s}' is not IP:PORT; give the server as e.g. 10.99.0.2:80"))
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    super::parse_within(
+        s,
+        1.0..=1e9,
+        "a rate; give connections per second, e.g. 100000",
+        "give 1 to 1,000,000,000 connections per second",
+    )
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    super::parse_within(
+        s,
+        0.01..=31_536_000.0,
+        "a number of seconds; give e.g. 10",
+        "give 0.01 to 31536000 seconds",
+    )
+}
+
+/// Connection ends that are a normal close for `close` (a FIN close ends
+/// in CLOSED or TIME-WAIT depending on who closed first, which against a
+/// server that closes at once is a race).
+fn clean(close: CloseKind, end: End) -> bool {
+    match close {
+        CloseKind::ClientFin | CloseKind::ServerFin => matches!(end, End::Closed | End::TimeWait),
+        CloseKind::Rst => matches!(end, End::ResetSent | End::Closed | End::TimeWait),
+    }
+}
+
+struct Outcome {
+    opened: u64,
+    completed: u64,
+    failed: u64,
+    unfinished: u64,
+}
+
+fn outcome(r: &InterfaceReport, close: CloseKind) -> Outcome {
+    let mut o = Outcome {
+        opened: 0,
+        completed: 0,
+        failed: 0,
+        unfinished: 0,
+    };
+    for q in &r.queues {
+        let w = &q.worker;
+        o.opened += w.tally.opened;
+        for end in synwave::endpoint::ENDS {
+            let n = w.counters.end(end);
+            if clean(close, end) {
+                o.completed += n;
+            } else {
+                o.failed += n;
+            }
+        }
+        o.unfinished += w.tally.opened.saturating_sub(w.counters.ended());
+    }
+    o
+}
+
+fn latency(r: &InterfaceReport) -> Latency {
+    let mut all = Latency::new();
+    for q in &r.queues {
+        all.merge(&q.worker.latency);
+    }
+    all
+}
+
+/// Runs the generator.
+pub fn run(a: Args) -> ExitCode {
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: cannot catch Ctrl-C ({e}); the run ends at --duration");
+    }
+    let close: CloseKind = a.close.into();
+    let cfg = GenConfig {
+        afxdp: AfXdpConfig {
+            iface: a.afxdp.iface.clone(),
+            queues: (0..a.afxdp.queues).collect(),
+            xsk: a.afxdp.xsk(),
+            xdp_mode: a.afxdp.xdp_mode.into(),
+            zero_copy: a.afxdp.zero_copy.into(),
+            ours: a.src_ip,
+        },
+        dst_ip: a.dst.ip().octets(),
+        dst_port: a.dst.port(),
+        concurrency: a.concurrency,
+        rate: a.rate,
+        connections: a.connections,
+        request_bytes: a.request_bytes,
+        response_bytes: a.response_bytes,
+        close,
+        peer_mac: a.afxdp.peer_mac,
+        seed: a.seed,
+        max_connections: a.max_connections as usize,
+        max_time_wait: a.max_time_wait as usize,
+        run: InterfaceRun {
+            cores: a.afxdp.cores.clone(),
+            duration: Some(Duration::from_secs_f64(a.duration)),
+            drain: Duration::from_secs(5),
+            live: !a.quiet,
+            measured: true,
+            total: None,
+        },
+    };
+    let report = run_gen(&cfg, &interrupt, |mode, bind, mac, notes| {
+        for n in notes {
+            eprintln!("note: {n}");
+        }
+        let load = match (a.rate, a.connections) {
+            (Some(r), _) => format!("rate {r} conn/s (at most {} open)", a.concurrency),
+            (None, _) => format!("concurrency {}", a.concurrency),
+        };
+        eprintln!(
+            "synwave gen: {} ({} queue(s)) → {} (MAC {mac}), {load}{}, close {close:?}, XDP {mode}, {}",
+            a.afxdp.iface,
+            a.afxdp.queues,
+            a.dst,
+            a.connections
+                .map_or(String::new(), |n| format!(", {n} connections")),
+            bind_name(bind),
+        );
+    });
+    let r = match report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let o = outcome(&r.run, close);
+    print_summary(&r, &o);
+    if let Some(path) = &a.json {
+        let text = serde_json::to_string_pretty(&summary_json(&a, &r, &o)).unwrap_or_default();
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        eprintln!("summary written to {}", path.display());
+    }
+    if o.failed > 0 || o.unfinished > 0 {
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+fn print_summary(r: &GenReport, o: &Outcome) {
+    let run = &r.run;
+    let v = totals(run);
+    let row = |k: &str, v: String| println!("{k:<36}{v:>16}");
+    row("queues", run.queues.len().to_string());
+    row(
+        "XDP mode / socket mode",
+        format!("{} / {}", r.xdp_mode, bind_name(r.bind)),
+    );
+    row("connections opened", o.opened.to_string());
+    row("established", established(run).to_string());
+    row("completed", o.completed.to_string());
+    row("failed", o.failed.to_string());
+    row("unfinished at stop", o.unfinished.to_string());
+    row("retransmits", metric(&v, "retransmit").to_string());
+    let lat = latency(run);
+    let h = &lat.handshake_us;
+    row(
+        "handshake µs p50 / p99 / max",
+        format!(
+            "{} / {} / {}",
+            h.value_at_quantile(0.5),
+            h.value_at_quantile(0.99),
+            h.max()
+        ),
+    );
+    row(
+        "run phase (s)",
+        format!("{:.2}", run.run_phase.as_secs_f64()),
+    );
+    row(
+        "wall time (s)",
+        format!("{:.2}", run.duration.as_secs_f64()),
+    );
+    row("setups/s", format!("{:.0}", per_sec(established(run), run)));
+    row("teardowns/s", format!("{:.0}", per_sec(o.completed, run)));
+    row(
+        "frames rx/s",
+        format!("{:.0}", per_sec(metric(&v, "rx_frames"), run)),
+    );
+    row(
+        "frames tx/s",
+        format!("{:.0}", per_sec(metric(&v, "tx_frames"), run)),
+    );
+    print_queues(run, &row);
+    print_counters(&v);
+    if let Some(h) = checksum_hint(&v) {
+        eprintln!("{h}");
+    }
+}
+
+fn summary_json(a: &Args, r: &GenReport, o: &Outcome) -> serde_json::Value {
+    let run = &r.run;
+    let v = totals(run);
+    let lat = latency(run);
+    let pct = |h: &hdrhistogram::Histogram<u64>| {
+        serde_json::json!({
+            "p50": h.value_at_quantile(0.5),
+            "p99": h.value_at_quantile(0.99),
+            "max": h.max(),
+            "count": h.len(),
+        })
+    };
+    serde_json::json!({
+        "mode": "afxdp",
+        "role": "gen",
+        "iface": a.afxdp.iface,
+        "dst": a.dst.to_string(),
+        "peer_mac": r.peer_mac.to_string(),
+        "workers": run.queues.len(),
+        "xdp_mode": r.xdp_mode,
+        "zero_copy": r.bind == BindMode::ZeroCopy,
+        "concurrency": a.concurrency,
+        "rate": a.rate,
+        "opened": o.opened,
+        "established": established(run),
+        "completed": o.completed,
+        "failed": o.failed,
+        "unfinished": o.unfinished,
+        "retransmits": metric(&v, "retransmit"),
+        "setups_per_sec": per_sec(established(run), run),
+        "teardowns_per_sec": per_sec(o.completed, run),
+        "pps_rx": per_sec(metric(&v, "rx_frames"), run),
+        "pps_tx": per_sec(metric(&v, "tx_frames"), run),
+        "rtt_us": pct(&lat.handshake_us),
+        "lifetime_us": pct(&lat.lifetime_us),
+        "duration_s": run.duration.as_secs_f64(),
+        "run_phase_s": run.run_phase.as_secs_f64(),
+        "records_left": metric(&v, "records"),
+        "time_wait_left": metric(&v, "time_wait_records"),
+        "queues": queues_json(run),
+        "counters": counters_json(&v),
+    })
+}

@@ -1,0 +1,114 @@
+//! Summary pieces shared by `serve` and `gen`: metrics summed over the
+//! queues, per-queue rows and JSON, the counter table.
+
+use synwave::engine::interface::InterfaceReport;
+use synwave::io::afxdp::BindMode;
+use synwave::metrics;
+use synwave::tcp::Events;
+
+/// "copy mode" or "zero-copy".
+pub fn bind_name(b: BindMode) -> &'static str {
+    match b {
+        BindMode::Copy => "copy mode",
+        BindMode::ZeroCopy => "zero-copy",
+    }
+}
+
+/// Every metric summed over the queues, in `metrics::names` order.
+pub fn totals(r: &InterfaceReport) -> Vec<u64> {
+    let lists: Vec<Vec<u64>> = r
+        .queues
+        .iter()
+        .map(|q| metrics::values(&q.worker.sample()))
+        .collect();
+    metrics::sum(lists.iter().map(|l| &l[..]))
+}
+
+/// One metric of `values` by name (0 if unknown).
+pub fn metric(values: &[u64], name: &str) -> u64 {
+    metrics::index_of(name)
+        .and_then(|i| values.get(i).copied())
+        .unwrap_or(0)
+}
+
+/// `n` per wall-clock second of the run.
+pub fn per_sec(n: u64, r: &InterfaceReport) -> f64 {
+    n as f64 / r.duration.as_secs_f64().max(1e-9)
+}
+
+/// Connections that reached ESTABLISHED, over the queues.
+pub fn established(r: &InterfaceReport) -> u64 {
+    r.queues
+        .iter()
+        .map(|q| q.worker.counters.event(Events::ESTABLISHED))
+        .sum()
+}
+
+/// Prints the per-queue rows with `row`.
+pub fn print_queues(r: &InterfaceReport, row: &dyn Fn(&str, String)) {
+    for q in &r.queues {
+        let k = q.kernel.unwrap_or_default();
+        row(
+            &format!("queue {} rx / tx frames", q.queue),
+            format!(
+                "{} / {}",
+                q.worker.counters.rx_frames, q.worker.counters.tx_frames
+            ),
+        );
+        row(
+            &format!("queue {} kernel drops / ring full", q.queue),
+            format!("{} / {}", k.rx_dropped, k.rx_ring_full),
+        );
+    }
+}
+
+/// Prints every metric of `values` that is not zero.
+pub fn print_counters(values: &[u64]) {
+    println!();
+    println!("{:<36}{:>16}", "counter", "value");
+    for (i, name) in metrics::names().iter().enumerate() {
+        let x = values.get(i).copied().unwrap_or(0);
+        if x != 0 {
+            println!("{name:<36}{x:>16}");
+        }
+    }
+}
+
+/// A hint when frames were dropped for bad checksums and nothing was
+/// established: the usual cause on a veth pair.
+pub fn checksum_hint(values: &[u64]) -> Option<String> {
+    (metric(values, "drop_checksum") > 0 && metric(values, "established") == 0).then(|| {
+        "note: frames with bad checksums were dropped and nothing connected; if the peer is the other end of a veth pair (or a local kernel), turn off its transmit checksum offload: `ethtool -K PEER tx off` (tools/netns.sh does)".to_string()
+    })
+}
+
+/// Every metric by name, as JSON.
+pub fn counters_json(values: &[u64]) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = metrics::names()
+        .into_iter()
+        .zip(values.iter().copied().chain(std::iter::repeat(0)))
+        .map(|(n, x)| (n, x.into()))
+        .collect();
+    serde_json::Value::Object(map)
+}
+
+/// One JSON object per queue.
+pub fn queues_json(r: &InterfaceReport) -> serde_json::Value {
+    r.queues
+        .iter()
+        .map(|q| {
+            let k = q.kernel.unwrap_or_default();
+            serde_json::json!({
+                "queue": q.queue,
+                "rx_frames": q.worker.counters.rx_frames,
+                "tx_frames": q.worker.counters.tx_frames,
+                "established": q.worker.counters.event(Events::ESTABLISHED),
+                "kernel_rx_dropped": k.rx_dropped,
+                "kernel_rx_ring_full": k.rx_ring_full,
+                "kernel_fill_ring_empty": k.fill_ring_empty,
+                "tx_wakeups": q.xsk.tx_wakeups,
+                "fill_wakeups": q.xsk.fill_wakeups,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,136 @@
+//! Resolving the next hop's MAC address by ARP (RFC 826) before a run:
+//! a request from one of our addresses, repeated every half second, and
+//! the first reply from the target taken. Used by `synwave gen` unless
+//! `--peer-mac` is given.
+//!
+//! Rules: before the workers start, on one port, bounded in time; frames
+//! that are not the awaited reply are recycled unanswered (nobody else is
+//! talking to us yet).
+
+use crate::io::{FrameBuf, Port};
+use crate::wire::{self, ArpOp, ArpRepr, EthernetRepr, Frame, MacAddr};
+use std::time::{Duration, Instant};
+
+/// Asks who has `target` (from `our_ip` at `our_mac`) on `port` until a
+/// reply arrives or `limit` passes.
+pub fn resolve<P: Port>(
+    port: &mut P,
+    our_mac: MacAddr,
+    our_ip: [u8; 4],
+    target: [u8; 4],
+    limit: Duration,
+) -> Result<MacAddr, String> {
+    let request = ArpRepr {
+        op: ArpOp::Request,
+        sender_mac: our_mac,
+        sender_ip: our_ip,
+        target_mac: MacAddr([0; 6]),
+        target_ip: target,
+    };
+    let eth = EthernetRepr {
+        src: our_mac,
+        dst: MacAddr::BROADCAST,
+        vlan: None,
+        ethertype: wire::ethernet::ETHERTYPE_ARP,
+    };
+    let started = Instant::now();
+    let mut next_request = started;
+    let mut rx = Vec::with_capacity(64);
+    let mut tx = Vec::with_capacity(1);
+    while started.elapsed() < limit {
+        if Instant::now() >= next_request {
+            if let Some(mut f) = port.alloc() {
+                match wire::frame::build_arp_frame(f.buf_mut(), &eth, &request) {
+                    Ok(n) => {
+                        f.set_len(n);
+                        tx.push(f);
+                        port.tx_burst(&mut tx);
+                    }
+                    Err(_) => port.recycle(f),
+                }
+            }
+            next_request = Instant::now() + Duration::from_millis(500);
+        }
+        port.rx_burst(&mut rx, 64);
+        let mut found = None;
+        for f in rx.drain(..) {
+            if let Ok(Frame::Arp(_, a)) = wire::parse_frame(f.data(), false)
+                && a.op == ArpOp::Reply
+                && a.sender_ip == target
+            {
+                found = Some(a.sender_mac);
+            }
+            port.recycle(f);
+        }
+        if let Some(mac) = found {
+            return Ok(mac);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Err(format!(
+        "no ARP reply from {} within {} s: is it up, on this link, and in the same subnet? Give its MAC (or the gateway's) with --peer-mac",
+        std::net::Ipv4Addr::from(target),
+        limit.as_secs()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::loopback::{LoopbackConfig, loopback};
+
+    #[test]
+    fn a_reply_from_the_target_resolves_and_silence_names_the_fix() {
+        let (a, b) = loopback(&LoopbackConfig::default()).expect("loopback");
+        let mut ours = a.into_iter().next().expect("queue");
+        let mut theirs = b.into_iter().next().expect("queue");
+        // The peer: answers the first request it sees.
+        let peer_mac = MacAddr([2, 0, 0, 0, 9, 9]);
+        let h = std::thread::spawn(move || {
+            let mut rx = Vec::new();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                theirs.rx_burst(&mut rx, 8);
+                for mut f in rx.drain(..) {
+                    let Ok(Frame::Arp(eth, req)) = wire::parse_frame(f.data(), false) else {
+                        theirs.recycle(f);
+                        continue;
+                    };
+                    let reply = req.reply_from(peer_mac);
+                    let eth = EthernetRepr {
+                        src: peer_mac,
+                        dst: eth.src,
+                        vlan: None,
+                        ethertype: wire::ethernet::ETHERTYPE_ARP,
+                    };
+                    let n = wire::frame::build_arp_frame(f.buf_mut(), &eth, &reply).unwrap();
+                    f.set_len(n);
+                    let mut tx = vec![f];
+                    theirs.tx_burst(&mut tx);
+                    return theirs;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            theirs
+        });
+        let mac = resolve(
+            &mut ours,
+            MacAddr([2, 0, 0, 0, 1, 1]),
+            [10, 0, 0, 2],
+            [10, 0, 0, 1],
+            Duration::from_secs(5),
+        );
+        assert_eq!(mac, Ok(peer_mac));
+        let _theirs = h.join().unwrap();
+        // Nobody answers for another address.
+        let e = resolve(
+            &mut ours,
+            MacAddr([2, 0, 0, 0, 1, 1]),
+            [10, 0, 0, 2],
+            [10, 0, 0, 7],
+            Duration::from_millis(600),
+        )
+        .unwrap_err();
+        assert!(e.contains("10.0.0.7") && e.contains("--peer-mac"), "{e}");
+    }
+}
