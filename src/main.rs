@@ -36,6 +36,10 @@ enum Command {
     /// The generator on a real interface over AF_XDP: opens and closes
     /// connections toward a server at a rate or a concurrency (root).
     Gen(cli::generate::Args),
+    /// What this host and an interface support for AF_XDP (native and
+    /// generic XDP, zero-copy, queues, privileges, locked memory), each
+    /// with the fix.
+    Probe(cli::probe::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,5 +49,6 @@ fn main() -> ExitCode {
         Command::Sim(args) => cli::sim::run(args),
         Command::Serve(args) => cli::serve::run(args),
         Command::Gen(args) => cli::generate::run(args),
+        Command::Probe(args) => cli::probe::run(args),
     }
 }

@@ -6,6 +6,7 @@ pub mod generate;
 mod host_steal;
 mod interface_report;
 pub mod net_args;
+pub mod probe;
 pub mod serve;
 pub mod sim;
 

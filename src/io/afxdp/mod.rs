@@ -15,6 +15,7 @@ pub mod bpf;
 pub mod errors;
 mod iface;
 pub mod port;
+pub mod probe;
 pub mod program;
 mod umem_area;
 

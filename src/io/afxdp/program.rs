@@ -169,6 +169,15 @@ pub fn redirect_program(ours: AddressRange, xskmap_fd: i32) -> Vec<u64> {
     a.finish()
 }
 
+/// A program that passes every frame (for probing whether an interface
+/// takes an XDP program in a mode).
+pub fn pass_program() -> Vec<u64> {
+    vec![
+        encode(MOV64_K, R0, 0, 0, XDP_PASS),
+        encode(EXIT, 0, 0, 0, 0),
+    ]
+}
+
 /// Jumps to `Pass` unless r5 (an address as loaded, network order) lies
 /// in `[first, first + last_offset]`: swapped to host order, `first`
 /// subtracted in 32-bit arithmetic (wrapping; the upper half zeroed), then
