@@ -8,7 +8,8 @@
 #
 # Layout (NET defaults to 10.99.0; set SW_NET to change it):
 #   namespace NAMEa: veth NAMEa, no kernel address: synwave owns NET.1
-#   namespace NAMEb: veth NAMEb, kernel address NET.2/24
+#                    (or any other address of the /16 but NET.2)
+#   namespace NAMEb: veth NAMEb, kernel address NET.2/24, the /16 on-link
 # Transmit checksum offload is turned off on NAMEb (ethtool), so frames the
 # kernel sends carry full checksums: veth hands XDP the frame as the
 # kernel built it, and with offload on its TCP checksum holds only the
@@ -40,6 +41,10 @@ up)
         ip -n "${name}$s" link set "${name}$s" up
     done
     ip -n "${name}b" addr add "$net.2/24" dev "${name}b"
+    # The rest of the /16 is on the link too: synwave may take source
+    # addresses from it (gen --src-ip 10.99.1.1-10.99.1.250), which the
+    # kernel then resolves by ARP and answers directly.
+    ip -n "${name}b" route add "${net%.*}.0.0/16" dev "${name}b"
     if command -v ethtool >/dev/null; then
         ip netns exec "${name}b" ethtool -K "${name}b" tx off >/dev/null
     else
