@@ -50,3 +50,36 @@ s, k = (json.load(open(f))["setups_per_sec"] for f in sys.argv[1:])
 print(f"| ratio synwave / Linux (round) | **{s / max(k, 1e-9):.2f}×** | | | | |")
 PY
 done
+
+# 3. The raw AF_XDP ceiling under a SYN flood: one AF_XDP sender on core
+#    0 (examples/xsk_flood tx: SYNs from cycling source ports) toward a
+#    receive-only AF_XDP socket on core 1 (xsk_flood rx: count and
+#    recycle), then toward synwave serve on core 1 (cookie SYN-ACK for
+#    each), SECS seconds each.
+cargo build --release --quiet --example xsk_flood
+flood=target/release/examples/xsk_flood
+mac_b=$(ip -n "$b" link show "$b" | awk '/ether/ {print $2}')
+echo
+echo "| SYN flood, ${secs} s, one AF_XDP sender | sent | received | received/s | answered |"
+echo "|---|---|---|---|---|"
+for r in $(seq "$rounds"); do
+    ip netns exec "$b" taskset -c 1 $flood rx "$b" 10.99.0.3 $((secs + 2)) >"$out/rx.txt" &
+    sleep 1
+    sent=$(ip netns exec "$a" taskset -c 0 $flood tx "$a" 10.99.1.1 10.99.0.3 "$mac_b" "$secs" | awk '{print $2}')
+    wait
+    got=$(awk '{print $2}' "$out/rx.txt"); rate=$(awk '{print $(NF-1)}' "$out/rx.txt")
+    echo "| receive-only AF_XDP socket (round $r) | $sent | $got | $rate | — |"
+    rm -f "$out/flood.json"
+    ip netns exec "$b" taskset -c 1 $bin serve --iface "$b" --ip 10.99.0.3 --port 80 --cores 1 \
+        --duration $((secs + 2)) --quiet --json "$out/flood.json" >/dev/null 2>&1 &
+    sleep 1
+    sent=$(ip netns exec "$a" taskset -c 0 $flood tx "$a" 10.99.1.1 10.99.0.3 "$mac_b" "$secs" | awk '{print $2}')
+    wait || true
+    [ -s "$out/flood.json" ] || { echo "| synwave serve (round $r) | $sent | serve wrote no summary | | |"; continue; }
+    python3 - "$out/flood.json" "$sent" "$secs" "$r" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["counters"]
+sent, secs = int(sys.argv[2]), float(sys.argv[3])
+print(f"| synwave serve, cookies always (round {sys.argv[4]}) | {sent} | {c['syn_rx']} ({c['syn_rx']/sent:.1%}) | {c['syn_rx']/secs:,.0f} | {c['cookie_sent']} SYN-ACKs |")
+PY
+done
