@@ -92,10 +92,7 @@ fn tx(iface: &str, src: [u8; 4], dst: [u8; 4], mac: &str, s: &str) {
                     mss: Some(1460),
                     wscale: Some(7),
                     sack_permitted: true,
-                    timestamps: Some(Timestamps {
-                        tsval: 1,
-                        tsecr: 0,
-                    }),
+                    timestamps: Some(Timestamps { tsval: 1, tsecr: 0 }),
                 },
             };
             match build_tcp_frame(f.buf_mut(), &addr, &syn, &[]) {
@@ -112,7 +109,10 @@ fn tx(iface: &str, src: [u8; 4], dst: [u8; 4], mac: &str, s: &str) {
         port.rx_burst(&mut none, 0);
     }
     let t = started.elapsed().as_secs_f64();
-    println!("tx {sent} frames in {t:.2} s: {:.0} frames/s", sent as f64 / t);
+    println!(
+        "tx {sent} frames in {t:.2} s: {:.0} frames/s",
+        sent as f64 / t
+    );
 }
 
 fn rx(iface: &str, ours: [u8; 4], s: &str) {
@@ -134,5 +134,8 @@ fn rx(iface: &str, ours: [u8; 4], s: &str) {
     }
     // From the first frame to the last: the sender's window.
     let t = first.map_or(0.0, |f| (last - f).as_secs_f64()).max(1e-9);
-    println!("rx {got} frames in {t:.2} s: {:.0} frames/s", got as f64 / t);
+    println!(
+        "rx {got} frames in {t:.2} s: {:.0} frames/s",
+        got as f64 / t
+    );
 }
