@@ -9,10 +9,9 @@
 
 mod netns;
 
-use netns::{Pair, skip};
+use netns::{Pair, Synwave, skip};
 use std::process::{Command, Output};
 use std::sync::Mutex;
-use std::time::Duration;
 use synwave::io::afxdp::{bpf, program};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -121,27 +120,29 @@ fn another_xdp_program_or_instance_is_named() {
         "the test's program was attached: {link_seen}"
     );
     assert_error(&out, &["another XDP program", "xdp off"]);
-    // A second instance on the same queue, while the first runs.
+    // A second instance on the same queue, while the first runs (it has
+    // said it runs: its socket is bound and its program attached).
     let iface = pair.a();
-    let first = Command::new("ip")
-        .args(["netns", "exec", &ns, "sh", "-c"])
-        .arg(format!(
-            "{BIN} serve --iface {iface} --ip 10.99.0.1 --port 80 --duration 4 --quiet"
-        ))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("first serve");
-    let mut first = first;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !pair.link_a().contains("prog/xdp") && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = in_ns(&ns, &serve_cmd(&pair.a(), ""));
+    let first = Synwave::start(
+        &ns,
+        &[
+            "serve",
+            "--iface",
+            &iface,
+            "--ip",
+            "10.99.0.1",
+            "--port",
+            "80",
+            "--quiet",
+        ],
+        "Ctrl-C to stop",
+    );
+    let out = in_ns(&ns, &serve_cmd(&iface, ""));
     assert_error(&out, &["queue 0 is already bound", "another synwave"]);
-    // The first one was not disturbed: it ends normally.
-    let st = first.wait().expect("first serve");
-    assert!(st.success(), "the first instance ended with {st:?}");
+    // The first one was not disturbed: it still runs and stops normally
+    // with its summary.
+    let j = first.stop();
+    assert_eq!(j["role"], "serve", "{j}");
 }
 
 #[test]
