@@ -86,7 +86,8 @@ impl Args {
     }
 }
 
-fn parse_rate(s: &str) -> Result<f64, String> {
+/// A connection rate: 1 to 1e9 per second.
+pub(super) fn parse_rate(s: &str) -> Result<f64, String> {
     super::parse_within(
         s,
         1.0..=1e9,

@@ -39,14 +39,14 @@ pub struct Args {
     pub concurrency: u64,
     /// Connections opened per second over all workers (an open loop; at
     /// most --concurrency open at once).
-    #[arg(long, value_parser = parse_rate)]
+    #[arg(long, value_parser = super::bench::parse_rate)]
     pub rate: Option<f64>,
     /// Connections to open in all; the run ends once they have ended (or
     /// at --duration).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub connections: Option<u64>,
     /// Seconds of the run phase (a drain of up to 5 s follows).
-    #[arg(long, default_value_t = 10.0, value_parser = parse_seconds)]
+    #[arg(long, default_value_t = 10.0, value_parser = super::serve::parse_duration)]
     pub duration: f64,
     /// Bytes of each request (0: none).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=65535))]
@@ -80,24 +80,6 @@ fn parse_dst(s: &str) -> Result<SocketAddrV4, String> {
         .ok()
         .filter(|a| a.port() != 0)
         .ok_or_else(|| format!("'{s}' is not IP:PORT; give the server as e.g. 10.99.0.2:80"))
-}
-
-fn parse_rate(s: &str) -> Result<f64, String> {
-    super::parse_within(
-        s,
-        1.0..=1e9,
-        "a rate; give connections per second, e.g. 100000",
-        "give 1 to 1,000,000,000 connections per second",
-    )
-}
-
-fn parse_seconds(s: &str) -> Result<f64, String> {
-    super::parse_within(
-        s,
-        0.01..=31_536_000.0,
-        "a number of seconds; give e.g. 10",
-        "give 0.01 to 31536000 seconds",
-    )
 }
 
 /// Connection ends that are a normal close for `close` (a FIN close ends

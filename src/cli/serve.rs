@@ -71,7 +71,8 @@ pub struct Args {
     pub quiet: bool,
 }
 
-fn parse_duration(s: &str) -> Result<f64, String> {
+/// Seconds of a run on an interface: 0.01 s to a year.
+pub(super) fn parse_duration(s: &str) -> Result<f64, String> {
     super::parse_within(
         s,
         0.01..=31_536_000.0,
