@@ -15,9 +15,10 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 use synwave::io::afxdp::{self, AddressRange, AfXdpConfig, XdpMode, XskConfig, ZeroCopy};
 use synwave::io::{FrameBuf, Port};
-use synwave::wire::{
-    MacAddr, SeqNum, TcpFlags, TcpFrameAddr, TcpOptions, TcpRepr, Timestamps, build_tcp_frame,
-};
+use synwave::wire::{MacAddr, SeqNum, TcpFrameAddr, TcpRepr, build_tcp_frame};
+
+#[path = "../bench/frames.rs"]
+mod frames;
 
 fn usage() -> ! {
     eprintln!("usage: xsk_flood tx IFACE SRC_IP DST_IP DST_MAC SECS | rx IFACE IP SECS");
@@ -82,18 +83,8 @@ fn tx(iface: &str, src: [u8; 4], dst: [u8; 4], mac: &str, s: &str) {
             let Some(mut f) = port.alloc() else { break };
             sport = if sport == 65535 { 1024 } else { sport + 1 };
             let syn = TcpRepr {
-                src_port: sport,
-                dst_port: 80,
                 seq: SeqNum(u32::from(sport) << 16),
-                ack: SeqNum(0),
-                flags: TcpFlags::SYN,
-                window: 64240,
-                options: TcpOptions {
-                    mss: Some(1460),
-                    wscale: Some(7),
-                    sack_permitted: true,
-                    timestamps: Some(Timestamps { tsval: 1, tsecr: 0 }),
-                },
+                ..frames::linux_syn(sport)
             };
             match build_tcp_frame(f.buf_mut(), &addr, &syn, &[]) {
                 Ok(n) => {

@@ -123,20 +123,7 @@ fn another_xdp_program_or_instance_is_named() {
     // A second instance on the same queue, while the first runs (it has
     // said it runs: its socket is bound and its program attached).
     let iface = pair.a();
-    let first = Synwave::start(
-        &ns,
-        &[
-            "serve",
-            "--iface",
-            &iface,
-            "--ip",
-            "10.99.0.1",
-            "--port",
-            "80",
-            "--quiet",
-        ],
-        "Ctrl-C to stop",
-    );
+    let first = Synwave::serve(&ns, &iface, "10.99.0.1", &[]);
     let out = in_ns(&ns, &serve_cmd(&iface, ""));
     assert_error(&out, &["queue 0 is already bound", "another synwave"]);
     // The first one was not disturbed: it still runs and stops normally

@@ -36,6 +36,28 @@ fn run_gen(pair: &Pair, extra: &[&str], limit: Duration) -> serde_json::Value {
     j
 }
 
+/// gen from 10.99.0.1 to the kernel's 10.99.0.2:80: `connections` at
+/// `concurrency`, with `extra` flags.
+fn gen_to_kernel(
+    pair: &Pair,
+    connections: &str,
+    concurrency: &str,
+    extra: &[&str],
+) -> serde_json::Value {
+    let mut args = vec![
+        "--src-ip",
+        "10.99.0.1",
+        "--dst",
+        "10.99.0.2:80",
+        "--connections",
+        connections,
+        "--concurrency",
+        concurrency,
+    ];
+    args.extend_from_slice(extra);
+    run_gen(pair, &args, Duration::from_secs(90))
+}
+
 #[test]
 fn gen_against_a_kernel_listener_completes_every_connection() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -52,25 +74,8 @@ fn gen_against_a_kernel_listener_completes_every_connection() {
         Duration::from_secs(60),
     );
     let n = 5000;
-    let j = run_gen(
-        &pair,
-        &[
-            "--src-ip",
-            "10.99.0.1",
-            "--dst",
-            "10.99.0.2:80",
-            "--connections",
-            "5000",
-            "--concurrency",
-            "32",
-            "--duration",
-            "60",
-        ],
-        Duration::from_secs(90),
-    );
-    // The last accepts may still be in the kernel's queue: wait (bounded)
-    // for them before stopping the listener.
-    std::thread::sleep(Duration::from_millis(300));
+    let j = gen_to_kernel(&pair, "5000", "32", &["--duration", "60"]);
+    // The listener takes what is still in its accept queue after the stop.
     stop.store(true, Ordering::Relaxed);
     let accepted = listener.join().expect("listener");
     assert_eq!(num(&j, "opened"), n, "{j}");
@@ -88,21 +93,7 @@ fn gen_against_serve_for_ten_seconds_without_failures() {
         return;
     }
     let pair = Pair::new(1);
-    let b = pair.b();
-    let server = Synwave::start(
-        &pair.b(),
-        &[
-            "serve",
-            "--iface",
-            &b,
-            "--ip",
-            "10.99.0.3",
-            "--port",
-            "80",
-            "--quiet",
-        ],
-        "Ctrl-C to stop",
-    );
+    let server = Synwave::serve(&pair.b(), &pair.b(), "10.99.0.3", &[]);
     let j = run_gen(
         &pair,
         &[
@@ -182,22 +173,7 @@ fn a_capture_decodes_with_valid_checksums_and_the_handshake_and_fin_close() {
         stop.clone(),
         Duration::from_secs(30),
     );
-    let j = run_gen(
-        &pair,
-        &[
-            "--src-ip",
-            "10.99.0.1",
-            "--dst",
-            "10.99.0.2:80",
-            "--connections",
-            "1",
-            "--concurrency",
-            "1",
-            "--request-bytes",
-            "0",
-        ],
-        Duration::from_secs(30),
-    );
+    let j = gen_to_kernel(&pair, "1", "1", &["--request-bytes", "0"]);
     std::thread::sleep(Duration::from_millis(500));
     stop.store(true, Ordering::Relaxed);
     let _ = listener.join();

@@ -24,19 +24,7 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 const CONNECTIONS: u64 = 10_000;
 
 fn serve(pair: &Pair, extra: &[&str]) -> Synwave {
-    let iface = pair.a();
-    let mut args = vec![
-        "serve",
-        "--iface",
-        &iface,
-        "--ip",
-        "10.99.0.1",
-        "--port",
-        "80",
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    Synwave::start(&pair.a(), &args, "Ctrl-C to stop")
+    Synwave::serve(&pair.a(), &pair.a(), "10.99.0.1", extra)
 }
 
 /// 10,000 kernel connections with `close` against serve run with `extra`

@@ -281,14 +281,6 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> 
     let (records, tw, timers) = r.left();
     let (gen_metrics, resp_metrics) = r.metrics();
     let lat = r.client_latency();
-    let pct = |h: &hdrhistogram::Histogram<u64>| {
-        serde_json::json!({
-            "p50": h.value_at_quantile(0.5),
-            "p99": h.value_at_quantile(0.99),
-            "max": h.max(),
-            "count": h.len(),
-        })
-    };
     serde_json::json!({
         "mode": "loopback",
         "workers": r.workers,
@@ -307,8 +299,8 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> 
         "teardowns_per_sec": per_sec(r.completed(s), r),
         "pps_rx": per_sec(r.rx_frames(), r),
         "pps_tx": per_sec(r.tx_frames(), r),
-        "rtt_us": pct(&lat.handshake_us),
-        "lifetime_us": pct(&lat.lifetime_us),
+        "rtt_us": super::interface_report::percentiles_json(&lat.handshake_us),
+        "lifetime_us": super::interface_report::percentiles_json(&lat.lifetime_us),
         "duration_s": r.duration.as_secs_f64(),
         "run_phase_s": r.run_phase.as_secs_f64(),
         "host_steal_pct": steal,

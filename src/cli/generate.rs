@@ -4,20 +4,19 @@
 
 use super::CloseArg;
 use super::interface_report::{
-    bind_name, checksum_hint, counters_json, established, metric, per_sec, print_counters,
-    print_queues, queues_json, totals,
+    bind_name, counters_json, established, metric, per_sec, percentiles_json, print_tail,
+    queues_json, totals,
 };
-use super::net_args::{AfXdpArgs, parse_ip_range};
+use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range};
 use std::net::SocketAddrV4;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use synwave::endpoint::Latency;
 use synwave::engine::generate::{GenConfig, GenReport, run_gen};
-use synwave::engine::interface::{InterfaceReport, InterfaceRun};
-use synwave::io::afxdp::{AddressRange, AfXdpConfig, BindMode};
+use synwave::engine::interface::InterfaceReport;
+use synwave::io::afxdp::{AddressRange, BindMode};
 use synwave::scenario::CloseKind;
 use synwave::tcp::End;
 
@@ -57,22 +56,9 @@ pub struct Args {
     /// Who closes, and how.
     #[arg(long, value_enum, default_value_t = CloseArg::ClientFin)]
     pub close: CloseArg,
-    /// Seed of the ISN secrets (default: random).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Most live connection records per queue.
-    #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
-    pub max_connections: u64,
-    /// Most TIME-WAIT records per queue (beyond: closing connections skip
-    /// TIME-WAIT, counted).
-    #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(0..=1 << 28))]
-    pub max_time_wait: u64,
-    /// Write the summary as JSON to this file.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
-    /// No live lines.
-    #[arg(long)]
-    pub quiet: bool,
+    /// Secrets, table limits, output.
+    #[command(flatten)]
+    pub common: RunArgs,
 }
 
 fn parse_dst(s: &str) -> Result<SocketAddrV4, String> {
@@ -139,42 +125,28 @@ pub fn run(a: Args) -> ExitCode {
     }
     let close: CloseKind = a.close.into();
     let cfg = GenConfig {
-        afxdp: AfXdpConfig {
-            iface: a.afxdp.iface.clone(),
-            queues: (0..a.afxdp.queues).collect(),
-            xsk: a.afxdp.xsk(),
-            xdp_mode: a.afxdp.xdp_mode.into(),
-            zero_copy: a.afxdp.zero_copy.into(),
-            ours: a.src_ip,
-        },
+        setup: a.afxdp.setup(
+            &a.common,
+            a.src_ip,
+            Some(Duration::from_secs_f64(a.duration)),
+            Duration::from_secs(5),
+            a.connections,
+        ),
         dst_ip: a.dst.ip().octets(),
         dst_port: a.dst.port(),
         concurrency: a.concurrency,
         rate: a.rate,
-        connections: a.connections,
         request_bytes: a.request_bytes,
         response_bytes: a.response_bytes,
         close,
-        peer_mac: a.afxdp.peer_mac,
-        seed: a.seed,
-        max_connections: a.max_connections as usize,
-        max_time_wait: a.max_time_wait as usize,
-        run: InterfaceRun {
-            cores: a.afxdp.cores.clone(),
-            duration: Some(Duration::from_secs_f64(a.duration)),
-            drain: Duration::from_secs(5),
-            live: !a.quiet,
-            measured: true,
-            total: None,
-        },
     };
     let report = run_gen(&cfg, &interrupt, |mode, bind, mac, notes| {
         for n in notes {
             eprintln!("note: {n}");
         }
-        let load = match (a.rate, a.connections) {
-            (Some(r), _) => format!("rate {r} conn/s (at most {} open)", a.concurrency),
-            (None, _) => format!("concurrency {}", a.concurrency),
+        let load = match a.rate {
+            Some(r) => format!("rate {r} conn/s (at most {} open)", a.concurrency),
+            None => format!("concurrency {}", a.concurrency),
         };
         eprintln!(
             "synwave gen: {} ({} queue(s)) → {} (MAC {mac}), {load}{}, close {close:?}, XDP {mode}, {}",
@@ -195,7 +167,7 @@ pub fn run(a: Args) -> ExitCode {
     };
     let o = outcome(&r.run, close);
     print_summary(&r, &o);
-    if let Some(path) = &a.json {
+    if let Some(path) = &a.common.json {
         let text = serde_json::to_string_pretty(&summary_json(&a, &r, &o)).unwrap_or_default();
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("error: cannot write {}: {e}", path.display());
@@ -245,33 +217,13 @@ fn print_summary(r: &GenReport, o: &Outcome) {
     );
     row("setups/s", format!("{:.0}", per_sec(established(run), run)));
     row("teardowns/s", format!("{:.0}", per_sec(o.completed, run)));
-    row(
-        "frames rx/s",
-        format!("{:.0}", per_sec(metric(&v, "rx_frames"), run)),
-    );
-    row(
-        "frames tx/s",
-        format!("{:.0}", per_sec(metric(&v, "tx_frames"), run)),
-    );
-    print_queues(run, &row);
-    print_counters(&v);
-    if let Some(h) = checksum_hint(&v) {
-        eprintln!("{h}");
-    }
+    print_tail(run, &v, &row);
 }
 
 fn summary_json(a: &Args, r: &GenReport, o: &Outcome) -> serde_json::Value {
     let run = &r.run;
     let v = totals(run);
     let lat = latency(run);
-    let pct = |h: &hdrhistogram::Histogram<u64>| {
-        serde_json::json!({
-            "p50": h.value_at_quantile(0.5),
-            "p99": h.value_at_quantile(0.99),
-            "max": h.max(),
-            "count": h.len(),
-        })
-    };
     serde_json::json!({
         "mode": "afxdp",
         "role": "gen",
@@ -293,8 +245,8 @@ fn summary_json(a: &Args, r: &GenReport, o: &Outcome) -> serde_json::Value {
         "teardowns_per_sec": per_sec(o.completed, run),
         "pps_rx": per_sec(metric(&v, "rx_frames"), run),
         "pps_tx": per_sec(metric(&v, "tx_frames"), run),
-        "rtt_us": pct(&lat.handshake_us),
-        "lifetime_us": pct(&lat.lifetime_us),
+        "rtt_us": percentiles_json(&lat.handshake_us),
+        "lifetime_us": percentiles_json(&lat.lifetime_us),
         "duration_s": run.duration.as_secs_f64(),
         "run_phase_s": run.run_phase.as_secs_f64(),
         "records_left": metric(&v, "records"),

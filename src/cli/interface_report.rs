@@ -1,5 +1,6 @@
 //! Summary pieces shared by `serve` and `gen`: metrics summed over the
-//! queues, per-queue rows and JSON, the counter table.
+//! queues, per-queue rows and JSON, the counter table; and the latency
+//! percentiles every summary (`bench` too) writes.
 
 use synwave::engine::interface::InterfaceReport;
 use synwave::io::afxdp::BindMode;
@@ -44,8 +45,13 @@ pub fn established(r: &InterfaceReport) -> u64 {
         .sum()
 }
 
+/// Connection records that ended (any way), over the queues.
+pub fn ended(r: &InterfaceReport) -> u64 {
+    r.queues.iter().map(|q| q.worker.counters.ended()).sum()
+}
+
 /// Prints the per-queue rows with `row`.
-pub fn print_queues(r: &InterfaceReport, row: &dyn Fn(&str, String)) {
+fn print_queues(r: &InterfaceReport, row: &dyn Fn(&str, String)) {
     for q in &r.queues {
         let k = q.kernel.unwrap_or_default();
         row(
@@ -62,8 +68,37 @@ pub fn print_queues(r: &InterfaceReport, row: &dyn Fn(&str, String)) {
     }
 }
 
+/// The summary's last rows, shared by serve and gen: frames per second,
+/// the per-queue rows, every counter that moved, and the checksum hint.
+pub fn print_tail(r: &InterfaceReport, values: &[u64], row: &dyn Fn(&str, String)) {
+    row(
+        "frames rx/s",
+        format!("{:.0}", per_sec(metric(values, "rx_frames"), r)),
+    );
+    row(
+        "frames tx/s",
+        format!("{:.0}", per_sec(metric(values, "tx_frames"), r)),
+    );
+    print_queues(r, row);
+    print_counters(values);
+    if let Some(h) = checksum_hint(values) {
+        eprintln!("{h}");
+    }
+}
+
+/// `p50`, `p99`, `max` and `count` of a histogram, as JSON (the summary
+/// format of every latency key).
+pub fn percentiles_json(h: &hdrhistogram::Histogram<u64>) -> serde_json::Value {
+    serde_json::json!({
+        "p50": h.value_at_quantile(0.5),
+        "p99": h.value_at_quantile(0.99),
+        "max": h.max(),
+        "count": h.len(),
+    })
+}
+
 /// Prints every metric of `values` that is not zero.
-pub fn print_counters(values: &[u64]) {
+fn print_counters(values: &[u64]) {
     println!();
     println!("{:<36}{:>16}", "counter", "value");
     for (i, name) in metrics::names().iter().enumerate() {
@@ -76,7 +111,7 @@ pub fn print_counters(values: &[u64]) {
 
 /// A hint when frames were dropped for bad checksums and nothing was
 /// established: the usual cause on a veth pair.
-pub fn checksum_hint(values: &[u64]) -> Option<String> {
+fn checksum_hint(values: &[u64]) -> Option<String> {
     (metric(values, "drop_checksum") > 0 && metric(values, "established") == 0).then(|| {
         "note: frames with bad checksums were dropped and nothing connected; if the peer is the other end of a veth pair (or a local kernel), turn off its transmit checksum offload: `ethtool -K PEER tx off` (tools/netns.sh does)".to_string()
     })

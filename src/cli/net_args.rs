@@ -5,7 +5,10 @@
 
 use clap::ValueEnum;
 use std::net::Ipv4Addr;
-use synwave::io::afxdp::{AddressRange, XdpMode, XskConfig, ZeroCopy};
+use std::path::PathBuf;
+use std::time::Duration;
+use synwave::engine::interface::{InterfaceRun, InterfaceSetup};
+use synwave::io::afxdp::{AddressRange, AfXdpConfig, XdpMode, XskConfig, ZeroCopy};
 use synwave::wire::MacAddr;
 
 /// An address or an inclusive range `A-B`.
@@ -141,6 +144,28 @@ pub struct AfXdpArgs {
     pub peer_mac: Option<MacAddr>,
 }
 
+/// Flags `serve` and `gen` share besides the interface: secrets, table
+/// limits, output.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Seed of the cookie and ISN secrets (default: random).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Most live connection records per queue.
+    #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
+    pub max_connections: u64,
+    /// Most TIME-WAIT records per queue (beyond: closing connections skip
+    /// TIME-WAIT, counted).
+    #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(0..=1 << 28))]
+    pub max_time_wait: u64,
+    /// Write the summary as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// No live lines.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
 impl AfXdpArgs {
     /// The UMEM and ring sizes.
     pub fn xsk(&self) -> XskConfig {
@@ -148,6 +173,40 @@ impl AfXdpArgs {
             frame_size: self.frame_size,
             frames: self.umem_frames,
             headroom: self.headroom,
+        }
+    }
+
+    /// The set-up of a run on these flags and `r`'s, owning `ours`, for
+    /// `duration` (then a drain of at most `drain`), or until `total`
+    /// connections have been opened.
+    pub fn setup(
+        &self,
+        r: &RunArgs,
+        ours: AddressRange,
+        duration: Option<Duration>,
+        drain: Duration,
+        total: Option<u64>,
+    ) -> InterfaceSetup {
+        InterfaceSetup {
+            afxdp: AfXdpConfig {
+                iface: self.iface.clone(),
+                queues: (0..self.queues).collect(),
+                xsk: self.xsk(),
+                xdp_mode: self.xdp_mode.into(),
+                zero_copy: self.zero_copy.into(),
+                ours,
+            },
+            peer_mac: self.peer_mac,
+            seed: r.seed,
+            max_connections: r.max_connections as usize,
+            max_time_wait: r.max_time_wait as usize,
+            run: InterfaceRun {
+                cores: self.cores.clone(),
+                duration,
+                drain,
+                live: !r.quiet,
+                total,
+            },
         }
     }
 }

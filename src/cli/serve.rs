@@ -4,19 +4,16 @@
 
 use super::CookiesArg;
 use super::interface_report::{
-    bind_name, checksum_hint, counters_json, established, metric, per_sec, print_counters,
-    print_queues, queues_json, totals,
+    bind_name, counters_json, ended, established, metric, per_sec, print_tail, queues_json, totals,
 };
-use super::net_args::{AfXdpArgs, parse_ip_range, parse_port};
+use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range, parse_port};
 use clap::ValueEnum;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use synwave::engine::interface::InterfaceRun;
 use synwave::engine::serve::{ServeClose, ServeConfig, ServeReport, run_serve};
-use synwave::io::afxdp::{AddressRange, AfXdpConfig, BindMode};
+use synwave::io::afxdp::{AddressRange, BindMode};
 
 /// How the server ends a connection.
 #[derive(Clone, Copy, ValueEnum)]
@@ -54,21 +51,9 @@ pub struct Args {
     /// Seconds to run (default: until Ctrl-C or SIGTERM).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<f64>,
-    /// Seed of the cookie and ISN secrets (default: random).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Most live connection records per queue.
-    #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
-    pub max_connections: u64,
-    /// Most TIME-WAIT records per queue.
-    #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(0..=1 << 28))]
-    pub max_time_wait: u64,
-    /// Write the summary as JSON to this file.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
-    /// No live lines.
-    #[arg(long)]
-    pub quiet: bool,
+    /// Secrets, table limits, output.
+    #[command(flatten)]
+    pub common: RunArgs,
 }
 
 /// Seconds of a run on an interface: 0.01 s to a year.
@@ -89,14 +74,13 @@ pub fn run(a: Args) -> ExitCode {
         eprintln!("warning: cannot catch Ctrl-C ({e}); stop with --duration");
     }
     let cfg = ServeConfig {
-        afxdp: AfXdpConfig {
-            iface: a.afxdp.iface.clone(),
-            queues: (0..a.afxdp.queues).collect(),
-            xsk: a.afxdp.xsk(),
-            xdp_mode: a.afxdp.xdp_mode.into(),
-            zero_copy: a.afxdp.zero_copy.into(),
-            ours: a.ip,
-        },
+        setup: a.afxdp.setup(
+            &a.common,
+            a.ip,
+            a.duration.map(Duration::from_secs_f64),
+            Duration::from_secs(2),
+            None,
+        ),
         ports: a.port.clone(),
         cookies: a.cookies.into(),
         response_bytes: a.response_bytes,
@@ -104,18 +88,6 @@ pub fn run(a: Args) -> ExitCode {
             ServeCloseArg::ClientFin => ServeClose::ClientFin,
             ServeCloseArg::ServerFin => ServeClose::ServerFin,
             ServeCloseArg::Rst => ServeClose::Rst,
-        },
-        peer_mac: a.afxdp.peer_mac,
-        seed: a.seed,
-        max_connections: a.max_connections as usize,
-        max_time_wait: a.max_time_wait as usize,
-        run: InterfaceRun {
-            cores: a.afxdp.cores.clone(),
-            duration: a.duration.map(Duration::from_secs_f64),
-            drain: Duration::from_secs(2),
-            live: !a.quiet,
-            measured: true,
-            total: None,
         },
     };
     let ip = std::net::Ipv4Addr::from(a.ip.first);
@@ -145,7 +117,7 @@ pub fn run(a: Args) -> ExitCode {
         }
     };
     print_summary(&r);
-    if let Some(path) = &a.json {
+    if let Some(path) = &a.common.json {
         let text = serde_json::to_string_pretty(&summary_json(&a, &r)).unwrap_or_default();
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("error: cannot write {}: {e}", path.display());
@@ -160,7 +132,7 @@ fn print_summary(r: &ServeReport) {
     let run = &r.run;
     let v = totals(run);
     let established = established(run);
-    let ended: u64 = run.queues.iter().map(|q| q.worker.counters.ended()).sum();
+    let ended = ended(run);
     let row = |k: &str, v: String| println!("{k:<36}{v:>16}");
     row("queues", run.queues.len().to_string());
     row(
@@ -179,26 +151,14 @@ fn print_summary(r: &ServeReport) {
     );
     row("setups/s", format!("{:.0}", per_sec(established, run)));
     row("teardowns/s", format!("{:.0}", per_sec(ended, run)));
-    row(
-        "frames rx/s",
-        format!("{:.0}", per_sec(metric(&v, "rx_frames"), run)),
-    );
-    row(
-        "frames tx/s",
-        format!("{:.0}", per_sec(metric(&v, "tx_frames"), run)),
-    );
-    print_queues(run, &row);
-    print_counters(&v);
-    if let Some(h) = checksum_hint(&v) {
-        eprintln!("{h}");
-    }
+    print_tail(run, &v, &row);
 }
 
 fn summary_json(a: &Args, r: &ServeReport) -> serde_json::Value {
     let run = &r.run;
     let v = totals(run);
     let established = established(run);
-    let ended: u64 = run.queues.iter().map(|q| q.worker.counters.ended()).sum();
+    let ended = ended(run);
     serde_json::json!({
         "mode": "afxdp",
         "role": "serve",

@@ -339,11 +339,6 @@ impl Endpoint {
         }
     }
 
-    /// The next hop's MAC address (as configured or last learned).
-    pub fn peer_mac(&self) -> MacAddr {
-        self.cfg.peer_mac
-    }
-
     /// Answers an ARP request for one of our addresses, in place.
     fn on_arp(&mut self, buf: &mut [u8], rx_eth: &EthernetRepr, arp: &ArpRepr) -> Option<usize> {
         if arp.op != ArpOp::Request || !self.owns(arp.target_ip) {

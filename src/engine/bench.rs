@@ -224,10 +224,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         ));
     }
     let cores = if cfg.cores.is_empty() {
-        let have = pin::available_cores();
-        (0..2 * cfg.workers)
-            .map(|i| have.get(i % have.len().max(1)).copied().unwrap_or(0))
-            .collect()
+        pin::cycle_available(2 * cfg.workers)
     } else {
         if cfg.cores.len() < 2 * cfg.workers {
             return Err(format!(

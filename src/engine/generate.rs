@@ -10,27 +10,27 @@
 //! NIC's RSS (Toeplitz with the Microsoft key, an even 128-entry
 //! indirection table) sends to its own queue; with one queue that is every
 //! pair. The run ends at the duration, at the interrupt, or once
-//! `connections` have been opened and have ended.
+//! `run.total` connections have been opened and have ended.
 
 use super::arp_resolve;
-use super::interface::{InterfaceReport, InterfaceRun, run_interface};
+use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::worker::Role;
 use crate::endpoint::{Endpoint, EndpointConfig};
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
-use crate::io::afxdp::{self, AfXdpConfig, BindMode};
+use crate::io::afxdp::{self, BindMode};
 use crate::scenario::CloseKind;
-use crate::tcp::{AppConfig, CloseMode, Secrets, TcpConfig, TcpContext};
+use crate::tcp::{AppConfig, CloseMode, TcpConfig, TcpContext};
 use crate::wire::MacAddr;
-use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// A gen run.
 #[derive(Clone, Debug)]
 pub struct GenConfig {
-    /// Interface, queues, UMEM, XDP and zero-copy choices, and our source
-    /// addresses.
-    pub afxdp: AfXdpConfig,
+    /// Interface (our source addresses), next hop, secrets, limits and
+    /// run (`run.total`: connections to open in all, `None` until the
+    /// duration ends).
+    pub setup: InterfaceSetup,
     /// The server's address.
     pub dst_ip: [u8; 4],
     /// The server's port.
@@ -40,24 +40,12 @@ pub struct GenConfig {
     /// Connections opened per second, over all workers (`None`: a closed
     /// loop at `concurrency`).
     pub rate: Option<f64>,
-    /// Connections to open in all (`None`: until the duration ends).
-    pub connections: Option<u64>,
     /// Bytes of each request (0: none).
     pub request_bytes: u32,
     /// Bytes of response awaited before closing (0: none).
     pub response_bytes: u32,
     /// Who closes, and how.
     pub close: CloseKind,
-    /// The next hop's MAC (`None`: resolved by ARP).
-    pub peer_mac: Option<MacAddr>,
-    /// Secrets of ISNs (`None`: random).
-    pub seed: Option<u64>,
-    /// Most live records per worker.
-    pub max_connections: usize,
-    /// Most TIME-WAIT records per worker.
-    pub max_time_wait: usize,
-    /// Duration, cores and live lines.
-    pub run: InterfaceRun,
 }
 
 /// The outcome of a gen run.
@@ -71,8 +59,6 @@ pub struct GenReport {
     pub bind: BindMode,
     /// The server's MAC used.
     pub peer_mac: MacAddr,
-    /// What auto modes fell back to.
-    pub notes: Vec<String>,
 }
 
 impl GenConfig {
@@ -105,7 +91,8 @@ pub fn run_gen(
 ) -> Result<GenReport, String> {
     let tcp = cfg.tcp();
     tcp.validate()?;
-    let workers = cfg.afxdp.queues.len();
+    let setup = &cfg.setup;
+    let workers = setup.afxdp.queues.len();
     if cfg.concurrency < workers as u64 {
         return Err(format!(
             "--concurrency {} is below the {workers} queue(s): each worker needs at least one connection",
@@ -119,13 +106,10 @@ pub fn run_gen(
             "--rate {r} must be a positive number of connections per second"
         ));
     }
-    let secrets = match cfg.seed {
-        Some(s) => Secrets::from_seed(s),
-        None => Secrets::random().map_err(|e| format!("cannot read random secrets: {e}"))?,
-    };
+    let secrets = setup.secrets()?;
     let hasher = RssHasher::new(&RssKey::MICROSOFT);
     let reta = Reta::round_robin(workers as u16).ok_or("no queue")?;
-    let ours = cfg.afxdp.ours;
+    let ours = setup.afxdp.ours;
     let allocators = SourcePortAllocator::for_workers(
         &hasher,
         &reta,
@@ -133,8 +117,8 @@ pub fn run_gen(
         &PortAllocConfig::new(ours.first, ours.count, cfg.dst_ip, cfg.dst_port),
     )
     .map_err(|e| format!("source ports: {e}"))?;
-    let mut opened = afxdp::open(&cfg.afxdp)?;
-    let peer_mac = match cfg.peer_mac {
+    let mut opened = afxdp::open(&setup.afxdp)?;
+    let peer_mac = match setup.peer_mac {
         Some(m) => m,
         None => arp_resolve::resolve(
             &mut opened.ports[0],
@@ -147,58 +131,42 @@ pub fn run_gen(
     let (mode, bind) = (opened.attachment.mode, opened.bind);
     on_ready(mode, bind, peer_mac, &opened.notes);
     let ep_cfg = EndpointConfig {
-        mac: opened.iface.mac,
-        peer_mac,
-        ip_first: ours.first,
-        ip_count: ours.count,
-        listen_ports: Vec::new(),
-        max_connections: cfg.max_connections,
-        max_time_wait: cfg.max_time_wait,
         report_released: true,
-        ..EndpointConfig::default()
+        ..setup.endpoint_config(opened.iface.mac, peer_mac)
     };
     let per_worker = cfg.concurrency / workers as u64;
     let rate = cfg.rate.map(|r| r / workers as f64);
-    let limits: Vec<Option<u64>> = (0..workers as u64)
-        .map(|w| {
-            cfg.connections
-                .map(|n| n / workers as u64 + u64::from(w < n % workers as u64))
+    let (max_c, max_tw) = (setup.max_connections, setup.max_time_wait);
+    let builders: Vec<_> = allocators
+        .into_iter()
+        .enumerate()
+        .map(|(w, ports)| {
+            // Worker w's share of the connection count.
+            let limit = setup
+                .run
+                .total
+                .map(|n| n / workers as u64 + u64::from((w as u64) < n % workers as u64));
+            let (ep_cfg, tcp) = (ep_cfg.clone(), tcp.clone());
+            move || {
+                let mut ep = Endpoint::new(ep_cfg, TcpContext::new(tcp, secrets));
+                ep.reserve(
+                    (2 * per_worker as usize + 4096).min(max_c),
+                    max_tw.min(1 << 20),
+                );
+                let role = Role::Generator {
+                    concurrency: per_worker,
+                    rate,
+                    ports,
+                    limit,
+                };
+                (ep, role)
+            }
         })
         .collect();
-    let allocators = Mutex::new(allocators.into_iter().map(Some).collect::<Vec<_>>());
-    let (max_c, max_tw) = (cfg.max_connections, cfg.max_time_wait);
-    let build = move |i: usize| {
-        let mut ep = Endpoint::new(ep_cfg.clone(), TcpContext::new(tcp.clone(), secrets));
-        ep.reserve(
-            (2 * per_worker as usize + 4096).min(max_c),
-            max_tw.min(1 << 20),
-        );
-        let ports = allocators
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get_mut(i)
-            .and_then(Option::take)
-            .expect("one allocator per worker");
-        (
-            ep,
-            Role::Generator {
-                concurrency: per_worker,
-                rate,
-                ports,
-                limit: limits[i],
-            },
-        )
-    };
-    let notes = opened.notes.clone();
-    let mut run = cfg.run.clone();
-    run.total = cfg.connections;
-    let report = run_interface(opened.ports, &cfg.afxdp.queues, build, &run, interrupt);
-    drop(opened.attachment);
     Ok(GenReport {
-        run: report?,
+        run: run_interface(opened, builders, &setup.run, interrupt)?,
         xdp_mode: mode,
         bind,
         peer_mac,
-        notes,
     })
 }

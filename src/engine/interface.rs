@@ -3,8 +3,8 @@
 //! duration ends or the caller's interrupt flag is set (Ctrl-C, SIGTERM);
 //! then a drain (live connections finish, no new ones are opened); then
 //! the reports. The XDP program stays attached for the whole run and is
-//! detached when the caller drops the `AfXdp` attachment (or the process
-//! dies: it is held by a bpf_link).
+//! detached when the run returns (or the process dies: it is held by a
+//! bpf_link).
 //!
 //! Rules: ownership follows the queue a frame arrives on (the NIC's RSS,
 //! or the veth's transmit queue, keeps a flow on one queue), so there is
@@ -14,9 +14,11 @@
 use super::clock::Clock;
 use super::pin;
 use super::worker::{self, Phase, Role, SharedPhase, Worker, WorkerReport};
-use crate::endpoint::Endpoint;
-use crate::io::afxdp::{KernelDrops, XskPort, XskStats};
+use crate::endpoint::{Endpoint, EndpointConfig};
+use crate::io::afxdp::{AfXdp, AfXdpConfig, KernelDrops, XskStats};
 use crate::metrics::{self, Board, LiveLine, StatsThread};
+use crate::tcp::Secrets;
+use crate::wire::MacAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -30,15 +32,57 @@ pub struct InterfaceRun {
     pub duration: Option<Duration>,
     /// Longest drain; it ends early once no worker holds a live record.
     pub drain: Duration,
-    /// Print a live line every second.
+    /// Print a live line every second (its setups/s and open count are the
+    /// workers' own, whichever role they have).
     pub live: bool,
-    /// Whether the workers' boards are the side the live line measures
-    /// (setups/s, open): true for both roles here; the responder-only run
-    /// of `serve` counts its own established connections.
-    pub measured: bool,
     /// The run phase also ends once the workers have opened this many
     /// connections in all (a generator with a connection count).
     pub total: Option<u64>,
+}
+
+/// What `serve` and `gen` share: the interface, the next hop, the
+/// secrets, the table limits and the run.
+#[derive(Clone, Debug)]
+pub struct InterfaceSetup {
+    /// Interface, queues, UMEM, XDP and zero-copy choices, and our
+    /// addresses.
+    pub afxdp: AfXdpConfig,
+    /// The next hop's MAC, fixed (`None`: `serve` learns it from the
+    /// frames, `gen` resolves it by ARP).
+    pub peer_mac: Option<MacAddr>,
+    /// Seed of the cookie and ISN secrets (`None`: random).
+    pub seed: Option<u64>,
+    /// Most live records per worker.
+    pub max_connections: usize,
+    /// Most TIME-WAIT records per worker.
+    pub max_time_wait: usize,
+    /// Duration, cores and live lines.
+    pub run: InterfaceRun,
+}
+
+impl InterfaceSetup {
+    /// The secrets every worker shares (a cookie is checked by whichever
+    /// worker the ACK reaches).
+    pub fn secrets(&self) -> Result<Secrets, String> {
+        match self.seed {
+            Some(s) => Ok(Secrets::from_seed(s)),
+            None => Secrets::random().map_err(|e| format!("cannot read random secrets: {e}")),
+        }
+    }
+
+    /// An endpoint on our addresses at `mac`, sending to `peer_mac`, with
+    /// the table limits.
+    pub fn endpoint_config(&self, mac: MacAddr, peer_mac: MacAddr) -> EndpointConfig {
+        EndpointConfig {
+            mac,
+            peer_mac,
+            ip_first: self.afxdp.ours.first,
+            ip_count: self.afxdp.ours.count,
+            max_connections: self.max_connections,
+            max_time_wait: self.max_time_wait,
+            ..EndpointConfig::default()
+        }
+    }
 }
 
 /// What one worker of an interface run hands back.
@@ -67,24 +111,26 @@ pub struct InterfaceReport {
     pub live_lines: Vec<LiveLine>,
 }
 
-/// Runs one worker per port; `build(i)` makes worker i's endpoint and
-/// role (in its own thread). `queues[i]` names port i's queue.
+/// Runs one worker per port of `opened`, worker i built (in its own
+/// thread) by `builders[i]`; detaches the program when it returns.
 pub fn run_interface<B>(
-    ports: Vec<XskPort>,
-    queues: &[u32],
-    build: B,
+    opened: AfXdp,
+    builders: Vec<B>,
     cfg: &InterfaceRun,
     interrupt: &AtomicBool,
 ) -> Result<InterfaceReport, String>
 where
-    B: Fn(usize) -> (Endpoint, Role) + Send + Sync + 'static,
+    B: FnOnce() -> (Endpoint, Role) + Send + 'static,
 {
+    let AfXdp {
+        queues,
+        ports,
+        attachment,
+        ..
+    } = opened;
     let n = ports.len();
     let cores: Vec<usize> = if cfg.cores.is_empty() {
-        let have = pin::available_cores();
-        (0..n)
-            .map(|i| have.get(i % have.len().max(1)).copied().unwrap_or(0))
-            .collect()
+        pin::cycle_available(n)
     } else {
         if cfg.cores.len() < n {
             return Err(format!(
@@ -95,26 +141,20 @@ where
         pin::check_cores(&cfg.cores)?;
         cfg.cores.clone()
     };
-    let build = Arc::new(build);
     let phase = Arc::new(SharedPhase::default());
     let clock = Clock::new();
     let ready = Arc::new(Barrier::new(n + 1));
     let boards: Vec<Arc<Board>> = (0..n).map(|_| Arc::default()).collect();
     let mut handles = Vec::new();
-    for (i, port) in ports.into_iter().enumerate() {
-        let (phase, board, core, ready, build) = (
-            phase.clone(),
-            boards[i].clone(),
-            cores[i],
-            ready.clone(),
-            build.clone(),
-        );
+    for (i, (port, build)) in ports.into_iter().zip(builders).enumerate() {
+        let (phase, board, core, ready) =
+            (phase.clone(), boards[i].clone(), cores[i], ready.clone());
         let queue = queues.get(i).copied().unwrap_or(i as u32);
         let handle = std::thread::Builder::new()
             .name(format!("synwave-q{queue}"))
             .spawn(move || {
                 pin::pin_current(core);
-                let (ep, role) = build(i);
+                let (ep, role) = build();
                 let mut w = Worker::new(port, ep, role);
                 ready.wait();
                 let report = worker::run(&mut w, clock, &phase, &board);
@@ -130,26 +170,22 @@ where
     }
     ready.wait();
     let started = Instant::now();
-    let (measured, other) = if cfg.measured {
-        (boards.clone(), Vec::new())
-    } else {
-        (Vec::new(), boards.clone())
-    };
-    let stats = StatsThread::spawn(measured, other, Duration::from_secs(1), cfg.live)
+    let stats = StatsThread::spawn(boards.clone(), Vec::new(), Duration::from_secs(1), cfg.live)
         .map_err(|e| format!("cannot start the stats thread: {e}"))?;
     let opened = metrics::index_of("opened").expect("every board has the opened count");
     let records = metrics::index_of("records").expect("every board has the records gauge");
     let len = metrics::names().len();
+    let totals = || {
+        let mut t = Vec::new();
+        for b in &boards {
+            b.add_to(&mut t, len);
+        }
+        t
+    };
     let run_phase = loop {
         std::thread::sleep(Duration::from_millis(20));
         let elapsed = started.elapsed();
-        let all_opened = cfg.total.is_some_and(|n| {
-            let mut totals = Vec::new();
-            for b in &boards {
-                b.add_to(&mut totals, len);
-            }
-            totals[opened] >= n
-        });
+        let all_opened = cfg.total.is_some_and(|n| totals()[opened] >= n);
         if interrupt.swap(false, Ordering::Relaxed)
             || cfg.duration.is_some_and(|d| elapsed >= d)
             || all_opened
@@ -161,11 +197,8 @@ where
     let deadline = Instant::now() + cfg.drain;
     loop {
         std::thread::sleep(Duration::from_millis(20));
-        let mut totals = Vec::new();
-        for b in &boards {
-            b.add_to(&mut totals, len);
-        }
-        let drained = boards.iter().all(|b| b.tag() == Phase::Drain.tag()) && totals[records] == 0;
+        let drained =
+            boards.iter().all(|b| b.tag() == Phase::Drain.tag()) && totals()[records] == 0;
         if drained || Instant::now() >= deadline || interrupt.load(Ordering::Relaxed) {
             break;
         }
@@ -179,6 +212,8 @@ where
         );
     }
     let live_lines = stats.stop();
+    // The XDP program is detached here, as the bpf_link closes.
+    drop(attachment);
     Ok(InterfaceReport {
         queues: queues_out,
         duration: started.elapsed(),

@@ -10,6 +10,15 @@ pub fn available_cores() -> Vec<usize> {
         .collect()
 }
 
+/// `n` cores taken from the available ones in turn (the default when no
+/// `--cores` is given).
+pub fn cycle_available(n: usize) -> Vec<usize> {
+    let have = available_cores();
+    (0..n)
+        .map(|i| have.get(i % have.len().max(1)).copied().unwrap_or(0))
+        .collect()
+}
+
 /// Checks that every core of `wanted` exists.
 pub fn check_cores(wanted: &[usize]) -> Result<(), String> {
     let have = available_cores();

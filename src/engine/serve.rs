@@ -9,13 +9,12 @@
 //! (retransmissions, its FIN after a timer) go to the MAC the client's
 //! frames came from, unless `--peer-mac` fixes it.
 
-use super::interface::{InterfaceReport, InterfaceRun, run_interface};
+use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::worker::Role;
 use crate::endpoint::{Endpoint, EndpointConfig};
-use crate::io::afxdp::{self, AfXdpConfig, BindMode};
-use crate::tcp::{AppConfig, CloseMode, CookiePolicy, Secrets, TcpConfig, TcpContext};
+use crate::io::afxdp::{self, BindMode};
+use crate::tcp::{AppConfig, CloseMode, CookiePolicy, TcpConfig, TcpContext};
 use crate::wire::MacAddr;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 /// How the server ends a connection.
@@ -33,9 +32,8 @@ pub enum ServeClose {
 /// A serve run.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
-    /// Interface, queues, UMEM, XDP and zero-copy choices, and our
-    /// addresses.
-    pub afxdp: AfXdpConfig,
+    /// Interface, next hop, secrets, limits and run.
+    pub setup: InterfaceSetup,
     /// Ports to listen on.
     pub ports: Vec<u16>,
     /// SYN cookie policy.
@@ -44,16 +42,6 @@ pub struct ServeConfig {
     pub response_bytes: u32,
     /// Who closes, and how.
     pub close: ServeClose,
-    /// The next hop's MAC, fixed (`None`: learned from the frames).
-    pub peer_mac: Option<MacAddr>,
-    /// Secrets of cookies and ISNs (`None`: random).
-    pub seed: Option<u64>,
-    /// Most live records per worker.
-    pub max_connections: usize,
-    /// Most TIME-WAIT records per worker.
-    pub max_time_wait: usize,
-    /// Duration, cores and live lines.
-    pub run: InterfaceRun,
 }
 
 /// The outcome of a serve run, with what was set up.
@@ -65,8 +53,6 @@ pub struct ServeReport {
     pub xdp_mode: &'static str,
     /// Copy or zero-copy.
     pub bind: BindMode,
-    /// What auto modes fell back to.
-    pub notes: Vec<String>,
 }
 
 impl ServeConfig {
@@ -104,39 +90,33 @@ pub fn run_serve(
     }
     let tcp = cfg.tcp();
     tcp.validate()?;
-    let secrets = match cfg.seed {
-        Some(s) => Secrets::from_seed(s),
-        None => Secrets::random().map_err(|e| format!("cannot read random secrets: {e}"))?,
-    };
-    let opened = afxdp::open(&cfg.afxdp)?;
+    let setup = &cfg.setup;
+    let secrets = setup.secrets()?;
+    let opened = afxdp::open(&setup.afxdp)?;
     let (mode, bind) = (opened.attachment.mode, opened.bind);
     on_ready(mode, bind, &opened.notes);
     let ep_cfg = EndpointConfig {
-        mac: opened.iface.mac,
-        peer_mac: cfg.peer_mac.unwrap_or(MacAddr([0xff; 6])),
-        ip_first: cfg.afxdp.ours.first,
-        ip_count: cfg.afxdp.ours.count,
         listen_ports: cfg.ports.clone(),
-        max_connections: cfg.max_connections,
-        max_time_wait: cfg.max_time_wait,
-        learn_peer_mac: cfg.peer_mac.is_none(),
-        ..EndpointConfig::default()
+        learn_peer_mac: setup.peer_mac.is_none(),
+        ..setup.endpoint_config(
+            opened.iface.mac,
+            setup.peer_mac.unwrap_or(MacAddr::BROADCAST),
+        )
     };
-    let ctx = Arc::new((tcp, secrets));
-    let (max_c, max_tw) = (cfg.max_connections, cfg.max_time_wait);
-    let build = move |_i: usize| {
-        let mut ep = Endpoint::new(ep_cfg.clone(), TcpContext::new(ctx.0.clone(), ctx.1));
-        ep.reserve(max_c.min(1 << 16), max_tw.min(1 << 16));
-        (ep, Role::Responder)
-    };
-    let notes = opened.notes.clone();
-    let report = run_interface(opened.ports, &cfg.afxdp.queues, build, &cfg.run, interrupt);
-    // The XDP program is detached here, as the bpf_link closes.
-    drop(opened.attachment);
+    let (max_c, max_tw) = (setup.max_connections, setup.max_time_wait);
+    let builders: Vec<_> = (0..opened.ports.len())
+        .map(|_| {
+            let (ep_cfg, tcp) = (ep_cfg.clone(), tcp.clone());
+            move || {
+                let mut ep = Endpoint::new(ep_cfg, TcpContext::new(tcp, secrets));
+                ep.reserve(max_c.min(1 << 16), max_tw.min(1 << 16));
+                (ep, Role::Responder)
+            }
+        })
+        .collect();
     Ok(ServeReport {
-        run: report?,
+        run: run_interface(opened, builders, &setup.run, interrupt)?,
         xdp_mode: mode,
         bind,
-        notes,
     })
 }

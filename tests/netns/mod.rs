@@ -14,7 +14,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
@@ -155,7 +155,7 @@ pub fn in_netns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'sta
 }
 
 /// The kernel's TCP counters of the calling thread's namespace
-/// (`/proc/thread-self/net/snmp`), by name: `RetransSegs`, `ActiveOpens`, …
+/// (`/proc/thread-self/net/snmp`), by name: `RetransSegs`, …
 pub fn tcp_snmp() -> std::collections::HashMap<String, u64> {
     let text = std::fs::read_to_string("/proc/thread-self/net/snmp").expect("read snmp");
     let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("Tcp:")).collect();
@@ -242,9 +242,14 @@ impl Synwave {
         }
     }
 
-    /// The process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// `synwave serve` on `iface` in namespace `ns` for `ip`, port 80,
+    /// with `extra` flags, once it says it runs.
+    pub fn serve(ns: &str, iface: &str, ip: &str, extra: &[&str]) -> Synwave {
+        let mut args = vec![
+            "serve", "--iface", iface, "--ip", ip, "--port", "80", "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        Synwave::start(ns, &args, "Ctrl-C to stop")
     }
 
     fn drain_log(&mut self) {
@@ -320,7 +325,6 @@ pub struct ClientTally {
     pub failed: u64,
     pub first_error: Option<String>,
     pub retrans_segs: u64,
-    pub active_opens: u64,
 }
 
 /// `total` connect + close from namespace B to `to`, over `threads`
@@ -379,9 +383,9 @@ pub fn kernel_clients(
             }
         }
         let after = tcp_snmp();
-        let d = |k: &str| after.get(k).copied().unwrap_or(0) - before.get(k).copied().unwrap_or(0);
-        all.retrans_segs = d("RetransSegs");
-        all.active_opens = d("ActiveOpens");
+        let count =
+            |m: &std::collections::HashMap<String, u64>| m.get("RetransSegs").copied().unwrap_or(0);
+        all.retrans_segs = count(&after) - count(&before);
         all
     })
 }
@@ -466,9 +470,4 @@ pub fn counter(j: &serde_json::Value, name: &str) -> u64 {
     j["counters"][name]
         .as_u64()
         .unwrap_or_else(|| panic!("no counter '{name}' in {}", j["counters"]))
-}
-
-/// Whether `path` exists.
-pub fn exists(p: &Path) -> bool {
-    p.exists()
 }

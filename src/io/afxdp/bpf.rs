@@ -143,24 +143,15 @@ pub fn load_xdp(insns: &[u64]) -> Result<OwnedFd, BpfError> {
         a.0[48..48 + name.len()].copy_from_slice(name);
         bpf(BPF_PROG_LOAD, &mut a, "BPF_PROG_LOAD").map(owned)
     };
-    match try_load(&mut []) {
-        Ok(fd) => Ok(fd),
-        Err(first) => {
-            // Again with a log, to say why.
-            let mut log = vec![0u8; 1 << 16];
-            match try_load(&mut log) {
-                Ok(fd) => Ok(fd),
-                Err(mut e) => {
-                    let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-                    e.log = String::from_utf8_lossy(&log[..end]).into_owned();
-                    if e.error.raw_os_error().is_none() {
-                        e.error = first.error;
-                    }
-                    Err(e)
-                }
-            }
-        }
-    }
+    // Quietly first; once refused, again with a log to say why.
+    try_load(&mut []).or_else(|_| {
+        let mut log = vec![0u8; 1 << 16];
+        try_load(&mut log).map_err(|mut e| {
+            let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+            e.log = String::from_utf8_lossy(&log[..end]).into_owned();
+            e
+        })
+    })
 }
 
 /// Attaches the XDP program `prog` to interface `ifindex` with `flags`

@@ -70,18 +70,11 @@ pub struct AfXdpConfig {
 /// dies), as the bpf_link's last descriptor closes.
 #[derive(Debug)]
 pub struct Attachment {
-    link: OwnedFd,
+    _link: OwnedFd,
     _prog: OwnedFd,
     _map: OwnedFd,
     /// "native" or "generic".
     pub mode: &'static str,
-}
-
-impl Attachment {
-    /// The bpf_link's descriptor.
-    pub fn link_fd(&self) -> i32 {
-        self.link.as_raw_fd()
-    }
 }
 
 /// The opened interface: one port per queue, the attachment, and what was
@@ -89,7 +82,9 @@ impl Attachment {
 pub struct AfXdp {
     /// The interface.
     pub iface: Interface,
-    /// One port per queue of `AfXdpConfig::queues`, in that order.
+    /// The queues opened (`AfXdpConfig::queues`).
+    pub queues: Vec<u32>,
+    /// One port per queue, in that order.
     pub ports: Vec<XskPort>,
     /// The attached program.
     pub attachment: Attachment,
@@ -200,9 +195,10 @@ pub fn open(cfg: &AfXdpConfig) -> Result<AfXdp, String> {
         attached.map_err(|(errno, mode)| errors::attach_message(errno, &iface.name, mode))?;
     Ok(AfXdp {
         iface,
+        queues: cfg.queues.clone(),
         ports,
         attachment: Attachment {
-            link,
+            _link: link,
             _prog: prog,
             _map: map,
             mode,

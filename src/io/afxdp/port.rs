@@ -128,7 +128,8 @@ pub struct XskPort {
     chunk_mask: u64,
     frame_size: u32,
     headroom: u32,
-    mode: BindMode,
+    /// Bound in copy mode: a `sendto` sends synchronously (see `kick_tx`).
+    copy: bool,
     stats: PortStats,
     xsk: XskStats,
     area: UmemArea,
@@ -232,11 +233,7 @@ impl XskPort {
             chunk_mask: !(frame_size as u64 - 1),
             frame_size,
             headroom: cfg.headroom,
-            mode: if zero_copy {
-                BindMode::ZeroCopy
-            } else {
-                BindMode::Copy
-            },
+            copy: !zero_copy,
             stats: PortStats::default(),
             xsk: XskStats::default(),
             area,
@@ -248,11 +245,6 @@ impl XskPort {
     /// The socket's file descriptor, for the XSKMAP.
     pub fn fd(&self) -> i32 {
         self.user.as_raw_fd()
-    }
-
-    /// How it was bound.
-    pub fn mode(&self) -> BindMode {
-        self.mode
     }
 
     /// Wakeup counts.
@@ -270,17 +262,6 @@ impl XskPort {
             rx_ring_full: s.rx_ring_full,
             fill_ring_empty: s.rx_fill_ring_empty_descs,
         })
-    }
-
-    #[inline]
-    fn frame_at(&self, addr: u64, len: u32) -> XskFrame {
-        frame_at(
-            self.area.as_ptr(),
-            self.chunk_mask,
-            self.frame_size,
-            addr,
-            len,
-        )
     }
 
     /// Completed transmissions back to the free list.
@@ -303,16 +284,14 @@ impl XskPort {
     /// Free chunks onto the fill ring, as many as it takes.
     #[inline]
     fn refill(&mut self) {
-        if self.free.is_empty() {
-            return;
-        }
         // Keep a few chunks for frames we originate.
         let spare = self.free.len().saturating_sub(64) as u32;
         if spare == 0 {
             return;
         }
+        // The ring reserves at most `spare` slots, so `from` ≥ 64.
         let mut w = self.device.fill(spare);
-        let from = self.free.len() - (w.capacity() as usize).min(self.free.len());
+        let from = self.free.len() - w.capacity() as usize;
         let n = w.insert(self.free[from..].iter().copied());
         w.commit();
         drop(w);
@@ -324,11 +303,14 @@ impl XskPort {
     }
 
     /// Wakes the kernel to send what the transmit ring holds. In copy mode
-    /// one `sendto` sends at most 32 frames (the kernel's TX_BATCH_SIZE),
-    /// so it is repeated while frames wait, a bounded number of times.
+    /// one `sendto` sends at most 32 frames (the kernel's TX_BATCH_SIZE)
+    /// before it returns, so it is repeated while frames wait, a bounded
+    /// number of times; in zero-copy mode the driver sends after one
+    /// wakeup, asynchronously, so one is enough.
     #[inline]
     fn kick_tx(&mut self) {
-        for _ in 0..TX_WAKEUPS_PER_CALL {
+        let wakeups = if self.copy { TX_WAKEUPS_PER_CALL } else { 1 };
+        for _ in 0..wakeups {
             if self.tx.pending() == 0 || !self.tx.needs_wakeup() {
                 break;
             }
@@ -409,7 +391,13 @@ impl Port for XskPort {
             self.reap();
         }
         match self.free.pop() {
-            Some(chunk) => Some(self.frame_at(chunk + self.headroom as u64, 0)),
+            Some(chunk) => Some(frame_at(
+                self.area.as_ptr(),
+                self.chunk_mask,
+                self.frame_size,
+                chunk + self.headroom as u64,
+                0,
+            )),
             None => {
                 self.stats.alloc_failed += 1;
                 None
