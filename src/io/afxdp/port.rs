@@ -156,6 +156,11 @@ fn step(step: &'static str) -> impl FnOnce(xdpilone::Errno) -> XskError {
     }
 }
 
+/// How often a bind refused with EBUSY is tried again, and the wait
+/// between two tries: a second in all.
+const BIND_BUSY_RETRIES: u32 = 20;
+const BIND_BUSY_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
+
 impl XskPort {
     /// Opens a socket on queue `queue` of interface `ifindex`, bound
     /// zero-copy when `zero_copy` (the driver refuses with EOPNOTSUPP where
@@ -216,7 +221,17 @@ impl XskPort {
             .map_err(step("receive and transmit rings"))?;
         let rx = user.map_rx().map_err(step("receive ring mapping"))?;
         let tx = user.map_tx().map_err(step("transmit ring mapping"))?;
-        umem.bind(&user).map_err(step("bind"))?;
+        // The socket of a process that has just ended leaves its queue a
+        // moment later (the kernel frees its UMEM in deferred work), so a
+        // busy queue is asked again for a while before it is reported.
+        let mut tries = 0;
+        while let Err(e) = umem.bind(&user) {
+            if e.get_raw() != libc::EBUSY || tries == BIND_BUSY_RETRIES {
+                return Err(step("bind")(e));
+            }
+            tries += 1;
+            std::thread::sleep(BIND_BUSY_WAIT);
+        }
         let free = (0..frames as u64)
             .rev()
             .map(|i| i * frame_size as u64)
