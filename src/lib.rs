@@ -2,7 +2,7 @@
 //! connections to measure connection setups and teardowns per second.
 //!
 //! Layers, one direction only (see `docs/architecture.md`):
-//! `sim`/engine → `tcp` → `wire`, with `flow` beside them. `wire` knows no
+//! `sim`/engine → `tcp` → `wire`, with `flow` and `http` beside them. `wire` knows no
 //! state, `tcp` knows no I/O and no clock (time is passed in).
 
 #![warn(missing_docs)]
@@ -10,6 +10,7 @@
 pub mod endpoint;
 pub mod engine;
 pub mod flow;
+pub mod http;
 pub mod io;
 pub mod metrics;
 mod prefetch;

@@ -5,7 +5,9 @@
 //! Rules: configuration only; no I/O, no clock.
 
 use crate::endpoint::{Endpoint, EndpointConfig};
-use crate::tcp::{AppConfig, CloseMode, CookiePolicy, End, Secrets, TcpConfig, TcpContext};
+use crate::tcp::{
+    AppConfig, AppProtocol, CloseMode, CookiePolicy, End, Secrets, TcpConfig, TcpContext,
+};
 use crate::wire::MacAddr;
 use std::sync::Arc;
 
@@ -110,6 +112,7 @@ impl Scenario {
                 expect: self.response_bytes,
                 close: self.modes().0,
                 close_on_peer_fin: true,
+                protocol: AppProtocol::Bytes,
             },
             ..TcpConfig::default()
         };
@@ -138,6 +141,7 @@ impl Scenario {
                 expect: self.request_bytes,
                 close: self.modes().1,
                 close_on_peer_fin: true,
+                protocol: AppProtocol::Bytes,
             },
             ..TcpConfig::default()
         };

@@ -642,6 +642,7 @@ fn tcp_config(k: &Knobs, server: bool, cookies: CookiePolicy) -> TcpConfig {
             expect: k.expect,
             close: k.close,
             close_on_peer_fin: k.close_on_peer_fin,
+            ..AppConfig::default()
         },
         ..TcpConfig::default()
     };

@@ -76,6 +76,7 @@ fn client_app() -> AppConfig {
         expect: RESPONSE.len() as u32,
         close: CloseMode::Wait,
         close_on_peer_fin: true,
+        ..AppConfig::default()
     }
 }
 
@@ -87,6 +88,7 @@ fn server_app(close: CloseMode) -> AppConfig {
         expect: REQUEST.len() as u32,
         close,
         close_on_peer_fin: true,
+        ..AppConfig::default()
     }
 }
 
@@ -2522,5 +2524,117 @@ mod isn {
         assert_ne!(ta.iss(), tc.iss());
         let (later, _) = Tcb::connect(&mut a, &t, T0 + 400);
         assert_eq!(later.iss() - ta.iss(), 100);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP (AppProtocol::Http, `synwave::http`)
+// ---------------------------------------------------------------------------
+
+mod http_app {
+    use super::*;
+    use synwave::http;
+    use synwave::tcp::AppProtocol;
+
+    /// A client that sends nothing (requests are injected by hand) and a
+    /// server answering HTTP requests with a 5-byte body, then FIN.
+    fn http_server() -> Fx {
+        let client = cfg_with(|c| c.app = AppConfig::default());
+        let server = cfg_with(|c| {
+            c.app = AppConfig {
+                payload: Arc::from(http::response(5)),
+                send_after: 1,
+                expect: 1,
+                close: CloseMode::Fin,
+                close_on_peer_fin: true,
+                protocol: AppProtocol::Http,
+            }
+        });
+        established_with(client, server)
+    }
+
+    /// Sends `data` to the server as the client's next in-order segment.
+    fn send_request_part(fx: &mut Fx, sent: &mut u32, data: &[u8]) -> Outcome {
+        let seq = fx.c.snd_nxt() + *sent;
+        let seg = fx.seg(Who::Server, ACK | PSH, seq, fx.s.snd_nxt());
+        *sent += data.len() as u32;
+        fx.inject(Who::Server, &seg, data)
+    }
+
+    #[test]
+    fn the_server_answers_only_at_the_end_of_the_request_header() {
+        let req = http::request("10.0.0.2");
+        for split in [1, 10, req.len() - 2, req.len() - 1] {
+            let mut fx = http_server();
+            let mut sent = 0;
+            let out = send_request_part(&mut fx, &mut sent, &req[..split]);
+            let r = reply(&out);
+            assert_eq!(r.data_len, 0, "split {split}: only an ACK before the end");
+            assert_no_events(&out, Events::DATA_TX);
+            let out = send_request_part(&mut fx, &mut sent, &req[split..]);
+            let r = reply(&out);
+            assert!(r.data_len > 0, "split {split}: the response starts");
+            assert_events(&out, Events::DATA_RX | Events::DATA_TX);
+        }
+    }
+
+    #[test]
+    fn a_body_of_bytes_is_not_a_request_end() {
+        let mut fx = http_server();
+        let mut sent = 0;
+        // 200 bytes of a header that never ends: never answered.
+        for _ in 0..10 {
+            let out = send_request_part(&mut fx, &mut sent, b"X-Filler: aaaaaaaa\r\n");
+            assert_eq!(reply(&out).data_len, 0);
+        }
+    }
+
+    /// A client that sends a GET and reads the status class, against a
+    /// server whose segments are injected by hand.
+    fn http_client() -> Fx {
+        let client = cfg_with(|c| {
+            c.app = AppConfig {
+                payload: Arc::from(http::request("10.0.0.2")),
+                send_after: 0,
+                expect: u32::MAX,
+                close: CloseMode::Wait,
+                close_on_peer_fin: true,
+                protocol: AppProtocol::Http,
+            }
+        });
+        established_with(client, cfg_wait_in_close_wait())
+    }
+
+    fn respond(fx: &mut Fx, sent: &mut u32, data: &[u8]) -> Outcome {
+        let seq = fx.s.snd_nxt() + *sent;
+        let seg = fx.seg(Who::Client, ACK | PSH, seq, fx.c.snd_nxt());
+        *sent += data.len() as u32;
+        fx.inject(Who::Client, &seg, data)
+    }
+
+    #[test]
+    fn the_client_counts_a_2xx_once_however_the_status_line_is_split() {
+        let status = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        for split in [1, 9, 10, 20] {
+            let mut fx = http_client();
+            let mut sent = 0;
+            let a = respond(&mut fx, &mut sent, &status[..split]);
+            let b = respond(&mut fx, &mut sent, &status[split..]);
+            let counted = [&a, &b]
+                .iter()
+                .filter(|o| o.events.contains(Events::HTTP_2XX))
+                .count();
+            assert_eq!(counted, 1, "split {split}");
+            assert_no_events(&a, Events::HTTP_OTHER);
+            assert_no_events(&b, Events::HTTP_OTHER);
+        }
+    }
+
+    #[test]
+    fn the_client_counts_other_statuses_apart() {
+        let mut fx = http_client();
+        let out = respond(&mut fx, &mut 0, b"HTTP/1.1 503 Busy\r\n\r\n");
+        assert_events(&out, Events::HTTP_OTHER);
+        assert_no_events(&out, Events::HTTP_2XX);
     }
 }

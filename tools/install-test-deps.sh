@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools the real-interface tests use, where missing:
 # iproute2 (ip, namespaces, veth), ethtool (checksum offload off on the
-# kernel's veth end), tshark (decoding captures). Run as root on Debian or
+# kernel's veth end), tshark (decoding captures), ab (apache2-utils) and
+# nginx (HTTP peers). Run as root on Debian or
 # Ubuntu (CI does, from .ci/run); elsewhere it says what is missing and
 # the tests that need it skip or fail with the same words.
 set -euo pipefail
@@ -9,6 +10,8 @@ want=()
 command -v ip >/dev/null || want+=(iproute2)
 command -v ethtool >/dev/null || want+=(ethtool)
 command -v tshark >/dev/null || want+=(tshark)
+command -v ab >/dev/null || want+=(apache2-utils)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || want+=(nginx)
 [ ${#want[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     echo "missing ${want[*]}: install them (apt-get install ${want[*]}) for the real-interface tests" >&2
@@ -18,4 +21,10 @@ echo "installing ${want[*]} for the real-interface tests" >&2
 export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
 apt-get update -qq >/dev/null || true
+# No service starts from a package's install script: the tests start
+# their own peers, in their own namespaces.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null

@@ -2,12 +2,12 @@
 //! one server `ip:port`, for `--duration` or `--connections`; one live
 //! line a second, a summary, and `--json FILE`.
 
-use super::CloseArg;
 use super::interface_report::{
     bind_name, counters_json, established, metric, per_sec, percentiles_json, print_tail,
     queues_json, totals,
 };
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range};
+use super::{CloseArg, ProtocolArg};
 use std::net::SocketAddrV4;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -53,9 +53,15 @@ pub struct Args {
     /// Bytes of response awaited before closing (0: none).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1 << 30))]
     pub response_bytes: u32,
-    /// Who closes, and how.
-    #[arg(long, value_enum, default_value_t = CloseArg::ClientFin)]
-    pub close: CloseArg,
+    /// Send an HTTP/1.1 GET for / (`Connection: close`) instead of
+    /// --request-bytes, count each response's status class (http_2xx,
+    /// http_other), and end each connection at the server's close.
+    #[arg(long, value_enum, conflicts_with_all = ["request_bytes", "response_bytes"])]
+    pub request: Option<ProtocolArg>,
+    /// Who closes, and how [default: client-fin; server-fin with
+    /// --request http].
+    #[arg(long, value_enum)]
+    pub close: Option<CloseArg>,
     /// Secrets, table limits, output.
     #[command(flatten)]
     pub common: RunArgs,
@@ -123,7 +129,15 @@ pub fn run(a: Args) -> ExitCode {
     if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
         eprintln!("warning: cannot catch Ctrl-C ({e}); the run ends at --duration");
     }
-    let close: CloseKind = a.close.into();
+    let http = a.request == Some(ProtocolArg::Http);
+    let close: CloseKind = a
+        .close
+        .unwrap_or(if http {
+            CloseArg::ServerFin
+        } else {
+            CloseArg::ClientFin
+        })
+        .into();
     let cfg = GenConfig {
         setup: a.afxdp.setup(
             &a.common,
@@ -138,6 +152,7 @@ pub fn run(a: Args) -> ExitCode {
         rate: a.rate,
         request_bytes: a.request_bytes,
         response_bytes: a.response_bytes,
+        http,
         close,
     };
     let report = run_gen(&cfg, &interrupt, |mode, bind, mac, notes| {

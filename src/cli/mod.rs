@@ -35,6 +35,13 @@ impl From<CloseArg> for CloseKind {
     }
 }
 
+/// An application protocol for `--request` / `--response`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolArg {
+    /// HTTP/1.1 with `Connection: close` (a GET for `/`; a 200 response).
+    Http,
+}
+
 /// The server's SYN cookie policy.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum CookiesArg {

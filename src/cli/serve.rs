@@ -2,11 +2,11 @@
 //! Ctrl-C, SIGTERM or `--duration`; one live line a second, a summary,
 //! and `--json FILE`.
 
-use super::CookiesArg;
 use super::interface_report::{
     bind_name, counters_json, ended, established, metric, per_sec, print_tail, queues_json, totals,
 };
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range, parse_port};
+use super::{CookiesArg, ProtocolArg};
 use clap::ValueEnum;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -42,12 +42,19 @@ pub struct Args {
     /// SYN cookie policy.
     #[arg(long, value_enum, default_value_t = CookiesArg::Always)]
     pub cookies: CookiesArg,
-    /// Bytes answered to each request (0: no response).
+    /// Bytes answered to each request (0: no response); with --response
+    /// http, the body's length.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=65535))]
     pub response_bytes: u32,
-    /// Who closes, and how.
-    #[arg(long, value_enum, default_value_t = ServeCloseArg::ClientFin)]
-    pub close: ServeCloseArg,
+    /// Answer each HTTP request (read up to the empty line ending its
+    /// header) with an HTTP/1.1 200 response: Content-Length
+    /// (--response-bytes of body) and `Connection: close`.
+    #[arg(long, value_enum)]
+    pub response: Option<ProtocolArg>,
+    /// Who closes, and how [default: client-fin; server-fin with
+    /// --response http].
+    #[arg(long, value_enum)]
+    pub close: Option<ServeCloseArg>,
     /// Seconds to run (default: until Ctrl-C or SIGTERM).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<f64>,
@@ -73,6 +80,7 @@ pub fn run(a: Args) -> ExitCode {
     if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
         eprintln!("warning: cannot catch Ctrl-C ({e}); stop with --duration");
     }
+    let http = a.response == Some(ProtocolArg::Http);
     let cfg = ServeConfig {
         setup: a.afxdp.setup(
             &a.common,
@@ -84,7 +92,12 @@ pub fn run(a: Args) -> ExitCode {
         ports: a.port.clone(),
         cookies: a.cookies.into(),
         response_bytes: a.response_bytes,
-        close: match a.close {
+        http,
+        close: match a.close.unwrap_or(if http {
+            ServeCloseArg::ServerFin
+        } else {
+            ServeCloseArg::ClientFin
+        }) {
             ServeCloseArg::ClientFin => ServeClose::ClientFin,
             ServeCloseArg::ServerFin => ServeClose::ServerFin,
             ServeCloseArg::Rst => ServeClose::Rst,

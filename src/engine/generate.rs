@@ -17,9 +17,10 @@ use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::worker::Role;
 use crate::endpoint::{Endpoint, EndpointConfig};
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
+use crate::http;
 use crate::io::afxdp::{self, BindMode};
 use crate::scenario::CloseKind;
-use crate::tcp::{AppConfig, CloseMode, TcpConfig, TcpContext};
+use crate::tcp::{AppConfig, AppProtocol, CloseMode, TcpConfig, TcpContext};
 use crate::wire::MacAddr;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -44,6 +45,10 @@ pub struct GenConfig {
     pub request_bytes: u32,
     /// Bytes of response awaited before closing (0: none).
     pub response_bytes: u32,
+    /// Send an HTTP GET (`crate::http::request`), count each response's
+    /// status class, and take the server's FIN as its end (`close` must
+    /// be `ServerFin`; `request_bytes` and `response_bytes` do not apply).
+    pub http: bool,
     /// Who closes, and how.
     pub close: CloseKind,
 }
@@ -66,15 +71,28 @@ impl GenConfig {
     pub fn tcp(&self) -> TcpConfig {
         TcpConfig {
             app: AppConfig {
-                payload: vec![b'q'; self.request_bytes as usize].into(),
+                payload: if self.http {
+                    http::request(&std::net::Ipv4Addr::from(self.dst_ip).to_string()).into()
+                } else {
+                    vec![b'q'; self.request_bytes as usize].into()
+                },
                 send_after: 0,
-                expect: self.response_bytes,
+                expect: if self.http {
+                    u32::MAX
+                } else {
+                    self.response_bytes
+                },
                 close: match self.close {
                     CloseKind::ClientFin => CloseMode::Fin,
                     CloseKind::ServerFin => CloseMode::Wait,
                     CloseKind::Rst => CloseMode::Rst,
                 },
                 close_on_peer_fin: true,
+                protocol: if self.http {
+                    AppProtocol::Http
+                } else {
+                    AppProtocol::Bytes
+                },
             },
             ..TcpConfig::default()
         }
@@ -89,6 +107,16 @@ pub fn run_gen(
     interrupt: &AtomicBool,
     on_ready: impl FnOnce(&str, BindMode, MacAddr, &[String]),
 ) -> Result<GenReport, String> {
+    if cfg.http && cfg.close != CloseKind::ServerFin {
+        return Err(format!(
+            "--request http waits for the server to close (Connection: close), so --close {} does not apply: use --close server-fin (the default with --request http)",
+            match cfg.close {
+                CloseKind::ClientFin => "client-fin",
+                CloseKind::ServerFin => "server-fin",
+                CloseKind::Rst => "rst",
+            }
+        ));
+    }
     let tcp = cfg.tcp();
     tcp.validate()?;
     let setup = &cfg.setup;

@@ -12,8 +12,9 @@
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::worker::Role;
 use crate::endpoint::{Endpoint, EndpointConfig};
+use crate::http;
 use crate::io::afxdp::{self, BindMode};
-use crate::tcp::{AppConfig, CloseMode, CookiePolicy, TcpConfig, TcpContext};
+use crate::tcp::{AppConfig, AppProtocol, CloseMode, CookiePolicy, TcpConfig, TcpContext};
 use crate::wire::MacAddr;
 use std::sync::atomic::AtomicBool;
 
@@ -38,8 +39,12 @@ pub struct ServeConfig {
     pub ports: Vec<u16>,
     /// SYN cookie policy.
     pub cookies: CookiePolicy,
-    /// Bytes answered to each request (0: no response).
+    /// Bytes answered to each request (0: no response); with `http`, the
+    /// body's length.
     pub response_bytes: u32,
+    /// Answer each HTTP request (read up to its header block's end) with
+    /// a 200 response (`crate::http::response`).
+    pub http: bool,
     /// Who closes, and how.
     pub close: ServeClose,
 }
@@ -58,12 +63,18 @@ pub struct ServeReport {
 impl ServeConfig {
     /// The TCP configuration of every worker.
     pub fn tcp(&self) -> TcpConfig {
-        let respond = self.response_bytes > 0;
+        let respond = self.http || self.response_bytes > 0;
+        let payload = if self.http {
+            http::response(self.response_bytes)
+        } else {
+            vec![b'r'; self.response_bytes as usize]
+        };
         TcpConfig {
             cookies: self.cookies,
             app: AppConfig {
-                payload: vec![b'r'; self.response_bytes as usize].into(),
-                // A response after the first byte of a request.
+                payload: payload.into(),
+                // A response after the first byte of a request (HTTP: at
+                // the request's end).
                 send_after: u32::from(respond),
                 expect: u32::from(respond),
                 close: match self.close {
@@ -72,6 +83,11 @@ impl ServeConfig {
                     ServeClose::Rst => CloseMode::Rst,
                 },
                 close_on_peer_fin: true,
+                protocol: if self.http {
+                    AppProtocol::Http
+                } else {
+                    AppProtocol::Bytes
+                },
             },
             ..TcpConfig::default()
         }

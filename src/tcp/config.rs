@@ -28,6 +28,20 @@ pub enum CloseMode {
     Rst,
 }
 
+/// How a side tells that the peer's message is complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum AppProtocol {
+    /// By counting bytes (`send_after`, `expect`).
+    #[default]
+    Bytes,
+    /// HTTP/1.1 (see `crate::http`). A server takes a request as complete
+    /// at the empty line ending its header block, in place of
+    /// `send_after` and `expect`. A client counts the class of each
+    /// response's status code (`HTTP_2XX`, `HTTP_OTHER`) and keeps
+    /// `send_after` and `expect` (the response's end is the server's FIN).
+    Http,
+}
+
 /// The canned application on one side of a connection.
 ///
 /// Both sides follow the same rule: send `payload` once `send_after` bytes
@@ -48,6 +62,8 @@ pub struct AppConfig {
     pub close: CloseMode,
     /// In CLOSE-WAIT, close at once (true) or wait for `Tcb::close` (false).
     pub close_on_peer_fin: bool,
+    /// How the peer's message is read.
+    pub protocol: AppProtocol,
 }
 
 /// Tunables of the TCP core. Times are in microseconds.
@@ -132,6 +148,12 @@ impl Default for TcpConfig {
 impl TcpConfig {
     /// Checks the values; the error names the field and the valid range.
     pub fn validate(&self) -> Result<(), String> {
+        if self.app.payload.len() > usize::from(u16::MAX) {
+            return Err(format!(
+                "a {}-byte message is too long: at most 65535 bytes (request or response, HTTP header included)",
+                self.app.payload.len()
+            ));
+        }
         if !(88..=9000).contains(&self.mss) {
             return Err(format!("mss {} out of range 88..=9000", self.mss));
         }

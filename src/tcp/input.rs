@@ -290,6 +290,8 @@ impl Tcb {
             if seg.seq <= self.rcv_nxt {
                 let end = seg.seq + payload.len() as u32;
                 if end > self.rcv_nxt {
+                    let new = &payload[(self.rcv_nxt - seg.seq) as usize..];
+                    events |= self.read_app(ctx, self.bytes_received(), new);
                     self.rcv_nxt = end;
                     events |= Events::DATA_RX;
                 }

@@ -91,6 +91,10 @@ events! {
     TIME_WAIT_REUSED = 21;
     /// A SYN was received by a listener.
     SYN_RX = 22;
+    /// An HTTP response with a 2xx status arrived (`AppProtocol::Http`).
+    HTTP_2XX = 23;
+    /// An HTTP response with another status, or not HTTP, arrived.
+    HTTP_OTHER = 24;
 }
 
 impl Events {

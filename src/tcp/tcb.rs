@@ -9,12 +9,13 @@
 //! timer of a connection; the caller re-arms its timer structure whenever
 //! `deadline()` changes and calls `on_timer` once it has passed.
 
-use super::config::{CloseMode, TcpConfig};
+use super::config::{AppProtocol, CloseMode, TcpConfig};
 use super::context::TcpContext;
 use super::outcome::{End, Events, Outcome, Reply};
 use super::state::State;
 use super::time_wait::TimeWait;
 use crate::flow::FourTuple;
+use crate::http;
 use crate::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
 pub(crate) const TS_OK: u8 = 1;
@@ -48,6 +49,9 @@ pub struct Tcb {
     pub(crate) snd_wscale: u8,
     pub(crate) rcv_wscale: u8,
     pub(crate) retries: u8,
+    /// What the application protocol has read so far (`crate::http`'s
+    /// scan state; 0 with `AppProtocol::Bytes`).
+    pub(crate) app_scan: u8,
 }
 
 impl Tcb {
@@ -83,6 +87,7 @@ impl Tcb {
             snd_wscale: 0,
             rcv_wscale: 0,
             retries: 0,
+            app_scan: 0,
         }
     }
 
@@ -529,7 +534,17 @@ impl Tcb {
             return None;
         }
         let rcvd = self.bytes_received();
-        if self.flags & DATA_QUEUED == 0 && !app.payload.is_empty() && rcvd >= app.send_after {
+        // An HTTP server's request is complete at its header block's end,
+        // however many bytes that took; otherwise bytes are counted.
+        let http_server = app.protocol == AppProtocol::Http && self.passive();
+        let request_in = http_server && http::request_ended(self.app_scan);
+        let (send_after, expect) = if http_server {
+            let n = if request_in { 0 } else { u32::MAX };
+            (n, n)
+        } else {
+            (app.send_after, app.expect)
+        };
+        if self.flags & DATA_QUEUED == 0 && !app.payload.is_empty() && rcvd >= send_after {
             self.flags |= DATA_QUEUED;
         }
         if self.flags & FIN_QUEUED != 0 {
@@ -541,7 +556,7 @@ impl Tcb {
                 self.flags |= FIN_QUEUED;
                 self.state = State::LastAck;
             }
-            State::Established if sent && rcvd >= app.expect => match app.close {
+            State::Established if sent && rcvd >= expect => match app.close {
                 CloseMode::Fin => {
                     self.flags |= FIN_QUEUED;
                     self.state = State::FinWait1;
@@ -555,6 +570,25 @@ impl Tcb {
             _ => {}
         }
         None
+    }
+
+    /// Reads `data`, new in-order bytes from stream offset `offset`, for
+    /// the application protocol: the events it yields (an HTTP client's
+    /// status class).
+    #[inline]
+    pub(crate) fn read_app(&mut self, ctx: &TcpContext, offset: u32, data: &[u8]) -> Events {
+        if ctx.cfg.app.protocol != AppProtocol::Http {
+            return Events::NONE;
+        }
+        if self.passive() {
+            http::scan_request_end(&mut self.app_scan, data);
+            return Events::NONE;
+        }
+        match http::scan_status(&mut self.app_scan, offset, data) {
+            Some(http::Status::Success) => Events::HTTP_2XX,
+            Some(http::Status::Other) => Events::HTTP_OTHER,
+            None => Events::NONE,
+        }
     }
 
     /// Application CLOSE (RFC 9293 §3.10.4): send FIN from ESTABLISHED or

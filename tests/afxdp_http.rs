@@ -1,0 +1,255 @@
+//! HTTP over AF_XDP on a veth pair, against tools nobody here wrote:
+//! ApacheBench (`ab -n 20000 -c 32`) against `synwave serve --response
+//! http` (no failed request, no non-2xx response, the body length
+//! synwave announced), and `synwave gen --request http` against nginx
+//! with `keepalive_timeout 0` (every connection gets a 200, and nginx's
+//! access log holds one line per connection).
+//!
+//! Needs root and AF_XDP (skips, saying why, otherwise); ab and nginx are
+//! installed by `tools/install-test-deps.sh` (run by `.ci/run`). The runs
+//! share the machine's two cores, so they take turns.
+
+mod netns;
+
+use netns::{KERNEL_IP, Pair, SYNWAVE_IP, Synwave, counter, num, skip};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Panics, naming the install step, when `tool` is missing.
+fn need(tool: &str, package: &str) -> PathBuf {
+    for dir in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"] {
+        let p = Path::new(dir).join(tool);
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!(
+        "{tool} is missing: .ci/run installs it (tools/install-test-deps.sh, apt-get install {package})"
+    );
+}
+
+/// The value after `key` on its line of ab's report ("Failed requests:
+/// 0"), if the line is there.
+fn ab_field(report: &str, key: &str) -> Option<u64> {
+    report
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix(key))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+}
+
+#[test]
+fn apache_bench_gets_twenty_thousand_2xx_responses_from_serve() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("apache_bench_gets_twenty_thousand_2xx_responses_from_serve") {
+        return;
+    }
+    let ab = need("ab", "apache2-utils");
+    let pair = Pair::new(1);
+    let server = Synwave::serve(
+        &pair.a(),
+        &pair.a(),
+        &SYNWAVE_IP.to_string(),
+        &["--response", "http", "--response-bytes", "100"],
+    );
+    let out = Command::new("timeout")
+        .args(["180", "ip", "netns", "exec", &pair.b()])
+        .arg(&ab)
+        .args(["-n", "20000", "-c", "32", "-s", "10", "-q"])
+        .arg(format!("http://{SYNWAVE_IP}/"))
+        .output()
+        .expect("run ab");
+    let report = String::from_utf8_lossy(&out.stdout);
+    let j = server.stop();
+    assert!(
+        out.status.success(),
+        "ab failed ({:?}): {report}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        ab_field(&report, "Complete requests:"),
+        Some(20_000),
+        "{report}"
+    );
+    assert_eq!(ab_field(&report, "Failed requests:"), Some(0), "{report}");
+    // ab prints this line only when some responses were not 2xx.
+    assert_eq!(ab_field(&report, "Non-2xx responses:"), None, "{report}");
+    assert_eq!(ab_field(&report, "Document Length:"), Some(100), "{report}");
+    assert!(
+        report.contains("Server Software:        synwave"),
+        "{report}"
+    );
+    // synwave's side: one response (and one server FIN) per connection.
+    assert!(num(&j, "established") >= 20_000, "{j}");
+    assert!(counter(&j, "data_tx") >= 20_000, "{j}");
+    assert!(counter(&j, "fin_tx") >= 20_000, "{j}");
+    assert_eq!(num(&j, "records_left"), 0, "{j}");
+}
+
+/// nginx in namespace `ns`, one process, on `KERNEL_IP:80`, logging to
+/// files in `dir`; killed by pid on drop.
+struct Nginx {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Nginx {
+    fn start(ns: &str) -> Nginx {
+        let nginx = need("nginx", "nginx");
+        let dir = std::env::temp_dir().join(format!("synwave-nginx-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("nginx dir");
+        let d = dir.display();
+        let conf = format!(
+            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
+             error_log {d}/error.log;\nevents {{ worker_connections 4096; }}\n\
+             http {{\n  access_log {d}/access.log;\n  keepalive_timeout 0;\n  default_type text/plain;\n\
+               client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
+               uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+               server {{ listen {KERNEL_IP}:80 backlog=4096; location / {{ return 200 \"synwave test\\n\"; }} }}\n}}\n"
+        );
+        std::fs::write(dir.join("nginx.conf"), conf).expect("nginx.conf");
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns])
+            .arg(&nginx)
+            .arg("-p")
+            .arg(&dir)
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start nginx");
+        let mut n = Nginx { child, dir };
+        // Listening once `ss` shows the socket (a probe connection would
+        // be logged); bounded.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ss = Command::new("ip")
+                .args(["netns", "exec", ns, "ss", "-ltnH"])
+                .output()
+                .expect("ss");
+            if String::from_utf8_lossy(&ss.stdout).contains(&format!("{KERNEL_IP}:80")) {
+                return n;
+            }
+            if let Ok(Some(st)) = n.child.try_wait() {
+                panic!("nginx exited ({st:?}): {}", n.error_log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nginx not listening within 20 s: {}",
+                n.error_log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default()
+    }
+
+    /// Stops nginx (SIGQUIT: finish, then exit; SIGKILL after 10 s) and
+    /// returns its access log.
+    fn stop(mut self) -> String {
+        // Safety: a signal to our own child, by pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGQUIT) };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::fs::read_to_string(self.dir.join("access.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn gen_gets_a_200_from_nginx_for_every_connection() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("gen_gets_a_200_from_nginx_for_every_connection") {
+        return;
+    }
+    let n = 2000;
+    let pair = Pair::new(1);
+    let nginx = Nginx::start(&pair.b());
+    let a = pair.a();
+    let mut g = Synwave::start(
+        &a,
+        &[
+            "gen",
+            "--iface",
+            &a,
+            "--quiet",
+            "--src-ip",
+            &SYNWAVE_IP.to_string(),
+            "--dst",
+            &format!("{KERNEL_IP}:80"),
+            "--request",
+            "http",
+            "--connections",
+            &n.to_string(),
+            "--concurrency",
+            "32",
+            "--duration",
+            "60",
+        ],
+        "synwave gen:",
+    );
+    let st = g.wait(Duration::from_secs(90));
+    let text = std::fs::read_to_string(&g.json)
+        .unwrap_or_else(|e| panic!("no JSON summary ({st:?}, {e}): {:?}", g.log));
+    let _ = std::fs::remove_file(&g.json);
+    let j: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let errors = nginx.error_log();
+    let log = nginx.stop();
+    assert!(st.success(), "gen exited with {st:?}: {j}");
+    assert_eq!(num(&j, "completed"), n, "{j}");
+    assert_eq!(num(&j, "failed"), 0, "{j}");
+    assert_eq!(counter(&j, "http_2xx"), n, "{j}");
+    assert_eq!(counter(&j, "http_other"), 0, "{j}");
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(
+        lines.len() as u64,
+        n,
+        "nginx logged {} requests; errors: {errors}",
+        lines.len()
+    );
+    for l in &lines {
+        assert!(l.contains("\"GET / HTTP/1.1\" 200 "), "{l}");
+        assert!(l.contains("\"synwave\""), "user agent: {l}");
+    }
+}
+
+/// Flags that cannot go with `--request http` are refused before any
+/// interface is touched, naming the fix.
+#[test]
+fn http_flag_conflicts_are_refused_with_the_fix() {
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_synwave"))
+            .args(["gen", "--iface", "swnosuch0", "--src-ip", "10.99.0.1"])
+            .args(["--dst", "10.99.0.2:80", "--request", "http"])
+            .args(extra)
+            .output()
+            .expect("synwave runs");
+        assert_eq!(out.status.code(), Some(2), "{extra:?} was not refused");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let e = run(&["--close", "client-fin"]);
+    assert!(
+        e.contains("--close client-fin does not apply") && e.contains("--close server-fin"),
+        "{e}"
+    );
+    let e = run(&["--request-bytes", "10"]);
+    assert!(e.contains("cannot be used with"), "{e}");
+}
