@@ -181,11 +181,72 @@ fn a_capture_decodes_with_valid_checksums_and_the_handshake_and_fin_close() {
     unsafe { libc::kill(tshark.id() as i32, libc::SIGINT) };
     let _ = tshark.wait();
     assert_eq!(num(&j, "completed"), 1, "{j}");
+    assert_handshake_and_fin_close(&pcap);
+    let _ = std::fs::remove_file(&pcap);
+}
+
+/// `gen --pcap` writes its own frames of one connection to a file that
+/// tshark reads with the same checks as a capture on the wire.
+#[test]
+fn gen_writes_a_pcap_that_tshark_decodes() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("gen_writes_a_pcap_that_tshark_decodes") {
+        return;
+    }
+    let pair = Pair::new(1);
+    let pcap = std::env::temp_dir().join(format!("synwave-own-{}.pcap", std::process::id()));
+    let _ = std::fs::remove_file(&pcap);
+    let stop = Arc::new(AtomicBool::new(false));
+    let listener = kernel_listener(
+        &pair.b(),
+        KERNEL_IP,
+        80,
+        stop.clone(),
+        Duration::from_secs(30),
+    );
+    let path = pcap.display().to_string();
+    let j = gen_to_kernel(
+        &pair,
+        "1",
+        "1",
+        &[
+            "--request-bytes",
+            "0",
+            "--pcap",
+            &path,
+            "--pcap-limit",
+            "100",
+        ],
+    );
+    stop.store(true, Ordering::Relaxed);
+    let _ = listener.join();
+    assert_eq!(num(&j, "completed"), 1, "{j}");
+    // Five frames of a FIN close (the last ACK included), no more.
+    assert_eq!(j["pcap"]["frames"].as_u64(), Some(5), "{j}");
+    assert!(j["pcap"]["error"].is_null(), "{j}");
+    assert_handshake_and_fin_close(&pcap);
+    let _ = std::fs::remove_file(&pcap);
+}
+
+/// Decodes `pcap` with tshark, checksum validation on: every TCP frame has
+/// good TCP and IPv4 checksums, and they show the three-way handshake,
+/// then a FIN from each side, each acknowledged, and no RST.
+fn assert_handshake_and_fin_close(pcap: &std::path::Path) {
+    assert!(
+        Command::new("sh")
+            .args(["-c", "command -v tshark"])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success()),
+        "tshark is missing: .ci/run installs it (tools/install-test-deps.sh)"
+    );
     // Decode with checksum validation on; list flags and checksum status.
     let out = Command::new("tshark")
         .arg("-r")
-        .arg(&pcap)
+        .arg(pcap)
         .args([
+            "-Y",
+            "tcp",
             "-o",
             "tcp.check_checksum:TRUE",
             "-o",
@@ -203,10 +264,16 @@ fn a_capture_decodes_with_valid_checksums_and_the_handshake_and_fin_close() {
         ])
         .output()
         .expect("tshark -r");
-    let _ = std::fs::remove_file(&pcap);
     let text = String::from_utf8_lossy(&out.stdout);
     eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "tshark -r failed");
+    // Nothing on stderr but the note that tshark runs as root.
+    let complaints: Vec<String> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.contains("Running as user"))
+        .map(String::from)
+        .collect();
+    assert!(complaints.is_empty(), "tshark complained: {complaints:?}");
     let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
     // synwave's frames (from 10.99.0.1) carry checksums tshark verifies
     // ("1" = good); the kernel's own are computed after the capture point

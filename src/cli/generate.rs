@@ -3,8 +3,8 @@
 //! line a second, a summary, and `--json FILE`.
 
 use super::interface_report::{
-    bind_name, counters_json, established, metric, per_sec, percentiles_json, print_tail,
-    queues_json, totals,
+    bind_name, counters_json, established, metric, pcap_json, per_sec, percentiles_json,
+    print_tail, queues_json, totals,
 };
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range};
 use super::{CloseArg, ProtocolArg};
@@ -267,6 +267,7 @@ fn summary_json(a: &Args, r: &GenReport, o: &Outcome) -> serde_json::Value {
         "records_left": metric(&v, "records"),
         "time_wait_left": metric(&v, "time_wait_records"),
         "queues": queues_json(run),
+        "pcap": pcap_json(run),
         "counters": counters_json(&v),
     })
 }

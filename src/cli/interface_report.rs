@@ -81,6 +81,20 @@ pub fn print_tail(r: &InterfaceReport, values: &[u64], row: &dyn Fn(&str, String
     );
     print_queues(r, row);
     print_counters(values);
+    for q in &r.queues {
+        if let Some(p) = &q.worker.pcap {
+            println!();
+            println!(
+                "pcap: {} frames of queue {} written to {}",
+                p.frames,
+                q.queue,
+                p.path.display()
+            );
+            if let Some(e) = &p.error {
+                eprintln!("warning: the capture stopped early: {e}");
+            }
+        }
+    }
     if let Some(h) = checksum_hint(values) {
         eprintln!("{h}");
     }
@@ -125,6 +139,22 @@ pub fn counters_json(values: &[u64]) -> serde_json::Value {
         .map(|(n, x)| (n, x.into()))
         .collect();
     serde_json::Value::Object(map)
+}
+
+/// What `--pcap` wrote (`null` without it).
+pub fn pcap_json(r: &InterfaceReport) -> serde_json::Value {
+    r.queues
+        .iter()
+        .find_map(|q| {
+            let p = q.worker.pcap.as_ref()?;
+            Some(serde_json::json!({
+                "file": p.path.display().to_string(),
+                "queue": q.queue,
+                "frames": p.frames,
+                "error": p.error,
+            }))
+        })
+        .unwrap_or(serde_json::Value::Null)
 }
 
 /// One JSON object per queue.

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use synwave::engine::interface::{InterfaceRun, InterfaceSetup};
 use synwave::io::afxdp::{AddressRange, AfXdpConfig, XdpMode, XskConfig, ZeroCopy};
+use synwave::io::pcap::PcapConfig;
 use synwave::wire::MacAddr;
 
 /// An address or an inclusive range `A-B`.
@@ -164,6 +165,13 @@ pub struct RunArgs {
     /// No live lines.
     #[arg(long)]
     pub quiet: bool,
+    /// Write the frames the first queue's worker receives and sends to
+    /// this file (pcap: tshark, tcpdump, Wireshark), up to --pcap-limit.
+    #[arg(long)]
+    pub pcap: Option<PathBuf>,
+    /// Frames --pcap writes at most.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1 << 32), requires = "pcap")]
+    pub pcap_limit: u64,
 }
 
 impl AfXdpArgs {
@@ -206,6 +214,10 @@ impl AfXdpArgs {
                 drain,
                 live: !r.quiet,
                 total,
+                pcap: r.pcap.as_ref().map(|path| PcapConfig {
+                    path: path.clone(),
+                    limit: r.pcap_limit,
+                }),
             },
         }
     }

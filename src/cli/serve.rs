@@ -3,7 +3,8 @@
 //! and `--json FILE`.
 
 use super::interface_report::{
-    bind_name, counters_json, ended, established, metric, per_sec, print_tail, queues_json, totals,
+    bind_name, counters_json, ended, established, metric, pcap_json, per_sec, print_tail,
+    queues_json, totals,
 };
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range, parse_port};
 use super::{CookiesArg, ProtocolArg};
@@ -190,6 +191,7 @@ fn summary_json(a: &Args, r: &ServeReport) -> serde_json::Value {
         "run_phase_s": run.run_phase.as_secs_f64(),
         "records_left": metric(&v, "records"),
         "queues": queues_json(run),
+        "pcap": pcap_json(run),
         "counters": counters_json(&v),
     })
 }

@@ -16,6 +16,7 @@ use super::pin;
 use super::worker::{self, Phase, Role, SharedPhase, Worker, WorkerReport};
 use crate::endpoint::{Endpoint, EndpointConfig};
 use crate::io::afxdp::{AfXdp, AfXdpConfig, KernelDrops, XskStats};
+use crate::io::pcap::{PcapCapture, PcapConfig};
 use crate::metrics::{self, Board, LiveLine, StatsThread};
 use crate::tcp::Secrets;
 use crate::wire::MacAddr;
@@ -38,6 +39,8 @@ pub struct InterfaceRun {
     /// The run phase also ends once the workers have opened this many
     /// connections in all (a generator with a connection count).
     pub total: Option<u64>,
+    /// `--pcap`: the first worker's frames, written to a file.
+    pub pcap: Option<PcapConfig>,
 }
 
 /// What `serve` and `gen` share: the interface, the next hop, the
@@ -143,6 +146,12 @@ where
     };
     let phase = Arc::new(SharedPhase::default());
     let clock = Clock::new();
+    // The first worker captures; an unwritable file stops the run before
+    // it starts.
+    let mut capture = match &cfg.pcap {
+        Some(p) => Some(PcapCapture::create(p, clock.now_us())?),
+        None => None,
+    };
     let ready = Arc::new(Barrier::new(n + 1));
     let boards: Vec<Arc<Board>> = (0..n).map(|_| Arc::default()).collect();
     let mut handles = Vec::new();
@@ -150,12 +159,16 @@ where
         let (phase, board, core, ready) =
             (phase.clone(), boards[i].clone(), cores[i], ready.clone());
         let queue = queues.get(i).copied().unwrap_or(i as u32);
+        let capture = capture.take();
         let handle = std::thread::Builder::new()
             .name(format!("synwave-q{queue}"))
             .spawn(move || {
                 pin::pin_current(core);
                 let (ep, role) = build();
                 let mut w = Worker::new(port, ep, role);
+                if let Some(c) = capture {
+                    w = w.with_capture(c);
+                }
                 ready.wait();
                 let report = worker::run(&mut w, clock, &phase, &board);
                 QueueReport {

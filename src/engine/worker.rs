@@ -14,6 +14,7 @@
 
 use crate::endpoint::{Counters, Endpoint, Latency, Opened, Prepared};
 use crate::flow::{FourTuple, SourcePair, SourcePortAllocator};
+use crate::io::pcap::{PcapCapture, PcapReport};
 use crate::io::{FrameBuf, Port, PortStats};
 use crate::metrics::{Board, Sample, WorkerTally};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -113,6 +114,8 @@ pub struct WorkerReport {
     pub port: PortStats,
     /// Handshake and lifetime histograms.
     pub latency: Latency,
+    /// What `--pcap` wrote, for the worker that captured.
+    pub pcap: Option<PcapReport>,
 }
 
 /// A frame from `port` holding `bytes` (a frame the endpoint originated).
@@ -139,6 +142,8 @@ pub struct Worker<P: Port> {
     tally: WorkerTally,
     /// Time of the first poll (the origin of `rate`).
     started: Option<u64>,
+    /// `--pcap`: what this worker receives and sends.
+    capture: Option<PcapCapture>,
 }
 
 impl<P: Port> Worker<P> {
@@ -155,7 +160,19 @@ impl<P: Port> Worker<P> {
             opening: Vec::with_capacity(BURST),
             tally: WorkerTally::default(),
             started: None,
+            capture: None,
         }
+    }
+
+    /// The worker writes the frames it receives and sends to `capture`.
+    pub fn with_capture(mut self, capture: PcapCapture) -> Worker<P> {
+        self.capture = Some(capture);
+        self
+    }
+
+    /// Ends the capture, if any: what it wrote.
+    pub fn finish_capture(&mut self) -> Option<PcapReport> {
+        self.capture.take().map(PcapCapture::finish)
     }
 
     /// The worker hands frames owned by other workers of its side to
@@ -186,6 +203,7 @@ impl<P: Port> Worker<P> {
             tx,
             tally,
             handoff,
+            capture,
             ..
         } = self;
         // Frames handed over by other workers first (already known to be
@@ -193,6 +211,11 @@ impl<P: Port> Worker<P> {
         let handed = handoff.as_ref().map_or(0, |h| h.receive(rx, BURST));
         tally.handoff_in += handed as u64;
         let received = port.rx_burst(rx, BURST);
+        if let Some(c) = capture.as_mut().filter(|c| c.active()) {
+            for f in rx.iter() {
+                c.record(now, f.data());
+            }
+        }
         for f in rx.iter().take(prefetch::AHEAD) {
             prefetch::frame(f.data());
         }
@@ -322,6 +345,11 @@ impl<P: Port> Worker<P> {
             }
         });
         if !tx.is_empty() {
+            if let Some(c) = self.capture.as_mut().filter(|c| c.active()) {
+                for f in tx.iter() {
+                    c.record(now, f.data());
+                }
+            }
             port.tx_burst(tx);
         }
         received + handed
@@ -351,6 +379,7 @@ impl<P: Port> Worker<P> {
             left: (ep.connections(), ep.time_wait_records(), ep.armed_timers()),
             port: self.port.stats(),
             latency: ep.latency(),
+            pcap: None,
         }
     }
 }
@@ -380,5 +409,9 @@ pub fn run<P: Port>(
         }
     }
     board.publish(&worker.sample(), Phase::Stop.tag());
-    worker.report()
+    let pcap = worker.finish_capture();
+    WorkerReport {
+        pcap,
+        ..worker.report()
+    }
 }

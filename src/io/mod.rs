@@ -15,6 +15,7 @@
 pub mod afxdp;
 pub mod impairment;
 pub mod loopback;
+pub mod pcap;
 
 pub use impairment::{Fate, Impairer, Impairment};
 
