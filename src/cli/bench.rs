@@ -35,6 +35,9 @@ pub struct Args {
     /// loop, instead of --concurrency; at most 4,194,304 open at once).
     #[arg(long, conflicts_with = "concurrency", value_parser = parse_rate)]
     pub rate: Option<f64>,
+    /// Seconds over which --rate rises linearly from 0 (then it holds).
+    #[arg(long, default_value_t = 0.0, requires = "rate", value_parser = parse_ramp)]
+    pub ramp: f64,
     /// What each connection does, and the link.
     #[command(flatten)]
     pub traffic: TrafficArgs,
@@ -86,6 +89,16 @@ impl Args {
     }
 }
 
+/// A ramp: 0 to a day, in seconds.
+pub(super) fn parse_ramp(s: &str) -> Result<f64, String> {
+    super::parse_within(
+        s,
+        0.0..=86_400.0,
+        "a number of seconds; give e.g. 5",
+        "give 0 to 86400 seconds",
+    )
+}
+
 /// A connection rate: 1 to 1e9 per second.
 pub(super) fn parse_rate(s: &str) -> Result<f64, String> {
     super::parse_within(
@@ -124,6 +137,7 @@ pub fn run(a: Args) -> ExitCode {
         workers: usize::from(a.workers),
         concurrency: a.concurrency().unwrap_or(1 << 22),
         rate: a.rate,
+        ramp: Duration::from_secs_f64(a.ramp),
         duration: Duration::from_secs_f64(a.duration),
         scenario: scenario.clone(),
         impairment: Impairment::lossy(a.traffic.loss / 100.0),
@@ -135,6 +149,7 @@ pub fn run(a: Args) -> ExitCode {
         ..BenchConfig::default()
     };
     let load = match a.rate {
+        Some(r) if a.ramp > 0.0 => format!("rate {r} conn/s after a {} s ramp", a.ramp),
         Some(r) => format!("rate {r} conn/s"),
         None => format!("concurrency {}", a.concurrency().unwrap_or(0)),
     };
@@ -209,27 +224,6 @@ fn print_summary(r: &BenchReport, s: &Scenario, steal: Option<f64>) {
         "records / TIME-WAIT / timers left",
         format!("{records} / {tw} / {timers}"),
     );
-    let lat = r.client_latency();
-    let h = &lat.handshake_us;
-    row(
-        "handshake µs p50 / p99 / max",
-        format!(
-            "{} / {} / {}",
-            h.value_at_quantile(0.5),
-            h.value_at_quantile(0.99),
-            h.max()
-        ),
-    );
-    let l = &lat.lifetime_us;
-    row(
-        "lifetime µs p50 / p99 / max",
-        format!(
-            "{} / {} / {}",
-            l.value_at_quantile(0.5),
-            l.value_at_quantile(0.99),
-            l.max()
-        ),
-    );
     row("run phase (s)", format!("{:.2}", r.run_phase.as_secs_f64()));
     row("wall time (s)", format!("{:.2}", r.duration.as_secs_f64()));
     row("setups/s", format!("{:.0}", per_sec(r.established(), r)));
@@ -252,6 +246,7 @@ fn print_summary(r: &BenchReport, s: &Scenario, steal: Option<f64>) {
         "frames tx/s (both sides)",
         format!("{:.0}", per_sec(r.tx_frames(), r)),
     );
+    super::interface_report::print_latency(&r.client_latency());
     // Every counter that moved, per side.
     let (g, resp) = r.metrics();
     println!();
@@ -286,6 +281,7 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> 
         "workers": r.workers,
         "concurrency": a.concurrency(),
         "rate": a.rate,
+        "ramp_s": a.ramp,
         "loss": a.traffic.loss / 100.0,
         "seed": a.traffic.seed,
         "opened": r.opened(),
@@ -300,6 +296,7 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> 
         "pps_rx": per_sec(r.rx_frames(), r),
         "pps_tx": per_sec(r.tx_frames(), r),
         "rtt_us": super::interface_report::percentiles_json(&lat.handshake_us),
+        "first_byte_us": super::interface_report::percentiles_json(&lat.first_byte_us),
         "lifetime_us": super::interface_report::percentiles_json(&lat.lifetime_us),
         "duration_s": r.duration.as_secs_f64(),
         "run_phase_s": r.run_phase.as_secs_f64(),

@@ -4,7 +4,7 @@
 
 use super::interface_report::{
     bind_name, counters_json, established, metric, pcap_json, per_sec, percentiles_json,
-    print_tail, queues_json, totals,
+    print_latency, print_tail, queues_json, totals,
 };
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range};
 use super::{CloseArg, ProtocolArg};
@@ -40,6 +40,9 @@ pub struct Args {
     /// most --concurrency open at once).
     #[arg(long, value_parser = super::bench::parse_rate)]
     pub rate: Option<f64>,
+    /// Seconds over which --rate rises linearly from 0 (then it holds).
+    #[arg(long, default_value_t = 0.0, requires = "rate", value_parser = super::bench::parse_ramp)]
+    pub ramp: f64,
     /// Connections to open in all; the run ends once they have ended (or
     /// at --duration).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -150,6 +153,7 @@ pub fn run(a: Args) -> ExitCode {
         dst_port: a.dst.port(),
         concurrency: a.concurrency,
         rate: a.rate,
+        ramp: Duration::from_secs_f64(a.ramp),
         request_bytes: a.request_bytes,
         response_bytes: a.response_bytes,
         http,
@@ -160,6 +164,10 @@ pub fn run(a: Args) -> ExitCode {
             eprintln!("note: {n}");
         }
         let load = match a.rate {
+            Some(r) if a.ramp > 0.0 => format!(
+                "rate {r} conn/s after a {} s ramp (at most {} open)",
+                a.ramp, a.concurrency
+            ),
             Some(r) => format!("rate {r} conn/s (at most {} open)", a.concurrency),
             None => format!("concurrency {}", a.concurrency),
         };
@@ -211,17 +219,6 @@ fn print_summary(r: &GenReport, o: &Outcome) {
     row("failed", o.failed.to_string());
     row("unfinished at stop", o.unfinished.to_string());
     row("retransmits", metric(&v, "retransmit").to_string());
-    let lat = latency(run);
-    let h = &lat.handshake_us;
-    row(
-        "handshake µs p50 / p99 / max",
-        format!(
-            "{} / {} / {}",
-            h.value_at_quantile(0.5),
-            h.value_at_quantile(0.99),
-            h.max()
-        ),
-    );
     row(
         "run phase (s)",
         format!("{:.2}", run.run_phase.as_secs_f64()),
@@ -232,6 +229,7 @@ fn print_summary(r: &GenReport, o: &Outcome) {
     );
     row("setups/s", format!("{:.0}", per_sec(established(run), run)));
     row("teardowns/s", format!("{:.0}", per_sec(o.completed, run)));
+    print_latency(&latency(run));
     print_tail(run, &v, &row);
 }
 
@@ -250,6 +248,7 @@ fn summary_json(a: &Args, r: &GenReport, o: &Outcome) -> serde_json::Value {
         "zero_copy": r.bind == BindMode::ZeroCopy,
         "concurrency": a.concurrency,
         "rate": a.rate,
+        "ramp_s": a.ramp,
         "opened": o.opened,
         "established": established(run),
         "completed": o.completed,
@@ -261,6 +260,7 @@ fn summary_json(a: &Args, r: &GenReport, o: &Outcome) -> serde_json::Value {
         "pps_rx": per_sec(metric(&v, "rx_frames"), run),
         "pps_tx": per_sec(metric(&v, "tx_frames"), run),
         "rtt_us": percentiles_json(&lat.handshake_us),
+        "first_byte_us": percentiles_json(&lat.first_byte_us),
         "lifetime_us": percentiles_json(&lat.lifetime_us),
         "duration_s": run.duration.as_secs_f64(),
         "run_phase_s": run.run_phase.as_secs_f64(),

@@ -100,15 +100,49 @@ pub fn print_tail(r: &InterfaceReport, values: &[u64], row: &dyn Fn(&str, String
     }
 }
 
-/// `p50`, `p99`, `max` and `count` of a histogram, as JSON (the summary
-/// format of every latency key).
+/// The quantiles of every latency line and key, with their JSON names.
+const QUANTILES: [(&str, f64); 4] = [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)];
+
+/// `p50`, `p90`, `p99`, `p999` (99.9th), `max` and `count` of a
+/// histogram, as JSON (the summary format of every latency key).
 pub fn percentiles_json(h: &hdrhistogram::Histogram<u64>) -> serde_json::Value {
-    serde_json::json!({
-        "p50": h.value_at_quantile(0.5),
-        "p99": h.value_at_quantile(0.99),
-        "max": h.max(),
-        "count": h.len(),
-    })
+    let mut m = serde_json::Map::new();
+    for (name, q) in QUANTILES {
+        m.insert(name.into(), h.value_at_quantile(q).into());
+    }
+    m.insert("max".into(), h.max().into());
+    m.insert("count".into(), h.len().into());
+    serde_json::Value::Object(m)
+}
+
+/// The summary's latency table: handshake (SYN → ESTABLISHED), first
+/// response byte (when any connection received data) and lifetime, each
+/// at p50, p90, p99, p99.9 and max.
+pub fn print_latency(lat: &synwave::endpoint::Latency) {
+    println!();
+    println!(
+        "{:<20}{:>10}{:>10}{:>10}{:>10}{:>10}",
+        "latency (µs)", "p50", "p90", "p99", "p99.9", "max"
+    );
+    let line = |name: &str, h: &hdrhistogram::Histogram<u64>| {
+        let q: Vec<u64> = QUANTILES
+            .iter()
+            .map(|&(_, q)| h.value_at_quantile(q))
+            .collect();
+        println!(
+            "{name:<20}{:>10}{:>10}{:>10}{:>10}{:>10}",
+            q[0],
+            q[1],
+            q[2],
+            q[3],
+            h.max()
+        );
+    };
+    line("handshake", &lat.handshake_us);
+    if !lat.first_byte_us.is_empty() {
+        line("first byte", &lat.first_byte_us);
+    }
+    line("lifetime", &lat.lifetime_us);
 }
 
 /// Prints every metric of `values` that is not zero.

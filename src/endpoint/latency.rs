@@ -1,8 +1,10 @@
 //! Per-endpoint latency histograms (the `hdrhistogram` crate): handshake
 //! round-trip of connections we opened (SYN sent → ESTABLISHED, SYN
 //! retransmissions included, as a client application sees `connect()`),
-//! and connection lifetime (record created → record ended, TIME-WAIT not
-//! included). Values in microseconds.
+//! connect → first response byte (SYN sent → the first in-order data
+//! from the server, for connections we opened), and connection lifetime
+//! (record created → record ended, TIME-WAIT not included). Values in
+//! microseconds.
 //!
 //! The hot path records into a [`Recorder`]: values below 2,048 µs are
 //! counted in a plain array, which is exactly the first bucket of the HDR
@@ -28,11 +30,14 @@ fn empty() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_US, 3).expect("valid constant bounds")
 }
 
-/// The two histograms of one endpoint.
+/// The histograms of one endpoint.
 #[derive(Clone, Debug)]
 pub struct Latency {
     /// SYN sent → ESTABLISHED, for connections this endpoint opened (µs).
     pub handshake_us: Histogram<u64>,
+    /// SYN sent → first response byte, for connections this endpoint
+    /// opened that received data (µs).
+    pub first_byte_us: Histogram<u64>,
     /// Record created → record ended (µs).
     pub lifetime_us: Histogram<u64>,
 }
@@ -48,6 +53,7 @@ impl Latency {
     pub fn new() -> Latency {
         Latency {
             handshake_us: empty(),
+            first_byte_us: empty(),
             lifetime_us: empty(),
         }
     }
@@ -55,6 +61,7 @@ impl Latency {
     /// Adds another endpoint's histograms.
     pub fn merge(&mut self, other: &Latency) {
         let _ = self.handshake_us.add(&other.handshake_us);
+        let _ = self.first_byte_us.add(&other.first_byte_us);
         let _ = self.lifetime_us.add(&other.lifetime_us);
     }
 }
@@ -103,6 +110,7 @@ impl Fronted {
 #[derive(Clone, Debug)]
 pub struct Recorder {
     handshake: Fronted,
+    first_byte: Fronted,
     lifetime: Fronted,
 }
 
@@ -117,6 +125,7 @@ impl Recorder {
     pub fn new() -> Recorder {
         Recorder {
             handshake: Fronted::new(),
+            first_byte: Fronted::new(),
             lifetime: Fronted::new(),
         }
     }
@@ -125,6 +134,12 @@ impl Recorder {
     #[inline]
     pub fn handshake(&mut self, us: u64) {
         self.handshake.record(us);
+    }
+
+    /// A first response byte `us` µs after the SYN.
+    #[inline]
+    pub fn first_byte(&mut self, us: u64) {
+        self.first_byte.record(us);
     }
 
     /// A connection lifetime of `us` µs.
@@ -137,6 +152,7 @@ impl Recorder {
     pub fn latency(&self) -> Latency {
         Latency {
             handshake_us: self.handshake.folded(),
+            first_byte_us: self.first_byte.folded(),
             lifetime_us: self.lifetime.folded(),
         }
     }

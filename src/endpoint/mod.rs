@@ -414,9 +414,18 @@ impl Endpoint {
                 .value
                 .on_segment(&mut self.ctx, tuple, seg, payload, now);
             self.counters.add_events(out.events);
-            if out.events.contains(tcp::Events::ESTABLISHED) && !slot.value.passive() {
-                let rtt = now.saturating_sub(slot.value.opened_at());
-                self.latency.handshake(rtt);
+            if !slot.value.passive() {
+                let since_syn = now.saturating_sub(slot.value.opened_at());
+                if out.events.contains(tcp::Events::ESTABLISHED) {
+                    self.latency.handshake(since_syn);
+                }
+                // The first data: all that has arrived came with this
+                // segment.
+                if out.events.contains(tcp::Events::DATA_RX)
+                    && slot.value.bytes_received() as usize <= payload.len()
+                {
+                    self.latency.first_byte(since_syn);
+                }
             }
             match out.end {
                 None => slot.sync_timer(&mut self.timers, tuple),

@@ -51,6 +51,8 @@ pub struct BenchConfig {
     /// Connections opened per second over all generator workers (`None`:
     /// a closed loop at `concurrency`).
     pub rate: Option<f64>,
+    /// The rate rises from 0 over this long (`engine::load::due`).
+    pub ramp: Duration,
     /// Length of the run phase.
     pub duration: Duration,
     /// Longest drain after the run phase. The drain ends when the
@@ -88,6 +90,7 @@ impl Default for BenchConfig {
             workers: 1,
             concurrency: 1000,
             rate: None,
+            ramp: Duration::ZERO,
             duration: Duration::from_secs(10),
             drain: Duration::from_secs(5),
             drain_time_wait: false,
@@ -281,6 +284,11 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         handoffs(if several { cfg.workers } else { 0 }, &hasher, &reta).into_iter();
     let per_worker = cfg.concurrency / cfg.workers as u64;
     let rate_per_worker = cfg.rate.map(|r| r / cfg.workers as f64);
+    let ramp_us = cfg.ramp.as_micros() as u64;
+    // Live records per worker to make room for: the concurrency, or at a
+    // rate (whose concurrency bound is only a cap) a second's worth of
+    // connections, far more than live at once unless they stall.
+    let live_per_worker = rate_per_worker.map_or(per_worker, |r| per_worker.min(r.ceil() as u64));
     if let Some(r) = cfg.rate
         && !(r > 0.0 && r.is_finite())
     {
@@ -322,6 +330,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
                             limit: None,
                             concurrency: per_worker,
                             rate: rate_per_worker,
+                            ramp_us,
                             ports,
                         },
                     ),
@@ -332,7 +341,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
                 // Room for every record the run can hold: no table growth
                 // (allocation, rehash pause) while it runs. A worker's live
                 // records stay near its share of the concurrency.
-                ep.reserve(2 * per_worker as usize + 4096, limits.1);
+                ep.reserve(2 * live_per_worker as usize + 4096, limits.1);
                 // The side that closes first holds a TIME-WAIT record per
                 // connection: its table's page faults are taken here,
                 // before the start, not in the run's first second.

@@ -41,6 +41,8 @@ pub struct GenConfig {
     /// Connections opened per second, over all workers (`None`: a closed
     /// loop at `concurrency`).
     pub rate: Option<f64>,
+    /// The rate rises from 0 over this long (`engine::load::due`).
+    pub ramp: Duration,
     /// Bytes of each request (0: none).
     pub request_bytes: u32,
     /// Bytes of response awaited before closing (0: none).
@@ -164,6 +166,7 @@ pub fn run_gen(
     };
     let per_worker = cfg.concurrency / workers as u64;
     let rate = cfg.rate.map(|r| r / workers as f64);
+    let ramp_us = cfg.ramp.as_micros() as u64;
     let (max_c, max_tw) = (setup.max_connections, setup.max_time_wait);
     let builders: Vec<_> = allocators
         .into_iter()
@@ -184,6 +187,7 @@ pub fn run_gen(
                 let role = Role::Generator {
                     concurrency: per_worker,
                     rate,
+                    ramp_us,
                     ports,
                     limit,
                 };

@@ -17,6 +17,7 @@ mod clock;
 pub mod generate;
 pub mod handoff;
 pub mod interface;
+pub mod load;
 pub mod pin;
 pub mod serve;
 pub mod steer;

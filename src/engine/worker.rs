@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::clock::Clock;
 use super::handoff::Handoff;
+use super::load;
 use crate::prefetch;
 
 /// Frames per receive burst.
@@ -80,6 +81,8 @@ pub enum Role {
         /// Connections opened per second (`None`: as fast as `concurrency`
         /// allows, a closed loop).
         rate: Option<f64>,
+        /// Microseconds over which `rate` rises from 0 (0: none).
+        ramp_us: u64,
         /// Source (IP, port) pairs whose replies come back to this worker.
         ports: SourcePortAllocator,
         /// Connections to open in all, at most (`None`: no limit).
@@ -259,6 +262,7 @@ impl<P: Port> Worker<P> {
         if let Role::Generator {
             concurrency,
             rate,
+            ramp_us,
             ports,
             limit,
         } = &mut self.role
@@ -273,7 +277,7 @@ impl<P: Port> Worker<P> {
             }
             let ended = ep.counters().ended();
             // Open loop at `rate`: the connections due by now, in total.
-            let due = rate.map_or(u64::MAX, |r| ((now - started) as f64 * r / 1e6) as u64);
+            let due = rate.map_or(u64::MAX, |r| load::due(now - started, r, *ramp_us));
             let open = tally.opened - ended;
             let wanted = if phase == Phase::Run {
                 (BURST as u64)

@@ -48,6 +48,7 @@ pub fn worker_pair_with_ips(
             limit: None,
             concurrency,
             rate,
+            ramp_us: 0,
             ports,
         },
     );
