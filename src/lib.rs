@@ -14,6 +14,7 @@ pub mod http;
 pub mod io;
 pub mod metrics;
 mod prefetch;
+pub mod profile;
 pub mod scenario;
 pub mod sim;
 pub mod tcp;

@@ -25,6 +25,7 @@ struct Cli {
 enum Command {
     /// Generator and responder back to back over in-memory rings, on
     /// pinned poll-mode workers (no root, no NIC).
+    #[command(args_override_self = true)]
     Bench(cli::bench::Args),
     /// The virtual-time pair driver on one core: minutes of protocol time
     /// (retransmission backoff, TIME-WAIT) in seconds, reproducible from
@@ -32,9 +33,11 @@ enum Command {
     Sim(cli::sim::Args),
     /// The responder on a real interface over AF_XDP: answers ARP, listens
     /// on ports, SYN cookies, optional canned response (root).
+    #[command(args_override_self = true)]
     Serve(cli::serve::Args),
     /// The generator on a real interface over AF_XDP: opens and closes
     /// connections toward a server at a rate or a concurrency (root).
+    #[command(args_override_self = true)]
     Gen(cli::generate::Args),
     /// What this host and an interface support for AF_XDP (native and
     /// generic XDP, zero-copy, queues, privileges, locked memory), each
@@ -43,7 +46,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args = match cli::profile_args::expand(std::env::args_os().collect()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(args);
     match cli.command {
         Command::Bench(args) => cli::bench::run(args),
         Command::Sim(args) => cli::sim::run(args),

@@ -5,6 +5,7 @@
 //! Rules: configuration only; no I/O, no clock.
 
 use crate::endpoint::{Endpoint, EndpointConfig};
+use crate::profile::Template;
 use crate::tcp::{
     AppConfig, AppProtocol, CloseMode, CookiePolicy, End, Secrets, TcpConfig, TcpContext,
 };
@@ -56,6 +57,10 @@ pub struct Scenario {
     pub response_bytes: u32,
     /// Maximum segment lifetime (µs); TIME-WAIT lasts twice as long.
     pub msl_us: u64,
+    /// A profile's templates (empty: every connection is `close` with
+    /// `request_bytes` and `response_bytes`). With templates the server
+    /// answers any request after its first byte with `response_bytes`.
+    pub templates: Vec<Template>,
 }
 
 impl Default for Scenario {
@@ -66,6 +71,7 @@ impl Default for Scenario {
             request_bytes: 64,
             response_bytes: 256,
             msl_us: TcpConfig::default().msl_us,
+            templates: Vec::new(),
         }
     }
 }
@@ -85,13 +91,57 @@ fn payload(n: u32, fill: u8) -> Arc<[u8]> {
     vec![fill; n as usize].into()
 }
 
+/// (client, server) close modes of `close`.
+fn modes(close: CloseKind) -> (CloseMode, CloseMode) {
+    match close {
+        CloseKind::ClientFin => (CloseMode::Fin, CloseMode::Wait),
+        CloseKind::ServerFin => (CloseMode::Wait, CloseMode::Fin),
+        CloseKind::Rst => (CloseMode::Rst, CloseMode::Wait),
+    }
+}
+
+/// The client application of `t`: its request at once, its response
+/// awaited, then its close.
+pub fn template_app(t: &Template) -> AppConfig {
+    AppConfig {
+        payload: payload(t.request_bytes, b'q'),
+        send_after: 0,
+        expect: t.response_bytes,
+        close: modes(t.close).0,
+        close_on_peer_fin: true,
+        protocol: AppProtocol::Bytes,
+    }
+}
+
+/// Puts `templates` into a client's configuration: template 0's
+/// application as `app`, the others' as `templates` (nothing without
+/// templates).
+pub fn apply_templates(tcp: &mut TcpConfig, templates: &[Template]) {
+    if let Some((first, rest)) = templates.split_first() {
+        tcp.app = template_app(first);
+        tcp.templates = rest.iter().map(template_app).collect();
+    }
+}
+
+impl CloseKind {
+    /// Whether a client connection closed this way and ending as `end`
+    /// ended normally (a FIN close ends in TIME-WAIT or CLOSED depending
+    /// on who closed first, which against a server that closes at once is
+    /// a race).
+    pub fn is_clean_client_end(self, end: End) -> bool {
+        match self {
+            CloseKind::ClientFin | CloseKind::ServerFin => {
+                matches!(end, End::TimeWait | End::Closed)
+            }
+            // A server that closes at once may close first.
+            CloseKind::Rst => matches!(end, End::ResetSent | End::Closed | End::TimeWait),
+        }
+    }
+}
+
 impl Scenario {
     fn modes(&self) -> (CloseMode, CloseMode) {
-        match self.close {
-            CloseKind::ClientFin => (CloseMode::Fin, CloseMode::Wait),
-            CloseKind::ServerFin => (CloseMode::Wait, CloseMode::Fin),
-            CloseKind::Rst => (CloseMode::Rst, CloseMode::Wait),
-        }
+        modes(self.close)
     }
 
     /// A client endpoint owning `ip_count` addresses from `ip_first`;
@@ -104,7 +154,7 @@ impl Scenario {
         seed: u64,
         report_released: bool,
     ) -> Endpoint {
-        let tcp = TcpConfig {
+        let mut tcp = TcpConfig {
             msl_us: self.msl_us,
             app: AppConfig {
                 payload: payload(self.request_bytes, b'q'),
@@ -116,6 +166,7 @@ impl Scenario {
             },
             ..TcpConfig::default()
         };
+        apply_templates(&mut tcp, &self.templates);
         Endpoint::new(
             EndpointConfig {
                 mac: CLIENT_MAC,
@@ -137,8 +188,18 @@ impl Scenario {
             cookies: self.cookies,
             app: AppConfig {
                 payload: payload(self.response_bytes, b'r'),
-                send_after: self.request_bytes,
-                expect: self.request_bytes,
+                // With templates, requests differ: any is answered after
+                // its first byte.
+                send_after: if self.templates.is_empty() {
+                    self.request_bytes
+                } else {
+                    1
+                },
+                expect: if self.templates.is_empty() {
+                    self.request_bytes
+                } else {
+                    1
+                },
                 close: self.modes().1,
                 close_on_peer_fin: true,
                 protocol: AppProtocol::Bytes,

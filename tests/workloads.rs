@@ -14,10 +14,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_synwave");
 
 fn bench(args: &[&str]) -> serde_json::Value {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let json = std::env::temp_dir().join(format!(
         "synwave-workloads-{}-{}.json",
         std::process::id(),
-        args.join("_").replace(['-', '.'], "")
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let out = Command::new(BIN)
         .arg("bench")
@@ -73,4 +74,117 @@ fn a_ramp_without_a_rate_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("--rate"), "{e}");
+}
+
+fn write_profile(tag: &str, text: &str) -> std::path::PathBuf {
+    let p = std::env::temp_dir().join(format!("synwave-profile-{}-{tag}.toml", std::process::id()));
+    std::fs::write(&p, text).expect("write profile");
+    p
+}
+
+const THREE_TEMPLATES: &str = r#"
+response_bytes = 128
+
+[[template]]
+name = "fin"
+weight = 5
+
+[[template]]
+name = "req-resp"
+weight = 3
+request_bytes = 64
+response_bytes = 128
+
+[[template]]
+name = "rst"
+weight = 2
+close = "rst"
+request_bytes = 16
+"#;
+
+#[test]
+fn three_weighted_templates_share_the_connections_by_weight() {
+    let p = write_profile("three", THREE_TEMPLATES);
+    let j = bench(&["--profile", p.to_str().unwrap(), "--duration", "1"]);
+    let _ = std::fs::remove_file(&p);
+    let t = j["templates"].as_array().expect("templates").clone();
+    assert_eq!(t.len(), 3, "{j}");
+    let total: u64 = t.iter().map(|x| x["opened"].as_u64().unwrap()).sum();
+    assert!(total >= 100_000, "only {total} connections: {j}");
+    for (x, w) in t.iter().zip([5.0, 3.0, 2.0]) {
+        let share = x["opened"].as_u64().unwrap() as f64 / total as f64;
+        let want = w / 10.0;
+        assert!(
+            (share - want).abs() <= 0.02 * want,
+            "{}: share {share:.4}, weight share {want}: {j}",
+            x["name"]
+        );
+        // Each template closes its own way, and every one of them cleanly.
+        assert_eq!(x["failed"].as_u64(), Some(0), "{x}");
+        assert!(
+            x["completed"].as_u64().unwrap() + 64 >= x["opened"].as_u64().unwrap(),
+            "{x}"
+        );
+    }
+    assert_eq!(j["failed"].as_u64(), Some(0), "{j}");
+    // The RST template's connections end with a RST sent; the others in
+    // TIME-WAIT (client FIN first).
+    let g = &j["counters"]["generator"];
+    assert!(
+        g["end_reset_sent"].as_u64().unwrap() >= t[2]["completed"].as_u64().unwrap(),
+        "{g}"
+    );
+}
+
+#[test]
+fn typed_flags_override_the_profile_and_bad_keys_are_named() {
+    let p = write_profile("flags", "duration = 30\nrate = 1000\n");
+    let j = bench(&["--profile", p.to_str().unwrap(), "--duration", "0.5"]);
+    let _ = std::fs::remove_file(&p);
+    assert!(
+        j["run_phase_s"].as_f64().unwrap() < 5.0,
+        "typed --duration lost: {j}"
+    );
+    assert_eq!(j["rate"].as_f64(), Some(1000.0), "profile --rate lost: {j}");
+    let refused = |text: &str, tag: &str| {
+        let p = write_profile(tag, text);
+        let out = Command::new(BIN)
+            .args(["bench", "--profile", p.to_str().unwrap()])
+            .output()
+            .expect("synwave runs");
+        let _ = std::fs::remove_file(&p);
+        assert_eq!(out.status.code(), Some(2), "{text:?} was not refused");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let e = refused("[[template]]\nname = \"a\"\nwieght = 3\n", "typo");
+    assert!(e.contains("wieght") && e.contains("--profile"), "{e}");
+    let e = refused("no_such_flag = 1\n", "unknown");
+    assert!(e.contains("--no-such-flag"), "{e}");
+    let e = refused(
+        "[[template]]\nname = \"a\"\nrequest_bytes = 5\nresponse_bytes = 99\n",
+        "mismatch",
+    );
+    assert!(e.contains("--response-bytes"), "{e}");
+}
+
+#[test]
+fn serve_takes_a_profiles_flags_but_not_templates() {
+    let p = write_profile("serve", "[[template]]\nname = \"a\"\n");
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--iface",
+            "lo",
+            "--ip",
+            "10.99.0.1",
+            "--port",
+            "80",
+        ])
+        .args(["--profile", p.to_str().unwrap()])
+        .output()
+        .expect("synwave runs");
+    let _ = std::fs::remove_file(&p);
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("for bench and gen"), "{e}");
 }

@@ -5,6 +5,7 @@
 
 use super::TrafficArgs;
 use super::host_steal::HostSteal;
+use super::profile_args;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -41,6 +42,10 @@ pub struct Args {
     /// What each connection does, and the link.
     #[command(flatten)]
     pub traffic: TrafficArgs,
+    /// A TOML profile: any of these flags as keys (typed flags win), and [[template]] entries mixed by weight.
+    /// See docs/workloads.md.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
     /// Client addresses from 10.1.0.0 (64,512 source ports each; client
     /// TIME-WAIT holds a port for 2·MSL).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
@@ -126,12 +131,32 @@ pub fn run(a: Args) -> ExitCode {
     if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
         eprintln!("warning: cannot catch Ctrl-C ({e}); the run ends at --duration");
     }
+    let templates = match profile_args::templates_of(a.profile.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // The responder answers every request with --response-bytes: a
+    // template can await that much or nothing.
+    if let Some(t) = templates
+        .iter()
+        .find(|t| t.response_bytes > 0 && t.response_bytes != a.traffic.response_bytes)
+    {
+        eprintln!(
+            "error: template '{}' awaits {} response bytes, but the responder sends --response-bytes {}: give the same number (or 0)",
+            t.name, t.response_bytes, a.traffic.response_bytes
+        );
+        return ExitCode::from(2);
+    }
     let scenario = Scenario {
         close: a.traffic.close.into(),
         cookies: a.traffic.cookies.into(),
         request_bytes: a.traffic.request_bytes,
         response_bytes: a.traffic.response_bytes,
         msl_us: TcpConfig::default().msl_us,
+        templates: templates.clone(),
     };
     let cfg = BenchConfig {
         workers: usize::from(a.workers),
@@ -247,6 +272,10 @@ fn print_summary(r: &BenchReport, s: &Scenario, steal: Option<f64>) {
         format!("{:.0}", per_sec(r.tx_frames(), r)),
     );
     super::interface_report::print_latency(&r.client_latency());
+    profile_args::print_templates(
+        &s.templates,
+        &profile_args::sum(r.generators.iter().map(|w| &w.counters.templates[..])),
+    );
     // Every counter that moved, per side.
     let (g, resp) = r.metrics();
     println!();
@@ -304,6 +333,10 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> 
         "records_left": records,
         "time_wait_left": tw,
         "timers_left": timers,
+        "templates": profile_args::templates_json(
+            &s.templates,
+            &profile_args::sum(r.generators.iter().map(|w| &w.counters.templates[..])),
+        ),
         "counters": {
             "generator": side_json(&gen_metrics),
             "responder": side_json(&resp_metrics),

@@ -9,6 +9,7 @@ use super::interface_report::{
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range};
 use super::{CloseArg, ProtocolArg};
 use std::net::SocketAddrV4;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,8 +18,8 @@ use synwave::endpoint::Latency;
 use synwave::engine::generate::{GenConfig, GenReport, run_gen};
 use synwave::engine::interface::InterfaceReport;
 use synwave::io::afxdp::{AddressRange, BindMode};
+use synwave::profile::Template;
 use synwave::scenario::CloseKind;
-use synwave::tcp::End;
 
 /// `synwave gen` flags.
 #[derive(clap::Args)]
@@ -68,6 +69,10 @@ pub struct Args {
     /// Secrets, table limits, output.
     #[command(flatten)]
     pub common: RunArgs,
+    /// A TOML profile: any of these flags as keys (typed flags win), and [[template]] entries mixed by weight.
+    /// See docs/workloads.md.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
 }
 
 fn parse_dst(s: &str) -> Result<SocketAddrV4, String> {
@@ -77,16 +82,6 @@ fn parse_dst(s: &str) -> Result<SocketAddrV4, String> {
         .ok_or_else(|| format!("'{s}' is not IP:PORT; give the server as e.g. 10.99.0.2:80"))
 }
 
-/// Connection ends that are a normal close for `close` (a FIN close ends
-/// in CLOSED or TIME-WAIT depending on who closed first, which against a
-/// server that closes at once is a race).
-fn clean(close: CloseKind, end: End) -> bool {
-    match close {
-        CloseKind::ClientFin | CloseKind::ServerFin => matches!(end, End::Closed | End::TimeWait),
-        CloseKind::Rst => matches!(end, End::ResetSent | End::Closed | End::TimeWait),
-    }
-}
-
 struct Outcome {
     opened: u64,
     completed: u64,
@@ -94,7 +89,7 @@ struct Outcome {
     unfinished: u64,
 }
 
-fn outcome(r: &InterfaceReport, close: CloseKind) -> Outcome {
+fn outcome(r: &InterfaceReport, close: CloseKind, templates: &[Template]) -> Outcome {
     let mut o = Outcome {
         opened: 0,
         completed: 0,
@@ -104,15 +99,28 @@ fn outcome(r: &InterfaceReport, close: CloseKind) -> Outcome {
     for q in &r.queues {
         let w = &q.worker;
         o.opened += w.tally.opened;
-        for end in synwave::endpoint::ENDS {
-            let n = w.counters.end(end);
-            if clean(close, end) {
-                o.completed += n;
-            } else {
-                o.failed += n;
+        if templates.is_empty() {
+            for end in synwave::endpoint::ENDS {
+                let n = w.counters.end(end);
+                if close.is_clean_client_end(end) {
+                    o.completed += n;
+                } else {
+                    o.failed += n;
+                }
+            }
+        } else {
+            for (t, c) in templates.iter().zip(&w.counters.templates) {
+                for end in synwave::endpoint::ENDS {
+                    let n = c.end(end);
+                    if t.close.is_clean_client_end(end) {
+                        o.completed += n;
+                    } else {
+                        o.failed += n;
+                    }
+                }
             }
         }
-        o.unfinished += w.tally.opened.saturating_sub(w.counters.ended());
+        o.unfinished += (w.tally.opened - w.tally.syn_only).saturating_sub(w.counters.ended());
     }
     o
 }
@@ -131,6 +139,19 @@ pub fn run(a: Args) -> ExitCode {
     let flag = interrupt.clone();
     if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
         eprintln!("warning: cannot catch Ctrl-C ({e}); the run ends at --duration");
+    }
+    let templates = match super::profile_args::templates_of(a.profile.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if http_and_templates(&a, &templates) {
+        eprintln!(
+            "error: --request http and a profile's templates do not mix: give one or the other"
+        );
+        return ExitCode::from(2);
     }
     let http = a.request == Some(ProtocolArg::Http);
     let close: CloseKind = a
@@ -158,6 +179,7 @@ pub fn run(a: Args) -> ExitCode {
         response_bytes: a.response_bytes,
         http,
         close,
+        templates: templates.clone(),
     };
     let report = run_gen(&cfg, &interrupt, |mode, bind, mac, notes| {
         for n in notes {
@@ -188,10 +210,11 @@ pub fn run(a: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let o = outcome(&r.run, close);
-    print_summary(&r, &o);
+    let o = outcome(&r.run, close, &templates);
+    print_summary(&r, &o, &templates);
     if let Some(path) = &a.common.json {
-        let text = serde_json::to_string_pretty(&summary_json(&a, &r, &o)).unwrap_or_default();
+        let text =
+            serde_json::to_string_pretty(&summary_json(&a, &r, &o, &templates)).unwrap_or_default();
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
@@ -204,7 +227,15 @@ pub fn run(a: Args) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn print_summary(r: &GenReport, o: &Outcome) {
+fn http_and_templates(a: &Args, templates: &[Template]) -> bool {
+    a.request.is_some() && !templates.is_empty()
+}
+
+fn template_counts(r: &InterfaceReport) -> Vec<synwave::endpoint::TemplateCounts> {
+    super::profile_args::sum(r.queues.iter().map(|q| &q.worker.counters.templates[..]))
+}
+
+fn print_summary(r: &GenReport, o: &Outcome, templates: &[Template]) {
     let run = &r.run;
     let v = totals(run);
     let row = |k: &str, v: String| println!("{k:<36}{v:>16}");
@@ -230,10 +261,11 @@ fn print_summary(r: &GenReport, o: &Outcome) {
     row("setups/s", format!("{:.0}", per_sec(established(run), run)));
     row("teardowns/s", format!("{:.0}", per_sec(o.completed, run)));
     print_latency(&latency(run));
+    super::profile_args::print_templates(templates, &template_counts(run));
     print_tail(run, &v, &row);
 }
 
-fn summary_json(a: &Args, r: &GenReport, o: &Outcome) -> serde_json::Value {
+fn summary_json(a: &Args, r: &GenReport, o: &Outcome, templates: &[Template]) -> serde_json::Value {
     let run = &r.run;
     let v = totals(run);
     let lat = latency(run);
@@ -268,6 +300,7 @@ fn summary_json(a: &Args, r: &GenReport, o: &Outcome) -> serde_json::Value {
         "time_wait_left": metric(&v, "time_wait_records"),
         "queues": queues_json(run),
         "pcap": pcap_json(run),
+        "templates": super::profile_args::templates_json(templates, &template_counts(run)),
         "counters": counters_json(&v),
     })
 }

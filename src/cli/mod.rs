@@ -7,6 +7,7 @@ mod host_steal;
 mod interface_report;
 pub mod net_args;
 pub mod probe;
+pub mod profile_args;
 pub mod serve;
 pub mod sim;
 

@@ -9,6 +9,7 @@ use super::interface_report::{
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range, parse_port};
 use super::{CookiesArg, ProtocolArg};
 use clap::ValueEnum;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -62,6 +63,10 @@ pub struct Args {
     /// Secrets, table limits, output.
     #[command(flatten)]
     pub common: RunArgs,
+    /// A TOML profile: any of these flags as keys (typed flags win).
+    /// See docs/workloads.md.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
 }
 
 /// Seconds of a run on an interface: 0.01 s to a year.

@@ -2,6 +2,7 @@
 //! and every reason a frame was dropped. Plain `u64`s owned by one worker:
 //! counting is an add, never an atomic or a lock.
 
+use crate::profile::MAX_TEMPLATES;
 use crate::tcp::{End, Events};
 use crate::wire::WireError;
 
@@ -69,6 +70,35 @@ pub struct Counters {
     pub time_wait_reset: u64,
     /// TIME-WAIT records replaced by a new connection (RFC 6191).
     pub time_wait_reopened: u64,
+    /// Per template of a profile (`crate::profile`), on a client: what
+    /// was opened (SYN-only SYNs included) and how it ended.
+    pub templates: [TemplateCounts; MAX_TEMPLATES],
+}
+
+/// One template's counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TemplateCounts {
+    /// Connections opened (or SYNs sent, for a SYN-only template).
+    pub opened: u64,
+    /// Per `ENDS` entry.
+    pub ends: [u64; ENDS.len()],
+}
+
+impl TemplateCounts {
+    /// Adds another worker's counts.
+    pub fn add(&mut self, o: &TemplateCounts) {
+        self.opened += o.opened;
+        for (a, b) in self.ends.iter_mut().zip(o.ends) {
+            *a += b;
+        }
+    }
+
+    /// Records that ended as `end`.
+    pub fn end(&self, end: End) -> u64 {
+        ENDS.iter()
+            .position(|&e| e == end)
+            .map_or(0, |i| self.ends[i])
+    }
 }
 
 impl Counters {
@@ -87,6 +117,15 @@ impl Counters {
     pub fn add_end(&mut self, end: End) {
         let i = ENDS.iter().position(|&e| e == end).unwrap_or(0);
         self.ends[i] += 1;
+    }
+
+    /// Counts an ended record of template `t`.
+    #[inline]
+    pub fn add_template_end(&mut self, t: u8, end: End) {
+        let i = ENDS.iter().position(|&e| e == end).unwrap_or(0);
+        if let Some(c) = self.templates.get_mut(usize::from(t)) {
+            c.ends[i] += 1;
+        }
     }
 
     /// Counts a malformed frame.

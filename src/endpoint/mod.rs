@@ -15,7 +15,7 @@ mod ports;
 mod probe_table;
 mod tables;
 
-pub use counters::{Counters, ENDS, WIRE_ERRORS};
+pub use counters::{Counters, ENDS, TemplateCounts, WIRE_ERRORS};
 pub use latency::Latency;
 use latency::Recorder;
 use ports::PortSet;
@@ -37,6 +37,7 @@ pub const FRAME_CAPACITY: usize = 2048;
 pub struct Prepared {
     tuple: FourTuple,
     h: u64,
+    template: u8,
 }
 
 impl Prepared {
@@ -522,6 +523,7 @@ impl Endpoint {
         let Some(slot) = self.tables.conns.remove(h, tuple) else {
             return;
         };
+        self.counters.add_template_end(slot.value.template(), end);
         let lifetime = now.saturating_sub(slot.value.opened_at());
         self.latency.lifetime(lifetime);
         if let Some(id) = slot.timer {
@@ -611,9 +613,33 @@ impl Endpoint {
     /// overlap instead of stalling each connect in turn.
     #[inline]
     pub fn prepare(&self, tuple: FourTuple) -> Prepared {
+        self.prepare_as(tuple, 0)
+    }
+
+    /// `prepare` for a connection that follows template `template`.
+    pub fn prepare_as(&self, tuple: FourTuple, template: u8) -> Prepared {
         let h = self.tables.hash(&tuple);
         self.tables.time_wait.prefetch(h);
-        Prepared { tuple, h }
+        Prepared { tuple, h, template }
+    }
+
+    /// A SYN from `tuple` (whose source need not be ours: a SYN flood's
+    /// spoofed one) written into `frame`, with no record kept, counted as
+    /// opened by template `template`. Returns its length, or `None` if it
+    /// did not fit.
+    pub fn syn_only_into(
+        &mut self,
+        tuple: &FourTuple,
+        now: u64,
+        template: u8,
+        frame: &mut [u8],
+    ) -> Option<usize> {
+        let (_, out) = Tcb::connect_as(&mut self.ctx, tuple, now, template);
+        self.counters.add_events(out.events);
+        if let Some(c) = self.counters.templates.get_mut(usize::from(template)) {
+            c.opened += 1;
+        }
+        out.reply.and_then(|r| self.write(tuple, &r, frame))
     }
 
     /// Opens a connection (active open); its SYN is passed to `tx`. Returns
@@ -650,8 +676,11 @@ impl Endpoint {
         {
             return Opened::Refused;
         }
-        let (tcb, out) = Tcb::connect(&mut self.ctx, tuple, now);
+        let (tcb, out) = Tcb::connect_as(&mut self.ctx, tuple, now, p.template);
         self.counters.opened += 1;
+        if let Some(c) = self.counters.templates.get_mut(usize::from(p.template)) {
+            c.opened += 1;
+        }
         self.counters.add_events(out.events);
         self.tables.insert_conn(h, *tuple, tcb, &mut self.timers);
         match out.reply.and_then(|r| self.write(tuple, &r, frame)) {

@@ -11,6 +11,7 @@ use super::handoff::handoffs;
 use super::pin;
 use super::steer::queue_of;
 use super::steer::rss_steer;
+use super::template_mix::TemplateMix;
 use super::worker::{self, Phase, Role, SharedPhase, Worker, WorkerReport};
 use crate::endpoint::Latency;
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
@@ -149,17 +150,34 @@ impl BenchReport {
     pub fn established(&self) -> u64 {
         self.gen_sum(|w| w.counters.event(Events::ESTABLISHED))
     }
-    /// Generator connections that ended as the close pattern specifies.
+    /// Generator connections that ended as the close pattern specifies
+    /// (with templates, each as its own).
     pub fn completed(&self, s: &Scenario) -> u64 {
-        self.gen_sum(|w| w.counters.end(s.close.client_end()))
+        if s.templates.is_empty() {
+            return self.gen_sum(|w| w.counters.end(s.close.client_end()));
+        }
+        self.gen_sum(|w| {
+            s.templates
+                .iter()
+                .zip(&w.counters.templates)
+                .map(|(t, c)| {
+                    crate::endpoint::ENDS
+                        .iter()
+                        .filter(|&&e| t.close.is_clean_client_end(e))
+                        .map(|&e| c.end(e))
+                        .sum::<u64>()
+                })
+                .sum()
+        })
     }
     /// Generator connections that ended any other way.
     pub fn failed(&self, s: &Scenario) -> u64 {
         self.gen_sum(|w| w.counters.ended()) - self.completed(s)
     }
-    /// Generator connections still open at the stop.
+    /// Generator connections still open at the stop (SYN-only SYNs are
+    /// not connections).
     pub fn unfinished(&self) -> u64 {
-        self.gen_sum(|w| w.tally.opened - w.counters.ended())
+        self.gen_sum(|w| w.tally.opened - w.tally.syn_only - w.counters.ended())
     }
     /// Segments retransmitted, both sides.
     pub fn retransmits(&self) -> u64 {
@@ -332,6 +350,8 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
                             rate: rate_per_worker,
                             ramp_us,
                             ports,
+                            mix: (!scenario.templates.is_empty())
+                                .then(|| Box::new(TemplateMix::new(&scenario.templates))),
                         },
                     ),
                     None => (scenario.server(seed), Role::Responder),

@@ -14,12 +14,14 @@
 
 use super::arp_resolve;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
+use super::template_mix::TemplateMix;
 use super::worker::Role;
 use crate::endpoint::{Endpoint, EndpointConfig};
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use crate::http;
 use crate::io::afxdp::{self, BindMode};
-use crate::scenario::CloseKind;
+use crate::profile::Template;
+use crate::scenario::{CloseKind, apply_templates};
 use crate::tcp::{AppConfig, AppProtocol, CloseMode, TcpConfig, TcpContext};
 use crate::wire::MacAddr;
 use std::sync::atomic::AtomicBool;
@@ -53,6 +55,8 @@ pub struct GenConfig {
     pub http: bool,
     /// Who closes, and how.
     pub close: CloseKind,
+    /// A profile's templates (empty: every connection as above).
+    pub templates: Vec<Template>,
 }
 
 /// The outcome of a gen run.
@@ -71,7 +75,7 @@ pub struct GenReport {
 impl GenConfig {
     /// The TCP configuration of every worker.
     pub fn tcp(&self) -> TcpConfig {
-        TcpConfig {
+        let mut tcp = TcpConfig {
             app: AppConfig {
                 payload: if self.http {
                     http::request(&std::net::Ipv4Addr::from(self.dst_ip).to_string()).into()
@@ -97,7 +101,9 @@ impl GenConfig {
                 },
             },
             ..TcpConfig::default()
-        }
+        };
+        apply_templates(&mut tcp, &self.templates);
+        tcp
     }
 }
 
@@ -178,6 +184,7 @@ pub fn run_gen(
                 .total
                 .map(|n| n / workers as u64 + u64::from((w as u64) < n % workers as u64));
             let (ep_cfg, tcp) = (ep_cfg.clone(), tcp.clone());
+            let templates = cfg.templates.clone();
             move || {
                 let mut ep = Endpoint::new(ep_cfg, TcpContext::new(tcp, secrets));
                 ep.reserve(
@@ -190,6 +197,7 @@ pub fn run_gen(
                     ramp_us,
                     ports,
                     limit,
+                    mix: (!templates.is_empty()).then(|| Box::new(TemplateMix::new(&templates))),
                 };
                 (ep, role)
             }

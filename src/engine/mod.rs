@@ -21,6 +21,7 @@ pub mod load;
 pub mod pin;
 pub mod serve;
 pub mod steer;
+pub mod template_mix;
 pub mod worker;
 
 pub use bench::{BenchConfig, BenchReport, Steering, run_bench};

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use super::clock::Clock;
 use super::handoff::Handoff;
 use super::load;
+use super::template_mix::{Next, TemplateMix};
 use crate::prefetch;
 
 /// Frames per receive burst.
@@ -87,6 +88,9 @@ pub enum Role {
         ports: SourcePortAllocator,
         /// Connections to open in all, at most (`None`: no limit).
         limit: Option<u64>,
+        /// A profile's templates (`None`: every connection follows the
+        /// endpoint's application, template 0).
+        mix: Option<Box<TemplateMix>>,
     },
     /// Answers only.
     Responder,
@@ -265,6 +269,7 @@ impl<P: Port> Worker<P> {
             ramp_us,
             ports,
             limit,
+            mix,
         } = &mut self.role
         {
             // Source pairs whose last record is gone can be used again.
@@ -278,7 +283,7 @@ impl<P: Port> Worker<P> {
             let ended = ep.counters().ended();
             // Open loop at `rate`: the connections due by now, in total.
             let due = rate.map_or(u64::MAX, |r| load::due(now - started, r, *ramp_us));
-            let open = tally.opened - ended;
+            let open = tally.opened - ended - tally.syn_only;
             let wanted = if phase == Phase::Run {
                 (BURST as u64)
                     .min(concurrency.saturating_sub(open))
@@ -291,11 +296,34 @@ impl<P: Port> Worker<P> {
             // TIME-WAIT slot asked for, then the connects run (their
             // lookups find the slots on their way into the cache).
             for _ in 0..wanted {
+                let template = match mix.as_mut().map(|m| m.pick()) {
+                    None => 0,
+                    Some(Next::Connect(t)) => t,
+                    Some(Next::SynOnly(t, ip, source_port)) => {
+                        // A SYN and nothing else, from a spoofed source.
+                        let Some(mut f) = port.alloc() else { break };
+                        let tuple = ports.tuple(SourcePair {
+                            ip,
+                            port: source_port,
+                        });
+                        match ep.syn_only_into(&tuple, now, t, f.buf_mut()) {
+                            Some(n) => {
+                                f.set_len(n);
+                                tx.push(f);
+                            }
+                            None => port.recycle(f),
+                        }
+                        tally.opened += 1;
+                        tally.syn_only += 1;
+                        continue;
+                    }
+                };
                 let Some(pair) = ports.alloc() else {
                     tally.open_failed += 1;
                     break;
                 };
-                self.opening.push(ep.prepare(ports.tuple(pair)));
+                self.opening
+                    .push(ep.prepare_as(ports.tuple(pair), template));
             }
             let mut refused = false;
             for p in self.opening.drain(..) {

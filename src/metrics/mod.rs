@@ -34,6 +34,9 @@ pub struct WorkerTally {
     pub handoff_in: u64,
     /// Frames to hand over that found the owner's queue full (dropped).
     pub handoff_dropped: u64,
+    /// SYNs of SYN-only templates sent (counted in `opened` too; they
+    /// never end).
+    pub syn_only: u64,
 }
 
 /// Everything one worker counts, at one moment.
@@ -58,6 +61,7 @@ pub fn visit(s: &Sample<'_>, mut f: impl FnMut(&'static str, u64)) {
     f("tx_frames", c.tx_frames);
     f("opened", s.tally.opened);
     f("open_failed", s.tally.open_failed);
+    f("syn_only", s.tally.syn_only);
     f("accepted", c.accepted);
     for &(ev, name) in Events::ALL {
         f(name, c.event(ev));

@@ -111,8 +111,23 @@ pub struct TcpConfig {
     pub rst_per_sec: u32,
     /// Ignore RST in TIME-WAIT (RFC 1337); Linux's default is off.
     pub rfc1337: bool,
-    /// The canned application.
+    /// The canned application (template 0).
     pub app: AppConfig,
+    /// The applications of templates 1, 2, … (a profile's templates on a
+    /// client: each connection follows the one it was opened with).
+    pub templates: Arc<[AppConfig]>,
+}
+
+impl TcpConfig {
+    /// The application of template `t` (0: `app`; beyond the templates:
+    /// `app`).
+    #[inline]
+    pub fn app_of(&self, t: u8) -> &AppConfig {
+        match t {
+            0 => &self.app,
+            _ => self.templates.get(usize::from(t) - 1).unwrap_or(&self.app),
+        }
+    }
 }
 
 impl Default for TcpConfig {
@@ -141,6 +156,7 @@ impl Default for TcpConfig {
                 close_on_peer_fin: true,
                 ..AppConfig::default()
             },
+            templates: Arc::from(Vec::new()),
         }
     }
 }
@@ -148,11 +164,19 @@ impl Default for TcpConfig {
 impl TcpConfig {
     /// Checks the values; the error names the field and the valid range.
     pub fn validate(&self) -> Result<(), String> {
-        if self.app.payload.len() > usize::from(u16::MAX) {
+        if self.templates.len() >= usize::from(u8::MAX) {
             return Err(format!(
-                "a {}-byte message is too long: at most 65535 bytes (request or response, HTTP header included)",
-                self.app.payload.len()
+                "{} templates: at most 254",
+                self.templates.len() + 1
             ));
+        }
+        for app in std::iter::once(&self.app).chain(self.templates.iter()) {
+            if app.payload.len() > usize::from(u16::MAX) {
+                return Err(format!(
+                    "a {}-byte message is too long: at most 65535 bytes (request or response, HTTP header included)",
+                    app.payload.len()
+                ));
+            }
         }
         if !(88..=9000).contains(&self.mss) {
             return Err(format!("mss {} out of range 88..=9000", self.mss));

@@ -93,7 +93,11 @@ impl TcpContext {
     pub fn payload(&self, reply: &Reply) -> &[u8] {
         let o = usize::from(reply.data_offset);
         let n = usize::from(reply.data_len);
-        self.cfg.app.payload.get(o..o + n).unwrap_or(&[])
+        self.cfg
+            .app_of(reply.template)
+            .payload
+            .get(o..o + n)
+            .unwrap_or(&[])
     }
 
     /// Our timestamp clock (1 ms ticks, RFC 7323 §5.4) at `now_us`.

@@ -14,6 +14,8 @@ pub struct Reply {
     pub data_offset: u16,
     /// Data length (0 for control segments).
     pub data_len: u16,
+    /// The template whose payload the data is from (`TcpConfig::app_of`).
+    pub template: u8,
 }
 
 impl Reply {
@@ -24,6 +26,7 @@ impl Reply {
             repr,
             data_offset: 0,
             data_len: 0,
+            template: 0,
         }
     }
 }

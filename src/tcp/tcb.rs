@@ -52,13 +52,26 @@ pub struct Tcb {
     /// What the application protocol has read so far (`crate::http`'s
     /// scan state; 0 with `AppProtocol::Bytes`).
     pub(crate) app_scan: u8,
+    /// The template this connection follows (`TcpConfig::app_of`).
+    pub(crate) template: u8,
 }
 
 impl Tcb {
     /// Active open (RFC 9293 §3.10.1): a record in SYN-SENT and its SYN.
     pub fn connect(ctx: &mut TcpContext, tuple: &FourTuple, now: u64) -> (Tcb, Outcome) {
+        Tcb::connect_as(ctx, tuple, now, 0)
+    }
+
+    /// `connect` for a connection following template `template`.
+    pub fn connect_as(
+        ctx: &mut TcpContext,
+        tuple: &FourTuple,
+        now: u64,
+        template: u8,
+    ) -> (Tcb, Outcome) {
         let iss = ctx.isn.isn(tuple, now);
         let mut tcb = Tcb::blank(State::SynSent, iss, now);
+        tcb.template = template;
         tcb.snd_nxt = iss + 1;
         tcb.deadline = now.saturating_add(ctx.cfg.rto_syn_us);
         let reply = tcb.syn_segment(ctx, tuple, now);
@@ -88,6 +101,7 @@ impl Tcb {
             rcv_wscale: 0,
             retries: 0,
             app_scan: 0,
+            template: 0,
         }
     }
 
@@ -107,6 +121,12 @@ impl Tcb {
     #[inline]
     pub fn opened_at(&self) -> u64 {
         self.opened_at
+    }
+
+    /// The template this connection follows.
+    #[inline]
+    pub fn template(&self) -> u8 {
+        self.template
     }
 
     /// Created by a passive open (a listener), not by `connect`.
@@ -202,7 +222,7 @@ impl Tcb {
     #[inline]
     pub(crate) fn data_end(&self, ctx: &TcpContext) -> SeqNum {
         let len = if self.flags & DATA_QUEUED != 0 {
-            ctx.cfg.app.payload.len() as u32
+            ctx.cfg.app_of(self.template).payload.len() as u32
         } else {
             0
         };
@@ -349,6 +369,7 @@ impl Tcb {
             repr: self.header(ctx, tuple, seq, flags, now),
             data_offset: (seq - (self.iss + 1)) as u16,
             data_len: len as u16,
+            template: self.template,
         };
         (Some(reply), len, fin)
     }
@@ -529,7 +550,7 @@ impl Tcb {
         tuple: &FourTuple,
         now: u64,
     ) -> Option<Outcome> {
-        let app = &ctx.cfg.app;
+        let app = ctx.cfg.app_of(self.template);
         if !matches!(self.state, State::Established | State::CloseWait) {
             return None;
         }
@@ -577,7 +598,7 @@ impl Tcb {
     /// status class).
     #[inline]
     pub(crate) fn read_app(&mut self, ctx: &TcpContext, offset: u32, data: &[u8]) -> Events {
-        if ctx.cfg.app.protocol != AppProtocol::Http {
+        if ctx.cfg.app_of(self.template).protocol != AppProtocol::Http {
             return Events::NONE;
         }
         if self.passive() {

@@ -49,6 +49,7 @@ pub fn worker_pair_with_ips(
             concurrency,
             rate,
             ramp_us: 0,
+            mix: None,
             ports,
         },
     );
