@@ -188,3 +188,18 @@ fn serve_takes_a_profiles_flags_but_not_templates() {
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("for bench and gen"), "{e}");
 }
+
+#[test]
+fn the_shipped_profile_runs_clean() {
+    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/mix.toml");
+    let j = bench(&["--profile", p, "--duration", "0.5"]);
+    let names: Vec<&str> = j["templates"]
+        .as_array()
+        .expect("templates")
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["fin", "req-resp", "rst", "flood"], "{j}");
+    assert_eq!(j["failed"].as_u64(), Some(0), "{j}");
+    assert!(j["templates"][3]["opened"].as_u64().unwrap() > 0, "{j}");
+}
