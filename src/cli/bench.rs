@@ -15,7 +15,7 @@ use synwave::engine::{BenchConfig, BenchReport, run_bench};
 use synwave::io::Impairment;
 use synwave::metrics::{self, LiveLine};
 use synwave::scenario::Scenario;
-use synwave::tcp::{End, Events, TcpConfig};
+use synwave::tcp::{End, Events};
 
 /// `synwave bench` flags.
 #[derive(clap::Args)]
@@ -46,6 +46,10 @@ pub struct Args {
     /// See docs/workloads.md.
     #[arg(long)]
     pub profile: Option<PathBuf>,
+    /// Maximum segment lifetime, seconds: TIME-WAIT lasts 2·MSL, and a
+    /// source pair is used again only after it (RFC 9293 §3.4.2).
+    #[arg(long, default_value_t = 30.0, value_parser = super::parse_msl)]
+    pub msl: f64,
     /// Client addresses from 10.1.0.0 (64,512 source ports each; client
     /// TIME-WAIT holds a port for 2·MSL).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
@@ -155,7 +159,7 @@ pub fn run(a: Args) -> ExitCode {
         cookies: a.traffic.cookies.into(),
         request_bytes: a.traffic.request_bytes,
         response_bytes: a.traffic.response_bytes,
-        msl_us: TcpConfig::default().msl_us,
+        msl_us: (a.msl * 1e6) as u64,
         templates: templates.clone(),
     };
     let cfg = BenchConfig {
@@ -288,6 +292,13 @@ fn print_summary(r: &BenchReport, s: &Scenario, steal: Option<f64>) {
         if a != 0 || b != 0 {
             println!("{name:<36}{a:>16}{b:>16}");
         }
+    }
+    let exhausted = r.generators.iter().map(|w| w.tally.ports_exhausted).sum();
+    let msl_s = s.msl_us as f64 / 1e6;
+    if let Some(n) =
+        super::interface_report::ports_exhausted_note(exhausted, msl_s, "--client-ips N")
+    {
+        eprintln!("{n}");
     }
 }
 

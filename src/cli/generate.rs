@@ -4,7 +4,7 @@
 
 use super::interface_report::{
     bind_name, counters_json, established, metric, pcap_json, per_sec, percentiles_json,
-    print_latency, print_tail, queues_json, totals,
+    ports_exhausted_note, print_latency, print_tail, queues_json, totals,
 };
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range};
 use super::{CloseArg, ProtocolArg};
@@ -211,7 +211,7 @@ pub fn run(a: Args) -> ExitCode {
         }
     };
     let o = outcome(&r.run, close, &templates);
-    print_summary(&r, &o, &templates);
+    print_summary(&r, &o, &templates, a.common.msl);
     if let Some(path) = &a.common.json {
         let text =
             serde_json::to_string_pretty(&summary_json(&a, &r, &o, &templates)).unwrap_or_default();
@@ -235,7 +235,7 @@ fn template_counts(r: &InterfaceReport) -> Vec<synwave::endpoint::TemplateCounts
     super::profile_args::sum(r.queues.iter().map(|q| &q.worker.counters.templates[..]))
 }
 
-fn print_summary(r: &GenReport, o: &Outcome, templates: &[Template]) {
+fn print_summary(r: &GenReport, o: &Outcome, templates: &[Template], msl_s: f64) {
     let run = &r.run;
     let v = totals(run);
     let row = |k: &str, v: String| println!("{k:<36}{v:>16}");
@@ -263,6 +263,9 @@ fn print_summary(r: &GenReport, o: &Outcome, templates: &[Template]) {
     print_latency(&latency(run));
     super::profile_args::print_templates(templates, &template_counts(run));
     print_tail(run, &v, &row);
+    if let Some(n) = ports_exhausted_note(metric(&v, "ports_exhausted"), msl_s, "--src-ip A-B") {
+        eprintln!("{n}");
+    }
 }
 
 fn summary_json(a: &Args, r: &GenReport, o: &Outcome, templates: &[Template]) -> serde_json::Value {

@@ -100,6 +100,17 @@ pub fn print_tail(r: &InterfaceReport, values: &[u64], row: &dyn Fn(&str, String
     }
 }
 
+/// The note a summary ends with when connection attempts found no free
+/// source pair: how many, and what to change.
+pub fn ports_exhausted_note(n: u64, msl_s: f64, more_addresses: &str) -> Option<String> {
+    (n > 0).then(|| {
+        format!(
+            "note: {n} connection attempts found no free source pair (each pair waits out TIME-WAIT, 2·MSL = {} s, before it is used again): give more source addresses ({more_addresses}), a lower --rate or --concurrency, or a shorter --msl",
+            2.0 * msl_s
+        )
+    })
+}
+
 /// The quantiles of every latency line and key, with their JSON names.
 const QUANTILES: [(&str, f64); 4] = [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)];
 

@@ -103,6 +103,17 @@ pub fn parse_within(
     Ok(v)
 }
 
+/// A maximum segment lifetime: 1 ms to an hour, in seconds (TIME-WAIT
+/// lasts twice as long).
+pub fn parse_msl(s: &str) -> Result<f64, String> {
+    parse_within(
+        s,
+        0.001..=3600.0,
+        "a number of seconds; give e.g. 30 (Linux's TIME-WAIT of 60 s is 2 × 30)",
+        "give 0.001 to 3600 seconds",
+    )
+}
+
 /// A loss percentage from 0 to 50.
 pub fn parse_percent(s: &str) -> Result<f64, String> {
     parse_within(

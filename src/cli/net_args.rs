@@ -155,6 +155,10 @@ pub struct RunArgs {
     /// Most live connection records per queue.
     #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(1..=1 << 28))]
     pub max_connections: u64,
+    /// Maximum segment lifetime, seconds: TIME-WAIT lasts 2·MSL, and a
+    /// source pair is used again only after it (RFC 9293 §3.4.2).
+    #[arg(long, default_value_t = 30.0, value_parser = super::parse_msl)]
+    pub msl: f64,
     /// Most TIME-WAIT records per queue (beyond: closing connections skip
     /// TIME-WAIT, counted).
     #[arg(long, default_value_t = 1 << 22, value_parser = clap::value_parser!(u64).range(0..=1 << 28))]
@@ -208,6 +212,7 @@ impl AfXdpArgs {
             seed: r.seed,
             max_connections: r.max_connections as usize,
             max_time_wait: r.max_time_wait as usize,
+            msl_us: (r.msl * 1e6) as u64,
             run: InterfaceRun {
                 cores: self.cores.clone(),
                 duration,

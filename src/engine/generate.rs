@@ -76,6 +76,7 @@ impl GenConfig {
     /// The TCP configuration of every worker.
     pub fn tcp(&self) -> TcpConfig {
         let mut tcp = TcpConfig {
+            msl_us: self.setup.msl_us,
             app: AppConfig {
                 payload: if self.http {
                     http::request(&std::net::Ipv4Addr::from(self.dst_ip).to_string()).into()

@@ -59,6 +59,8 @@ pub struct InterfaceSetup {
     pub max_connections: usize,
     /// Most TIME-WAIT records per worker.
     pub max_time_wait: usize,
+    /// Maximum segment lifetime (µs); TIME-WAIT lasts twice as long.
+    pub msl_us: u64,
     /// Duration, cores and live lines.
     pub run: InterfaceRun,
 }

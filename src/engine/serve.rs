@@ -71,6 +71,7 @@ impl ServeConfig {
         };
         TcpConfig {
             cookies: self.cookies,
+            msl_us: self.setup.msl_us,
             app: AppConfig {
                 payload: payload.into(),
                 // A response after the first byte of a request (HTTP: at

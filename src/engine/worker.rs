@@ -320,6 +320,7 @@ impl<P: Port> Worker<P> {
                 };
                 let Some(pair) = ports.alloc() else {
                     tally.open_failed += 1;
+                    tally.ports_exhausted += 1;
                     break;
                 };
                 self.opening

@@ -28,6 +28,9 @@ pub struct WorkerTally {
     pub opened: u64,
     /// Connection attempts refused for lack of a source pair or a record.
     pub open_failed: u64,
+    /// Of those, the attempts that found no free source pair (every pair
+    /// in use or in TIME-WAIT).
+    pub ports_exhausted: u64,
     /// Frames that landed here but belong to another worker, handed over.
     pub handoff_out: u64,
     /// Frames handed here by other workers.
@@ -61,6 +64,7 @@ pub fn visit(s: &Sample<'_>, mut f: impl FnMut(&'static str, u64)) {
     f("tx_frames", c.tx_frames);
     f("opened", s.tally.opened);
     f("open_failed", s.tally.open_failed);
+    f("ports_exhausted", s.tally.ports_exhausted);
     f("syn_only", s.tally.syn_only);
     f("accepted", c.accepted);
     for &(ev, name) in Events::ALL {
