@@ -69,6 +69,9 @@ pub struct Template {
     pub response_bytes: u32,
     /// SYN-only source addresses: (first, count).
     pub spoof: Option<([u8; 4], u32)>,
+    /// Time the client holds the connection open after its exchange,
+    /// before its close (µs).
+    pub hold_us: u64,
 }
 
 /// A parsed profile.
@@ -96,6 +99,8 @@ struct TemplateSpec {
     response_bytes: u32,
     #[serde(default)]
     spoof: Option<String>,
+    #[serde(default)]
+    hold_ms: u64,
 }
 
 fn one() -> u32 {
@@ -200,6 +205,12 @@ fn template(s: TemplateSpec) -> Result<Template, String> {
             "a syn-only template sends no request and awaits no response".into(),
         ));
     }
+    if s.hold_ms > 3_600_000 {
+        return Err(at(format!(
+            "hold_ms {}: at most 3600000 (an hour)",
+            s.hold_ms
+        )));
+    }
     if s.request_bytes > 65_535 {
         return Err(at(format!(
             "request_bytes {}: at most 65535",
@@ -214,6 +225,7 @@ fn template(s: TemplateSpec) -> Result<Template, String> {
         request_bytes: s.request_bytes,
         response_bytes: s.response_bytes,
         spoof,
+        hold_us: s.hold_ms.saturating_mul(1000),
     })
 }
 

@@ -61,6 +61,9 @@ pub struct Scenario {
     /// `request_bytes` and `response_bytes`). With templates the server
     /// answers any request after its first byte with `response_bytes`.
     pub templates: Vec<Template>,
+    /// The client waits this long (µs) after its exchange before it
+    /// closes (0: at once).
+    pub hold_us: u64,
 }
 
 impl Default for Scenario {
@@ -72,6 +75,7 @@ impl Default for Scenario {
             response_bytes: 256,
             msl_us: TcpConfig::default().msl_us,
             templates: Vec::new(),
+            hold_us: 0,
         }
     }
 }
@@ -110,6 +114,7 @@ pub fn template_app(t: &Template) -> AppConfig {
         close: modes(t.close).0,
         close_on_peer_fin: true,
         protocol: AppProtocol::Bytes,
+        hold_us: t.hold_us,
     }
 }
 
@@ -163,6 +168,7 @@ impl Scenario {
                 close: self.modes().0,
                 close_on_peer_fin: true,
                 protocol: AppProtocol::Bytes,
+                hold_us: self.hold_us,
             },
             ..TcpConfig::default()
         };
@@ -203,6 +209,7 @@ impl Scenario {
                 close: self.modes().1,
                 close_on_peer_fin: true,
                 protocol: AppProtocol::Bytes,
+                hold_us: 0,
             },
             ..TcpConfig::default()
         };

@@ -199,6 +199,7 @@ fn scenarios() -> Vec<Scenario> {
                     response_bytes,
                     msl_us: 2_000_000,
                     templates: Vec::new(),
+                    hold_us: 0,
                 });
             }
         }

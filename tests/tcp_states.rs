@@ -2548,6 +2548,7 @@ mod http_app {
                 close: CloseMode::Fin,
                 close_on_peer_fin: true,
                 protocol: AppProtocol::Http,
+                hold_us: 0,
             }
         });
         established_with(client, server)
@@ -2600,6 +2601,7 @@ mod http_app {
                 close: CloseMode::Wait,
                 close_on_peer_fin: true,
                 protocol: AppProtocol::Http,
+                hold_us: 0,
             }
         });
         established_with(client, cfg_wait_in_close_wait())
@@ -2636,5 +2638,58 @@ mod http_app {
         let out = respond(&mut fx, &mut 0, b"HTTP/1.1 503 Busy\r\n\r\n");
         assert_events(&out, Events::HTTP_OTHER);
         assert_no_events(&out, Events::HTTP_2XX);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Hold before the close (AppConfig::hold_us)
+// ---------------------------------------------------------------------------
+
+mod hold {
+    use super::*;
+
+    /// A client that sends nothing, expects nothing, and holds each
+    /// connection `HOLD` before its FIN.
+    const HOLD: u64 = 50 * MS;
+
+    fn held() -> Fx {
+        let client = cfg_with(|c| {
+            c.app = AppConfig {
+                close: CloseMode::Fin,
+                close_on_peer_fin: true,
+                hold_us: HOLD,
+                ..AppConfig::default()
+            }
+        });
+        established_with(client, cfg_wait_in_close_wait())
+    }
+
+    #[test]
+    fn the_client_closes_when_the_hold_ends_not_before() {
+        let mut fx = held();
+        // The handshake left the client ESTABLISHED, its exchange done,
+        // and its timer at the hold's end (armed at T0, when its last ACK
+        // went out).
+        assert_eq!(fx.c.state(), State::Established);
+        assert_eq!(fx.c.deadline(), T0 + HOLD);
+        let early = fx.timer(Who::Client, T0 + HOLD - 1);
+        assert!(early.reply.is_none(), "nothing before the hold ends");
+        assert_eq!(fx.c.state(), State::Established);
+        let out = fx.timer(Who::Client, T0 + HOLD);
+        let fin = reply(&out);
+        assert!(fin.repr.flags.fin(), "the FIN at the hold's end: {fin:?}");
+        assert_eq!(fx.c.state(), State::FinWait1);
+        assert_events(&out, Events::FIN_TX);
+    }
+
+    #[test]
+    fn the_servers_fin_ends_a_hold_at_once() {
+        let mut fx = held();
+        let fin = fx.seg(Who::Client, FIN | ACK, fx.s.snd_nxt(), fx.c.snd_nxt());
+        let out = fx.inject(Who::Client, &fin, &[]);
+        // CLOSE-WAIT closes at once: our FIN goes with the ACK.
+        let r = reply(&out);
+        assert!(r.repr.flags.fin(), "{r:?}");
+        assert_eq!(fx.c.state(), State::LastAck);
     }
 }

@@ -248,3 +248,21 @@ fn exhausted_source_ports_are_counted_and_named_and_a_short_msl_recycles_them() 
     );
     assert_eq!(j["failed"].as_u64(), Some(0), "{j}");
 }
+
+#[test]
+fn a_hold_keeps_each_connection_open_that_long() {
+    let j = bench(&["--hold", "100", "--rate", "2000", "--duration", "1"]);
+    let l = &j["lifetime_us"];
+    assert!(l["p50"].as_u64().unwrap() >= 100_000, "{l}");
+    assert!(l["max"].as_u64().unwrap() < 1_000_000, "{l}");
+    assert_eq!(j["failed"].as_u64(), Some(0), "{j}");
+    // A template's own hold.
+    let p = write_profile(
+        "hold",
+        "rate = 2000\n[[template]]\nname = \"held\"\nhold_ms = 50\n",
+    );
+    let j = bench(&["--profile", p.to_str().unwrap(), "--duration", "1"]);
+    let _ = std::fs::remove_file(&p);
+    assert!(j["lifetime_us"]["p50"].as_u64().unwrap() >= 50_000, "{j}");
+    assert_eq!(j["failed"].as_u64(), Some(0), "{j}");
+}

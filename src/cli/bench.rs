@@ -46,6 +46,10 @@ pub struct Args {
     /// See docs/workloads.md.
     #[arg(long)]
     pub profile: Option<PathBuf>,
+    /// Milliseconds each connection stays open once its exchange is done,
+    /// before the client closes (the server's FIN still closes at once).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub hold: u64,
     /// Maximum segment lifetime, seconds: TIME-WAIT lasts 2·MSL, and a
     /// source pair is used again only after it (RFC 9293 §3.4.2).
     #[arg(long, default_value_t = 30.0, value_parser = super::parse_msl)]
@@ -161,6 +165,7 @@ pub fn run(a: Args) -> ExitCode {
         response_bytes: a.traffic.response_bytes,
         msl_us: (a.msl * 1e6) as u64,
         templates: templates.clone(),
+        hold_us: a.hold * 1000,
     };
     let cfg = BenchConfig {
         workers: usize::from(a.workers),

@@ -62,6 +62,10 @@ pub struct Args {
     /// http_other), and end each connection at the server's close.
     #[arg(long, value_enum, conflicts_with_all = ["request_bytes", "response_bytes"])]
     pub request: Option<ProtocolArg>,
+    /// Milliseconds each connection stays open once its exchange is done,
+    /// before the client closes (the server's FIN still closes at once).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub hold: u64,
     /// Who closes, and how [default: client-fin; server-fin with
     /// --request http].
     #[arg(long, value_enum)]
@@ -180,6 +184,7 @@ pub fn run(a: Args) -> ExitCode {
         http,
         close,
         templates: templates.clone(),
+        hold: Duration::from_millis(a.hold),
     };
     let report = run_gen(&cfg, &interrupt, |mode, bind, mac, notes| {
         for n in notes {

@@ -57,6 +57,9 @@ pub struct GenConfig {
     pub close: CloseKind,
     /// A profile's templates (empty: every connection as above).
     pub templates: Vec<Template>,
+    /// Time each connection is held open after its exchange, before the
+    /// close.
+    pub hold: Duration,
 }
 
 /// The outcome of a gen run.
@@ -100,6 +103,7 @@ impl GenConfig {
                 } else {
                     AppProtocol::Bytes
                 },
+                hold_us: self.hold.as_micros() as u64,
             },
             ..TcpConfig::default()
         };

@@ -89,6 +89,7 @@ impl ServeConfig {
                 } else {
                     AppProtocol::Bytes
                 },
+                hold_us: 0,
             },
             ..TcpConfig::default()
         }

@@ -84,6 +84,7 @@ mod tests {
             request_bytes: 0,
             response_bytes: 0,
             spoof,
+            hold_us: 0,
         }
     }
 

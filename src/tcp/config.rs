@@ -64,6 +64,9 @@ pub struct AppConfig {
     pub close_on_peer_fin: bool,
     /// How the peer's message is read.
     pub protocol: AppProtocol,
+    /// Once the exchange is done, wait this long (µs) before closing
+    /// (0: close at once). The peer's FIN still closes at once.
+    pub hold_us: u64,
 }
 
 /// Tunables of the TCP core. Times are in microseconds.

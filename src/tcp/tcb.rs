@@ -54,7 +54,16 @@ pub struct Tcb {
     pub(crate) app_scan: u8,
     /// The template this connection follows (`TcpConfig::app_of`).
     pub(crate) template: u8,
+    /// Where the application's hold before its close stands (`HOLD_*`).
+    pub(crate) hold: u8,
 }
+
+/// `Tcb::hold`: not started; the exchange is done and the hold's timer is
+/// to be armed; armed (`deadline` is its end); over (close now).
+const HOLD_NONE: u8 = 0;
+const HOLD_WANTED: u8 = 1;
+const HOLD_ARMED: u8 = 2;
+const HOLD_OVER: u8 = 3;
 
 impl Tcb {
     /// Active open (RFC 9293 §3.10.1): a record in SYN-SENT and its SYN.
@@ -102,6 +111,7 @@ impl Tcb {
             retries: 0,
             app_scan: 0,
             template: 0,
+            hold: HOLD_NONE,
         }
     }
 
@@ -449,10 +459,21 @@ impl Tcb {
             _ => {
                 let idle = self.flags & IDLE_TIMER != 0;
                 if self.snd_una != self.snd_nxt {
-                    if self.deadline == 0 || idle {
+                    if self.deadline == 0 || idle || self.hold == HOLD_ARMED {
                         self.deadline = now.saturating_add(self.rto(cfg));
                         self.flags &= !IDLE_TIMER;
                     }
+                    // A hold interrupted by a retransmission starts again
+                    // once everything is acknowledged.
+                    if self.hold == HOLD_ARMED {
+                        self.hold = HOLD_WANTED;
+                    }
+                } else if self.state == State::Established && self.hold == HOLD_WANTED {
+                    self.deadline = now.saturating_add(cfg.app_of(self.template).hold_us);
+                    self.hold = HOLD_ARMED;
+                    self.flags &= !IDLE_TIMER;
+                } else if self.state == State::Established && self.hold == HOLD_ARMED {
+                    // The hold's end stays the deadline.
                 } else if cfg.idle_timeout_us > 0
                     && matches!(self.state, State::Established | State::CloseWait)
                 {
@@ -496,6 +517,20 @@ impl Tcb {
     fn expire(&mut self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
         let cfg = &ctx.cfg;
         self.deadline = 0;
+        if self.hold == HOLD_ARMED && self.state == State::Established {
+            // The hold is over: the application closes now.
+            self.hold = HOLD_OVER;
+            if let Some(out) = self.app_step(ctx, tuple, now) {
+                return out;
+            }
+            let (reply, events) = self.output(ctx, tuple, now, false);
+            self.update_timer(cfg, now);
+            return Outcome {
+                reply,
+                events,
+                end: None,
+            };
+        }
         if self.flags & IDLE_TIMER != 0 {
             self.flags &= !IDLE_TIMER;
             let mut out = self.reset(ctx, tuple, now);
@@ -577,6 +612,15 @@ impl Tcb {
                 self.flags |= FIN_QUEUED;
                 self.state = State::LastAck;
             }
+            // The exchange is done: hold the connection open first, if
+            // asked (`update_timer` arms the hold, `expire` ends it).
+            State::Established
+                if sent && rcvd >= expect && app.hold_us > 0 && self.hold == HOLD_NONE =>
+            {
+                self.hold = HOLD_WANTED;
+            }
+            State::Established
+                if sent && rcvd >= expect && app.hold_us > 0 && self.hold != HOLD_OVER => {}
             State::Established if sent && rcvd >= expect => match app.close {
                 CloseMode::Fin => {
                     self.flags |= FIN_QUEUED;
