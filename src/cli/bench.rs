@@ -50,6 +50,12 @@ pub struct Args {
     /// before the client closes (the server's FIN still closes at once).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
     pub hold: u64,
+    /// Open a connection on a tuple still in our TIME-WAIT once that
+    /// record is a second old, when the old connection used timestamps
+    /// (Linux's tcp_tw_reuse; RFC 6191's conditions): source pairs come
+    /// back after 1 s instead of 2·MSL.
+    #[arg(long)]
+    pub tw_reuse: bool,
     /// Maximum segment lifetime, seconds: TIME-WAIT lasts 2·MSL, and a
     /// source pair is used again only after it (RFC 9293 §3.4.2).
     #[arg(long, default_value_t = 30.0, value_parser = super::parse_msl)]
@@ -177,6 +183,11 @@ pub fn run(a: Args) -> ExitCode {
         impairment: Impairment::lossy(a.traffic.loss / 100.0),
         seed: a.traffic.seed,
         client_ips: a.client_ips,
+        time_wait_reuse: if a.tw_reuse {
+            Duration::from_secs(1)
+        } else {
+            Duration::ZERO
+        },
         cores: a.cores.clone(),
         max_connections: a.max_connections as usize,
         max_time_wait: a.max_time_wait as usize,

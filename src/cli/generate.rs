@@ -66,6 +66,12 @@ pub struct Args {
     /// before the client closes (the server's FIN still closes at once).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
     pub hold: u64,
+    /// Open a connection on a tuple still in our TIME-WAIT once that
+    /// record is a second old, when the old connection used timestamps
+    /// (Linux's tcp_tw_reuse; RFC 6191's conditions): source pairs come
+    /// back after 1 s instead of 2·MSL.
+    #[arg(long)]
+    pub tw_reuse: bool,
     /// Who closes, and how [default: client-fin; server-fin with
     /// --request http].
     #[arg(long, value_enum)]
@@ -185,6 +191,11 @@ pub fn run(a: Args) -> ExitCode {
         close,
         templates: templates.clone(),
         hold: Duration::from_millis(a.hold),
+        time_wait_reuse: if a.tw_reuse {
+            Duration::from_secs(1)
+        } else {
+            Duration::ZERO
+        },
     };
     let report = run_gen(&cfg, &interrupt, |mode, bind, mac, notes| {
         for n in notes {

@@ -70,6 +70,9 @@ pub struct Counters {
     pub time_wait_reset: u64,
     /// TIME-WAIT records replaced by a new connection (RFC 6191).
     pub time_wait_reopened: u64,
+    /// Our own TIME-WAIT records ended early by a connection we opened on
+    /// the same tuple (`Endpoint::set_time_wait_reuse`).
+    pub time_wait_recycled: u64,
     /// Per template of a profile (`crate::profile`), on a client: what
     /// was opened (SYN-only SYNs included) and how it ended.
     pub templates: [TemplateCounts; MAX_TEMPLATES],

@@ -134,6 +134,12 @@ pub struct Endpoint {
     /// Four-tuples whose last record (live or TIME-WAIT) is gone, when
     /// `EndpointConfig::report_released` asks for them.
     released: Vec<FourTuple>,
+    /// With TIME-WAIT reuse: how old our TIME-WAIT record must be (µs)
+    /// before a connection of ours may replace it (0: never).
+    tw_reuse_us: u64,
+    /// With TIME-WAIT reuse, in the order they entered TIME-WAIT: when
+    /// the tuple becomes reusable, the record's deadline then, the tuple.
+    tw_reusable: std::collections::VecDeque<(u64, u64, FourTuple)>,
 }
 
 /// Whether a segment with `flags` is likely to read or write the TIME-WAIT
@@ -162,6 +168,8 @@ impl Endpoint {
             latency: Recorder::new(),
             scratch: vec![0; FRAME_CAPACITY].into_boxed_slice(),
             released: Vec::new(),
+            tw_reuse_us: 0,
+            tw_reusable: std::collections::VecDeque::new(),
         }
     }
 
@@ -205,6 +213,22 @@ impl Endpoint {
         self.cfg.max_connections = max_connections;
         self.cfg.max_time_wait = max_time_wait;
         self.tables.tw_expiry.set_bound(max_time_wait);
+    }
+
+    /// Lets a connection we open replace our own TIME-WAIT record on its
+    /// tuple once the record is `after_us` old and the old connection used
+    /// timestamps, as Linux's `tcp_tw_reuse` (0: never). Safe for the
+    /// reasons of RFC 6191 §2: the new connection's ISN (RFC 6528, time
+    /// based) is beyond the old one's sequence space, and its timestamps
+    /// are later than any of the old connection's, so the peer's PAWS
+    /// (RFC 7323 §5) rejects an old duplicate. The tuple goes back to the
+    /// generator (`take_released`) at that age instead of at the end of
+    /// 2·MSL; room for `capacity` such tuples is made now.
+    pub fn set_time_wait_reuse(&mut self, after_us: u64, capacity: usize) {
+        self.tw_reuse_us = after_us;
+        if after_us > 0 {
+            self.tw_reusable.reserve(capacity);
+        }
     }
 
     /// Turns header prediction (`EndpointConfig::predict_headers`) on or
@@ -540,6 +564,13 @@ impl Endpoint {
             return;
         }
         let tw = slot.value.to_time_wait(&self.ctx, now);
+        if self.tw_reuse_us > 0 && tw.timestamps_ok() && self.cfg.report_released {
+            self.tw_reusable.push_back((
+                now.saturating_add(self.tw_reuse_us),
+                tw.deadline(),
+                *tuple,
+            ));
+        }
         self.tables
             .insert_time_wait(h, *tuple, tw, &mut self.timers);
     }
@@ -671,10 +702,21 @@ impl Endpoint {
             self.counters.drop_table_full += 1;
             return Opened::Refused;
         }
-        if self.tables.conns.get(h, tuple).is_some()
-            || self.tables.time_wait.get(h, tuple).is_some()
-        {
+        if self.tables.conns.get(h, tuple).is_some() {
             return Opened::Refused;
+        }
+        if let Some(tw) = self.tables.time_wait.get(h, tuple) {
+            let entered = tw
+                .deadline()
+                .saturating_sub(self.ctx.cfg.msl_us.saturating_mul(2));
+            let reusable = self.tw_reuse_us > 0
+                && tw.timestamps_ok()
+                && now >= entered.saturating_add(self.tw_reuse_us);
+            if !reusable {
+                return Opened::Refused;
+            }
+            self.remove_time_wait(h, tuple);
+            self.counters.time_wait_recycled += 1;
         }
         let (tcb, out) = Tcb::connect_as(&mut self.ctx, tuple, now, p.template);
         self.counters.opened += 1;
@@ -695,6 +737,28 @@ impl Endpoint {
     pub fn expire(&mut self, now: u64, tx: &mut dyn FnMut(&[u8])) {
         self.expire_wheel(now, tx);
         self.expire_time_wait(now);
+        self.release_reusable(now);
+    }
+
+    /// With TIME-WAIT reuse: hands back the tuples whose record of ours
+    /// has become old enough to replace (still that record: not ended,
+    /// not replaced already).
+    fn release_reusable(&mut self, now: u64) {
+        while let Some(&(at, deadline, tuple)) = self.tw_reusable.front() {
+            if at > now {
+                break;
+            }
+            self.tw_reusable.pop_front();
+            let h = self.tables.hash(&tuple);
+            if self
+                .tables
+                .time_wait
+                .get(h, &tuple)
+                .is_some_and(|tw| tw.deadline() == deadline)
+            {
+                self.release(&tuple);
+            }
+        }
     }
 
     /// Fires the wheel's timers due at `now`.

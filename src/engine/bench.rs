@@ -70,6 +70,9 @@ pub struct BenchConfig {
     pub seed: u64,
     /// Client addresses (each gives 64,512 source ports).
     pub client_ips: u32,
+    /// The generators replace their own TIME-WAIT records on a tuple this
+    /// old (`Endpoint::set_time_wait_reuse`; zero: never).
+    pub time_wait_reuse: Duration,
     /// Cores to pin to: generator workers first, then responders. Empty:
     /// the available cores in turn.
     pub cores: Vec<usize>,
@@ -99,6 +102,7 @@ impl Default for BenchConfig {
             impairment: Impairment::NONE,
             seed: 1,
             client_ips: 256,
+            time_wait_reuse: Duration::ZERO,
             cores: Vec::new(),
             live: true,
             steering: Steering::Rss,
@@ -303,6 +307,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
     let per_worker = cfg.concurrency / cfg.workers as u64;
     let rate_per_worker = cfg.rate.map(|r| r / cfg.workers as f64);
     let ramp_us = cfg.ramp.as_micros() as u64;
+    let tw_reuse_us = cfg.time_wait_reuse.as_micros() as u64;
     // Live records per worker to make room for: the concurrency, or at a
     // rate (whose concurrency bound is only a cap) a second's worth of
     // connections, far more than live at once unless they stall.
@@ -358,6 +363,9 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
                 };
                 let mut ep = ep;
                 ep.set_limits(limits.0, limits.1);
+                if generator {
+                    ep.set_time_wait_reuse(tw_reuse_us, limits.1.min(1 << 20));
+                }
                 // Room for every record the run can hold: no table growth
                 // (allocation, rehash pause) while it runs. A worker's live
                 // records stay near its share of the concurrency.

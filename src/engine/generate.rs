@@ -60,6 +60,9 @@ pub struct GenConfig {
     /// Time each connection is held open after its exchange, before the
     /// close.
     pub hold: Duration,
+    /// Our TIME-WAIT records on a tuple this old are replaced by a new
+    /// connection (`Endpoint::set_time_wait_reuse`; zero: never).
+    pub time_wait_reuse: Duration,
 }
 
 /// The outcome of a gen run.
@@ -178,6 +181,7 @@ pub fn run_gen(
     let per_worker = cfg.concurrency / workers as u64;
     let rate = cfg.rate.map(|r| r / workers as f64);
     let ramp_us = cfg.ramp.as_micros() as u64;
+    let tw_reuse_us = cfg.time_wait_reuse.as_micros() as u64;
     let (max_c, max_tw) = (setup.max_connections, setup.max_time_wait);
     let builders: Vec<_> = allocators
         .into_iter()
@@ -196,6 +200,7 @@ pub fn run_gen(
                     (2 * per_worker as usize + 4096).min(max_c),
                     max_tw.min(1 << 20),
                 );
+                ep.set_time_wait_reuse(tw_reuse_us, max_tw.min(1 << 20));
                 let role = Role::Generator {
                     concurrency: per_worker,
                     rate,

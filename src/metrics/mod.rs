@@ -75,6 +75,7 @@ pub fn visit(s: &Sample<'_>, mut f: impl FnMut(&'static str, u64)) {
     f("time_wait_expired", c.time_wait_expired);
     f("time_wait_reset", c.time_wait_reset);
     f("time_wait_reopened", c.time_wait_reopened);
+    f("time_wait_recycled", c.time_wait_recycled);
     f("arp_reply", c.arp_reply);
     for end in ENDS {
         f(end.counter_name(), c.end(end));

@@ -62,6 +62,12 @@ impl TimeWait {
         }
     }
 
+    /// Timestamps were in use on the connection (RFC 7323).
+    #[inline]
+    pub fn timestamps_ok(&self) -> bool {
+        self.flags & TS_OK != 0
+    }
+
     /// When the record expires (µs).
     #[inline]
     pub fn deadline(&self) -> u64 {
