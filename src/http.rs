@@ -29,10 +29,11 @@ pub fn response(body_bytes: u32) -> Vec<u8> {
     m
 }
 
-/// The bytes that end a header block.
-const HEADER_END: &[u8; 4] = b"\r\n\r\n";
-/// Bits of the scan state: how many bytes of `HEADER_END` are matched.
-const MATCHED: u8 = 0b111;
+/// Scan state: inside a line, just after a line's LF, or after an LF and
+/// a CR (the empty line's CR).
+const IN_LINE: u8 = 0;
+const AFTER_LF: u8 = 1;
+const AFTER_LF_CR: u8 = 2;
 /// Bit of the scan state: the header block has ended.
 const ENDED: u8 = 0b1000;
 
@@ -44,27 +45,26 @@ pub fn request_ended(state: u8) -> bool {
 
 /// Reads `data`, the next bytes of a request, into `state` (0 before the
 /// first byte); true once the request's header block has ended (and
-/// from then on).
+/// from then on): at an empty line, CRLF or a bare LF (RFC 9112 §2.2
+/// lets a recipient take a bare LF as a line's end).
 #[inline]
 pub fn scan_request_end(state: &mut u8, data: &[u8]) -> bool {
     if *state & ENDED != 0 {
         return true;
     }
-    let mut matched = *state & MATCHED;
+    let mut s = *state;
     for &b in data {
-        if b == HEADER_END[matched as usize] {
-            matched += 1;
-            if matched as usize == HEADER_END.len() {
+        s = match (s, b) {
+            (AFTER_LF | AFTER_LF_CR, b'\n') => {
                 *state = ENDED;
                 return true;
             }
-        } else {
-            // The only byte of the pattern that can restart a match is its
-            // first, '\r'.
-            matched = u8::from(b == b'\r');
-        }
+            (_, b'\n') => AFTER_LF,
+            (AFTER_LF, b'\r') => AFTER_LF_CR,
+            _ => IN_LINE,
+        };
     }
-    *state = matched;
+    *state = s;
     false
 }
 
@@ -145,16 +145,24 @@ mod tests {
     fn near_misses_do_not_end_a_request() {
         for text in [
             &b"GET / HTTP/1.1\r\nHost: a\r\n"[..],
-            b"GET / HTTP/1.1\n\n",
+            b"GET / HTTP/1.1\n",
             b"\r\n\r",
             b"\r\r\n\r\r\n",
+            b"a\r\nb\r\nc\r\n\rd\r\n",
         ] {
             let mut s = 0;
             assert!(!scan_request_end(&mut s, text), "{text:?}");
         }
-        // A match restarted by '\r' in the middle of a near miss.
-        let mut s = 0;
-        assert!(scan_request_end(&mut s, b"x\r\n\r\r\n\r\n"));
+        // An empty line after a near miss; bare LFs; a mix.
+        for text in [
+            &b"x\r\n\r\r\n\r\n"[..],
+            b"GET / HTTP/1.1\n\n",
+            b"GET / HTTP/1.1\nHost: a\r\n\n",
+            b"GET / HTTP/1.1\r\nHost: a\n\r\n",
+        ] {
+            let mut s = 0;
+            assert!(scan_request_end(&mut s, text), "{text:?}");
+        }
     }
 
     #[test]

@@ -165,8 +165,11 @@ pub fn parse(text: &str) -> Result<Profile, String> {
 fn template(s: TemplateSpec) -> Result<Template, String> {
     let name = s.name;
     let at = |e: String| format!("[[template]] '{name}': {e}");
-    if s.weight == 0 {
-        return Err(at("weight 0: give a weight of 1 or more".into()));
+    if s.weight == 0 || s.weight > 1_000_000 {
+        return Err(at(format!(
+            "weight {}: give a weight of 1 or more, at most 1000000",
+            s.weight
+        )));
     }
     let kind = match s.kind.as_deref() {
         None | Some("connect") => TemplateKind::Connect,
@@ -263,7 +266,27 @@ fn address_range(s: &str) -> Result<([u8; 4], u32), String> {
     if hi < lo {
         return Err(format!("spoof '{s}': the range ends before it starts"));
     }
-    Ok((a, hi - lo + 1))
+    // The whole address space has 2^32 addresses: one too many for the
+    // count, which then stops one short.
+    Ok((a, (hi - lo).saturating_add(1)))
+}
+
+/// Whether any template's spoofed range overlaps `first`..+`count`
+/// (the generator's own source addresses): the name of the first that
+/// does.
+pub fn spoof_overlap(templates: &[Template], first: [u8; 4], count: u32) -> Option<&str> {
+    let (lo, hi) = (
+        u64::from(u32::from_be_bytes(first)),
+        u64::from(u32::from_be_bytes(first)) + u64::from(count.max(1)) - 1,
+    );
+    templates.iter().find_map(|t| {
+        let (ip, n) = t.spoof?;
+        let (a, b) = (
+            u64::from(u32::from_be_bytes(ip)),
+            u64::from(u32::from_be_bytes(ip)) + u64::from(n.max(1)) - 1,
+        );
+        (a <= hi && lo <= b).then_some(t.name.as_str())
+    })
 }
 
 /// Chooses templates by smooth weighted round-robin (nginx's): each pick

@@ -140,12 +140,26 @@ fn three_weighted_templates_share_the_connections_by_weight() {
 fn typed_flags_override_the_profile_and_bad_keys_are_named() {
     let p = write_profile("flags", "duration = 30\nrate = 1000\n");
     let j = bench(&["--profile", p.to_str().unwrap(), "--duration", "0.5"]);
-    let _ = std::fs::remove_file(&p);
     assert!(
         j["run_phase_s"].as_f64().unwrap() < 5.0,
         "typed --duration lost: {j}"
     );
     assert_eq!(j["rate"].as_f64(), Some(1000.0), "profile --rate lost: {j}");
+    // A typed flag that excludes a profile key wins over it too.
+    let j = bench(&[
+        "--profile",
+        p.to_str().unwrap(),
+        "--duration",
+        "0.5",
+        "--concurrency",
+        "8",
+    ]);
+    let _ = std::fs::remove_file(&p);
+    assert!(
+        j["rate"].is_null(),
+        "the profile's --rate beat a typed --concurrency: {j}"
+    );
+    assert_eq!(j["concurrency"].as_u64(), Some(8), "{j}");
     let refused = |text: &str, tag: &str| {
         let p = write_profile(tag, text);
         let out = Command::new(BIN)
@@ -160,6 +174,13 @@ fn typed_flags_override_the_profile_and_bad_keys_are_named() {
     assert!(e.contains("wieght") && e.contains("--profile"), "{e}");
     let e = refused("no_such_flag = 1\n", "unknown");
     assert!(e.contains("--no-such-flag"), "{e}");
+    let e = refused("hold = 5\n[[template]]\nname = \"a\"\n", "hold");
+    assert!(e.contains("hold_ms"), "{e}");
+    let e = refused(
+        "[[template]]\nname = \"a\"\n[[template]]\nname = \"f\"\nkind = \"syn-only\"\nspoof = \"10.1.0.5-10.1.0.9\"\n",
+        "overlap",
+    );
+    assert!(e.contains("'f'") && e.contains("--client-ips"), "{e}");
     let e = refused(
         "[[template]]\nname = \"a\"\nrequest_bytes = 5\nresponse_bytes = 99\n",
         "mismatch",

@@ -152,6 +152,16 @@ pub fn run(a: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = profile_args::check_templates(
+        &templates,
+        a.hold,
+        synwave::scenario::CLIENT_NET,
+        a.client_ips,
+        "--client-ips",
+    ) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     // The responder answers every request with --response-bytes: a
     // template can await that much or nothing.
     if let Some(t) = templates

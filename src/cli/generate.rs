@@ -157,6 +157,16 @@ pub fn run(a: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = super::profile_args::check_templates(
+        &templates,
+        a.hold,
+        a.src_ip.first,
+        a.src_ip.count,
+        "--src-ip",
+    ) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     if http_and_templates(&a, &templates) {
         eprintln!(
             "error: --request http and a profile's templates do not mix: give one or the other"

@@ -49,10 +49,45 @@ pub fn expand(args: Vec<OsString>) -> Result<Vec<OsString>, String> {
             Path::new(&path).display()
         ));
     }
+    // A key whose flag is also typed is left out: the typed one wins,
+    // list flags included (clap would append a typed --cores to the
+    // profile's) and flags that conflict with it (a typed --concurrency
+    // beside the profile's rate) too.
+    let typed: Vec<String> = args[2..]
+        .iter()
+        .filter_map(|a| a.to_str())
+        .filter(|a| a.starts_with("--"))
+        .map(|a| a.split('=').next().unwrap_or(a).to_string())
+        .collect();
     let mut out: Vec<OsString> = args[..2].to_vec();
-    out.extend(p.flags.into_iter().map(OsString::from));
+    out.extend(
+        p.flags
+            .into_iter()
+            .filter(|f| {
+                !typed
+                    .iter()
+                    .any(|t| f.split('=').next() == Some(t.as_str()))
+            })
+            .filter(|f| !conflicts_with_typed(f, &typed))
+            .map(OsString::from),
+    );
     out.extend(args[2..].iter().cloned());
     Ok(out)
+}
+
+/// Flags that exclude one another: a profile's one gives way to a typed
+/// one of the other side.
+const EXCLUSIVE: [(&str, &[&str]); 2] = [
+    ("--rate", &["--concurrency"]),
+    ("--request", &["--request-bytes", "--response-bytes"]),
+];
+
+fn conflicts_with_typed(flag: &str, typed: &[String]) -> bool {
+    let name = flag.split('=').next().unwrap_or(flag);
+    EXCLUSIVE.iter().any(|&(a, bs)| {
+        (name == a && typed.iter().any(|t| bs.contains(&t.as_str())))
+            || (bs.contains(&name) && typed.iter().any(|t| t == a))
+    })
 }
 
 /// The templates of the profile at `path` (none without one).
@@ -61,6 +96,32 @@ pub fn templates_of(path: Option<&Path>) -> Result<Vec<Template>, String> {
         Some(p) => Ok(profile::load(p)?.templates),
         None => Ok(Vec::new()),
     }
+}
+
+/// What a run's flags and its templates cannot do together: `--hold`
+/// (each template has its own `hold_ms`), and spoofed sources among the
+/// generator's own (`first`..+`count`, given by `flag`).
+pub fn check_templates(
+    templates: &[Template],
+    hold_ms: u64,
+    first: [u8; 4],
+    count: u32,
+    flag: &str,
+) -> Result<(), String> {
+    if templates.is_empty() {
+        return Ok(());
+    }
+    if hold_ms > 0 {
+        return Err(
+            "--hold with a profile's templates: give each template its own hold_ms instead".into(),
+        );
+    }
+    if let Some(name) = profile::spoof_overlap(templates, first, count) {
+        return Err(format!(
+            "template '{name}' spoofs addresses the generator itself uses ({flag}): give spoof a range apart from them"
+        ));
+    }
+    Ok(())
 }
 
 /// One template's outcome: (opened, completed, failed).
@@ -94,7 +155,11 @@ pub fn print_templates(templates: &[Template], counts: &[TemplateCounts]) {
         return;
     }
     let total: u64 = counts.iter().map(|c| c.opened).sum::<u64>().max(1);
-    let weights: u32 = templates.iter().map(|t| t.weight).sum::<u32>().max(1);
+    let weights: u64 = templates
+        .iter()
+        .map(|t| u64::from(t.weight))
+        .sum::<u64>()
+        .max(1);
     println!();
     println!(
         "{:<20}{:>8}{:>10}{:>12}{:>12}{:>10}",
@@ -105,7 +170,7 @@ pub fn print_templates(templates: &[Template], counts: &[TemplateCounts]) {
         println!(
             "{:<20}{:>8}{:>9.1}%{:>12}{:>12}{:>10}",
             t.name,
-            format!("{:.1}%", 100.0 * f64::from(t.weight) / f64::from(weights)),
+            format!("{:.1}%", 100.0 * f64::from(t.weight) / weights as f64),
             100.0 * opened as f64 / total as f64,
             opened,
             completed,

@@ -435,6 +435,7 @@ impl Endpoint {
             self.tables.time_wait.prefetch(h);
         }
         if let Some(slot) = self.tables.conns.slot_mut(h, tuple) {
+            let had_data = slot.value.bytes_received() > 0;
             let out = slot
                 .value
                 .on_segment(&mut self.ctx, tuple, seg, payload, now);
@@ -444,11 +445,8 @@ impl Endpoint {
                 if out.events.contains(tcp::Events::ESTABLISHED) {
                     self.latency.handshake(since_syn);
                 }
-                // The first data: all that has arrived came with this
-                // segment.
-                if out.events.contains(tcp::Events::DATA_RX)
-                    && slot.value.bytes_received() as usize <= payload.len()
-                {
+                // The first data (a retransmission that repeats it is not).
+                if out.events.contains(tcp::Events::DATA_RX) && !had_data {
                     self.latency.first_byte(since_syn);
                 }
             }

@@ -320,6 +320,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         ));
     }
     let mut handles = Vec::new();
+    let gen_count = cfg.workers as u32;
     let workers = gen_ports
         .into_iter()
         .zip(allocators)
@@ -355,8 +356,9 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
                             rate: rate_per_worker,
                             ramp_us,
                             ports,
-                            mix: (!scenario.templates.is_empty())
-                                .then(|| Box::new(TemplateMix::new(&scenario.templates))),
+                            mix: (!scenario.templates.is_empty()).then(|| {
+                                Box::new(TemplateMix::new(&scenario.templates, i as u32, gen_count))
+                            }),
                         },
                     ),
                     None => (scenario.server(seed), Role::Responder),

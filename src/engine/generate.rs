@@ -207,7 +207,8 @@ pub fn run_gen(
                     ramp_us,
                     ports,
                     limit,
-                    mix: (!templates.is_empty()).then(|| Box::new(TemplateMix::new(&templates))),
+                    mix: (!templates.is_empty())
+                        .then(|| Box::new(TemplateMix::new(&templates, w as u32, workers as u32))),
                 };
                 (ep, role)
             }

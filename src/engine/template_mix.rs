@@ -5,7 +5,9 @@
 //! Rules: no allocation after construction; the choice is the profile's
 //! smooth weighted round-robin, so a worker's counts follow the weights
 //! to within one connection per template. Spoofed sources cycle through
-//! the template's addresses, then its ports (1024–65535).
+//! the template's addresses, then its ports (1024–65535); worker `w` of
+//! `n` takes every n-th source from the w-th on, so that no two workers
+//! send the same spoofed SYN.
 
 use crate::profile::{Template, TemplateKind, TemplatePicker};
 
@@ -25,11 +27,14 @@ pub struct TemplateMix {
     kinds: Vec<TemplateKind>,
     /// Per template: (first spoofed address, count, next offset, next port).
     spoof: Vec<([u8; 4], u32, u32, u16)>,
+    /// Sources to step over between two picks (the workers' count).
+    stride: u32,
 }
 
 impl TemplateMix {
-    /// The mix of `templates` (at least one).
-    pub fn new(templates: &[Template]) -> TemplateMix {
+    /// The mix of `templates` (at least one) for worker `worker` of
+    /// `workers`.
+    pub fn new(templates: &[Template], worker: u32, workers: u32) -> TemplateMix {
         let weights: Vec<u32> = templates.iter().map(|t| t.weight).collect();
         TemplateMix {
             picker: TemplatePicker::new(&weights),
@@ -38,9 +43,14 @@ impl TemplateMix {
                 .iter()
                 .map(|t| {
                     let (ip, n) = t.spoof.unwrap_or(([0; 4], 1));
-                    (ip, n.max(1), 0, 1024)
+                    let n = n.max(1);
+                    // Worker w starts w sources in: on an address, or on
+                    // a later port when the range is shorter.
+                    let (off, port) = (worker % n, 1024 + (worker / n) as u16);
+                    (ip, n, off, port)
                 })
                 .collect(),
+            stride: workers.max(1),
         }
     }
 
@@ -54,10 +64,12 @@ impl TemplateMix {
                 let (first, count, off, port) = &mut self.spoof[i];
                 let ip = (u32::from_be_bytes(*first).wrapping_add(*off)).to_be_bytes();
                 let source_port = *port;
-                *off += 1;
-                if *off == *count {
-                    *off = 0;
-                    *port = if *port == u16::MAX { 1024 } else { *port + 1 };
+                for _ in 0..self.stride {
+                    *off += 1;
+                    if *off == *count {
+                        *off = 0;
+                        *port = if *port == u16::MAX { 1024 } else { *port + 1 };
+                    }
                 }
                 Next::SynOnly(t, ip, source_port)
             }
@@ -90,10 +102,14 @@ mod tests {
 
     #[test]
     fn syn_only_sources_cycle_addresses_then_ports() {
-        let mut m = TemplateMix::new(&[
-            template("c", 1, None),
-            template("s", 1, Some(([10, 9, 0, 1], 2))),
-        ]);
+        let mut m = TemplateMix::new(
+            &[
+                template("c", 1, None),
+                template("s", 1, Some(([10, 9, 0, 1], 2))),
+            ],
+            0,
+            1,
+        );
         let picks: Vec<Next> = (0..6).map(|_| m.pick()).collect();
         assert_eq!(
             picks,
@@ -106,5 +122,23 @@ mod tests {
                 Next::SynOnly(1, [10, 9, 0, 1], 1025),
             ]
         );
+    }
+
+    #[test]
+    fn workers_take_disjoint_spoofed_sources() {
+        let t = [
+            template("c", 1, None),
+            template("s", 1, Some(([10, 9, 0, 1], 3))),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for w in 0..4 {
+            let mut m = TemplateMix::new(&t, w, 4);
+            for _ in 0..200 {
+                if let Next::SynOnly(_, ip, port) = m.pick() {
+                    assert!(seen.insert((ip, port)), "worker {w} repeats {ip:?}:{port}");
+                }
+            }
+        }
+        assert_eq!(seen.len(), 400);
     }
 }
