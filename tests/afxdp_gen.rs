@@ -9,11 +9,11 @@
 
 mod netns;
 
-use netns::{KERNEL_IP, Pair, Synwave, counter, kernel_listener, num, skip};
+use netns::{KERNEL_IP, Pair, Synwave, counter, kernel_listener, num, skip, wait_until_capturing};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -148,23 +148,7 @@ fn a_capture_decodes_with_valid_checksums_and_the_handshake_and_fin_close() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start tshark");
-    // tshark says "Capturing on" once it listens.
-    let err = tshark.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(l) if l.contains("Capturing on") => break,
-            _ if Instant::now() > deadline => panic!("tshark did not start"),
-            _ => {}
-        }
-    }
+    wait_until_capturing(&mut tshark);
     let stop = Arc::new(AtomicBool::new(false));
     let listener = kernel_listener(
         &pair.b(),

@@ -10,10 +10,9 @@
 
 mod netns;
 
-use netns::{Pair, SYNWAVE_IP, Synwave, counter, skip};
-use std::io::{BufRead, BufReader};
+use netns::{Pair, SYNWAVE_IP, Synwave, counter, skip, wait_until_capturing};
+
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// SYN-ACKs captured and answered.
 const REPLAYS: usize = 10;
@@ -71,23 +70,7 @@ fn a_syn_flood_gets_a_cookie_for_every_syn_and_creates_no_state() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start tshark");
-    // tshark says "Capturing on" once it listens; its stderr is drained
-    // to the end.
-    let err = BufReader::new(tshark.stderr.take().expect("stderr"));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in err.lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(l) if l.contains("Capturing on") => break,
-            _ if Instant::now() > deadline => panic!("tshark did not start"),
-            _ => {}
-        }
-    }
+    wait_until_capturing(&mut tshark);
     let flood = Command::new("ip")
         .args(["netns", "exec", &pair.b(), "timeout", "-s", "INT", "3"])
         .args(["hping3", "-S", "--flood", "-p", "80"])

@@ -471,3 +471,24 @@ pub fn counter(j: &serde_json::Value, name: &str) -> u64 {
         .as_u64()
         .unwrap_or_else(|| panic!("no counter '{name}' in {}", j["counters"]))
 }
+
+/// Waits (at most 30 s) until `child`, a tshark just started with its
+/// stderr piped, says it captures; its stderr is drained to the end on a
+/// thread of its own, so that it never blocks on a full pipe.
+pub fn wait_until_capturing(child: &mut Child) {
+    let err = child.stderr.take().expect("tshark's stderr is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(l) if l.contains("Capturing on") => return,
+            _ if Instant::now() > deadline => panic!("tshark did not start within 30 s"),
+            _ => {}
+        }
+    }
+}
