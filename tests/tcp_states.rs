@@ -2693,3 +2693,45 @@ mod hold {
         assert_eq!(fx.c.state(), State::LastAck);
     }
 }
+
+// ---------------------------------------------------------------------------
+// Segment size (RFC 9293 §3.7.1, RFC 6691)
+// ---------------------------------------------------------------------------
+
+mod segment_size {
+    use super::*;
+
+    /// A server whose 4,000-byte response starts at a client's first byte,
+    /// to a client whose SYN announced MSS 1460, timestamps in use.
+    #[test]
+    fn timestamps_come_out_of_the_peers_mss() {
+        let server = cfg_with(|c| {
+            c.app = AppConfig {
+                payload: Arc::from(vec![b'r'; 4000]),
+                send_after: 1,
+                expect: 1,
+                close: CloseMode::Wait,
+                close_on_peer_fin: true,
+                ..AppConfig::default()
+            }
+        });
+        let client = cfg_with(|c| c.app = AppConfig::default());
+        let mut fx = established_with(client, server);
+        assert!(fx.s.timestamps_ok());
+        assert_eq!(fx.s.peer_mss(), 1460);
+        assert_eq!(fx.s.effective_send_mss(), 1448);
+        let mut seg = fx.seg(Who::Server, ACK | PSH, fx.c.snd_nxt(), fx.s.snd_nxt());
+        // The client's clock, past its handshake's timestamps (PAWS).
+        let now_ts = TcpContext::ts_now(fx.now);
+        seg.options.timestamps = Some(Timestamps {
+            tsval: now_ts,
+            tsecr: now_ts,
+        });
+        let out = fx.inject(Who::Server, &seg, b"q");
+        let r = reply(&out);
+        // 20 (IPv4) + 20 + 12 (TCP and timestamps) + 1448 = 1500, the
+        // Ethernet MTU.
+        assert_eq!(r.data_len, 1448, "{r:?}");
+        assert!(r.repr.options.timestamps.is_some());
+    }
+}

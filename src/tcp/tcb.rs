@@ -175,6 +175,17 @@ impl Tcb {
         self.peer_mss
     }
 
+    /// Data bytes per segment (RFC 9293 §3.7.1, RFC 6691): the peer's MSS
+    /// counts data behind a bare 20-byte TCP header, so the options every
+    /// segment of ours carries (the 12 bytes of timestamps, when in use)
+    /// come out of it; otherwise a full segment would exceed the path's
+    /// MTU.
+    #[inline]
+    pub fn effective_send_mss(&self) -> u32 {
+        let options = if self.flags & TS_OK != 0 { 12 } else { 0 };
+        u32::from(self.peer_mss).saturating_sub(options).max(1)
+    }
+
     /// Timestamps are in use.
     #[inline]
     pub fn timestamps_ok(&self) -> bool {
@@ -360,7 +371,7 @@ impl Tcb {
     ) -> (Option<Reply>, u32, bool) {
         let data_end = self.data_end(ctx);
         let len = if seq < data_end {
-            (data_end - seq).min(u32::from(self.peer_mss))
+            (data_end - seq).min(self.effective_send_mss())
         } else {
             0
         };
