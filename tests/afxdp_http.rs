@@ -11,26 +11,13 @@
 
 mod netns;
 
-use netns::{KERNEL_IP, Pair, SYNWAVE_IP, Synwave, counter, num, skip};
-use std::path::{Path, PathBuf};
+use netns::{KERNEL_IP, Pair, SYNWAVE_IP, Synwave, counter, need, num, skip};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-/// Panics, naming the install step, when `tool` is missing.
-fn need(tool: &str, package: &str) -> PathBuf {
-    for dir in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"] {
-        let p = Path::new(dir).join(tool);
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!(
-        "{tool} is missing: .ci/run installs it (tools/install-test-deps.sh, apt-get install {package})"
-    );
-}
 
 /// The value after `key` on its line of ab's report ("Failed requests:
 /// 0"), if the line is there.
@@ -41,17 +28,35 @@ fn ab_field(report: &str, key: &str) -> Option<u64> {
         .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
 }
 
-/// ab's report of `-n N -c C http://SYNWAVE_IP/` from namespace B.
-fn run_ab(pair: &Pair, ab: &Path, n: &str, c: &str) -> (std::process::Output, String) {
+/// `serve --response http --response-bytes BODY` in namespace A, and
+/// `ab -n N -c C` against it from namespace B: ab's exit status and
+/// report, and serve's summary.
+fn ab_against_serve(
+    body: &str,
+    n: &str,
+    c: &str,
+) -> (std::process::ExitStatus, String, serde_json::Value) {
+    let ab = need("ab", "apache2-utils");
+    let pair = Pair::new(1);
+    let server = Synwave::serve(
+        &pair.a(),
+        &pair.a(),
+        &SYNWAVE_IP.to_string(),
+        &["--response", "http", "--response-bytes", body],
+    );
     let out = Command::new("timeout")
         .args(["180", "ip", "netns", "exec", &pair.b()])
-        .arg(ab)
+        .arg(&ab)
         .args(["-n", n, "-c", c, "-s", "10", "-q"])
         .arg(format!("http://{SYNWAVE_IP}/"))
         .output()
         .expect("run ab");
-    let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    (out, report)
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status, report, server.stop())
 }
 
 /// A response of 20,000 bytes goes out in 14 segments of the client's
@@ -62,17 +67,8 @@ fn apache_bench_reads_responses_longer_than_the_mss() {
     if skip("apache_bench_reads_responses_longer_than_the_mss") {
         return;
     }
-    let ab = need("ab", "apache2-utils");
-    let pair = Pair::new(1);
-    let server = Synwave::serve(
-        &pair.a(),
-        &pair.a(),
-        &SYNWAVE_IP.to_string(),
-        &["--response", "http", "--response-bytes", "20000"],
-    );
-    let (out, report) = run_ab(&pair, &ab, "1000", "8");
-    let j = server.stop();
-    assert!(out.status.success(), "ab failed: {report}");
+    let (status, report, j) = ab_against_serve("20000", "1000", "8");
+    assert!(status.success(), "ab failed: {report}");
     assert_eq!(
         ab_field(&report, "Complete requests:"),
         Some(1_000),
@@ -94,22 +90,8 @@ fn apache_bench_gets_twenty_thousand_2xx_responses_from_serve() {
     if skip("apache_bench_gets_twenty_thousand_2xx_responses_from_serve") {
         return;
     }
-    let ab = need("ab", "apache2-utils");
-    let pair = Pair::new(1);
-    let server = Synwave::serve(
-        &pair.a(),
-        &pair.a(),
-        &SYNWAVE_IP.to_string(),
-        &["--response", "http", "--response-bytes", "100"],
-    );
-    let (out, report) = run_ab(&pair, &ab, "20000", "32");
-    let j = server.stop();
-    assert!(
-        out.status.success(),
-        "ab failed ({:?}): {report}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (status, report, j) = ab_against_serve("100", "20000", "32");
+    assert!(status.success(), "ab failed ({status:?}): {report}");
     assert_eq!(
         ab_field(&report, "Complete requests:"),
         Some(20_000),

@@ -10,22 +10,12 @@
 
 mod netns;
 
-use netns::{Pair, SYNWAVE_IP, Synwave, counter, skip, wait_until_capturing};
+use netns::{Pair, SYNWAVE_IP, Synwave, counter, need, skip, wait_until_capturing};
 
 use std::process::{Command, Stdio};
 
 /// SYN-ACKs captured and answered.
 const REPLAYS: usize = 10;
-
-fn need(tool: &str, package: &str) {
-    let found = ["/usr/bin", "/usr/sbin"]
-        .iter()
-        .any(|d| std::path::Path::new(d).join(tool).exists());
-    assert!(
-        found,
-        "{tool} is missing: .ci/run installs it (tools/install-test-deps.sh, apt-get install {package})"
-    );
-}
 
 #[test]
 fn a_syn_flood_gets_a_cookie_for_every_syn_and_creates_no_state() {

@@ -109,27 +109,17 @@ fn outcome(r: &InterfaceReport, close: CloseKind, templates: &[Template]) -> Out
     for q in &r.queues {
         let w = &q.worker;
         o.opened += w.tally.opened;
-        if templates.is_empty() {
-            for end in synwave::endpoint::ENDS {
-                let n = w.counters.end(end);
-                if close.is_clean_client_end(end) {
-                    o.completed += n;
-                } else {
-                    o.failed += n;
-                }
-            }
+        let completed = if templates.is_empty() {
+            w.counters.completed(close)
         } else {
-            for (t, c) in templates.iter().zip(&w.counters.templates) {
-                for end in synwave::endpoint::ENDS {
-                    let n = c.end(end);
-                    if t.close.is_clean_client_end(end) {
-                        o.completed += n;
-                    } else {
-                        o.failed += n;
-                    }
-                }
-            }
-        }
+            templates
+                .iter()
+                .zip(&w.counters.templates)
+                .map(|(t, c)| c.completed(t.close))
+                .sum()
+        };
+        o.completed += completed;
+        o.failed += w.counters.ended() - completed;
         o.unfinished += (w.tally.opened - w.tally.syn_only).saturating_sub(w.counters.ended());
     }
     o

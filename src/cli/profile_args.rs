@@ -129,13 +129,8 @@ fn outcome(t: &Template, c: &TemplateCounts) -> (u64, u64, u64) {
     if t.kind == TemplateKind::SynOnly {
         return (c.opened, 0, 0);
     }
-    let ended: u64 = synwave::endpoint::ENDS.iter().map(|&e| c.end(e)).sum();
-    let completed: u64 = synwave::endpoint::ENDS
-        .iter()
-        .filter(|&&e| t.close.is_clean_client_end(e))
-        .map(|&e| c.end(e))
-        .sum();
-    (c.opened, completed, ended - completed)
+    let completed = c.completed(t.close);
+    (c.opened, completed, c.ended() - completed)
 }
 
 /// Sums the template counts of several workers.

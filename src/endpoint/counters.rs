@@ -3,6 +3,7 @@
 //! counting is an add, never an atomic or a lock.
 
 use crate::profile::MAX_TEMPLATES;
+use crate::scenario::CloseKind;
 use crate::tcp::{End, Events};
 use crate::wire::WireError;
 
@@ -78,6 +79,16 @@ pub struct Counters {
     pub templates: [TemplateCounts; MAX_TEMPLATES],
 }
 
+/// Of the per-`ENDS` counts `ends`, those that a client closing with
+/// `close` ends normally with (`CloseKind::is_clean_client_end`).
+fn completed(ends: &[u64; ENDS.len()], close: CloseKind) -> u64 {
+    ENDS.iter()
+        .zip(ends)
+        .filter(|(e, _)| close.is_clean_client_end(**e))
+        .map(|(_, n)| n)
+        .sum()
+}
+
 /// One template's counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TemplateCounts {
@@ -102,6 +113,16 @@ impl TemplateCounts {
             .position(|&e| e == end)
             .map_or(0, |i| self.ends[i])
     }
+
+    /// Records that ended any way.
+    pub fn ended(&self) -> u64 {
+        self.ends.iter().sum()
+    }
+
+    /// Records that ended as a client closing with `close` should.
+    pub fn completed(&self, close: CloseKind) -> u64 {
+        completed(&self.ends, close)
+    }
 }
 
 impl Counters {
@@ -115,6 +136,11 @@ impl Counters {
         }
     }
 
+    /// Client records that ended as closing with `close` should.
+    pub fn completed(&self, close: CloseKind) -> u64 {
+        completed(&self.ends, close)
+    }
+
     /// Counts an ended record.
     #[inline]
     pub fn add_end(&mut self, end: End) {
@@ -122,10 +148,11 @@ impl Counters {
         self.ends[i] += 1;
     }
 
-    /// Counts an ended record of template `t`.
+    /// Counts an ended record of template `t`, in all and for `t`.
     #[inline]
-    pub fn add_template_end(&mut self, t: u8, end: End) {
+    pub fn add_end_of(&mut self, end: End, t: u8) {
         let i = ENDS.iter().position(|&e| e == end).unwrap_or(0);
+        self.ends[i] += 1;
         if let Some(c) = self.templates.get_mut(usize::from(t)) {
             c.ends[i] += 1;
         }

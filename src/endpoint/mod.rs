@@ -435,7 +435,7 @@ impl Endpoint {
             self.tables.time_wait.prefetch(h);
         }
         if let Some(slot) = self.tables.conns.slot_mut(h, tuple) {
-            let had_data = slot.value.bytes_received() > 0;
+            let had_data = !slot.value.passive() && slot.value.bytes_received() > 0;
             let out = slot
                 .value
                 .on_segment(&mut self.ctx, tuple, seg, payload, now);
@@ -541,11 +541,11 @@ impl Endpoint {
     /// removed with its timer, and moved to TIME-WAIT when that is how it
     /// ended (unless the TIME-WAIT table is full).
     fn ended(&mut self, h: u64, tuple: &FourTuple, end: End, now: u64) {
-        self.counters.add_end(end);
         let Some(slot) = self.tables.conns.remove(h, tuple) else {
+            self.counters.add_end(end);
             return;
         };
-        self.counters.add_template_end(slot.value.template(), end);
+        self.counters.add_end_of(end, slot.value.template());
         let lifetime = now.saturating_sub(slot.value.opened_at());
         self.latency.lifetime(lifetime);
         if let Some(id) = slot.timer {

@@ -164,13 +164,7 @@ impl BenchReport {
             s.templates
                 .iter()
                 .zip(&w.counters.templates)
-                .map(|(t, c)| {
-                    crate::endpoint::ENDS
-                        .iter()
-                        .filter(|&&e| t.close.is_clean_client_end(e))
-                        .map(|&e| c.end(e))
-                        .sum::<u64>()
-                })
+                .map(|(t, c)| c.completed(t.close))
                 .sum()
         })
     }

@@ -492,3 +492,17 @@ pub fn wait_until_capturing(child: &mut Child) {
         }
     }
 }
+
+/// The path of `tool`; panics, naming the install step, when it is
+/// missing (`.ci/run` installs the tools the tests use).
+pub fn need(tool: &str, package: &str) -> PathBuf {
+    for dir in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"] {
+        let p = std::path::Path::new(dir).join(tool);
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!(
+        "{tool} is missing: .ci/run installs it (tools/install-test-deps.sh, apt-get install {package})"
+    );
+}
