@@ -7,7 +7,7 @@
 use crate::endpoint::{Endpoint, EndpointConfig};
 use crate::profile::Template;
 use crate::tcp::{
-    AppConfig, AppProtocol, CloseMode, CookiePolicy, End, Secrets, TcpConfig, TcpContext,
+    AppConfig, AppProtocol, CloseMode, CookiePolicy, Defences, End, Secrets, TcpConfig, TcpContext,
 };
 use crate::wire::MacAddr;
 use std::sync::Arc;
@@ -64,6 +64,8 @@ pub struct Scenario {
     /// The client waits this long (µs) after its exchange before it
     /// closes (0: at once).
     pub hold_us: u64,
+    /// SYN queue, rate limits and cookie key rotation (both sides).
+    pub defences: Defences,
 }
 
 impl Default for Scenario {
@@ -76,6 +78,7 @@ impl Default for Scenario {
             msl_us: TcpConfig::default().msl_us,
             templates: Vec::new(),
             hold_us: 0,
+            defences: Defences::default(),
         }
     }
 }
@@ -172,6 +175,7 @@ impl Scenario {
             },
             ..TcpConfig::default()
         };
+        self.defences.apply(&mut tcp);
         apply_templates(&mut tcp, &self.templates);
         Endpoint::new(
             EndpointConfig {
@@ -189,7 +193,7 @@ impl Scenario {
 
     /// The server endpoint on `SERVER_IP`:`SERVER_PORT`.
     pub fn server(&self, seed: u64) -> Endpoint {
-        let tcp = TcpConfig {
+        let mut tcp = TcpConfig {
             msl_us: self.msl_us,
             cookies: self.cookies,
             app: AppConfig {
@@ -213,6 +217,7 @@ impl Scenario {
             },
             ..TcpConfig::default()
         };
+        self.defences.apply(&mut tcp);
         Endpoint::new(
             EndpointConfig {
                 mac: SERVER_MAC,

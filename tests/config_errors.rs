@@ -154,6 +154,27 @@ const CASES: &[(&[&str], &[&str], &[&str])] = &[
     (GEN, &["--request", "ftp"], &["--request", "'ftp'", "http"]),
     (GEN, &["--msl", "4000"], &["--msl", "4000", "0.001 to 3600"]),
     (
+        &["bench"],
+        &["--syn-queue", "0"],
+        &["--syn-queue", "0", "1..=16777216"],
+    ),
+    (
+        SERVE,
+        &["--challenge-ack-limit", "20000000"],
+        &["--challenge-ack-limit", "20000000", "0..=10000000"],
+    ),
+    (SERVE, &["--rst-limit", "many"], &["--rst-limit", "many"]),
+    (
+        SERVE,
+        &["--cookie-rotate", "90000"],
+        &["--cookie-rotate", "90000", "1 to 86400"],
+    ),
+    (
+        GEN,
+        &["--cookie-rotate", "1.5"],
+        &["--cookie-rotate", "1.5", "whole number"],
+    ),
+    (
         SERVE,
         &["--ip", "300.0.0.1"],
         &["--ip", "'300.0.0.1'", "IPv4 address"],

@@ -86,6 +86,12 @@ fn syn_flood_with_cookies_always_creates_no_state_and_spares_real_clients() {
     assert_eq!(n(&r["accepted"]), n(&r["cookie_ok"]), "{r}");
     assert!(n(&r["accepted"]) <= opened, "{r}");
     assert_eq!(n(&r["syn_queue_full"]), 0, "{r}");
+    // The table never held more than the real connections in flight
+    // (the generator's concurrency).
+    assert!(
+        n(&r["records_peak"]) <= n(&j["counters"]["generator"]["records_peak"]),
+        "{r}"
+    );
     // Every SYN (flood and real) answered with a cookie.
     assert_eq!(n(&r["cookie_sent"]), n(&r["syn_rx"]), "{r}");
     assert!(n(&r["syn_rx"]) >= flood, "{r}");
@@ -103,11 +109,52 @@ fn syn_flood_on_overload_fills_the_syn_queue_then_cookies_take_over() {
     // The spoofed SYNs' SYN-RECEIVED records stay within the SYN queue's
     // bound (65,536); beyond it, cookies.
     assert!(n(&r["records"]) <= 65_536 + 1_024, "{r}");
+    assert!(n(&r["records_peak"]) <= 65_536 + 1_024, "{r}");
+    assert!(
+        n(&r["records_peak"]) >= 65_536,
+        "the SYN queue never filled: {r}"
+    );
     assert!(n(&r["cookie_sent"]) > 0, "cookies never took over: {r}");
     assert!(
         n(&r["synack_tx"]) <= 65_536 + n(&r["cookie_ok"]) + 1_024,
         "{r}"
     );
+}
+
+#[test]
+fn cookies_survive_one_key_rotation_and_not_two() {
+    use synwave::tcp::Defences;
+    const SECOND: u64 = 1_000_000;
+    let scenario = Scenario {
+        defences: Defences {
+            cookie_rotate_us: SECOND,
+            ..Defences::default()
+        },
+        ..Scenario::default()
+    };
+    let mut s = scenario.server(5);
+    let mut c = scenario.client(CLIENT_NET, 1, 5, false);
+    // The ACK of each handshake arrives `wait` after its SYN (at `at`)
+    // was answered.
+    let mut handshake = |s: &mut Endpoint, port: u16, at: u64, wait: u64| {
+        let t = FourTuple {
+            local_ip: CLIENT_NET,
+            remote_ip: SERVER_IP,
+            local_port: port,
+            remote_port: SERVER_PORT,
+        };
+        let mut syn = Vec::new();
+        assert!(c.connect(&t, at, &mut |f| syn = f.to_vec()));
+        let synack = deliver(s, &syn, at).expect("SYN-ACK");
+        let ack = deliver(&mut c, &synack, at).expect("ACK");
+        let _ = deliver(s, &ack, at + wait);
+    };
+    handshake(&mut s, 40_000, 10 * SECOND + SECOND / 2, SECOND); // one rotation later: the previous key
+    assert_eq!(s.counters().event(synwave::tcp::Events::COOKIE_OK), 1);
+    handshake(&mut s, 40_001, 20 * SECOND + SECOND / 2, 2 * SECOND); // two later: that key is gone
+    assert_eq!(s.counters().event(synwave::tcp::Events::COOKIE_OK), 1);
+    assert_eq!(s.counters().event(synwave::tcp::Events::COOKIE_BAD), 1);
+    assert_eq!(s.connections(), 1);
 }
 
 // --- Endpoint-level injection --------------------------------------------

@@ -198,8 +198,7 @@ fn scenarios() -> Vec<Scenario> {
                     request_bytes,
                     response_bytes,
                     msl_us: 2_000_000,
-                    templates: Vec::new(),
-                    hold_us: 0,
+                    ..Scenario::default()
                 });
             }
         }

@@ -84,6 +84,9 @@ pub struct Args {
     /// this file.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// SYN queue, rate limits, cookie key rotation.
+    #[command(flatten)]
+    pub defences: super::defence_args::DefenceArgs,
 }
 
 /// Connections open at once per generator worker when `--concurrency` is
@@ -182,6 +185,7 @@ pub fn run(a: Args) -> ExitCode {
         msl_us: (a.msl * 1e6) as u64,
         templates: templates.clone(),
         hold_us: a.hold * 1000,
+        defences: a.defences.defences(),
     };
     let cfg = BenchConfig {
         workers: usize::from(a.workers),

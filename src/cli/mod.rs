@@ -2,6 +2,7 @@
 //! choices and percentage parsing, with errors that name the fix.
 
 pub mod bench;
+pub mod defence_args;
 pub mod generate;
 mod host_steal;
 mod interface_report;

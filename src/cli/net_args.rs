@@ -176,6 +176,9 @@ pub struct RunArgs {
     /// Frames --pcap writes at most.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1 << 32), requires = "pcap")]
     pub pcap_limit: u64,
+    /// SYN queue, rate limits, cookie key rotation.
+    #[command(flatten)]
+    pub defences: super::defence_args::DefenceArgs,
 }
 
 impl AfXdpArgs {
@@ -213,6 +216,7 @@ impl AfXdpArgs {
             max_connections: r.max_connections as usize,
             max_time_wait: r.max_time_wait as usize,
             msl_us: (r.msl * 1e6) as u64,
+            defences: r.defences.defences(),
             run: InterfaceRun {
                 cores: self.cores.clone(),
                 duration,

@@ -57,6 +57,12 @@ pub struct Counters {
     pub drop_not_ours: u64,
     /// Connections refused because the table was full.
     pub drop_table_full: u64,
+    /// The most live connection records held at once (a high-water mark,
+    /// not a count: summed over workers it bounds the total's peak).
+    pub records_peak: u64,
+    /// SYN cookie key rotations (`--cookie-rotate`), as of the last
+    /// timer pass.
+    pub cookie_rotations: u64,
     /// Closed connections that skipped TIME-WAIT because its table was full.
     pub drop_time_wait_full: u64,
     /// ARP requests answered.

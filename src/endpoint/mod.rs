@@ -258,6 +258,15 @@ impl Endpoint {
         self.tables.conns.len()
     }
 
+    /// Raises `records_peak` to the live records now.
+    #[inline]
+    fn note_records_peak(&mut self) {
+        let n = self.tables.conns.len() as u64;
+        if n > self.counters.records_peak {
+            self.counters.records_peak = n;
+        }
+    }
+
     /// TIME-WAIT records.
     pub fn time_wait_records(&self) -> usize {
         self.tables.time_wait.len()
@@ -312,6 +321,7 @@ impl Endpoint {
     /// is the frame buffer's capacity) and its length is returned.
     pub fn on_frame(&mut self, buf: &mut [u8], len: usize, now: u64) -> Option<usize> {
         self.counters.rx_frames += 1;
+        self.ctx.cookies.refresh(now);
         if self.cfg.predict_headers
             && let Some(n) = self.predicted_syn(buf, len, now)
         {
@@ -521,6 +531,7 @@ impl Endpoint {
                     return Outcome::default();
                 }
                 self.tables.insert_conn(h, *tuple, tcb, &mut self.timers);
+                self.note_records_peak();
                 self.counters.accepted += 1;
             } else if out.events.contains(tcp::Events::COOKIE_OK) {
                 // A cookie connection that ended within its own ACK.
@@ -723,6 +734,7 @@ impl Endpoint {
         }
         self.counters.add_events(out.events);
         self.tables.insert_conn(h, *tuple, tcb, &mut self.timers);
+        self.note_records_peak();
         match out.reply.and_then(|r| self.write(tuple, &r, frame)) {
             Some(n) => Opened::Sent(n),
             None => Opened::Unsent,
@@ -733,6 +745,8 @@ impl Endpoint {
     /// records and expired TIME-WAIT records are removed. The wheel and the
     /// TIME-WAIT expiry queue are drained in batches of `EXPIRE_BATCH`.
     pub fn expire(&mut self, now: u64, tx: &mut dyn FnMut(&[u8])) {
+        self.ctx.cookies.refresh(now);
+        self.counters.cookie_rotations = self.ctx.cookies.rotations();
         self.expire_wheel(now, tx);
         self.expire_time_wait(now);
         self.release_reusable(now);

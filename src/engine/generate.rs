@@ -110,6 +110,7 @@ impl GenConfig {
             },
             ..TcpConfig::default()
         };
+        self.setup.defences.apply(&mut tcp);
         apply_templates(&mut tcp, &self.templates);
         tcp
     }

@@ -18,7 +18,7 @@ use crate::endpoint::{Endpoint, EndpointConfig};
 use crate::io::afxdp::{AfXdp, AfXdpConfig, KernelDrops, XskStats};
 use crate::io::pcap::{PcapCapture, PcapConfig};
 use crate::metrics::{self, Board, LiveLine, StatsThread};
-use crate::tcp::Secrets;
+use crate::tcp::{Defences, Secrets};
 use crate::wire::MacAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
@@ -61,6 +61,8 @@ pub struct InterfaceSetup {
     pub max_time_wait: usize,
     /// Maximum segment lifetime (µs); TIME-WAIT lasts twice as long.
     pub msl_us: u64,
+    /// SYN queue, rate limits and cookie key rotation.
+    pub defences: Defences,
     /// Duration, cores and live lines.
     pub run: InterfaceRun,
 }

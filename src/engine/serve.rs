@@ -63,6 +63,12 @@ pub struct ServeReport {
 impl ServeConfig {
     /// The TCP configuration of every worker.
     pub fn tcp(&self) -> TcpConfig {
+        let mut tcp = self.tcp_app();
+        self.setup.defences.apply(&mut tcp);
+        tcp
+    }
+
+    fn tcp_app(&self) -> TcpConfig {
         let respond = self.http || self.response_bytes > 0;
         let payload = if self.http {
             http::response(self.response_bytes)

@@ -86,6 +86,8 @@ pub fn visit(s: &Sample<'_>, mut f: impl FnMut(&'static str, u64)) {
     }
     f("drop_not_ours", c.drop_not_ours);
     f("drop_table_full", c.drop_table_full);
+    f("records_peak", c.records_peak);
+    f("cookie_rotations", c.cookie_rotations);
     f("drop_time_wait_full", c.drop_time_wait_full);
     f("handoff_out", s.tally.handoff_out);
     f("handoff_in", s.tally.handoff_in);

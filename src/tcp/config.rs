@@ -112,6 +112,9 @@ pub struct TcpConfig {
     pub challenge_ack_per_sec: u32,
     /// RSTs per second sent to segments of unknown connections.
     pub rst_per_sec: u32,
+    /// Change the SYN cookie key this often (µs; 0: never, as Linux,
+    /// whose key is drawn once at boot). See `cookie::SynCookies::rotating`.
+    pub cookie_rotate_us: u64,
     /// Ignore RST in TIME-WAIT (RFC 1337); Linux's default is off.
     pub rfc1337: bool,
     /// The canned application (template 0).
@@ -119,6 +122,43 @@ pub struct TcpConfig {
     /// The applications of templates 1, 2, … (a profile's templates on a
     /// client: each connection follows the one it was opened with).
     pub templates: Arc<[AppConfig]>,
+}
+
+/// The bounds on what hostile traffic can cost a worker, as the user
+/// sets them (`--syn-queue`, `--challenge-ack-limit`, `--rst-limit`,
+/// `--cookie-rotate`); `apply` writes them into a `TcpConfig`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Defences {
+    /// Most connections in SYN-RECEIVED (`TcpConfig::syn_queue_limit`).
+    pub syn_queue_limit: u32,
+    /// Challenge ACKs per second (RFC 5961 §7).
+    pub challenge_ack_per_sec: u32,
+    /// RSTs per second to segments of unknown connections.
+    pub rst_per_sec: u32,
+    /// SYN cookie key rotation interval (µs; 0: never).
+    pub cookie_rotate_us: u64,
+}
+
+impl Default for Defences {
+    fn default() -> Self {
+        let t = TcpConfig::default();
+        Defences {
+            syn_queue_limit: t.syn_queue_limit,
+            challenge_ack_per_sec: t.challenge_ack_per_sec,
+            rst_per_sec: t.rst_per_sec,
+            cookie_rotate_us: t.cookie_rotate_us,
+        }
+    }
+}
+
+impl Defences {
+    /// Writes these bounds into `cfg`.
+    pub fn apply(&self, cfg: &mut TcpConfig) {
+        cfg.syn_queue_limit = self.syn_queue_limit;
+        cfg.challenge_ack_per_sec = self.challenge_ack_per_sec;
+        cfg.rst_per_sec = self.rst_per_sec;
+        cfg.cookie_rotate_us = self.cookie_rotate_us;
+    }
 }
 
 impl TcpConfig {
@@ -154,6 +194,7 @@ impl Default for TcpConfig {
             syn_queue_limit: 65536,
             challenge_ack_per_sec: 1000,
             rst_per_sec: 100_000,
+            cookie_rotate_us: 0,
             rfc1337: false,
             app: AppConfig {
                 close_on_peer_fin: true,

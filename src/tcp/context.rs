@@ -76,7 +76,10 @@ impl TcpContext {
         TcpContext {
             challenge: RateLimiter::new(cfg.challenge_ack_per_sec),
             rst: RateLimiter::new(cfg.rst_per_sec),
-            cookies: SynCookies::new(secrets.cookie),
+            cookies: match cfg.cookie_rotate_us {
+                0 => SynCookies::new(secrets.cookie),
+                every => SynCookies::rotating(secrets.cookie, every),
+            },
             isn: IsnGenerator::new(secrets.isn),
             cfg,
             syn_queue: 0,

@@ -30,7 +30,13 @@
 //!
 //! Secrets rotate: `rotate` makes the current secret the previous one, and
 //! `check` accepts cookies of both, so handshakes in flight survive one
-//! rotation; a cookie two rotations old is refused.
+//! rotation; a cookie two rotations old is refused. `SynCookies::rotating`
+//! rotates on a schedule: the key of epoch `e` (`now / every`) is
+//! AES_master(e ‖ "cookie-k"), a function of the master secret and the
+//! epoch alone, so every worker (and every instance started with the same
+//! seed) holds the same two keys at the same moment without talking to
+//! the others, and a cookie made by one is checked by any. `refresh` moves
+//! to the epoch of `now`: one compare when nothing is due.
 
 use super::prf::Prf;
 use crate::flow::FourTuple;
@@ -102,11 +108,38 @@ impl Secret {
     }
 }
 
-/// The cookie secrets of one worker: the current and the previous one.
+/// The cookie secrets of one worker: the current and the previous one,
+/// and the rotation schedule if there is one.
 #[derive(Clone, Debug)]
 pub struct SynCookies {
     current: Secret,
     previous: Option<Secret>,
+    schedule: Option<Schedule>,
+    /// When `refresh` has work next (`u64::MAX`: never).
+    next_refresh_us: u64,
+    rotations: u64,
+}
+
+/// Keys derived from a master secret, one per epoch of `every_us`.
+#[derive(Clone, Debug)]
+struct Schedule {
+    master: Prf,
+    every_us: u64,
+    /// The epoch of the current key (`None`: no key derived yet).
+    epoch: Option<u64>,
+}
+
+/// Domain separation of the epoch keys ("cookie-k", little-endian).
+const EPOCH_KEY_TAG: u64 = u64::from_le_bytes(*b"cookie-k");
+
+impl Schedule {
+    fn key(&self, epoch: u64) -> Secret {
+        let (lo, hi) = self.master.eval(epoch, EPOCH_KEY_TAG);
+        let mut key = [0u8; 16];
+        key[..8].copy_from_slice(&lo.to_le_bytes());
+        key[8..].copy_from_slice(&hi.to_le_bytes());
+        Secret(Prf::new(key))
+    }
 }
 
 /// The cookie period containing `now_us`.
@@ -128,6 +161,28 @@ impl SynCookies {
         SynCookies {
             current: Secret(Prf::new(key)),
             previous: None,
+            schedule: None,
+            next_refresh_us: u64::MAX,
+            rotations: 0,
+        }
+    }
+
+    /// Cookies whose key changes every `every_us` (> 0), each epoch's key
+    /// derived from `master`; the keys follow the clock from the first
+    /// `refresh`.
+    pub fn rotating(master: [u8; 16], every_us: u64) -> SynCookies {
+        assert!(every_us > 0, "a rotation interval of 0");
+        let schedule = Schedule {
+            master: Prf::new(master),
+            every_us,
+            epoch: None,
+        };
+        SynCookies {
+            current: schedule.key(0),
+            previous: None,
+            schedule: Some(schedule),
+            next_refresh_us: 0,
+            rotations: 0,
         }
     }
 
@@ -136,6 +191,45 @@ impl SynCookies {
     pub fn rotate(&mut self, key: [u8; 16]) {
         let old = core::mem::replace(&mut self.current, Secret(Prf::new(key)));
         self.previous = Some(old);
+        self.rotations += 1;
+    }
+
+    /// Rotations so far (scheduled ones and `rotate` calls; the first
+    /// key a schedule derives is not one).
+    pub fn rotations(&self) -> u64 {
+        self.rotations
+    }
+
+    /// With a schedule: moves to the keys of `now_us`'s epoch (the current
+    /// one and the one before it). One compare when none is due.
+    #[inline]
+    pub fn refresh(&mut self, now_us: u64) {
+        if now_us >= self.next_refresh_us {
+            self.refresh_slow(now_us);
+        }
+    }
+
+    #[cold]
+    fn refresh_slow(&mut self, now_us: u64) {
+        let Some(s) = self.schedule.as_mut() else {
+            return;
+        };
+        let epoch = now_us / s.every_us;
+        self.next_refresh_us = (epoch + 1).saturating_mul(s.every_us);
+        let was = s.epoch.replace(epoch);
+        if was == Some(epoch) {
+            return;
+        }
+        let key = s.key(epoch);
+        let old = core::mem::replace(&mut self.current, key);
+        self.previous = match (was, epoch.checked_sub(1)) {
+            (Some(w), Some(p)) if w == p => Some(old),
+            (_, Some(p)) => Some(s.key(p)),
+            (_, None) => None,
+        };
+        if was.is_some() {
+            self.rotations += 1;
+        }
     }
 
     #[inline]
@@ -327,6 +421,50 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn scheduled_keys_depend_on_the_epoch_alone() {
+        const EVERY: u64 = 10_000_000;
+        let t = tuple();
+        let isn = SeqNum(0x1111_2222);
+        // One worker follows the clock; another starts late, skips epochs.
+        let mut a = SynCookies::rotating(KEY, EVERY);
+        a.refresh(3 * EVERY + 5);
+        let (cookie, _) = a.encode(&t, isn, 1460, 3 * EVERY + 5);
+        let mut b = SynCookies::rotating(KEY, EVERY);
+        b.refresh(4 * EVERY + 1);
+        // The next epoch: both accept it (the previous key).
+        a.refresh(4 * EVERY + 1);
+        assert_eq!(a.rotations(), 1);
+        assert_eq!(b.rotations(), 0);
+        for c in [&a, &b] {
+            assert_eq!(c.check(&t, isn, cookie, 4 * EVERY + 1), Some(1460));
+        }
+        // Two epochs on: refused by both.
+        a.refresh(5 * EVERY);
+        b.refresh(5 * EVERY);
+        for c in [&a, &b] {
+            assert_eq!(c.check(&t, isn, cookie, 5 * EVERY), None);
+        }
+        // Cookies of the new epoch agree across workers.
+        let (x, _) = a.encode(&t, isn, 1460, 5 * EVERY);
+        let (y, _) = b.encode(&t, isn, 1460, 5 * EVERY);
+        assert_eq!(x, y);
+        // Another master: other keys.
+        let mut c = SynCookies::rotating([0x43; 16], EVERY);
+        c.refresh(5 * EVERY);
+        assert_eq!(c.check(&t, isn, x, 5 * EVERY), None);
+    }
+
+    #[test]
+    fn refresh_without_a_schedule_changes_nothing() {
+        let mut c = SynCookies::new(KEY);
+        let t = tuple();
+        let (cookie, _) = c.encode(&t, SeqNum(7), 1460, 1_000);
+        c.refresh(u64::MAX - 1);
+        assert_eq!(c.rotations(), 0);
+        assert_eq!(c.check(&t, SeqNum(7), cookie, 1_000), Some(1460));
     }
 
     #[test]

@@ -26,7 +26,7 @@ mod state;
 mod tcb;
 mod time_wait;
 
-pub use config::{AppConfig, AppProtocol, CloseMode, CookiePolicy, TcpConfig};
+pub use config::{AppConfig, AppProtocol, CloseMode, CookiePolicy, Defences, TcpConfig};
 pub use context::{Secrets, TcpContext};
 pub use cookie::SynCookies;
 pub use isn::IsnGenerator;
