@@ -63,6 +63,19 @@ impl RawSocket {
         // Safety: `fd` is a new descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         let sock = RawSocket { fd, ifindex };
+        // Room for the answers to a burst (root may exceed rmem_max).
+        let size: libc::c_int = 32 << 20;
+        // Safety: a valid socket and an int of the size passed.
+        let r = unsafe {
+            libc::setsockopt(
+                sock.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUFFORCE,
+                &size as *const libc::c_int as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(r, 0, "SO_RCVBUFFORCE: {}", std::io::Error::last_os_error());
         let addr = sock.addr();
         // Safety: `addr` is a valid sockaddr_ll of the size passed.
         let r = unsafe {
