@@ -24,17 +24,21 @@
 //! Needs root and AF_XDP (skips, saying why, otherwise); hping3 comes from
 //! `tools/install-test-deps.sh` (run by `.ci/run`).
 
+#[path = "../bench/frames.rs"]
+mod frames;
 mod malformed_cases;
 mod netns;
 
 use netns::raw::{RawClient, RawConn, RawSocket, mac_of};
-use netns::{ClientClose, Pair, SYNWAVE_IP, Synwave, counter, kernel_clients, need, num, skip};
+use netns::{
+    ClientClose, Pair, SYNWAVE_IP, Synwave, counter, hping3, hping3_sent, kernel_clients, need,
+    num, skip,
+};
 use std::net::SocketAddrV4;
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use synwave::endpoint::WIRE_ERRORS;
-use synwave::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr};
+use synwave::wire::TcpFlags;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -94,18 +98,7 @@ fn malformed_frames_over_veth_are_counted_and_dropped() {
     // On overload: the valid SYN would make a record.
     let server = serve(&pair, &["--cookies", "on-overload"]);
     let client = raw_client(&pair, 80);
-    let syn = TcpRepr {
-        src_port: 40_000,
-        dst_port: 80,
-        seq: SeqNum(0x3a5b_1c0d),
-        ack: SeqNum(0),
-        flags: TcpFlags::SYN,
-        window: 64240,
-        options: TcpOptions {
-            mss: Some(1460),
-            ..TcpOptions::default()
-        },
-    };
+    let syn = frames::linux_syn(40_000);
     let cases: Vec<_> = malformed_cases::cases(&client.frame(&syn, &[]))
         .into_iter()
         .filter(|c| malformed_cases::reaches_synwave(&c.frame, SYNWAVE_IP.octets()))
@@ -248,36 +241,6 @@ fn fins_and_data_to_an_unknown_port_over_veth_get_limited_rsts_and_no_state() {
     assert_eq!(counter(&j, "accepted"), 0, "{j}");
 }
 
-/// `hping3 ARGS… 10.99.0.1` in namespace B for `secs` seconds (SIGINT
-/// then), started now.
-fn hping3(pair: &Pair, args: &[&str], secs: u32) -> Child {
-    Command::new("ip")
-        .args(["netns", "exec", &pair.b(), "timeout", "-s", "INT"])
-        .arg(secs.to_string())
-        .arg("hping3")
-        .args(args)
-        .arg(SYNWAVE_IP.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run hping3")
-}
-
-/// The packets hping3 says it sent.
-fn hping3_sent(child: Child) -> u64 {
-    let out = child.wait_with_output().expect("hping3");
-    let report = String::from_utf8_lossy(&out.stderr);
-    report
-        .lines()
-        .find_map(|l| {
-            l.split(" packets transmitted")
-                .next()
-                .filter(|_| l.contains("packets transmitted"))
-        })
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no hping3 report: {report}"))
-}
-
 #[test]
 fn an_ack_flood_with_forged_cookies_over_veth_reflects_nothing() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -369,7 +332,7 @@ fn a_spoofed_syn_flood_over_veth_on_overload_fills_the_syn_queue_then_cookies_ta
     // The spoofed SYNs' SYN-RECEIVED records fill the queue and stay
     // within it (plus the real connections open at that moment).
     let peak = counter(&j, "records_peak");
-    assert!(peak >= QUEUE && peak <= QUEUE + 64, "{j}");
+    assert!((QUEUE..=QUEUE + 64).contains(&peak), "{j}");
     assert!(
         counter(&j, "cookie_sent") > 0,
         "cookies never took over: {j}"

@@ -10,7 +10,9 @@
 
 mod netns;
 
-use netns::{Pair, SYNWAVE_IP, Synwave, counter, need, skip, wait_until_capturing};
+use netns::{
+    Pair, SYNWAVE_IP, Synwave, counter, hping3, hping3_sent, need, skip, wait_until_capturing,
+};
 
 use std::process::{Command, Stdio};
 
@@ -61,22 +63,7 @@ fn a_syn_flood_gets_a_cookie_for_every_syn_and_creates_no_state() {
         .spawn()
         .expect("start tshark");
     wait_until_capturing(&mut tshark);
-    let flood = Command::new("ip")
-        .args(["netns", "exec", &pair.b(), "timeout", "-s", "INT", "3"])
-        .args(["hping3", "-S", "--flood", "-p", "80"])
-        .arg(SYNWAVE_IP.to_string())
-        .output()
-        .expect("run hping3");
-    let report = String::from_utf8_lossy(&flood.stderr);
-    let sent: u64 = report
-        .lines()
-        .find_map(|l| {
-            l.split(" packets transmitted")
-                .next()
-                .filter(|_| l.contains("packets transmitted"))
-        })
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no hping3 report: {report}"));
+    let sent = hping3_sent(hping3(&pair, &["-S", "--flood", "-p", "80"], 3));
     let out = tshark.wait_with_output().expect("tshark");
     let captured: Vec<(u16, u32, u32)> = String::from_utf8_lossy(&out.stdout)
         .lines()

@@ -508,3 +508,33 @@ pub fn need(tool: &str, package: &str) -> PathBuf {
         "{tool} is missing: .ci/run installs it (tools/install-test-deps.sh, apt-get install {package})"
     );
 }
+
+/// `hping3 ARGS… 10.99.0.1` in namespace B for `secs` seconds (SIGINT
+/// then), started now.
+pub fn hping3(pair: &Pair, args: &[&str], secs: u32) -> Child {
+    Command::new("ip")
+        .args(["netns", "exec", &pair.b(), "timeout", "-s", "INT"])
+        .arg(secs.to_string())
+        .arg("hping3")
+        .args(args)
+        .arg(SYNWAVE_IP.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run hping3")
+}
+
+/// The packets hping3 says it sent.
+pub fn hping3_sent(child: Child) -> u64 {
+    let out = child.wait_with_output().expect("hping3");
+    let report = String::from_utf8_lossy(&out.stderr);
+    report
+        .lines()
+        .find_map(|l| {
+            l.split(" packets transmitted")
+                .next()
+                .filter(|_| l.contains("packets transmitted"))
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no hping3 report: {report}"))
+}

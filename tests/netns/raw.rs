@@ -156,7 +156,7 @@ impl RawSocket {
                     &mut len,
                 )
             };
-            if n > 0 && from.sll_pkttype != libc::PACKET_OUTGOING as u8 {
+            if n > 0 && from.sll_pkttype != libc::PACKET_OUTGOING {
                 return Some(buf[..n as usize].to_vec());
             }
         }
