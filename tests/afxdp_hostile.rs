@@ -16,6 +16,9 @@
 //!   with cookies `always` (no record but the real ones) and
 //!   `on-overload` (the SYN queue within `--syn-queue`, cookies beyond):
 //!   ≥ 99 % of the real connections complete;
+//! - faults from the engine's own impairment layer (`--loss`: serve loses,
+//!   duplicates and reorders what it sends): the kernel's clients
+//!   retransmit and every connection completes and ends;
 //! - SIGINT: the summary written and the XDP program detached.
 //!
 //! Every assertion is on counters and table sizes; elapsed time appears
@@ -31,8 +34,8 @@ mod netns;
 
 use netns::raw::{RawClient, RawConn, RawSocket, mac_of};
 use netns::{
-    ClientClose, Pair, SYNWAVE_IP, Synwave, counter, hping3, hping3_sent, kernel_clients, need,
-    num, skip,
+    ClientClose, Pair, SYNWAVE_IP, Synwave, counter, hping3, hping3_sent, kernel_clients,
+    kernel_clients_waiting, need, num, skip,
 };
 use std::net::SocketAddrV4;
 use std::sync::Mutex;
@@ -382,4 +385,38 @@ fn sigint_writes_the_summary_and_detaches_the_program() {
     assert_eq!(num(&j, "established"), 3_100, "{j}");
     assert!(counter(&j, "cookie_rotations") >= 2, "{j}");
     assert_eq!(counter(&j, "cookie_bad"), 0, "{j}");
+}
+
+#[test]
+fn serve_losing_duplicating_and_reordering_what_it_sends_still_completes_every_connection() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip(
+        "serve_losing_duplicating_and_reordering_what_it_sends_still_completes_every_connection",
+    ) {
+        return;
+    }
+    const CONNS: u64 = 2_000;
+    let pair = Pair::new(1);
+    let server = serve(&pair, &["--loss", "2", "--seed", "9"]);
+    // A lost SYN-ACK costs the client a SYN retry (1 s, then 3 s, 7 s):
+    // connects wait up to 10 s.
+    let t = kernel_clients_waiting(
+        &pair,
+        SocketAddrV4::new(SYNWAVE_IP, 80),
+        CONNS,
+        8,
+        ClientClose::Fin,
+        Duration::from_secs(120),
+        Duration::from_secs(10),
+    );
+    let j = server.stop();
+    eprintln!("clients: {t:?}");
+    assert_eq!(t.connected, CONNS, "{t:?} {j}");
+    assert!(t.retrans_segs > 0, "the clients never retransmitted: {t:?}");
+    for c in ["link_lost", "link_duplicated", "link_reordered"] {
+        assert!(counter(&j, c) > 0, "{c}: {j}");
+    }
+    assert_eq!(num(&j, "established"), CONNS, "{j}");
+    assert_eq!(num(&j, "records_left"), 0, "{j}");
+    assert_eq!(counter(&j, "end_closed"), CONNS, "{j}");
 }

@@ -8,6 +8,7 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 use synwave::engine::interface::{InterfaceRun, InterfaceSetup};
+use synwave::io::Impairment;
 use synwave::io::afxdp::{AddressRange, AfXdpConfig, XdpMode, XskConfig, ZeroCopy};
 use synwave::io::pcap::PcapConfig;
 use synwave::wire::MacAddr;
@@ -176,6 +177,11 @@ pub struct RunArgs {
     /// Frames --pcap writes at most.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1 << 32), requires = "pcap")]
     pub pcap_limit: u64,
+    /// Lose this percentage of the frames each worker sends, and
+    /// duplicate and reorder half as many each (seeded by --seed): faults
+    /// on a real link without netem.
+    #[arg(long, default_value_t = 0.0, value_parser = super::parse_percent)]
+    pub loss: f64,
     /// SYN queue, rate limits, cookie key rotation.
     #[command(flatten)]
     pub defences: super::defence_args::DefenceArgs,
@@ -227,6 +233,8 @@ impl AfXdpArgs {
                     path: path.clone(),
                     limit: r.pcap_limit,
                 }),
+                impairment: Impairment::lossy(r.loss / 100.0),
+                impairment_seed: r.seed.unwrap_or(1),
             },
         }
     }

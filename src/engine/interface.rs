@@ -17,6 +17,7 @@ use super::worker::{self, Phase, Role, SharedPhase, Worker, WorkerReport};
 use crate::endpoint::{Endpoint, EndpointConfig};
 use crate::io::afxdp::{AfXdp, AfXdpConfig, KernelDrops, XskStats};
 use crate::io::pcap::{PcapCapture, PcapConfig};
+use crate::io::{Impaired, Impairment};
 use crate::metrics::{self, Board, LiveLine, StatsThread};
 use crate::tcp::{Defences, Secrets};
 use crate::wire::MacAddr;
@@ -41,6 +42,11 @@ pub struct InterfaceRun {
     pub total: Option<u64>,
     /// `--pcap`: the first worker's frames, written to a file.
     pub pcap: Option<PcapConfig>,
+    /// `--loss`: what each worker's transmit side loses, duplicates and
+    /// reorders (`io::Impaired`), and the seed of those decisions.
+    pub impairment: Impairment,
+    /// Seed of the impairment (each queue derives its own).
+    pub impairment_seed: u64,
 }
 
 /// What `serve` and `gen` share: the interface, the next hop, the
@@ -164,11 +170,14 @@ where
             (phase.clone(), boards[i].clone(), cores[i], ready.clone());
         let queue = queues.get(i).copied().unwrap_or(i as u32);
         let capture = capture.take();
+        let impairment = (cfg.impairment, cfg.impairment_seed);
         let handle = std::thread::Builder::new()
             .name(format!("synwave-q{queue}"))
             .spawn(move || {
                 pin::pin_current(core);
                 let (ep, role) = build();
+                let seed = impairment.1 ^ u64::from(queue).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                let port = Impaired::new(port, impairment.0, seed);
                 let mut w = Worker::new(port, ep, role);
                 if let Some(c) = capture {
                     w = w.with_capture(c);
@@ -178,8 +187,8 @@ where
                 QueueReport {
                     queue,
                     worker: report,
-                    xsk: w.port().xsk_stats(),
-                    kernel: w.port().kernel_drops(),
+                    xsk: w.port().inner().xsk_stats(),
+                    kernel: w.port().inner().kernel_drops(),
                 }
             })
             .map_err(|e| format!("cannot start a worker thread: {e}"))?;

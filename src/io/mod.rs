@@ -5,7 +5,8 @@
 //! design's "reply in place").
 //!
 //! Backends: [`loopback`] (in-memory lock-free rings between workers,
-//! seeded loss/duplication/reordering — the test and benchmark backend).
+//! seeded loss/duplication/reordering — the test and benchmark backend)
+//! and [`afxdp`]; [`impaired`] adds the same impairments to any port.
 //!
 //! Rules: knows no TCP (a backend that must steer frames, as a NIC's RSS
 //! does, is handed a steering function); no allocation, lock or syscall
@@ -13,10 +14,12 @@
 //! caller-owned `Vec`s whose capacity is reserved up front.
 
 pub mod afxdp;
+pub mod impaired;
 pub mod impairment;
 pub mod loopback;
 pub mod pcap;
 
+pub use impaired::Impaired;
 pub use impairment::{Fate, Impairer, Impairment};
 
 /// One frame buffer held by a worker.

@@ -3,7 +3,7 @@
 //! 8 bits, then 24 hashed bits carrying a 2-bit MSS index:
 //!
 //! ```text
-//! H      = low 64 bits of AES-128(secret, tuple ‖ count)
+//! H      = low 64 bits of AES-128(secret, tuple ‖ (count mod 2^8 | client_isn << 8))
 //! cookie = H.hi32 + client_isn + (count << 24) + ((H.lo32 + (mss_index << 22)) mod 2^24)
 //! ```
 //!
@@ -13,6 +13,14 @@
 //! (Linux's `cookie_init_timestamp`) and read back from the ACK's TSecr.
 //!
 //! Differences from Linux, each deliberate:
+//! - The client ISN's low 24 bits are hashed too, besides being added:
+//!   in Linux (and here before) a cookie ACK with SEQ and ACK both moved
+//!   by the same amount still validates, and the final ACK of a cleanly
+//!   closed connection (both FINs counted), seen again once the record is
+//!   gone, reopened it. Linux checks cookies only just after a SYN queue
+//!   overflow, which hides this; with `--cookies always` every ACK
+//!   without a record is checked. Found by the fault test over veth
+//!   (`tests/afxdp_hostile.rs`, duplicated FINs).
 //! - One keyed hash per cookie instead of two: Linux's first hash covers
 //!   only the tuple so the period can be read back before the second hash;
 //!   here both halves come from one evaluation over tuple and period, and
@@ -75,18 +83,27 @@ struct Secret(Prf);
 
 impl Secret {
     /// (high 32 bits, low 32 bits) of the low 64 bits of AES(tuple ‖
-    /// count), the 16 bytes built as two little-endian words.
+    /// context), the 16 bytes built as two little-endian words; the
+    /// context word is the period's low 8 bits and the client ISN's low
+    /// 24 bits above them.
+    ///
+    /// The ISN is hashed, not only added (as Linux does), so that a
+    /// segment whose SEQ and ACK are both off by the same amount does not
+    /// validate: the final ACK of a connection that closed cleanly
+    /// (SEQ = ISN + 2, ACK = cookie + 2, both FINs counted), arriving again
+    /// after its record is gone, would otherwise open the connection anew.
     #[inline]
-    fn hash(&self, input: &(u64, u32), count: u32) -> (u32, u32) {
+    fn hash(&self, input: &(u64, u32), count: u32, client_isn: u32) -> (u32, u32) {
+        let context = (count & COUNT_MASK) | (client_isn << 8);
         let (h, _) = self
             .0
-            .eval(input.0, u64::from(input.1) | (u64::from(count) << 32));
+            .eval(input.0, u64::from(input.1) | (u64::from(context) << 32));
         ((h >> 32) as u32, h as u32)
     }
 
     #[inline]
     fn make(&self, input: &(u64, u32), client_isn: u32, count: u32, idx: u32) -> u32 {
-        let (hi, lo) = self.hash(input, count);
+        let (hi, lo) = self.hash(input, count, client_isn);
         hi.wrapping_add(client_isn)
             .wrapping_add(count << COOKIE_BITS)
             .wrapping_add(lo.wrapping_add(idx << MSS_SHIFT) & COOKIE_MASK)
@@ -95,7 +112,7 @@ impl Secret {
     /// The MSS of `cookie` if it was made in period `count`.
     #[inline]
     fn check(&self, input: &(u64, u32), client_isn: u32, cookie: u32, count: u32) -> Option<u16> {
-        let (hi, lo) = self.hash(input, count);
+        let (hi, lo) = self.hash(input, count, client_isn);
         let x = cookie.wrapping_sub(hi).wrapping_sub(client_isn);
         if x >> COOKIE_BITS != count & COUNT_MASK {
             return None;
@@ -338,7 +355,7 @@ mod tests {
         use aes::cipher::{BlockEncrypt, KeyInit, generic_array::GenericArray};
         let mut input = [0u8; 16];
         input[..12].copy_from_slice(&tuple().hash_input());
-        input[12..].copy_from_slice(&5u32.to_le_bytes());
+        input[12..].copy_from_slice(&(5u32 | (0x1234_5678 << 8)).to_le_bytes());
         let mut block = GenericArray::from(input);
         aes::Aes128::new(&GenericArray::from(KEY)).encrypt_block(&mut block);
         let h = u64::from_le_bytes(block[..8].try_into().expect("8 bytes"));
@@ -347,7 +364,26 @@ mod tests {
             .wrapping_add(5 << 24)
             .wrapping_add((h as u32).wrapping_add(3 << 22) & 0xff_ffff);
         assert_eq!(cookie.0, expect);
-        assert_eq!(cookie.0, 0x4504_258a, "pinned value");
+        assert_eq!(cookie.0, 0x95ae_bfd6, "pinned value");
+    }
+
+    #[test]
+    fn seq_and_ack_moved_together_are_refused() {
+        // The final ACK of a clean close: SEQ = ISN + 2, ACK = cookie + 2
+        // (both FINs), read as a cookie ACK: client ISN + 1, cookie + 1.
+        let c = SynCookies::new(KEY);
+        let t = tuple();
+        for isn in [7u32, 0xffff_ffff, 0x8000_0000] {
+            let (cookie, _) = c.encode(&t, SeqNum(isn), 1460, 1_000);
+            assert!(c.check(&t, SeqNum(isn), cookie, 1_000).is_some());
+            for d in [1u32, 2, 100, 1 << 22] {
+                let (i, k) = (
+                    SeqNum(isn.wrapping_add(d)),
+                    SeqNum(cookie.0.wrapping_add(d)),
+                );
+                assert_eq!(c.check(&t, i, k, 1_000), None, "isn {isn:#x} moved by {d}");
+            }
+        }
     }
 
     #[test]

@@ -340,6 +340,28 @@ pub fn kernel_clients(
     close: ClientClose,
     limit: Duration,
 ) -> ClientTally {
+    kernel_clients_waiting(
+        pair,
+        to,
+        total,
+        threads,
+        close,
+        limit,
+        Duration::from_secs(3),
+    )
+}
+
+/// As `kernel_clients`, each connect bounded by `connect_limit` (the
+/// kernel retries a SYN after 1, 3, 7, 15 s).
+pub fn kernel_clients_waiting(
+    pair: &Pair,
+    to: SocketAddrV4,
+    total: u64,
+    threads: u64,
+    close: ClientClose,
+    limit: Duration,
+    connect_limit: Duration,
+) -> ClientTally {
     pair.in_b(move || {
         let before = tcp_snmp();
         let deadline = Instant::now() + limit;
@@ -353,10 +375,7 @@ pub fn kernel_clients(
                             tally.failed += 1;
                             continue;
                         }
-                        match TcpStream::connect_timeout(
-                            &SocketAddr::V4(to),
-                            Duration::from_secs(3),
-                        ) {
+                        match TcpStream::connect_timeout(&SocketAddr::V4(to), connect_limit) {
                             Ok(s) => {
                                 tally.connected += 1;
                                 if close == ClientClose::Rst {
