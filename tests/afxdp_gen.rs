@@ -114,11 +114,16 @@ fn gen_against_serve_for_ten_seconds_without_failures() {
     assert_eq!(num(&j, "failed"), 0, "{j}");
     assert_eq!(num(&j, "unfinished"), 0, "{j}");
     assert_eq!(num(&j, "completed"), established, "{j}");
-    // Every connection gen made, serve made too (a duplicate ACK after a
-    // retransmitted FIN may rebuild a few more from their cookies).
-    assert!(num(&s, "established") >= established, "{s}");
+    // Every connection gen made, serve made, and no more: the second ACK
+    // that gen's TIME-WAIT sends for a FIN serve retransmitted, arriving
+    // once serve's record is gone, is a failed cookie check (the cookie
+    // hashes the client's ISN), not a connection rebuilt.
+    assert_eq!(num(&s, "established"), established, "{s}");
     assert_eq!(counter(&s, "drop_malformed"), 0, "{s}");
-    assert_eq!(counter(&s, "cookie_bad"), 0, "{s}");
+    assert!(
+        counter(&s, "cookie_bad") <= counter(&s, "retransmit"),
+        "a bad cookie that answers no retransmission: {s}"
+    );
 }
 
 #[test]

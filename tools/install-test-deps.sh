@@ -2,7 +2,8 @@
 # Installs the system tools the real-interface tests use, where missing:
 # iproute2 (ip, namespaces, veth), ethtool (checksum offload off on the
 # kernel's veth end), tshark (decoding captures), ab (apache2-utils),
-# nginx (HTTP peers) and hping3 (a SYN flood). Run as root on Debian or
+# nginx (HTTP peers), hping3 (a SYN flood) and python3 (loading the
+# TRex profiles with a stand-in API). Run as root on Debian or
 # Ubuntu (CI does, from .ci/run); elsewhere it says what is missing and
 # the tests that need it skip or fail with the same words.
 set -euo pipefail
@@ -13,6 +14,7 @@ command -v tshark >/dev/null || want+=(tshark)
 command -v ab >/dev/null || want+=(apache2-utils)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || want+=(nginx)
 command -v hping3 >/dev/null || [ -x /usr/sbin/hping3 ] || want+=(hping3)
+command -v python3 >/dev/null || want+=(python3)
 [ ${#want[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     echo "missing ${want[*]}: install them (apt-get install ${want[*]}) for the real-interface tests" >&2

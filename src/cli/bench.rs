@@ -84,6 +84,10 @@ pub struct Args {
     /// this file.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// Serve the counters to Prometheus at http://HOST:PORT/metrics
+    /// (docs/scale-out.md).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics_addr: Option<String>,
     /// SYN queue, rate limits, cookie key rotation.
     #[command(flatten)]
     pub defences: super::defence_args::DefenceArgs,
@@ -205,6 +209,7 @@ pub fn run(a: Args) -> ExitCode {
         cores: a.cores.clone(),
         max_connections: a.max_connections as usize,
         max_time_wait: a.max_time_wait as usize,
+        metrics_addr: a.metrics_addr.clone(),
         ..BenchConfig::default()
     };
     let load = match a.rate {

@@ -173,13 +173,17 @@ pub fn run(a: Args) -> ExitCode {
         })
         .into();
     let cfg = GenConfig {
-        setup: a.afxdp.setup(
-            &a.common,
-            a.src_ip,
-            Some(Duration::from_secs_f64(a.duration)),
-            Duration::from_secs(5),
-            a.connections,
-        ),
+        setup: {
+            let mut s = a.afxdp.setup(
+                &a.common,
+                a.src_ip,
+                Some(Duration::from_secs_f64(a.duration)),
+                Duration::from_secs(5),
+                a.connections,
+            );
+            s.run.role = "generator";
+            s
+        },
         dst_ip: a.dst.ip().octets(),
         dst_port: a.dst.port(),
         concurrency: a.concurrency,

@@ -182,6 +182,10 @@ pub struct RunArgs {
     /// on a real link without netem.
     #[arg(long, default_value_t = 0.0, value_parser = super::parse_percent)]
     pub loss: f64,
+    /// Serve the counters to Prometheus at http://HOST:PORT/metrics
+    /// (docs/scale-out.md).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics_addr: Option<String>,
     /// SYN queue, rate limits, cookie key rotation.
     #[command(flatten)]
     pub defences: super::defence_args::DefenceArgs,
@@ -235,6 +239,8 @@ impl AfXdpArgs {
                 }),
                 impairment: Impairment::lossy(r.loss / 100.0),
                 impairment_seed: r.seed.unwrap_or(1),
+                metrics_addr: r.metrics_addr.clone(),
+                role: "responder",
             },
         }
     }

@@ -17,6 +17,7 @@ use crate::endpoint::Latency;
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use crate::io::Impairment;
 use crate::io::loopback::{LoopbackConfig, Steer, loopback};
+use crate::metrics::prometheus::{MetricsServer, Source};
 use crate::metrics::{self, Board, LiveLine, StatsThread};
 use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use crate::tcp::{End, Events};
@@ -86,6 +87,8 @@ pub struct BenchConfig {
     /// Most TIME-WAIT records per worker (beyond: a closing connection
     /// skips TIME-WAIT, counted as `drop_time_wait_full`).
     pub max_time_wait: usize,
+    /// `--metrics-addr`: serve the boards to Prometheus on this address.
+    pub metrics_addr: Option<String>,
 }
 
 impl Default for BenchConfig {
@@ -108,6 +111,7 @@ impl Default for BenchConfig {
             steering: Steering::Rss,
             max_connections: 1 << 22,
             max_time_wait: 1 << 22,
+            metrics_addr: None,
         }
     }
 }
@@ -291,6 +295,26 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
     // retransmit them.
     let ready = Arc::new(Barrier::new(2 * cfg.workers + 1));
     let boards: Vec<Arc<Board>> = (0..2 * cfg.workers).map(|_| Arc::default()).collect();
+    // Bound before any worker starts: a busy address stops the run here.
+    let _metrics = match &cfg.metrics_addr {
+        Some(addr) => Some(MetricsServer::spawn(
+            addr,
+            boards
+                .iter()
+                .enumerate()
+                .map(|(i, board)| Source {
+                    board: board.clone(),
+                    role: if i < cfg.workers {
+                        "generator"
+                    } else {
+                        "responder"
+                    },
+                    worker: i % cfg.workers,
+                })
+                .collect(),
+        )?),
+        None => None,
+    };
     // With several workers per side, frames that land on the wrong one are
     // handed to their owner.
     let several = cfg.workers > 1;

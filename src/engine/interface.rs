@@ -18,6 +18,7 @@ use crate::endpoint::{Endpoint, EndpointConfig};
 use crate::io::afxdp::{AfXdp, AfXdpConfig, KernelDrops, XskStats};
 use crate::io::pcap::{PcapCapture, PcapConfig};
 use crate::io::{Impaired, Impairment};
+use crate::metrics::prometheus::{MetricsServer, Source};
 use crate::metrics::{self, Board, LiveLine, StatsThread};
 use crate::tcp::{Defences, Secrets};
 use crate::wire::MacAddr;
@@ -47,6 +48,11 @@ pub struct InterfaceRun {
     pub impairment: Impairment,
     /// Seed of the impairment (each queue derives its own).
     pub impairment_seed: u64,
+    /// `--metrics-addr`: serve the boards to Prometheus on this address.
+    pub metrics_addr: Option<String>,
+    /// The workers' role, as the metrics label it ("generator" or
+    /// "responder").
+    pub role: &'static str,
 }
 
 /// What `serve` and `gen` share: the interface, the next hop, the
@@ -164,6 +170,22 @@ where
     };
     let ready = Arc::new(Barrier::new(n + 1));
     let boards: Vec<Arc<Board>> = (0..n).map(|_| Arc::default()).collect();
+    // Bound before any worker starts: a busy address stops the run here.
+    let _metrics = match &cfg.metrics_addr {
+        Some(addr) => Some(MetricsServer::spawn(
+            addr,
+            boards
+                .iter()
+                .enumerate()
+                .map(|(worker, board)| Source {
+                    board: board.clone(),
+                    role: cfg.role,
+                    worker,
+                })
+                .collect(),
+        )?),
+        None => None,
+    };
     let mut handles = Vec::new();
     for (i, (port, build)) in ports.into_iter().zip(builders).enumerate() {
         let (phase, board, core, ready) =

@@ -2,8 +2,9 @@
 //! (`syn_rx`, `synack_tx`, `cookie_sent`, `cookie_ok`, `established`,
 //! `fin_rx`, `time_wait`, `retransmit`, `drop_malformed`,
 //! `drop_table_full`, …), in one fixed order; the cache-line-aligned
-//! board each worker publishes them on; and the stats thread that sums the
-//! boards once a second for the live line.
+//! board each worker publishes them on; the stats thread that sums the
+//! boards once a second for the live line; and the Prometheus endpoint
+//! (`--metrics-addr`) that serves them to scrapers.
 //!
 //! Rules: workers count in plain integers they own (`endpoint::Counters`,
 //! `WorkerTally`) and copy them to their board every few hundred polls
@@ -11,6 +12,7 @@
 //! runs per frame.
 
 mod board;
+pub mod prometheus;
 mod stats;
 
 pub use board::{Board, SLOTS};

@@ -1,0 +1,223 @@
+//! `--metrics-addr HOST:PORT`: the workers' boards in the Prometheus text
+//! exposition format (version 0.0.4), served over HTTP/1.1 by a thread of
+//! its own, so that an existing Prometheus can scrape every synwave
+//! instance (one per NIC or host) and sum them (`sum by (role)`).
+//!
+//! Each metric is one series per worker, labelled `role` ("generator" or
+//! "responder") and `worker` (its index); counters end in `_total`, the
+//! gauges (`metrics::GAUGES`, and `records_peak`, a high-water mark) do
+//! not. Scrapes read the boards only: workers never wait for them.
+//!
+//! Rules: one connection at a time, each bounded by a 2 s read timeout
+//! and a 64 KiB request; `GET /metrics` (or `/`) is answered, anything
+//! else is a 404; the thread ends when the server is dropped.
+
+use super::{Board, GAUGES, names};
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// One worker's board and how its series are labelled.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The worker's board.
+    pub board: Arc<Board>,
+    /// "generator" or "responder".
+    pub role: &'static str,
+    /// The worker's index.
+    pub worker: usize,
+}
+
+/// The metrics endpoint; stops when dropped.
+pub struct MetricsServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+/// Metrics that are levels, not counts since the start.
+fn is_gauge(name: &str) -> bool {
+    GAUGES.contains(&name) || name == "records_peak"
+}
+
+/// The exposition of `sources` now.
+pub fn render(sources: &[Source]) -> String {
+    let names = names();
+    let values: Vec<Vec<u64>> = sources
+        .iter()
+        .map(|s| {
+            let mut v = Vec::new();
+            s.board.add_to(&mut v, names.len());
+            v
+        })
+        .collect();
+    let mut out = String::with_capacity(names.len() * 160 * sources.len().max(1));
+    for (i, name) in names.iter().enumerate() {
+        let (full, kind) = if is_gauge(name) {
+            (format!("synwave_{name}"), "gauge")
+        } else {
+            (format!("synwave_{name}_total"), "counter")
+        };
+        let _ = writeln!(
+            out,
+            "# HELP {full} synwave's {name} (see docs/scale-out.md)."
+        );
+        let _ = writeln!(out, "# TYPE {full} {kind}");
+        for (s, v) in sources.iter().zip(&values) {
+            let _ = writeln!(
+                out,
+                "{full}{{role=\"{}\",worker=\"{}\"}} {}",
+                s.role,
+                s.worker,
+                v.get(i).copied().unwrap_or(0)
+            );
+        }
+    }
+    out
+}
+
+impl MetricsServer {
+    /// Listens on `addr` and serves `sources` until dropped.
+    pub fn spawn(addr: &str, sources: Vec<Source>) -> Result<MetricsServer, String> {
+        let listener = TcpListener::bind(addr).map_err(|e| {
+            format!("--metrics-addr {addr}: cannot listen ({e}); give a free HOST:PORT such as 127.0.0.1:9100")
+        })?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| format!("--metrics-addr {addr}: {e}"))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| format!("--metrics-addr {addr}: {e}"))?;
+        eprintln!("synwave: metrics at http://{local}/metrics");
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("synwave-metrics".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    match listener.accept() {
+                        Ok((conn, _)) => answer(conn, &sources),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the metrics thread: {e}"))?;
+        Ok(MetricsServer {
+            addr: local,
+            stop,
+            handle: Some(handle),
+        })
+    }
+
+    /// The address it listens on (the port chosen when 0 was given).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for MetricsServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Reads one request from `conn` and answers it.
+fn answer(mut conn: TcpStream, sources: &[Source]) {
+    let _ = conn.set_nonblocking(false);
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = conn.set_write_timeout(Some(Duration::from_secs(2)));
+    let mut req = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    while !req.windows(4).any(|w| w == b"\r\n\r\n") && req.len() < 64 * 1024 {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => req.extend_from_slice(&buf[..n]),
+        }
+    }
+    let line = req.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let line = String::from_utf8_lossy(line);
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (status, body) = match (method, path) {
+        ("GET", "/metrics" | "/") => ("200 OK", render(sources)),
+        ("GET", _) => ("404 Not Found", "GET /metrics\n".to_string()),
+        _ => ("405 Method Not Allowed", "GET /metrics\n".to_string()),
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = conn.write_all(head.as_bytes());
+    let _ = conn.write_all(body.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_has_a_type_and_a_series_per_worker() {
+        let sources = vec![
+            Source {
+                board: Arc::default(),
+                role: "generator",
+                worker: 0,
+            },
+            Source {
+                board: Arc::default(),
+                role: "responder",
+                worker: 0,
+            },
+        ];
+        let text = render(&sources);
+        for name in names() {
+            let full = if is_gauge(&name) {
+                format!("synwave_{name}")
+            } else {
+                format!("synwave_{name}_total")
+            };
+            assert!(text.contains(&format!("# TYPE {full} ")), "{full}");
+            assert!(
+                text.contains(&format!("{full}{{role=\"responder\",worker=\"0\"}} 0\n")),
+                "{full}"
+            );
+        }
+        assert!(text.contains("# TYPE synwave_records gauge"));
+        assert!(text.contains("# TYPE synwave_syn_rx_total counter"));
+    }
+
+    #[test]
+    fn a_scrape_over_tcp_gets_the_text_and_other_paths_a_404() {
+        let server = MetricsServer::spawn(
+            "127.0.0.1:0",
+            vec![Source {
+                board: Arc::default(),
+                role: "responder",
+                worker: 3,
+            }],
+        )
+        .expect("listen");
+        let get = |path: &str| {
+            let mut c = TcpStream::connect(server.addr()).expect("connect");
+            write!(c, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").expect("send");
+            let mut s = String::new();
+            c.read_to_string(&mut s).expect("read");
+            s
+        };
+        let ok = get("/metrics");
+        assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
+        assert!(ok.contains("text/plain; version=0.0.4"));
+        assert!(ok.contains("synwave_rx_frames_total{role=\"responder\",worker=\"3\"} 0"));
+        assert!(get("/nope").starts_with("HTTP/1.1 404"));
+    }
+}

@@ -1,0 +1,116 @@
+//! `--metrics-addr`: a scraper reads the Prometheus text of a running
+//! `synwave bench` twice, parses it with a Prometheus-format parser
+//! (`prometheus-parse`), and sees the counters typed as counters, the
+//! gauges as gauges, one series per worker and role, and the connection
+//! counts rising between the scrapes. A busy address is a one-line error.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_synwave");
+
+fn scrape(addr: &str) -> prometheus_parse::Scrape {
+    let mut c = TcpStream::connect(addr).expect("connect to the metrics address");
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(c, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").expect("send");
+    let mut text = String::new();
+    c.read_to_string(&mut text).expect("read");
+    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    assert!(head.contains("text/plain; version=0.0.4"), "{head}");
+    let lines = body.lines().map(|l| Ok(l.to_string()));
+    prometheus_parse::Scrape::parse(lines).expect("Prometheus text")
+}
+
+/// The sum over `role`'s series of `name`.
+fn total(s: &prometheus_parse::Scrape, name: &str, role: &str) -> f64 {
+    s.samples
+        .iter()
+        .filter(|m| m.metric == name && m.labels.get("role") == Some(role))
+        .map(|m| match m.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => 0.0,
+        })
+        .sum()
+}
+
+#[test]
+fn a_scrape_during_a_bench_run_parses_and_its_counters_rise() {
+    let mut child = Command::new(BIN)
+        .args(["bench", "--duration", "6", "--workers", "1"])
+        .args(["--metrics-addr", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start synwave bench");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let addr = loop {
+        assert!(Instant::now() < deadline, "no metrics address announced");
+        let line = lines
+            .next()
+            .expect("synwave said where its metrics are")
+            .expect("stderr");
+        if let Some(rest) = line.split("metrics at http://").nth(1) {
+            break rest.trim_end_matches("/metrics").to_string();
+        }
+    };
+    // Keep draining stderr so that synwave never blocks on it.
+    std::thread::spawn(move || for _ in lines {});
+    std::thread::sleep(Duration::from_millis(1_500));
+    let first = scrape(&addr);
+    std::thread::sleep(Duration::from_millis(1_500));
+    let second = scrape(&addr);
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status:?}");
+
+    let est = "synwave_established_total";
+    let (a, b) = (
+        total(&first, est, "generator"),
+        total(&second, est, "generator"),
+    );
+    assert!(a > 0.0 && b > a, "established: {a} then {b}");
+    assert!(total(&second, "synwave_syn_rx_total", "responder") > 0.0);
+    // Counters are typed as counters, levels as gauges.
+    for (name, kind) in [
+        (est, "counter"),
+        ("synwave_syn_rx_total", "counter"),
+        ("synwave_records", "gauge"),
+        ("synwave_records_peak", "gauge"),
+    ] {
+        let seen = second
+            .samples
+            .iter()
+            .find(|m| m.metric == name)
+            .unwrap_or_else(|| panic!("no {name}"));
+        let ok = matches!(
+            (kind, &seen.value),
+            ("counter", prometheus_parse::Value::Counter(_))
+                | ("gauge", prometheus_parse::Value::Gauge(_))
+        );
+        assert!(ok, "{name} is not a {kind}: {:?}", seen.value);
+    }
+    // One series per worker and role.
+    let series = second.samples.iter().filter(|m| m.metric == est).count();
+    assert_eq!(series, 2, "a generator and a responder");
+}
+
+#[test]
+fn a_busy_metrics_address_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = Command::new(BIN)
+        .args(["bench", "--duration", "1", "--metrics-addr", &addr])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--metrics-addr") && err.contains(&addr) && err.contains("HOST:PORT"),
+        "{err}"
+    );
+}
