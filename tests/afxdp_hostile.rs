@@ -19,7 +19,8 @@
 //! - faults from the engine's own impairment layer (`--loss`: serve loses,
 //!   duplicates and reorders what it sends): the kernel's clients
 //!   retransmit and every connection completes and ends;
-//! - SIGINT: the summary written and the XDP program detached.
+//! - SIGINT and SIGTERM: the summary written and the XDP program
+//!   detached.
 //!
 //! Every assertion is on counters and table sizes; elapsed time appears
 //! only as the number of one-second rate windows a burst can span.
@@ -347,9 +348,9 @@ fn a_spoofed_syn_flood_over_veth_on_overload_fills_the_syn_queue_then_cookies_ta
 }
 
 #[test]
-fn sigint_writes_the_summary_and_detaches_the_program() {
+fn sigint_and_sigterm_write_the_summary_and_detach_the_program() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    if skip("sigint_writes_the_summary_and_detaches_the_program") {
+    if skip("sigint_and_sigterm_write_the_summary_and_detach_the_program") {
         return;
     }
     let pair = Pair::new(1);
@@ -364,7 +365,7 @@ fn sigint_writes_the_summary_and_detaches_the_program() {
         ClientClose::Fin,
         Duration::from_secs(60),
     );
-    std::thread::sleep(Duration::from_millis(2_100));
+    std::thread::sleep(Duration::from_millis(3_100));
     let t2 = kernel_clients(
         &pair,
         SocketAddrV4::new(SYNWAVE_IP, 80),
@@ -385,6 +386,20 @@ fn sigint_writes_the_summary_and_detaches_the_program() {
     assert_eq!(num(&j, "established"), 3_100, "{j}");
     assert!(counter(&j, "cookie_rotations") >= 2, "{j}");
     assert_eq!(counter(&j, "cookie_bad"), 0, "{j}");
+    // SIGTERM: the same, on a second run on the same interface.
+    let s = serve(&pair, &[]);
+    assert!(
+        pair.link_a().contains("xdp"),
+        "attached again: {}",
+        pair.link_a()
+    );
+    let j = s.stop(); // SIGTERM, exit status 0, the JSON summary
+    assert_eq!(num(&j, "established"), 0, "{j}");
+    let link = pair.link_a();
+    assert!(
+        !link.contains("xdp"),
+        "still attached after SIGTERM: {link}"
+    );
 }
 
 #[test]
