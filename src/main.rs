@@ -43,6 +43,9 @@ enum Command {
     /// generic XDP, zero-copy, queues, privileges, locked memory), each
     /// with the fix.
     Probe(cli::probe::Args),
+    /// Plots from a run's JSON summary (`--json`): connections per second
+    /// over the run and the latency CDFs, as SVG.
+    Report(cli::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -60,5 +63,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::run(args),
         Command::Gen(args) => cli::generate::run(args),
         Command::Probe(args) => cli::probe::run(args),
+        Command::Report(args) => cli::report::run(args),
     }
 }

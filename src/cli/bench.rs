@@ -375,6 +375,7 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> 
         "lifetime_us": super::interface_report::percentiles_json(&lat.lifetime_us),
         "duration_s": r.duration.as_secs_f64(),
         "run_phase_s": r.run_phase.as_secs_f64(),
+        "series": super::interface_report::series_json(&r.live_lines),
         "host_steal_pct": steal,
         "records_left": records,
         "time_wait_left": tw,

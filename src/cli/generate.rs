@@ -321,6 +321,7 @@ fn summary_json(a: &Args, r: &GenReport, o: &Outcome, templates: &[Template]) ->
         "run_phase_s": run.run_phase.as_secs_f64(),
         "records_left": metric(&v, "records"),
         "time_wait_left": metric(&v, "time_wait_records"),
+        "series": super::interface_report::series_json(&run.live_lines),
         "queues": queues_json(run),
         "pcap": pcap_json(run),
         "templates": super::profile_args::templates_json(templates, &template_counts(run)),

@@ -123,7 +123,44 @@ pub fn percentiles_json(h: &hdrhistogram::Histogram<u64>) -> serde_json::Value {
     }
     m.insert("max".into(), h.max().into());
     m.insert("count".into(), h.len().into());
+    m.insert("cdf".into(), cdf_json(h));
     serde_json::Value::Object(m)
+}
+
+/// The histogram's CDF as `[[µs, fraction], …]`: every percentile, then
+/// 99.5, 99.9, 99.99 and the maximum (`synwave report` plots it).
+fn cdf_json(h: &hdrhistogram::Histogram<u64>) -> serde_json::Value {
+    if h.is_empty() {
+        return serde_json::Value::Array(Vec::new());
+    }
+    let qs = (1..100)
+        .map(|p| f64::from(p) / 100.0)
+        .chain([0.995, 0.999, 0.9999, 1.0]);
+    serde_json::Value::Array(
+        qs.map(|q| serde_json::json!([h.value_at_quantile(q), q]))
+            .collect(),
+    )
+}
+
+/// The live lines as JSON rows (`series`: one a second).
+pub fn series_json(lines: &[synwave::metrics::LiveLine]) -> serde_json::Value {
+    serde_json::Value::Array(
+        lines
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "elapsed_s": l.elapsed_s,
+                    "setups_per_sec": l.setups_per_sec,
+                    "teardowns_per_sec": l.teardowns_per_sec,
+                    "pps_rx": l.pps_rx,
+                    "pps_tx": l.pps_tx,
+                    "retransmits_per_sec": l.retransmits_per_sec,
+                    "open": l.open,
+                    "time_wait": l.time_wait,
+                })
+            })
+            .collect(),
+    )
 }
 
 /// The summary's latency table: handshake (SYN → ESTABLISHED), first

@@ -9,6 +9,7 @@ mod interface_report;
 pub mod net_args;
 pub mod probe;
 pub mod profile_args;
+pub mod report;
 pub mod serve;
 pub mod sim;
 

@@ -195,6 +195,7 @@ fn summary_json(a: &Args, r: &ServeReport) -> serde_json::Value {
         "duration_s": run.duration.as_secs_f64(),
         "run_phase_s": run.run_phase.as_secs_f64(),
         "records_left": metric(&v, "records"),
+        "series": super::interface_report::series_json(&run.live_lines),
         "queues": queues_json(run),
         "pcap": pcap_json(run),
         "counters": counters_json(&v),
