@@ -60,8 +60,8 @@ pub struct Counters {
     /// The most live connection records held at once (a high-water mark,
     /// not a count: summed over workers it bounds the total's peak).
     pub records_peak: u64,
-    /// SYN cookie key rotations (`--cookie-rotate`), as of the last
-    /// timer pass.
+    /// SYN cookie key rotations (`--cookie-rotate`): the key epochs
+    /// passed, as of the last frame received.
     pub cookie_rotations: u64,
     /// Closed connections that skipped TIME-WAIT because its table was full.
     pub drop_time_wait_full: u64,

@@ -321,7 +321,9 @@ impl Endpoint {
     /// is the frame buffer's capacity) and its length is returned.
     pub fn on_frame(&mut self, buf: &mut [u8], len: usize, now: u64) -> Option<usize> {
         self.counters.rx_frames += 1;
-        self.ctx.cookies.refresh(now);
+        if self.ctx.cookies.refresh(now) {
+            self.counters.cookie_rotations = self.ctx.cookies.rotations();
+        }
         if self.cfg.predict_headers
             && let Some(n) = self.predicted_syn(buf, len, now)
         {
@@ -745,8 +747,6 @@ impl Endpoint {
     /// records and expired TIME-WAIT records are removed. The wheel and the
     /// TIME-WAIT expiry queue are drained in batches of `EXPIRE_BATCH`.
     pub fn expire(&mut self, now: u64, tx: &mut dyn FnMut(&[u8])) {
-        self.ctx.cookies.refresh(now);
-        self.counters.cookie_rotations = self.ctx.cookies.rotations();
         self.expire_wheel(now, tx);
         self.expire_time_wait(now);
         self.release_reusable(now);

@@ -17,7 +17,7 @@ use crate::endpoint::Latency;
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use crate::io::Impairment;
 use crate::io::loopback::{LoopbackConfig, Steer, loopback};
-use crate::metrics::prometheus::{MetricsServer, Source};
+use crate::metrics::prometheus::MetricsServer;
 use crate::metrics::{self, Board, LiveLine, StatsThread};
 use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use crate::tcp::{End, Events};
@@ -296,25 +296,13 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
     let ready = Arc::new(Barrier::new(2 * cfg.workers + 1));
     let boards: Vec<Arc<Board>> = (0..2 * cfg.workers).map(|_| Arc::default()).collect();
     // Bound before any worker starts: a busy address stops the run here.
-    let _metrics = match &cfg.metrics_addr {
-        Some(addr) => Some(MetricsServer::spawn(
-            addr,
-            boards
-                .iter()
-                .enumerate()
-                .map(|(i, board)| Source {
-                    board: board.clone(),
-                    role: if i < cfg.workers {
-                        "generator"
-                    } else {
-                        "responder"
-                    },
-                    worker: i % cfg.workers,
-                })
-                .collect(),
-        )?),
-        None => None,
-    };
+    let _metrics = MetricsServer::for_boards(cfg.metrics_addr.as_deref(), &boards, |i| {
+        if i < cfg.workers {
+            ("generator", i)
+        } else {
+            ("responder", i - cfg.workers)
+        }
+    })?;
     // With several workers per side, frames that land on the wrong one are
     // handed to their owner.
     let several = cfg.workers > 1;

@@ -18,7 +18,7 @@ use crate::endpoint::{Endpoint, EndpointConfig};
 use crate::io::afxdp::{AfXdp, AfXdpConfig, KernelDrops, XskStats};
 use crate::io::pcap::{PcapCapture, PcapConfig};
 use crate::io::{Impaired, Impairment};
-use crate::metrics::prometheus::{MetricsServer, Source};
+use crate::metrics::prometheus::MetricsServer;
 use crate::metrics::{self, Board, LiveLine, StatsThread};
 use crate::tcp::{Defences, Secrets};
 use crate::wire::MacAddr;
@@ -171,21 +171,8 @@ where
     let ready = Arc::new(Barrier::new(n + 1));
     let boards: Vec<Arc<Board>> = (0..n).map(|_| Arc::default()).collect();
     // Bound before any worker starts: a busy address stops the run here.
-    let _metrics = match &cfg.metrics_addr {
-        Some(addr) => Some(MetricsServer::spawn(
-            addr,
-            boards
-                .iter()
-                .enumerate()
-                .map(|(worker, board)| Source {
-                    board: board.clone(),
-                    role: cfg.role,
-                    worker,
-                })
-                .collect(),
-        )?),
-        None => None,
-    };
+    let _metrics =
+        MetricsServer::for_boards(cfg.metrics_addr.as_deref(), &boards, |i| (cfg.role, i))?;
     let mut handles = Vec::new();
     for (i, (port, build)) in ports.into_iter().zip(builders).enumerate() {
         let (phase, board, core, ready) =

@@ -63,19 +63,13 @@ pub struct ServeReport {
 impl ServeConfig {
     /// The TCP configuration of every worker.
     pub fn tcp(&self) -> TcpConfig {
-        let mut tcp = self.tcp_app();
-        self.setup.defences.apply(&mut tcp);
-        tcp
-    }
-
-    fn tcp_app(&self) -> TcpConfig {
         let respond = self.http || self.response_bytes > 0;
         let payload = if self.http {
             http::response(self.response_bytes)
         } else {
             vec![b'r'; self.response_bytes as usize]
         };
-        TcpConfig {
+        let mut tcp = TcpConfig {
             cookies: self.cookies,
             msl_us: self.setup.msl_us,
             app: AppConfig {
@@ -98,7 +92,9 @@ impl ServeConfig {
                 hold_us: 0,
             },
             ..TcpConfig::default()
-        }
+        };
+        self.setup.defences.apply(&mut tcp);
+        tcp
     }
 }
 

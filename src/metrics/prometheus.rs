@@ -116,6 +116,31 @@ impl MetricsServer {
         })
     }
 
+    /// With `addr` given, serves `boards`, board `i` labelled
+    /// `label(i)` = (role, worker index); none without an address.
+    pub fn for_boards(
+        addr: Option<&str>,
+        boards: &[Arc<Board>],
+        label: impl Fn(usize) -> (&'static str, usize),
+    ) -> Result<Option<MetricsServer>, String> {
+        let Some(addr) = addr else {
+            return Ok(None);
+        };
+        let sources = boards
+            .iter()
+            .enumerate()
+            .map(|(i, board)| {
+                let (role, worker) = label(i);
+                Source {
+                    board: board.clone(),
+                    role,
+                    worker,
+                }
+            })
+            .collect();
+        MetricsServer::spawn(addr, sources).map(Some)
+    }
+
     /// The address it listens on (the port chosen when 0 was given).
     pub fn addr(&self) -> SocketAddr {
         self.addr

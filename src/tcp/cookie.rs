@@ -211,31 +211,32 @@ impl SynCookies {
         self.rotations += 1;
     }
 
-    /// Rotations so far (scheduled ones and `rotate` calls; the first
-    /// key a schedule derives is not one).
+    /// Rotations so far: `rotate` calls, and the epochs a schedule has
+    /// moved through (the first key it derives is not one).
     pub fn rotations(&self) -> u64 {
         self.rotations
     }
 
     /// With a schedule: moves to the keys of `now_us`'s epoch (the current
-    /// one and the one before it). One compare when none is due.
+    /// one and the one before it); true when the keys changed. One
+    /// compare when none is due. Keys follow from the epoch alone, so a
+    /// refresh that comes late (no frame for a while) lands on the same
+    /// keys as one on time.
     #[inline]
-    pub fn refresh(&mut self, now_us: u64) {
-        if now_us >= self.next_refresh_us {
-            self.refresh_slow(now_us);
-        }
+    pub fn refresh(&mut self, now_us: u64) -> bool {
+        now_us >= self.next_refresh_us && self.refresh_slow(now_us)
     }
 
     #[cold]
-    fn refresh_slow(&mut self, now_us: u64) {
+    fn refresh_slow(&mut self, now_us: u64) -> bool {
         let Some(s) = self.schedule.as_mut() else {
-            return;
+            return false;
         };
         let epoch = now_us / s.every_us;
         self.next_refresh_us = (epoch + 1).saturating_mul(s.every_us);
         let was = s.epoch.replace(epoch);
         if was == Some(epoch) {
-            return;
+            return false;
         }
         let key = s.key(epoch);
         let old = core::mem::replace(&mut self.current, key);
@@ -244,9 +245,12 @@ impl SynCookies {
             (_, Some(p)) => Some(s.key(p)),
             (_, None) => None,
         };
-        if was.is_some() {
-            self.rotations += 1;
+        // Epochs passed (several when no frame came for a while); the
+        // first key a schedule derives is not a rotation.
+        if let Some(w) = was {
+            self.rotations += epoch.saturating_sub(w);
         }
+        true
     }
 
     #[inline]

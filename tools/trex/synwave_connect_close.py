@@ -18,38 +18,17 @@ import sys
 from trex.astf.api import *
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from synwave_tunables import tunables  # noqa: E402
-
-SERVER_IP = "48.0.0.1"
-PORT = 80
+from synwave_trex import clients, ip_gen, template, tunables  # noqa: E402
 
 
 class SynwaveConnectClose(object):
     def get_profile(self, tunables_list=None, **kwargs):
         t = tunables({"cps": 10000.0, "clients": 255}, tunables_list, kwargs)
-        cps = t["cps"]
-        clients = t["clients"]
-
         # The client program: no command. TRex connects, then closes
         # (FIN) at the program's end.
-        prog_c = ASTFProgram()
-        # TRex needs a server side in the template; with
-        # --astf-client-mask 0x1 it never runs (synwave is the server).
-        prog_s = ASTFProgram()
-        prog_s.wait_for_peer_close()
-
-        last = "16.0.%d.%d" % (clients // 256, clients % 256)
-        ip_gen_c = ASTFIPGenDist(ip_range=["16.0.0.1", last], distribution="seq")
-        ip_gen_s = ASTFIPGenDist(ip_range=[SERVER_IP, SERVER_IP], distribution="seq")
-        ip_gen = ASTFIPGen(glob=ASTFIPGenGlobal(ip_offset="1.0.0.0"),
-                           dist_client=ip_gen_c,
-                           dist_server=ip_gen_s)
-
-        temp_c = ASTFTCPClientTemplate(program=prog_c, ip_gen=ip_gen, port=PORT, cps=cps)
-        temp_s = ASTFTCPServerTemplate(program=prog_s, assoc=ASTFAssociationRule(port=PORT))
-        template = ASTFTemplate(client_template=temp_c, server_template=temp_s,
-                                tg_name="connect_close")
-        return ASTFProfile(default_ip_gen=ip_gen, templates=template)
+        ips = ip_gen("16.0.0.1", clients(t["clients"]))
+        return ASTFProfile(default_ip_gen=ips,
+                           templates=template(ASTFProgram(), ips, t["cps"], "connect_close"))
 
 
 def register():

@@ -17,13 +17,10 @@ import sys
 from trex.astf.api import *
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from synwave_tunables import tunables  # noqa: E402
+from synwave_trex import SERVER_IP, clients, ip_gen, template, tunables  # noqa: E402
 
-SERVER_IP = "48.0.0.1"
-PORT = 80
-
-HTTP_REQ = (b"GET / HTTP/1.1\r\nHost: 48.0.0.1\r\nUser-Agent: trex\r\n"
-            b"Accept: */*\r\nConnection: close\r\n\r\n")
+HTTP_REQ = ("GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: trex\r\n"
+            "Accept: */*\r\nConnection: close\r\n\r\n" % SERVER_IP).encode("ascii")
 
 
 def synwave_response(body):
@@ -37,33 +34,20 @@ def synwave_response(body):
 class SynwaveHttp(object):
     def get_profile(self, tunables_list=None, **kwargs):
         t = tunables({"cps": 10000.0, "body": 100, "clients": 255}, tunables_list, kwargs)
-        cps = t["cps"]
-        body = t["body"]
-        clients = t["clients"]
-        response = synwave_response(body)
+        response = synwave_response(t["body"])
 
         prog_c = ASTFProgram()
         prog_c.send(HTTP_REQ)
         prog_c.recv(len(response))
         prog_c.wait_for_peer_close()
-
-        # Unused with --astf-client-mask 0x1 (synwave serves), required by
-        # the template.
+        # The unused server side answers as synwave would.
         prog_s = ASTFProgram()
         prog_s.recv(len(HTTP_REQ))
         prog_s.send(response)
 
-        last = "16.0.%d.%d" % (clients // 256, clients % 256)
-        ip_gen_c = ASTFIPGenDist(ip_range=["16.0.0.1", last], distribution="seq")
-        ip_gen_s = ASTFIPGenDist(ip_range=[SERVER_IP, SERVER_IP], distribution="seq")
-        ip_gen = ASTFIPGen(glob=ASTFIPGenGlobal(ip_offset="1.0.0.0"),
-                           dist_client=ip_gen_c,
-                           dist_server=ip_gen_s)
-
-        temp_c = ASTFTCPClientTemplate(program=prog_c, ip_gen=ip_gen, port=PORT, cps=cps)
-        temp_s = ASTFTCPServerTemplate(program=prog_s, assoc=ASTFAssociationRule(port=PORT))
-        template = ASTFTemplate(client_template=temp_c, server_template=temp_s, tg_name="http")
-        return ASTFProfile(default_ip_gen=ip_gen, templates=template)
+        ips = ip_gen("16.0.0.1", clients(t["clients"]))
+        return ASTFProfile(default_ip_gen=ips,
+                           templates=template(prog_c, ips, t["cps"], "http", prog_s))
 
 
 def register():

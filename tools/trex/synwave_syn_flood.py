@@ -28,52 +28,21 @@ import sys
 from trex.astf.api import *
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from synwave_tunables import tunables  # noqa: E402
-
-SERVER_IP = "48.0.0.1"
-PORT = 80
+from synwave_trex import ip_gen, template, tunables  # noqa: E402
 
 
 class SynwaveSynFlood(object):
     def get_profile(self, tunables_list=None, **kwargs):
         t = tunables({"flood_cps": 100000.0, "legit_cps": 1000.0}, tunables_list, kwargs)
-        flood_cps = t["flood_cps"]
-        legit_cps = t["legit_cps"]
-
-        ip_gen_s = ASTFIPGenDist(ip_range=[SERVER_IP, SERVER_IP], distribution="seq")
-        glob = ASTFIPGenGlobal(ip_offset="1.0.0.0")
-        flood_ips = ASTFIPGen(glob=glob,
-                              dist_client=ASTFIPGenDist(ip_range=["17.0.0.1", "17.0.255.254"],
-                                                        distribution="rand"),
-                              dist_server=ip_gen_s)
-        legit_ips = ASTFIPGen(glob=glob,
-                              dist_client=ASTFIPGenDist(ip_range=["16.0.0.1", "16.0.0.255"],
-                                                        distribution="seq"),
-                              dist_server=ip_gen_s)
-
+        legit_ips = ip_gen("16.0.0.1", "16.0.0.255")
         # Flood flows: SYN, then give up after keepinit seconds (no SYN-ACK
         # ever returns). keepinit is a profile-wide TCP setting; the legit
-        # flows complete long before it.
+        # flows (handshake, then FIN) complete long before it.
         c_glob_info = ASTFGlobalInfo()
         c_glob_info.tcp.keepinit = 2
-        prog_flood = ASTFProgram()
-        # Legit flows: handshake, then FIN close.
-        prog_legit = ASTFProgram()
-        prog_s = ASTFProgram()
-        prog_s.wait_for_peer_close()
-
-        flood = ASTFTemplate(
-            client_template=ASTFTCPClientTemplate(program=prog_flood, ip_gen=flood_ips,
-                                                  port=PORT, cps=flood_cps),
-            server_template=ASTFTCPServerTemplate(program=prog_s,
-                                                  assoc=ASTFAssociationRule(port=PORT)),
-            tg_name="flood")
-        legit = ASTFTemplate(
-            client_template=ASTFTCPClientTemplate(program=prog_legit, ip_gen=legit_ips,
-                                                  port=PORT, cps=legit_cps),
-            server_template=ASTFTCPServerTemplate(program=prog_s,
-                                                  assoc=ASTFAssociationRule(port=PORT)),
-            tg_name="legit")
+        flood = template(ASTFProgram(), ip_gen("17.0.0.1", "17.0.255.254", "rand"),
+                         t["flood_cps"], "flood")
+        legit = template(ASTFProgram(), legit_ips, t["legit_cps"], "legit")
         return ASTFProfile(default_ip_gen=legit_ips, templates=[flood, legit],
                            default_c_glob_info=c_glob_info)
 
