@@ -154,6 +154,10 @@ fn a_capture_decodes_with_valid_checksums_and_the_handshake_and_fin_close() {
         .spawn()
         .expect("start tshark");
     wait_until_capturing(&mut tshark);
+    // tshark says it captures a moment before its capture process takes
+    // every frame, and writes the last ones a moment after they pass: a
+    // run of 0.1 s once left an empty file. A margin on both sides.
+    std::thread::sleep(Duration::from_millis(500));
     let stop = Arc::new(AtomicBool::new(false));
     let listener = kernel_listener(
         &pair.b(),
@@ -163,7 +167,7 @@ fn a_capture_decodes_with_valid_checksums_and_the_handshake_and_fin_close() {
         Duration::from_secs(30),
     );
     let j = gen_to_kernel(&pair, "1", "1", &["--request-bytes", "0"]);
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(1_500));
     stop.store(true, Ordering::Relaxed);
     let _ = listener.join();
     // Safety: a signal to our own child, by pid.
