@@ -1,8 +1,9 @@
 //! `--metrics-addr`: a scraper reads the Prometheus text of a running
 //! `synwave bench` twice, parses it with a Prometheus-format parser
 //! (`prometheus-parse`), and sees the counters typed as counters, the
-//! gauges as gauges, one series per worker and role, and the connection
-//! counts rising between the scrapes. A busy address is a one-line error.
+//! gauges as gauges, one series per worker and role, the connection
+//! counts rising between the scrapes, and the latencies as cumulative
+//! histograms whose counts rise too. A busy address is a one-line error.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -97,6 +98,65 @@ fn a_scrape_during_a_bench_run_parses_and_its_counters_rise() {
     // One series per worker and role.
     let series = second.samples.iter().filter(|m| m.metric == est).count();
     assert_eq!(series, 2, "a generator and a responder");
+
+    // The latencies are histograms: cumulative buckets ending in +Inf,
+    // whose top equals `_count`, and the handshakes counted rise.
+    let (h1, h2) = (
+        histogram(&first, "synwave_handshake_seconds", "generator"),
+        histogram(&second, "synwave_handshake_seconds", "generator"),
+    );
+    let top = |h: &[prometheus_parse::HistogramCount]| h.last().map_or(0.0, |b| b.count);
+    assert!(
+        top(&h1) > 0.0 && top(&h2) > top(&h1),
+        "handshakes: {h1:?} then {h2:?}"
+    );
+    for h in [&h1, &h2] {
+        assert_eq!(h.len(), 24, "{h:?}");
+        assert!(
+            h.windows(2)
+                .all(|w| w[0].less_than < w[1].less_than && w[0].count <= w[1].count)
+        );
+        assert!(h.last().unwrap().less_than.is_infinite());
+    }
+    let count = untyped(&second, "synwave_handshake_seconds_count", "generator");
+    assert_eq!(count, top(&h2));
+    let sum = untyped(&second, "synwave_handshake_seconds_sum", "generator");
+    assert!(
+        sum > 0.0 && sum < count * 4.2,
+        "sum {sum} s of {count} handshakes"
+    );
+    let lifetimes = histogram(&second, "synwave_lifetime_seconds", "responder");
+    assert!(top(&lifetimes) > 0.0, "{lifetimes:?}");
+}
+
+/// The buckets of the histogram `name` of `role`'s worker 0.
+fn histogram(
+    s: &prometheus_parse::Scrape,
+    name: &str,
+    role: &str,
+) -> Vec<prometheus_parse::HistogramCount> {
+    let m = s
+        .samples
+        .iter()
+        .find(|m| m.metric == name && m.labels.get("role") == Some(role))
+        .unwrap_or_else(|| panic!("no {name} for {role}"));
+    match &m.value {
+        prometheus_parse::Value::Histogram(h) => h.clone(),
+        other => panic!("{name} is not a histogram: {other:?}"),
+    }
+}
+
+/// The value of the untyped sample `name` (a histogram's `_sum` and
+/// `_count`) of `role`.
+fn untyped(s: &prometheus_parse::Scrape, name: &str, role: &str) -> f64 {
+    s.samples
+        .iter()
+        .find(|m| m.metric == name && m.labels.get("role") == Some(role))
+        .map(|m| match m.value {
+            prometheus_parse::Value::Untyped(v) => v,
+            ref other => panic!("{name}: {other:?}"),
+        })
+        .unwrap_or_else(|| panic!("no {name} for {role}"))
 }
 
 #[test]

@@ -11,12 +11,19 @@
 #   linux-linux  the same Linux clients → the Linux accept-and-close server
 #   xdp-ceiling  the raw AF_XDP ceiling of the veth: one sender, a socket
 #                that reflects every frame (examples/xsk_flood), frames/s
-#   testpmd      dpdk-testpmd's net_af_xdp rxonly ceiling, when installed
+#   xdp-rx       the same sender, a socket that only receives and recycles
+#                (native XDP mode, as testpmd's driver attaches on veth)
+#   testpmd      the same sender, DPDK's dpdk-testpmd receiving and dropping
+#                (rxonly) through its net_af_xdp driver, frames/s; runs where
+#                both are installed (Debian: apt-get install dpdk-dev
+#                librte-net-af-xdp23), otherwise the table says why not
+# The frame-rate cases note frames received of frames sent: where they
+# are equal the one sender, not the receiver, set the figure.
 #
 # CPU use is the busy share of all cores over each case (/proc/stat).
 # Writes OUT.json and OUT.md (default target/compare/compare-DATE) and
 # prints the table. Root (namespaces, XDP); about
-# REPS × 8 × (SECS + 3) seconds plus the build.
+# REPS × 9 × (SECS + 3) seconds plus the build.
 #
 # Usage: sudo tools/compare.sh [SECS] [REPS] [OUT]
 set -euo pipefail
@@ -33,7 +40,7 @@ bin=target/release/synwave ex=target/release/examples
 mkdir -p "$(dirname "$out")"
 work=$(mktemp -d)
 name=swc$$
-trap 'tools/netns.sh down $name >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap 'tools/netns.sh down $name >/dev/null 2>&1; rm -rf "$work" "/var/run/dpdk/$name"' EXIT
 tools/netns.sh up "$name" >/dev/null
 a=${name}a b=${name}b
 mac_b=$(ip -n "$b" link show "$b" | awk '/ether/ {print $2}')
@@ -41,6 +48,17 @@ for ns in "$a" "$b"; do
     ip netns exec "$ns" sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535 \
         net.ipv4.ip_local_port_range="1024 65535"
 done
+# The testpmd case runs where DPDK's testpmd and its AF_XDP driver are
+# installed (Debian: apt-get install dpdk-dev librte-net-af-xdp23).
+if ! command -v dpdk-testpmd >/dev/null; then
+    tp="not installed (Debian: apt-get install dpdk-dev librte-net-af-xdp23)"
+elif ! ls /usr/lib/*/dpdk/pmds-*/librte_net_af_xdp.so* >/dev/null 2>&1 &&
+     ! ls /usr/local/lib*/dpdk/pmds-*/librte_net_af_xdp.so* >/dev/null 2>&1 &&
+     ! ls /usr/local/lib*/*/dpdk/pmds-*/librte_net_af_xdp.so* >/dev/null 2>&1; then
+    tp="installed without its net_af_xdp driver (Debian: librte-net-af-xdp23)"
+else
+    tp=run
+fi
 workers=$(( $(nproc) / 2 )); [ $workers -ge 1 ] || workers=1
 results="$work/results.jsonl"
 : >"$results"
@@ -74,6 +92,10 @@ gen() {  # gen DST JSON: synwave gen in namespace A
     rm -f "$2"
     ip netns exec "$a" $bin gen --iface "$a" --src-ip 10.99.1.1-10.99.1.250 --dst "$1:80" --cores 0 \
         --duration "$secs" --concurrency 256 --quiet --json "$2" >/dev/null 2>&1 || true
+}
+flood() {  # the one sender of the frame-rate cases: SYNs from namespace A for SECS; prints frames sent
+    ip netns exec "$a" taskset -c 0 $ex/xsk_flood tx "$a" 10.99.1.1 10.99.0.3 "$mac_b" "$secs" generic |
+        awk '{print $2}'
 }
 clients() {  # clients DST: Linux clients in namespace A; prints "connects secs"
     ip netns exec "$a" taskset -c 0 $ex/connect_close "$1:80" 4 "$secs" | awk '{print $2, $6}'
@@ -119,18 +141,50 @@ for rep in $(seq "$reps"); do
     read -r b0 t0 < <(busy)
     ip netns exec "$b" taskset -c 1 $ex/xsk_flood reflect "$b" 10.99.0.3 $((secs + 2)) generic >"$work/x.txt" &
     sleep 1
-    ip netns exec "$a" taskset -c 0 $ex/xsk_flood tx "$a" 10.99.1.1 10.99.0.3 "$mac_b" "$secs" generic \
-        >/dev/null || true
+    sent=$(flood) || true
     wait || true
     got=$(awk '{print $2}' "$work/x.txt" 2>/dev/null || echo 0)
-    record xdp-ceiling "$rep" 0 "$(python3 -c "print(${got:-0} / $secs)")" "frames reflected (SYN load)" "$b0" "$t0"
+    record xdp-ceiling "$rep" 0 "$(python3 -c "print(${got:-0} / $secs)")" \
+        "reflected ${got:-0} of ${sent:-?} sent (SYN load)" "$b0" "$t0"
+
+    # The receive-only ceiling, in native XDP mode as testpmd's driver
+    # attaches on veth: synwave's own AF_XDP socket (io::afxdp) counting
+    # and recycling every frame, then testpmd's.
+    read -r b0 t0 < <(busy)
+    ip netns exec "$b" taskset -c 1 $ex/xsk_flood rx "$b" 10.99.0.3 $((secs + 2)) native >"$work/x.txt" &
+    sleep 1
+    sent=$(flood) || true
+    wait || true
+    got=$(awk '{print $2}' "$work/x.txt" 2>/dev/null || echo 0)
+    record xdp-rx "$rep" 0 "$(python3 -c "print(${got:-0} / $secs)")" \
+        "received ${got:-0} of ${sent:-?} sent (SYN load)" "$b0" "$t0"
+
+    # testpmd: DPDK's net_af_xdp driver receiving and dropping (rxonly)
+    # on namespace B's veth, both of its lcores on core 1. Its closing
+    # "Accumulated forward statistics" give the frames taken.
+    [ "$tp" = run ] || continue
+    read -r b0 t0 < <(busy)
+    ip netns exec "$b" dpdk-testpmd --lcores 0@1,1@1 --no-pci --no-huge \
+        -m 256 --file-prefix "$name" --log-level 'lib.eal:error' \
+        --vdev "net_af_xdp0,iface=$b,start_queue=0,queue_count=1" -- \
+        --forward-mode=rxonly --auto-start --stats-period 1 --nb-cores=1 --total-num-mbufs=16384 \
+        </dev/null >"$work/tp.txt" 2>&1 &
+    tp_pid=$!
+    # Its start (memory, the XDP program) takes a few seconds: wait for
+    # its first statistics, up to 30 s, before sending.
+    for _ in $(seq 300); do
+        grep -q "Port statistics" "$work/tp.txt" 2>/dev/null && break
+        kill -0 $tp_pid 2>/dev/null || break
+        sleep 0.1
+    done
+    sent=$(flood) || true
+    kill -INT $tp_pid 2>/dev/null || true
+    wait $tp_pid || true
+    got=$(awk '/Accumulated forward statistics/ {f=1} f && /RX-total:/ {print $NF; exit}' "$work/tp.txt")
+    [ -n "$got" ] || { echo "dpdk-testpmd gave no statistics; its output:" >&2; tail -20 "$work/tp.txt" >&2; got=0; }
+    record testpmd "$rep" 0 "$(python3 -c "print($got / $secs)")" \
+        "received $got of ${sent:-?} sent (rxonly, SYN load)" "$b0" "$t0"
 done
-if command -v dpdk-testpmd >/dev/null; then
-    echo "dpdk-testpmd found: its net_af_xdp rxonly case is not scripted yet" >&2
-    tp="installed, not run"
-else
-    tp="not installed"
-fi
 
 python3 - "$results" "$work/machine.txt" "$out" "$secs" "$reps" "$tp" <<'PY'
 import json, statistics, sys
@@ -144,7 +198,10 @@ names = {
     "linux-serve": "Linux clients → synwave serve",
     "linux-linux": "Linux clients → Linux accept-and-close",
     "xdp-ceiling": "raw AF_XDP ceiling (reflecting socket)",
+    "xdp-rx": "raw AF_XDP receive-only (synwave's io::afxdp, native)",
+    "testpmd": "dpdk-testpmd net_af_xdp rxonly (native)",
 }
+frames_only = ("xdp-ceiling", "xdp-rx", "testpmd")
 cases = {}
 for r in rows:
     cases.setdefault(r["case"], []).append(r)
@@ -156,6 +213,9 @@ ratios = {
     "gen→serve / gen→Linux (server side)": ratio("gen-serve", "gen-linux"),
     "Linux→serve / Linux→Linux (server side)": ratio("linux-serve", "linux-linux"),
     "gen→serve / Linux→Linux (both ends)": ratio("gen-serve", "linux-linux"),
+    "synwave AF_XDP rx / testpmd rxonly (frames/s)": (
+        round(med["xdp-rx"]["pps"] / med["testpmd"]["pps"], 2)
+        if "xdp-rx" in med and "testpmd" in med and med["testpmd"]["pps"] > 0 else None),
 }
 doc = {"machine": open(machine).read().strip(), "secs": int(secs), "reps": int(reps),
        "testpmd": testpmd, "runs": rows, "medians": med, "ratios": ratios}
@@ -166,17 +226,20 @@ for c, label in names.items():
     if c not in cases:
         continue
     m = med[c]
-    if c == "xdp-ceiling":
+    if c in frames_only:
         per = ", ".join(f"{x['pps']:,.0f} pps" for x in cases[c])
         lines.append(f"| {label} | — | {per} | {m['pps']:,.0f} | {m['cpu_pct']:.0f} % |")
         continue
     per = ", ".join(f"{x['cps']:,.0f}" for x in cases[c])
     lines.append(f"| {label} | {m['cps']:,.0f} | {per} | {m['pps']:,.0f} | {m['cpu_pct']:.0f} % |")
-lines.append(f"| dpdk-testpmd net_af_xdp rxonly | {testpmd} | | | |")
+if "testpmd" not in cases:
+    lines.append(f"| {names['testpmd']} | {testpmd} | | | |")
 lines.append("")
 lines.append("pps: frames per second through the case's synwave side (rx + tx; bench: received, both sides); "
              "CPU use: busy share of all cores. Linux clients close with RST (SO_LINGER 0) so that "
-             "no TIME-WAIT holds their ports.")
+             "no TIME-WAIT holds their ports. Frame-rate cases (—): frames/s taken by the receiver from "
+             "one sender (xsk_flood tx, core 0); each run's note in the JSON has frames received of "
+             "frames sent, and where the two are equal the sender set the figure.")
 lines += ["", "| ratio | value |", "|---|---|"]
 lines += [f"| {k} | {'n/a' if v is None else f'**{v:.2f}×**'} |" for k, v in ratios.items()]
 open(out + ".md", "w").write("\n".join(lines) + "\n")

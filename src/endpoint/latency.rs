@@ -13,6 +13,12 @@
 //! read. An HDR `record` costs about 100 instructions, an array increment
 //! a handful.
 //!
+//! Alongside, each value is counted in one of [`BUCKETS`] fixed
+//! power-of-two buckets ([`Buckets`]: 1 µs, 2 µs, 4 µs … 2²² µs ≈ 4.2 s,
+//! then everything above), with a running sum: the workers publish these
+//! on their boards during the run, for the Prometheus histograms of
+//! `--metrics-addr`. The bucket is one `leading_zeros` away.
+//!
 //! Rules: the buckets are allocated when the endpoint is built; recording
 //! never allocates (values beyond the range saturate at its top).
 
@@ -28,6 +34,84 @@ fn empty() -> Histogram<u64> {
     // Constant, valid bounds (1 ≤ low, 2·low ≤ high, 3 digits ≤ 5):
     // construction cannot fail.
     Histogram::new_with_bounds(1, MAX_US, 3).expect("valid constant bounds")
+}
+
+/// Buckets in a [`Buckets`]: upper bounds 2⁰ … 2²² µs, then one for all
+/// larger values.
+pub const BUCKETS: usize = 24;
+
+/// A value's count in fixed power-of-two buckets, and their sum: what the
+/// Prometheus histograms are made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Buckets {
+    /// Values in each bucket (not cumulative): bucket `i < BUCKETS - 1`
+    /// holds the values in (2^(i-1), 2^i] µs (bucket 0: up to 1 µs), the
+    /// last one everything above 2^(BUCKETS-2) µs.
+    pub counts: [u64; BUCKETS],
+    /// The sum of the values counted (µs).
+    pub sum_us: u64,
+}
+
+impl Default for Buckets {
+    fn default() -> Self {
+        Buckets {
+            counts: [0; BUCKETS],
+            sum_us: 0,
+        }
+    }
+}
+
+impl Buckets {
+    /// Bucket `i`'s upper bound in µs; `None` for the last, unbounded one.
+    pub fn upper_us(i: usize) -> Option<u64> {
+        (i + 1 < BUCKETS).then(|| 1u64 << i)
+    }
+
+    /// The bucket of `us`: the smallest `i` with `us ≤ 2^i`.
+    #[inline]
+    pub fn index(us: u64) -> usize {
+        let i = if us <= 1 {
+            0
+        } else {
+            (u64::BITS - (us - 1).leading_zeros()) as usize
+        };
+        i.min(BUCKETS - 1)
+    }
+
+    /// Counts `us`.
+    #[inline]
+    fn record(&mut self, us: u64) {
+        self.counts[Self::index(us)] += 1;
+        self.sum_us = self.sum_us.saturating_add(us);
+    }
+
+    /// Values counted.
+    pub fn count(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+}
+
+/// The three latencies of an endpoint in [`Buckets`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LatencyBuckets {
+    /// SYN sent → ESTABLISHED (connections opened here).
+    pub handshake: Buckets,
+    /// SYN sent → first response byte.
+    pub first_byte: Buckets,
+    /// Record created → record ended.
+    pub lifetime: Buckets,
+}
+
+impl LatencyBuckets {
+    /// The three, with their metric names (`handshake`, `first_byte`,
+    /// `lifetime`), in a fixed order.
+    pub fn named(&self) -> [(&'static str, &Buckets); 3] {
+        [
+            ("handshake", &self.handshake),
+            ("first_byte", &self.first_byte),
+            ("lifetime", &self.lifetime),
+        ]
+    }
 }
 
 /// The histograms of one endpoint.
@@ -112,6 +196,7 @@ pub struct Recorder {
     handshake: Fronted,
     first_byte: Fronted,
     lifetime: Fronted,
+    buckets: LatencyBuckets,
 }
 
 impl Default for Recorder {
@@ -127,6 +212,7 @@ impl Recorder {
             handshake: Fronted::new(),
             first_byte: Fronted::new(),
             lifetime: Fronted::new(),
+            buckets: LatencyBuckets::default(),
         }
     }
 
@@ -134,18 +220,27 @@ impl Recorder {
     #[inline]
     pub fn handshake(&mut self, us: u64) {
         self.handshake.record(us);
+        self.buckets.handshake.record(us);
     }
 
     /// A first response byte `us` µs after the SYN.
     #[inline]
     pub fn first_byte(&mut self, us: u64) {
         self.first_byte.record(us);
+        self.buckets.first_byte.record(us);
     }
 
     /// A connection lifetime of `us` µs.
     #[inline]
     pub fn lifetime(&mut self, us: u64) {
         self.lifetime.record(us);
+        self.buckets.lifetime.record(us);
+    }
+
+    /// Everything recorded so far in the fixed buckets (no copy, no
+    /// allocation: for the worker's board).
+    pub fn buckets(&self) -> &LatencyBuckets {
+        &self.buckets
     }
 
     /// Everything recorded so far, as HDR histograms.
@@ -196,6 +291,48 @@ mod tests {
         }
         assert!(got.iter_recorded().eq(direct.iter_recorded()));
         assert_eq!(r.latency().handshake_us.len(), 0);
+    }
+
+    /// Each value lands in the bucket whose bound is the first at or above
+    /// it; the buckets count what the HDR histogram counts.
+    #[test]
+    fn buckets_bound_their_values() {
+        for (v, i) in [
+            (0, 0),
+            (1, 0),
+            (2, 1),
+            (3, 2),
+            (4, 2),
+            (5, 3),
+            (1024, 10),
+            (1025, 11),
+        ] {
+            assert_eq!(Buckets::index(v), i, "{v}");
+        }
+        assert_eq!(Buckets::index(1 << 22), 22);
+        assert_eq!(Buckets::index((1 << 22) + 1), BUCKETS - 1);
+        assert_eq!(Buckets::index(u64::MAX), BUCKETS - 1);
+        assert_eq!(Buckets::upper_us(0), Some(1));
+        assert_eq!(Buckets::upper_us(22), Some(1 << 22));
+        assert_eq!(Buckets::upper_us(BUCKETS - 1), None);
+        let mut r = Recorder::new();
+        let mut x = 7u64;
+        for _ in 0..10_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let v = (x >> 40) % 10_000_000;
+            r.lifetime(v);
+            let i = Buckets::index(v);
+            assert!(Buckets::upper_us(i).is_none_or(|u| v <= u), "{v}");
+            assert!(i == 0 || v > Buckets::upper_us(i - 1).unwrap(), "{v}");
+        }
+        let b = r.buckets().lifetime;
+        assert_eq!(b.count(), r.latency().lifetime_us.len());
+        assert_eq!(r.buckets().handshake.count(), 0);
+        r.handshake(30);
+        r.handshake(40);
+        assert_eq!(r.buckets().handshake.sum_us, 70);
+        assert_eq!(r.buckets().handshake.counts[5], 1, "30 µs: up to 32");
+        assert_eq!(r.buckets().handshake.counts[6], 1, "40 µs: up to 64");
     }
 
     /// Recorded values never fall out: values above the range saturate.

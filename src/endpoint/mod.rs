@@ -16,8 +16,8 @@ mod probe_table;
 mod tables;
 
 pub use counters::{Counters, ENDS, TemplateCounts, WIRE_ERRORS};
-pub use latency::Latency;
 use latency::Recorder;
+pub use latency::{BUCKETS, Buckets, Latency, LatencyBuckets};
 use ports::PortSet;
 use tables::Tables;
 
@@ -246,6 +246,12 @@ impl Endpoint {
     /// reports, not for the per-frame path).
     pub fn latency(&self) -> Latency {
         self.latency.latency()
+    }
+
+    /// The latencies so far in fixed buckets (a reference: cheap enough
+    /// for the worker's board).
+    pub fn latency_buckets(&self) -> &LatencyBuckets {
+        self.latency.buckets()
     }
 
     /// The TCP context.

@@ -104,6 +104,7 @@ impl WorkerReport {
             tally: self.tally,
             port: self.port,
             gauges: (self.left.0 as u64, self.left.1 as u64, self.left.2 as u64),
+            latency: None,
         }
     }
 }
@@ -400,6 +401,7 @@ impl<P: Port> Worker<P> {
                 ep.time_wait_records() as u64,
                 ep.armed_timers() as u64,
             ),
+            latency: Some(ep.latency_buckets()),
         }
     }
 

@@ -1,9 +1,15 @@
 //! A worker's board: its metrics as relaxed atomics on cache lines of
 //! their own, written by the worker every few hundred polls and read by
-//! the stats thread. One writer per board; readers never write.
+//! the stats thread and the metrics endpoint, with its latency buckets
+//! (three histograms of `BUCKETS` counts and a sum). One writer per
+//! board; readers never write.
 
 use super::{Sample, visit};
+use crate::endpoint::{BUCKETS, Buckets, LatencyBuckets};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+
+/// Slots per latency histogram: its bucket counts, then its sum.
+const HIST: usize = BUCKETS + 1;
 
 /// Metric slots per board (more than `metrics::names().len()`).
 pub const SLOTS: usize = 96;
@@ -14,6 +20,8 @@ pub const SLOTS: usize = 96;
 #[repr(align(64))]
 pub struct Board {
     values: [AtomicU64; SLOTS],
+    /// Handshake, first byte and lifetime: bucket counts and sum each.
+    latency: [AtomicU64; 3 * HIST],
     /// The tag of the latest publication (0: none yet).
     tag: AtomicU8,
 }
@@ -22,6 +30,7 @@ impl Default for Board {
     fn default() -> Self {
         Board {
             values: std::array::from_fn(|_| AtomicU64::new(0)),
+            latency: std::array::from_fn(|_| AtomicU64::new(0)),
             tag: AtomicU8::new(0),
         }
     }
@@ -39,7 +48,34 @@ impl Board {
             }
             i += 1;
         });
+        if let Some(lat) = s.latency {
+            let slots = self.latency.chunks_exact(HIST);
+            for ((_, b), slots) in lat.named().into_iter().zip(slots) {
+                for (slot, &n) in slots.iter().zip(b.counts.iter().chain([&b.sum_us])) {
+                    slot.store(n, Ordering::Relaxed);
+                }
+            }
+        }
         self.tag.store(tag, Ordering::Release);
+    }
+
+    /// The latency buckets published last (all zero before the first, or
+    /// where the worker published none).
+    pub fn latency(&self) -> LatencyBuckets {
+        let read = |k: usize| {
+            let slots = &self.latency[k * HIST..(k + 1) * HIST];
+            let mut b = Buckets::default();
+            for (c, slot) in b.counts.iter_mut().zip(slots) {
+                *c = slot.load(Ordering::Relaxed);
+            }
+            b.sum_us = slots[BUCKETS].load(Ordering::Relaxed);
+            b
+        };
+        LatencyBuckets {
+            handshake: read(0),
+            first_byte: read(1),
+            lifetime: read(2),
+        }
     }
 
     /// The tag of the latest publication (0 before the first).

@@ -2,7 +2,8 @@
 //! (`syn_rx`, `synack_tx`, `cookie_sent`, `cookie_ok`, `established`,
 //! `fin_rx`, `time_wait`, `retransmit`, `drop_malformed`,
 //! `drop_table_full`, …), in one fixed order; the cache-line-aligned
-//! board each worker publishes them on; the stats thread that sums the
+//! board each worker publishes them on (with its latency buckets); the
+//! stats thread that sums the
 //! boards once a second for the live line; and the Prometheus endpoint
 //! (`--metrics-addr`) that serves them to scrapers.
 //!
@@ -18,7 +19,7 @@ mod stats;
 pub use board::{Board, SLOTS};
 pub use stats::{LiveLine, StatsThread};
 
-use crate::endpoint::{Counters, ENDS, WIRE_ERRORS};
+use crate::endpoint::{Counters, ENDS, LatencyBuckets, WIRE_ERRORS};
 use crate::io::PortStats;
 use crate::tcp::Events;
 
@@ -55,6 +56,9 @@ pub struct Sample<'a> {
     pub port: PortStats,
     /// Live records, TIME-WAIT records and armed timers now (gauges).
     pub gauges: (u64, u64, u64),
+    /// The latencies so far in fixed buckets, where the sample has them
+    /// (a running worker's does; one rebuilt from a report does not).
+    pub latency: Option<&'a LatencyBuckets>,
 }
 
 /// Calls `f` with each metric's name and value, always in the same order
@@ -115,6 +119,7 @@ pub fn names() -> Vec<String> {
         tally: WorkerTally::default(),
         port: PortStats::default(),
         gauges: (0, 0, 0),
+        latency: None,
     };
     let mut out = Vec::new();
     visit(&sample, |name, _| out.push(name.to_ascii_lowercase()));
@@ -201,6 +206,7 @@ mod tests {
             },
             port: PortStats::default(),
             gauges: (1, 2, 3),
+            latency: None,
         };
         let v = values(&s);
         let at = |name: &str| v[index_of(name).expect(name)];

@@ -6,13 +6,18 @@
 //! Each metric is one series per worker, labelled `role` ("generator" or
 //! "responder") and `worker` (its index); counters end in `_total`, the
 //! gauges (`metrics::GAUGES`, and `records_peak`, a high-water mark) do
-//! not. Scrapes read the boards only: workers never wait for them.
+//! not. The latencies are histograms in seconds, `synwave_handshake_seconds`,
+//! `synwave_first_byte_seconds` and `synwave_lifetime_seconds`, with
+//! power-of-two buckets from 1 µs to 4.2 s (`endpoint::Buckets`), so that
+//! `histogram_quantile` works on their sum over instances. Scrapes read
+//! the boards only: workers never wait for them.
 //!
 //! Rules: one connection at a time, each bounded by a 2 s read timeout
 //! and a 64 KiB request; `GET /metrics` (or `/`) is answered, anything
 //! else is a 404; the thread ends when the server is dropped.
 
 use super::{Board, GAUGES, names};
+use crate::endpoint::Buckets;
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -77,7 +82,48 @@ pub fn render(sources: &[Source]) -> String {
             );
         }
     }
+    render_latency(sources, &mut out);
     out
+}
+
+/// What each latency histogram measures, for its HELP line.
+const LATENCY_HELP: [(&str, &str); 3] = [
+    (
+        "handshake",
+        "SYN sent to ESTABLISHED, connections this worker opened",
+    ),
+    ("first_byte", "SYN sent to the first response byte"),
+    (
+        "lifetime",
+        "record created to record ended, TIME-WAIT not included",
+    ),
+];
+
+/// The latency buckets of every source as Prometheus histograms in
+/// seconds (`synwave_NAME_seconds`): cumulative `_bucket`s with `le` at
+/// 2⁰ … 2²² µs and `+Inf`, `_sum` and `_count`.
+fn render_latency(sources: &[Source], out: &mut String) {
+    let lats: Vec<_> = sources.iter().map(|s| s.board.latency()).collect();
+    for (k, (name, help)) in LATENCY_HELP.iter().enumerate() {
+        let full = format!("synwave_{name}_seconds");
+        let _ = writeln!(out, "# HELP {full} synwave's {help} (seconds).");
+        let _ = writeln!(out, "# TYPE {full} histogram");
+        for (s, lat) in sources.iter().zip(&lats) {
+            let (_, b) = lat.named()[k];
+            let labels = format!("role=\"{}\",worker=\"{}\"", s.role, s.worker);
+            let mut cumulative = 0u64;
+            for (i, &n) in b.counts.iter().enumerate() {
+                cumulative += n;
+                let le = match Buckets::upper_us(i) {
+                    Some(us) => format!("{}", us as f64 / 1e6),
+                    None => "+Inf".to_string(),
+                };
+                let _ = writeln!(out, "{full}_bucket{{{labels},le=\"{le}\"}} {cumulative}");
+            }
+            let _ = writeln!(out, "{full}_sum{{{labels}}} {}", b.sum_us as f64 / 1e6);
+            let _ = writeln!(out, "{full}_count{{{labels}}} {cumulative}");
+        }
+    }
 }
 
 impl MetricsServer {
@@ -218,7 +264,70 @@ mod tests {
             );
         }
         assert!(text.contains("# TYPE synwave_records gauge"));
+        assert!(text.contains("# TYPE synwave_handshake_seconds histogram"));
+        assert!(text.contains(
+            "synwave_lifetime_seconds_bucket{role=\"generator\",worker=\"0\",le=\"+Inf\"} 0\n"
+        ));
         assert!(text.contains("# TYPE synwave_syn_rx_total counter"));
+    }
+
+    /// Published buckets come out cumulative, in seconds, with the sum and
+    /// the count.
+    #[test]
+    fn latency_buckets_are_cumulative_histograms_in_seconds() {
+        use crate::endpoint::{Counters, LatencyBuckets};
+        use crate::io::PortStats;
+        use crate::metrics::{Sample, WorkerTally};
+        let mut lat = LatencyBuckets::default();
+        lat.handshake.counts[5] = 3; // three values in (16, 32] µs
+        lat.handshake.counts[10] = 1; // one in (512, 1024] µs
+        lat.handshake.sum_us = 3 * 20 + 1000;
+        let board: Arc<Board> = Arc::default();
+        let counters = Counters::default();
+        board.publish(
+            &Sample {
+                counters: &counters,
+                tally: WorkerTally::default(),
+                port: PortStats::default(),
+                gauges: (0, 0, 0),
+                latency: Some(&lat),
+            },
+            1,
+        );
+        let text = render(&[Source {
+            board,
+            role: "generator",
+            worker: 1,
+        }]);
+        let series = |le: &str| {
+            format!(
+                "synwave_handshake_seconds_bucket{{role=\"generator\",worker=\"1\",le=\"{le}\"}} "
+            )
+        };
+        for (le, n) in [
+            ("0.000016", 0),
+            ("0.000032", 3),
+            ("0.000512", 3),
+            ("0.001024", 4),
+            ("4.194304", 4),
+            ("+Inf", 4),
+        ] {
+            assert!(
+                text.contains(&format!("{}{n}\n", series(le))),
+                "le {le}:\n{text}"
+            );
+        }
+        assert!(
+            text.contains(
+                "synwave_handshake_seconds_sum{role=\"generator\",worker=\"1\"} 0.00106\n"
+            )
+        );
+        assert!(
+            text.contains("synwave_handshake_seconds_count{role=\"generator\",worker=\"1\"} 4\n")
+        );
+        assert!(
+            text.contains("synwave_first_byte_seconds_count{role=\"generator\",worker=\"1\"} 0\n")
+        );
     }
 
     #[test]

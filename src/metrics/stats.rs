@@ -256,6 +256,7 @@ mod tests {
             tally: WorkerTally::default(),
             port: PortStats::default(),
             gauges: (4, 5, 6),
+            latency: None,
         };
         for b in gens.iter().chain(&resp) {
             b.publish(&s, 1);
