@@ -5,6 +5,10 @@
 //! them), and programs that match what synwave sends: the HTTP profile
 //! reads exactly `synwave serve --response http`'s response.
 //!
+//! The tunables reach `get_profile` as TRex hands them over (the
+//! stand-in's loader does as TRex's `ASTFProfile.load_py`). TRex's own
+//! compiler checks the same profiles in `tests/trex_astf_sim.rs`.
+//!
 //! Needs python3 (`tools/install-test-deps.sh` installs it).
 
 use serde_json::Value;
@@ -52,8 +56,11 @@ fn connect_close_opens_to_port_80_and_closes_at_once() {
     assert_eq!(t["cps"].as_f64(), Some(250_000.0));
     assert_eq!(t["servers"], serde_json::json!(["48.0.0.1", "48.0.0.1"]));
     assert_eq!(t["clients"], serde_json::json!(["16.0.0.1", "16.0.3.232"]));
-    // No command: handshake, then the client's FIN.
-    assert!(commands(t).is_empty(), "{t}");
+    // connect(): wait for the handshake, then the client's FIN at the
+    // program's end.
+    assert_eq!(commands(t), ["connect"], "{t}");
+    // One server template on port 80 alone: no address binding.
+    assert_eq!(t["server_assoc_ips"], serde_json::json!([null, null]));
     // Defaults without tunables.
     let d = load("synwave_connect_close.py", &[]);
     assert_eq!(d["templates"][0]["cps"].as_f64(), Some(10_000.0));
@@ -102,7 +109,7 @@ fn http_reads_exactly_what_synwave_serve_sends() {
 fn syn_flood_mixes_a_flood_template_with_real_clients() {
     let p = load(
         "synwave_syn_flood.py",
-        &["flood_cps=2000000", "legit_cps=20000"],
+        &["--flood_cps", "2000000", "--legit_cps", "20000"],
     );
     let ts = p["templates"].as_array().expect("templates");
     assert_eq!(ts.len(), 2, "{p}");
@@ -114,9 +121,14 @@ fn syn_flood_mixes_a_flood_template_with_real_clients() {
     let (flood, legit) = (by("flood"), by("legit"));
     assert_eq!(flood["cps"].as_f64(), Some(2_000_000.0));
     assert_eq!(legit["cps"].as_f64(), Some(20_000.0));
-    for t in [flood, legit] {
+    // Two server templates on port 80: TRex (and the stand-in) refuse
+    // that on the port alone, so each is bound to its own address of the
+    // one `synwave serve --ip 48.0.0.1-48.0.0.2`.
+    for (t, ip) in [(flood, "48.0.0.2"), (legit, "48.0.0.1")] {
         assert_eq!(t["port"].as_u64(), Some(80));
-        assert_eq!(t["servers"], serde_json::json!(["48.0.0.1", "48.0.0.1"]));
+        assert_eq!(t["servers"], serde_json::json!([ip, ip]));
+        assert_eq!(t["server_assoc_ips"], serde_json::json!([ip, ip]));
+        assert_eq!(commands(t), ["connect"], "{t}");
     }
     // The flood comes from random addresses of a range apart from the
     // real clients', and gives up on its SYNs after keepinit seconds.

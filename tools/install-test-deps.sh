@@ -2,10 +2,13 @@
 # Installs the system tools the real-interface tests use, where missing:
 # iproute2 (ip, namespaces, veth), ethtool (checksum offload off on the
 # kernel's veth end), tshark (decoding captures), ab (apache2-utils),
-# nginx (HTTP peers), hping3 (a SYN flood) and python3 (loading the
-# TRex profiles with a stand-in API). Run as root on Debian or
-# Ubuntu (CI does, from .ci/run); elsewhere it says what is missing and
-# the tests that need it skip or fail with the same words.
+# nginx (HTTP peers), hping3 (a SYN flood), python3 (loading the TRex
+# profiles with a stand-in API) and pip for it; then it fetches TRex's
+# own Python client (tools/trex/fetch-client.sh, pinned by hash, into
+# target/trex-client), whose compiler tests/trex_astf_sim.rs runs on the
+# profiles. Run as root on Debian or Ubuntu (CI does, from .ci/run);
+# elsewhere it says what is missing and the tests that need it skip or
+# fail with the same words.
 set -euo pipefail
 want=()
 command -v ip >/dev/null || want+=(iproute2)
@@ -15,9 +18,18 @@ command -v ab >/dev/null || want+=(apache2-utils)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || want+=(nginx)
 command -v hping3 >/dev/null || [ -x /usr/sbin/hping3 ] || want+=(hping3)
 command -v python3 >/dev/null || want+=(python3)
-[ ${#want[@]} -eq 0 ] && exit 0
+python3 -m pip --version >/dev/null 2>&1 || want+=(python3-pip)
+fetch_trex_client() {
+    "$(dirname "$0")/trex/fetch-client.sh" ||
+        echo "warning: TRex's Python client not fetched; tests/trex_astf_sim.rs will say why" >&2
+}
+if [ ${#want[@]} -eq 0 ]; then
+    fetch_trex_client
+    exit 0
+fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     echo "missing ${want[*]}: install them (apt-get install ${want[*]}) for the real-interface tests" >&2
+    fetch_trex_client
     exit 0
 fi
 echo "installing ${want[*]} for the real-interface tests" >&2
@@ -31,3 +43,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+fetch_trex_client

@@ -8,8 +8,9 @@
 #   synwave serve --iface IF --ip 48.0.0.1 --port 80 --response http --response-bytes 100
 #   ./t-rex-64 --astf --astf-client-mask 0x1 -f synwave_http.py -m 1 -d 60 -t cps=50000,body=100
 #
-# Tunables: cps (default 10000), body (the --response-bytes given to
-# synwave, default 100), clients (default 255). See docs/trex.md.
+# Tunables (-t --help lists them): cps (default 10000), body (the
+# --response-bytes given to synwave, default 100), clients (1 to 65535,
+# default 255). See docs/trex.md.
 
 import os
 import sys
@@ -17,7 +18,8 @@ import sys
 from trex.astf.api import *
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from synwave_trex import SERVER_IP, clients, ip_gen, template, tunables  # noqa: E402
+from synwave_trex import SERVER_IP, clients, ip_gen, template  # noqa: E402
+from synwave_trex import tunables as read_tunables  # noqa: E402
 
 HTTP_REQ = ("GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: trex\r\n"
             "Accept: */*\r\nConnection: close\r\n\r\n" % SERVER_IP).encode("ascii")
@@ -32,8 +34,8 @@ def synwave_response(body):
 
 
 class SynwaveHttp(object):
-    def get_profile(self, tunables_list=None, **kwargs):
-        t = tunables({"cps": 10000.0, "body": 100, "clients": 255}, tunables_list, kwargs)
+    def get_profile(self, tunables=None, **kwargs):
+        t = read_tunables({"cps": 10000.0, "body": 100, "clients": 255}, tunables, kwargs)
         response = synwave_response(t["body"])
 
         prog_c = ASTFProgram()

@@ -17,6 +17,9 @@ class ASTFProgram(object):
     def recv(self, bytes, clear=False):
         self.commands.append(("recv", int(bytes)))
 
+    def connect(self):
+        self.commands.append(("connect",))
+
     def wait_for_peer_close(self):
         self.commands.append(("wait_for_peer_close",))
 
@@ -51,7 +54,12 @@ class ASTFIPGen(object):
 
 class ASTFAssociationRule(object):
     def __init__(self, port=80, ip_start=None, ip_end=None, l7_map=None):
-        self.port = port
+        if (ip_start is None) != (ip_end is None):
+            raise ValueError("ip_start and ip_end go together")
+        self.port, self.ip_start, self.ip_end, self.l7_map = port, ip_start, ip_end, l7_map
+
+    def is_port_only(self):
+        return self.ip_start is None and self.l7_map is None
 
 
 class _Params(object):
@@ -86,7 +94,8 @@ class ASTFTCPServerTemplate(object):
     def __init__(self, program=None, assoc=None, glob_info=None):
         if not isinstance(program, ASTFProgram):
             raise TypeError("program")
-        self.program, self.assoc = program, assoc
+        self.program = program
+        self.assoc = assoc if assoc is not None else ASTFAssociationRule()
 
 
 class ASTFTemplate(object):
@@ -109,3 +118,12 @@ class ASTFProfile(object):
         self.default_ip_gen = default_ip_gen
         self.c_glob_info = default_c_glob_info
         self.templates = templates if isinstance(templates, list) else [templates]
+        # As TRex: a server template bound by port alone must be the only
+        # one on its port.
+        ports = []
+        for t in self.templates:
+            assoc = t.server_template.assoc
+            if assoc.is_port_only():
+                if assoc.port in ports:
+                    raise ValueError("Two server template with port %d" % assoc.port)
+                ports.append(assoc.port)
