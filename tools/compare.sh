@@ -186,9 +186,9 @@ for rep in $(seq "$reps"); do
         "received $got of ${sent:-?} sent (rxonly, SYN load)" "$b0" "$t0"
 done
 
-python3 - "$results" "$work/machine.txt" "$out" "$secs" "$reps" "$tp" <<'PY'
+python3 - "$results" "$work/machine.txt" "$out" "$secs" "$reps" "$tp" "$workers" <<'PY'
 import json, statistics, sys
-path, machine, out, secs, reps, testpmd = sys.argv[1:]
+path, machine, out, secs, reps, testpmd, workers = sys.argv[1:]
 rows = [json.loads(l) for l in open(path)]
 names = {
     "bench-1": "synwave bench, 1 worker per side (in memory)",
@@ -232,6 +232,9 @@ for c, label in names.items():
         continue
     per = ", ".join(f"{x['cps']:,.0f}" for x in cases[c])
     lines.append(f"| {label} | {m['cps']:,.0f} | {per} | {m['pps']:,.0f} | {m['cpu_pct']:.0f} % |")
+if "bench-all" not in cases:
+    lines.insert(5, f"| {names['bench-all']} | not run: all workers is {workers} per side "
+                    "on this machine (nproc / 2), the row above | | | |")
 if "testpmd" not in cases:
     lines.append(f"| {names['testpmd']} | {testpmd} | | | |")
 lines.append("")
