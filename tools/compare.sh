@@ -222,8 +222,12 @@ doc = {"machine": open(machine).read().strip(), "secs": int(secs), "reps": int(r
 json.dump(doc, open(out + ".json", "w"), indent=1)
 lines = [f"Machine: {doc['machine']}. Each case {secs} s, {reps} repetitions, medians.", "",
          "| case | CPS (median) | CPS per run | pps | CPU use |", "|---|---|---|---|---|"]
+not_run = {"bench-all": f"not run: all workers is {workers} per side on this machine "
+                        "(nproc / 2), the row above", "testpmd": testpmd}
 for c, label in names.items():
     if c not in cases:
+        if c in not_run:
+            lines.append(f"| {label} | {not_run[c]} | | | |")
         continue
     m = med[c]
     if c in frames_only:
@@ -232,11 +236,6 @@ for c, label in names.items():
         continue
     per = ", ".join(f"{x['cps']:,.0f}" for x in cases[c])
     lines.append(f"| {label} | {m['cps']:,.0f} | {per} | {m['pps']:,.0f} | {m['cpu_pct']:.0f} % |")
-if "bench-all" not in cases:
-    lines.insert(5, f"| {names['bench-all']} | not run: all workers is {workers} per side "
-                    "on this machine (nproc / 2), the row above | | | |")
-if "testpmd" not in cases:
-    lines.append(f"| {names['testpmd']} | {testpmd} | | | |")
 lines.append("")
 lines.append("pps: frames per second through the case's synwave side (rx + tx; bench: received, both sides); "
              "CPU use: busy share of all cores. Linux clients close with RST (SO_LINGER 0) so that "

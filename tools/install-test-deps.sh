@@ -19,28 +19,24 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || want+=(nginx)
 command -v hping3 >/dev/null || [ -x /usr/sbin/hping3 ] || want+=(hping3)
 command -v python3 >/dev/null || want+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || want+=(python3-pip)
-fetch_trex_client() {
-    "$(dirname "$0")/trex/fetch-client.sh" ||
-        echo "warning: TRex's Python client not fetched; tests/trex_astf_sim.rs will say why" >&2
+install_missing() {
+    [ ${#want[@]} -eq 0 ] && return
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+        echo "missing ${want[*]}: install them (apt-get install ${want[*]}) for the real-interface tests" >&2
+        return
+    fi
+    echo "installing ${want[*]} for the real-interface tests" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+    apt-get update -qq >/dev/null || true
+    # No service starts from a package's install script: the tests start
+    # their own peers, in their own namespaces.
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
 }
-if [ ${#want[@]} -eq 0 ]; then
-    fetch_trex_client
-    exit 0
-fi
-if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    echo "missing ${want[*]}: install them (apt-get install ${want[*]}) for the real-interface tests" >&2
-    fetch_trex_client
-    exit 0
-fi
-echo "installing ${want[*]} for the real-interface tests" >&2
-export DEBIAN_FRONTEND=noninteractive
-echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
-apt-get update -qq >/dev/null || true
-# No service starts from a package's install script: the tests start
-# their own peers, in their own namespaces.
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-fi
-apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
-fetch_trex_client
+install_missing
+"$(dirname "$0")/trex/fetch-client.sh" ||
+    echo "warning: TRex's Python client not fetched; tests/trex_astf_sim.rs will fail or skip saying why" >&2

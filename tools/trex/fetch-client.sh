@@ -2,7 +2,7 @@
 # Fetches TRex's own Python client, which holds the ASTF profile compiler
 # that TRex's astf-sim runs (trex.astf.sim), so that the profiles here can
 # be compiled on a machine without TRex (tools/trex/astf-sim.sh, and
-# tests/trex_profiles.rs in CI).
+# tests/trex_astf_sim.rs in CI).
 #
 # What it fetches: the wheel lbr-trex-client 3.4.0 from PyPI, the TRex
 # v3.04 client packaged by CESNET (Apache-2.0), pinned by its SHA-256,
