@@ -29,8 +29,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("io/afxdp/mod.rs", "open"),
     ("io/afxdp/probe.rs", "probe"),
     ("io/loopback.rs", ""),
-    ("tcp/input.rs", "input_synchronized"),
-    ("tcp/tcb.rs", ""),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
