@@ -28,7 +28,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("engine/worker.rs", "poll"),
     ("io/afxdp/mod.rs", "open"),
     ("io/afxdp/probe.rs", "probe"),
-    ("io/loopback.rs", ""),
     ("tcp/input.rs", "input_synchronized"),
     ("tcp/tcb.rs", ""),
 ];
