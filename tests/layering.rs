@@ -34,7 +34,6 @@ const LAYERS: &[(&str, u8)] = &[
     ("io", 1),
     ("tcp", 2),
     ("app", 3),
-    ("http", 3),
     ("endpoint", 4),
     ("metrics", 5),
     ("scenario", 5),
@@ -64,11 +63,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("profile.rs", "scenario.rs"),
     ("scenario.rs", "endpoint/mod.rs"),
     ("scenario.rs", "profile.rs"),
-    ("tcp/input.rs", "tcp/tcb.rs"),
-    ("tcp/tcb.rs", "http.rs"),
-    ("tcp/tcb.rs", "tcp/time_wait.rs"),
-    ("tcp/time_wait.rs", "tcp/input.rs"),
-    ("tcp/time_wait.rs", "tcp/tcb.rs"),
     ("timer/tests.rs", "flow/tuple.rs"),
 ];
 

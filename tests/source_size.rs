@@ -28,8 +28,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("engine/worker.rs", "poll"),
     ("io/afxdp/mod.rs", "open"),
     ("io/afxdp/probe.rs", "probe"),
-    ("tcp/input.rs", "input_synchronized"),
-    ("tcp/tcb.rs", ""),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
