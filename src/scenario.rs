@@ -4,11 +4,10 @@
 //!
 //! Rules: configuration only; no I/O, no clock.
 
+use crate::app::{AppConfig, AppProtocol, Canned, CloseMode};
 use crate::endpoint::{Endpoint, EndpointConfig};
 use crate::profile::Template;
-use crate::tcp::{
-    AppConfig, AppProtocol, CloseMode, CookiePolicy, Defences, End, Secrets, TcpConfig, TcpContext,
-};
+use crate::tcp::{CookiePolicy, Defences, End, Secrets, TcpConfig, TcpContext};
 use crate::wire::MacAddr;
 use std::sync::Arc;
 
@@ -121,13 +120,14 @@ pub fn template_app(t: &Template) -> AppConfig {
     }
 }
 
-/// Puts `templates` into a client's configuration: template 0's
-/// application as `app`, the others' as `templates` (nothing without
-/// templates).
-pub fn apply_templates(tcp: &mut TcpConfig, templates: &[Template]) {
-    if let Some((first, rest)) = templates.split_first() {
-        tcp.app = template_app(first);
-        tcp.templates = rest.iter().map(template_app).collect();
+/// A client's applications: one per template of `templates`, or `app`
+/// alone without templates.
+pub fn client_apps(app: AppConfig, templates: &[Template]) -> Canned {
+    match templates.split_first() {
+        Some((first, rest)) => {
+            Canned::with_templates(template_app(first), rest.iter().map(template_app).collect())
+        }
+        None => Canned::new(app),
     }
 }
 
@@ -164,19 +164,18 @@ impl Scenario {
     ) -> Endpoint {
         let mut tcp = TcpConfig {
             msl_us: self.msl_us,
-            app: AppConfig {
-                payload: payload(self.request_bytes, b'q'),
-                send_after: 0,
-                expect: self.response_bytes,
-                close: self.modes().0,
-                close_on_peer_fin: true,
-                protocol: AppProtocol::Bytes,
-                hold_us: self.hold_us,
-            },
             ..TcpConfig::default()
         };
         self.defences.apply(&mut tcp);
-        apply_templates(&mut tcp, &self.templates);
+        let app = AppConfig {
+            payload: payload(self.request_bytes, b'q'),
+            send_after: 0,
+            expect: self.response_bytes,
+            close: self.modes().0,
+            close_on_peer_fin: true,
+            protocol: AppProtocol::Bytes,
+            hold_us: self.hold_us,
+        };
         Endpoint::new(
             EndpointConfig {
                 mac: CLIENT_MAC,
@@ -188,6 +187,7 @@ impl Scenario {
                 ..EndpointConfig::default()
             },
             TcpContext::new(tcp, Secrets::from_seed(seed)),
+            client_apps(app, &self.templates),
         )
     }
 
@@ -196,28 +196,25 @@ impl Scenario {
         let mut tcp = TcpConfig {
             msl_us: self.msl_us,
             cookies: self.cookies,
-            app: AppConfig {
-                payload: payload(self.response_bytes, b'r'),
-                // With templates, requests differ: any is answered after
-                // its first byte.
-                send_after: if self.templates.is_empty() {
-                    self.request_bytes
-                } else {
-                    1
-                },
-                expect: if self.templates.is_empty() {
-                    self.request_bytes
-                } else {
-                    1
-                },
-                close: self.modes().1,
-                close_on_peer_fin: true,
-                protocol: AppProtocol::Bytes,
-                hold_us: 0,
-            },
             ..TcpConfig::default()
         };
         self.defences.apply(&mut tcp);
+        // With templates, requests differ: any is answered after its
+        // first byte.
+        let request = if self.templates.is_empty() {
+            self.request_bytes
+        } else {
+            1
+        };
+        let app = AppConfig {
+            payload: payload(self.response_bytes, b'r'),
+            send_after: request,
+            expect: request,
+            close: self.modes().1,
+            close_on_peer_fin: true,
+            protocol: AppProtocol::Bytes,
+            hold_us: 0,
+        };
         Endpoint::new(
             EndpointConfig {
                 mac: SERVER_MAC,
@@ -228,6 +225,7 @@ impl Scenario {
                 ..EndpointConfig::default()
             },
             TcpContext::new(tcp, Secrets::from_seed(seed)),
+            Canned::new(app),
         )
     }
 }

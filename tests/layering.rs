@@ -22,6 +22,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+mod source;
+use source::{Tok, strip, tokens};
+
 /// Top-level library modules, bottom up. Lower numbers are lower layers.
 const LAYERS: &[(&str, u8)] = &[
     ("wire", 0),
@@ -31,7 +34,6 @@ const LAYERS: &[(&str, u8)] = &[
     ("io", 1),
     ("tcp", 2),
     ("app", 3),
-    ("http", 3),
     ("endpoint", 4),
     ("metrics", 5),
     ("scenario", 5),
@@ -61,11 +63,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("profile.rs", "scenario.rs"),
     ("scenario.rs", "endpoint/mod.rs"),
     ("scenario.rs", "profile.rs"),
-    ("tcp/input.rs", "tcp/tcb.rs"),
-    ("tcp/tcb.rs", "http.rs"),
-    ("tcp/tcb.rs", "tcp/time_wait.rs"),
-    ("tcp/time_wait.rs", "tcp/input.rs"),
-    ("tcp/time_wait.rs", "tcp/tcb.rs"),
     ("timer/tests.rs", "flow/tuple.rs"),
 ];
 
@@ -84,153 +81,6 @@ struct Module {
     imports: HashMap<String, Vec<String>>,
     /// Every path referred to, absolute.
     refs: Vec<Vec<String>>,
-}
-
-/// The source with comments, string and char literals blanked out.
-fn strip(src: &str) -> String {
-    let b: Vec<char> = src.chars().collect();
-    let mut out = String::with_capacity(src.len());
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        let next = b.get(i + 1).copied();
-        if c == '/' && next == Some('/') {
-            while i < b.len() && b[i] != '\n' {
-                i += 1;
-            }
-        } else if c == '/' && next == Some('*') {
-            let mut depth = 0;
-            while i < b.len() {
-                if b[i] == '/' && b.get(i + 1) == Some(&'*') {
-                    depth += 1;
-                    i += 2;
-                } else if b[i] == '*' && b.get(i + 1) == Some(&'/') {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-            out.push(' ');
-        } else if c == 'r' && (next == Some('"') || next == Some('#')) && !ident_before(&b, i) {
-            // Raw string: r"…" or r#…#"…"#…#.
-            let mut j = i + 1;
-            let mut hashes = 0;
-            while b.get(j) == Some(&'#') {
-                hashes += 1;
-                j += 1;
-            }
-            if b.get(j) != Some(&'"') {
-                out.push(c);
-                i += 1;
-                continue;
-            }
-            j += 1;
-            loop {
-                if j >= b.len() {
-                    break;
-                }
-                if b[j] == '"' && (0..hashes).all(|k| b.get(j + 1 + k) == Some(&'#')) {
-                    j += 1 + hashes;
-                    break;
-                }
-                j += 1;
-            }
-            i = j;
-            out.push_str("\"\"");
-        } else if c == '"' {
-            i += 1;
-            while i < b.len() && b[i] != '"' {
-                if b[i] == '\\' {
-                    i += 1;
-                }
-                i += 1;
-            }
-            i += 1;
-            out.push_str("\"\"");
-        } else if c == '\'' {
-            // A char literal ('x', '\n', '\u{…}') or a lifetime ('a).
-            if next == Some('\\') {
-                i += 2;
-                while i < b.len() && b[i] != '\'' {
-                    i += 1;
-                }
-                i += 1;
-                out.push_str("' '");
-            } else if b.get(i + 2) == Some(&'\'') {
-                i += 3;
-                out.push_str("' '");
-            } else {
-                out.push(c);
-                i += 1;
-            }
-        } else {
-            out.push(c);
-            i += 1;
-        }
-    }
-    out
-}
-
-fn ident_before(b: &[char], i: usize) -> bool {
-    i > 0 && (b[i - 1].is_alphanumeric() || b[i - 1] == '_')
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Tok {
-    Ident(String),
-    Path,
-    Open,
-    Close,
-    Comma,
-    Semi,
-    Star,
-    Other,
-}
-
-fn tokens(src: &str) -> Vec<Tok> {
-    let b: Vec<char> = src.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c.is_alphabetic() || c == '_' {
-            let s = i;
-            while i < b.len() && (b[i].is_alphanumeric() || b[i] == '_') {
-                i += 1;
-            }
-            let word: String = b[s..i].iter().collect();
-            // Raw identifiers (r#type) keep their name.
-            if word == "r" && b.get(i) == Some(&'#') {
-                i += 1;
-                continue;
-            }
-            out.push(Tok::Ident(word));
-            continue;
-        }
-        if c.is_whitespace() {
-            i += 1;
-            continue;
-        }
-        if c == ':' && b.get(i + 1) == Some(&':') {
-            out.push(Tok::Path);
-            i += 2;
-            continue;
-        }
-        out.push(match c {
-            '{' => Tok::Open,
-            '}' => Tok::Close,
-            ',' => Tok::Comma,
-            ';' => Tok::Semi,
-            '*' => Tok::Star,
-            _ => Tok::Other,
-        });
-        i += 1;
-    }
-    out
 }
 
 /// A `use` tree starting at `t[*i]`, flattened into (path, bound name)

@@ -1,7 +1,8 @@
 //! `endpoint`: one side of the TCP traffic at frame level. Frames in,
 //! replies written in place into the same buffer, timers expired on
 //! request. It owns the connection table, the TIME-WAIT table and the
-//! timers of one worker, and the `TcpContext`; time is passed in.
+//! timers of one worker, the `TcpContext` and the application above
+//! (`app::Canned`); time is passed in.
 //!
 //! Rules: a received frame is answered by rewriting its own buffer
 //! (addresses and ports swapped, headers and checksums rewritten, no copy);
@@ -21,6 +22,7 @@ pub use latency::{BUCKETS, Buckets, Latency, LatencyBuckets};
 use ports::PortSet;
 use tables::Tables;
 
+use crate::app::Canned;
 use crate::flow::FourTuple;
 use crate::tcp::{self, End, Outcome, Reply, Tcb, TcpContext, TwVerdict};
 use crate::timer::TimerWheel;
@@ -122,6 +124,7 @@ pub struct Endpoint {
     cfg: EndpointConfig,
     listening: PortSet,
     ctx: TcpContext,
+    app: Canned,
     tables: Tables,
     timers: TimerWheel<FourTuple>,
     /// Tuples whose timers fired, processed after the wheel's call.
@@ -152,14 +155,15 @@ fn may_need_time_wait(flags: TcpFlags) -> bool {
 }
 
 impl Endpoint {
-    /// An endpoint with its configuration and TCP context.
-    pub fn new(cfg: EndpointConfig, ctx: TcpContext) -> Endpoint {
+    /// An endpoint with its configuration, TCP context and application.
+    pub fn new(cfg: EndpointConfig, ctx: TcpContext, app: Canned) -> Endpoint {
         let mut tables = Tables::default();
         tables.tw_expiry.set_bound(cfg.max_time_wait);
         Endpoint {
             listening: PortSet::new(&cfg.listen_ports),
             cfg,
             ctx,
+            app,
             tables,
             timers: TimerWheel::new(),
             fired: Vec::with_capacity(EXPIRE_BATCH),
@@ -368,7 +372,7 @@ impl Endpoint {
         let tuple = FourTuple::of_received(seg.src, seg.dst, &seg.tcp);
         let out = self.dispatch(&tuple, &seg.tcp, &buf[seg.data()], now);
         let reply = out.reply?;
-        let payload = self.ctx.payload(&reply);
+        let payload = self.app.payload(&reply);
         let n = wire::reply_in_place(buf, l2_len, seg.src, seg.dst, &reply.repr, payload).ok()?;
         self.counters.tx_frames += 1;
         Some(n)
@@ -456,7 +460,7 @@ impl Endpoint {
             let had_data = !slot.value.passive() && slot.value.bytes_received() > 0;
             let out = slot
                 .value
-                .on_segment(&mut self.ctx, tuple, seg, payload, now);
+                .on_segment(&mut self.ctx, &self.app, tuple, seg, payload, now);
             self.counters.add_events(out.events);
             if !slot.value.passive() {
                 let since_syn = now.saturating_sub(slot.value.opened_at());
@@ -518,7 +522,8 @@ impl Endpoint {
             }
         }
         let out = if listening {
-            let (tcb, out) = tcp::on_listen(&mut self.ctx, tuple, seg, payload, isn, now);
+            let (tcb, out) =
+                tcp::on_listen(&mut self.ctx, &self.app, tuple, seg, payload, isn, now);
             if let Some(mut tcb) = tcb {
                 if self.tables.conns.len() >= self.cfg.max_connections {
                     // Refused: the record goes (freeing its SYN-queue slot).
@@ -564,7 +569,8 @@ impl Endpoint {
             self.counters.add_end(end);
             return;
         };
-        self.counters.add_end_of(end, slot.value.template());
+        self.counters
+            .add_end_of(end, Canned::template(slot.value.app_state()));
         let lifetime = now.saturating_sub(slot.value.opened_at());
         self.latency.lifetime(lifetime);
         if let Some(id) = slot.timer {
@@ -627,7 +633,7 @@ impl Endpoint {
             src_ip: tuple.local_ip,
             dst_ip: tuple.remote_ip,
         };
-        let payload = self.ctx.payload(reply);
+        let payload = self.app.payload(reply);
         let n = wire::build_tcp_frame(frame, &addr, &reply.repr, payload).ok()?;
         self.counters.tx_frames += 1;
         Some(n)
@@ -682,7 +688,7 @@ impl Endpoint {
         template: u8,
         frame: &mut [u8],
     ) -> Option<usize> {
-        let (_, out) = Tcb::connect_as(&mut self.ctx, tuple, now, template);
+        let (_, out) = Tcb::connect(&mut self.ctx, tuple, now, Canned::open(template));
         self.counters.add_events(out.events);
         if let Some(c) = self.counters.templates.get_mut(usize::from(template)) {
             c.opened += 1;
@@ -735,7 +741,7 @@ impl Endpoint {
             self.remove_time_wait(h, tuple);
             self.counters.time_wait_recycled += 1;
         }
-        let (tcb, out) = Tcb::connect_as(&mut self.ctx, tuple, now, p.template);
+        let (tcb, out) = Tcb::connect(&mut self.ctx, tuple, now, Canned::open(p.template));
         self.counters.opened += 1;
         if let Some(c) = self.counters.templates.get_mut(usize::from(p.template)) {
             c.opened += 1;
@@ -849,7 +855,7 @@ impl Endpoint {
         let h = self.tables.hash(tuple);
         if let Some(slot) = self.tables.conns.slot_mut(h, tuple) {
             slot.timer = None;
-            let out = slot.value.on_timer(&mut self.ctx, tuple, now);
+            let out = slot.value.on_timer(&mut self.ctx, &self.app, tuple, now);
             self.counters.add_events(out.events);
             match out.end {
                 None => slot.sync_timer(&mut self.timers, tuple),
