@@ -26,9 +26,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("engine/generate.rs", "run_gen"),
     ("engine/interface.rs", "run_interface"),
     ("engine/worker.rs", "poll"),
-    ("io/afxdp/mod.rs", "open"),
-    ("io/afxdp/probe.rs", "probe"),
-    ("io/loopback.rs", ""),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

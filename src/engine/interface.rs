@@ -12,6 +12,7 @@
 //! barrier that all pass before the clock starts.
 
 use super::clock::Clock;
+use super::error::RunError;
 use super::pin;
 use super::worker::{self, Phase, Role, SharedPhase, Worker, WorkerReport};
 use crate::endpoint::{Endpoint, EndpointConfig};
@@ -141,7 +142,7 @@ pub fn run_interface<B>(
     builders: Vec<B>,
     cfg: &InterfaceRun,
     interrupt: &AtomicBool,
-) -> Result<InterfaceReport, String>
+) -> Result<InterfaceReport, RunError>
 where
     B: FnOnce() -> (Endpoint, Role) + Send + 'static,
 {
@@ -159,7 +160,8 @@ where
             return Err(format!(
                 "--cores names {} core(s) but {n} queue(s) need one each",
                 cfg.cores.len()
-            ));
+            )
+            .into());
         }
         pin::check_cores(&cfg.cores)?;
         cfg.cores.clone()

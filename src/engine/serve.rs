@@ -9,6 +9,7 @@
 //! (retransmissions, its FIN after a timer) go to the MAC the client's
 //! frames came from, unless `--peer-mac` fixes it.
 
+use super::error::RunError;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::worker::Role;
 use crate::app::{AppConfig, AppProtocol, Canned, CloseMode, http};
@@ -108,7 +109,7 @@ pub fn run_serve(
     cfg: &ServeConfig,
     interrupt: &AtomicBool,
     on_ready: impl FnOnce(&str, BindMode, &[String]),
-) -> Result<ServeReport, String> {
+) -> Result<ServeReport, RunError> {
     if cfg.ports.is_empty() {
         return Err("no port to listen on: give --port P[,P…]".into());
     }
