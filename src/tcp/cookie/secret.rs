@@ -54,14 +54,21 @@ impl Secret {
     /// The pad of period `count`: a keyed function of the period, so the
     /// hash depends on it although the 16-byte block holds only tuple and
     /// ISN.
-    #[inline]
+    #[inline(always)]
     fn pad(&self, count: u32) -> u64 {
         let count = count & COUNT_MASK;
         match self.cached {
             [(c, p), _] if c == count => p,
             [_, (c, p)] if c == count => p,
-            _ => self.pads.eval(u64::from(count), 0).0,
+            _ => self.uncached_pad(count),
         }
+    }
+
+    /// The pad of a period not at hand (no `refresh` since it began).
+    #[cold]
+    #[inline(never)]
+    fn uncached_pad(&self, count: u32) -> u64 {
+        self.pads.eval(u64::from(count), 0).0
     }
 
     /// The period whose pad is at hand, if any.
@@ -89,7 +96,7 @@ impl Secret {
     /// cleanly (SEQ = ISN + 2, ACK = cookie + 2, both FINs counted),
     /// arriving again after its record is gone, would otherwise open the
     /// connection anew; and no shift by a multiple of 2^24 passes either.
-    #[inline]
+    #[inline(always)]
     fn hash(&self, input: &(u64, u32), count: u32, client_isn: u32) -> (u32, u32) {
         let (h, _) = self
             .prf
