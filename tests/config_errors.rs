@@ -192,6 +192,11 @@ const CASES: &[(&[&str], &[&str], &[&str])] = &[
     ),
     (
         SERVE,
+        &["--response", "http", "--response-bytes", "16777216"],
+        &["16777323-byte", "16777216", "--response-bytes"],
+    ),
+    (
+        SERVE,
         &["--response", "html"],
         &["--response", "'html'", "http"],
     ),

@@ -1,12 +1,15 @@
 //! Why an interface run (`serve`, `gen`) stopped before it ran: an error
-//! of the I/O layer, kept as data so that the command line words it with
-//! the flag that fixes it, or any other, already in words.
+//! of the I/O layer or of the TCP or application configuration, kept as
+//! data so that the command line words it with the flag that fixes it, or
+//! any other, already in words.
 //!
-//! Rules: the I/O layer's errors pass through unchanged; nothing here
+//! Rules: the lower layers' errors pass through unchanged; nothing here
 //! words them.
 
+use crate::app::AppConfigError;
 use crate::io::afxdp::OpenError;
 use crate::io::pcap::PcapError;
+use crate::tcp::TcpConfigError;
 use std::fmt;
 
 /// Why an interface run did not run.
@@ -16,6 +19,10 @@ pub enum RunError {
     Open(OpenError),
     /// The capture file could not be written.
     Pcap(PcapError),
+    /// The TCP configuration is out of range.
+    Tcp(TcpConfigError),
+    /// The application's configuration is out of range.
+    App(AppConfigError),
     /// Anything else, in words.
     Other(String),
 }
@@ -29,6 +36,18 @@ impl From<OpenError> for RunError {
 impl From<PcapError> for RunError {
     fn from(e: PcapError) -> RunError {
         RunError::Pcap(e)
+    }
+}
+
+impl From<TcpConfigError> for RunError {
+    fn from(e: TcpConfigError) -> RunError {
+        RunError::Tcp(e)
+    }
+}
+
+impl From<AppConfigError> for RunError {
+    fn from(e: AppConfigError) -> RunError {
+        RunError::App(e)
     }
 }
 
@@ -49,6 +68,8 @@ impl fmt::Display for RunError {
         match self {
             RunError::Open(e) => e.fmt(f),
             RunError::Pcap(e) => e.fmt(f),
+            RunError::Tcp(e) => e.fmt(f),
+            RunError::App(e) => e.fmt(f),
             RunError::Other(e) => f.write_str(e),
         }
     }

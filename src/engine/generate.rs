@@ -140,9 +140,9 @@ pub fn run_gen(
         ).into());
     }
     let tcp = cfg.tcp();
-    tcp.validate().map_err(|e| e.to_string())?;
+    tcp.validate()?;
     let app = cfg.app();
-    app.validate().map_err(|e| e.to_string())?;
+    app.validate()?;
     let setup = &cfg.setup;
     let workers = setup.afxdp.queues.len();
     if cfg.concurrency < workers as u64 {

@@ -114,9 +114,9 @@ pub fn run_serve(
         return Err("no port to listen on: give --port P[,P…]".into());
     }
     let tcp = cfg.tcp();
-    tcp.validate().map_err(|e| e.to_string())?;
+    tcp.validate()?;
     let app = cfg.app();
-    app.validate().map_err(|e| e.to_string())?;
+    app.validate()?;
     let setup = &cfg.setup;
     let secrets = setup.secrets()?;
     let real = super::clock::real_clock();
