@@ -1,11 +1,11 @@
 //! The traffic both drivers (the virtual-time `sim` and the real-time
 //! `engine`) generate: who closes and how, the cookie policy, the request
-//! and response sizes, and the client and server endpoints built from them.
+//! and response sizes, a profile's connection templates, and the client
+//! and server endpoints built from them.
 //!
-//! Rules: configuration only; no I/O, no clock.
+//! Rules: no I/O, no clock; it builds endpoints and never runs them.
 
-use crate::endpoint::{Endpoint, EndpointConfig};
-use crate::profile::Template;
+use crate::endpoint::{ENDS, Endpoint, EndpointConfig};
 use crate::tcp::{
     AppConfig, AppProtocol, CloseMode, CookiePolicy, Defences, End, Secrets, TcpConfig, TcpContext,
 };
@@ -42,6 +42,40 @@ impl CloseKind {
             CloseKind::Rst => End::ResetByPeer,
         }
     }
+}
+
+/// What a template's connections do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TemplateKind {
+    /// A full connection: handshake, the optional request and response,
+    /// then the close.
+    Connect,
+    /// A SYN and nothing else: no record, no port taken (a SYN flood).
+    SynOnly,
+}
+
+/// One connection lifecycle of a profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    /// Its name in the summary and the JSON.
+    pub name: String,
+    /// Its share of the connections, relative to the other weights.
+    pub weight: u32,
+    /// Full connection or SYN only.
+    pub kind: TemplateKind,
+    /// How the client ends it (client-fin or rst; the server's close is
+    /// the run's).
+    pub close: CloseKind,
+    /// Bytes the client sends after the handshake (0: none).
+    pub request_bytes: u32,
+    /// Bytes of response the client waits for before closing (0: none;
+    /// the server sends what it is configured to send).
+    pub response_bytes: u32,
+    /// SYN-only source addresses: (first, count).
+    pub spoof: Option<([u8; 4], u32)>,
+    /// Time the client holds the connection open after its exchange,
+    /// before its close (µs).
+    pub hold_us: u64,
 }
 
 /// One kind of connection, repeated.
@@ -144,6 +178,16 @@ impl CloseKind {
             // A server that closes at once may close first.
             CloseKind::Rst => matches!(end, End::ResetSent | End::Closed | End::TimeWait),
         }
+    }
+
+    /// Of the per-`ENDS` counts `ends` (`endpoint::Counters::ends`), the
+    /// client records that ended normally (`is_clean_client_end`).
+    pub fn completed(self, ends: &[u64; ENDS.len()]) -> u64 {
+        ENDS.iter()
+            .zip(ends)
+            .filter(|(e, _)| self.is_clean_client_end(**e))
+            .map(|(_, n)| n)
+            .sum()
     }
 }
 

@@ -18,8 +18,7 @@ use synwave::endpoint::Latency;
 use synwave::engine::generate::{GenConfig, GenReport, run_gen};
 use synwave::engine::interface::InterfaceReport;
 use synwave::io::afxdp::{AddressRange, BindMode};
-use synwave::profile::Template;
-use synwave::scenario::CloseKind;
+use synwave::scenario::{CloseKind, Template};
 
 /// `synwave gen` flags.
 #[derive(clap::Args)]
@@ -110,12 +109,12 @@ fn outcome(r: &InterfaceReport, close: CloseKind, templates: &[Template]) -> Out
         let w = &q.worker;
         o.opened += w.tally.opened;
         let completed = if templates.is_empty() {
-            w.counters.completed(close)
+            close.completed(&w.counters.ends)
         } else {
             templates
                 .iter()
                 .zip(&w.counters.templates)
-                .map(|(t, c)| c.completed(t.close))
+                .map(|(t, c)| t.close.completed(&c.ends))
                 .sum()
         };
         o.completed += completed;

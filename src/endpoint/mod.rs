@@ -13,9 +13,10 @@ mod expiry_queue;
 mod latency;
 mod ports;
 mod probe_table;
+mod slot;
 mod tables;
 
-pub use counters::{Counters, ENDS, TemplateCounts, WIRE_ERRORS};
+pub use counters::{Counters, ENDS, MAX_TEMPLATES, TemplateCounts, WIRE_ERRORS};
 use latency::Recorder;
 pub use latency::{BUCKETS, Buckets, Latency, LatencyBuckets};
 use ports::PortSet;

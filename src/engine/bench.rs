@@ -168,7 +168,7 @@ impl BenchReport {
             s.templates
                 .iter()
                 .zip(&w.counters.templates)
-                .map(|(t, c)| c.completed(t.close))
+                .map(|(t, c)| t.close.completed(&c.ends))
                 .sum()
         })
     }
