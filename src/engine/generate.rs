@@ -14,6 +14,7 @@
 
 use super::arp_resolve;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
+use super::opener::{Load, Opener};
 use super::template_mix::TemplateMix;
 use super::worker::Role;
 use crate::endpoint::{Endpoint, EndpointConfig};
@@ -201,15 +202,17 @@ pub fn run_gen(
                     max_tw.min(1 << 20),
                 );
                 ep.set_time_wait_reuse(tw_reuse_us, max_tw.min(1 << 20));
-                let role = Role::Generator {
-                    concurrency: per_worker,
-                    rate,
-                    ramp_us,
+                let role = Role::Generator(Opener::new(
+                    Load {
+                        concurrency: per_worker,
+                        rate,
+                        ramp_us,
+                        limit,
+                    },
                     ports,
-                    limit,
-                    mix: (!templates.is_empty())
-                        .then(|| Box::new(TemplateMix::new(&templates, w as u32, workers as u32))),
-                };
+                    (!templates.is_empty())
+                        .then(|| TemplateMix::new(&templates, w as u32, workers as u32)),
+                ));
                 (ep, role)
             }
         })

@@ -18,7 +18,9 @@ pub mod generate;
 pub mod handoff;
 pub mod interface;
 pub mod load;
+pub mod opener;
 pub mod pin;
+mod run;
 pub mod serve;
 pub mod steer;
 pub mod template_mix;
@@ -26,4 +28,5 @@ pub mod worker;
 
 pub use bench::{BenchConfig, BenchReport, Steering, run_bench};
 pub use clock::Clock;
+pub use opener::{Load, Opener};
 pub use worker::{Phase, Role, SharedPhase, Worker, WorkerReport};
