@@ -12,8 +12,8 @@
 //! rest waits for the next poll.
 
 use super::load;
+use super::poll::{BURST, Phase};
 use super::template_mix::{Next, TemplateMix};
-use super::worker::{BURST, Phase};
 use crate::endpoint::{Endpoint, Opened, Prepared};
 use crate::flow::{FourTuple, SourcePair, SourcePortAllocator};
 use crate::io::{FrameBuf, Port};
@@ -121,7 +121,7 @@ impl Opener {
                         ip,
                         port: source_port,
                     });
-                    match ep.syn_only_into(&tuple, now, t, f.buf_mut()) {
+                    match ep.syn_only(&tuple, t, now, f.buf_mut()) {
                         Some(n) => {
                             f.set_len(n);
                             tx.push(f);
@@ -139,7 +139,7 @@ impl Opener {
                 break;
             };
             self.opening
-                .push(ep.prepare_as(self.ports.tuple(pair), template));
+                .push(ep.prepare(self.ports.tuple(pair), template));
         }
         self.connect_prepared(ep, port, tx, tally, now);
     }
@@ -158,7 +158,7 @@ impl Opener {
         for p in self.opening.drain(..) {
             let frame = if refused { None } else { port.alloc() };
             let opened = match frame {
-                Some(mut f) => match ep.connect_into(&p, now, f.buf_mut()) {
+                Some(mut f) => match ep.connect(&p, now, f.buf_mut()) {
                     Opened::Sent(n) => {
                         f.set_len(n);
                         tx.push(f);

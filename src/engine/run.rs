@@ -15,7 +15,8 @@
 
 use super::clock::Clock;
 use super::pin;
-use super::worker::{self, Phase, SharedPhase, Worker, WorkerReport};
+use super::poll::{Phase, SharedPhase};
+use super::worker::{self, Worker, WorkerReport};
 use crate::io::Port;
 use crate::metrics::prometheus::MetricsServer;
 use crate::metrics::{self, Board, LiveLine, StatsThread};

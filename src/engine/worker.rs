@@ -16,58 +16,15 @@ use crate::endpoint::{Counters, Endpoint, Latency};
 use crate::io::pcap::{PcapCapture, PcapReport};
 use crate::io::{FrameBuf, Port, PortStats};
 use crate::metrics::{Board, Sample, WorkerTally};
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::clock::Clock;
 use super::handoff::Handoff;
 use super::opener::Opener;
+use super::poll::{BURST, Phase, SharedPhase};
 use crate::prefetch;
 
-/// Frames per receive burst.
-pub const BURST: usize = 64;
 /// Loops between two publications of the live counters.
 const PUBLISH_EVERY: u32 = 256;
-
-/// Phase of a run, shared by all workers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Phase {
-    /// Generators open connections.
-    Run = 0,
-    /// No new connections; live ones finish.
-    Drain = 1,
-    /// Workers return.
-    Stop = 2,
-}
-
-impl Phase {
-    /// The phase as a board's publication tag (never 0, which is "none
-    /// yet").
-    pub fn tag(self) -> u8 {
-        self as u8 + 1
-    }
-}
-
-/// The run phase, shared.
-#[derive(Debug, Default)]
-pub struct SharedPhase(AtomicU8);
-
-impl SharedPhase {
-    /// The current phase.
-    #[inline]
-    pub fn get(&self) -> Phase {
-        match self.0.load(Ordering::Relaxed) {
-            0 => Phase::Run,
-            1 => Phase::Drain,
-            _ => Phase::Stop,
-        }
-    }
-
-    /// Moves to `p`.
-    pub fn set(&self, p: Phase) {
-        self.0.store(p as u8, Ordering::Relaxed);
-    }
-}
 
 /// What a worker does besides answering.
 #[derive(Debug)]
