@@ -6,6 +6,7 @@
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
+use synwave::app::Canned;
 use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY};
 use synwave::flow::FourTuple;
 use synwave::tcp::{self, CookiePolicy, Secrets, SynCookies, TcpConfig, TcpContext};
@@ -30,6 +31,7 @@ fn server(predict_syn: bool) -> Endpoint {
             ..EndpointConfig::default()
         },
         TcpContext::new(tcp, Secrets::from_seed(7)),
+        Canned::default(),
     )
 }
 
@@ -81,6 +83,7 @@ fn syn_to_synack_core(c: &mut Criterion) {
         ..TcpConfig::default()
     };
     let mut ctx = TcpContext::new(tcp, Secrets::from_seed(7));
+    let app = Canned::default();
     let mut buf = vec![0u8; FRAME_CAPACITY];
     let len = syn.len();
     let mut step = |buf: &mut [u8]| -> Option<usize> {
@@ -89,7 +92,7 @@ fn syn_to_synack_core(c: &mut Criterion) {
         };
         let tuple = FourTuple::of_received(f.ip.src, f.ip.dst, &f.tcp);
         let (l2, src, dst) = (f.eth.header_len(), f.ip.src, f.ip.dst);
-        let (_, out) = tcp::on_listen(&mut ctx, &tuple, &f.tcp, f.payload, None, 1_000);
+        let (_, out) = tcp::on_listen(&mut ctx, &app, &tuple, &f.tcp, f.payload, None, 1_000);
         let reply = out.reply?;
         reply_in_place(buf, l2, src, dst, &reply.repr, &[]).ok()
     };

@@ -15,8 +15,9 @@
 //! count by the connections printed.
 
 use std::hint::black_box;
+use synwave::app::CloseKind;
 use synwave::endpoint::{Endpoint, Opened};
-use synwave::scenario::{CLIENT_NET, CloseKind, Scenario};
+use synwave::scenario::{CLIENT_NET, Scenario};
 use synwave::sim::client_tuple;
 use synwave::tcp::CookiePolicy;
 

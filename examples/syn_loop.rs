@@ -10,6 +10,7 @@
 //! `general` turns header prediction off (the general parse path).
 
 use std::hint::black_box;
+use synwave::app::Canned;
 use synwave::endpoint::{Endpoint, EndpointConfig};
 use synwave::tcp::{CookiePolicy, Secrets, TcpConfig, TcpContext};
 
@@ -46,6 +47,7 @@ fn main() {
             ..EndpointConfig::default()
         },
         TcpContext::new(tcp, Secrets::from_seed(7)),
+        Canned::default(),
     );
     // A ring of frames, each refilled before its turn comes.
     let mut ring = vec![frame; 1024];

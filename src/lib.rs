@@ -7,10 +7,10 @@
 
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod endpoint;
 pub mod engine;
 pub mod flow;
-pub mod http;
 pub mod io;
 pub mod metrics;
 mod prefetch;

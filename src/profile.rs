@@ -31,8 +31,8 @@
 //! error names the key and the fix. Flag keys become command-line flags
 //! placed before the ones typed, which therefore win.
 
+use crate::app::{CloseKind, Template, TemplateKind};
 use crate::endpoint::MAX_TEMPLATES;
-use crate::scenario::{CloseKind, Template, TemplateKind};
 use serde::Deserialize;
 use std::path::Path;
 

@@ -5,9 +5,10 @@
 //! expiries (restarted, and left behind by an RST), a state prefetch hint
 //! that changes nothing.
 
+use synwave::app::{AppConfig, Canned, CloseMode};
 use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY, Opened};
 use synwave::flow::FourTuple;
-use synwave::tcp::{AppConfig, CloseMode, CookiePolicy, Secrets, TcpConfig, TcpContext};
+use synwave::tcp::{CookiePolicy, Secrets, TcpConfig, TcpContext};
 use synwave::wire::{
     Frame, MacAddr, SeqNum, TcpFlags, TcpFrameAddr, TcpOptions, TcpRepr, Timestamps,
     build_tcp_frame, parse_frame,
@@ -38,17 +39,21 @@ fn tuple() -> FourTuple {
     }
 }
 
-/// TCP settings whose canned application closes with `close`.
-fn tcp(close: CloseMode, cookies: CookiePolicy) -> TcpConfig {
+/// TCP settings with the cookie policy `cookies`.
+fn tcp(cookies: CookiePolicy) -> TcpConfig {
     TcpConfig {
         cookies,
-        app: AppConfig {
-            close,
-            close_on_peer_fin: true,
-            ..AppConfig::default()
-        },
         ..TcpConfig::default()
     }
+}
+
+/// A canned application that closes with `close`.
+fn app(close: CloseMode) -> Canned {
+    Canned::new(AppConfig {
+        close,
+        close_on_peer_fin: true,
+        ..AppConfig::default()
+    })
 }
 
 /// The client: closes with FIN once connected; `max_time_wait` records.
@@ -60,8 +65,12 @@ fn client(max_time_wait: usize) -> Endpoint {
         max_time_wait,
         ..EndpointConfig::default()
     };
-    let tcp = tcp(CloseMode::Fin, CookiePolicy::default());
-    Endpoint::new(ep, TcpContext::new(tcp, Secrets::from_seed(1)))
+    let tcp = tcp(CookiePolicy::default());
+    Endpoint::new(
+        ep,
+        TcpContext::new(tcp, Secrets::from_seed(1)),
+        app(CloseMode::Fin),
+    )
 }
 
 /// The server on port 80: cookies always, waits for the client's FIN.
@@ -74,8 +83,12 @@ fn server(max_connections: usize) -> Endpoint {
         max_connections,
         ..EndpointConfig::default()
     };
-    let tcp = tcp(CloseMode::Wait, CookiePolicy::Always);
-    Endpoint::new(ep, TcpContext::new(tcp, Secrets::from_seed(2)))
+    let tcp = tcp(CookiePolicy::Always);
+    Endpoint::new(
+        ep,
+        TcpContext::new(tcp, Secrets::from_seed(2)),
+        app(CloseMode::Wait),
+    )
 }
 
 /// Delivers `first` (a client frame) and every answer back and forth until

@@ -255,7 +255,7 @@ fn established(k: u16) -> (Endpoint, Vec<(u16, u32, u32)>) {
     let mut c = Scenario {
         request_bytes: 0,
         response_bytes: 0,
-        close: synwave::scenario::CloseKind::ServerFin,
+        close: synwave::app::CloseKind::ServerFin,
         ..Scenario::default()
     }
     .client(CLIENT_NET, 1, 5, false);

@@ -24,11 +24,12 @@ use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::TestCaseError;
+use synwave::app::{AppConfig, Canned, CloseMode};
 use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY};
 use synwave::flow::FourTuple;
 use synwave::tcp::{
-    self, AppConfig, CloseMode, CookiePolicy, End, Events, Outcome, Reply, Secrets, State, Tcb,
-    TcpConfig, TcpContext, TimeWait, TwVerdict,
+    self, AppState, CookiePolicy, End, Events, Outcome, Reply, Secrets, State, Tcb, TcpConfig,
+    TcpContext, TimeWait, TwVerdict,
 };
 use synwave::wire::{
     self, ArpOp, ArpRepr, EthernetFrame, EthernetRepr, Frame, Ipv4Packet, Ipv4Repr, MacAddr,
@@ -628,7 +629,7 @@ fn arb_knobs() -> impl Strategy<Value = Knobs> {
         )
 }
 
-fn tcp_config(k: &Knobs, server: bool, cookies: CookiePolicy) -> TcpConfig {
+fn tcp_config(k: &Knobs, cookies: CookiePolicy) -> TcpConfig {
     let c = TcpConfig {
         mss: k.mss,
         wscale: k.wscale,
@@ -636,18 +637,23 @@ fn tcp_config(k: &Knobs, server: bool, cookies: CookiePolicy) -> TcpConfig {
         timestamps: k.timestamps,
         idle_timeout_us: IDLE_US,
         cookies,
-        app: AppConfig {
-            payload: Arc::from(vec![b'x'; k.payload_len]),
-            send_after: if server { k.expect } else { 0 },
-            expect: k.expect,
-            close: k.close,
-            close_on_peer_fin: k.close_on_peer_fin,
-            ..AppConfig::default()
-        },
         ..TcpConfig::default()
     };
     c.validate().expect("valid test configuration");
     c
+}
+
+fn app_config(k: &Knobs, server: bool) -> Canned {
+    let a = Canned::new(AppConfig {
+        payload: Arc::from(vec![b'x'; k.payload_len]),
+        send_after: if server { k.expect } else { 0 },
+        expect: k.expect,
+        close: k.close,
+        close_on_peer_fin: k.close_on_peer_fin,
+        ..AppConfig::default()
+    });
+    a.validate().expect("valid test application");
+    a
 }
 
 fn client_tuple() -> FourTuple {
@@ -742,10 +748,10 @@ fn arb_steps() -> impl Strategy<Value = Vec<Step>> {
 
 /// Checks a reply of the state machine: addressed to the tuple, its data
 /// inside the application payload, and a valid frame once built.
-fn check_reply(ctx: &TcpContext, tuple: &FourTuple, r: &Reply) -> TestResult {
+fn check_reply(app: &Canned, tuple: &FourTuple, r: &Reply) -> TestResult {
     prop_assert_eq!(r.repr.src_port, tuple.local_port, "reply source port");
     prop_assert_eq!(r.repr.dst_port, tuple.remote_port, "reply destination port");
-    let data = ctx.payload(r);
+    let data = app.payload(r);
     prop_assert_eq!(data.len(), usize::from(r.data_len), "data outside payload");
     let frame = tcp_frame(&addr_from(tuple), &r.repr, data);
     match wire::parse_frame(&frame, true) {
@@ -758,9 +764,9 @@ fn check_reply(ctx: &TcpContext, tuple: &FourTuple, r: &Reply) -> TestResult {
     Ok(())
 }
 
-fn check_outcome(ctx: &TcpContext, tuple: &FourTuple, out: &Outcome) -> TestResult {
+fn check_outcome(app: &Canned, tuple: &FourTuple, out: &Outcome) -> TestResult {
     if let Some(r) = &out.reply {
-        check_reply(ctx, tuple, r)?;
+        check_reply(app, tuple, r)?;
     }
     Ok(())
 }
@@ -808,6 +814,7 @@ fn check_ended(ctx: &TcpContext, tcb: &Tcb, end: End, passive: bool) -> TestResu
 /// A record under test with its surroundings.
 struct Run {
     ctx: TcpContext,
+    app: Canned,
     tuple: FourTuple,
     tcb: Tcb,
     peer: Peer,
@@ -821,18 +828,18 @@ impl Run {
     /// Applies `steps` until the record ends; returns how it ended.
     fn drive(&mut self, steps: &[Step]) -> Result<Option<End>, TestCaseError> {
         for step in steps {
-            let (ctx, tuple, now) = (&mut self.ctx, &self.tuple, self.now);
+            let (ctx, app, tuple, now) = (&mut self.ctx, &self.app, &self.tuple, self.now);
             let out = match step {
                 Step::Seg(spec) => {
                     let nums = Nums::of(&self.tcb, &self.peer);
                     let seg = build_seg(spec, &nums, &mut self.peer, tuple);
                     let payload = vec![b'p'; spec.len];
-                    self.tcb.on_segment(ctx, tuple, &seg, &payload, now)
+                    self.tcb.on_segment(ctx, app, tuple, &seg, &payload, now)
                 }
                 Step::Good { fin, len } => {
                     let seg = good_seg(&self.tcb, &self.syn_opts, &mut self.peer, tuple, *fin);
                     let payload = vec![b'g'; *len];
-                    self.tcb.on_segment(ctx, tuple, &seg, &payload, now)
+                    self.tcb.on_segment(ctx, app, tuple, &seg, &payload, now)
                 }
                 Step::Wait(dt) => {
                     self.now += dt;
@@ -840,7 +847,7 @@ impl Run {
                 }
                 Step::Timer => {
                     self.now = self.now.max(self.tcb.deadline());
-                    let out = self.tcb.on_timer(ctx, tuple, self.now);
+                    let out = self.tcb.on_timer(ctx, app, tuple, self.now);
                     if out.end.is_none() {
                         prop_assert!(self.tcb.deadline() > self.now, "timer did not move on");
                     }
@@ -849,7 +856,7 @@ impl Run {
                 Step::EarlyTimer => {
                     if self.tcb.deadline() > now {
                         let before = self.tcb.clone();
-                        let out = self.tcb.on_timer(ctx, tuple, now);
+                        let out = self.tcb.on_timer(ctx, app, tuple, now);
                         prop_assert_eq!(out, Outcome::default());
                         prop_assert_eq!(&self.tcb, &before);
                     }
@@ -858,7 +865,7 @@ impl Run {
                 Step::Close => self.tcb.close(ctx, tuple, now),
                 Step::Abort => self.tcb.abort(ctx, tuple, now),
             };
-            check_outcome(&self.ctx, &self.tuple, &out)?;
+            check_outcome(&self.app, &self.tuple, &out)?;
             if let Some(end) = out.end {
                 check_ended(&self.ctx, &self.tcb, end, self.passive)?;
                 return Ok(Some(end));
@@ -873,8 +880,10 @@ impl Run {
         for _ in 0..200 {
             check_live(&self.ctx, &self.tcb, self.passive)?;
             self.now = self.now.max(self.tcb.deadline());
-            let out = self.tcb.on_timer(&mut self.ctx, &self.tuple, self.now);
-            check_outcome(&self.ctx, &self.tuple, &out)?;
+            let out = self
+                .tcb
+                .on_timer(&mut self.ctx, &self.app, &self.tuple, self.now);
+            check_outcome(&self.app, &self.tuple, &out)?;
             if let Some(end) = out.end {
                 check_ended(&self.ctx, &self.tcb, end, self.passive)?;
                 return Ok(end);
@@ -944,10 +953,8 @@ fn open_server(
         Open::Cookie => CookiePolicy::Always,
         Open::SynQueue | Open::Handshake => CookiePolicy::Never,
     };
-    let mut ctx = TcpContext::new(
-        tcp_config(knobs, true, cookies),
-        Secrets::from_seed(knobs.seed),
-    );
+    let mut ctx = TcpContext::new(tcp_config(knobs, cookies), Secrets::from_seed(knobs.seed));
+    let app = app_config(knobs, true);
     let tuple = server_tuple();
     let now = T0;
     let syn = TcpRepr {
@@ -964,8 +971,8 @@ fn open_server(
             timestamps: if syn_opts.ts { peer.fresh_ts(0) } else { None },
         },
     };
-    let (tcb, out) = tcp::on_listen(&mut ctx, &tuple, &syn, &[], None, now);
-    check_outcome(&ctx, &tuple, &out)?;
+    let (tcb, out) = tcp::on_listen(&mut ctx, &app, &tuple, &syn, &[], None, now);
+    check_outcome(&app, &tuple, &out)?;
     let syn_ack = out.reply.expect("a SYN-ACK").repr;
     prop_assert_eq!(syn_ack.flags, TcpFlags(SYN | ACK));
     prop_assert_eq!(syn_ack.ack, peer.isn + 1);
@@ -989,8 +996,8 @@ fn open_server(
             let mut tcb = tcb.expect("a SYN-RECEIVED record");
             prop_assert_eq!(ctx.syn_queue_len(), 1);
             if let Open::Handshake = open {
-                let out = tcb.on_segment(&mut ctx, &tuple, &ack, &[], now);
-                check_outcome(&ctx, &tuple, &out)?;
+                let out = tcb.on_segment(&mut ctx, &app, &tuple, &ack, &[], now);
+                check_outcome(&app, &tuple, &out)?;
                 prop_assert_ne!(tcb.state(), State::SynReceived);
                 if let Some(end) = out.end {
                     check_ended(&ctx, &tcb, end, true)?;
@@ -1002,8 +1009,8 @@ fn open_server(
         Open::Cookie => {
             prop_assert!(tcb.is_none(), "state for a cookie SYN");
             prop_assert_eq!(ctx.syn_queue_len(), 0);
-            let (tcb, out) = tcp::on_listen(&mut ctx, &tuple, &ack, &[], None, now);
-            check_outcome(&ctx, &tuple, &out)?;
+            let (tcb, out) = tcp::on_listen(&mut ctx, &app, &tuple, &ack, &[], None, now);
+            check_outcome(&app, &tuple, &out)?;
             prop_assert!(
                 out.events.contains(Events::COOKIE_OK),
                 "valid cookie refused: {:?}",
@@ -1020,6 +1027,7 @@ fn open_server(
     check_live(&ctx, &tcb, true)?;
     Ok(Some(Run {
         ctx,
+        app,
         tuple,
         tcb,
         peer,
@@ -1052,14 +1060,14 @@ fn server_time_wait(
         return Err(TestCaseError::fail("handshake ended"));
     };
     run.ctx.cfg.cookies = cookies;
-    let (ctx, tuple) = (&mut run.ctx, &run.tuple);
+    let (ctx, app, tuple) = (&mut run.ctx, &run.app, &run.tuple);
     let out = run.tcb.close(ctx, tuple, run.now);
-    check_outcome(ctx, tuple, &out)?;
+    check_outcome(app, tuple, &out)?;
     prop_assert_eq!(run.tcb.state(), State::FinWait1);
     run.now += 1000;
     let fin = good_seg(&run.tcb, &run.syn_opts, &mut run.peer, tuple, true);
-    let out = run.tcb.on_segment(ctx, tuple, &fin, &[], run.now);
-    check_outcome(ctx, tuple, &out)?;
+    let out = run.tcb.on_segment(ctx, app, tuple, &fin, &[], run.now);
+    check_outcome(app, tuple, &out)?;
     prop_assert_eq!(out.end, Some(End::TimeWait));
     let tw = run.tcb.to_time_wait(ctx, run.now);
     prop_assert_eq!(tw.rcv_nxt(), run.tcb.rcv_nxt());
@@ -1111,7 +1119,7 @@ fn drive_time_wait(run: &mut Run, mut tw: TimeWait, steps: &[Step]) -> TestResul
         match verdict {
             TwVerdict::Drop => {}
             TwVerdict::Ack(r) => {
-                check_reply(&run.ctx, &tuple, &r)?;
+                check_reply(&run.app, &tuple, &r)?;
                 prop_assert_eq!(r.repr.flags, TcpFlags::ACK);
                 prop_assert_eq!((r.repr.seq, r.repr.ack), (nums.snd_nxt, nums.rcv_nxt));
             }
@@ -1126,14 +1134,21 @@ fn drive_time_wait(run: &mut Run, mut tw: TimeWait, steps: &[Step]) -> TestResul
                     "reopen ISN {isn:?} not beyond old SND.NXT"
                 );
                 // The listener takes the SYN with the proposed ISN.
-                let (tcb, out) =
-                    tcp::on_listen(&mut run.ctx, &tuple, &seg, &payload, Some(isn), run.now);
-                check_outcome(&run.ctx, &tuple, &out)?;
+                let (tcb, out) = tcp::on_listen(
+                    &mut run.ctx,
+                    &run.app,
+                    &tuple,
+                    &seg,
+                    &payload,
+                    Some(isn),
+                    run.now,
+                );
+                check_outcome(&run.app, &tuple, &out)?;
                 if let Some(mut tcb) = tcb {
                     prop_assert_eq!(tcb.iss(), isn);
                     prop_assert_eq!(run.ctx.syn_queue_len(), 1);
                     let out = tcb.abort(&mut run.ctx, &tuple, run.now);
-                    check_outcome(&run.ctx, &tuple, &out)?;
+                    check_outcome(&run.app, &tuple, &out)?;
                 }
                 prop_assert_eq!(run.ctx.syn_queue_len(), 0);
                 return Ok(());
@@ -1238,8 +1253,12 @@ fn server_endpoint(knobs: &Knobs, cookies: CookiePolicy, verify: bool) -> Endpoi
         verify_checksums: verify,
         ..EndpointConfig::default()
     };
-    let tcp = tcp_config(knobs, true, cookies);
-    Endpoint::new(cfg, TcpContext::new(tcp, Secrets::from_seed(knobs.seed)))
+    let tcp = tcp_config(knobs, cookies);
+    Endpoint::new(
+        cfg,
+        TcpContext::new(tcp, Secrets::from_seed(knobs.seed)),
+        app_config(knobs, true),
+    )
 }
 
 /// The peer's answer to the endpoint's TCP frame `last`.
@@ -1673,16 +1692,18 @@ proptest! {
         steps in arb_steps(),
     ) {
         let mut ctx = TcpContext::new(
-            tcp_config(&knobs, false, CookiePolicy::OnOverload),
+            tcp_config(&knobs, CookiePolicy::OnOverload),
             Secrets::from_seed(knobs.seed),
         );
+        let app = app_config(&knobs, false);
         let tuple = client_tuple();
-        let (tcb, out) = Tcb::connect(&mut ctx, &tuple, T0);
-        check_outcome(&ctx, &tuple, &out)?;
+        let (tcb, out) = Tcb::connect(&mut ctx, &tuple, T0, AppState::default());
+        check_outcome(&app, &tuple, &out)?;
         prop_assert!(out.reply.is_some_and(|r| r.repr.flags == TcpFlags::SYN));
         check_live(&ctx, &tcb, false)?;
         let mut run = Run {
             ctx,
+            app,
             tuple,
             tcb,
             peer: Peer { isn: SeqNum(peer_isn), ts: peer_ts },
@@ -1775,7 +1796,11 @@ fn regression_table_full_syn_leaks_syn_queue_slot() {
         cookies: CookiePolicy::Never,
         ..TcpConfig::default()
     };
-    let mut ep = Endpoint::new(cfg, TcpContext::new(tcp, Secrets::from_seed(1)));
+    let mut ep = Endpoint::new(
+        cfg,
+        TcpContext::new(tcp, Secrets::from_seed(1)),
+        Canned::default(),
+    );
     let frame = syn_frame_to_endpoint(1000);
     let mut buf = vec![0u8; FRAME_CAPACITY];
     buf[..frame.len()].copy_from_slice(&frame);
@@ -1797,12 +1822,15 @@ fn regression_cookie_record_ending_at_once_not_counted_accepted() {
         listen_ports: vec![EP_PORT],
         ..EndpointConfig::default()
     };
-    let mut tcp = TcpConfig {
+    let tcp = TcpConfig {
         cookies: CookiePolicy::Always,
         ..TcpConfig::default()
     };
-    tcp.app.close = CloseMode::Rst;
-    let mut ep = Endpoint::new(cfg, TcpContext::new(tcp, Secrets::from_seed(1)));
+    let app = Canned::new(AppConfig {
+        close: CloseMode::Rst,
+        ..AppConfig::passive_close()
+    });
+    let mut ep = Endpoint::new(cfg, TcpContext::new(tcp, Secrets::from_seed(1)), app);
     let frame = syn_frame_to_endpoint(1000);
     let mut buf = vec![0u8; FRAME_CAPACITY];
     buf[..frame.len()].copy_from_slice(&frame);
@@ -1835,6 +1863,7 @@ fn regression_arp_reply_to_tagged_request_is_untagged() {
     let mut ep = Endpoint::new(
         cfg,
         TcpContext::new(TcpConfig::default(), Secrets::from_seed(1)),
+        Canned::default(),
     );
     let req = ArpRepr {
         op: ArpOp::Request,

@@ -7,9 +7,10 @@
 //! must agree, for every close pattern, cookie policy and data size.
 
 use std::collections::VecDeque;
+use synwave::app::CloseKind;
 use synwave::endpoint::{Endpoint, FRAME_CAPACITY, Opened};
 use synwave::flow::FourTuple;
-use synwave::scenario::{CLIENT_NET, CloseKind, SERVER_IP, SERVER_PORT, Scenario};
+use synwave::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use synwave::tcp::CookiePolicy;
 
 /// A client, a server and the frames on the wire between them.

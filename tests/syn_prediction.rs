@@ -7,6 +7,7 @@
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
+use synwave::app::Canned;
 use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY};
 use synwave::tcp::{CookiePolicy, Secrets, TcpConfig, TcpContext};
 use synwave::wire::{
@@ -41,6 +42,7 @@ fn server(cookies: CookiePolicy, syn_queue_limit: u32, verify: bool, predict: bo
             ..EndpointConfig::default()
         },
         TcpContext::new(tcp, Secrets::from_seed(11)),
+        Canned::default(),
     )
 }
 

@@ -8,10 +8,11 @@
 
 use std::sync::Arc;
 
+use synwave::app::{AppConfig, Canned, CloseMode};
 use synwave::flow::FourTuple;
 use synwave::tcp::{
-    AppConfig, CloseMode, CookiePolicy, End, Events, IsnGenerator, Outcome, Reply, Secrets, State,
-    Tcb, TcpConfig, TcpContext, TimeWait, TwVerdict, on_closed, on_listen,
+    AppState, CookiePolicy, End, Events, IsnGenerator, Outcome, Reply, Secrets, State, Tcb,
+    TcpConfig, TcpContext, TimeWait, TwVerdict, on_closed, on_listen,
 };
 use synwave::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
@@ -45,23 +46,48 @@ fn server_tuple(client_port: u16) -> FourTuple {
     }
 }
 
+/// One side's configuration: TCP tunables (reached through `Deref`) and
+/// its canned application.
+#[derive(Clone, Debug)]
+struct Conf {
+    tcp: TcpConfig,
+    app: AppConfig,
+}
+
+impl std::ops::Deref for Conf {
+    type Target = TcpConfig;
+    fn deref(&self) -> &TcpConfig {
+        &self.tcp
+    }
+}
+
+impl std::ops::DerefMut for Conf {
+    fn deref_mut(&mut self) -> &mut TcpConfig {
+        &mut self.tcp
+    }
+}
+
 /// Linux-like defaults without the idle timeout, so an idle connection has
-/// no timer (the idle timeout has its own tests in `mod idle`).
-fn cfg() -> TcpConfig {
-    TcpConfig {
-        idle_timeout_us: 0,
-        ..TcpConfig::default()
+/// no timer (the idle timeout has its own tests in `mod idle`); an
+/// application that sends nothing and closes when the peer does.
+fn cfg() -> Conf {
+    Conf {
+        tcp: TcpConfig {
+            idle_timeout_us: 0,
+            ..TcpConfig::default()
+        },
+        app: AppConfig::passive_close(),
     }
 }
 
 /// Default configuration that stays in CLOSE-WAIT until `Tcb::close`.
-fn cfg_wait_in_close_wait() -> TcpConfig {
+fn cfg_wait_in_close_wait() -> Conf {
     let mut c = cfg();
     c.app.close_on_peer_fin = false;
     c
 }
 
-fn cfg_with(f: impl FnOnce(&mut TcpConfig)) -> TcpConfig {
+fn cfg_with(f: impl FnOnce(&mut Conf)) -> Conf {
     let mut c = cfg();
     f(&mut c);
     c
@@ -181,20 +207,24 @@ macro_rules! shared_checks {
     };
 }
 
-/// Client and server contexts and their tuples.
+/// Client and server contexts, applications and tuples.
 struct Pair {
     c: TcpContext,
     s: TcpContext,
+    ca: Canned,
+    sa: Canned,
     ct: FourTuple,
     st: FourTuple,
 }
 
 impl Pair {
-    fn new(client: TcpConfig, server: TcpConfig) -> Pair {
+    fn new(client: Conf, server: Conf) -> Pair {
         let st = server_tuple(CLIENT_PORT);
         Pair {
-            c: TcpContext::new(client, Secrets::from_seed(1)),
-            s: TcpContext::new(server, Secrets::from_seed(2)),
+            c: TcpContext::new(client.tcp, Secrets::from_seed(1)),
+            s: TcpContext::new(server.tcp, Secrets::from_seed(2)),
+            ca: Canned::new(client.app),
+            sa: Canned::new(server.app),
             ct: st.reversed(),
             st,
         }
@@ -202,7 +232,7 @@ impl Pair {
 
     /// Active open by the client: its record and SYN.
     fn connect(&mut self, now: u64) -> (Tcb, Reply) {
-        let (tcb, out) = Tcb::connect(&mut self.c, &self.ct, now);
+        let (tcb, out) = Tcb::connect(&mut self.c, &self.ct, now, AppState::default());
         assert_eq!(tcb.state(), State::SynSent);
         assert_events(&out, Events::SYN_TX);
         (tcb, reply(&out))
@@ -210,17 +240,20 @@ impl Pair {
 
     /// A client segment to the server's listener.
     fn listen(&mut self, r: &Reply, now: u64) -> (Option<Tcb>, Outcome) {
-        on_listen(&mut self.s, &self.st, &r.repr, self.c.payload(r), None, now)
+        let payload = self.ca.payload(r);
+        on_listen(&mut self.s, &self.sa, &self.st, &r.repr, payload, None, now)
     }
 
     /// A client segment to the server's record.
     fn server_gets(&mut self, s: &mut Tcb, r: &Reply, now: u64) -> Outcome {
-        s.on_segment(&mut self.s, &self.st, &r.repr, self.c.payload(r), now)
+        let payload = self.ca.payload(r);
+        s.on_segment(&mut self.s, &self.sa, &self.st, &r.repr, payload, now)
     }
 
     /// A server segment to the client's record.
     fn client_gets(&mut self, c: &mut Tcb, r: &Reply, now: u64) -> Outcome {
-        c.on_segment(&mut self.c, &self.ct, &r.repr, self.s.payload(r), now)
+        let payload = self.sa.payload(r);
+        c.on_segment(&mut self.c, &self.ca, &self.ct, &r.repr, payload, now)
     }
 
     /// The three-way handshake through the SYN queue, everything at `now`.
@@ -281,12 +314,14 @@ impl Fx {
     fn inject(&mut self, w: Who, seg: &TcpRepr, payload: &[u8]) -> Outcome {
         let now = self.now;
         match w {
-            Who::Client => self
-                .c
-                .on_segment(&mut self.p.c, &self.p.ct, seg, payload, now),
-            Who::Server => self
-                .s
-                .on_segment(&mut self.p.s, &self.p.st, seg, payload, now),
+            Who::Client => {
+                self.c
+                    .on_segment(&mut self.p.c, &self.p.ca, &self.p.ct, seg, payload, now)
+            }
+            Who::Server => {
+                self.s
+                    .on_segment(&mut self.p.s, &self.p.sa, &self.p.st, seg, payload, now)
+            }
         }
     }
 
@@ -310,15 +345,15 @@ impl Fx {
 
     fn timer(&mut self, w: Who, now: u64) -> Outcome {
         match w {
-            Who::Client => self.c.on_timer(&mut self.p.c, &self.p.ct, now),
-            Who::Server => self.s.on_timer(&mut self.p.s, &self.p.st, now),
+            Who::Client => self.c.on_timer(&mut self.p.c, &self.p.ca, &self.p.ct, now),
+            Who::Server => self.s.on_timer(&mut self.p.s, &self.p.sa, &self.p.st, now),
         }
     }
 }
 
 // --- State builders -------------------------------------------------------
 
-fn established_with(client: TcpConfig, server: TcpConfig) -> Fx {
+fn established_with(client: Conf, server: Conf) -> Fx {
     let mut p = Pair::new(client, server);
     let (c, s) = p.handshake(T0);
     Fx {
@@ -336,7 +371,7 @@ fn established() -> Fx {
 
 /// Server in SYN-RECEIVED (passive), client in SYN-SENT; the SYN-ACK is
 /// returned undelivered.
-fn syn_received_with(client: TcpConfig, server: TcpConfig) -> (Fx, Reply) {
+fn syn_received_with(client: Conf, server: Conf) -> (Fx, Reply) {
     let mut p = Pair::new(client, server);
     let (c, syn) = p.connect(T0);
     let (s, out) = p.listen(&syn, T0);
@@ -357,7 +392,7 @@ fn syn_received() -> (Fx, Reply) {
 
 /// The client closed first: client FIN-WAIT-1 with its FIN returned
 /// undelivered, server ESTABLISHED (stays in CLOSE-WAIT on the FIN).
-fn fin_wait_1_with(client: TcpConfig, server: TcpConfig) -> (Fx, Reply) {
+fn fin_wait_1_with(client: Conf, server: Conf) -> (Fx, Reply) {
     let mut fx = established_with(client, server);
     let out = fx.close(Who::Client);
     assert_eq!(fx.c.state(), State::FinWait1);
@@ -369,7 +404,7 @@ fn fin_wait_1() -> (Fx, Reply) {
 }
 
 /// Client FIN-WAIT-2, server CLOSE-WAIT.
-fn half_closed_with(client: TcpConfig, server: TcpConfig) -> Fx {
+fn half_closed_with(client: Conf, server: Conf) -> Fx {
     let (mut fx, fin) = fin_wait_1_with(client, server);
     let out = fx.c2s(&fin);
     assert_eq!(fx.s.state(), State::CloseWait);
@@ -523,8 +558,8 @@ fn run_timer(fx: &mut Fx, w: Who, armed_at: u64) -> (Vec<u64>, Vec<Reply>, Outco
 mod closed {
     use super::*;
 
-    fn ctx(c: TcpConfig) -> TcpContext {
-        TcpContext::new(c, Secrets::from_seed(9))
+    fn ctx(c: Conf) -> TcpContext {
+        TcpContext::new(c.tcp, Secrets::from_seed(9))
     }
 
     #[test]
@@ -601,7 +636,7 @@ mod closed {
     fn connect_moves_to_syn_sent_with_syn() {
         let mut ctx = ctx(cfg());
         let ct = server_tuple(CLIENT_PORT).reversed();
-        let (tcb, out) = Tcb::connect(&mut ctx, &ct, T0);
+        let (tcb, out) = Tcb::connect(&mut ctx, &ct, T0, AppState::default());
         assert_eq!(tcb.state(), State::SynSent);
         assert_eq!(out.events, Events::SYN_TX);
         assert_eq!(out.end, None);
@@ -641,7 +676,7 @@ mod closed {
             c.mss = 1200;
         }));
         let ct = server_tuple(CLIENT_PORT).reversed();
-        let (_, out) = Tcb::connect(&mut ctx, &ct, T0);
+        let (_, out) = Tcb::connect(&mut ctx, &ct, T0, AppState::default());
         let o = reply(&out).repr.options;
         assert_eq!(
             o,
@@ -738,7 +773,7 @@ mod listen {
         let mut p = Pair::new(cfg(), cfg());
         let (st, mut syn) = syn_from(CLIENT_PORT, 5, None);
         syn.options = TcpOptions::default();
-        let (s, out) = on_listen(&mut p.s, &st, &syn, &[], None, T0);
+        let (s, out) = on_listen(&mut p.s, &p.sa, &st, &syn, &[], None, T0);
         let s = s.unwrap();
         let o = reply(&out).repr.options;
         assert_eq!(
@@ -759,15 +794,17 @@ mod listen {
             cfg_with(|c| {
                 c.cookies = CookiePolicy::Never;
                 c.syn_queue_limit = 1;
-            }),
+            })
+            .tcp,
             Secrets::from_seed(3),
         );
+        let app = Canned::default();
         let (t1, s1) = syn_from(1001, 100, Some(1));
-        let (first, _) = on_listen(&mut ctx, &t1, &s1, &[], None, T0);
+        let (first, _) = on_listen(&mut ctx, &app, &t1, &s1, &[], None, T0);
         assert!(first.is_some());
         assert_eq!(ctx.syn_queue_len(), 1);
         let (t2, s2) = syn_from(1002, 200, Some(1));
-        let (second, out) = on_listen(&mut ctx, &t2, &s2, &[], None, T0);
+        let (second, out) = on_listen(&mut ctx, &app, &t2, &s2, &[], None, T0);
         assert!(second.is_none());
         assert_eq!(out.events, Events::SYN_RX | Events::SYN_QUEUE_FULL);
         assert!(out.reply.is_none());
@@ -776,11 +813,11 @@ mod listen {
         // Completing the first handshake frees the slot.
         let mut first = first.unwrap();
         let ack = peer_seg(&t1, ACK, SeqNum(101), first.iss() + 1);
-        let out = first.on_segment(&mut ctx, &t1, &ack, &[], T0 + 1);
+        let out = first.on_segment(&mut ctx, &app, &t1, &ack, &[], T0 + 1);
         assert_eq!(first.state(), State::Established);
         assert_events(&out, Events::ESTABLISHED);
         assert_eq!(ctx.syn_queue_len(), 0);
-        let (again, out) = on_listen(&mut ctx, &t2, &s2, &[], None, T0 + 2);
+        let (again, out) = on_listen(&mut ctx, &app, &t2, &s2, &[], None, T0 + 2);
         assert!(again.is_some());
         assert_eq!(out.events, Events::SYN_RX | Events::SYNACK_TX);
     }
@@ -796,7 +833,7 @@ mod listen {
         );
         // Fill the queue from another port.
         let (t1, s1) = syn_from(1001, 100, Some(1));
-        let (first, _) = on_listen(&mut p.s, &t1, &s1, &[], None, T0);
+        let (first, _) = on_listen(&mut p.s, &p.sa, &t1, &s1, &[], None, T0);
         assert!(first.is_some());
         assert_eq!(p.s.syn_queue_len(), 1);
 
@@ -907,7 +944,7 @@ mod listen {
         let (_, out) = p.listen(&syn, T0);
         let out = p.client_gets(&mut c, &reply(&out), T0 + MS);
         let ack = reply(&out);
-        assert_eq!(p.c.payload(&ack), REQUEST);
+        assert_eq!(p.ca.payload(&ack), REQUEST);
         let (s, out) = p.listen(&ack, T0 + 2 * MS);
         let s = s.expect("record from the cookie");
         assert_events(
@@ -916,7 +953,7 @@ mod listen {
         );
         assert_eq!(s.bytes_received(), REQUEST.len() as u32);
         let resp = reply(&out);
-        assert_eq!(p.s.payload(&resp), RESPONSE);
+        assert_eq!(p.sa.payload(&resp), RESPONSE);
         assert_eq!(resp.repr.ack, c.snd_nxt());
     }
 
@@ -954,7 +991,7 @@ mod listen {
     fn bad_cookie_under_on_overload_gets_rst() {
         let mut p = Pair::new(cfg(), cfg());
         let seg = peer_seg(&p.st, ACK, SeqNum(5000), SeqNum(123_456));
-        let (s, out) = on_listen(&mut p.s, &p.st, &seg, &[], None, T0);
+        let (s, out) = on_listen(&mut p.s, &p.sa, &p.st, &seg, &[], None, T0);
         assert!(s.is_none());
         assert_eq!(out.events, Events::COOKIE_BAD | Events::RST_TX);
         let r = reply(&out);
@@ -982,7 +1019,7 @@ mod listen {
     fn ack_under_never_gets_rst_without_cookie_check() {
         let mut p = Pair::new(cfg(), cfg_with(|c| c.cookies = CookiePolicy::Never));
         let seg = peer_seg(&p.st, ACK, SeqNum(5000), SeqNum(99));
-        let (s, out) = on_listen(&mut p.s, &p.st, &seg, &[], None, T0);
+        let (s, out) = on_listen(&mut p.s, &p.sa, &p.st, &seg, &[], None, T0);
         assert!(s.is_none());
         assert_eq!(out.events, Events::RST_TX);
         let r = reply(&out);
@@ -993,7 +1030,7 @@ mod listen {
     fn syn_ack_to_listener_gets_rst() {
         let mut p = Pair::new(cfg(), cfg());
         let seg = peer_seg(&p.st, SYN | ACK, SeqNum(5000), SeqNum(99));
-        let (s, out) = on_listen(&mut p.s, &p.st, &seg, &[], None, T0);
+        let (s, out) = on_listen(&mut p.s, &p.sa, &p.st, &seg, &[], None, T0);
         assert!(s.is_none());
         assert_events(&out, Events::RST_TX);
         let r = reply(&out);
@@ -1011,9 +1048,9 @@ mod listen {
             }),
         );
         let seg = peer_seg(&p.st, ACK, SeqNum(5000), SeqNum(99));
-        let (_, out) = on_listen(&mut p.s, &p.st, &seg, &[], None, T0);
+        let (_, out) = on_listen(&mut p.s, &p.sa, &p.st, &seg, &[], None, T0);
         assert_eq!(out.events, Events::RST_TX);
-        let (_, out) = on_listen(&mut p.s, &p.st, &seg, &[], None, T0 + 10);
+        let (_, out) = on_listen(&mut p.s, &p.sa, &p.st, &seg, &[], None, T0 + 10);
         assert_eq!(out.events, Events::RST_LIMITED);
         assert!(out.reply.is_none());
     }
@@ -1023,7 +1060,7 @@ mod listen {
         let mut p = Pair::new(cfg(), cfg());
         for flags in [RST, RST | ACK, RST | SYN, FIN, PSH, SYN | FIN, TcpFlags(0)] {
             let seg = peer_seg(&p.st, flags, SeqNum(5000), SeqNum(99));
-            let (s, out) = on_listen(&mut p.s, &p.st, &seg, &[], None, T0);
+            let (s, out) = on_listen(&mut p.s, &p.sa, &p.st, &seg, &[], None, T0);
             assert!(s.is_none(), "{flags:?}");
             assert_eq!(out.events, Events::DROPPED, "{flags:?}");
             assert!(out.reply.is_none(), "{flags:?}");
@@ -1098,7 +1135,7 @@ mod syn_sent {
     fn rst_with_acceptable_ack_resets() {
         let (mut p, mut c, syn, _) = setup();
         let seg = peer_seg(&p.ct, RST | ACK, SeqNum(0), syn.repr.seq + 1);
-        let out = c.on_segment(&mut p.c, &p.ct, &seg, &[], T0 + 500);
+        let out = c.on_segment(&mut p.c, &p.ca, &p.ct, &seg, &[], T0 + 500);
         assert_eq!(out.end, Some(End::ResetByPeer));
         assert_eq!(out.events, Events::RST_RX);
         assert!(out.reply.is_none());
@@ -1110,7 +1147,7 @@ mod syn_sent {
     fn rst_without_ack_dropped() {
         let (mut p, mut c, _, _) = setup();
         let seg = peer_seg(&p.ct, RST, SeqNum(0), SeqNum(0));
-        let out = c.on_segment(&mut p.c, &p.ct, &seg, &[], T0 + 500);
+        let out = c.on_segment(&mut p.c, &p.ca, &p.ct, &seg, &[], T0 + 500);
         assert_eq!(out.events, Events::DROPPED);
         assert!(out.reply.is_none() && out.end.is_none());
         assert_eq!(c.state(), State::SynSent);
@@ -1120,7 +1157,7 @@ mod syn_sent {
     fn rst_with_unacceptable_ack_dropped() {
         let (mut p, mut c, syn, _) = setup();
         let seg = peer_seg(&p.ct, RST | ACK, SeqNum(0), syn.repr.seq + 7);
-        let out = c.on_segment(&mut p.c, &p.ct, &seg, &[], T0 + 500);
+        let out = c.on_segment(&mut p.c, &p.ca, &p.ct, &seg, &[], T0 + 500);
         assert_eq!(out.events, Events::DROPPED);
         assert!(out.reply.is_none() && out.end.is_none());
         assert_eq!(c.state(), State::SynSent);
@@ -1131,7 +1168,7 @@ mod syn_sent {
         let (mut p, mut c, syn, _) = setup();
         for flags in [ACK, ACK | FIN, TcpFlags(0)] {
             let seg = peer_seg(&p.ct, flags, SeqNum(77), syn.repr.seq + 1);
-            let out = c.on_segment(&mut p.c, &p.ct, &seg, &[], T0 + 500);
+            let out = c.on_segment(&mut p.c, &p.ca, &p.ct, &seg, &[], T0 + 500);
             assert_eq!(out.events, Events::DROPPED, "{flags:?}");
             assert!(out.reply.is_none());
             assert_eq!(c.state(), State::SynSent);
@@ -1142,7 +1179,7 @@ mod syn_sent {
     fn simultaneous_open() {
         let mut p = Pair::new(cfg(), cfg());
         let (mut a, syn_a) = p.connect(T0);
-        let (mut b, out) = Tcb::connect(&mut p.s, &p.st, T0 + 10);
+        let (mut b, out) = Tcb::connect(&mut p.s, &p.st, T0 + 10, AppState::default());
         let syn_b = reply(&out);
         assert_eq!(b.state(), State::SynSent);
 
@@ -1480,7 +1517,7 @@ mod established {
             tsecr: 0,
         });
         let rcv = s.rcv_nxt();
-        let out = s.on_segment(&mut p.s, &p.st, &old.repr, b"stale", T0 + 6 * MS);
+        let out = s.on_segment(&mut p.s, &p.sa, &p.st, &old.repr, b"stale", T0 + 6 * MS);
         assert_eq!(out.events, Events::PAWS_REJECT);
         let r = reply(&out);
         assert_eq!((r.repr.flags, r.repr.ack), (ACK, rcv));
@@ -1493,7 +1530,7 @@ mod established {
             tsval: tsval(&ack) + 1,
             tsecr: 0,
         });
-        let out = s.on_segment(&mut p.s, &p.st, &fresh.repr, b"fresh", T0 + 7 * MS);
+        let out = s.on_segment(&mut p.s, &p.sa, &p.st, &fresh.repr, b"fresh", T0 + 7 * MS);
         assert_events(&out, Events::DATA_RX);
         assert_eq!(s.rcv_nxt(), rcv + 5);
     }
@@ -1511,7 +1548,7 @@ mod established {
         assert_events(&out, Events::ESTABLISHED | Events::DATA_TX);
         let req = reply(&out);
         assert_eq!(req.repr.flags, ACK | PSH);
-        assert_eq!(p.c.payload(&req), REQUEST);
+        assert_eq!(p.ca.payload(&req), REQUEST);
         assert_eq!(req.repr.seq, c.iss() + 1);
         assert_eq!(c.snd_nxt(), c.iss() + 1 + REQUEST.len() as u32);
         assert_eq!(c.snd_una(), c.iss() + 1);
@@ -1557,7 +1594,7 @@ mod established {
             "the response acknowledges the request"
         );
         assert_eq!(resp.repr.seq, s.iss() + 1);
-        assert_eq!(p.s.payload(&resp), RESPONSE);
+        assert_eq!(p.sa.payload(&resp), RESPONSE);
         assert_eq!(s.state(), State::Established);
         assert_eq!(s.deadline(), T0 + MS + p.s.cfg.rto_us);
 
@@ -1587,7 +1624,7 @@ mod established {
         assert_events(&out, Events::DATA_TX | Events::FIN_TX | Events::DATA_RX);
         let resp = reply(&out);
         assert_eq!(resp.repr.flags, ACK | PSH | FIN);
-        assert_eq!(p.s.payload(&resp), RESPONSE);
+        assert_eq!(p.sa.payload(&resp), RESPONSE);
         assert_eq!(s.state(), State::FinWait1);
         assert_eq!(s.snd_nxt(), s.iss() + 1 + RESPONSE.len() as u32 + 1);
 
@@ -1854,7 +1891,7 @@ mod close_wait {
     #[test]
     fn close_on_peer_fin_sends_fin_with_the_ack() {
         let (mut fx, fin) = fin_wait_1_with(cfg(), cfg());
-        assert!(fx.p.s.cfg.app.close_on_peer_fin);
+        assert!(fx.p.sa.app_of(0).close_on_peer_fin);
         let out = fx.c2s(&fin);
         assert_eq!(out.events, Events::FIN_RX | Events::FIN_TX);
         let fin_ack = reply(&out);
@@ -1988,7 +2025,7 @@ mod time_wait {
         }
     }
 
-    fn time_wait_with(client: TcpConfig, server: TcpConfig) -> Tw {
+    fn time_wait_with(client: Conf, server: Conf) -> Tw {
         let mut fx = half_closed_with(client, server);
         let fin = reply(&fx.close(Who::Server));
         let out = fx.s2c(&fin);
@@ -2009,11 +2046,11 @@ mod time_wait {
         time_wait_with(cfg(), cfg_wait_in_close_wait())
     }
 
-    fn no_ts() -> TcpConfig {
+    fn no_ts() -> Conf {
         cfg_with(|c| c.timestamps = false)
     }
 
-    fn no_ts_wait_in_close_wait() -> TcpConfig {
+    fn no_ts_wait_in_close_wait() -> Conf {
         cfg_with(|c| {
             c.timestamps = false;
             c.app.close_on_peer_fin = false;
@@ -2121,7 +2158,15 @@ mod time_wait {
         let TwVerdict::Reopen { isn } = v else {
             unreachable!()
         };
-        let (s, out) = on_listen(&mut t.p.c, &t.p.ct, &syn, &[], Some(isn), t.now + SEC);
+        let (s, out) = on_listen(
+            &mut t.p.c,
+            &t.p.ca,
+            &t.p.ct,
+            &syn,
+            &[],
+            Some(isn),
+            t.now + SEC,
+        );
         let s = s.expect("new SYN-RECEIVED record");
         assert_eq!(s.state(), State::SynReceived);
         assert_eq!(s.iss(), isn);
@@ -2233,7 +2278,7 @@ mod retransmission {
     fn syn_backs_off_then_gives_up() {
         // The SYN-ACK is lost: the client's SYN timer runs out.
         let (mut fx, _) = syn_received();
-        let syn = reply(&Tcb::connect(&mut fx.p.c, &fx.p.ct, T0).1);
+        let syn = reply(&Tcb::connect(&mut fx.p.c, &fx.p.ct, T0, AppState::default()).1);
         let (gaps, sent, out) = run_timer(&mut fx, Who::Client, T0);
         assert_eq!(
             gaps,
@@ -2280,7 +2325,7 @@ mod retransmission {
     fn syn_ack_after_retransmission_resets_retries() {
         let mut p = Pair::new(cfg(), cfg());
         let (mut c, _) = p.connect(T0);
-        let out = c.on_timer(&mut p.c, &p.ct, T0 + SEC);
+        let out = c.on_timer(&mut p.c, &p.ca, &p.ct, T0 + SEC);
         let syn2 = reply(&out);
         assert_eq!(c.retries(), 1);
         assert_eq!(c.deadline(), T0 + 3 * SEC);
@@ -2290,7 +2335,7 @@ mod retransmission {
         assert_eq!(c.retries(), 0);
         assert_eq!(c.deadline(), 0);
         assert_eq!(
-            c.on_timer(&mut p.c, &p.ct, T0 + 3 * SEC),
+            c.on_timer(&mut p.c, &p.ca, &p.ct, T0 + 3 * SEC),
             Outcome::default()
         );
     }
@@ -2389,12 +2434,12 @@ mod retransmission {
         // The request is lost; the timer resends it.
         let d = c.deadline();
         assert_eq!(d, T0 + 200 * MS);
-        let out = c.on_timer(&mut p.c, &p.ct, d);
+        let out = c.on_timer(&mut p.c, &p.ca, &p.ct, d);
         assert_eq!(out.events, Events::RETRANSMIT);
         let again = reply(&out);
         assert_eq!(again.repr.seq, req.repr.seq);
         assert_eq!(again.repr.flags, ACK | PSH);
-        assert_eq!(p.c.payload(&again), REQUEST);
+        assert_eq!(p.ca.payload(&again), REQUEST);
         assert_eq!(c.deadline(), d + 400 * MS);
         let ack = reply(&p.server_gets(&mut s, &again, d + 1));
         assert_eq!(s.bytes_received(), REQUEST.len() as u32);
@@ -2427,7 +2472,7 @@ mod retransmission {
 mod idle {
     use super::*;
 
-    fn idle_cfg() -> TcpConfig {
+    fn idle_cfg() -> Conf {
         cfg_with(|c| c.idle_timeout_us = 10 * SEC)
     }
 
@@ -2514,27 +2559,27 @@ mod isn {
     #[test]
     fn context_uses_its_secret() {
         let t = server_tuple(CLIENT_PORT).reversed();
-        let mut a = TcpContext::new(cfg(), Secrets::from_seed(7));
-        let mut b = TcpContext::new(cfg(), Secrets::from_seed(7));
-        let mut c = TcpContext::new(cfg(), Secrets::from_seed(8));
-        let (ta, _) = Tcb::connect(&mut a, &t, T0);
-        let (tb, _) = Tcb::connect(&mut b, &t, T0);
-        let (tc, _) = Tcb::connect(&mut c, &t, T0);
+        let mut a = TcpContext::new(cfg().tcp, Secrets::from_seed(7));
+        let mut b = TcpContext::new(cfg().tcp, Secrets::from_seed(7));
+        let mut c = TcpContext::new(cfg().tcp, Secrets::from_seed(8));
+        let (ta, _) = Tcb::connect(&mut a, &t, T0, AppState::default());
+        let (tb, _) = Tcb::connect(&mut b, &t, T0, AppState::default());
+        let (tc, _) = Tcb::connect(&mut c, &t, T0, AppState::default());
         assert_eq!(ta.iss(), tb.iss(), "same seed, same ISN");
         assert_ne!(ta.iss(), tc.iss());
-        let (later, _) = Tcb::connect(&mut a, &t, T0 + 400);
+        let (later, _) = Tcb::connect(&mut a, &t, T0 + 400, AppState::default());
         assert_eq!(later.iss() - ta.iss(), 100);
     }
 }
 
 // ---------------------------------------------------------------------------
-// HTTP (AppProtocol::Http, `synwave::http`)
+// HTTP (AppProtocol::Http, `synwave::app::http`)
 // ---------------------------------------------------------------------------
 
 mod http_app {
     use super::*;
-    use synwave::http;
-    use synwave::tcp::AppProtocol;
+    use synwave::app::AppProtocol;
+    use synwave::app::http;
 
     /// A client that sends nothing (requests are injected by hand) and a
     /// server answering HTTP requests with a 5-byte body, then FIN.

@@ -140,7 +140,7 @@ fn http_compiles_to_exactly_synwave_serves_response() {
         let server = program(&p, &t["server_template"]["program_index"]);
         assert_eq!(names(&client), ["tx", "rx", "nc"], "{p}");
         assert_eq!(names(&server), ["rx", "tx"], "{p}");
-        let response = synwave::http::response(body);
+        let response = synwave::app::http::response(body);
         // The client waits for synwave's whole response, no byte more; the
         // server side (unused against synwave) sends the same bytes.
         assert_eq!(

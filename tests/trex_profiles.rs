@@ -97,7 +97,7 @@ fn http_reads_exactly_what_synwave_serve_sends() {
         let recv = t["client_program"][1][1].as_u64().expect("recv bytes");
         assert_eq!(
             recv,
-            synwave::http::response(body).len() as u64,
+            synwave::app::http::response(body).len() as u64,
             "body {body}: the profile's response length is synwave's"
         );
         let sent = t["client_program"][0][1].as_u64().expect("send bytes");

@@ -5,9 +5,10 @@
 //! counted by how each ended; and a full table refuses new connections,
 //! counted, while those it holds finish undisturbed.
 
+use synwave::app::CloseKind;
 use synwave::endpoint::{Endpoint, FRAME_CAPACITY, Opened};
 use synwave::flow::FourTuple;
-use synwave::scenario::{CLIENT_NET, CloseKind, SERVER_IP, SERVER_PORT, Scenario};
+use synwave::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use synwave::tcp::{CookiePolicy, End};
 
 /// Opens a connection on `tuple` (template 0): its SYN, or `None` when

@@ -48,7 +48,7 @@ impl Endpoint {
             let had_data = !slot.value.passive() && slot.value.bytes_received() > 0;
             let out = slot
                 .value
-                .on_segment(&mut self.ctx, tuple, seg, payload, now);
+                .on_segment(&mut self.ctx, &self.app, tuple, seg, payload, now);
             self.counters.add_events(out.events);
             // A connection we opened: its handshake and first-byte
             // latencies.
@@ -160,7 +160,7 @@ impl Endpoint {
         isn: Option<SeqNum>,
         now: u64,
     ) -> Outcome {
-        let (tcb, out) = tcp::on_listen(&mut self.ctx, tuple, seg, payload, isn, now);
+        let (tcb, out) = tcp::on_listen(&mut self.ctx, &self.app, tuple, seg, payload, isn, now);
         if let Some(mut tcb) = tcb {
             if self.tables.conns.len() >= self.cfg.max_connections {
                 // Refused: the record goes (freeing its SYN-queue slot). A

@@ -103,7 +103,7 @@ impl Endpoint {
         let h = self.tables.hash(tuple);
         if let Some(slot) = self.tables.conns.slot_mut(h, tuple) {
             slot.timer = None;
-            let out = slot.value.on_timer(&mut self.ctx, tuple, now);
+            let out = slot.value.on_timer(&mut self.ctx, &self.app, tuple, now);
             self.counters.add_events(out.events);
             match out.end {
                 None => slot.sync_timer(&mut self.timers, tuple),

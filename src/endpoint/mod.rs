@@ -1,7 +1,8 @@
 //! `endpoint`: one side of the TCP traffic at frame level. Frames in,
 //! replies written in place into the same buffer, timers expired on
 //! request. It owns the connection table, the TIME-WAIT table and the
-//! timers of one worker, and the `TcpContext`; time is passed in.
+//! timers of one worker, the `TcpContext` and the application above
+//! (`app::Canned`); time is passed in.
 //!
 //! One file per job: `receive` (header prediction, parsing, the reply in
 //! place), `arp`, `dispatch` (live record, TIME-WAIT, listener),

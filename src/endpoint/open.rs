@@ -12,6 +12,7 @@
 //! beyond the table's limit a connection is refused and counted.
 
 use super::state::Endpoint;
+use crate::app::Canned;
 use crate::flow::FourTuple;
 use crate::tcp::Tcb;
 
@@ -79,7 +80,7 @@ impl Endpoint {
             self.remove_time_wait(h, tuple);
             self.counters.time_wait_recycled += 1;
         }
-        let (tcb, out) = Tcb::connect_as(&mut self.ctx, tuple, now, p.template);
+        let (tcb, out) = Tcb::connect(&mut self.ctx, tuple, now, Canned::open(p.template));
         self.counters.opened += 1;
         if let Some(c) = self.counters.templates.get_mut(usize::from(p.template)) {
             c.opened += 1;
@@ -104,7 +105,7 @@ impl Endpoint {
         now: u64,
         frame: &mut [u8],
     ) -> Option<usize> {
-        let (_, out) = Tcb::connect_as(&mut self.ctx, tuple, now, template);
+        let (_, out) = Tcb::connect(&mut self.ctx, tuple, now, Canned::open(template));
         self.counters.add_events(out.events);
         if let Some(c) = self.counters.templates.get_mut(usize::from(template)) {
             c.opened += 1;

@@ -37,7 +37,7 @@ impl Endpoint {
             src_ip: tuple.local_ip,
             dst_ip: tuple.remote_ip,
         };
-        let payload = self.ctx.payload(reply);
+        let payload = self.app.payload(reply);
         let n = wire::build_tcp_frame(frame, &addr, &reply.repr, payload).ok()?;
         self.counters.tx_frames += 1;
         Some(n)

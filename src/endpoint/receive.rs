@@ -62,7 +62,7 @@ impl Endpoint {
         let tuple = FourTuple::of_received(seg.src, seg.dst, &seg.tcp);
         let out = self.dispatch(&tuple, &seg.tcp, &buf[seg.data()], now);
         let reply = out.reply?;
-        let payload = self.ctx.payload(&reply);
+        let payload = self.app.payload(&reply);
         let n = wire::reply_in_place(buf, l2_len, seg.src, seg.dst, &reply.repr, payload).ok()?;
         self.counters.tx_frames += 1;
         Some(n)

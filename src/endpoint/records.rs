@@ -8,6 +8,7 @@
 //! handed back early (RFC 6191).
 
 use super::state::Endpoint;
+use crate::app::Canned;
 use crate::flow::FourTuple;
 use crate::tcp::End;
 
@@ -20,7 +21,8 @@ impl Endpoint {
             self.counters.add_end(end);
             return;
         };
-        self.counters.add_end_of(end, slot.value.template());
+        self.counters
+            .add_end_of(end, Canned::template(slot.value.app_state()));
         let lifetime = now.saturating_sub(slot.value.opened_at());
         self.latency.lifetime(lifetime);
         if let Some(id) = slot.timer {

@@ -14,6 +14,7 @@ use super::counters::Counters;
 use super::latency::{Latency, LatencyBuckets, Recorder};
 use super::ports::PortSet;
 use super::tables::Tables;
+use crate::app::Canned;
 use crate::flow::FourTuple;
 use crate::tcp::{Tcb, TcpContext};
 use crate::timer::TimerWheel;
@@ -31,6 +32,7 @@ pub struct Endpoint {
     pub(super) cfg: EndpointConfig,
     pub(super) listening: PortSet,
     pub(super) ctx: TcpContext,
+    pub(super) app: Canned,
     pub(super) tables: Tables,
     pub(super) timers: TimerWheel<FourTuple>,
     /// Tuples whose timers fired, processed after the wheel's call.
@@ -52,14 +54,15 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// An endpoint with its configuration and TCP context.
-    pub fn new(cfg: EndpointConfig, ctx: TcpContext) -> Endpoint {
+    /// An endpoint with its configuration, TCP context and application.
+    pub fn new(cfg: EndpointConfig, ctx: TcpContext, app: Canned) -> Endpoint {
         let mut tables = Tables::default();
         tables.tw_expiry.set_bound(cfg.max_time_wait);
         Endpoint {
             listening: PortSet::new(&cfg.listen_ports),
             cfg,
             ctx,
+            app,
             tables,
             timers: TimerWheel::new(),
             fired: Vec::with_capacity(EXPIRE_BATCH),

@@ -21,7 +21,7 @@ use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator}
 use crate::io::Impairment;
 use crate::io::loopback::{LoopbackConfig, Steer, loopback};
 use crate::metrics::{self, LiveLine};
-use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
+use crate::scenario::{self, CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use crate::tcp::{End, Events};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -170,7 +170,7 @@ impl BenchReport {
             s.templates
                 .iter()
                 .zip(&w.counters.templates)
-                .map(|(t, c)| t.close.completed(&c.ends))
+                .map(|(t, c)| scenario::completed(t.close, &c.ends))
                 .sum()
         })
     }

@@ -17,12 +17,12 @@ use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::opener::{Load, Opener};
 use super::template_mix::TemplateMix;
 use super::worker::Role;
+use crate::app::{AppConfig, AppProtocol, Canned, CloseMode, http};
+use crate::app::{CloseKind, Template, client_apps};
 use crate::endpoint::{Endpoint, EndpointConfig};
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
-use crate::http;
 use crate::io::afxdp::{self, BindMode};
-use crate::scenario::{CloseKind, Template, apply_templates};
-use crate::tcp::{AppConfig, AppProtocol, CloseMode, TcpConfig, TcpContext};
+use crate::tcp::{TcpConfig, TcpContext};
 use crate::wire::MacAddr;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -49,7 +49,7 @@ pub struct GenConfig {
     pub request_bytes: u32,
     /// Bytes of response awaited before closing (0: none).
     pub response_bytes: u32,
-    /// Send an HTTP GET (`crate::http::request`), count each response's
+    /// Send an HTTP GET (`app::http::request`), count each response's
     /// status class, and take the server's FIN as its end (`close` must
     /// be `ServerFin`; `request_bytes` and `response_bytes` do not apply).
     pub http: bool,
@@ -83,36 +83,40 @@ impl GenConfig {
     pub fn tcp(&self) -> TcpConfig {
         let mut tcp = TcpConfig {
             msl_us: self.setup.msl_us,
-            app: AppConfig {
-                payload: if self.http {
-                    http::request(&std::net::Ipv4Addr::from(self.dst_ip).to_string()).into()
-                } else {
-                    vec![b'q'; self.request_bytes as usize].into()
-                },
-                send_after: 0,
-                expect: if self.http {
-                    u32::MAX
-                } else {
-                    self.response_bytes
-                },
-                close: match self.close {
-                    CloseKind::ClientFin => CloseMode::Fin,
-                    CloseKind::ServerFin => CloseMode::Wait,
-                    CloseKind::Rst => CloseMode::Rst,
-                },
-                close_on_peer_fin: true,
-                protocol: if self.http {
-                    AppProtocol::Http
-                } else {
-                    AppProtocol::Bytes
-                },
-                hold_us: self.hold.as_micros() as u64,
-            },
             ..TcpConfig::default()
         };
         self.setup.defences.apply(&mut tcp);
-        apply_templates(&mut tcp, &self.templates);
         tcp
+    }
+
+    /// The applications of every worker (one per template).
+    pub fn app(&self) -> Canned {
+        let app = AppConfig {
+            payload: if self.http {
+                http::request(&std::net::Ipv4Addr::from(self.dst_ip).to_string()).into()
+            } else {
+                vec![b'q'; self.request_bytes as usize].into()
+            },
+            send_after: 0,
+            expect: if self.http {
+                u32::MAX
+            } else {
+                self.response_bytes
+            },
+            close: match self.close {
+                CloseKind::ClientFin => CloseMode::Fin,
+                CloseKind::ServerFin => CloseMode::Wait,
+                CloseKind::Rst => CloseMode::Rst,
+            },
+            close_on_peer_fin: true,
+            protocol: if self.http {
+                AppProtocol::Http
+            } else {
+                AppProtocol::Bytes
+            },
+            hold_us: self.hold.as_micros() as u64,
+        };
+        client_apps(app, &self.templates)
     }
 }
 
@@ -135,7 +139,9 @@ pub fn run_gen(
         ));
     }
     let tcp = cfg.tcp();
-    tcp.validate()?;
+    tcp.validate().map_err(|e| e.to_string())?;
+    let app = cfg.app();
+    app.validate().map_err(|e| e.to_string())?;
     let setup = &cfg.setup;
     let workers = setup.afxdp.queues.len();
     if cfg.concurrency < workers as u64 {
@@ -193,10 +199,10 @@ pub fn run_gen(
                 .run
                 .total
                 .map(|n| n / workers as u64 + u64::from((w as u64) < n % workers as u64));
-            let (ep_cfg, tcp) = (ep_cfg.clone(), tcp.clone());
+            let (ep_cfg, tcp, app) = (ep_cfg.clone(), tcp.clone(), app.clone());
             let templates = cfg.templates.clone();
             move || {
-                let mut ep = Endpoint::new(ep_cfg, TcpContext::new(tcp, secrets));
+                let mut ep = Endpoint::new(ep_cfg, TcpContext::new(tcp, secrets), app);
                 ep.reserve(
                     (2 * per_worker as usize + 4096).min(max_c),
                     max_tw.min(1 << 20),

@@ -11,10 +11,10 @@
 
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::worker::Role;
+use crate::app::{AppConfig, AppProtocol, Canned, CloseMode, http};
 use crate::endpoint::{Endpoint, EndpointConfig};
-use crate::http;
 use crate::io::afxdp::{self, BindMode};
-use crate::tcp::{AppConfig, AppProtocol, CloseMode, CookiePolicy, TcpConfig, TcpContext};
+use crate::tcp::{CookiePolicy, TcpConfig, TcpContext};
 use crate::wire::MacAddr;
 use std::sync::atomic::AtomicBool;
 
@@ -43,7 +43,7 @@ pub struct ServeConfig {
     /// body's length.
     pub response_bytes: u32,
     /// Answer each HTTP request (read up to its header block's end) with
-    /// a 200 response (`crate::http::response`).
+    /// a 200 response (`app::http::response`).
     pub http: bool,
     /// Who closes, and how.
     pub close: ServeClose,
@@ -63,38 +63,42 @@ pub struct ServeReport {
 impl ServeConfig {
     /// The TCP configuration of every worker.
     pub fn tcp(&self) -> TcpConfig {
+        let mut tcp = TcpConfig {
+            cookies: self.cookies,
+            msl_us: self.setup.msl_us,
+            ..TcpConfig::default()
+        };
+        self.setup.defences.apply(&mut tcp);
+        tcp
+    }
+
+    /// The application of every worker.
+    pub fn app(&self) -> Canned {
         let respond = self.http || self.response_bytes > 0;
         let payload = if self.http {
             http::response(self.response_bytes)
         } else {
             vec![b'r'; self.response_bytes as usize]
         };
-        let mut tcp = TcpConfig {
-            cookies: self.cookies,
-            msl_us: self.setup.msl_us,
-            app: AppConfig {
-                payload: payload.into(),
-                // A response after the first byte of a request (HTTP: at
-                // the request's end).
-                send_after: u32::from(respond),
-                expect: u32::from(respond),
-                close: match self.close {
-                    ServeClose::ClientFin => CloseMode::Wait,
-                    ServeClose::ServerFin => CloseMode::Fin,
-                    ServeClose::Rst => CloseMode::Rst,
-                },
-                close_on_peer_fin: true,
-                protocol: if self.http {
-                    AppProtocol::Http
-                } else {
-                    AppProtocol::Bytes
-                },
-                hold_us: 0,
+        Canned::new(AppConfig {
+            payload: payload.into(),
+            // A response after the first byte of a request (HTTP: at the
+            // request's end).
+            send_after: u32::from(respond),
+            expect: u32::from(respond),
+            close: match self.close {
+                ServeClose::ClientFin => CloseMode::Wait,
+                ServeClose::ServerFin => CloseMode::Fin,
+                ServeClose::Rst => CloseMode::Rst,
             },
-            ..TcpConfig::default()
-        };
-        self.setup.defences.apply(&mut tcp);
-        tcp
+            close_on_peer_fin: true,
+            protocol: if self.http {
+                AppProtocol::Http
+            } else {
+                AppProtocol::Bytes
+            },
+            hold_us: 0,
+        })
     }
 }
 
@@ -109,7 +113,9 @@ pub fn run_serve(
         return Err("no port to listen on: give --port P[,P…]".into());
     }
     let tcp = cfg.tcp();
-    tcp.validate()?;
+    tcp.validate().map_err(|e| e.to_string())?;
+    let app = cfg.app();
+    app.validate().map_err(|e| e.to_string())?;
     let setup = &cfg.setup;
     let secrets = setup.secrets()?;
     let opened = afxdp::open(&setup.afxdp)?;
@@ -126,9 +132,9 @@ pub fn run_serve(
     let (max_c, max_tw) = (setup.max_connections, setup.max_time_wait);
     let builders: Vec<_> = (0..opened.ports.len())
         .map(|_| {
-            let (ep_cfg, tcp) = (ep_cfg.clone(), tcp.clone());
+            let (ep_cfg, tcp, app) = (ep_cfg.clone(), tcp.clone(), app.clone());
             move || {
-                let mut ep = Endpoint::new(ep_cfg, TcpContext::new(tcp, secrets));
+                let mut ep = Endpoint::new(ep_cfg, TcpContext::new(tcp, secrets), app);
                 ep.reserve(max_c.min(1 << 16), max_tw.min(1 << 16));
                 (ep, Role::Responder)
             }

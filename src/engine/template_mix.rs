@@ -9,7 +9,7 @@
 //! `n` takes every n-th source from the w-th on, so that no two workers
 //! send the same spoofed SYN.
 
-use crate::scenario::{Template, TemplateKind};
+use crate::app::{Template, TemplateKind};
 
 /// What the next connection is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,7 +120,7 @@ impl TemplateMix {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::CloseKind;
+    use crate::app::CloseKind;
 
     fn template(name: &str, weight: u32, spoof: Option<([u8; 4], u32)>) -> Template {
         Template {

@@ -5,9 +5,9 @@
 //! from its seed.
 
 use super::link::{Impairment, Link, Side};
+pub use crate::app::CloseKind;
 use crate::endpoint::{Counters, FRAME_CAPACITY, Opened};
 use crate::flow::FourTuple;
-pub use crate::scenario::CloseKind;
 use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use crate::tcp::CookiePolicy;
 use std::time::{Duration, Instant};

@@ -1,8 +1,9 @@
-//! Tunables of the TCP core, with Linux-like defaults, and the canned
-//! application behaviour (what to send, when to close) that turns the state
-//! machine into a client or a server without a socket API.
-
-use std::sync::Arc;
+//! Tunables of the TCP core, with Linux-like defaults, the bounds on what
+//! hostile traffic may cost (`Defences`), and their validation.
+//!
+//! Rules: TCP tunables only (the application above is configured in
+//! `crate::app`); validation returns a `TcpConfigError` naming the field
+//! and its valid range, never a command-line flag.
 
 /// When the listener answers a SYN with a SYN cookie (RFC 4987 §3.6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -14,59 +15,6 @@ pub enum CookiePolicy {
     OnOverload,
     /// Never; SYNs beyond the queue bound are dropped.
     Never,
-}
-
-/// How a side ends its connection once its exchange is done.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum CloseMode {
-    /// Send FIN (active close: FIN-WAIT-1 … TIME-WAIT on this side).
-    Fin,
-    /// Wait for the peer's FIN, then close at once (passive close).
-    #[default]
-    Wait,
-    /// Abort with RST (SO_LINGER 0 style).
-    Rst,
-}
-
-/// How a side tells that the peer's message is complete.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum AppProtocol {
-    /// By counting bytes (`send_after`, `expect`).
-    #[default]
-    Bytes,
-    /// HTTP/1.1 (see `crate::http`). A server takes a request as complete
-    /// at the empty line ending its header block, in place of
-    /// `send_after` and `expect`. A client counts the class of each
-    /// response's status code (`HTTP_2XX`, `HTTP_OTHER`) and keeps
-    /// `send_after` and `expect` (the response's end is the server's FIN).
-    Http,
-}
-
-/// The canned application on one side of a connection.
-///
-/// Both sides follow the same rule: send `payload` once `send_after` bytes
-/// have been received, and consider the exchange done once `expect` bytes
-/// have been received and the payload is sent. A client has
-/// `send_after = 0` (request right after the handshake) and
-/// `expect = response length`; a server has `send_after = expect = request
-/// length`.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct AppConfig {
-    /// Bytes this side sends (request or response).
-    pub payload: Arc<[u8]>,
-    /// Bytes to receive before sending `payload`.
-    pub send_after: u32,
-    /// Bytes to receive before the exchange is done.
-    pub expect: u32,
-    /// What to do once the exchange is done.
-    pub close: CloseMode,
-    /// In CLOSE-WAIT, close at once (true) or wait for `Tcb::close` (false).
-    pub close_on_peer_fin: bool,
-    /// How the peer's message is read.
-    pub protocol: AppProtocol,
-    /// Once the exchange is done, wait this long (µs) before closing
-    /// (0: close at once). The peer's FIN still closes at once.
-    pub hold_us: u64,
 }
 
 /// Tunables of the TCP core. Times are in microseconds.
@@ -117,11 +65,6 @@ pub struct TcpConfig {
     pub cookie_rotate_us: u64,
     /// Ignore RST in TIME-WAIT (RFC 1337); Linux's default is off.
     pub rfc1337: bool,
-    /// The canned application (template 0).
-    pub app: AppConfig,
-    /// The applications of templates 1, 2, … (a profile's templates on a
-    /// client: each connection follows the one it was opened with).
-    pub templates: Arc<[AppConfig]>,
 }
 
 /// The bounds on what hostile traffic can cost a worker, as the user
@@ -161,18 +104,6 @@ impl Defences {
     }
 }
 
-impl TcpConfig {
-    /// The application of template `t` (0: `app`; beyond the templates:
-    /// `app`).
-    #[inline]
-    pub fn app_of(&self, t: u8) -> &AppConfig {
-        match t {
-            0 => &self.app,
-            _ => self.templates.get(usize::from(t) - 1).unwrap_or(&self.app),
-        }
-    }
-}
-
 impl Default for TcpConfig {
     fn default() -> Self {
         TcpConfig {
@@ -196,72 +127,144 @@ impl Default for TcpConfig {
             rst_per_sec: 100_000,
             cookie_rotate_us: 0,
             rfc1337: false,
-            app: AppConfig {
-                close_on_peer_fin: true,
-                ..AppConfig::default()
-            },
-            templates: Arc::from(Vec::new()),
         }
     }
 }
 
-impl TcpConfig {
-    /// Checks the values; the error names the field and the valid range.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.templates.len() >= usize::from(u8::MAX) {
-            return Err(format!(
-                "{} templates: at most 254",
-                self.templates.len() + 1
-            ));
-        }
-        for app in std::iter::once(&self.app).chain(self.templates.iter()) {
-            if app.payload.len() > usize::from(u16::MAX) {
-                return Err(format!(
-                    "a {}-byte message is too long: at most 65535 bytes (request or response, HTTP header included)",
-                    app.payload.len()
-                ));
+/// A `TcpConfig` value out of its range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TcpConfigError {
+    /// `mss` outside 88..=9000.
+    Mss(u16),
+    /// `wscale` above 14 (RFC 7323 §2.3).
+    Wscale(u8),
+    /// `rcv_wnd` is 0 or more than the window field can carry with
+    /// `wscale` (`max`).
+    RcvWnd {
+        /// The value given.
+        rcv_wnd: u32,
+        /// The largest window for the window scale given.
+        max: u32,
+    },
+    /// A retransmission timeout is 0, or `rto_max_us` is below `rto_us`.
+    Timeouts,
+    /// A retry limit above 32.
+    Retries {
+        /// Which limit (`syn_retries`, `synack_retries` or `retries`).
+        which: &'static str,
+        /// The value given.
+        value: u8,
+    },
+    /// `fin_wait2_us` is 0.
+    FinWait2,
+    /// `msl_us` is 0.
+    Msl,
+}
+
+impl core::fmt::Display for TcpConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            TcpConfigError::Mss(v) => write!(f, "an MSS of {v} is out of range: give 88 to 9000"),
+            TcpConfigError::Wscale(v) => {
+                write!(f, "a window scale of {v} is out of range: give 0 to 14")
             }
+            TcpConfigError::RcvWnd { rcv_wnd, max } => write!(
+                f,
+                "a receive window of {rcv_wnd} bytes is out of range: give 1 to {max} for this window scale"
+            ),
+            TcpConfigError::Timeouts => f.write_str(
+                "retransmission timeouts must be above 0, and the largest at least the initial one",
+            ),
+            TcpConfigError::Retries { which, value } => {
+                write!(f, "{which} {value} is out of range: give 0 to 32")
+            }
+            TcpConfigError::FinWait2 => f.write_str("the FIN-WAIT-2 timeout must be above 0"),
+            TcpConfigError::Msl => f.write_str("the maximum segment lifetime must be above 0"),
         }
+    }
+}
+
+impl std::error::Error for TcpConfigError {}
+
+impl TcpConfig {
+    /// Checks the values; the error names the field and its valid range.
+    pub fn validate(&self) -> Result<(), TcpConfigError> {
         if !(88..=9000).contains(&self.mss) {
-            return Err(format!("mss {} out of range 88..=9000", self.mss));
+            return Err(TcpConfigError::Mss(self.mss));
         }
         if let Some(ws) = self.wscale
             && ws > crate::wire::MAX_WSCALE
         {
-            return Err(format!("wscale {ws} out of range 0..=14"));
+            return Err(TcpConfigError::Wscale(ws));
         }
-        if self.rcv_wnd == 0 || self.rcv_wnd > (65535 << self.wscale.unwrap_or(0)) {
-            return Err(format!(
-                "rcv_wnd {} out of range 1..={} for wscale {:?}",
-                self.rcv_wnd,
-                65535u32 << self.wscale.unwrap_or(0),
-                self.wscale
-            ));
+        let max = 65535u32 << self.wscale.unwrap_or(0);
+        if self.rcv_wnd == 0 || self.rcv_wnd > max {
+            return Err(TcpConfigError::RcvWnd {
+                rcv_wnd: self.rcv_wnd,
+                max,
+            });
         }
         if self.rto_syn_us == 0 || self.rto_us == 0 || self.rto_max_us < self.rto_us {
-            return Err("retransmission timeouts must be > 0 and rto_max >= rto".into());
+            return Err(TcpConfigError::Timeouts);
         }
-        for (name, v) in [
+        for (which, value) in [
             ("syn_retries", self.syn_retries),
             ("synack_retries", self.synack_retries),
             ("retries", self.retries),
         ] {
-            if v > 32 {
-                return Err(format!("{name} {v} out of range 0..=32"));
+            if value > 32 {
+                return Err(TcpConfigError::Retries { which, value });
             }
         }
         if self.fin_wait2_us == 0 {
-            return Err("fin_wait2 must be > 0".into());
+            return Err(TcpConfigError::FinWait2);
         }
         if self.msl_us == 0 {
-            return Err("msl must be > 0".into());
-        }
-        if self.app.payload.len() > 65535 {
-            return Err(format!(
-                "payload of {} bytes exceeds 65535",
-                self.app.payload.len()
-            ));
+            return Err(TcpConfigError::Msl);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(TcpConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn each_bound_is_named() {
+        let bad = |f: fn(&mut TcpConfig)| {
+            let mut c = TcpConfig::default();
+            f(&mut c);
+            c.validate().unwrap_err()
+        };
+        assert_eq!(bad(|c| c.mss = 87), TcpConfigError::Mss(87));
+        assert_eq!(bad(|c| c.wscale = Some(15)), TcpConfigError::Wscale(15));
+        assert_eq!(
+            bad(|c| c.rcv_wnd = 65536 << 7),
+            TcpConfigError::RcvWnd {
+                rcv_wnd: 65536 << 7,
+                max: 65535 << 7
+            }
+        );
+        assert!(bad(|c| c.rcv_wnd = 0).to_string().contains("1 to"));
+        assert_eq!(bad(|c| c.rto_max_us = 1), TcpConfigError::Timeouts);
+        assert_eq!(
+            bad(|c| c.retries = 33),
+            TcpConfigError::Retries {
+                which: "retries",
+                value: 33
+            }
+        );
+        assert_eq!(bad(|c| c.fin_wait2_us = 0), TcpConfigError::FinWait2);
+        assert_eq!(bad(|c| c.msl_us = 0), TcpConfigError::Msl);
+        assert_eq!(
+            bad(|c| c.mss = 9001).to_string(),
+            "an MSS of 9001 is out of range: give 88 to 9000"
+        );
     }
 }

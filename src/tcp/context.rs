@@ -2,10 +2,9 @@
 //! limiters and the SYN-queue count. One per worker, never shared, so the
 //! hot path takes no lock.
 
-use super::config::TcpConfig;
+use super::config::{TcpConfig, TcpConfigError};
 use super::cookie::SynCookies;
 use super::isn::IsnGenerator;
-use super::outcome::Reply;
 use super::ratelimit::RateLimiter;
 
 /// Secret keys for cookies and ISNs.
@@ -61,7 +60,7 @@ pub struct TcpContext {
 impl TcpContext {
     /// A context for `cfg` keyed by `secrets`, or the validation error
     /// naming the bad field and its range.
-    pub fn try_new(cfg: TcpConfig, secrets: Secrets) -> Result<TcpContext, String> {
+    pub fn try_new(cfg: TcpConfig, secrets: Secrets) -> Result<TcpContext, TcpConfigError> {
         cfg.validate()?;
         Ok(TcpContext::new(cfg, secrets))
     }
@@ -89,18 +88,6 @@ impl TcpContext {
     /// Connections currently in SYN-RECEIVED from a passive open.
     pub fn syn_queue_len(&self) -> u32 {
         self.syn_queue
-    }
-
-    /// The data bytes of `reply`.
-    #[inline]
-    pub fn payload(&self, reply: &Reply) -> &[u8] {
-        let o = usize::from(reply.data_offset);
-        let n = usize::from(reply.data_len);
-        self.cfg
-            .app_of(reply.template)
-            .payload
-            .get(o..o + n)
-            .unwrap_or(&[])
     }
 
     /// Our timestamp clock (1 ms ticks, RFC 7323 §5.4) at `now_us`.

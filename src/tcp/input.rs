@@ -1,20 +1,27 @@
 //! SEGMENT ARRIVES for a connection that has a record (RFC 9293 §3.10.7.3
 //! for SYN-SENT, §3.10.7.4 for the other states), with RFC 5961 (RST and
-//! SYN challenge ACKs, ACK acceptability), RFC 7323 §5 (PAWS) and the
-//! canned application step after the segment is taken in.
+//! SYN challenge ACKs, ACK acceptability) and RFC 7323 §5 (PAWS). The
+//! synchronized states run the steps of §3.10.7.4 in order, one function
+//! each: sequence check with PAWS, RST, SYN, ACK, segment text, FIN; then
+//! the application's turn and what is due to send.
+//!
+//! Rules: a step either passes the segment on or ends its processing with
+//! the outcome to return (`Step`); the record changes only in steps the
+//! segment has passed.
 
+use super::application::Application;
 use super::context::TcpContext;
+use super::flags::ConnFlags;
 use super::outcome::{End, Events, Outcome, Reply};
+use super::paws::ts_older;
 use super::state::State;
-use super::tcb::{FIN_RCVD, PASSIVE, TS_OK, Tcb};
+use super::tcb::Tcb;
 use crate::flow::FourTuple;
-use crate::wire::{SeqNum, TcpFlags, TcpRepr};
+use crate::wire::{SeqNum, TcpFlags, TcpRepr, Timestamps};
 
-/// TSval `a` is older than `b` (RFC 7323 §5.3: modulo-2^32 comparison).
-#[inline]
-pub(crate) fn ts_older(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) < 0
-}
+/// A step of segment processing: `Err` ends the processing with that
+/// outcome.
+type Step<T> = Result<T, Outcome>;
 
 /// `<SEQ=SEG.ACK><CTL=RST>`: the reset for an unacceptable ACK.
 pub(crate) fn reset_for_ack(tuple: &FourTuple, seg: &TcpRepr) -> Reply {
@@ -29,28 +36,41 @@ pub(crate) fn reset_for_ack(tuple: &FourTuple, seg: &TcpRepr) -> Reply {
     })
 }
 
+/// What the sequence check found (RFC 9293 §3.10.7.4, first).
+#[derive(Clone, Copy)]
+struct Arrival {
+    /// The segment's timestamps, when both sides use them.
+    ts: Option<Timestamps>,
+    /// The segment passes the acceptability test.
+    acceptable: bool,
+}
+
 impl Tcb {
     /// A segment for this connection arrived. The caller routes segments of
     /// a TIME-WAIT connection to its `TimeWait` record instead.
-    pub fn on_segment(
+    pub fn on_segment<A: Application>(
         &mut self,
         ctx: &mut TcpContext,
+        app: &A,
         tuple: &FourTuple,
         seg: &TcpRepr,
         payload: &[u8],
         now: u64,
     ) -> Outcome {
         self.keeping_syn_queue(ctx, |tcb, ctx| match tcb.state {
-            State::SynSent => tcb.input_syn_sent(ctx, tuple, seg, now),
+            State::SynSent => tcb.input_syn_sent(ctx, app, tuple, seg, now),
             State::Closed | State::Listen | State::TimeWait => Outcome::events(Events::DROPPED),
-            _ => tcb.input_synchronized(ctx, tuple, seg, payload, now),
+            _ => match tcb.input_synchronized(ctx, app, tuple, seg, payload, now) {
+                Ok(out) | Err(out) => out,
+            },
         })
     }
 
     /// RFC 9293 §3.10.7.3.
-    fn input_syn_sent(
+    fn input_syn_sent<A: Application>(
         &mut self,
         ctx: &mut TcpContext,
+        app: &A,
         tuple: &FourTuple,
         seg: &TcpRepr,
         now: u64,
@@ -88,19 +108,7 @@ impl Tcb {
         if f.ack() {
             self.snd_una = seg.ack;
             self.state = State::Established;
-            let mut events = Events::ESTABLISHED;
-            if let Some(mut out) = self.app_step(ctx, tuple, now) {
-                out.events |= events;
-                return out;
-            }
-            let (reply, ev) = self.output(ctx, tuple, now, true);
-            events |= ev;
-            self.update_timer(&ctx.cfg, now);
-            return Outcome {
-                reply,
-                events,
-                end: None,
-            };
+            return self.respond(ctx, app, tuple, Events::ESTABLISHED, true, now);
         }
         // Simultaneous open: SYN-RECEIVED, send <SEQ=ISS><ACK=RCV.NXT><SYN,ACK>.
         self.state = State::SynReceived;
@@ -133,48 +141,86 @@ impl Tcb {
     }
 
     /// RFC 9293 §3.10.7.4, states SYN-RECEIVED through LAST-ACK.
-    fn input_synchronized(
+    #[inline(always)]
+    fn input_synchronized<A: Application>(
         &mut self,
         ctx: &mut TcpContext,
+        app: &A,
         tuple: &FourTuple,
         seg_in: &TcpRepr,
         payload: &[u8],
         now: u64,
-    ) -> Outcome {
-        let mut seg = *seg_in;
-        if self.state == State::SynReceived
-            && seg.flags.syn()
-            && !seg.flags.rst()
-            && seg.seq == self.irs
-        {
-            if self.flags & PASSIVE != 0 && !seg.flags.ack() {
-                // The peer's SYN again: our SYN-ACK was lost; resend it.
-                return Outcome {
-                    reply: Some(self.syn_ack_segment(ctx, tuple, now)),
-                    events: Events::SYNACK_TX | Events::RETRANSMIT,
-                    end: None,
-                };
-            }
-            if self.flags & PASSIVE == 0 && seg.flags.ack() && seg.ack == self.snd_nxt {
-                // Simultaneous open: the peer's SYN-ACK acknowledges ours.
-                // Its SYN is already counted in RCV.NXT; take it as an ACK.
-                seg.flags = TcpFlags(seg.flags.0 & !TcpFlags::SYN.0);
-                seg.seq = self.rcv_nxt;
-            }
+    ) -> Step<Outcome> {
+        let seg = self.syn_received_repeat(ctx, tuple, seg_in, now)?;
+        let arrival = self.check_sequence(ctx, tuple, &seg, payload.len(), now)?;
+        self.check_rst(ctx, tuple, &seg, arrival, now)?;
+        self.check_syn(ctx, tuple, &seg, arrival, now)?;
+        if !arrival.acceptable {
+            return Err(self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW));
         }
-        let f = seg.flags;
-        let ts = seg.options.timestamps.filter(|_| self.flags & TS_OK != 0);
+        let mut events = self.process_ack(ctx, tuple, &seg, arrival, now)?;
+        let mut need_ack = self.process_text(app, &seg, payload, &mut events);
+        need_ack |= self.process_fin(ctx, tuple, &seg, payload.len(), &mut events, now)?;
+        Ok(self.respond(ctx, app, tuple, events, need_ack, now))
+    }
 
-        // PAWS (RFC 7323 §5.3 R1): an older TSval makes the segment
-        // unacceptable; answer with an ACK unless it is a RST.
+    /// SYN-RECEIVED only: the peer's SYN again (our SYN-ACK was lost: resend
+    /// it), or, in a simultaneous open, the peer's SYN-ACK acknowledging
+    /// ours, taken on as a plain ACK (its SYN is already counted in
+    /// RCV.NXT).
+    #[inline(always)]
+    fn syn_received_repeat(
+        &self,
+        ctx: &TcpContext,
+        tuple: &FourTuple,
+        seg_in: &TcpRepr,
+        now: u64,
+    ) -> Step<TcpRepr> {
+        let mut seg = *seg_in;
+        if self.state != State::SynReceived
+            || !seg.flags.syn()
+            || seg.flags.rst()
+            || seg.seq != self.irs
+        {
+            return Ok(seg);
+        }
+        if self.passive() && !seg.flags.ack() {
+            return Err(Outcome {
+                reply: Some(self.syn_ack_segment(ctx, tuple, now)),
+                events: Events::SYNACK_TX | Events::RETRANSMIT,
+                end: None,
+            });
+        }
+        if !self.passive() && seg.flags.ack() && seg.ack == self.snd_nxt {
+            seg.flags = TcpFlags(seg.flags.0 & !TcpFlags::SYN.0);
+            seg.seq = self.rcv_nxt;
+        }
+        Ok(seg)
+    }
+
+    /// First (RFC 9293 §3.10.7.4): PAWS (RFC 7323 §5.3 R1: an older TSval
+    /// makes a non-RST segment unacceptable, answered with an ACK), then
+    /// the four-case acceptability test against RCV.NXT and the window we
+    /// advertise. An unacceptable segment is answered only after the RST
+    /// and SYN checks, which RFC 5961 places before it.
+    #[inline(always)]
+    fn check_sequence(
+        &self,
+        ctx: &TcpContext,
+        tuple: &FourTuple,
+        seg: &TcpRepr,
+        payload_len: usize,
+        now: u64,
+    ) -> Step<Arrival> {
+        let f = seg.flags;
+        let ts = seg.options.timestamps.filter(|_| self.timestamps_ok());
         if let Some(t) = ts
             && !f.rst()
             && ts_older(t.tsval, self.ts_recent)
         {
-            return self.dup_ack(ctx, tuple, now, Events::PAWS_REJECT);
+            return Err(self.dup_ack(ctx, tuple, now, Events::PAWS_REJECT));
         }
-
-        let seg_len = payload.len() as u32 + u32::from(f.syn()) + u32::from(f.fin());
+        let seg_len = payload_len as u32 + u32::from(f.syn()) + u32::from(f.fin());
         let wnd = self.rcv_wnd(&ctx.cfg);
         let in_window = |s: SeqNum| s.in_range(self.rcv_nxt, self.rcv_nxt + wnd);
         let acceptable = if seg_len == 0 {
@@ -182,74 +228,104 @@ impl Tcb {
         } else {
             in_window(seg.seq) || in_window(seg.seq + (seg_len - 1))
         };
+        Ok(Arrival { ts, acceptable })
+    }
 
-        // Second: RST (RFC 5961 §3.2): exact RCV.NXT resets, anything else
-        // in the window earns a challenge ACK, the rest is dropped.
-        if f.rst() {
-            if !acceptable {
-                return Outcome::events(Events::DROPPED);
-            }
-            if seg.seq == self.rcv_nxt {
-                return self.end(End::ResetByPeer, Events::RST_RX);
-            }
-            return self.challenge_ack(ctx, tuple, now);
+    /// Second: RST (RFC 5961 §3.2): exactly RCV.NXT resets, anything else
+    /// in the window earns a challenge ACK, the rest is dropped.
+    #[inline(always)]
+    fn check_rst(
+        &mut self,
+        ctx: &mut TcpContext,
+        tuple: &FourTuple,
+        seg: &TcpRepr,
+        arrival: Arrival,
+        now: u64,
+    ) -> Step<()> {
+        if !seg.flags.rst() {
+            return Ok(());
         }
-
-        // Fourth (checked early, "irrespective of the sequence number"):
-        // SYN in a synchronized state (RFC 5961 §4). A retransmission of the
-        // peer's original SYN is answered with a plain ACK.
-        if f.syn() {
-            if self.state == State::SynReceived && self.flags & PASSIVE != 0 {
-                // SYN-RECEIVED is not synchronized: the sequence check comes
-                // first (§3.10.7.4, first), then a different in-window SYN on
-                // a passive open returns it to LISTEN (the record goes; the
-                // peer's next SYN starts afresh).
-                if !acceptable {
-                    return self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW);
-                }
-                return self.end(End::ReturnedToListen, Events::DROPPED);
-            }
-            if seg.seq == self.irs {
-                return self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW);
-            }
-            return self.challenge_ack(ctx, tuple, now);
+        if !arrival.acceptable {
+            return Err(Outcome::events(Events::DROPPED));
         }
-
-        // First: sequence acceptability.
-        if !acceptable {
-            return self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW);
+        if seg.seq == self.rcv_nxt {
+            return Err(self.end(End::ResetByPeer, Events::RST_RX));
         }
+        Err(self.challenge_ack(ctx, tuple, now))
+    }
 
-        // Fifth: ACK.
-        if !f.ack() {
-            return Outcome::events(Events::DROPPED);
+    /// Fourth, checked before the sequence test ("irrespective of the
+    /// sequence number"): SYN in a synchronized state (RFC 5961 §4): a
+    /// challenge ACK; a retransmission of the peer's original SYN gets a
+    /// plain ACK. SYN-RECEIVED of a passive open is not synchronized: the
+    /// sequence check comes first, then a different in-window SYN returns
+    /// it to LISTEN (the record goes; the peer's next SYN starts afresh).
+    #[inline(always)]
+    fn check_syn(
+        &mut self,
+        ctx: &mut TcpContext,
+        tuple: &FourTuple,
+        seg: &TcpRepr,
+        arrival: Arrival,
+        now: u64,
+    ) -> Step<()> {
+        if !seg.flags.syn() {
+            return Ok(());
+        }
+        if self.in_syn_queue() {
+            if !arrival.acceptable {
+                return Err(self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW));
+            }
+            return Err(self.end(End::ReturnedToListen, Events::DROPPED));
+        }
+        if seg.seq == self.irs {
+            return Err(self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW));
+        }
+        Err(self.challenge_ack(ctx, tuple, now))
+    }
+
+    /// Fifth: ACK. Completes a passive open, drops what acknowledges
+    /// nothing sent (RFC 9293) or is too old (RFC 5961 §5.2), takes
+    /// TS.Recent, SND.UNA and SND.WND, and moves the closing states on.
+    /// Returns the events so far.
+    #[inline(always)]
+    fn process_ack(
+        &mut self,
+        ctx: &mut TcpContext,
+        tuple: &FourTuple,
+        seg: &TcpRepr,
+        arrival: Arrival,
+        now: u64,
+    ) -> Step<Events> {
+        if !seg.flags.ack() {
+            return Err(Outcome::events(Events::DROPPED));
         }
         let mut events = Events::NONE;
         if self.state == State::SynReceived {
             if !seg.ack.in_range_inclusive(self.snd_una + 1, self.snd_nxt) {
-                return Outcome {
-                    reply: Some(reset_for_ack(tuple, &seg)),
+                return Err(Outcome {
+                    reply: Some(reset_for_ack(tuple, seg)),
                     events: Events::RST_TX,
                     end: None,
-                };
+                });
             }
             self.state = State::Established;
             events |= Events::ESTABLISHED;
         }
         if seg.ack > self.snd_nxt {
             // Acknowledges something not yet sent.
-            return self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW);
+            return Err(self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW));
         }
         let max_wnd = self.snd_wnd.max(65535);
         if seg.ack < self.snd_una - max_wnd {
             // Too old to be a duplicate (RFC 5961 §5.2).
-            return self.challenge_ack(ctx, tuple, now);
+            return Err(self.challenge_ack(ctx, tuple, now));
         }
         // RFC 7323 §4.3: remember the newest TSval of in-sequence segments,
         // only once the segment passed every check above, ACK included (a
         // blind in-window segment must not poison TS.Recent; Linux updates
         // it from `tcp_ack` for the same reason).
-        if let Some(t) = ts
+        if let Some(t) = arrival.ts
             && seg.seq <= self.rcv_nxt
         {
             self.ts_recent = t.tsval;
@@ -260,94 +336,89 @@ impl Tcb {
             self.deadline = 0;
         }
         // Any acceptable segment restarts the idle timeout.
-        if self.flags & super::tcb::IDLE_TIMER != 0 {
+        if self.flags.has(ConnFlags::IDLE_TIMER) {
             self.deadline = 0;
         }
         self.snd_wnd = u32::from(seg.window) << self.snd_wscale().unwrap_or(0);
         match self.state {
-            State::FinWait1 if self.fin_acked(ctx) => {
+            State::FinWait1 if self.fin_acked() => {
                 self.state = State::FinWait2;
                 self.deadline = 0;
             }
-            State::Closing if self.fin_acked(ctx) => {
-                return self.enter_time_wait(ctx, tuple, now, events, false);
+            State::Closing if self.fin_acked() => {
+                return Err(self.enter_time_wait(ctx, tuple, now, events, false));
             }
-            State::LastAck if self.fin_acked(ctx) => {
-                return self.end(End::Closed, events);
+            State::LastAck if self.fin_acked() => {
+                return Err(self.end(End::Closed, events));
             }
             _ => {}
         }
+        Ok(events)
+    }
 
-        // Seventh: segment text, in order only (no reassembly queue).
-        let mut need_ack = false;
-        if !payload.is_empty()
-            && matches!(
+    /// Seventh: segment text, in order only (no reassembly queue): new
+    /// bytes go to the application. Returns whether the segment is to be
+    /// acknowledged.
+    #[inline(always)]
+    fn process_text<A: Application>(
+        &mut self,
+        app: &A,
+        seg: &TcpRepr,
+        payload: &[u8],
+        events: &mut Events,
+    ) -> bool {
+        if payload.is_empty()
+            || !matches!(
                 self.state,
                 State::Established | State::FinWait1 | State::FinWait2
             )
         {
-            need_ack = true;
-            if seg.seq <= self.rcv_nxt {
-                let end = seg.seq + payload.len() as u32;
-                if end > self.rcv_nxt {
-                    let new = &payload[(self.rcv_nxt - seg.seq) as usize..];
-                    events |= self.read_app(ctx, self.bytes_received(), new);
-                    self.rcv_nxt = end;
-                    events |= Events::DATA_RX;
-                }
+            return false;
+        }
+        if seg.seq <= self.rcv_nxt {
+            let end = seg.seq + payload.len() as u32;
+            if end > self.rcv_nxt {
+                let new = &payload[(self.rcv_nxt - seg.seq) as usize..];
+                *events |= self.deliver(app, self.bytes_received(), new);
+                self.rcv_nxt = end;
+                *events |= Events::DATA_RX;
             }
         }
-
-        // Eighth: FIN, once everything before it has arrived.
-        if f.fin() {
-            let fin_seq = seg.seq + payload.len() as u32;
-            if fin_seq == self.rcv_nxt && self.flags & FIN_RCVD == 0 {
-                self.rcv_nxt += 1;
-                self.flags |= FIN_RCVD;
-                events |= Events::FIN_RX;
-                need_ack = true;
-                match self.state {
-                    State::Established => self.state = State::CloseWait,
-                    // (FIN-WAIT-1 with our FIN acknowledged has already moved
-                    // to FIN-WAIT-2 above, so FIN+ACK ends in TIME-WAIT below.)
-                    State::FinWait1 => self.state = State::Closing,
-                    State::FinWait2 => {
-                        return self.enter_time_wait(ctx, tuple, now, events, true);
-                    }
-                    _ => {}
-                }
-            } else {
-                need_ack = true;
-            }
-        }
-
-        if let Some(mut out) = self.app_step(ctx, tuple, now) {
-            out.events |= events;
-            return out;
-        }
-        let (reply, ev) = self.output(ctx, tuple, now, need_ack);
-        self.update_timer(&ctx.cfg, now);
-        Outcome {
-            reply,
-            events: events | ev,
-            end: None,
-        }
+        true
     }
 
-    fn enter_time_wait(
+    /// Eighth: FIN, once everything before it has arrived. Returns whether
+    /// the segment is to be acknowledged (any FIN is).
+    #[inline(always)]
+    fn process_fin(
         &mut self,
         ctx: &TcpContext,
         tuple: &FourTuple,
+        seg: &TcpRepr,
+        payload_len: usize,
+        events: &mut Events,
         now: u64,
-        events: Events,
-        ack_fin: bool,
-    ) -> Outcome {
-        self.state = State::TimeWait;
-        self.deadline = 0;
-        Outcome {
-            reply: ack_fin.then(|| self.ack_reply(ctx, tuple, now)),
-            events: events | Events::TIME_WAIT,
-            end: Some(End::TimeWait),
+    ) -> Step<bool> {
+        if !seg.flags.fin() {
+            return Ok(false);
         }
+        let fin_seq = seg.seq + payload_len as u32;
+        if fin_seq != self.rcv_nxt || self.flags.has(ConnFlags::FIN_RCVD) {
+            return Ok(true);
+        }
+        self.rcv_nxt += 1;
+        self.flags.set(ConnFlags::FIN_RCVD);
+        *events |= Events::FIN_RX;
+        match self.state {
+            State::Established => self.state = State::CloseWait,
+            // (FIN-WAIT-1 with our FIN acknowledged has already moved to
+            // FIN-WAIT-2 above, so FIN+ACK ends in TIME-WAIT below.)
+            State::FinWait1 => self.state = State::Closing,
+            State::FinWait2 => {
+                return Err(self.enter_time_wait(ctx, tuple, now, *events, true));
+            }
+            _ => {}
+        }
+        Ok(true)
     }
 }

@@ -12,21 +12,25 @@
 //! the same segment's data and FIN are then processed. Invalid cookies are
 //! dropped under `Always` (cookie floods get no answer) and reset otherwise.
 
+use super::application::Application;
 use super::config::CookiePolicy;
 use super::context::TcpContext;
 use super::cookie::{CookieOptions, decode_ts_options, encode_ts_options};
+use super::flags::ConnFlags;
 use super::input::reset_for_ack;
 use super::outcome::{Events, Outcome, Reply};
 use super::state::State;
-use super::tcb::{PASSIVE, SACK_OK, TS_OK, Tcb, WS_OK};
+use super::tcb::{DEFAULT_MSS, Tcb};
 use crate::flow::FourTuple;
 use crate::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
 /// A segment arrived for a listening port without a connection record.
 /// Returns the new record, if one is created, and the outcome (a SYN-ACK,
-/// a RST, or nothing). `isn` is the ISN proposed by a TIME-WAIT reopen.
-pub fn on_listen(
+/// a RST, or nothing). `isn` is the ISN proposed by a TIME-WAIT reopen;
+/// `app` takes a cookie connection's data (its ACK may carry some).
+pub fn on_listen<A: Application>(
     ctx: &mut TcpContext,
+    app: &A,
     tuple: &FourTuple,
     seg: &TcpRepr,
     payload: &[u8],
@@ -40,7 +44,7 @@ pub fn on_listen(
     if f.ack() {
         if !f.syn() && ctx.cfg.cookies != CookiePolicy::Never {
             if let Some(tcb) = from_cookie(ctx, tuple, seg, now) {
-                return established_from_cookie(ctx, tuple, tcb, seg, payload, now);
+                return established_from_cookie(ctx, app, tuple, tcb, seg, payload, now);
             }
             if ctx.cfg.cookies == CookiePolicy::Always {
                 return (None, Outcome::events(Events::COOKIE_BAD | Events::DROPPED));
@@ -88,7 +92,7 @@ fn on_syn(
     }
     let iss = isn.unwrap_or_else(|| ctx.isn.isn(tuple, now));
     let mut tcb = Tcb::blank(State::SynReceived, iss, now);
-    tcb.flags |= PASSIVE;
+    tcb.flags.set(ConnFlags::PASSIVE);
     tcb.irs = seg.seq;
     tcb.rcv_nxt = seg.seq + 1;
     tcb.snd_nxt = iss + 1;
@@ -141,7 +145,7 @@ fn cookie_syn_ack(
     now: u64,
 ) -> Reply {
     let cfg = &ctx.cfg;
-    let peer_mss = o.mss.unwrap_or(super::tcb::DEFAULT_MSS);
+    let peer_mss = o.mss.unwrap_or(DEFAULT_MSS);
     let (cookie, _) = ctx.cookies.encode(tuple, seq, peer_mss, now);
     let mut options = TcpOptions {
         mss: Some(cfg.mss),
@@ -178,7 +182,7 @@ fn from_cookie(ctx: &TcpContext, tuple: &FourTuple, seg: &TcpRepr, now: u64) -> 
     let iss = seg.ack - 1;
     let mss = ctx.cookies.check(tuple, client_isn, iss, now)?;
     let mut tcb = Tcb::blank(State::Established, iss, now);
-    tcb.flags |= PASSIVE;
+    tcb.flags.set(ConnFlags::PASSIVE);
     tcb.irs = client_isn;
     tcb.rcv_nxt = seg.seq;
     tcb.snd_una = seg.ack;
@@ -186,30 +190,31 @@ fn from_cookie(ctx: &TcpContext, tuple: &FourTuple, seg: &TcpRepr, now: u64) -> 
     tcb.peer_mss = mss.min(cfg.mss);
     if let (true, Some(ts)) = (cfg.timestamps, seg.options.timestamps) {
         let opts = decode_ts_options(ts.tsecr);
-        tcb.flags |= TS_OK;
+        tcb.flags.set(ConnFlags::TS_OK);
         tcb.ts_recent = ts.tsval;
         if let (Some(theirs), Some(ours)) = (opts.wscale, cfg.wscale) {
-            tcb.flags |= WS_OK;
+            tcb.flags.set(ConnFlags::WS_OK);
             tcb.snd_wscale = theirs;
             tcb.rcv_wscale = ours;
         }
         if opts.sack && cfg.sack {
-            tcb.flags |= SACK_OK;
+            tcb.flags.set(ConnFlags::SACK_OK);
         }
     }
     tcb.snd_wnd = u32::from(seg.window) << tcb.snd_wscale().unwrap_or(0);
     Some(tcb)
 }
 
-fn established_from_cookie(
+fn established_from_cookie<A: Application>(
     ctx: &mut TcpContext,
+    app: &A,
     tuple: &FourTuple,
     mut tcb: Tcb,
     seg: &TcpRepr,
     payload: &[u8],
     now: u64,
 ) -> (Option<Tcb>, Outcome) {
-    let mut out = tcb.on_segment(ctx, tuple, seg, payload, now);
+    let mut out = tcb.on_segment(ctx, app, tuple, seg, payload, now);
     out.events |= Events::COOKIE_OK | Events::ESTABLISHED;
     if out.end.is_some() {
         return (None, out);

@@ -1,21 +1,23 @@
 //! What the state machine asks of its caller: at most one segment to send,
 //! the events that happened (for counters), and whether the record ended.
 
+use super::app_state::AppState;
 use crate::wire::TcpRepr;
 
 /// A segment to send. `repr` carries ports, numbers, flags and options; the
-/// data is `data_len` bytes of the application payload starting at
-/// `data_offset` (`TcpContext::payload` resolves it).
+/// data is `data_len` bytes of the connection's stream starting at offset
+/// `data_offset` (0: the first byte after the SYN), which the application
+/// whose state is `app` resolves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reply {
     /// Header and options.
     pub repr: TcpRepr,
-    /// Offset of the data in the application payload.
-    pub data_offset: u16,
+    /// Offset of the data in the connection's stream.
+    pub data_offset: u32,
     /// Data length (0 for control segments).
     pub data_len: u16,
-    /// The template whose payload the data is from (`TcpConfig::app_of`).
-    pub template: u8,
+    /// The application's state of the connection that sent it.
+    pub app: AppState,
 }
 
 impl Reply {
@@ -26,7 +28,7 @@ impl Reply {
             repr,
             data_offset: 0,
             data_len: 0,
-            template: 0,
+            app: AppState(0),
         }
     }
 }
@@ -94,9 +96,10 @@ events! {
     TIME_WAIT_REUSED = 21;
     /// A SYN was received by a listener.
     SYN_RX = 22;
-    /// An HTTP response with a 2xx status arrived (`AppProtocol::Http`).
+    /// The application read a response of success (an HTTP 2xx status).
     HTTP_2XX = 23;
-    /// An HTTP response with another status, or not HTTP, arrived.
+    /// The application read a response of another kind (an HTTP status
+    /// other than 2xx, or not HTTP).
     HTTP_OTHER = 24;
 }
 

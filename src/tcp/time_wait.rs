@@ -17,9 +17,9 @@
 //! - PAWS-failing segments are answered with an ACK and dropped.
 
 use super::context::TcpContext;
-use super::input::ts_older;
+use super::flags::ConnFlags;
 use super::outcome::{Events, Reply};
-use super::tcb::{TS_OK, Tcb, WS_OK};
+use super::paws::ts_older;
 use crate::flow::FourTuple;
 use crate::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
@@ -30,7 +30,7 @@ pub struct TimeWait {
     snd_nxt: SeqNum,
     rcv_nxt: SeqNum,
     ts_recent: u32,
-    flags: u8,
+    flags: ConnFlags,
     rcv_wscale: u8,
 }
 
@@ -51,21 +51,32 @@ pub enum TwVerdict {
 }
 
 impl TimeWait {
-    pub(crate) fn new(tcb: &Tcb, deadline: u64) -> TimeWait {
+    /// The record of a connection whose last numbers were `snd_nxt` and
+    /// `rcv_nxt`, lasting until `deadline`; `flags` tell whether
+    /// timestamps (TS.Recent: `ts_recent`) and window scaling (our shift:
+    /// `rcv_wscale`) were in use.
+    pub(crate) fn new(
+        deadline: u64,
+        snd_nxt: SeqNum,
+        rcv_nxt: SeqNum,
+        ts_recent: u32,
+        flags: ConnFlags,
+        rcv_wscale: u8,
+    ) -> TimeWait {
         TimeWait {
             deadline,
-            snd_nxt: tcb.snd_nxt,
-            rcv_nxt: tcb.rcv_nxt,
-            ts_recent: tcb.ts_recent,
-            flags: tcb.flags & (TS_OK | WS_OK),
-            rcv_wscale: tcb.rcv_wscale,
+            snd_nxt,
+            rcv_nxt,
+            ts_recent,
+            flags: flags.and(ConnFlags::TS_OK | ConnFlags::WS_OK),
+            rcv_wscale,
         }
     }
 
     /// Timestamps were in use on the connection (RFC 7323).
     #[inline]
     pub fn timestamps_ok(&self) -> bool {
-        self.flags & TS_OK != 0
+        self.flags.has(ConnFlags::TS_OK)
     }
 
     /// When the record expires (µs).
@@ -96,7 +107,10 @@ impl TimeWait {
         now: u64,
     ) -> (TwVerdict, Events) {
         let f = seg.flags;
-        let ts = seg.options.timestamps.filter(|_| self.flags & TS_OK != 0);
+        let ts = seg
+            .options
+            .timestamps
+            .filter(|_| self.flags.has(ConnFlags::TS_OK));
         let paws_reject = ts.is_some_and(|t| ts_older(t.tsval, self.ts_recent));
         let seg_len = payload_len as u32 + u32::from(f.syn()) + u32::from(f.fin());
 
@@ -142,7 +156,7 @@ impl TimeWait {
 
     /// The ACK this record answers with: `<SEQ=SND.NXT><ACK=RCV.NXT>`.
     pub fn ack(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
-        let shift = if self.flags & WS_OK != 0 {
+        let shift = if self.flags.has(ConnFlags::WS_OK) {
             self.rcv_wscale
         } else {
             0
@@ -155,7 +169,7 @@ impl TimeWait {
             flags: TcpFlags::ACK,
             window: (ctx.cfg.rcv_wnd >> shift).min(65535) as u16,
             options: TcpOptions {
-                timestamps: (self.flags & TS_OK != 0).then(|| Timestamps {
+                timestamps: (self.flags.has(ConnFlags::TS_OK)).then(|| Timestamps {
                     tsval: TcpContext::ts_now(now),
                     tsecr: self.ts_recent,
                 }),

@@ -13,14 +13,16 @@
 
 pub mod bpf;
 pub mod errors;
+mod frame;
 mod iface;
 pub mod port;
 pub mod probe;
 pub mod program;
 mod umem_area;
 
+pub use frame::XskFrame;
 pub use iface::{Interface, InterfaceError};
-pub use port::{BindMode, KernelDrops, XskConfig, XskError, XskFrame, XskPort, XskStats};
+pub use port::{BindMode, KernelDrops, XskConfig, XskError, XskPort, XskStats};
 pub use program::AddressRange;
 
 use std::os::fd::{AsRawFd, OwnedFd};

@@ -8,11 +8,14 @@
 //! list, the fill ring, the receive ring, the worker and the transmit and
 //! completion rings. Syscalls only when a ring asks for a wakeup
 //! (`need_wakeup`). No allocation after `open`: the free list holds every
-//! chunk from the start.
+//! chunk from the start. Every frame handed out is stamped with the
+//! port's id ([`XskFrame`]): another port's frame is refused (counted,
+//! never put on a ring or the free list), and the UMEM stays mapped while
+//! any frame of this port is held, even after the port is dropped.
 
+use super::frame::{PortId, XskFrame};
 use super::umem_area::UmemArea;
-use crate::io::{FrameBuf, Port, PortStats};
-use std::ptr::NonNull;
+use crate::io::{Port, PortStats};
 use xdpilone::xdp::XdpDesc;
 use xdpilone::{DeviceQueue, IfInfo, RingRx, RingTx, Socket, SocketConfig, Umem, UmemConfig, User};
 
@@ -52,45 +55,6 @@ pub enum BindMode {
     ZeroCopy,
 }
 
-/// A frame in a UMEM chunk, held by a worker.
-#[derive(Debug)]
-pub struct XskFrame {
-    ptr: NonNull<u8>,
-    /// UMEM offset of the frame's first byte.
-    addr: u64,
-    len: u32,
-    cap: u32,
-}
-
-// Safety: an `XskFrame` is a unique handle to its chunk of a UMEM that
-// outlives it (the port that handed it out, which takes it back); it
-// moves with the worker that owns both, and no other handle to the chunk
-// exists while the worker holds it.
-unsafe impl Send for XskFrame {}
-
-impl FrameBuf for XskFrame {
-    #[inline]
-    fn buf_mut(&mut self) -> &mut [u8] {
-        // Safety: `ptr..ptr + cap` lies inside this frame's chunk of the
-        // UMEM, which the port keeps mapped; the chunk is not on any ring
-        // while the worker holds it, so nothing else reads or writes it.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.cap as usize) }
-    }
-    #[inline]
-    fn data(&self) -> &[u8] {
-        // Safety: as in `buf_mut`; `len <= cap`.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len as usize) }
-    }
-    #[inline]
-    fn len(&self) -> usize {
-        self.len as usize
-    }
-    #[inline]
-    fn set_len(&mut self, len: usize) {
-        self.len = len.min(self.cap as usize) as u32;
-    }
-}
-
 /// Counts of the socket beyond `PortStats`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct XskStats {
@@ -98,6 +62,9 @@ pub struct XskStats {
     pub tx_wakeups: u64,
     /// `poll` calls to wake the fill ring.
     pub fill_wakeups: u64,
+    /// Frames of another port handed to this one (`recycle`,
+    /// `tx_burst`): refused, neither sent nor reused.
+    pub foreign_frames: u64,
 }
 
 /// The kernel's drop counts of one socket.
@@ -124,6 +91,12 @@ pub struct XskPort {
     free: Vec<u64>,
     /// Frames on the transmit ring not yet completed.
     in_flight: u32,
+    /// Frames handed to the worker (`rx_burst`, `alloc`) and not yet
+    /// returned (`tx_burst`, `recycle`): while any is out, dropping the
+    /// port leaks the UMEM mapping instead of unmapping it.
+    out: u32,
+    /// Stamped in every frame this port hands out.
+    id: PortId,
     ring: u32,
     chunk_mask: u64,
     frame_size: u32,
@@ -139,6 +112,17 @@ pub struct XskPort {
 // it; moved to the worker thread whole, it is then used by that thread
 // only (the rings are single-producer single-consumer with the kernel).
 unsafe impl Send for XskPort {}
+
+impl Drop for XskPort {
+    fn drop(&mut self) {
+        // A frame still held points into the mapping: keep it mapped (the
+        // rings and sockets close after this, so the kernel stops using
+        // it; only the held chunks are still read or written).
+        if self.out > 0 {
+            self.area.leak();
+        }
+    }
+}
 
 /// Why a socket could not be opened: the step and the OS error number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +163,10 @@ impl XskPort {
                 errno: libc::EINVAL,
             });
         }
+        let id = PortId::next().ok_or(XskError {
+            step: "port id",
+            errno: libc::EMFILE,
+        })?;
         let area = UmemArea::new(frames as usize * frame_size as usize).map_err(|e| XskError {
             step: "UMEM mapping",
             errno: e.raw_os_error().unwrap_or(libc::ENOMEM),
@@ -244,6 +232,8 @@ impl XskPort {
             _umem: umem,
             free,
             in_flight: 0,
+            out: 0,
+            id,
             ring,
             chunk_mask: !(frame_size as u64 - 1),
             frame_size,
@@ -262,7 +252,12 @@ impl XskPort {
         self.user.as_raw_fd()
     }
 
-    /// Wakeup counts.
+    /// Frames handed out and not yet given back.
+    pub fn frames_out(&self) -> u32 {
+        self.out
+    }
+
+    /// Wakeup and refusal counts.
     pub fn xsk_stats(&self) -> XskStats {
         self.xsk
     }
@@ -335,21 +330,38 @@ impl XskPort {
     }
 }
 
-/// The frame at UMEM offset `addr` of the mapping at `base`.
-#[inline]
-fn frame_at(base: *mut u8, chunk_mask: u64, frame_size: u32, addr: u64, len: u32) -> XskFrame {
-    let chunk = addr & chunk_mask;
-    let cap = (chunk + frame_size as u64 - addr) as u32;
-    // Safety: `addr` is an offset inside the UMEM (the kernel returns only
-    // offsets we gave it, and `alloc` computes them from chunk bases), so
-    // the pointer stays inside the mapping.
-    let ptr = unsafe { base.add(addr as usize) };
-    XskFrame {
-        // Safety: an offset from a non-null mapping is non-null.
-        ptr: unsafe { NonNull::new_unchecked(ptr) },
-        addr,
-        len: len.min(cap),
-        cap,
+impl XskPort {
+    /// The frame at UMEM offset `addr`, `len` bytes long, handed out.
+    #[inline]
+    fn frame(&mut self, addr: u64, len: u32) -> XskFrame {
+        self.out += 1;
+        // Safety: `addr` lies inside the UMEM (the kernel returns only
+        // offsets we gave it, and `alloc` computes them from chunk bases);
+        // the chunk has just left the rings or the free list, so no other
+        // handle to it exists; the mapping stays while the frame is out
+        // (`out` counts it; see `Drop`); frame sizes are 2048 or 4096.
+        unsafe {
+            XskFrame::at(
+                self.area.as_non_null_ptr(),
+                self.chunk_mask,
+                self.frame_size,
+                addr,
+                len,
+                self.id,
+            )
+        }
+    }
+
+    /// Takes `frame` back, or refuses (counts and forgets) another port's.
+    /// Returns whether it was this port's.
+    #[inline]
+    fn take_back(&mut self, frame: &XskFrame) -> bool {
+        if !frame.is_of(self.id) {
+            self.xsk.foreign_frames += 1;
+            return false;
+        }
+        self.out -= 1;
+        true
     }
 }
 
@@ -360,20 +372,39 @@ impl Port for XskPort {
         self.reap();
         self.refill();
         self.kick_tx();
-        let (base, mask, size) = (self.area.as_ptr(), self.chunk_mask, self.frame_size);
+        let (base, mask, size, id) = (
+            self.area.as_non_null_ptr(),
+            self.chunk_mask,
+            self.frame_size,
+            self.id,
+        );
         let mut r = self.rx.receive(max as u32);
         let mut n = 0;
         while let Some(XdpDesc { addr, len, .. }) = r.read() {
-            out.push(frame_at(base, mask, size, addr, len));
+            // Safety: as in `frame`: a descriptor the kernel has just
+            // returned names a chunk of this UMEM behind no other handle;
+            // `out` counts the frame below, keeping the mapping.
+            out.push(unsafe { XskFrame::at(base, mask, size, addr, len, id) });
             n += 1;
         }
         r.release();
         drop(r);
-        self.stats.rx_frames += n as u64;
-        n
+        self.out += n;
+        self.stats.rx_frames += u64::from(n);
+        n as usize
     }
 
     fn tx_burst(&mut self, frames: &mut Vec<XskFrame>) -> usize {
+        // Another port's frame never reaches this port's ring or free
+        // list: its offset would name a chunk of ours that someone else
+        // may hold.
+        let id = self.id;
+        if frames.iter().any(|f| !f.is_of(id)) {
+            let before = frames.len();
+            frames.retain(|f| f.is_of(id));
+            self.xsk.foreign_frames += (before - frames.len()) as u64;
+        }
+        self.out -= frames.len() as u32;
         // The ring's free count is cached and refreshed only once it reads
         // zero (xdpilone's `count_free`): a second pass takes what the
         // first left because the cache was stale.
@@ -384,8 +415,8 @@ impl Port for XskPort {
             }
             let mut w = self.tx.transmit((frames.len() - n) as u32);
             n += w.insert(frames[n..].iter().map(|f| XdpDesc {
-                addr: f.addr,
-                len: f.len,
+                addr: f.addr(),
+                len: f.desc_len(),
                 options: 0,
             })) as usize;
             w.commit();
@@ -394,7 +425,7 @@ impl Port for XskPort {
         self.stats.tx_frames += n as u64;
         for f in frames.drain(n..) {
             self.stats.tx_ring_full += 1;
-            self.free.push(f.addr & self.chunk_mask);
+            self.free.push(f.addr() & self.chunk_mask);
         }
         frames.clear();
         self.kick_tx();
@@ -406,13 +437,7 @@ impl Port for XskPort {
             self.reap();
         }
         match self.free.pop() {
-            Some(chunk) => Some(frame_at(
-                self.area.as_ptr(),
-                self.chunk_mask,
-                self.frame_size,
-                chunk + self.headroom as u64,
-                0,
-            )),
+            Some(chunk) => Some(self.frame(chunk + u64::from(self.headroom), 0)),
             None => {
                 self.stats.alloc_failed += 1;
                 None
@@ -421,7 +446,9 @@ impl Port for XskPort {
     }
 
     fn recycle(&mut self, frame: XskFrame) {
-        self.free.push(frame.addr & self.chunk_mask);
+        if self.take_back(&frame) {
+            self.free.push(frame.addr() & self.chunk_mask);
+        }
     }
 
     fn stats(&self) -> PortStats {

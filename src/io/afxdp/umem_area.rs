@@ -1,7 +1,9 @@
 //! The memory of one UMEM: an anonymous, page-aligned, pre-faulted
-//! mapping, unmapped when dropped.
+//! mapping, unmapped when dropped unless it was leaked.
 //!
-//! Rules: mapped once at start-up; its address never changes.
+//! Rules: mapped once at start-up; its address never changes; a mapping
+//! that frames may still point into is leaked (left mapped for the rest
+//! of the process), never unmapped.
 
 use std::io;
 use std::ptr::NonNull;
@@ -11,6 +13,8 @@ use std::ptr::NonNull;
 pub struct UmemArea {
     ptr: NonNull<u8>,
     len: usize,
+    /// Left mapped when dropped.
+    leaked: bool,
 }
 
 impl UmemArea {
@@ -36,6 +40,7 @@ impl UmemArea {
             ptr: NonNull::new(p.cast())
                 .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOMEM))?,
             len,
+            leaked: false,
         })
     }
 
@@ -45,13 +50,22 @@ impl UmemArea {
     }
 
     /// The first byte.
-    pub fn as_ptr(&self) -> *mut u8 {
-        self.ptr.as_ptr()
+    pub fn as_non_null_ptr(&self) -> NonNull<u8> {
+        self.ptr
+    }
+
+    /// Keeps the memory mapped after the area is dropped (for the rest of
+    /// the process).
+    pub fn leak(&mut self) {
+        self.leaked = true;
     }
 }
 
 impl Drop for UmemArea {
     fn drop(&mut self) {
+        if self.leaked {
+            return;
+        }
         // Safety: the mapping was made by `new` with this length and is
         // unmapped once; the rings and sockets using it are dropped first.
         unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };

@@ -1,6 +1,6 @@
-//! The minimal HTTP/1.1 (RFC 9112) that synwave speaks for `--request
-//! http` and `--response http`: the messages it sends, and the two things
-//! it reads in what it receives. A server reads where a request's header
+//! The minimal HTTP/1.1 (RFC 9112) that synwave speaks when a side's
+//! protocol is HTTP (`AppProtocol::Http`): the messages it sends, and the
+//! two things it reads in what it receives. A server reads where a request's header
 //! block ends. A client reads the class of a response's status code.
 //! Both readers work byte by byte with a few bits of state, so a message
 //! may arrive split over any number of segments.

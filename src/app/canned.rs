@@ -1,0 +1,236 @@
+//! The canned exchange: the application synwave runs above each
+//! connection. Each connection follows one template's `AppConfig`: it
+//! queues its message once enough has been received, reads the peer's
+//! message (by counting bytes, or HTTP), holds the connection if asked,
+//! and closes by its close mode. It also resolves the bytes a `Reply`
+//! refers to.
+//!
+//! Rules: implements `tcp::Application` (monomorphised into the state
+//! machine); a connection's state is its template index and its HTTP scan
+//! state, packed into the record's `AppState`; no allocation after
+//! construction.
+
+use super::config::{AppConfig, AppConfigError, AppProtocol, CloseMode, MAX_TEMPLATES};
+use super::http;
+use crate::tcp::{AppState, Application, Conn, Events, Reply, State};
+use std::sync::Arc;
+
+/// The applications of one side: template 0 and the templates after it
+/// (a profile's templates on a client: each connection follows the one
+/// it was opened with).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Canned {
+    first: AppConfig,
+    rest: Arc<[AppConfig]>,
+}
+
+impl Default for Canned {
+    /// Sends nothing and closes as soon as the peer does.
+    fn default() -> Self {
+        Canned::new(AppConfig::passive_close())
+    }
+}
+
+/// The template of a connection's state (its low byte).
+#[inline]
+fn template_of(s: AppState) -> u8 {
+    s.0 as u8
+}
+
+/// The HTTP scan state of a connection's state (its high byte).
+#[inline]
+fn scan_of(s: AppState) -> u8 {
+    (s.0 >> 8) as u8
+}
+
+#[inline]
+fn with_scan(s: AppState, scan: u8) -> AppState {
+    AppState((s.0 & 0xff) | (u16::from(scan) << 8))
+}
+
+impl Canned {
+    /// Every connection follows `app`.
+    pub fn new(app: AppConfig) -> Canned {
+        Canned {
+            first: app,
+            rest: Arc::from(Vec::new()),
+        }
+    }
+
+    /// Connections follow `first` (template 0) or one of `rest` (1, 2, …).
+    pub fn with_templates(first: AppConfig, rest: Vec<AppConfig>) -> Canned {
+        Canned {
+            first,
+            rest: rest.into(),
+        }
+    }
+
+    /// Checks every application's bounds and their number.
+    pub fn validate(&self) -> Result<(), AppConfigError> {
+        let count = self.rest.len() + 1;
+        if count > MAX_TEMPLATES {
+            return Err(AppConfigError::TooManyTemplates { count });
+        }
+        std::iter::once(&self.first)
+            .chain(self.rest.iter())
+            .try_for_each(AppConfig::validate)
+    }
+
+    /// The application of template `t` (beyond the templates: template 0).
+    #[inline]
+    pub fn app_of(&self, t: u8) -> &AppConfig {
+        match t {
+            0 => &self.first,
+            _ => self.rest.get(usize::from(t) - 1).unwrap_or(&self.first),
+        }
+    }
+
+    /// The state a new connection of template `t` starts with.
+    #[inline]
+    pub fn open(t: u8) -> AppState {
+        AppState(u16::from(t))
+    }
+
+    /// The template a connection with state `s` follows.
+    #[inline]
+    pub fn template(s: AppState) -> u8 {
+        template_of(s)
+    }
+
+    /// The data bytes of `reply` (empty for a control segment).
+    #[inline]
+    pub fn payload(&self, reply: &Reply) -> &[u8] {
+        let o = reply.data_offset as usize;
+        let n = usize::from(reply.data_len);
+        self.app_of(template_of(reply.app))
+            .payload
+            .get(o..o + n)
+            .unwrap_or(&[])
+    }
+}
+
+impl Application for Canned {
+    /// An HTTP server scans for its request's end; an HTTP client reads
+    /// the class of the response's status.
+    #[inline]
+    fn on_data(&self, state: &mut AppState, passive: bool, offset: u32, data: &[u8]) -> Events {
+        if self.app_of(template_of(*state)).protocol != AppProtocol::Http {
+            return Events::NONE;
+        }
+        let mut scan = scan_of(*state);
+        let events = if passive {
+            http::scan_request_end(&mut scan, data);
+            Events::NONE
+        } else {
+            match http::scan_status(&mut scan, offset, data) {
+                Some(http::Status::Success) => Events::HTTP_2XX,
+                Some(http::Status::Other) => Events::HTTP_OTHER,
+                None => Events::NONE,
+            }
+        };
+        *state = with_scan(*state, scan);
+        events
+    }
+
+    /// Queue the message once enough has been received; once the exchange
+    /// is done, hold (if asked), then close by the close mode; in
+    /// CLOSE-WAIT, close at once if asked.
+    #[inline]
+    fn on_turn(&self, conn: &mut Conn<'_>) {
+        let state = *conn.app_state();
+        let app = self.app_of(template_of(state));
+        let rcvd = conn.bytes_received();
+        // An HTTP server's request is complete at its header block's end,
+        // however many bytes that took; otherwise bytes are counted.
+        let http_server = app.protocol == AppProtocol::Http && conn.passive();
+        let (send_after, expect) = if http_server {
+            let n = if http::request_ended(scan_of(state)) {
+                0
+            } else {
+                u32::MAX
+            };
+            (n, n)
+        } else {
+            (app.send_after, app.expect)
+        };
+        let len = app.payload.len() as u32;
+        if conn.queued() == 0 && len > 0 && rcvd >= send_after {
+            conn.send(len);
+        }
+        if conn.fin_queued() {
+            return;
+        }
+        if conn.state() == State::CloseWait {
+            if app.close_on_peer_fin {
+                conn.close();
+            }
+            return;
+        }
+        let sent = len == 0 || conn.queued() > 0;
+        if !sent || rcvd < expect {
+            return;
+        }
+        // The exchange is done: hold the connection open first, if asked
+        // (the timer starts once everything sent is acknowledged).
+        if app.hold_us > 0 && !conn.timer_fired() {
+            if !conn.timer_armed() && conn.all_acked() {
+                conn.start_timer(app.hold_us);
+            }
+            return;
+        }
+        match app.close {
+            CloseMode::Fin => conn.close(),
+            // RST only once our data is acknowledged, so it is not lost.
+            CloseMode::Rst if conn.all_acked() => conn.abort(),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_packs_template_and_scan() {
+        let s = Canned::open(7);
+        assert_eq!(Canned::template(s), 7);
+        let s = with_scan(s, 0x81);
+        assert_eq!(Canned::template(s), 7);
+        assert_eq!(scan_of(s), 0x81);
+    }
+
+    #[test]
+    fn templates_beyond_the_list_follow_the_first() {
+        let a = AppConfig {
+            send_after: 1,
+            ..AppConfig::default()
+        };
+        let b = AppConfig {
+            send_after: 2,
+            ..AppConfig::default()
+        };
+        let c = Canned::with_templates(a.clone(), vec![b.clone()]);
+        assert_eq!(c.app_of(0), &a);
+        assert_eq!(c.app_of(1), &b);
+        assert_eq!(c.app_of(9), &a);
+    }
+
+    #[test]
+    fn bounds_are_checked() {
+        let long = AppConfig {
+            payload: vec![0; super::super::config::MAX_MESSAGE + 1].into(),
+            ..AppConfig::default()
+        };
+        assert!(matches!(
+            Canned::new(long).validate(),
+            Err(AppConfigError::MessageTooLong { .. })
+        ));
+        let many = Canned::with_templates(AppConfig::default(), vec![AppConfig::default(); 255]);
+        assert_eq!(
+            many.validate(),
+            Err(AppConfigError::TooManyTemplates { count: 256 })
+        );
+        assert_eq!(Canned::default().validate(), Ok(()));
+    }
+}

@@ -1,0 +1,208 @@
+//! Building the segments a connection sends (Linux's `tcp_output.c`):
+//! the active open's SYN, headers with our numbers and options, the SYN and SYN-ACK, data and FIN
+//! from the send queue, bare ACKs, and what a retransmission resends.
+//!
+//! Rules: a segment carries at most one MSS of data; its bytes are named
+//! by their stream offset (`Reply::data_offset`), never copied here: the
+//! application resolves them. No I/O, no allocation.
+
+use super::app_state::AppState;
+use super::context::TcpContext;
+use super::flags::ConnFlags;
+use super::outcome::{Events, Outcome, Reply};
+use super::state::State;
+use super::tcb::Tcb;
+use crate::flow::FourTuple;
+use crate::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
+
+impl Tcb {
+    /// Active open (RFC 9293 §3.10.1): a record in SYN-SENT and its SYN.
+    /// `app` is the application's state for the new connection.
+    pub fn connect(
+        ctx: &mut TcpContext,
+        tuple: &FourTuple,
+        now: u64,
+        app: AppState,
+    ) -> (Tcb, Outcome) {
+        let iss = ctx.isn.isn(tuple, now);
+        let mut tcb = Tcb::blank(State::SynSent, iss, now);
+        tcb.app = app;
+        tcb.snd_nxt = iss + 1;
+        tcb.deadline = now.saturating_add(ctx.cfg.rto_syn_us);
+        let reply = tcb.syn_segment(ctx, tuple, now);
+        let out = Outcome {
+            reply: Some(reply),
+            events: Events::SYN_TX,
+            end: None,
+        };
+        (tcb, out)
+    }
+
+    #[inline]
+    fn window_field(&self, ctx: &TcpContext, syn: bool) -> u16 {
+        let shift = if syn || !self.flags.has(ConnFlags::WS_OK) {
+            0
+        } else {
+            self.rcv_wscale
+        };
+        (ctx.cfg.rcv_wnd >> shift).min(65535) as u16
+    }
+
+    #[inline]
+    fn ts_option(&self, now: u64) -> Option<Timestamps> {
+        self.timestamps_ok().then(|| Timestamps {
+            tsval: TcpContext::ts_now(now),
+            tsecr: self.ts_recent,
+        })
+    }
+
+    /// A header from this connection with the given numbers and flags.
+    #[inline]
+    pub(crate) fn header(
+        &self,
+        ctx: &TcpContext,
+        tuple: &FourTuple,
+        seq: SeqNum,
+        flags: TcpFlags,
+        now: u64,
+    ) -> TcpRepr {
+        TcpRepr {
+            src_port: tuple.local_port,
+            dst_port: tuple.remote_port,
+            seq,
+            ack: if flags.ack() { self.rcv_nxt } else { SeqNum(0) },
+            flags,
+            window: self.window_field(ctx, false),
+            options: TcpOptions {
+                timestamps: self.ts_option(now),
+                ..TcpOptions::default()
+            },
+        }
+    }
+
+    /// An ACK at SND.NXT acknowledging RCV.NXT.
+    #[inline]
+    pub(crate) fn ack_reply(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+        Reply::control(self.header(ctx, tuple, self.snd_nxt, TcpFlags::ACK, now))
+    }
+
+    /// Our SYN (active open).
+    pub(crate) fn syn_segment(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+        let cfg = &ctx.cfg;
+        let repr = TcpRepr {
+            src_port: tuple.local_port,
+            dst_port: tuple.remote_port,
+            seq: self.iss,
+            ack: SeqNum(0),
+            flags: TcpFlags::SYN,
+            window: self.window_field(ctx, true),
+            options: TcpOptions {
+                mss: Some(cfg.mss),
+                wscale: cfg.wscale,
+                sack_permitted: cfg.sack,
+                timestamps: cfg.timestamps.then(|| Timestamps {
+                    tsval: TcpContext::ts_now(now),
+                    tsecr: 0,
+                }),
+            },
+        };
+        Reply::control(repr)
+    }
+
+    /// Our SYN-ACK, with the options negotiated from the peer's SYN.
+    pub(crate) fn syn_ack_segment(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+        let repr = TcpRepr {
+            src_port: tuple.local_port,
+            dst_port: tuple.remote_port,
+            seq: self.iss,
+            ack: self.rcv_nxt,
+            flags: TcpFlags::SYN | TcpFlags::ACK,
+            window: self.window_field(ctx, true),
+            options: TcpOptions {
+                mss: Some(ctx.cfg.mss),
+                wscale: self.snd_wscale().map(|_| self.rcv_wscale),
+                sack_permitted: self.sack_ok(),
+                timestamps: self.ts_option(now),
+            },
+        };
+        Reply::control(repr)
+    }
+
+    /// The data/FIN segment starting at `seq`: up to one MSS of our data,
+    /// and our FIN when it comes next and `fin_ok`. Returns the segment
+    /// (`None` when it would be empty), its data length and whether it
+    /// carries the FIN.
+    fn segment_at(
+        &self,
+        ctx: &TcpContext,
+        tuple: &FourTuple,
+        seq: SeqNum,
+        fin_ok: bool,
+        now: u64,
+    ) -> (Option<Reply>, u32, bool) {
+        let data_end = self.data_end();
+        let len = if seq < data_end {
+            (data_end - seq).min(self.effective_send_mss())
+        } else {
+            0
+        };
+        let fin = fin_ok && self.flags.has(ConnFlags::FIN_QUEUED) && seq + len == data_end;
+        if len == 0 && !fin {
+            return (None, 0, false);
+        }
+        let mut flags = TcpFlags::ACK;
+        if len > 0 {
+            flags |= TcpFlags::PSH;
+        }
+        if fin {
+            flags |= TcpFlags::FIN;
+        }
+        let reply = Reply {
+            repr: self.header(ctx, tuple, seq, flags, now),
+            data_offset: seq - (self.iss + 1),
+            data_len: len as u16,
+            app: self.app,
+        };
+        (Some(reply), len, fin)
+    }
+
+    /// Sends what is due at SND.NXT: new data (up to one MSS), our FIN when
+    /// all data is out, or a bare ACK when `force_ack`.
+    pub(crate) fn output(
+        &mut self,
+        ctx: &TcpContext,
+        tuple: &FourTuple,
+        now: u64,
+        force_ack: bool,
+    ) -> (Option<Reply>, Events) {
+        let (reply, len, fin) = self.segment_at(ctx, tuple, self.snd_nxt, true, now);
+        let Some(reply) = reply else {
+            return (
+                force_ack.then(|| self.ack_reply(ctx, tuple, now)),
+                Events::NONE,
+            );
+        };
+        self.snd_nxt += len + u32::from(fin);
+        let mut ev = Events::NONE;
+        if len > 0 {
+            ev |= Events::DATA_TX;
+        }
+        if fin {
+            ev |= Events::FIN_TX;
+        }
+        (Some(reply), ev)
+    }
+
+    /// The segment to retransmit from SND.UNA.
+    pub(crate) fn retransmission(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+        match self.state {
+            State::SynSent => self.syn_segment(ctx, tuple, now),
+            State::SynReceived => self.syn_ack_segment(ctx, tuple, now),
+            _ => {
+                let fin_sent = self.snd_nxt > self.data_end();
+                let (reply, _, _) = self.segment_at(ctx, tuple, self.snd_una, fin_sent, now);
+                reply.unwrap_or_else(|| self.ack_reply(ctx, tuple, now))
+            }
+        }
+    }
+}

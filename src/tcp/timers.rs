@@ -1,0 +1,159 @@
+//! The one timer of a connection (Linux's `tcp_timer.c`): what `deadline`
+//! means in each state (retransmission, FIN-WAIT-2, idle, the
+//! application's timer), the backed-off retransmission timeout, and what
+//! happens when it expires.
+//!
+//! Rules: retransmission follows RFC 6298 §5 (a timer while anything is
+//! unacknowledged, doubled on each expiry, capped) without RTT sampling;
+//! giving up follows RFC 9293 §3.8.3 (a retry limit per state, then the
+//! record ends without sending anything, as Linux). No I/O, no clock.
+
+use super::application::Application;
+use super::config::TcpConfig;
+use super::context::TcpContext;
+use super::flags::ConnFlags;
+use super::outcome::{End, Events, Outcome};
+use super::state::State;
+use super::tcb::Tcb;
+use crate::flow::FourTuple;
+
+impl Tcb {
+    /// Backed-off retransmission timeout for the current state.
+    #[inline]
+    fn rto(&self, cfg: &TcpConfig) -> u64 {
+        let base = match self.state {
+            State::SynSent | State::SynReceived => cfg.rto_syn_us,
+            _ => cfg.rto_us,
+        };
+        let r = u32::from(self.retries);
+        let backed_off = if r >= base.leading_zeros() {
+            u64::MAX
+        } else {
+            base << r
+        };
+        backed_off.min(cfg.rto_max_us)
+    }
+
+    /// Sets `deadline` for the current state: retransmission while anything
+    /// is unacknowledged (RFC 6298 §5), the FIN-WAIT-2 timeout, the
+    /// application's timer, the idle timeout, or none.
+    pub(crate) fn update_timer(&mut self, cfg: &TcpConfig, now: u64) {
+        match self.state {
+            State::SynSent | State::SynReceived => {
+                if self.deadline == 0 {
+                    self.deadline = now.saturating_add(self.rto(cfg));
+                }
+            }
+            State::FinWait2 => {
+                self.flags
+                    .clear(ConnFlags::IDLE_TIMER | ConnFlags::APP_TIMER);
+                if self.deadline == 0 {
+                    self.deadline = now.saturating_add(cfg.fin_wait2_us);
+                }
+            }
+            State::Closed | State::Listen | State::TimeWait => self.deadline = 0,
+            _ => {
+                let other = ConnFlags::IDLE_TIMER | ConnFlags::APP_TIMER;
+                if self.snd_una != self.snd_nxt {
+                    if self.deadline == 0 || self.flags.and(other) != ConnFlags::NONE {
+                        self.deadline = now.saturating_add(self.rto(cfg));
+                        self.flags.clear(other);
+                    }
+                } else if self.state == State::Established && self.flags.has(ConnFlags::APP_TIMER) {
+                    // The application's timer stays the deadline.
+                } else if cfg.idle_timeout_us > 0
+                    && matches!(self.state, State::Established | State::CloseWait)
+                {
+                    self.deadline = now.saturating_add(cfg.idle_timeout_us);
+                    self.flags.clear(ConnFlags::APP_TIMER);
+                    self.flags.set(ConnFlags::IDLE_TIMER);
+                } else {
+                    self.deadline = 0;
+                    self.flags.clear(other);
+                }
+            }
+        }
+    }
+
+    /// The timer expired (call when `now >= deadline()`): retransmit with
+    /// backoff, or give up after the retry limit (RFC 9293 §3.8.3), end
+    /// FIN-WAIT-2, reset an idle connection, or give the application its
+    /// timer's turn.
+    pub fn on_timer<A: Application>(
+        &mut self,
+        ctx: &mut TcpContext,
+        app: &A,
+        tuple: &FourTuple,
+        now: u64,
+    ) -> Outcome {
+        if self.deadline == 0 || now < self.deadline {
+            return Outcome::default();
+        }
+        self.keeping_syn_queue(ctx, |tcb, ctx| tcb.expire(ctx, app, tuple, now))
+    }
+
+    /// Runs `step` and gives back this record's SYN-queue slot if the step
+    /// took it out of passive SYN-RECEIVED (the one place that count drops,
+    /// besides `abort`).
+    #[inline]
+    pub(crate) fn keeping_syn_queue(
+        &mut self,
+        ctx: &mut TcpContext,
+        step: impl FnOnce(&mut Tcb, &mut TcpContext) -> Outcome,
+    ) -> Outcome {
+        let queued = self.in_syn_queue();
+        let out = step(self, ctx);
+        if queued && !self.in_syn_queue() {
+            ctx.syn_queue -= 1;
+        }
+        out
+    }
+
+    fn expire<A: Application>(
+        &mut self,
+        ctx: &TcpContext,
+        app: &A,
+        tuple: &FourTuple,
+        now: u64,
+    ) -> Outcome {
+        let cfg = &ctx.cfg;
+        self.deadline = 0;
+        if self.flags.has(ConnFlags::APP_TIMER) {
+            self.flags.clear(ConnFlags::APP_TIMER);
+            self.flags.set(ConnFlags::APP_TIMER_FIRED);
+            return self.respond(ctx, app, tuple, Events::NONE, false, now);
+        }
+        if self.flags.has(ConnFlags::IDLE_TIMER) {
+            self.flags.clear(ConnFlags::IDLE_TIMER);
+            let mut out = self.reset(ctx, tuple, now);
+            out.end = Some(End::IdleTimeout);
+            return out;
+        }
+        let limit = match self.state {
+            State::FinWait2 => return self.end(End::FinWait2Timeout, Events::NONE),
+            State::SynSent => cfg.syn_retries,
+            State::SynReceived => cfg.synack_retries,
+            State::Established
+            | State::FinWait1
+            | State::CloseWait
+            | State::Closing
+            | State::LastAck
+                if self.snd_una != self.snd_nxt =>
+            {
+                cfg.retries
+            }
+            _ => return Outcome::default(),
+        };
+        if self.retries >= limit {
+            return self.end(End::RetriesExceeded, Events::NONE);
+        }
+        self.retries += 1;
+        let reply = self.retransmission(ctx, tuple, now);
+        self.deadline = now.saturating_add(self.rto(cfg));
+        Outcome {
+            reply: Some(reply),
+            events: Events::RETRANSMIT,
+            end: None,
+        }
+    }
+}
