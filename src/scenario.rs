@@ -7,7 +7,7 @@
 //! Rules: no I/O, no clock; it builds endpoints and never runs them.
 
 use crate::app::{AppConfig, AppProtocol, Canned, CloseKind, Template, client_apps};
-use crate::endpoint::{ENDS, Endpoint, EndpointConfig};
+use crate::endpoint::{ENDS, Endpoint, EndpointConfig, NextHop};
 use crate::tcp::{CookiePolicy, Defences, Secrets, TcpConfig, TcpContext};
 use crate::wire::MacAddr;
 use std::sync::Arc;
@@ -105,7 +105,7 @@ impl Scenario {
         Endpoint::new(
             EndpointConfig {
                 mac: CLIENT_MAC,
-                peer_mac: SERVER_MAC,
+                next_hop: NextHop::Fixed(SERVER_MAC),
                 ip_first,
                 ip_count,
                 listen_ports: Vec::new(),
@@ -144,7 +144,7 @@ impl Scenario {
         Endpoint::new(
             EndpointConfig {
                 mac: SERVER_MAC,
-                peer_mac: CLIENT_MAC,
+                next_hop: NextHop::Fixed(CLIENT_MAC),
                 ip_first: SERVER_IP,
                 ip_count: 1,
                 listen_ports: vec![SERVER_PORT],

@@ -6,7 +6,7 @@
 //! that changes nothing.
 
 use synwave::app::{AppConfig, Canned, CloseMode};
-use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY, Opened};
+use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY, NextHop, Opened};
 use synwave::flow::FourTuple;
 use synwave::tcp::{CookiePolicy, Secrets, TcpConfig, TcpContext};
 use synwave::wire::{
@@ -60,7 +60,7 @@ fn app(close: CloseMode) -> Canned {
 fn client(max_time_wait: usize) -> Endpoint {
     let ep = EndpointConfig {
         mac: CLIENT_MAC,
-        peer_mac: SERVER_MAC,
+        next_hop: NextHop::Fixed(SERVER_MAC),
         ip_first: CLIENT_IP,
         max_time_wait,
         ..EndpointConfig::default()
@@ -77,7 +77,7 @@ fn client(max_time_wait: usize) -> Endpoint {
 fn server(max_connections: usize) -> Endpoint {
     let ep = EndpointConfig {
         mac: SERVER_MAC,
-        peer_mac: CLIENT_MAC,
+        next_hop: NextHop::Fixed(CLIENT_MAC),
         ip_first: SERVER_IP,
         listen_ports: vec![80],
         max_connections,

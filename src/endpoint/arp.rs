@@ -1,5 +1,6 @@
-//! ARP (RFC 826) for our addresses: a request for one of them is answered
-//! in place with our MAC.
+//! ARP (RFC 826): a request for one of our addresses is answered in place
+//! with our MAC; the next hop learns from the ARP it follows
+//! (`next_hop`).
 //!
 //! Rules: only requests whose target is ours are answered; anything else
 //! is left unanswered.
@@ -8,18 +9,20 @@ use super::state::Endpoint;
 use crate::wire::{self, ArpOp, ArpRepr, EthernetRepr};
 
 impl Endpoint {
-    /// Answers an ARP request for one of our addresses, in place.
+    /// Learns the next hop from `arp` if it follows it, and answers an ARP
+    /// request for one of our addresses, in place.
     pub(super) fn on_arp(
         &mut self,
         buf: &mut [u8],
         rx_eth: &EthernetRepr,
         arp: &ArpRepr,
     ) -> Option<usize> {
-        if arp.op != ArpOp::Request || !self.owns(arp.target_ip) {
-            return None;
+        let for_us = self.owns(arp.target_ip);
+        if self.cfg.next_hop.learn(arp, for_us) {
+            self.counters.next_hop_learned += 1;
         }
-        if self.cfg.learn_peer_mac {
-            self.cfg.peer_mac = arp.sender_mac;
+        if arp.op != ArpOp::Request || !for_us {
+            return None;
         }
         let reply = arp.reply_from(self.cfg.mac);
         let eth = EthernetRepr {

@@ -3,15 +3,17 @@
 //!
 //! Rules: plain data, complete before the endpoint is built.
 
+use super::next_hop::NextHop;
 use crate::wire::MacAddr;
 
 /// Addressing and limits of an endpoint.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct EndpointConfig {
     /// Our MAC address.
     pub mac: MacAddr,
-    /// The next hop's MAC address (the peer on a point-to-point link).
-    pub peer_mac: MacAddr,
+    /// Where the frames we originate go (`NextHop`: fixed, or learned
+    /// from ARP).
+    pub next_hop: NextHop,
     /// First of our IPv4 addresses.
     pub ip_first: [u8; 4],
     /// Number of consecutive IPv4 addresses we own (≥ 1).
@@ -34,18 +36,13 @@ pub struct EndpointConfig {
     /// general parse. The answers are the same; off only to measure or
     /// test the general path.
     pub predict_headers: bool,
-    /// Take `peer_mac` from the source of the frames received (a server
-    /// on a real link, whose clients sit behind one next hop: frames it
-    /// originates — retransmissions, timers — go back the way the client's
-    /// frames came).
-    pub learn_peer_mac: bool,
 }
 
 impl Default for EndpointConfig {
     fn default() -> Self {
         EndpointConfig {
             mac: MacAddr([2, 0, 0, 0, 0, 1]),
-            peer_mac: MacAddr([2, 0, 0, 0, 0, 2]),
+            next_hop: NextHop::Fixed(MacAddr([2, 0, 0, 0, 0, 2])),
             ip_first: [10, 0, 0, 1],
             ip_count: 1,
             listen_ports: Vec::new(),
@@ -54,7 +51,6 @@ impl Default for EndpointConfig {
             verify_checksums: true,
             predict_headers: true,
             report_released: false,
-            learn_peer_mac: false,
         }
     }
 }

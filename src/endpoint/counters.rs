@@ -69,6 +69,9 @@ pub struct Counters {
     pub drop_time_wait_full: u64,
     /// ARP requests answered.
     pub arp_reply: u64,
+    /// Times ARP changed the next hop's MAC (`NextHop`: learned only from
+    /// the ARP it follows).
+    pub next_hop_learned: u64,
     /// Connections opened by `connect`.
     pub opened: u64,
     /// Connection records created by the listener (SYN queue or cookie).

@@ -5,7 +5,7 @@
 //! (`app::Canned`); time is passed in.
 //!
 //! One file per job: `receive` (header prediction, parsing, the reply in
-//! place), `arp`, `dispatch` (live record, TIME-WAIT, listener),
+//! place), `arp` (and the `next_hop` it learns), `dispatch` (live record, TIME-WAIT, listener),
 //! `open` (connections and lone SYNs), `expire` (timers), `records` (how
 //! a record ends), `output` (frames we originate); `state` holds what they
 //! share.
@@ -22,6 +22,7 @@ mod dispatch;
 mod expire;
 mod expiry_queue;
 mod latency;
+mod next_hop;
 mod open;
 mod output;
 mod ports;
@@ -35,5 +36,6 @@ mod tables;
 pub use config::EndpointConfig;
 pub use counters::{Counters, ENDS, MAX_TEMPLATES, TemplateCounts, WIRE_ERRORS};
 pub use latency::{BUCKETS, Buckets, Latency, LatencyBuckets};
+pub use next_hop::{ArpSource, LearnedMac, NextHop};
 pub use open::{Opened, Prepared};
 pub use state::{Endpoint, FRAME_CAPACITY};

@@ -32,7 +32,7 @@ impl Endpoint {
     ) -> Option<usize> {
         let addr = TcpFrameAddr {
             src_mac: self.cfg.mac,
-            dst_mac: self.cfg.peer_mac,
+            dst_mac: self.cfg.next_hop.mac(),
             vlan: None,
             src_ip: tuple.local_ip,
             dst_ip: tuple.remote_ip,

@@ -56,9 +56,6 @@ impl Endpoint {
             self.counters.drop_not_ours += 1;
             return None;
         }
-        if self.cfg.learn_peer_mac {
-            self.learn_peer_mac(frame);
-        }
         let tuple = FourTuple::of_received(seg.src, seg.dst, &seg.tcp);
         let out = self.dispatch(&tuple, &seg.tcp, &buf[seg.data()], now);
         let reply = out.reply?;
@@ -66,14 +63,6 @@ impl Endpoint {
         let n = wire::reply_in_place(buf, l2_len, seg.src, seg.dst, &reply.repr, payload).ok()?;
         self.counters.tx_frames += 1;
         Some(n)
-    }
-
-    /// The source MAC of a received Ethernet frame becomes the peer's.
-    #[inline]
-    fn learn_peer_mac(&mut self, frame: &[u8]) {
-        if let Some(src) = frame.get(6..12) {
-            self.cfg.peer_mac.0.copy_from_slice(src);
-        }
     }
 
     /// The SYN-flood fast path: a plain SYN (see `wire::syn_prediction`)

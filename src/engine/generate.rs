@@ -19,7 +19,7 @@ use super::template_mix::TemplateMix;
 use super::worker::Role;
 use crate::app::{AppConfig, AppProtocol, Canned, CloseMode, http};
 use crate::app::{CloseKind, Template, client_apps};
-use crate::endpoint::{Endpoint, EndpointConfig};
+use crate::endpoint::{ArpSource, Endpoint, EndpointConfig, NextHop};
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use crate::io::afxdp::{self, BindMode};
 use crate::tcp::{TcpConfig, TcpContext};
@@ -181,9 +181,15 @@ pub fn run_gen(
     };
     let (mode, bind) = (opened.attachment.mode, opened.bind);
     on_ready(mode, bind, peer_mac, &opened.notes);
+    // Resolved (not given): the server's later ARP, and only its, moves
+    // it (one next hop for every worker).
+    let next_hop = match setup.peer_mac {
+        Some(m) => NextHop::Fixed(m),
+        None => NextHop::learned(peer_mac, ArpSource::Peer(cfg.dst_ip)),
+    };
     let ep_cfg = EndpointConfig {
         report_released: true,
-        ..setup.endpoint_config(opened.iface.mac, peer_mac)
+        ..setup.endpoint_config(opened.iface.mac, next_hop)
     };
     let per_worker = cfg.concurrency / workers as u64;
     let rate = cfg.rate.map(|r| r / workers as f64);

@@ -16,7 +16,7 @@ use super::clock::Clock;
 use super::pin;
 use super::run::{Job, Plan, Start, drive};
 use super::worker::{Role, Worker, WorkerReport};
-use crate::endpoint::{Endpoint, EndpointConfig};
+use crate::endpoint::{Endpoint, EndpointConfig, NextHop};
 use crate::io::afxdp::{AfXdp, AfXdpConfig, KernelDrops, XskStats};
 use crate::io::pcap::{PcapCapture, PcapConfig};
 use crate::io::{Impaired, Impairment};
@@ -62,8 +62,9 @@ pub struct InterfaceSetup {
     /// Interface, queues, UMEM, XDP and zero-copy choices, and our
     /// addresses.
     pub afxdp: AfXdpConfig,
-    /// The next hop's MAC, fixed (`None`: `serve` learns it from the
-    /// frames, `gen` resolves it by ARP).
+    /// The next hop's MAC, fixed (`None`: learned from ARP: `serve` from
+    /// the host that resolves its addresses, `gen` from the server, which
+    /// it resolves first).
     pub peer_mac: Option<MacAddr>,
     /// Seed of the cookie and ISN secrets (`None`: random).
     pub seed: Option<u64>,
@@ -89,12 +90,12 @@ impl InterfaceSetup {
         }
     }
 
-    /// An endpoint on our addresses at `mac`, sending to `peer_mac`, with
-    /// the table limits.
-    pub fn endpoint_config(&self, mac: MacAddr, peer_mac: MacAddr) -> EndpointConfig {
+    /// An endpoint on our addresses at `mac`, originating frames to
+    /// `next_hop`, with the table limits.
+    pub fn endpoint_config(&self, mac: MacAddr, next_hop: NextHop) -> EndpointConfig {
         EndpointConfig {
             mac,
-            peer_mac,
+            next_hop,
             ip_first: self.afxdp.ours.first,
             ip_count: self.afxdp.ours.count,
             max_connections: self.max_connections,
