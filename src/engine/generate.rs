@@ -159,6 +159,7 @@ pub fn run_gen(
         );
     }
     let secrets = setup.secrets()?;
+    let real = super::clock::real_clock();
     let hasher = RssHasher::new(&RssKey::MICROSOFT);
     let reta = Reta::round_robin(workers as u16).ok_or("no queue")?;
     let ours = setup.afxdp.ours;
@@ -209,7 +210,8 @@ pub fn run_gen(
             let (ep_cfg, tcp, app) = (ep_cfg.clone(), tcp.clone(), app.clone());
             let templates = cfg.templates.clone();
             move || {
-                let mut ep = Endpoint::new(ep_cfg, TcpContext::new(tcp, secrets), app);
+                let ctx = TcpContext::new(tcp, secrets).with_real_clock(real);
+                let mut ep = Endpoint::new(ep_cfg, ctx, app);
                 ep.reserve(
                     (2 * per_worker as usize + 4096).min(max_c),
                     max_tw.min(1 << 20),

@@ -120,6 +120,7 @@ pub fn run_serve(
     app.validate().map_err(|e| e.to_string())?;
     let setup = &cfg.setup;
     let secrets = setup.secrets()?;
+    let real = super::clock::real_clock();
     let opened = afxdp::open(&setup.afxdp)?;
     let (mode, bind) = (opened.attachment.mode, opened.bind);
     on_ready(mode, bind, &opened.notes);
@@ -138,7 +139,8 @@ pub fn run_serve(
         .map(|_| {
             let (ep_cfg, tcp, app) = (ep_cfg.clone(), tcp.clone(), app.clone());
             move || {
-                let mut ep = Endpoint::new(ep_cfg, TcpContext::new(tcp, secrets), app);
+                let ctx = TcpContext::new(tcp, secrets).with_real_clock(real);
+                let mut ep = Endpoint::new(ep_cfg, ctx, app);
                 ep.reserve(max_c.min(1 << 16), max_tw.min(1 << 16));
                 (ep, Role::Responder)
             }
