@@ -7,7 +7,7 @@
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use synwave::app::Canned;
-use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY};
+use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY, NextHop};
 use synwave::flow::FourTuple;
 use synwave::tcp::{self, CookiePolicy, Secrets, SynCookies, TcpConfig, TcpContext};
 use synwave::wire::{Frame, MacAddr, SeqNum, TcpFlags, parse_frame, reply_in_place};
@@ -23,7 +23,7 @@ fn server(predict_syn: bool) -> Endpoint {
     Endpoint::new(
         EndpointConfig {
             mac: MacAddr([2, 0, 0, 0, 2, 2]),
-            peer_mac: MacAddr([2, 0, 0, 0, 1, 1]),
+            next_hop: NextHop::Fixed(MacAddr([2, 0, 0, 0, 1, 1])),
             ip_first: [10, 0, 0, 1],
             ip_count: 1,
             listen_ports: vec![80],

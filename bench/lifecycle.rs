@@ -34,8 +34,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::collections::VecDeque;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use synwave::endpoint::{Endpoint, FRAME_CAPACITY};
-use synwave::scenario::{CLIENT_NET, CloseKind, Scenario};
+use synwave::app::CloseKind;
+use synwave::endpoint::{Endpoint, FRAME_CAPACITY, Opened};
+use synwave::scenario::{CLIENT_NET, Scenario};
 use synwave::sim::client_tuple;
 use synwave::tcp::{CookiePolicy, End, Events};
 use synwave::wire::{Frame, TcpFlags, TcpFrameAddr, TcpRepr, build_tcp_frame, parse_frame};
@@ -154,10 +155,11 @@ fn record(cookies: CookiePolicy, shape: Shape) -> Recording {
     for i in 0..K {
         let mut to_server: VecDeque<Vec<u8>> = VecDeque::new();
         let mut to_client: VecDeque<Vec<u8>> = VecDeque::new();
-        let opened = client.connect(&client_tuple(i as u64), NOW, &mut |f| {
-            to_server.push_back(f.to_vec())
-        });
-        assert!(opened, "connect {i}");
+        let p = client.prepare(client_tuple(i as u64), 0);
+        match client.connect(&p, NOW, &mut buf) {
+            Opened::Sent(n) => to_server.push_back(buf[..n].to_vec()),
+            other => panic!("connect {i}: {other:?}"),
+        }
         let mut n_frames = 0;
         while !to_server.is_empty() {
             while let Some(f) = to_server.pop_front() {

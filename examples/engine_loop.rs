@@ -20,9 +20,10 @@
 //! polls; divide each side's inclusive instruction count by it.
 
 use std::hint::black_box;
+use synwave::app::CloseKind;
 use synwave::engine::{Phase, Worker};
 use synwave::io::loopback::LoopPort;
-use synwave::scenario::{CloseKind, Scenario};
+use synwave::scenario::Scenario;
 
 #[path = "../tests/common/mod.rs"]
 #[allow(dead_code)]

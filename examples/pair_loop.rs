@@ -15,8 +15,9 @@
 //! count by the connections printed.
 
 use std::hint::black_box;
-use synwave::endpoint::Endpoint;
-use synwave::scenario::{CLIENT_NET, CloseKind, Scenario};
+use synwave::app::CloseKind;
+use synwave::endpoint::{Endpoint, Opened};
+use synwave::scenario::{CLIENT_NET, Scenario};
 use synwave::sim::client_tuple;
 use synwave::tcp::CookiePolicy;
 
@@ -34,11 +35,12 @@ fn client_frame(ep: &mut Endpoint, buf: &mut [u8], len: usize, now: u64) -> Opti
 }
 
 #[inline(never)]
-fn client_connect(ep: &mut Endpoint, i: u64, now: u64, out: &mut Vec<u8>) -> bool {
-    ep.connect(&client_tuple(i), now, &mut |b| {
-        out.clear();
-        out.extend_from_slice(b)
-    })
+fn client_connect(ep: &mut Endpoint, i: u64, now: u64, frame: &mut [u8]) -> Option<usize> {
+    let p = ep.prepare(client_tuple(i), 0);
+    match ep.connect(&p, now, frame) {
+        Opened::Sent(n) => Some(n),
+        _ => None,
+    }
 }
 
 fn arg(args: &[String], i: usize, default: u64) -> u64 {
@@ -66,7 +68,6 @@ fn main() {
     };
     let mut client = scenario.client(CLIENT_NET, 256, 1, false);
     let mut server = scenario.server(2);
-    let mut first = Vec::with_capacity(SLOT);
     // Frames in flight, each direction; handled one at a time.
     let mut to_server: Vec<Vec<u8>> = Vec::new();
     let mut to_client: Vec<Vec<u8>> = Vec::new();
@@ -74,8 +75,8 @@ fn main() {
     let mut frames = 0u64;
     let now = 1_000_000;
     for i in 0..n {
-        assert!(client_connect(&mut client, i, now, &mut first));
-        to_server.push(first.clone());
+        let syn = client_connect(&mut client, i, now, &mut buf).expect("opened");
+        to_server.push(buf[..syn].to_vec());
         // Ping-pong until both sides are quiet.
         while !to_server.is_empty() || !to_client.is_empty() {
             for f in to_server.drain(..) {

@@ -11,7 +11,7 @@
 
 use std::hint::black_box;
 use synwave::app::Canned;
-use synwave::endpoint::{Endpoint, EndpointConfig};
+use synwave::endpoint::{Endpoint, EndpointConfig, NextHop};
 use synwave::tcp::{CookiePolicy, Secrets, TcpConfig, TcpContext};
 
 #[path = "../bench/frames.rs"]
@@ -40,7 +40,7 @@ fn main() {
     let mut ep = Endpoint::new(
         EndpointConfig {
             mac: addr.dst_mac,
-            peer_mac: addr.src_mac,
+            next_hop: NextHop::Fixed(addr.src_mac),
             ip_first: addr.dst_ip,
             listen_ports: vec![80],
             predict_headers: predict_syn,

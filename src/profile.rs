@@ -29,50 +29,12 @@
 //!
 //! Rules: parsing only (no I/O but reading the file in `load`). Every
 //! error names the key and the fix. Flag keys become command-line flags
-//! placed before the ones typed, which therefore win. Templates are
-//! chosen by smooth weighted round-robin, so over any run each template's
-//! share is its weight's share to within one connection per template.
+//! placed before the ones typed, which therefore win.
 
-use crate::scenario::CloseKind;
+use crate::app::{CloseKind, Template, TemplateKind};
+use crate::endpoint::MAX_TEMPLATES;
 use serde::Deserialize;
 use std::path::Path;
-
-/// Most templates in a profile.
-pub const MAX_TEMPLATES: usize = 16;
-
-/// What a template's connections do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TemplateKind {
-    /// A full connection: handshake, the optional request and response,
-    /// then the close.
-    Connect,
-    /// A SYN and nothing else: no record, no port taken (a SYN flood).
-    SynOnly,
-}
-
-/// One connection lifecycle of a profile.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Template {
-    /// Its name in the summary and the JSON.
-    pub name: String,
-    /// Its share of the connections, relative to the other weights.
-    pub weight: u32,
-    /// Full connection or SYN only.
-    pub kind: TemplateKind,
-    /// How the client ends it (client-fin or rst; the server's close is
-    /// the run's).
-    pub close: CloseKind,
-    /// Bytes the client sends after the handshake (0: none).
-    pub request_bytes: u32,
-    /// Bytes of response the client waits for before closing (0: none;
-    /// the server sends what it is configured to send).
-    pub response_bytes: u32,
-    /// SYN-only source addresses: (first, count).
-    pub spoof: Option<([u8; 4], u32)>,
-    /// Time the client holds the connection open after its exchange,
-    /// before its close (µs).
-    pub hold_us: u64,
-}
 
 /// A parsed profile.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -289,45 +251,6 @@ pub fn spoof_overlap(templates: &[Template], first: [u8; 4], count: u32) -> Opti
     })
 }
 
-/// Chooses templates by smooth weighted round-robin (nginx's): each pick
-/// adds every weight to its template's credit and takes the largest,
-/// which then pays the total. Over n picks, template i is picked
-/// n·wᵢ/Σw times to within one.
-#[derive(Clone, Debug)]
-pub struct TemplatePicker {
-    weights: Vec<i64>,
-    credit: Vec<i64>,
-    total: i64,
-}
-
-impl TemplatePicker {
-    /// A picker over `weights` (at least one, each ≥ 1).
-    pub fn new(weights: &[u32]) -> TemplatePicker {
-        let weights: Vec<i64> = weights.iter().map(|&w| i64::from(w.max(1))).collect();
-        TemplatePicker {
-            total: weights.iter().sum::<i64>().max(1),
-            credit: vec![0; weights.len()],
-            weights,
-        }
-    }
-
-    /// The next template's index.
-    #[inline]
-    pub fn pick(&mut self) -> usize {
-        let mut best = 0;
-        for i in 0..self.weights.len() {
-            self.credit[i] += self.weights[i];
-            if self.credit[i] > self.credit[best] {
-                best = i;
-            }
-        }
-        if let Some(c) = self.credit.get_mut(best) {
-            *c -= self.total;
-        }
-        best
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,24 +347,5 @@ spoof = "10.9.0.1-10.9.0.254"
             let e = parse(text).unwrap_err();
             assert!(e.contains(want), "{text:?}: {e}");
         }
-    }
-
-    #[test]
-    fn smooth_round_robin_keeps_each_share_to_within_one() {
-        let weights = [5, 3, 2];
-        let mut p = TemplatePicker::new(&weights);
-        let mut n = [0u64; 3];
-        for k in 1..=10_000u64 {
-            n[p.pick()] += 1;
-            for (i, &w) in weights.iter().enumerate() {
-                let want = k as f64 * f64::from(w) / 10.0;
-                assert!((n[i] as f64 - want).abs() <= 1.0, "after {k}: {n:?}");
-            }
-        }
-        // And it interleaves rather than bursting: never the same light
-        // template twice in a row.
-        let mut p = TemplatePicker::new(&[1, 8]);
-        let picks: Vec<usize> = (0..18).map(|_| p.pick()).collect();
-        assert!(!picks.windows(2).any(|w| w == [0, 0]), "{picks:?}");
     }
 }

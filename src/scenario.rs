@@ -1,47 +1,16 @@
 //! The traffic both drivers (the virtual-time `sim` and the real-time
-//! `engine`) generate: who closes and how, the cookie policy, the request
-//! and response sizes, and the client and server endpoints built from them.
+//! `engine`) generate: who closes and how (`app::CloseKind`), the cookie
+//! policy, the request and response sizes, a profile's connection
+//! templates (`app::Template`), and the client and server endpoints built
+//! from them.
 //!
-//! Rules: configuration only; no I/O, no clock.
+//! Rules: no I/O, no clock; it builds endpoints and never runs them.
 
-use crate::app::{AppConfig, AppProtocol, Canned, CloseMode};
-use crate::endpoint::{Endpoint, EndpointConfig};
-use crate::profile::Template;
-use crate::tcp::{CookiePolicy, Defences, End, Secrets, TcpConfig, TcpContext};
+use crate::app::{AppConfig, AppProtocol, Canned, CloseKind, Template, client_apps};
+use crate::endpoint::{ENDS, Endpoint, EndpointConfig, NextHop};
+use crate::tcp::{CookiePolicy, Defences, Secrets, TcpConfig, TcpContext};
 use crate::wire::MacAddr;
 use std::sync::Arc;
-
-/// Who closes, and how.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum CloseKind {
-    /// The client sends FIN first (it ends in TIME-WAIT).
-    #[default]
-    ClientFin,
-    /// The server sends FIN first, after its response.
-    ServerFin,
-    /// The client aborts with RST once the exchange is done.
-    Rst,
-}
-
-impl CloseKind {
-    /// How a client connection ends when nothing goes wrong.
-    pub fn client_end(self) -> End {
-        match self {
-            CloseKind::ClientFin => End::TimeWait,
-            CloseKind::ServerFin => End::Closed,
-            CloseKind::Rst => End::ResetSent,
-        }
-    }
-
-    /// How a server connection ends when nothing goes wrong.
-    pub fn server_end(self) -> End {
-        match self {
-            CloseKind::ClientFin => End::Closed,
-            CloseKind::ServerFin => End::TimeWait,
-            CloseKind::Rst => End::ResetByPeer,
-        }
-    }
-}
 
 /// One kind of connection, repeated.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,61 +66,18 @@ fn payload(n: u32, fill: u8) -> Arc<[u8]> {
     vec![fill; n as usize].into()
 }
 
-/// (client, server) close modes of `close`.
-fn modes(close: CloseKind) -> (CloseMode, CloseMode) {
-    match close {
-        CloseKind::ClientFin => (CloseMode::Fin, CloseMode::Wait),
-        CloseKind::ServerFin => (CloseMode::Wait, CloseMode::Fin),
-        CloseKind::Rst => (CloseMode::Rst, CloseMode::Wait),
-    }
-}
-
-/// The client application of `t`: its request at once, its response
-/// awaited, then its close.
-pub fn template_app(t: &Template) -> AppConfig {
-    AppConfig {
-        payload: payload(t.request_bytes, b'q'),
-        send_after: 0,
-        expect: t.response_bytes,
-        close: modes(t.close).0,
-        close_on_peer_fin: true,
-        protocol: AppProtocol::Bytes,
-        hold_us: t.hold_us,
-    }
-}
-
-/// A client's applications: one per template of `templates`, or `app`
-/// alone without templates.
-pub fn client_apps(app: AppConfig, templates: &[Template]) -> Canned {
-    match templates.split_first() {
-        Some((first, rest)) => {
-            Canned::with_templates(template_app(first), rest.iter().map(template_app).collect())
-        }
-        None => Canned::new(app),
-    }
-}
-
-impl CloseKind {
-    /// Whether a client connection closed this way and ending as `end`
-    /// ended normally (a FIN close ends in TIME-WAIT or CLOSED depending
-    /// on who closed first, which against a server that closes at once is
-    /// a race).
-    pub fn is_clean_client_end(self, end: End) -> bool {
-        match self {
-            CloseKind::ClientFin | CloseKind::ServerFin => {
-                matches!(end, End::TimeWait | End::Closed)
-            }
-            // A server that closes at once may close first.
-            CloseKind::Rst => matches!(end, End::ResetSent | End::Closed | End::TimeWait),
-        }
-    }
+/// Of the per-`ENDS` counts `ends` (`endpoint::Counters::ends`), the
+/// client records that ended normally for a client closing with `close`
+/// (`CloseKind::is_clean_client_end`).
+pub fn completed(close: CloseKind, ends: &[u64; ENDS.len()]) -> u64 {
+    ENDS.iter()
+        .zip(ends)
+        .filter(|(e, _)| close.is_clean_client_end(**e))
+        .map(|(_, n)| n)
+        .sum()
 }
 
 impl Scenario {
-    fn modes(&self) -> (CloseMode, CloseMode) {
-        modes(self.close)
-    }
-
     /// A client endpoint owning `ip_count` addresses from `ip_first`;
     /// `report_released` keeps ended four-tuples for reuse
     /// (`Endpoint::take_released`).
@@ -171,7 +97,7 @@ impl Scenario {
             payload: payload(self.request_bytes, b'q'),
             send_after: 0,
             expect: self.response_bytes,
-            close: self.modes().0,
+            close: self.close.client_mode(),
             close_on_peer_fin: true,
             protocol: AppProtocol::Bytes,
             hold_us: self.hold_us,
@@ -179,7 +105,7 @@ impl Scenario {
         Endpoint::new(
             EndpointConfig {
                 mac: CLIENT_MAC,
-                peer_mac: SERVER_MAC,
+                next_hop: NextHop::Fixed(SERVER_MAC),
                 ip_first,
                 ip_count,
                 listen_ports: Vec::new(),
@@ -210,7 +136,7 @@ impl Scenario {
             payload: payload(self.response_bytes, b'r'),
             send_after: request,
             expect: request,
-            close: self.modes().1,
+            close: self.close.server_mode(),
             close_on_peer_fin: true,
             protocol: AppProtocol::Bytes,
             hold_us: 0,
@@ -218,7 +144,7 @@ impl Scenario {
         Endpoint::new(
             EndpointConfig {
                 mac: SERVER_MAC,
-                peer_mac: CLIENT_MAC,
+                next_hop: NextHop::Fixed(CLIENT_MAC),
                 ip_first: SERVER_IP,
                 ip_count: 1,
                 listen_ports: vec![SERVER_PORT],

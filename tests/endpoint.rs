@@ -6,13 +6,24 @@
 //! that changes nothing.
 
 use synwave::app::{AppConfig, Canned, CloseMode};
-use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY};
+use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY, NextHop, Opened};
 use synwave::flow::FourTuple;
 use synwave::tcp::{CookiePolicy, Secrets, TcpConfig, TcpContext};
 use synwave::wire::{
     Frame, MacAddr, SeqNum, TcpFlags, TcpFrameAddr, TcpOptions, TcpRepr, Timestamps,
     build_tcp_frame, parse_frame,
 };
+
+/// Opens a connection on `tuple` (template 0): its SYN, or `None` when
+/// the endpoint refused it.
+fn open(ep: &mut Endpoint, tuple: &FourTuple, now: u64) -> Option<Vec<u8>> {
+    let mut frame = [0u8; FRAME_CAPACITY];
+    let p = ep.prepare(*tuple, 0);
+    match ep.connect(&p, now, &mut frame) {
+        Opened::Sent(n) => Some(frame[..n].to_vec()),
+        _ => None,
+    }
+}
 
 const CLIENT_MAC: MacAddr = MacAddr([2, 0, 0, 0, 1, 1]);
 const SERVER_MAC: MacAddr = MacAddr([2, 0, 0, 0, 2, 2]);
@@ -49,7 +60,7 @@ fn app(close: CloseMode) -> Canned {
 fn client(max_time_wait: usize) -> Endpoint {
     let ep = EndpointConfig {
         mac: CLIENT_MAC,
-        peer_mac: SERVER_MAC,
+        next_hop: NextHop::Fixed(SERVER_MAC),
         ip_first: CLIENT_IP,
         max_time_wait,
         ..EndpointConfig::default()
@@ -66,7 +77,7 @@ fn client(max_time_wait: usize) -> Endpoint {
 fn server(max_connections: usize) -> Endpoint {
     let ep = EndpointConfig {
         mac: SERVER_MAC,
-        peer_mac: CLIENT_MAC,
+        next_hop: NextHop::Fixed(CLIENT_MAC),
         ip_first: SERVER_IP,
         listen_ports: vec![80],
         max_connections,
@@ -123,8 +134,7 @@ fn flags(frame: &[u8]) -> TcpFlags {
 /// TIME-WAIT (or skips it when its table is full).
 fn closed_connection(max_time_wait: usize) -> (Endpoint, Endpoint) {
     let (mut c, mut s) = (client(max_time_wait), server(1 << 10));
-    let mut syn = Vec::new();
-    assert!(c.connect(&tuple(), 1_000, &mut |f| syn = f.to_vec()));
+    let syn = open(&mut c, &tuple(), 1_000).expect("opened");
     let frames = pump(&mut c, &mut s, syn, 2_000);
     let seen: Vec<TcpFlags> = frames.iter().map(|f| flags(f)).collect();
     // SYN, SYN-ACK, ACK (client done: FIN rides on it), FIN+ACK, ACK.
@@ -183,8 +193,7 @@ fn full_time_wait_table_skips_time_wait() {
 #[test]
 fn full_table_after_valid_cookie_resets() {
     let (mut c, mut s) = (client(1 << 10), server(0));
-    let mut syn = Vec::new();
-    assert!(c.connect(&tuple(), 1_000, &mut |f| syn = f.to_vec()));
+    let syn = open(&mut c, &tuple(), 1_000).expect("opened");
     let frames = pump(&mut c, &mut s, syn, 2_000);
     let seen: Vec<TcpFlags> = frames.iter().map(|f| flags(f)).collect();
     // The cookie SYN-ACK needs no record; the ACK that completes it finds
@@ -226,8 +235,7 @@ fn restarted_retransmission_timer_fires_at_the_later_deadline() {
         let n = ep.on_frame(&mut buf, frame.len(), now).expect("an answer");
         buf[..n].to_vec()
     };
-    let mut syn = Vec::new();
-    assert!(c.connect(&t, 1_000, &mut |f| syn = f.to_vec()));
+    let syn = open(&mut c, &t, 1_000).expect("opened");
     let syn_ack = deliver(&mut s, &syn, 2_000);
     // The request goes out at 3 ms: retransmission due at 3 ms + RTO.
     let request = deliver(&mut c, &syn_ack, 3_000);
@@ -256,8 +264,7 @@ fn restarted_retransmission_timer_fires_at_the_later_deadline() {
 /// the frames: the server's FIN is `frames[3]`.
 fn closed_connection_frames() -> (Endpoint, Endpoint, Vec<Vec<u8>>) {
     let (mut c, mut s) = (client(1 << 10), server(1 << 10));
-    let mut syn = Vec::new();
-    assert!(c.connect(&tuple(), 1_000, &mut |f| syn = f.to_vec()));
+    let syn = open(&mut c, &tuple(), 1_000).expect("opened");
     let frames = pump(&mut c, &mut s, syn, 2_000);
     assert_eq!(frames.len(), 5);
     assert_eq!(c.time_wait_records(), 1);
@@ -324,8 +331,7 @@ fn stale_time_wait_expiry_spares_the_next_incarnation() {
     assert_eq!(c.time_wait_records(), 0);
     assert_eq!(c.counters().time_wait_reset, 1);
     // The same tuple again, 1 s later: a second TIME-WAIT record.
-    let mut syn = Vec::new();
-    assert!(c.connect(&tuple(), 1_000_000, &mut |f| syn = f.to_vec()));
+    let syn = open(&mut c, &tuple(), 1_000_000).expect("opened");
     pump(&mut c, &mut s, syn, 1_001_000);
     assert_eq!(c.time_wait_records(), 1);
     assert_eq!(c.armed_timers(), 2, "the stale expiry and the new one");
@@ -344,8 +350,7 @@ fn a_state_prefetch_hint_changes_nothing_whatever_the_frame() {
     // slots), given every frame of the exchange, truncated at every
     // length, and bytes flipped: no panic, no counter, no record moved.
     let (mut c, mut s) = (client(1 << 10), server(1 << 10));
-    let mut syn = Vec::new();
-    assert!(c.connect(&tuple(), 1_000, &mut |f| syn = f.to_vec()));
+    let syn = open(&mut c, &tuple(), 1_000).expect("opened");
     let frames = pump(&mut c, &mut s, syn, 2_000);
     assert_eq!(c.time_wait_records(), 1);
     let before = format!("{:?}", c.counters());

@@ -6,9 +6,10 @@
 
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
+use synwave::app::CloseKind;
 use synwave::engine::{BenchConfig, BenchReport, Steering, run_bench};
 use synwave::io::Impairment;
-use synwave::scenario::{CloseKind, Scenario};
+use synwave::scenario::Scenario;
 use synwave::tcp::{CookiePolicy, End};
 
 fn run(workers: usize, close: CloseKind, loss: f64, steering: Steering) -> BenchReport {

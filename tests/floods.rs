@@ -8,13 +8,24 @@
 //! on counters and table sizes, none on timing.
 
 use std::process::Command;
-use synwave::endpoint::{Endpoint, FRAME_CAPACITY};
+use synwave::endpoint::{Endpoint, FRAME_CAPACITY, Opened};
 use synwave::flow::FourTuple;
 use synwave::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use synwave::tcp::CookiePolicy;
 use synwave::wire::{
     MacAddr, SeqNum, TcpFlags, TcpFrameAddr, TcpOptions, TcpRepr, build_tcp_frame,
 };
+
+/// Opens a connection on `tuple` (template 0): its SYN, or `None` when
+/// the endpoint refused it.
+fn open(ep: &mut Endpoint, tuple: &FourTuple, now: u64) -> Option<Vec<u8>> {
+    let mut frame = [0u8; FRAME_CAPACITY];
+    let p = ep.prepare(*tuple, 0);
+    match ep.connect(&p, now, &mut frame) {
+        Opened::Sent(n) => Some(frame[..n].to_vec()),
+        _ => None,
+    }
+}
 
 const BIN: &str = env!("CARGO_BIN_EXE_synwave");
 
@@ -143,8 +154,7 @@ fn cookies_survive_one_key_rotation_and_not_two() {
             local_port: port,
             remote_port: SERVER_PORT,
         };
-        let mut syn = Vec::new();
-        assert!(c.connect(&t, at, &mut |f| syn = f.to_vec()));
+        let syn = open(&mut c, &t, at).expect("opened");
         let synack = deliver(s, &syn, at).expect("SYN-ACK");
         let ack = deliver(&mut c, &synack, at).expect("ACK");
         let _ = deliver(s, &ack, at + wait);
@@ -245,7 +255,7 @@ fn established(k: u16) -> (Endpoint, Vec<(u16, u32, u32)>) {
     let mut c = Scenario {
         request_bytes: 0,
         response_bytes: 0,
-        close: synwave::scenario::CloseKind::ServerFin,
+        close: synwave::app::CloseKind::ServerFin,
         ..Scenario::default()
     }
     .client(CLIENT_NET, 1, 5, false);
@@ -257,8 +267,7 @@ fn established(k: u16) -> (Endpoint, Vec<(u16, u32, u32)>) {
             local_port: 30_000 + port,
             remote_port: SERVER_PORT,
         };
-        let mut syn = Vec::new();
-        assert!(c.connect(&t, 1_000, &mut |f| syn = f.to_vec()));
+        let syn = open(&mut c, &t, 1_000).expect("opened");
         let synack = deliver(&mut s, &syn, 1_000).expect("SYN-ACK");
         let ack = deliver(&mut c, &synack, 1_000).expect("ACK");
         assert!(deliver(&mut s, &ack, 1_000).is_none());

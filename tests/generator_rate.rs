@@ -2,7 +2,8 @@
 //! `--rate` opens exactly rate × elapsed connections, and a closed loop at
 //! `--concurrency` never has more connections open than that.
 
-use synwave::scenario::{CloseKind, Scenario};
+use synwave::app::CloseKind;
+use synwave::scenario::Scenario;
 
 mod common;
 

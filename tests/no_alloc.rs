@@ -7,8 +7,9 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use synwave::app::CloseKind;
 use synwave::engine::Worker;
-use synwave::scenario::{CloseKind, Scenario};
+use synwave::scenario::Scenario;
 use synwave::tcp::{CookiePolicy, End};
 
 mod common;

@@ -25,7 +25,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::TestCaseError;
 use synwave::app::{AppConfig, Canned, CloseMode};
-use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY};
+use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY, NextHop};
 use synwave::flow::FourTuple;
 use synwave::tcp::{
     self, AppState, CookiePolicy, End, Events, Outcome, Reply, Secrets, State, Tcb, TcpConfig,
@@ -1246,7 +1246,7 @@ fn arb_ep_step() -> impl Strategy<Value = EpStep> {
 fn server_endpoint(knobs: &Knobs, cookies: CookiePolicy, verify: bool) -> Endpoint {
     let cfg = EndpointConfig {
         mac: SERVER_MAC,
-        peer_mac: CLIENT_MAC,
+        next_hop: NextHop::Fixed(CLIENT_MAC),
         ip_first: EP_IP,
         ip_count: 1,
         listen_ports: vec![EP_PORT],

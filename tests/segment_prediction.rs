@@ -7,9 +7,10 @@
 //! must agree, for every close pattern, cookie policy and data size.
 
 use std::collections::VecDeque;
-use synwave::endpoint::{Endpoint, FRAME_CAPACITY};
+use synwave::app::CloseKind;
+use synwave::endpoint::{Endpoint, FRAME_CAPACITY, Opened};
 use synwave::flow::FourTuple;
-use synwave::scenario::{CLIENT_NET, CloseKind, SERVER_IP, SERVER_PORT, Scenario};
+use synwave::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use synwave::tcp::CookiePolicy;
 
 /// A client, a server and the frames on the wire between them.
@@ -41,9 +42,11 @@ impl World {
             local_port: port,
             remote_port: SERVER_PORT,
         };
-        let q = &mut self.to_server;
-        self.client
-            .connect(&tuple, now, &mut |b| q.push_back(b.to_vec()));
+        let mut frame = [0u8; FRAME_CAPACITY];
+        let p = self.client.prepare(tuple, 0);
+        if let Opened::Sent(n) = self.client.connect(&p, now, &mut frame) {
+            self.to_server.push_back(frame[..n].to_vec());
+        }
     }
 
     /// Delivers the frame at the head of one direction (after `mutate`);

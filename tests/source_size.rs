@@ -20,12 +20,8 @@ const MAX_FN_LINES: usize = 100;
 const KNOWN: &[(&str, &str)] = &[
     ("cli/bench.rs", "run"),
     ("cli/generate.rs", "run"),
-    ("endpoint/mod.rs", ""),
-    ("endpoint/mod.rs", "dispatch"),
     ("engine/bench.rs", "run_bench"),
     ("engine/generate.rs", "run_gen"),
-    ("engine/interface.rs", "run_interface"),
-    ("engine/worker.rs", "poll"),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -8,7 +8,7 @@ use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 use synwave::app::Canned;
-use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY};
+use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY, NextHop};
 use synwave::tcp::{CookiePolicy, Secrets, TcpConfig, TcpContext};
 use synwave::wire::{
     Frame, MacAddr, SeqNum, TcpFlags, TcpFrameAddr, TcpOptions, TcpRepr, build_tcp_frame,
@@ -33,7 +33,7 @@ fn server(cookies: CookiePolicy, syn_queue_limit: u32, verify: bool, predict: bo
     Endpoint::new(
         EndpointConfig {
             mac: MacAddr([2, 0, 0, 0, 2, 2]),
-            peer_mac: MacAddr([2, 0, 0, 0, 1, 1]),
+            next_hop: NextHop::Fixed(MacAddr([2, 0, 0, 0, 1, 1])),
             ip_first: SERVER_IP,
             ip_count: 2,
             listen_ports: vec![80, 443],

@@ -5,10 +5,22 @@
 //! counted by how each ended; and a full table refuses new connections,
 //! counted, while those it holds finish undisturbed.
 
-use synwave::endpoint::{Endpoint, FRAME_CAPACITY};
+use synwave::app::CloseKind;
+use synwave::endpoint::{Endpoint, FRAME_CAPACITY, Opened};
 use synwave::flow::FourTuple;
-use synwave::scenario::{CLIENT_NET, CloseKind, SERVER_IP, SERVER_PORT, Scenario};
+use synwave::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use synwave::tcp::{CookiePolicy, End};
+
+/// Opens a connection on `tuple` (template 0): its SYN, or `None` when
+/// the endpoint refused it.
+fn open(ep: &mut Endpoint, tuple: &FourTuple, now: u64) -> Option<Vec<u8>> {
+    let mut frame = [0u8; FRAME_CAPACITY];
+    let p = ep.prepare(*tuple, 0);
+    match ep.connect(&p, now, &mut frame) {
+        Opened::Sent(n) => Some(frame[..n].to_vec()),
+        _ => None,
+    }
+}
 
 fn tuple(port: u16) -> FourTuple {
     FourTuple {
@@ -72,8 +84,7 @@ fn a_client_gone_after_its_syn_leaves_nothing_after_the_synack_retries() {
     let mut s = server(CookiePolicy::Never, CloseKind::ClientFin);
     let mut c = client(CloseKind::ClientFin);
     for port in 0..100u16 {
-        let mut syn = Vec::new();
-        assert!(c.connect(&tuple(20_000 + port), S, &mut |f| syn = f.to_vec()));
+        let syn = open(&mut c, &tuple(20_000 + port), S).expect("opened");
         assert!(deliver(&mut s, &syn, S).is_some(), "a SYN-ACK");
     }
     assert_eq!(s.connections(), 100);
@@ -92,8 +103,7 @@ fn a_client_gone_after_its_syn_leaves_nothing_after_the_synack_retries() {
 /// each side sends at once after it).
 fn handshaken(s: &mut Endpoint, c: &mut Endpoint) {
     for port in 0..100u16 {
-        let mut syn = Vec::new();
-        assert!(c.connect(&tuple(21_000 + port), S, &mut |f| syn = f.to_vec()));
+        let syn = open(c, &tuple(21_000 + port), S).expect("opened");
         let synack = deliver(s, &syn, S).expect("SYN-ACK");
         if let Some(ack) = deliver(c, &synack, S) {
             let _ = deliver(s, &ack, S);
@@ -122,8 +132,7 @@ fn a_client_gone_mid_close_leaves_nothing_after_the_fin_retries() {
     let mut s = server(CookiePolicy::Always, CloseKind::ServerFin);
     let mut c = client(CloseKind::ServerFin);
     for port in 0..100u16 {
-        let mut syn = Vec::new();
-        assert!(c.connect(&tuple(22_000 + port), S, &mut |f| syn = f.to_vec()));
+        let syn = open(&mut c, &tuple(22_000 + port), S).expect("opened");
         let synack = deliver(&mut s, &syn, S).expect("SYN-ACK");
         let ack = deliver(&mut c, &synack, S).expect("ACK");
         // The server's FIN goes out in answer and is lost with the client.
@@ -143,8 +152,7 @@ fn a_full_table_refuses_new_connections_and_spares_the_ones_it_holds() {
     let mut refused = 0;
     let mut held = Vec::new();
     for port in 0..80u16 {
-        let mut syn = Vec::new();
-        assert!(c.connect(&tuple(23_000 + port), S, &mut |f| syn = f.to_vec()));
+        let syn = open(&mut c, &tuple(23_000 + port), S).expect("opened");
         match deliver(&mut s, &syn, S) {
             Some(synack) => held.push(synack),
             None => refused += 1,

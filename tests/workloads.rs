@@ -9,10 +9,11 @@
 
 use std::process::Command;
 use std::sync::Mutex;
-use synwave::engine::{Phase, Role, Worker};
+use synwave::app::CloseKind;
+use synwave::engine::{Load, Opener, Phase, Role, Worker};
 use synwave::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use synwave::io::loopback::{LoopPort, LoopbackConfig, loopback};
-use synwave::scenario::{CLIENT_NET, CloseKind, SERVER_IP, SERVER_PORT, Scenario};
+use synwave::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 
 /// The runs time themselves: one at a time, so that they do not share
 /// the cores.
@@ -360,14 +361,16 @@ fn virtual_pair(
     if tw_reuse_us > 0 {
         client.set_time_wait_reuse(tw_reuse_us, 1 << 17);
     }
-    let generator = Role::Generator {
-        limit: None,
-        concurrency,
-        rate,
-        ramp_us: 0,
-        mix: None,
+    let generator = Role::Generator(Opener::new(
+        Load {
+            concurrency,
+            rate,
+            ramp_us: 0,
+            limit: None,
+        },
         ports,
-    };
+        None,
+    ));
     (
         Worker::new(a.into_iter().next().expect("queue"), client, generator),
         Worker::new(
@@ -380,7 +383,7 @@ fn virtual_pair(
 
 /// Connections of a client-fin generator that ended other than cleanly.
 fn failed(c: &synwave::endpoint::Counters) -> u64 {
-    c.ended() - c.completed(CloseKind::ClientFin)
+    c.ended() - synwave::scenario::completed(CloseKind::ClientFin, &c.ends)
 }
 
 /// Polls both workers every `step_us` of virtual time for `seconds`.

@@ -8,8 +8,12 @@
 //! this layer decides. No I/O, no clock, no allocation per segment.
 
 mod canned;
+mod close;
 mod config;
 pub mod http;
+mod template;
 
 pub use canned::Canned;
+pub use close::CloseKind;
 pub use config::{AppConfig, AppConfigError, AppProtocol, CloseMode, MAX_MESSAGE, MAX_TEMPLATES};
+pub use template::{Template, TemplateKind, client_apps};

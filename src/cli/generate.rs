@@ -14,12 +14,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use synwave::app::{CloseKind, Template};
 use synwave::endpoint::Latency;
 use synwave::engine::generate::{GenConfig, GenReport, run_gen};
 use synwave::engine::interface::InterfaceReport;
 use synwave::io::afxdp::{AddressRange, BindMode};
-use synwave::profile::Template;
-use synwave::scenario::CloseKind;
+use synwave::scenario;
 
 /// `synwave gen` flags.
 #[derive(clap::Args)]
@@ -110,12 +110,12 @@ fn outcome(r: &InterfaceReport, close: CloseKind, templates: &[Template]) -> Out
         let w = &q.worker;
         o.opened += w.tally.opened;
         let completed = if templates.is_empty() {
-            w.counters.completed(close)
+            scenario::completed(close, &w.counters.ends)
         } else {
             templates
                 .iter()
                 .zip(&w.counters.templates)
-                .map(|(t, c)| c.completed(t.close))
+                .map(|(t, c)| scenario::completed(t.close, &c.ends))
                 .sum()
         };
         o.completed += completed;

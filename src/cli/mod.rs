@@ -15,7 +15,7 @@ pub mod serve;
 pub mod sim;
 
 use clap::ValueEnum;
-use synwave::scenario::CloseKind;
+use synwave::app::CloseKind;
 use synwave::tcp::CookiePolicy;
 
 /// Who closes and how.

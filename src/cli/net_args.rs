@@ -140,8 +140,9 @@ pub struct AfXdpArgs {
     /// Bytes the kernel leaves free before each received frame.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1024))]
     pub headroom: u32,
-    /// The next hop's MAC address (default: learned, by ARP or from the
-    /// frames received).
+    /// The next hop's MAC address, for the frames synwave originates
+    /// (default: learned from ARP only: gen's server, which it resolves
+    /// first; serve's, the host that resolves its addresses).
     #[arg(long, value_parser = parse_mac)]
     pub peer_mac: Option<MacAddr>,
 }

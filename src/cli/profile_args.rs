@@ -10,8 +10,9 @@
 
 use std::ffi::OsString;
 use std::path::Path;
-use synwave::endpoint::TemplateCounts;
-use synwave::profile::{self, Template, TemplateKind};
+use synwave::app::{Template, TemplateKind};
+use synwave::endpoint::{MAX_TEMPLATES, TemplateCounts};
+use synwave::{profile, scenario};
 
 /// The commands a profile applies to, and whether they take templates.
 const COMMANDS: [(&str, bool); 3] = [("bench", true), ("gen", true), ("serve", false)];
@@ -129,13 +130,13 @@ fn outcome(t: &Template, c: &TemplateCounts) -> (u64, u64, u64) {
     if t.kind == TemplateKind::SynOnly {
         return (c.opened, 0, 0);
     }
-    let completed = c.completed(t.close);
+    let completed = scenario::completed(t.close, &c.ends);
     (c.opened, completed, c.ended() - completed)
 }
 
 /// Sums the template counts of several workers.
 pub fn sum<'a>(counts: impl Iterator<Item = &'a [TemplateCounts]>) -> Vec<TemplateCounts> {
-    let mut all = vec![TemplateCounts::default(); profile::MAX_TEMPLATES];
+    let mut all = vec![TemplateCounts::default(); MAX_TEMPLATES];
     for w in counts {
         for (a, b) in all.iter_mut().zip(w) {
             a.add(b);

@@ -2,10 +2,12 @@
 //! and every reason a frame was dropped. Plain `u64`s owned by one worker:
 //! counting is an add, never an atomic or a lock.
 
-use crate::profile::MAX_TEMPLATES;
-use crate::scenario::CloseKind;
 use crate::tcp::{End, Events};
 use crate::wire::WireError;
+
+/// Most templates a generator mixes: each has its counts
+/// (`Counters::templates`), and a connection's template is a `u8`.
+pub const MAX_TEMPLATES: usize = 16;
 
 /// Reasons a frame is dropped before TCP sees it, in counter order.
 pub const WIRE_ERRORS: [WireError; 11] = [
@@ -67,6 +69,9 @@ pub struct Counters {
     pub drop_time_wait_full: u64,
     /// ARP requests answered.
     pub arp_reply: u64,
+    /// Times ARP changed the next hop's MAC (`NextHop`: learned only from
+    /// the ARP it follows).
+    pub next_hop_learned: u64,
     /// Connections opened by `connect`.
     pub opened: u64,
     /// Connection records created by the listener (SYN queue or cookie).
@@ -80,19 +85,9 @@ pub struct Counters {
     /// Our own TIME-WAIT records ended early by a connection we opened on
     /// the same tuple (`Endpoint::set_time_wait_reuse`).
     pub time_wait_recycled: u64,
-    /// Per template of a profile (`crate::profile`), on a client: what
+    /// Per template of a profile, on a client: what
     /// was opened (SYN-only SYNs included) and how it ended.
     pub templates: [TemplateCounts; MAX_TEMPLATES],
-}
-
-/// Of the per-`ENDS` counts `ends`, those that a client closing with
-/// `close` ends normally with (`CloseKind::is_clean_client_end`).
-fn completed(ends: &[u64; ENDS.len()], close: CloseKind) -> u64 {
-    ENDS.iter()
-        .zip(ends)
-        .filter(|(e, _)| close.is_clean_client_end(**e))
-        .map(|(_, n)| n)
-        .sum()
 }
 
 /// One template's counts.
@@ -124,11 +119,6 @@ impl TemplateCounts {
     pub fn ended(&self) -> u64 {
         self.ends.iter().sum()
     }
-
-    /// Records that ended as a client closing with `close` should.
-    pub fn completed(&self, close: CloseKind) -> u64 {
-        completed(&self.ends, close)
-    }
 }
 
 impl Counters {
@@ -140,11 +130,6 @@ impl Counters {
             self.events[bits.trailing_zeros() as usize] += 1;
             bits &= bits - 1;
         }
-    }
-
-    /// Client records that ended as closing with `close` should.
-    pub fn completed(&self, close: CloseKind) -> u64 {
-        completed(&self.ends, close)
     }
 
     /// Counts an ended record.

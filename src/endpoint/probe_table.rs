@@ -16,7 +16,7 @@
 //! Rules: every `entries[i]` read or dropped has `tags[i]` set; every
 //! write of `entries[i]` sets `tags[i]`. At most 7/8 full, then it doubles.
 
-use super::tables::Slot;
+use super::slot::Slot;
 use crate::flow::FourTuple;
 use std::mem::MaybeUninit;
 

@@ -1,6 +1,7 @@
 //! `synwave bench`: generator workers and responder workers back to back
 //! over the `loopback` backend, each pinned to a core, for a duration;
 //! then a drain (no new connections, live ones finish); then the summary.
+//! The phases are the run driver's (`engine::run`).
 //!
 //! Rules: the library never installs signal handlers; the caller passes an
 //! interrupt flag (the CLI sets it on Ctrl-C or SIGTERM), which ends the
@@ -8,22 +9,23 @@
 
 use super::clock::Clock;
 use super::handoff::handoffs;
+use super::opener::{Load, Opener};
 use super::pin;
+use super::run::{Job, Plan, Start, drive};
 use super::steer::queue_of;
 use super::steer::rss_steer;
 use super::template_mix::TemplateMix;
-use super::worker::{self, Phase, Role, SharedPhase, Worker, WorkerReport};
+use super::worker::{Role, Worker, WorkerReport};
 use crate::endpoint::Latency;
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use crate::io::Impairment;
 use crate::io::loopback::{LoopbackConfig, Steer, loopback};
-use crate::metrics::prometheus::MetricsServer;
-use crate::metrics::{self, Board, LiveLine, StatsThread};
-use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
+use crate::metrics::{self, LiveLine};
+use crate::scenario::{self, CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use crate::tcp::{End, Events};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 /// The largest TIME-WAIT table a worker maps before the start (see
 /// `Endpoint::prefault_time_wait`): the default one (4 Mi records, 8 Mi
@@ -168,7 +170,7 @@ impl BenchReport {
             s.templates
                 .iter()
                 .zip(&w.counters.templates)
-                .map(|(t, c)| c.completed(t.close))
+                .map(|(t, c)| scenario::completed(t.close, &c.ends))
                 .sum()
         })
     }
@@ -288,22 +290,6 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         &PortAllocConfig::new(CLIENT_NET, cfg.client_ips, SERVER_IP, SERVER_PORT),
     )
     .map_err(|e| format!("source ports: {e}"))?;
-    let phase = Arc::new(SharedPhase::default());
-    let clock = Clock::new();
-    // Every worker builds its tables (hundreds of MiB, zeroed) before any
-    // of them starts: a generator that started first would see its SYNs
-    // unanswered for as long as the responder's set-up takes, and
-    // retransmit them.
-    let ready = Arc::new(Barrier::new(2 * cfg.workers + 1));
-    let boards: Vec<Arc<Board>> = (0..2 * cfg.workers).map(|_| Arc::default()).collect();
-    // Bound before any worker starts: a busy address stops the run here.
-    let _metrics = MetricsServer::for_boards(cfg.metrics_addr.as_deref(), &boards, |i| {
-        if i < cfg.workers {
-            ("generator", i)
-        } else {
-            ("responder", i - cfg.workers)
-        }
-    })?;
     // With several workers per side, frames that land on the wrong one are
     // handed to their owner.
     let several = cfg.workers > 1;
@@ -326,15 +312,14 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
             "--rate {r} must be a positive number of connections per second"
         ));
     }
-    let mut handles = Vec::new();
     let gen_count = cfg.workers as u32;
     let workers = gen_ports
         .into_iter()
         .zip(allocators)
         .map(|(p, a)| (p, Some(a)));
     let workers = workers.chain(resp_ports.into_iter().map(|p| (p, None)));
+    let mut jobs = Vec::with_capacity(2 * cfg.workers);
     for (i, (port, alloc)) in workers.enumerate() {
-        let (phase, board, core) = (phase.clone(), boards[i].clone(), cores[i]);
         let handoff = if alloc.is_some() {
             gen_handoffs.next()
         } else {
@@ -344,83 +329,78 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         let seed = cfg.seed.wrapping_add(i as u64);
         let client_ips = cfg.client_ips;
         let limits = (cfg.max_connections, cfg.max_time_wait);
-        let ready = ready.clone();
-        let handle = std::thread::Builder::new()
-            .name(format!(
-                "synwave-{}{}",
-                if alloc.is_some() { "gen" } else { "resp" },
-                i % cfg.workers
-            ))
-            .spawn(move || {
-                pin::pin_current(core);
-                let generator = alloc.is_some();
-                let (ep, role) = match alloc {
-                    Some(ports) => (
-                        scenario.client(CLIENT_NET, client_ips, seed, true),
-                        Role::Generator {
+        let name = format!(
+            "synwave-{}{}",
+            if alloc.is_some() { "gen" } else { "resp" },
+            i % cfg.workers
+        );
+        let run = move |start: Start| {
+            let generator = alloc.is_some();
+            let (ep, role) = match alloc {
+                Some(ports) => (
+                    scenario.client(CLIENT_NET, client_ips, seed, true),
+                    Role::Generator(Opener::new(
+                        Load {
                             limit: None,
                             concurrency: per_worker,
                             rate: rate_per_worker,
                             ramp_us,
-                            ports,
-                            mix: (!scenario.templates.is_empty()).then(|| {
-                                Box::new(TemplateMix::new(&scenario.templates, i as u32, gen_count))
-                            }),
                         },
-                    ),
-                    None => (scenario.server(seed), Role::Responder),
-                };
-                let mut ep = ep;
-                ep.set_limits(limits.0, limits.1);
-                if generator {
-                    ep.set_time_wait_reuse(tw_reuse_us, limits.1.min(1 << 20));
-                }
-                // Room for every record the run can hold: no table growth
-                // (allocation, rehash pause) while it runs. A worker's live
-                // records stay near its share of the concurrency.
-                ep.reserve(2 * live_per_worker as usize + 4096, limits.1);
-                // The side that closes first holds a TIME-WAIT record per
-                // connection: its table's page faults are taken here,
-                // before the start, not in the run's first second.
-                let closes_first = if generator {
-                    scenario.close.client_end()
-                } else {
-                    scenario.close.server_end()
-                } == End::TimeWait;
-                if closes_first {
-                    ep.prefault_time_wait(PREFAULT_MAX_BYTES);
-                }
-                let mut w = Worker::new(port, ep, role);
-                if let Some(h) = handoff {
-                    w = w.with_handoff(h);
-                }
-                ready.wait();
-                worker::run(&mut w, clock, &phase, &board)
-            })
-            .map_err(|e| format!("cannot start a worker thread: {e}"))?;
-        handles.push(handle);
+                        ports,
+                        (!scenario.templates.is_empty())
+                            .then(|| TemplateMix::new(&scenario.templates, i as u32, gen_count)),
+                    )),
+                ),
+                None => (scenario.server(seed), Role::Responder),
+            };
+            let mut ep = ep;
+            ep.set_limits(limits.0, limits.1);
+            if generator {
+                ep.set_time_wait_reuse(tw_reuse_us, limits.1.min(1 << 20));
+            }
+            // Room for every record the run can hold: no table growth
+            // (allocation, rehash pause) while it runs. A worker's live
+            // records stay near its share of the concurrency.
+            ep.reserve(2 * live_per_worker as usize + 4096, limits.1);
+            // The side that closes first holds a TIME-WAIT record per
+            // connection: its table's page faults are taken here, before
+            // the start, not in the run's first second.
+            let closes_first = if generator {
+                scenario.close.client_end()
+            } else {
+                scenario.close.server_end()
+            } == End::TimeWait;
+            if closes_first {
+                ep.prefault_time_wait(PREFAULT_MAX_BYTES);
+            }
+            let mut w = Worker::new(port, ep, role);
+            if let Some(h) = handoff {
+                w = w.with_handoff(h);
+            }
+            start.run(&mut w)
+        };
+        jobs.push(Job {
+            name,
+            core: cores[i],
+            run,
+        });
     }
-    ready.wait();
-    let started = Instant::now();
-    // Run phase, then drain; the stats thread makes one live line a
-    // second.
-    let stats = StatsThread::spawn(
-        boards[..cfg.workers].to_vec(),
-        boards[cfg.workers..].to_vec(),
-        Duration::from_secs(1),
-        cfg.live,
-    )
-    .map_err(|e| format!("cannot start the stats thread: {e}"))?;
-    let len = metrics::names().len();
-    let at = |name: &str| metrics::index_of(name).expect("a gauge every board has");
-    let (records, tw_records) = (at("records"), at("time_wait_records"));
-    let (drain_deadline, run_phase) = loop {
-        std::thread::sleep(Duration::from_millis(50));
-        let elapsed = started.elapsed();
-        if interrupt.swap(false, Ordering::Relaxed) || elapsed >= cfg.duration {
-            phase.set(Phase::Drain);
-            break (Instant::now() + cfg.drain, elapsed);
+    let label = |i: usize| {
+        if i < cfg.workers {
+            ("generator", i)
+        } else {
+            ("responder", i - cfg.workers)
         }
+    };
+    let plan = Plan {
+        duration: Some(cfg.duration),
+        total: None,
+        drain: cfg.drain,
+        first_side: cfg.workers,
+        drain_time_wait: cfg.drain_time_wait,
+        live: cfg.live,
+        metrics_addr: cfg.metrics_addr.as_deref(),
+        label: &label,
     };
     // The drain ends when the generators hold no connection: the work the
     // bench measures is done. Records a responder may still hold then (a
@@ -430,43 +410,15 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
     // for a client that has gone) are reported as left, not waited for.
     // With `drain_time_wait`, it waits for every record and every
     // TIME-WAIT record on both sides.
-    let judged = if cfg.drain_time_wait {
-        &boards[..]
-    } else {
-        &boards[..cfg.workers]
-    };
-    loop {
-        std::thread::sleep(Duration::from_millis(20));
-        // Judged only on boards published in the drain: a worker starved
-        // of its core may not have published since it started.
-        let mut totals = Vec::new();
-        for b in judged {
-            b.add_to(&mut totals, len);
-        }
-        let done = judged.iter().all(|b| b.tag() == Phase::Drain.tag())
-            && totals[records] == 0
-            && (!cfg.drain_time_wait || totals[tw_records] == 0);
-        if done || Instant::now() >= drain_deadline || interrupt.load(Ordering::Relaxed) {
-            break;
-        }
-    }
-    phase.set(Phase::Stop);
-    let mut reports = Vec::new();
-    for h in handles {
-        reports.push(
-            h.join()
-                .map_err(|_| "a worker thread panicked".to_string())?,
-        );
-    }
-    let live_lines = stats.stop();
-    let responders = reports.split_off(cfg.workers);
+    let mut ran = drive(jobs, Clock::new(), &plan, interrupt)?;
+    let responders = ran.reports.split_off(cfg.workers);
     Ok(BenchReport {
         workers: cfg.workers,
-        duration: started.elapsed(),
-        run_phase,
-        generators: reports,
+        duration: ran.duration,
+        run_phase: ran.run_phase,
+        generators: ran.reports,
         responders,
-        live_lines,
+        live_lines: ran.live_lines,
     })
 }
 

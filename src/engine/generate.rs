@@ -15,14 +15,14 @@
 use super::arp_resolve;
 use super::error::RunError;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
+use super::opener::{Load, Opener};
 use super::template_mix::TemplateMix;
 use super::worker::Role;
 use crate::app::{AppConfig, AppProtocol, Canned, CloseMode, http};
-use crate::endpoint::{Endpoint, EndpointConfig};
+use crate::app::{CloseKind, Template, client_apps};
+use crate::endpoint::{ArpSource, Endpoint, EndpointConfig, NextHop};
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use crate::io::afxdp::{self, BindMode};
-use crate::profile::Template;
-use crate::scenario::{CloseKind, client_apps};
 use crate::tcp::{TcpConfig, TcpContext};
 use crate::wire::MacAddr;
 use std::sync::atomic::AtomicBool;
@@ -183,9 +183,15 @@ pub fn run_gen(
     };
     let (mode, bind) = (opened.attachment.mode, opened.bind);
     on_ready(mode, bind, peer_mac, &opened.notes);
+    // Resolved (not given): the server's later ARP, and only its, moves
+    // it (one next hop for every worker).
+    let next_hop = match setup.peer_mac {
+        Some(m) => NextHop::Fixed(m),
+        None => NextHop::learned(peer_mac, ArpSource::Peer(cfg.dst_ip)),
+    };
     let ep_cfg = EndpointConfig {
         report_released: true,
-        ..setup.endpoint_config(opened.iface.mac, peer_mac)
+        ..setup.endpoint_config(opened.iface.mac, next_hop)
     };
     let per_worker = cfg.concurrency / workers as u64;
     let rate = cfg.rate.map(|r| r / workers as f64);
@@ -211,15 +217,17 @@ pub fn run_gen(
                     max_tw.min(1 << 20),
                 );
                 ep.set_time_wait_reuse(tw_reuse_us, max_tw.min(1 << 20));
-                let role = Role::Generator {
-                    concurrency: per_worker,
-                    rate,
-                    ramp_us,
+                let role = Role::Generator(Opener::new(
+                    Load {
+                        concurrency: per_worker,
+                        rate,
+                        ramp_us,
+                        limit,
+                    },
                     ports,
-                    limit,
-                    mix: (!templates.is_empty())
-                        .then(|| Box::new(TemplateMix::new(&templates, w as u32, workers as u32))),
-                };
+                    (!templates.is_empty())
+                        .then(|| TemplateMix::new(&templates, w as u32, workers as u32)),
+                ));
                 (ep, role)
             }
         })

@@ -8,24 +8,24 @@
 //!
 //! Rules: ownership follows the queue a frame arrives on (the NIC's RSS,
 //! or the veth's transmit queue, keeps a flow on one queue), so there is
-//! no handoff; everything per worker is built in its own thread, before a
-//! barrier that all pass before the clock starts.
+//! no handoff; everything per worker is built in its own thread, before
+//! the start gate of the run driver (`engine::run`) that all pass before
+//! the clock starts.
 
 use super::clock::Clock;
 use super::error::RunError;
 use super::pin;
-use super::worker::{self, Phase, Role, SharedPhase, Worker, WorkerReport};
-use crate::endpoint::{Endpoint, EndpointConfig};
+use super::run::{Job, Plan, Start, drive};
+use super::worker::{Role, Worker, WorkerReport};
+use crate::endpoint::{Endpoint, EndpointConfig, NextHop};
 use crate::io::afxdp::{AfXdp, AfXdpConfig, KernelDrops, XskStats};
 use crate::io::pcap::{PcapCapture, PcapConfig};
 use crate::io::{Impaired, Impairment};
-use crate::metrics::prometheus::MetricsServer;
-use crate::metrics::{self, Board, LiveLine, StatsThread};
+use crate::metrics::LiveLine;
 use crate::tcp::{Defences, Secrets};
 use crate::wire::MacAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 /// How long a run lasts and where its workers run.
 #[derive(Clone, Debug)]
@@ -63,8 +63,9 @@ pub struct InterfaceSetup {
     /// Interface, queues, UMEM, XDP and zero-copy choices, and our
     /// addresses.
     pub afxdp: AfXdpConfig,
-    /// The next hop's MAC, fixed (`None`: `serve` learns it from the
-    /// frames, `gen` resolves it by ARP).
+    /// The next hop's MAC, fixed (`None`: learned from ARP: `serve` from
+    /// the host that resolves its addresses, `gen` from the server, which
+    /// it resolves first).
     pub peer_mac: Option<MacAddr>,
     /// Seed of the cookie and ISN secrets (`None`: random).
     pub seed: Option<u64>,
@@ -94,12 +95,12 @@ impl InterfaceSetup {
         drawn.map_err(|e| format!("cannot read random secrets: {e}"))
     }
 
-    /// An endpoint on our addresses at `mac`, sending to `peer_mac`, with
-    /// the table limits.
-    pub fn endpoint_config(&self, mac: MacAddr, peer_mac: MacAddr) -> EndpointConfig {
+    /// An endpoint on our addresses at `mac`, originating frames to
+    /// `next_hop`, with the table limits.
+    pub fn endpoint_config(&self, mac: MacAddr, next_hop: NextHop) -> EndpointConfig {
         EndpointConfig {
             mac,
-            peer_mac,
+            next_hop,
             ip_first: self.afxdp.ours.first,
             ip_count: self.afxdp.ours.count,
             max_connections: self.max_connections,
@@ -166,7 +167,6 @@ where
         pin::check_cores(&cfg.cores)?;
         cfg.cores.clone()
     };
-    let phase = Arc::new(SharedPhase::default());
     let clock = Clock::new();
     // The first worker captures; an unwritable file stops the run before
     // it starts.
@@ -174,91 +174,52 @@ where
         Some(p) => Some(PcapCapture::create(p, clock.now_us())?),
         None => None,
     };
-    let ready = Arc::new(Barrier::new(n + 1));
-    let boards: Vec<Arc<Board>> = (0..n).map(|_| Arc::default()).collect();
-    // Bound before any worker starts: a busy address stops the run here.
-    let _metrics =
-        MetricsServer::for_boards(cfg.metrics_addr.as_deref(), &boards, |i| (cfg.role, i))?;
-    let mut handles = Vec::new();
+    let mut jobs = Vec::with_capacity(n);
     for (i, (port, build)) in ports.into_iter().zip(builders).enumerate() {
-        let (phase, board, core, ready) =
-            (phase.clone(), boards[i].clone(), cores[i], ready.clone());
         let queue = queues.get(i).copied().unwrap_or(i as u32);
         let capture = capture.take();
         let impairment = (cfg.impairment, cfg.impairment_seed);
-        let handle = std::thread::Builder::new()
-            .name(format!("synwave-q{queue}"))
-            .spawn(move || {
-                pin::pin_current(core);
-                let (ep, role) = build();
-                let seed = impairment.1 ^ u64::from(queue).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                let port = Impaired::new(port, impairment.0, seed);
-                let mut w = Worker::new(port, ep, role);
-                if let Some(c) = capture {
-                    w = w.with_capture(c);
-                }
-                ready.wait();
-                let report = worker::run(&mut w, clock, &phase, &board);
-                QueueReport {
-                    queue,
-                    worker: report,
-                    xsk: w.port().inner().xsk_stats(),
-                    kernel: w.port().inner().kernel_drops(),
-                }
-            })
-            .map_err(|e| format!("cannot start a worker thread: {e}"))?;
-        handles.push(handle);
+        let run = move |start: Start| {
+            let (ep, role) = build();
+            let seed = impairment.1 ^ u64::from(queue).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let port = Impaired::new(port, impairment.0, seed);
+            let mut w = Worker::new(port, ep, role);
+            if let Some(c) = capture {
+                w = w.with_capture(c);
+            }
+            let report = start.run(&mut w);
+            QueueReport {
+                queue,
+                worker: report,
+                xsk: w.port().inner().xsk_stats(),
+                kernel: w.port().inner().kernel_drops(),
+            }
+        };
+        jobs.push(Job {
+            name: format!("synwave-q{queue}"),
+            core: cores[i],
+            run,
+        });
     }
-    ready.wait();
-    let started = Instant::now();
-    let stats = StatsThread::spawn(boards.clone(), Vec::new(), Duration::from_secs(1), cfg.live)
-        .map_err(|e| format!("cannot start the stats thread: {e}"))?;
-    let opened = metrics::index_of("opened").expect("every board has the opened count");
-    let records = metrics::index_of("records").expect("every board has the records gauge");
-    let len = metrics::names().len();
-    let totals = || {
-        let mut t = Vec::new();
-        for b in &boards {
-            b.add_to(&mut t, len);
-        }
-        t
+    let label = |i: usize| (cfg.role, i);
+    let plan = Plan {
+        duration: cfg.duration,
+        total: cfg.total,
+        drain: cfg.drain,
+        first_side: n,
+        drain_time_wait: false,
+        live: cfg.live,
+        metrics_addr: cfg.metrics_addr.as_deref(),
+        label: &label,
     };
-    let run_phase = loop {
-        std::thread::sleep(Duration::from_millis(20));
-        let elapsed = started.elapsed();
-        let all_opened = cfg.total.is_some_and(|n| totals()[opened] >= n);
-        if interrupt.swap(false, Ordering::Relaxed)
-            || cfg.duration.is_some_and(|d| elapsed >= d)
-            || all_opened
-        {
-            phase.set(Phase::Drain);
-            break elapsed;
-        }
-    };
-    let deadline = Instant::now() + cfg.drain;
-    loop {
-        std::thread::sleep(Duration::from_millis(20));
-        let drained =
-            boards.iter().all(|b| b.tag() == Phase::Drain.tag()) && totals()[records] == 0;
-        if drained || Instant::now() >= deadline || interrupt.load(Ordering::Relaxed) {
-            break;
-        }
-    }
-    phase.set(Phase::Stop);
-    let mut queues_out = Vec::new();
-    for h in handles {
-        queues_out.push(
-            h.join()
-                .map_err(|_| "a worker thread panicked".to_string())?,
-        );
-    }
-    let live_lines = stats.stop();
+    let ran = drive(jobs, clock, &plan, interrupt);
     // The XDP program is detached here, as the bpf_link closes.
     drop(attachment);
+    let ran = ran?;
     Ok(InterfaceReport {
-        queues: queues_out,
-        duration: started.elapsed(),
-        run_phase,
-        live_lines,
+        queues: ran.reports,
+        duration: ran.duration,
+        run_phase: ran.run_phase,
+        live_lines: ran.live_lines,
     })
 }

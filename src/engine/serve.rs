@@ -6,14 +6,15 @@
 //!
 //! Rules: every worker shares the same secrets (a cookie is checked by
 //! whichever worker the ACK reaches); frames the server originates
-//! (retransmissions, its FIN after a timer) go to the MAC the client's
-//! frames came from, unless `--peer-mac` fixes it.
+//! (retransmissions, its FIN after a timer) go to the MAC of the host
+//! that resolved our addresses by ARP (never one taken from a TCP frame),
+//! unless `--peer-mac` fixes it.
 
 use super::error::RunError;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::worker::Role;
 use crate::app::{AppConfig, AppProtocol, Canned, CloseMode, http};
-use crate::endpoint::{Endpoint, EndpointConfig};
+use crate::endpoint::{ArpSource, Endpoint, EndpointConfig, NextHop};
 use crate::io::afxdp::{self, BindMode};
 use crate::tcp::{CookiePolicy, TcpConfig, TcpContext};
 use crate::wire::MacAddr;
@@ -123,13 +124,15 @@ pub fn run_serve(
     let opened = afxdp::open(&setup.afxdp)?;
     let (mode, bind) = (opened.attachment.mode, opened.bind);
     on_ready(mode, bind, &opened.notes);
+    // Without --peer-mac, frames the server originates go to the host
+    // that resolves our addresses by ARP (one next hop for every worker).
+    let next_hop = match setup.peer_mac {
+        Some(m) => NextHop::Fixed(m),
+        None => NextHop::learned(MacAddr::BROADCAST, ArpSource::Resolvers),
+    };
     let ep_cfg = EndpointConfig {
         listen_ports: cfg.ports.clone(),
-        learn_peer_mac: setup.peer_mac.is_none(),
-        ..setup.endpoint_config(
-            opened.iface.mac,
-            setup.peer_mac.unwrap_or(MacAddr::BROADCAST),
-        )
+        ..setup.endpoint_config(opened.iface.mac, next_hop)
     };
     let (max_c, max_tw) = (setup.max_connections, setup.max_time_wait);
     let builders: Vec<_> = (0..opened.ports.len())

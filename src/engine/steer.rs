@@ -1,32 +1,42 @@
 //! Receive-side steering as a NIC does it: the Toeplitz hash of a received
 //! IPv4/TCP frame's (source IP, destination IP, source port, destination
 //! port) through the 128-entry RETA picks the queue. Frames that are not
-//! IPv4/TCP (ARP, malformed) go to queue 0, as a NIC without a matching
-//! hash type does.
+//! untagged IPv4/TCP (ARP, malformed) go to queue 0, as a NIC without a
+//! matching hash type does.
+//!
+//! Rules: the frame is read through the wire layer's checked views, never
+//! at raw offsets.
 
 use crate::flow::{Reta, RssHasher};
 use crate::io::loopback::Steer;
+use crate::wire::ethernet::ETHERTYPE_IPV4;
+use crate::wire::ipv4::PROTO_TCP;
+use crate::wire::{EthernetFrame, Ipv4Packet, TcpPacket};
 use std::sync::Arc;
 
 /// The queue of a received frame.
 #[inline]
 pub fn queue_of(hasher: &RssHasher, reta: &Reta, frame: &[u8]) -> usize {
-    // Untagged Ethernet II, IPv4 (any header length), TCP.
-    let Some(&[0x08, 0x00, vihl]) = frame.get(12..15) else {
+    let Some((src, dst, sport, dport)) = hashed_fields(frame) else {
         return 0;
     };
-    if vihl >> 4 != 4 || frame.get(23) != Some(&6) {
-        return 0;
-    }
-    let l4 = 14 + usize::from(vihl & 0x0f) * 4;
-    let (Some(ip), Some(ports)) = (frame.get(26..34), frame.get(l4..l4 + 4)) else {
-        return 0;
-    };
-    let src = [ip[0], ip[1], ip[2], ip[3]];
-    let dst = [ip[4], ip[5], ip[6], ip[7]];
-    let sport = u16::from_be_bytes([ports[0], ports[1]]);
-    let dport = u16::from_be_bytes([ports[2], ports[3]]);
     usize::from(reta.worker_of(hasher.hash_ipv4_tcp(src, dst, sport, dport)))
+}
+
+/// The fields RSS hashes of an untagged IPv4/TCP frame: source and
+/// destination addresses, source and destination ports.
+#[inline]
+fn hashed_fields(frame: &[u8]) -> Option<([u8; 4], [u8; 4], u16, u16)> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    if eth.vlan().is_some() || eth.ethertype() != ETHERTYPE_IPV4 {
+        return None;
+    }
+    let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+    if ip.protocol() != PROTO_TCP {
+        return None;
+    }
+    let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+    Some((ip.src(), ip.dst(), tcp.src_port(), tcp.dst_port()))
 }
 
 /// A loopback steering function for `hasher` and `reta`.

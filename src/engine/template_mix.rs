@@ -9,7 +9,7 @@
 //! `n` takes every n-th source from the w-th on, so that no two workers
 //! send the same spoofed SYN.
 
-use crate::profile::{Template, TemplateKind, TemplatePicker};
+use crate::app::{Template, TemplateKind};
 
 /// What the next connection is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +18,45 @@ pub enum Next {
     Connect(u8),
     /// A SYN of template `t` from `ip`:`port`, nothing kept.
     SynOnly(u8, [u8; 4], u16),
+}
+
+/// Chooses templates by smooth weighted round-robin (nginx's): each pick
+/// adds every weight to its template's credit and takes the largest,
+/// which then pays the total. Over n picks, template i is picked
+/// n·wᵢ/Σw times to within one.
+#[derive(Clone, Debug)]
+pub struct TemplatePicker {
+    weights: Vec<i64>,
+    credit: Vec<i64>,
+    total: i64,
+}
+
+impl TemplatePicker {
+    /// A picker over `weights` (at least one, each ≥ 1).
+    pub fn new(weights: &[u32]) -> TemplatePicker {
+        let weights: Vec<i64> = weights.iter().map(|&w| i64::from(w.max(1))).collect();
+        TemplatePicker {
+            total: weights.iter().sum::<i64>().max(1),
+            credit: vec![0; weights.len()],
+            weights,
+        }
+    }
+
+    /// The next template's index.
+    #[inline]
+    pub fn pick(&mut self) -> usize {
+        let mut best = 0;
+        for i in 0..self.weights.len() {
+            self.credit[i] += self.weights[i];
+            if self.credit[i] > self.credit[best] {
+                best = i;
+            }
+        }
+        if let Some(c) = self.credit.get_mut(best) {
+            *c -= self.total;
+        }
+        best
+    }
 }
 
 /// The templates of one generator worker.
@@ -81,7 +120,7 @@ impl TemplateMix {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::CloseKind;
+    use crate::app::CloseKind;
 
     fn template(name: &str, weight: u32, spoof: Option<([u8; 4], u32)>) -> Template {
         Template {
@@ -140,5 +179,24 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), 400);
+    }
+
+    #[test]
+    fn smooth_round_robin_keeps_each_share_to_within_one() {
+        let weights = [5, 3, 2];
+        let mut p = TemplatePicker::new(&weights);
+        let mut n = [0u64; 3];
+        for k in 1..=10_000u64 {
+            n[p.pick()] += 1;
+            for (i, &w) in weights.iter().enumerate() {
+                let want = k as f64 * f64::from(w) / 10.0;
+                assert!((n[i] as f64 - want).abs() <= 1.0, "after {k}: {n:?}");
+            }
+        }
+        // And it interleaves rather than bursting: never the same light
+        // template twice in a row.
+        let mut p = TemplatePicker::new(&[1, 8]);
+        let picks: Vec<usize> = (0..18).map(|_| p.pick()).collect();
+        assert!(!picks.windows(2).any(|w| w == [0, 0]), "{picks:?}");
     }
 }

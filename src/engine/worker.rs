@@ -12,86 +12,25 @@
 //! board (written every `PUBLISH_EVERY` loops and at once in a new
 //! phase).
 
-use crate::endpoint::{Counters, Endpoint, Latency, Opened, Prepared};
-use crate::flow::{FourTuple, SourcePair, SourcePortAllocator};
+use crate::endpoint::{Counters, Endpoint, Latency};
 use crate::io::pcap::{PcapCapture, PcapReport};
 use crate::io::{FrameBuf, Port, PortStats};
 use crate::metrics::{Board, Sample, WorkerTally};
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::clock::Clock;
 use super::handoff::Handoff;
-use super::load;
-use super::template_mix::{Next, TemplateMix};
+use super::opener::Opener;
+use super::poll::{BURST, Phase, SharedPhase};
 use crate::prefetch;
 
-/// Frames per receive burst.
-pub const BURST: usize = 64;
 /// Loops between two publications of the live counters.
 const PUBLISH_EVERY: u32 = 256;
 
-/// Phase of a run, shared by all workers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Phase {
-    /// Generators open connections.
-    Run = 0,
-    /// No new connections; live ones finish.
-    Drain = 1,
-    /// Workers return.
-    Stop = 2,
-}
-
-impl Phase {
-    /// The phase as a board's publication tag (never 0, which is "none
-    /// yet").
-    pub fn tag(self) -> u8 {
-        self as u8 + 1
-    }
-}
-
-/// The run phase, shared.
-#[derive(Debug, Default)]
-pub struct SharedPhase(AtomicU8);
-
-impl SharedPhase {
-    /// The current phase.
-    #[inline]
-    pub fn get(&self) -> Phase {
-        match self.0.load(Ordering::Relaxed) {
-            0 => Phase::Run,
-            1 => Phase::Drain,
-            _ => Phase::Stop,
-        }
-    }
-
-    /// Moves to `p`.
-    pub fn set(&self, p: Phase) {
-        self.0.store(p as u8, Ordering::Relaxed);
-    }
-}
-
 /// What a worker does besides answering.
+#[derive(Debug)]
 pub enum Role {
-    /// Keeps up to `concurrency` connections open, opening them at `rate`
-    /// per second when set, taking source pairs from its RSS-aware
-    /// allocator.
-    Generator {
-        /// Connections open at once, at most.
-        concurrency: u64,
-        /// Connections opened per second (`None`: as fast as `concurrency`
-        /// allows, a closed loop).
-        rate: Option<f64>,
-        /// Microseconds over which `rate` rises from 0 (0: none).
-        ramp_us: u64,
-        /// Source (IP, port) pairs whose replies come back to this worker.
-        ports: SourcePortAllocator,
-        /// Connections to open in all, at most (`None`: no limit).
-        limit: Option<u64>,
-        /// A profile's templates (`None`: every connection follows the
-        /// endpoint's application, template 0).
-        mix: Option<Box<TemplateMix>>,
-    },
+    /// Opens connections (`Opener`) and answers.
+    Generator(Box<Opener>),
     /// Answers only.
     Responder,
 }
@@ -144,12 +83,7 @@ pub struct Worker<P: Port> {
     handoff: Option<Handoff<P::Frame>>,
     rx: Vec<P::Frame>,
     tx: Vec<P::Frame>,
-    released: Vec<FourTuple>,
-    /// The connections a generator opens this loop, prepared.
-    opening: Vec<Prepared>,
     tally: WorkerTally,
-    /// Time of the first poll (the origin of `rate`).
-    started: Option<u64>,
     /// `--pcap`: what this worker receives and sends.
     capture: Option<PcapCapture>,
 }
@@ -164,10 +98,7 @@ impl<P: Port> Worker<P> {
             handoff: None,
             rx: Vec::with_capacity(2 * BURST),
             tx: Vec::with_capacity(4 * BURST),
-            released: Vec::with_capacity(4 * BURST),
-            opening: Vec::with_capacity(BURST),
             tally: WorkerTally::default(),
-            started: None,
             capture: None,
         }
     }
@@ -263,114 +194,8 @@ impl<P: Port> Worker<P> {
                 None => port.recycle(f),
             }
         }
-        let started = *self.started.get_or_insert(now);
-        if let Role::Generator {
-            concurrency,
-            rate,
-            ramp_us,
-            ports,
-            limit,
-            mix,
-        } = &mut self.role
-        {
-            // Source pairs whose last record is gone can be used again.
-            ep.take_released(&mut self.released);
-            for t in self.released.drain(..) {
-                let _ = ports.free(SourcePair {
-                    ip: t.local_ip,
-                    port: t.local_port,
-                });
-            }
-            let ended = ep.counters().ended();
-            // Open loop at `rate`: the connections due by now, in total.
-            let due = rate.map_or(u64::MAX, |r| load::due(now - started, r, *ramp_us));
-            let open = tally.opened - ended - tally.syn_only;
-            let wanted = if phase == Phase::Run {
-                (BURST as u64)
-                    .min(concurrency.saturating_sub(open))
-                    .min(due.saturating_sub(tally.opened))
-                    .min(limit.map_or(u64::MAX, |l| l.saturating_sub(tally.opened)))
-            } else {
-                0
-            };
-            // Two passes: every tuple of the batch is hashed and its
-            // TIME-WAIT slot asked for, then the connects run (their
-            // lookups find the slots on their way into the cache).
-            for _ in 0..wanted {
-                let template = match mix.as_mut().map(|m| m.pick()) {
-                    None => 0,
-                    Some(Next::Connect(t)) => t,
-                    Some(Next::SynOnly(t, ip, source_port)) => {
-                        // A SYN and nothing else, from a spoofed source.
-                        let Some(mut f) = port.alloc() else { break };
-                        let tuple = ports.tuple(SourcePair {
-                            ip,
-                            port: source_port,
-                        });
-                        match ep.syn_only_into(&tuple, now, t, f.buf_mut()) {
-                            Some(n) => {
-                                f.set_len(n);
-                                tx.push(f);
-                            }
-                            None => port.recycle(f),
-                        }
-                        tally.opened += 1;
-                        tally.syn_only += 1;
-                        continue;
-                    }
-                };
-                let Some(pair) = ports.alloc() else {
-                    tally.open_failed += 1;
-                    tally.ports_exhausted += 1;
-                    break;
-                };
-                self.opening
-                    .push(ep.prepare_as(ports.tuple(pair), template));
-            }
-            let mut refused = false;
-            for p in self.opening.drain(..) {
-                // After a refusal (table full, tuple in use) the rest of
-                // the batch goes back unopened, as one failure a loop. The
-                // SYN is written straight into a transmit buffer; with no
-                // free buffer the rest of the batch waits for the next
-                // loop.
-                let frame = if refused { None } else { port.alloc() };
-                let opened = match frame {
-                    Some(mut f) => match ep.connect_into(&p, now, f.buf_mut()) {
-                        Opened::Sent(n) => {
-                            f.set_len(n);
-                            tx.push(f);
-                            true
-                        }
-                        // Sent by its retransmission timer.
-                        Opened::Unsent => {
-                            port.recycle(f);
-                            true
-                        }
-                        Opened::Refused => {
-                            port.recycle(f);
-                            if !refused {
-                                tally.open_failed += 1;
-                                refused = true;
-                            }
-                            false
-                        }
-                    },
-                    None => {
-                        refused = true;
-                        false
-                    }
-                };
-                if opened {
-                    tally.opened += 1;
-                    continue;
-                }
-                let t = p.tuple();
-                let _ = ports.free(SourcePair {
-                    ip: t.local_ip,
-                    port: t.local_port,
-                });
-            }
+        if let Role::Generator(opener) = &mut self.role {
+            opener.open(ep, port, tx, tally, now, phase);
         }
         // Timers: retransmissions and expiries.
         ep.expire(now, &mut |bytes| {

@@ -4,15 +4,12 @@
 //! (three histograms of `BUCKETS` counts and a sum). One writer per
 //! board; readers never write.
 
-use super::{Sample, visit};
+use super::sample::{SLOTS, Sample, visit};
 use crate::endpoint::{BUCKETS, Buckets, LatencyBuckets};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 /// Slots per latency histogram: its bucket counts, then its sum.
 const HIST: usize = BUCKETS + 1;
-
-/// Metric slots per board (more than `metrics::names().len()`).
-pub const SLOTS: usize = 96;
 
 /// One worker's published metrics, aligned so that no two boards share a
 /// cache line.

@@ -16,7 +16,8 @@
 //! and a 64 KiB request; `GET /metrics` (or `/`) is answered, anything
 //! else is a 404; the thread ends when the server is dropped.
 
-use super::{Board, GAUGES, names};
+use super::board::Board;
+use super::sample::{GAUGES, names};
 use crate::endpoint::Buckets;
 use std::fmt::Write as _;
 use std::io::{Read, Write};

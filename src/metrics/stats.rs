@@ -2,7 +2,8 @@
 //! boards and prints one live line (rates since the previous line, levels
 //! now). It only reads boards; workers never wait for it.
 
-use super::{Board, index_of, names};
+use super::board::Board;
+use super::sample::{index_of, names};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;

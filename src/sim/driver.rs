@@ -5,9 +5,9 @@
 //! from its seed.
 
 use super::link::{Impairment, Link, Side};
-use crate::endpoint::{Counters, FRAME_CAPACITY};
+pub use crate::app::CloseKind;
+use crate::endpoint::{Counters, FRAME_CAPACITY, Opened};
 use crate::flow::FourTuple;
-pub use crate::scenario::CloseKind;
 use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use crate::tcp::CookiePolicy;
 use std::time::{Duration, Instant};
@@ -122,10 +122,12 @@ pub fn run(cfg: &SimConfig) -> SimReport {
     let mut buf = vec![0u8; FRAME_CAPACITY];
     loop {
         while opened < cfg.connections && opened - client.counters().ended() < cfg.concurrency {
-            let tuple = client_tuple(opened);
-            if !client.connect(&tuple, now, &mut |f| link.send(now, Side::Server, f)) {
+            let p = client.prepare(client_tuple(opened), 0);
+            match client.connect(&p, now, &mut buf) {
                 // Refused (table full): stop opening until connections end.
-                break;
+                Opened::Refused => break,
+                Opened::Sent(n) => link.send(now, Side::Server, &buf[..n]),
+                Opened::Unsent => {}
             }
             opened += 1;
         }

@@ -2,7 +2,7 @@
 //! thread in virtual time: a generator worker and a responder worker over
 //! a one-queue loopback.
 
-use synwave::engine::{Phase, Role, Worker};
+use synwave::engine::{Load, Opener, Phase, Role, Worker};
 use synwave::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use synwave::io::loopback::{LoopPort, LoopbackConfig, loopback};
 use synwave::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
@@ -44,14 +44,16 @@ pub fn worker_pair_with_ips(
     let client = Worker::new(
         a.into_iter().next().expect("queue"),
         client_ep,
-        Role::Generator {
-            limit: None,
-            concurrency,
-            rate,
-            ramp_us: 0,
-            mix: None,
+        Role::Generator(Opener::new(
+            Load {
+                limit: None,
+                concurrency,
+                rate,
+                ramp_us: 0,
+            },
             ports,
-        },
+            None,
+        )),
     );
     let server = Worker::new(
         b.into_iter().next().expect("queue"),

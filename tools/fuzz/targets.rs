@@ -11,7 +11,7 @@
 
 #![allow(dead_code)]
 
-use synwave::endpoint::Endpoint;
+use synwave::endpoint::{Endpoint, Opened};
 use synwave::flow::FourTuple;
 use synwave::scenario::{CLIENT_NET, Scenario};
 use synwave::tcp::CookiePolicy;
@@ -142,7 +142,11 @@ impl Pair {
                 local_port: port,
                 remote_port: synwave::scenario::SERVER_PORT,
             };
-            client.connect(&t, now, &mut |f| syns.push(f.to_vec()));
+            let mut frame = [0u8; FRAME];
+            let p = client.prepare(t, 0);
+            if let Opened::Sent(n) = client.connect(&p, now, &mut frame) {
+                syns.push(frame[..n].to_vec());
+            }
         }
         for f in syns {
             let mut buf = [0u8; FRAME];
@@ -235,7 +239,11 @@ fn sample_frames() -> Vec<Vec<u8>> {
     };
     let mut out = Vec::new();
     let mut to_server = Vec::new();
-    client.connect(&t, 1_000_000, &mut |f| to_server.push(f.to_vec()));
+    let mut frame = [0u8; FRAME];
+    let p = client.prepare(t, 0);
+    if let Opened::Sent(n) = client.connect(&p, 1_000_000, &mut frame) {
+        to_server.push(frame[..n].to_vec());
+    }
     let mut now = 1_000_000;
     for _ in 0..6 {
         let mut to_client = Vec::new();

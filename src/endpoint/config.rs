@@ -1,0 +1,56 @@
+//! What an endpoint is: its addresses, the next hop, the ports it listens
+//! on, its table limits and how it reads frames.
+//!
+//! Rules: plain data, complete before the endpoint is built.
+
+use super::next_hop::NextHop;
+use crate::wire::MacAddr;
+
+/// Addressing and limits of an endpoint.
+#[derive(Clone, Debug)]
+pub struct EndpointConfig {
+    /// Our MAC address.
+    pub mac: MacAddr,
+    /// Where the frames we originate go (`NextHop`: fixed, or learned
+    /// from ARP).
+    pub next_hop: NextHop,
+    /// First of our IPv4 addresses.
+    pub ip_first: [u8; 4],
+    /// Number of consecutive IPv4 addresses we own (≥ 1).
+    pub ip_count: u32,
+    /// Ports we listen on (a server); empty for a pure client.
+    pub listen_ports: Vec<u16>,
+    /// Most live connection records (TIME-WAIT records not counted).
+    pub max_connections: usize,
+    /// Most TIME-WAIT records; beyond it a closing connection skips
+    /// TIME-WAIT and is counted (Linux's `tcp_max_tw_buckets`).
+    pub max_time_wait: usize,
+    /// Verify IPv4 and TCP checksums of received frames.
+    pub verify_checksums: bool,
+    /// Keep the four-tuples whose records ended for `take_released` (a
+    /// generator reuses them).
+    pub report_released: bool,
+    /// Header prediction: answer plain SYNs that get a cookie at once
+    /// (`wire::syn_prediction`), and read the common segments after a SYN
+    /// at fixed offsets (`wire::segment_prediction`), instead of the
+    /// general parse. The answers are the same; off only to measure or
+    /// test the general path.
+    pub predict_headers: bool,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        EndpointConfig {
+            mac: MacAddr([2, 0, 0, 0, 0, 1]),
+            next_hop: NextHop::Fixed(MacAddr([2, 0, 0, 0, 0, 2])),
+            ip_first: [10, 0, 0, 1],
+            ip_count: 1,
+            listen_ports: Vec::new(),
+            max_connections: 1 << 22,
+            max_time_wait: 1 << 22,
+            verify_checksums: true,
+            predict_headers: true,
+            report_released: false,
+        }
+    }
+}
