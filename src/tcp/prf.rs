@@ -13,8 +13,9 @@
 //! (server cookie made, cookie checked) of them.
 //!
 //! Rules: the input block is the four-tuple's 12 bytes and 4 bytes of
-//! context (time, counter), little-endian; the key never leaves the
-//! struct (its `Debug` does not print it).
+//! context (zero for an ISN, the client's ISN for a cookie), or a 64-bit
+//! number (a period, an epoch, a second) and a 64-bit tag, little-endian;
+//! the key never leaves the struct (its `Debug` does not print it).
 
 use aes::Aes128;
 use aes::cipher::{BlockEncrypt, KeyInit, generic_array::GenericArray};
