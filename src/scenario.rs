@@ -7,7 +7,7 @@
 //! Rules: no I/O, no clock; it builds endpoints and never runs them.
 
 use crate::app::{AppConfig, AppProtocol, Canned, CloseKind, Template, client_apps};
-use crate::endpoint::{ENDS, Endpoint, EndpointConfig, NextHop};
+use crate::endpoint::{Endpoint, EndpointConfig, NextHop};
 use crate::tcp::{CookiePolicy, Defences, Secrets, TcpConfig, TcpContext};
 use crate::wire::MacAddr;
 use std::sync::Arc;
@@ -64,17 +64,6 @@ pub const CLIENT_NET: [u8; 4] = [10, 1, 0, 0];
 
 fn payload(n: u32, fill: u8) -> Arc<[u8]> {
     vec![fill; n as usize].into()
-}
-
-/// Of the per-`ENDS` counts `ends` (`endpoint::Counters::ends`), the
-/// client records that ended normally for a client closing with `close`
-/// (`CloseKind::is_clean_client_end`).
-pub fn completed(close: CloseKind, ends: &[u64; ENDS.len()]) -> u64 {
-    ENDS.iter()
-        .zip(ends)
-        .filter(|(e, _)| close.is_clean_client_end(**e))
-        .map(|(_, n)| n)
-        .sum()
 }
 
 impl Scenario {

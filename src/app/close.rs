@@ -54,18 +54,4 @@ impl CloseKind {
             CloseKind::Rst => End::ResetByPeer,
         }
     }
-
-    /// Whether a client connection closed this way and ending as `end`
-    /// ended normally (a FIN close ends in TIME-WAIT or CLOSED depending
-    /// on who closed first, which against a server that closes at once is
-    /// a race).
-    pub fn is_clean_client_end(self, end: End) -> bool {
-        match self {
-            CloseKind::ClientFin | CloseKind::ServerFin => {
-                matches!(end, End::TimeWait | End::Closed)
-            }
-            // A server that closes at once may close first.
-            CloseKind::Rst => matches!(end, End::ResetSent | End::Closed | End::TimeWait),
-        }
-    }
 }

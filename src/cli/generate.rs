@@ -3,8 +3,8 @@
 //! line a second, a summary, and `--json FILE`.
 
 use super::interface_report::{
-    bind_name, counters_json, established, metric, pcap_json, per_sec, percentiles_json,
-    ports_exhausted_note, print_latency, print_tail, queues_json, totals,
+    bind_name, counters_json, established, failed_by_cause, metric, pcap_json, per_sec,
+    percentiles_json, ports_exhausted_note, print_latency, print_tail, queues_json, totals,
 };
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range};
 use super::{CloseArg, ProtocolArg};
@@ -19,7 +19,6 @@ use synwave::endpoint::Latency;
 use synwave::engine::generate::{GenConfig, GenReport, run_gen};
 use synwave::engine::interface::InterfaceReport;
 use synwave::io::afxdp::{AddressRange, BindMode};
-use synwave::scenario;
 
 /// `synwave gen` flags.
 #[derive(clap::Args)]
@@ -99,7 +98,7 @@ struct Outcome {
     unfinished: u64,
 }
 
-fn outcome(r: &InterfaceReport, close: CloseKind, templates: &[Template]) -> Outcome {
+fn outcome(r: &InterfaceReport) -> Outcome {
     let mut o = Outcome {
         opened: 0,
         completed: 0,
@@ -109,15 +108,7 @@ fn outcome(r: &InterfaceReport, close: CloseKind, templates: &[Template]) -> Out
     for q in &r.queues {
         let w = &q.worker;
         o.opened += w.tally.opened;
-        let completed = if templates.is_empty() {
-            scenario::completed(close, &w.counters.ends)
-        } else {
-            templates
-                .iter()
-                .zip(&w.counters.templates)
-                .map(|(t, c)| scenario::completed(t.close, &c.ends))
-                .sum()
-        };
+        let completed = w.counters.completed();
         o.completed += completed;
         o.failed += w.counters.ended() - completed;
         o.unfinished += (w.tally.opened - w.tally.syn_only).saturating_sub(w.counters.ended());
@@ -230,7 +221,7 @@ pub fn run(a: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let o = outcome(&r.run, close, &templates);
+    let o = outcome(&r.run);
     print_summary(&r, &o, &templates, a.common.msl);
     if let Some(path) = &a.common.json {
         let text =
@@ -268,6 +259,9 @@ fn print_summary(r: &GenReport, o: &Outcome, templates: &[Template], msl_s: f64)
     row("established", established(run).to_string());
     row("completed", o.completed.to_string());
     row("failed", o.failed.to_string());
+    for (cause, n) in failed_by_cause(run).iter().filter(|(_, n)| *n > 0) {
+        row(&format!("  {}", cause.replace('_', " ")), n.to_string());
+    }
     row("unfinished at stop", o.unfinished.to_string());
     row("retransmits", metric(&v, "retransmit").to_string());
     row(
@@ -308,6 +302,10 @@ fn summary_json(a: &Args, r: &GenReport, o: &Outcome, templates: &[Template]) ->
         "established": established(run),
         "completed": o.completed,
         "failed": o.failed,
+        "failed_by": failed_by_cause(run)
+            .into_iter()
+            .map(|(cause, n)| (cause.to_string(), serde_json::Value::from(n)))
+            .collect::<serde_json::Map<_, _>>(),
         "unfinished": o.unfinished,
         "retransmits": metric(&v, "retransmit"),
         "setups_per_sec": per_sec(established(run), run),

@@ -12,7 +12,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use synwave::app::{Template, TemplateKind};
 use synwave::endpoint::{MAX_TEMPLATES, TemplateCounts};
-use synwave::{profile, scenario};
+use synwave::profile;
 
 /// The commands a profile applies to, and whether they take templates.
 const COMMANDS: [(&str, bool); 3] = [("bench", true), ("gen", true), ("serve", false)];
@@ -130,7 +130,7 @@ fn outcome(t: &Template, c: &TemplateCounts) -> (u64, u64, u64) {
     if t.kind == TemplateKind::SynOnly {
         return (c.opened, 0, 0);
     }
-    let completed = scenario::completed(t.close, &c.ends);
+    let completed = c.completed();
     (c.opened, completed, c.ended() - completed)
 }
 

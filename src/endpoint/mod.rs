@@ -34,7 +34,7 @@ mod state;
 mod tables;
 
 pub use config::EndpointConfig;
-pub use counters::{Counters, ENDS, MAX_TEMPLATES, TemplateCounts, WIRE_ERRORS};
+pub use counters::{Counters, ENDS, MAX_TEMPLATES, TemplateCounts, WIRE_ERRORS, is_clean};
 pub use latency::{BUCKETS, Buckets, Latency, LatencyBuckets};
 pub use next_hop::{ArpSource, LearnedMac, NextHop};
 pub use open::{Opened, Prepared};

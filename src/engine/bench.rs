@@ -21,7 +21,7 @@ use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator}
 use crate::io::Impairment;
 use crate::io::loopback::{LoopbackConfig, Steer, loopback};
 use crate::metrics::{self, LiveLine};
-use crate::scenario::{self, CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
+use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 use crate::tcp::{End, Events};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -160,23 +160,14 @@ impl BenchReport {
     pub fn established(&self) -> u64 {
         self.gen_sum(|w| w.counters.event(Events::ESTABLISHED))
     }
-    /// Generator connections that ended as the close pattern specifies
-    /// (with templates, each as its own).
-    pub fn completed(&self, s: &Scenario) -> u64 {
-        if s.templates.is_empty() {
-            return self.gen_sum(|w| w.counters.end(s.close.client_end()));
-        }
-        self.gen_sum(|w| {
-            s.templates
-                .iter()
-                .zip(&w.counters.templates)
-                .map(|(t, c)| scenario::completed(t.close, &c.ends))
-                .sum()
-        })
+    /// Generator connections that ended by a clean close
+    /// (`endpoint::is_clean`).
+    pub fn completed(&self) -> u64 {
+        self.gen_sum(|w| w.counters.completed())
     }
     /// Generator connections that ended any other way.
-    pub fn failed(&self, s: &Scenario) -> u64 {
-        self.gen_sum(|w| w.counters.ended()) - self.completed(s)
+    pub fn failed(&self) -> u64 {
+        self.gen_sum(|w| w.counters.ended()) - self.completed()
     }
     /// Generator connections still open at the stop (SYN-only SYNs are
     /// not connections).
