@@ -2,8 +2,8 @@
 //! one-line message that names the fix, with exit status 2: not root
 //! (missing capabilities), a missing interface, a queue out of range,
 //! another XDP program already attached, a second instance on the same
-//! queue, the UMEM refused by the locked-memory limit; and `probe`'s
-//! verdicts.
+//! queue, the UMEM refused by the locked-memory limit, an address the
+//! kernel already has on the interface; and `probe`'s verdicts.
 //!
 //! Needs root and AF_XDP (skips, saying why, otherwise).
 
@@ -128,6 +128,48 @@ fn another_xdp_program_or_instance_is_named() {
     assert_error(&out, &["queue 0 is already bound", "another synwave"]);
     // The first one was not disturbed: it still runs and stops normally
     // with its summary.
+    let j = first.stop();
+    assert_eq!(j["role"], "serve", "{j}");
+}
+
+/// The XDP program takes every TCP port of synwave's addresses: one the
+/// kernel has on the interface is refused, for serve and for gen, naming
+/// the address, the flag and how to take it from the kernel; nothing is
+/// attached, and the kernel keeps its address.
+#[test]
+fn an_address_the_kernel_has_on_the_interface_is_refused() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("an_address_the_kernel_has_on_the_interface_is_refused") {
+        return;
+    }
+    let pair = Pair::new(1);
+    let (ns, iface) = (pair.a(), pair.a());
+    let out = in_ns(&ns, &format!("ip addr add 10.99.0.1/24 dev {iface}"));
+    assert!(out.status.success(), "{out:?}");
+    let out = in_ns(&ns, &serve_cmd(&iface, ""));
+    assert_error(
+        &out,
+        &[
+            "10.99.0.1 is an address the kernel has on",
+            "SSH",
+            "give --ip an address",
+            &format!("ip addr del 10.99.0.1/24 dev {iface}"),
+        ],
+    );
+    // A range that holds it is refused as well; gen names its own flag.
+    let out = in_ns(
+        &ns,
+        &format!(
+            "{BIN} gen --iface {iface} --src-ip 10.99.0.0-10.99.0.9 --dst 10.99.0.2:80 --duration 1 --quiet"
+        ),
+    );
+    assert_error(
+        &out,
+        &["10.99.0.1 is an address the kernel has on", "give --src-ip"],
+    );
+    assert!(!pair.link_a().contains("xdp"), "{}", pair.link_a());
+    // An address beside the kernel's is synwave's to take.
+    let first = Synwave::serve(&ns, &iface, "10.99.0.5", &[]);
     let j = first.stop();
     assert_eq!(j["role"], "serve", "{j}");
 }

@@ -236,8 +236,18 @@ fn fins_and_data_to_an_unknown_port_over_veth_get_limited_rsts_and_no_state() {
     let windows = windows_since(start);
     let j = server.stop();
     let (sent, limited) = (counter(&j, "rst_tx"), counter(&j, "rst_limited"));
-    eprintln!("{SENT} sent: {sent} RSTs, {limited} held back, {rsts} seen");
-    assert_eq!(sent + limited, u64::from(SENT), "{j}");
+    // A burst this size can outrun the fill ring on a loaded host: the
+    // kernel drops what finds it empty, and counts it.
+    let dropped: u64 = j["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .map(|q| q["kernel_rx_dropped"].as_u64().expect("kernel_rx_dropped"))
+        .sum();
+    eprintln!(
+        "{SENT} sent: {sent} RSTs, {limited} held back, {rsts} seen, {dropped} dropped by the kernel"
+    );
+    assert_eq!(sent + limited + dropped, u64::from(SENT), "{j}");
     assert_eq!(sent, rsts, "{j}");
     assert!(sent <= LIMIT * windows, "{sent} in {windows} windows: {j}");
     assert!(limited > 0, "{j}");

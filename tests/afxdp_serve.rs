@@ -3,7 +3,8 @@
 //! with the clients' FIN close and RST close (SO_LINGER 0), with cookies
 //! `always` and `never`, and with synwave closing first; two queues, one
 //! worker each, both carrying connections; the program detached after a
-//! SIGKILL.
+//! SIGKILL; the kernel keeping its own address on the same interface (the
+//! program's pass branch) while serve runs.
 //!
 //! Needs root and AF_XDP (skips, saying why, otherwise); the runs share
 //! the machine's two cores, so they take turns.
@@ -210,4 +211,91 @@ fn after_sigkill_no_xdp_program_remains_and_the_kernel_uses_the_link_again() {
     let accepted = listener.join().expect("listener");
     assert_eq!(t.connected, 100, "{t:?}");
     assert_eq!(accepted, 100);
+}
+
+/// The XDP program passes every frame that is not synwave's: while serve
+/// runs on 10.99.0.1, the kernel of side A, holding 10.99.0.3 on the same
+/// interface, answers pings to it and accepts TCP connections on it,
+/// and synwave sees none of those frames.
+#[test]
+fn the_kernel_keeps_its_own_address_on_the_interface_while_serve_runs() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("the_kernel_keeps_its_own_address_on_the_interface_while_serve_runs") {
+        return;
+    }
+    let kernel_a = std::net::Ipv4Addr::new(10, 99, 0, 3);
+    let pair = Pair::new(1);
+    let out = Command::new("ip")
+        .args([
+            "-n",
+            &pair.a(),
+            "addr",
+            "add",
+            "10.99.0.3/24",
+            "dev",
+            &pair.a(),
+        ])
+        .output()
+        .expect("ip addr add");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = serve(&pair, &[]);
+    // ICMP (and the ARP before it) to the kernel's address.
+    netns::need("ping", "iputils-ping");
+    let ping = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &pair.b(),
+            "ping",
+            "-c",
+            "3",
+            "-i",
+            "0.2",
+            "-W",
+            "2",
+        ])
+        .arg(kernel_a.to_string())
+        .output()
+        .expect("ping");
+    let said = String::from_utf8_lossy(&ping.stdout);
+    assert!(ping.status.success(), "no answer from the kernel: {said}");
+    assert!(said.contains("3 received"), "{said}");
+    // TCP to a kernel listener on it, beside synwave's TCP on 10.99.0.1.
+    let stop = Arc::new(AtomicBool::new(false));
+    let listener = kernel_listener(
+        &pair.a(),
+        kernel_a,
+        8080,
+        stop.clone(),
+        Duration::from_secs(30),
+    );
+    let kernel = kernel_clients(
+        &pair,
+        SocketAddrV4::new(kernel_a, 8080),
+        100,
+        1,
+        ClientClose::Fin,
+        Duration::from_secs(30),
+    );
+    stop.store(true, Ordering::Relaxed);
+    let accepted = listener.join().expect("listener");
+    let ours = kernel_clients(
+        &pair,
+        SocketAddrV4::new(SYNWAVE_IP, 80),
+        100,
+        1,
+        ClientClose::Fin,
+        Duration::from_secs(30),
+    );
+    let j = s.stop();
+    assert_eq!((kernel.connected, accepted), (100, 100), "{kernel:?}");
+    assert_eq!(ours.connected, 100, "{ours:?}");
+    assert_eq!(num(&j, "established"), 100, "{j}");
+    // Not one frame for 10.99.0.3 reached synwave.
+    assert_eq!(counter(&j, "drop_not_ours"), 0, "{j}");
+    assert_eq!(counter(&j, "syn_rx"), 100, "{j}");
 }

@@ -62,14 +62,24 @@ fn a_scrape_during_a_bench_run_parses_and_its_counters_rise() {
     };
     // Keep draining stderr so that synwave never blocks on it.
     std::thread::spawn(move || for _ in lines {});
-    std::thread::sleep(Duration::from_millis(1_500));
-    let first = scrape(&addr);
-    std::thread::sleep(Duration::from_millis(1_500));
+    // The workers build their tables before the run starts (longer on a
+    // loaded host): scrape until the first connections show, then once
+    // more a little later. Bounded by the run's own length.
+    let est = "synwave_established_total";
+    let mut first = scrape(&addr);
+    while total(&first, est, "generator") == 0.0 {
+        assert!(
+            Instant::now() < deadline,
+            "no connection established in the scrapes"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        first = scrape(&addr);
+    }
+    std::thread::sleep(Duration::from_millis(1_000));
     let second = scrape(&addr);
     let status = child.wait().expect("wait");
     assert!(status.success(), "{status:?}");
 
-    let est = "synwave_established_total";
     let (a, b) = (
         total(&first, est, "generator"),
         total(&second, est, "generator"),

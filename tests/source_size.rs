@@ -22,8 +22,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("cli/generate.rs", "run"),
     ("engine/bench.rs", "run_bench"),
     ("engine/generate.rs", "run_gen"),
-    ("io/afxdp/mod.rs", "open"),
-    ("io/afxdp/probe.rs", "probe"),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

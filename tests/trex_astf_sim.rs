@@ -8,7 +8,11 @@
 //!
 //! The client comes from PyPI (`tools/install-test-deps.sh` fetches it
 //! before the tests). Where PyPI cannot be reached the tests say so and
-//! skip; any other failure (pip missing, a profile TRex refuses) fails.
+//! skip, or fail under `CI=true` (`netns/skip.rs`); any other failure
+//! (pip missing, a profile TRex refuses) fails.
+
+#[path = "netns/skip.rs"]
+mod skip;
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -30,7 +34,9 @@ fn astf_sim(profile: &str, tunables: &[&str]) -> Option<Output> {
     let out = cmd.output().expect("bash runs tools/trex/astf-sim.sh");
     let err = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() && err.contains("could not fetch lbr-trex-client") {
-        eprintln!("skipped: TRex's Python client could not be fetched from PyPI:\n{err}");
+        let test = std::thread::current().name().unwrap_or(profile).to_string();
+        let reason = format!("TRex's Python client could not be fetched from PyPI:\n{err}");
+        skip::skip(&test, Some(&reason));
         return None;
     }
     Some(out)

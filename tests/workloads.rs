@@ -1,10 +1,19 @@
 //! The generator's load control, in memory (`synwave bench`, no root):
 //! an open loop at `--rate` opens rate × duration connections within 1 %,
 //! and `--ramp` takes half the ramp's worth off that (a linear rise); the
-//! latency table's keys are all there.
+//! latency table's keys are all there; profiles' templates, holds, source
+//! port exhaustion, the MSL and TIME-WAIT reuse. What depends on how fast
+//! the host is (ports running out, coming back, lifetimes) is counted in
+//! virtual time, with the engine's own workers; the `bench` runs check
+//! that the flags reach them.
 
 use std::process::Command;
 use std::sync::Mutex;
+use synwave::app::CloseKind;
+use synwave::engine::{Load, Opener, Phase, Role, Worker};
+use synwave::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
+use synwave::io::loopback::{LoopPort, LoopbackConfig, loopback};
+use synwave::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
 
 /// The runs time themselves: one at a time, so that they do not share
 /// the cores.
@@ -110,13 +119,17 @@ fn three_weighted_templates_share_the_connections_by_weight() {
     let t = j["templates"].as_array().expect("templates").clone();
     assert_eq!(t.len(), 3, "{j}");
     let total: u64 = t.iter().map(|x| x["opened"].as_u64().unwrap()).sum();
-    assert!(total >= 100_000, "only {total} connections: {j}");
+    // At least one round of the weights (5 + 3 + 2).
+    assert!(total >= 10, "only {total} connections: {j}");
+    // Smooth weighted round-robin: each worker's picks follow the weights
+    // to within one per template, whatever the number of connections.
+    let workers = j["workers"].as_u64().unwrap() as f64;
     for (x, w) in t.iter().zip([5.0, 3.0, 2.0]) {
-        let share = x["opened"].as_u64().unwrap() as f64 / total as f64;
-        let want = w / 10.0;
+        let opened = x["opened"].as_u64().unwrap() as f64;
+        let want = total as f64 * w / 10.0;
         assert!(
-            (share - want).abs() <= 0.02 * want,
-            "{}: share {share:.4}, weight share {want}: {j}",
+            (opened - want).abs() <= workers,
+            "{}: {opened} opened, {want} by weight, {workers} worker(s): {j}",
             x["name"]
         );
         // Each template closes its own way, and every one of them cleanly.
@@ -140,8 +153,10 @@ fn three_weighted_templates_share_the_connections_by_weight() {
 fn typed_flags_override_the_profile_and_bad_keys_are_named() {
     let p = write_profile("flags", "duration = 30\nrate = 1000\n");
     let j = bench(&["--profile", p.to_str().unwrap(), "--duration", "0.5"]);
+    // An open loop opens at most rate × run phase: 500 for the typed 0.5
+    // s, 30,000 for the profile's 30 s.
     assert!(
-        j["run_phase_s"].as_f64().unwrap() < 5.0,
+        j["opened"].as_u64().unwrap() < 10_000,
         "typed --duration lost: {j}"
     );
     assert_eq!(j["rate"].as_f64(), Some(1000.0), "profile --rate lost: {j}");
@@ -225,9 +240,12 @@ fn the_shipped_profile_runs_clean() {
     assert!(j["templates"][3]["opened"].as_u64().unwrap() > 0, "{j}");
 }
 
-/// One source address (64,512 ports) runs out within a second at full
-/// speed: the summary says so and what to change, and the count is in
-/// the JSON; with a 50 ms MSL the same ports come back every 100 ms.
+/// One source address has 64,512 source pairs, each held for 2·MSL once
+/// its connection closed. Over `bench`: the pairs never exceed that with
+/// the default MSL, where they run out the summary says so and what to
+/// change (and the JSON counts it), and with a 50 ms MSL TIME-WAIT
+/// records expire within the second. How many connections that makes
+/// depends on the host; `source_ports_in_virtual_time` counts them.
 #[test]
 fn exhausted_source_ports_are_counted_and_named_and_a_short_msl_recycles_them() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -253,29 +271,31 @@ fn exhausted_source_ports_are_counted_and_named_and_a_short_msl_recycles_them() 
     };
     let (err, j) = run("30");
     let g = &j["counters"]["generator"];
-    assert!(g["ports_exhausted"].as_u64().unwrap() > 0, "{g}");
     assert!(j["opened"].as_u64().unwrap() <= 64_512, "{j}");
-    assert!(
-        err.contains("found no free source pair")
-            && err.contains("--client-ips")
-            && err.contains("--msl"),
-        "{err}"
+    assert_eq!(g["time_wait_expired"].as_u64(), Some(0), "{g}");
+    let exhausted = g["ports_exhausted"].as_u64().unwrap() > 0;
+    let named = err.contains("found no free source pair")
+        && err.contains("--client-ips")
+        && err.contains("--msl");
+    assert_eq!(
+        exhausted, named,
+        "exhaustion counted ({exhausted}) and said ({named}): {err}"
     );
     let (_, j) = run("0.05");
     let _ = std::fs::remove_file(&json);
-    assert!(
-        j["opened"].as_u64().unwrap() > 2 * 64_512,
-        "ports not recycled: {j}"
-    );
+    let g = &j["counters"]["generator"];
+    assert!(g["time_wait_expired"].as_u64().unwrap() > 0, "{g}");
     assert_eq!(j["failed"].as_u64(), Some(0), "{j}");
 }
 
+/// `--hold` and a template's `hold_ms` keep each connection open at least
+/// that long (how much longer is the host's: `a_hold_ends_on_time_in_virtual_time`
+/// bounds it).
 #[test]
 fn a_hold_keeps_each_connection_open_that_long() {
     let j = bench(&["--hold", "100", "--rate", "2000", "--duration", "1"]);
     let l = &j["lifetime_us"];
     assert!(l["p50"].as_u64().unwrap() >= 100_000, "{l}");
-    assert!(l["max"].as_u64().unwrap() < 1_000_000, "{l}");
     assert_eq!(j["failed"].as_u64(), Some(0), "{j}");
     // A template's own hold.
     let p = write_profile(
@@ -288,20 +308,144 @@ fn a_hold_keeps_each_connection_open_that_long() {
     assert_eq!(j["failed"].as_u64(), Some(0), "{j}");
 }
 
-/// With `--tw-reuse`, one source address's 64,512 pairs come back after a
-/// second instead of 2·MSL: three seconds open about three times as many
-/// connections, each replacing our own TIME-WAIT record, none failing.
+/// With `--tw-reuse`, the generator replaces its own TIME-WAIT records
+/// (none failing); every replacement is counted. How soon pairs come
+/// back is counted in `time_wait_reuse_in_virtual_time`.
 #[test]
-fn time_wait_reuse_recycles_source_pairs_after_a_second() {
+fn time_wait_reuse_recycles_source_pairs() {
     let j = bench(&["--client-ips", "1", "--duration", "3", "--tw-reuse"]);
     let opened = j["opened"].as_u64().unwrap();
     let recycled = j["counters"]["generator"]["time_wait_recycled"]
         .as_u64()
         .unwrap();
-    assert!(opened > 2 * 64_512, "{opened} opened: {j}");
+    // Beyond one address's 64,512 pairs, every connection took a pair back
+    // from our own TIME-WAIT (the default MSL expires none in 3 s).
     assert!(
-        recycled >= opened - 64_512,
+        recycled >= opened.saturating_sub(64_512),
         "{recycled} recycled of {opened}: {j}"
     );
     assert_eq!(j["failed"].as_u64(), Some(0), "{j}");
+}
+
+/// A generator on one client address (64,512 source pairs) and a
+/// responder over a one-queue loopback, closing client first (the
+/// generator holds TIME-WAIT): `msl_us`, `hold_us`, TIME-WAIT reuse after
+/// `tw_reuse_us` (0: never); a closed loop of `concurrency`, or an open
+/// loop at `rate`.
+fn virtual_pair(
+    msl_us: u64,
+    hold_us: u64,
+    tw_reuse_us: u64,
+    concurrency: u64,
+    rate: Option<f64>,
+) -> (Worker<LoopPort>, Worker<LoopPort>) {
+    let scenario = Scenario {
+        close: CloseKind::ClientFin,
+        msl_us,
+        hold_us,
+        ..Scenario::default()
+    };
+    let (a, b) = loopback(&LoopbackConfig::default()).expect("loopback");
+    let hasher = RssHasher::new(&RssKey::MICROSOFT);
+    let reta = Reta::round_robin(1).expect("one worker");
+    let ports = SourcePortAllocator::new(
+        &hasher,
+        &reta,
+        1,
+        0,
+        &PortAllocConfig::new(CLIENT_NET, 1, SERVER_IP, SERVER_PORT),
+    )
+    .expect("source ports");
+    let mut client = scenario.client(CLIENT_NET, 1, 1, true);
+    client.reserve(2 * concurrency as usize + 4096, 1 << 17);
+    if tw_reuse_us > 0 {
+        client.set_time_wait_reuse(tw_reuse_us, 1 << 17);
+    }
+    let generator = Role::Generator(Opener::new(
+        Load {
+            concurrency,
+            rate,
+            ramp_us: 0,
+            limit: None,
+        },
+        ports,
+        None,
+    ));
+    (
+        Worker::new(a.into_iter().next().expect("queue"), client, generator),
+        Worker::new(
+            b.into_iter().next().expect("queue"),
+            scenario.server(2),
+            Role::Responder,
+        ),
+    )
+}
+
+/// Connections of a client-fin generator that ended other than cleanly.
+fn failed(c: &synwave::endpoint::Counters) -> u64 {
+    c.ended() - synwave::scenario::completed(CloseKind::ClientFin, &c.ends)
+}
+
+/// Polls both workers every `step_us` of virtual time for `seconds`.
+fn run_virtual(pair: &mut (Worker<LoopPort>, Worker<LoopPort>), seconds: u64, step_us: u64) {
+    let mut now = 1_000;
+    for _ in 0..seconds * 1_000_000 / step_us {
+        now += step_us;
+        pair.0.poll(now, Phase::Run);
+        pair.1.poll(now, Phase::Run);
+    }
+}
+
+/// In one virtual second with one client address: at the default MSL
+/// (30 s) the 64,512 pairs run out and stay out (each in TIME-WAIT);
+/// at a 50 ms MSL they come back after 100 ms, so the same second opens
+/// more than twice as many connections, none failing.
+#[test]
+fn source_ports_in_virtual_time() {
+    let mut pair = virtual_pair(30_000_000, 0, 0, 1_000, None);
+    run_virtual(&mut pair, 1, 100);
+    let r = pair.0.report();
+    assert_eq!(r.tally.opened, 64_512, "{:?}", r.tally);
+    assert!(r.tally.ports_exhausted > 0, "{:?}", r.tally);
+    assert_eq!(r.counters.time_wait_expired, 0);
+    let mut pair = virtual_pair(50_000, 0, 0, 1_000, None);
+    run_virtual(&mut pair, 1, 100);
+    let r = pair.0.report();
+    assert!(r.tally.opened > 2 * 64_512, "{:?}", r.tally);
+    assert!(r.counters.time_wait_expired > 64_512, "{:?}", r.counters);
+    assert_eq!(r.tally.open_failed, 0);
+    assert_eq!(failed(&r.counters), 0, "{:?}", r.counters);
+}
+
+/// TIME-WAIT reuse after 1 s (MSL 30 s): in three virtual seconds the
+/// pairs come back from our own TIME-WAIT records, every connection past
+/// the first 64,512 on a recycled one.
+#[test]
+fn time_wait_reuse_in_virtual_time() {
+    let mut pair = virtual_pair(30_000_000, 0, 1_000_000, 1_000, None);
+    run_virtual(&mut pair, 3, 100);
+    let r = pair.0.report();
+    assert!(r.tally.opened > 2 * 64_512, "{:?}", r.tally);
+    assert!(
+        r.counters.time_wait_recycled >= r.tally.opened - 64_512,
+        "{} recycled of {}",
+        r.counters.time_wait_recycled,
+        r.tally.opened
+    );
+    assert_eq!(r.counters.time_wait_expired, 0);
+    assert_eq!(failed(&r.counters), 0, "{:?}", r.counters);
+}
+
+/// A 100 ms hold in virtual time: every connection lives at least the
+/// hold and ends within a few polls (of 100 µs) of it.
+#[test]
+fn a_hold_ends_on_time_in_virtual_time() {
+    let mut pair = virtual_pair(50_000, 100_000, 0, 1 << 16, Some(2_000.0));
+    run_virtual(&mut pair, 1, 100);
+    let r = pair.0.report();
+    let l = &r.latency.lifetime_us;
+    assert!(l.len() > 1_000, "{} lifetimes", l.len());
+    assert!(l.min() >= 100_000, "shortest {} µs", l.min());
+    // Within 20 polls (2 ms), the histogram's rounding included.
+    assert!(l.max() <= 102_000, "longest {} µs", l.max());
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools the real-interface tests use, where missing:
 # iproute2 (ip, namespaces, veth), ethtool (checksum offload off on the
-# kernel's veth end), tshark (decoding captures), ab (apache2-utils),
+# kernel's veth end), ping (iputils-ping: the kernel next to synwave still
+# answers on its own addresses), tshark (decoding captures), ab (apache2-utils),
 # nginx (HTTP peers), hping3 (a SYN flood), python3 (loading the TRex
 # profiles with a stand-in API) and pip for it; then it fetches TRex's
 # own Python client (tools/trex/fetch-client.sh, pinned by hash, into
@@ -13,6 +14,7 @@ set -euo pipefail
 want=()
 command -v ip >/dev/null || want+=(iproute2)
 command -v ethtool >/dev/null || want+=(ethtool)
+command -v ping >/dev/null || want+=(iputils-ping)
 command -v tshark >/dev/null || want+=(tshark)
 command -v ab >/dev/null || want+=(apache2-utils)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || want+=(nginx)

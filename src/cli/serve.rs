@@ -131,7 +131,7 @@ pub fn run(a: Args) -> ExitCode {
     let r = match report {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", super::io_errors::run_error(&e, "--ip"));
             return ExitCode::from(2);
         }
     };

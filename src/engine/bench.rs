@@ -272,7 +272,8 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         seed: cfg.seed,
         steer_a: steer.clone(),
         steer_b: steer,
-    })?;
+    })
+    .map_err(|e| e.to_string())?;
     let allocators = SourcePortAllocator::for_workers(
         &hasher,
         &reta,

@@ -13,6 +13,7 @@
 //! `run.total` connections have been opened and have ended.
 
 use super::arp_resolve;
+use super::error::RunError;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::opener::{Load, Opener};
 use super::template_mix::TemplateMix;
@@ -127,7 +128,7 @@ pub fn run_gen(
     cfg: &GenConfig,
     interrupt: &AtomicBool,
     on_ready: impl FnOnce(&str, BindMode, MacAddr, &[String]),
-) -> Result<GenReport, String> {
+) -> Result<GenReport, RunError> {
     if cfg.http && cfg.close != CloseKind::ServerFin {
         return Err(format!(
             "--request http waits for the server to close (Connection: close), so --close {} does not apply: use --close server-fin (the default with --request http)",
@@ -136,7 +137,7 @@ pub fn run_gen(
                 CloseKind::ServerFin => "server-fin",
                 CloseKind::Rst => "rst",
             }
-        ));
+        ).into());
     }
     let tcp = cfg.tcp();
     tcp.validate().map_err(|e| e.to_string())?;
@@ -148,14 +149,14 @@ pub fn run_gen(
         return Err(format!(
             "--concurrency {} is below the {workers} queue(s): each worker needs at least one connection",
             cfg.concurrency
-        ));
+        ).into());
     }
     if let Some(r) = cfg.rate
         && !(r > 0.0 && r.is_finite())
     {
-        return Err(format!(
-            "--rate {r} must be a positive number of connections per second"
-        ));
+        return Err(
+            format!("--rate {r} must be a positive number of connections per second").into(),
+        );
     }
     let secrets = setup.secrets()?;
     let hasher = RssHasher::new(&RssKey::MICROSOFT);

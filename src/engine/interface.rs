@@ -13,6 +13,7 @@
 //! the clock starts.
 
 use super::clock::Clock;
+use super::error::RunError;
 use super::pin;
 use super::run::{Job, Plan, Start, drive};
 use super::worker::{Role, Worker, WorkerReport};
@@ -138,7 +139,7 @@ pub fn run_interface<B>(
     builders: Vec<B>,
     cfg: &InterfaceRun,
     interrupt: &AtomicBool,
-) -> Result<InterfaceReport, String>
+) -> Result<InterfaceReport, RunError>
 where
     B: FnOnce() -> (Endpoint, Role) + Send + 'static,
 {
@@ -156,7 +157,8 @@ where
             return Err(format!(
                 "--cores names {} core(s) but {n} queue(s) need one each",
                 cfg.cores.len()
-            ));
+            )
+            .into());
         }
         pin::check_cores(&cfg.cores)?;
         cfg.cores.clone()

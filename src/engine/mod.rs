@@ -14,6 +14,7 @@
 mod arp_resolve;
 pub mod bench;
 mod clock;
+pub mod error;
 pub mod generate;
 pub mod handoff;
 pub mod interface;
@@ -29,6 +30,7 @@ pub mod worker;
 
 pub use bench::{BenchConfig, BenchReport, Steering, run_bench};
 pub use clock::Clock;
+pub use error::RunError;
 pub use opener::{Load, Opener};
 pub use poll::{Phase, SharedPhase};
 pub use worker::{Role, Worker, WorkerReport};

@@ -10,6 +10,7 @@
 //! that resolved our addresses by ARP (never one taken from a TCP frame),
 //! unless `--peer-mac` fixes it.
 
+use super::error::RunError;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::worker::Role;
 use crate::app::{AppConfig, AppProtocol, Canned, CloseMode, http};
@@ -109,7 +110,7 @@ pub fn run_serve(
     cfg: &ServeConfig,
     interrupt: &AtomicBool,
     on_ready: impl FnOnce(&str, BindMode, &[String]),
-) -> Result<ServeReport, String> {
+) -> Result<ServeReport, RunError> {
     if cfg.ports.is_empty() {
         return Err("no port to listen on: give --port P[,P…]".into());
     }

@@ -41,21 +41,40 @@ impl Impairment {
     }
 
     /// Checks that every probability is in [0, 1].
-    pub fn validate(&self) -> Result<(), String> {
-        for (name, p) in [
+    pub fn validate(&self) -> Result<(), ImpairmentError> {
+        for (name, value) in [
             ("loss", self.loss),
             ("duplicate", self.duplicate),
             ("reorder", self.reorder),
         ] {
-            if !(0.0..=1.0).contains(&p) {
-                return Err(format!(
-                    "{name} probability {p} is outside [0, 1] (give a loss percentage from 0 to 100)"
-                ));
+            if !(0.0..=1.0).contains(&value) {
+                return Err(ImpairmentError { name, value });
             }
         }
         Ok(())
     }
 }
+
+/// A probability of an [`Impairment`] outside [0, 1].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ImpairmentError {
+    /// Which: "loss", "duplicate" or "reorder".
+    pub name: &'static str,
+    /// The value given.
+    pub value: f64,
+}
+
+impl std::fmt::Display for ImpairmentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} probability {} is outside [0, 1]",
+            self.name, self.value
+        )
+    }
+}
+
+impl std::error::Error for ImpairmentError {}
 
 /// What happens to one frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,6 +149,8 @@ mod tests {
             loss: 1.5,
             ..Impairment::NONE
         };
-        assert!(bad.validate().unwrap_err().contains("loss probability 1.5"));
+        let e = bad.validate().unwrap_err();
+        assert_eq!((e.name, e.value), ("loss", 1.5));
+        assert!(e.to_string().contains("loss probability 1.5"));
     }
 }

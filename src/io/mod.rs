@@ -21,5 +21,5 @@ pub mod pcap;
 mod port;
 
 pub use impaired::Impaired;
-pub use impairment::{Fate, Impairer, Impairment};
+pub use impairment::{Fate, Impairer, Impairment, ImpairmentError};
 pub use port::{FrameBuf, Port, PortStats};

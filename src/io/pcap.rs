@@ -35,6 +35,23 @@ pub struct PcapReport {
     pub error: Option<String>,
 }
 
+/// The capture file could not be created or its header written.
+#[derive(Debug)]
+pub struct PcapError {
+    /// The file.
+    pub path: PathBuf,
+    /// The OS's answer.
+    pub error: std::io::Error,
+}
+
+impl std::fmt::Display for PcapError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write {}: {}", self.path.display(), self.error)
+    }
+}
+
+impl std::error::Error for PcapError {}
+
 /// An open capture.
 pub struct PcapCapture {
     writer: Option<PcapWriter<BufWriter<File>>>,
@@ -48,16 +65,14 @@ impl PcapCapture {
     /// Creates `cfg.path` and writes the pcap header. `clock_now_us` is
     /// the engine clock's reading now, so that frames stamped with it get
     /// wall-clock times.
-    pub fn create(cfg: &PcapConfig, clock_now_us: u64) -> Result<PcapCapture, String> {
-        let fail = |e: &dyn std::fmt::Display| {
-            format!(
-                "cannot write --pcap {}: {e}: give a writable path",
-                cfg.path.display()
-            )
+    pub fn create(cfg: &PcapConfig, clock_now_us: u64) -> Result<PcapCapture, PcapError> {
+        let fail = |error: std::io::Error| PcapError {
+            path: cfg.path.clone(),
+            error,
         };
-        let file = File::create(&cfg.path).map_err(|e| fail(&e))?;
-        let writer =
-            PcapWriter::new(BufWriter::with_capacity(1 << 20, file)).map_err(|e| fail(&e))?;
+        let file = File::create(&cfg.path).map_err(fail)?;
+        let writer = PcapWriter::new(BufWriter::with_capacity(1 << 20, file))
+            .map_err(|e| fail(std::io::Error::other(e)))?;
         let wall = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
@@ -169,15 +184,14 @@ mod tests {
     }
 
     #[test]
-    fn an_unwritable_path_names_the_flag() {
+    fn an_unwritable_path_is_named() {
         let cfg = PcapConfig {
             path: "/nonexistent-dir/x.pcap".into(),
             limit: 1,
         };
         let e = PcapCapture::create(&cfg, 1).unwrap_err();
-        assert!(
-            e.contains("--pcap /nonexistent-dir/x.pcap") && e.contains("writable"),
-            "{e}"
-        );
+        assert_eq!(e.path, cfg.path);
+        assert_eq!(e.error.kind(), std::io::ErrorKind::NotFound);
+        assert!(e.to_string().contains("/nonexistent-dir/x.pcap"), "{e}");
     }
 }

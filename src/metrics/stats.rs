@@ -255,19 +255,29 @@ mod tests {
         for b in gens.iter().chain(&resp) {
             b.publish(&s, 1);
         }
-        let t = StatsThread::spawn(gens, resp, Duration::from_millis(20), false).unwrap();
-        std::thread::sleep(Duration::from_millis(70));
-        let lines = t.stop();
-        assert!(!lines.is_empty(), "no line in 70 ms at one per 20 ms");
-        let first = &lines[0];
+        // The line a tick of the thread makes, made here: two ticks, the
+        // first after the boards were published, the second after nothing
+        // moved.
+        let sides = Sides {
+            generators: gens,
+            responders: resp,
+            len: names().len(),
+            cols: Columns::new(),
+        };
+        let started = Instant::now();
+        let mut prev = (started, Totals::default(), Totals::default());
+        let first = sides.line(started, &mut prev);
         // Two generator boards with 4 records each; three boards (both
         // sides) with 5 TIME-WAIT records each.
         assert_eq!(first.open, 8);
         assert_eq!(first.time_wait, 15);
         assert!(first.setups_per_sec > 0.0);
         assert!(first.pps_rx > 0.0);
-        // Nothing moved after the first line.
-        assert!(lines[1..].iter().all(|l| l.setups_per_sec == 0.0));
+        let second = sides.line(started, &mut prev);
+        // Nothing moved since the first line: no rate, the same levels.
+        assert_eq!((second.setups_per_sec, second.pps_rx), (0.0, 0.0));
+        assert_eq!((second.open, second.time_wait), (8, 15));
+        assert!(second.elapsed_s >= first.elapsed_s);
     }
 
     #[test]

@@ -6,12 +6,14 @@
 //! that joins it with setns).
 //!
 //! Every wait is bounded in time. Tests skip, saying why, only when not
-//! root or when the kernel has no AF_XDP sockets; a missing `ip` or
-//! `ethtool` is a failure (`.ci/run` installs them).
+//! root or when the kernel has no AF_XDP sockets, and under `CI=true`
+//! they fail instead (`skip`'s rule); a missing `ip` or `ethtool` is a
+//! failure (`.ci/run` installs them).
 
 #![allow(dead_code)]
 
 pub mod raw;
+pub mod skip;
 
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
@@ -60,15 +62,10 @@ pub fn skip_reason() -> Option<String> {
     None
 }
 
-/// Prints the skip reason and returns true when the test cannot run.
+/// True when `test` cannot run here (not root, no AF_XDP), after saying
+/// why; under `CI=true` it fails instead (see `skip::skip`).
 pub fn skip(test: &str) -> bool {
-    match skip_reason() {
-        Some(r) => {
-            eprintln!("SKIPPED {test}: {r}");
-            true
-        }
-        None => false,
-    }
+    skip::skip(test, skip_reason().as_deref())
 }
 
 fn repo() -> PathBuf {

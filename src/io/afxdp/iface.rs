@@ -1,11 +1,14 @@
 //! What the AF_XDP backend needs to know about an interface: its index,
-//! MAC address, MTU and number of receive queues.
+//! MAC address, MTU, number of receive queues, and the IPv4 addresses
+//! the kernel has on it.
 //!
-//! Rules: read once at start-up (ioctl and sysfs), never per frame.
+//! Rules: read once at start-up (ioctl, sysfs, getifaddrs), never per
+//! frame.
 
 use crate::wire::MacAddr;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::io;
+use std::net::Ipv4Addr;
 
 /// An interface, as looked up by name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,14 +37,18 @@ pub enum InterfaceError {
 impl std::fmt::Display for InterfaceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            InterfaceError::Missing(n) => write!(
-                f,
-                "interface '{n}' does not exist in this network namespace: list them with `ip link` (or `ip netns exec NS ip link`), then give --iface NAME"
-            ),
+            InterfaceError::Missing(n) => {
+                write!(
+                    f,
+                    "interface '{n}' does not exist in this network namespace"
+                )
+            }
             InterfaceError::Unreadable(n, e) => write!(f, "interface '{n}': {e}"),
         }
     }
 }
+
+impl std::error::Error for InterfaceError {}
 
 impl Interface {
     /// Looks `name` up.
@@ -66,6 +73,53 @@ impl Interface {
             rx_queues: rx_queue_count(name).unwrap_or(1),
         })
     }
+}
+
+/// The IPv4 addresses the kernel has on interface `name`, each with its
+/// prefix length (`getifaddrs`).
+pub fn ipv4_addresses(name: &str) -> io::Result<Vec<(Ipv4Addr, u8)>> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // Safety: `list` is a valid place for the list's head; it is freed
+    // below with freeifaddrs.
+    if unsafe { libc::getifaddrs(&mut list) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut out = Vec::new();
+    let mut at = list;
+    while !at.is_null() {
+        // Safety: `at` is an entry of the list getifaddrs returned, alive
+        // until freeifaddrs.
+        let ifa = unsafe { &*at };
+        at = ifa.ifa_next;
+        if ifa.ifa_name.is_null() || ifa.ifa_addr.is_null() {
+            continue;
+        }
+        // Safety: a non-null `ifa_name` is a NUL-terminated string of the
+        // list.
+        let ifa_name = unsafe { CStr::from_ptr(ifa.ifa_name) };
+        // Safety: a non-null `ifa_addr` points to a sockaddr of the list.
+        let family = unsafe { (*ifa.ifa_addr).sa_family };
+        if ifa_name.to_bytes() != name.as_bytes() || i32::from(family) != libc::AF_INET {
+            continue;
+        }
+        // Safety: an AF_INET address is a sockaddr_in.
+        let addr = unsafe { *(ifa.ifa_addr as *const libc::sockaddr_in) };
+        let prefix_len = if ifa.ifa_netmask.is_null() {
+            32
+        } else {
+            // Safety: the netmask of an AF_INET entry is a sockaddr_in.
+            let mask = unsafe { *(ifa.ifa_netmask as *const libc::sockaddr_in) };
+            u32::from_be(mask.sin_addr.s_addr).count_ones() as u8
+        };
+        out.push((
+            Ipv4Addr::from(u32::from_be(addr.sin_addr.s_addr)),
+            prefix_len,
+        ));
+    }
+    // Safety: the list getifaddrs returned, freed once; no entry is used
+    // after this.
+    unsafe { libc::freeifaddrs(list) };
+    Ok(out)
 }
 
 /// The MAC address and MTU through `SIOCGIFHWADDR` and `SIOCGIFMTU`.
@@ -125,9 +179,17 @@ mod tests {
         assert!(lo.index > 0);
         assert!(lo.mtu > 0);
         assert!(lo.rx_queues >= 1);
-        let e = Interface::by_name("sw-no-such-if").unwrap_err().to_string();
-        assert!(e.contains("does not exist") && e.contains("--iface"), "{e}");
+        let e = Interface::by_name("sw-no-such-if").unwrap_err();
+        assert!(matches!(&e, InterfaceError::Missing(n) if n == "sw-no-such-if"));
+        assert!(e.to_string().contains("does not exist"), "{e}");
         assert!(Interface::by_name("").is_err());
         assert!(Interface::by_name(&"x".repeat(40)).is_err());
+    }
+
+    #[test]
+    fn the_loopback_interface_has_127_0_0_1() {
+        let lo = ipv4_addresses("lo").expect("getifaddrs");
+        assert!(lo.contains(&(Ipv4Addr::LOCALHOST, 8)), "{lo:?}");
+        assert!(ipv4_addresses("sw-no-such-if").unwrap().is_empty());
     }
 }

@@ -6,23 +6,27 @@
 //! detaches it when the process exits or dies.
 //!
 //! Rules: knows no TCP — which frames are ours is an address range given
-//! by the caller; set-up errors are sentences that name the fix
-//! ([`errors`]); nothing here runs per frame but `XskPort`'s ring work.
+//! by the caller, and none of it may be an address the kernel has on the
+//! interface (the program would take the host's own connections); set-up
+//! errors are data ([`OpenError`]) that the command line words with the
+//! fix; nothing here runs per frame but `XskPort`'s ring work.
 //!
 //! [`Port`]: crate::io::Port
 
 pub mod bpf;
-pub mod errors;
+mod error;
 mod frame;
 mod iface;
 pub mod port;
+pub mod privileges;
 pub mod probe;
 pub mod program;
 mod umem_area;
 
+pub use error::{OpenError, XskError, XskStep};
 pub use frame::XskFrame;
-pub use iface::{Interface, InterfaceError};
-pub use port::{BindMode, KernelDrops, XskConfig, XskError, XskPort, XskStats};
+pub use iface::{Interface, InterfaceError, ipv4_addresses};
+pub use port::{BindMode, KernelDrops, XskConfig, XskPort, XskStats};
 pub use program::AddressRange;
 
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -96,105 +100,18 @@ pub struct AfXdp {
     pub notes: Vec<String>,
 }
 
-/// Opens every queue of `cfg` and attaches the redirect program. Errors
-/// name the fix.
-pub fn open(cfg: &AfXdpConfig) -> Result<AfXdp, String> {
-    if let Some(caps) = errors::effective_capabilities() {
-        let missing = errors::missing_capabilities(caps);
-        if !missing.is_empty() {
-            return Err(errors::privileges_message(&missing));
-        }
-    }
-    let iface = Interface::by_name(&cfg.iface).map_err(|e| e.to_string())?;
-    if cfg.queues.is_empty() {
-        return Err("no queue to open: give --queues 1 or more".into());
-    }
-    if let Some(&q) = cfg.queues.iter().find(|&&q| q >= iface.rx_queues) {
-        return Err(format!(
-            "queue {q} is out of range: {} has {} receive queue(s) (0 to {}); give --queues at most {} (more with `ethtool -L {} combined N`, or a veth created with numrxqueues N)",
-            iface.name,
-            iface.rx_queues,
-            iface.rx_queues - 1,
-            iface.rx_queues,
-            iface.name
-        ));
-    }
-    if iface.mtu + 14 + 4 + cfg.xsk.headroom + 256 > cfg.xsk.frame_size {
-        return Err(format!(
-            "the MTU of {} ({}) does not fit a {}-byte UMEM frame: lower it (`ip link set dev {} mtu 1500`) or give --frame-size 4096",
-            iface.name, iface.mtu, cfg.xsk.frame_size, iface.name
-        ));
-    }
+/// Opens every queue of `cfg` and attaches the redirect program.
+pub fn open(cfg: &AfXdpConfig) -> Result<AfXdp, OpenError> {
+    let iface = checked_interface(cfg)?;
     let mut notes = Vec::new();
-    let umem_bytes = u64::from(cfg.xsk.frames.next_power_of_two()) * u64::from(cfg.xsk.frame_size);
     let map_entries = iface
         .rx_queues
         .max(cfg.queues.iter().max().map_or(1, |q| q + 1));
-    let map = bpf::create_xskmap(map_entries).map_err(|e| bpf_message(&e, &iface.name))?;
+    let map = bpf::create_xskmap(map_entries).map_err(|e| OpenError::bpf(&iface.name, e))?;
     let insns = program::redirect_program(cfg.ours, map.as_raw_fd());
-    let prog = bpf::load_xdp(&insns).map_err(|e| bpf_message(&e, &iface.name))?;
-    let mut ports = Vec::with_capacity(cfg.queues.len());
-    let mut bind = match cfg.zero_copy {
-        ZeroCopy::Off => BindMode::Copy,
-        ZeroCopy::On | ZeroCopy::Auto => BindMode::ZeroCopy,
-    };
-    for &q in &cfg.queues {
-        let opened = XskPort::open(iface.index, q, &cfg.xsk, bind == BindMode::ZeroCopy);
-        let port = match opened {
-            Ok(p) => p,
-            Err(e)
-                if cfg.zero_copy == ZeroCopy::Auto
-                    && bind == BindMode::ZeroCopy
-                    && e.step == "bind"
-                    && matches!(
-                        e.errno,
-                        libc::EOPNOTSUPP | libc::EINVAL | libc::EPROTONOSUPPORT
-                    ) =>
-            {
-                notes.push(format!(
-                    "{}: no zero-copy AF_XDP in this driver ({}); using copy mode",
-                    iface.name,
-                    std::io::Error::from_raw_os_error(e.errno)
-                ));
-                bind = BindMode::Copy;
-                XskPort::open(iface.index, q, &cfg.xsk, false).map_err(|e| {
-                    errors::socket_message(e.step, e.errno, &iface.name, q, umem_bytes)
-                })?
-            }
-            Err(e) => {
-                return Err(errors::socket_message(
-                    e.step,
-                    e.errno,
-                    &iface.name,
-                    q,
-                    umem_bytes,
-                ));
-            }
-        };
-        bpf::xskmap_set(&map, q, port.fd()).map_err(|e| bpf_message(&e, &iface.name))?;
-        ports.push(port);
-    }
-    let attach = |flags: u32, mode: &'static str| {
-        bpf::attach_xdp(&prog, iface.index, flags)
-            .map(|link| (link, mode))
-            .map_err(|e| (e.error.raw_os_error().unwrap_or(0), mode))
-    };
-    let attached = match cfg.xdp_mode {
-        XdpMode::Native => attach(bpf::XDP_FLAGS_DRV_MODE, "native"),
-        XdpMode::Generic => attach(bpf::XDP_FLAGS_SKB_MODE, "generic"),
-        XdpMode::Auto => match attach(bpf::XDP_FLAGS_DRV_MODE, "native") {
-            Err((libc::EOPNOTSUPP | libc::EINVAL, _)) => {
-                notes.push(format!(
-                    "{}: no native XDP in this driver; using generic XDP",
-                    iface.name
-                ));
-                attach(bpf::XDP_FLAGS_SKB_MODE, "generic")
-            }
-            other => other,
-        },
-    };
-    let (link, mode) =
-        attached.map_err(|(errno, mode)| errors::attach_message(errno, &iface.name, mode))?;
+    let prog = bpf::load_xdp(&insns).map_err(|e| OpenError::bpf(&iface.name, e))?;
+    let (ports, bind) = open_sockets(cfg, &iface, &map, &mut notes)?;
+    let (link, mode) = attach(cfg.xdp_mode, &prog, &iface, &mut notes)?;
     Ok(AfXdp {
         iface,
         queues: cfg.queues.clone(),
@@ -210,11 +127,127 @@ pub fn open(cfg: &AfXdpConfig) -> Result<AfXdp, String> {
     })
 }
 
-fn bpf_message(e: &bpf::BpfError, iface: &str) -> String {
-    match e.error.raw_os_error() {
-        Some(libc::EPERM | libc::EACCES) if e.log.is_empty() => {
-            errors::privileges_message(&["CAP_BPF", "CAP_NET_ADMIN"])
+/// The interface of `cfg`, once every check that needs no socket has
+/// passed: privileges, the queues, the MTU, and that none of our
+/// addresses is the kernel's own there.
+fn checked_interface(cfg: &AfXdpConfig) -> Result<Interface, OpenError> {
+    if let Some(caps) = privileges::effective_capabilities() {
+        let missing = privileges::missing_capabilities(caps);
+        if !missing.is_empty() {
+            return Err(OpenError::Privileges(missing));
         }
-        _ => format!("setting up XDP on {iface}: {e}"),
+    }
+    let iface = Interface::by_name(&cfg.iface).map_err(OpenError::Interface)?;
+    if cfg.queues.is_empty() {
+        return Err(OpenError::NoQueue);
+    }
+    if let Some(&queue) = cfg.queues.iter().find(|&&q| q >= iface.rx_queues) {
+        return Err(OpenError::QueueOutOfRange {
+            iface: iface.name,
+            queue,
+            rx_queues: iface.rx_queues,
+        });
+    }
+    if iface.mtu + 14 + 4 + cfg.xsk.headroom + 256 > cfg.xsk.frame_size {
+        return Err(OpenError::MtuTooLarge {
+            iface: iface.name,
+            mtu: iface.mtu,
+            frame_size: cfg.xsk.frame_size,
+        });
+    }
+    // The program takes every TCP port of our addresses: one the kernel
+    // has would lose the host's own connections to it (SSH included).
+    let kernel = iface::ipv4_addresses(&iface.name).map_err(|error| OpenError::Addresses {
+        iface: iface.name.clone(),
+        error,
+    })?;
+    if let Some(&(addr, prefix_len)) = kernel.iter().find(|(a, _)| cfg.ours.contains(*a)) {
+        return Err(OpenError::KernelAddress {
+            iface: iface.name,
+            addr,
+            prefix_len,
+        });
+    }
+    Ok(iface)
+}
+
+/// One socket per queue of `cfg`, each put in the XSKMAP; zero-copy as
+/// `cfg.zero_copy` asks, falling back to copy mode (noted) under `Auto`.
+fn open_sockets(
+    cfg: &AfXdpConfig,
+    iface: &Interface,
+    map: &OwnedFd,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<XskPort>, BindMode), OpenError> {
+    let umem_bytes = u64::from(cfg.xsk.frames.next_power_of_two()) * u64::from(cfg.xsk.frame_size);
+    let failed = |queue: u32, error: XskError| OpenError::Socket {
+        iface: iface.name.clone(),
+        queue,
+        umem_bytes,
+        memlock: privileges::memlock_limit().0,
+        error,
+    };
+    let mut ports = Vec::with_capacity(cfg.queues.len());
+    let mut bind = match cfg.zero_copy {
+        ZeroCopy::Off => BindMode::Copy,
+        ZeroCopy::On | ZeroCopy::Auto => BindMode::ZeroCopy,
+    };
+    for &q in &cfg.queues {
+        let port = match XskPort::open(iface.index, q, &cfg.xsk, bind == BindMode::ZeroCopy) {
+            Ok(p) => p,
+            Err(e)
+                if cfg.zero_copy == ZeroCopy::Auto
+                    && bind == BindMode::ZeroCopy
+                    && e.is_no_zero_copy() =>
+            {
+                notes.push(format!(
+                    "{}: no zero-copy AF_XDP in this driver ({}); using copy mode",
+                    iface.name,
+                    std::io::Error::from_raw_os_error(e.errno)
+                ));
+                bind = BindMode::Copy;
+                XskPort::open(iface.index, q, &cfg.xsk, false).map_err(|e| failed(q, e))?
+            }
+            Err(e) => return Err(failed(q, e)),
+        };
+        bpf::xskmap_set(map, q, port.fd()).map_err(|e| OpenError::bpf(&iface.name, e))?;
+        ports.push(port);
+    }
+    Ok((ports, bind))
+}
+
+/// Attaches `prog` to `iface` in `mode` (native first under `Auto`, then
+/// generic, noted); returns the link and the mode it runs in.
+fn attach(
+    mode: XdpMode,
+    prog: &OwnedFd,
+    iface: &Interface,
+    notes: &mut Vec<String>,
+) -> Result<(OwnedFd, &'static str), OpenError> {
+    let attach = |flags: u32, mode: &'static str| {
+        bpf::attach_xdp(prog, iface.index, flags)
+            .map(|link| (link, mode))
+            .map_err(|e| OpenError::Attach {
+                iface: iface.name.clone(),
+                mode,
+                errno: e.error.raw_os_error().unwrap_or(0),
+            })
+    };
+    match mode {
+        XdpMode::Native => attach(bpf::XDP_FLAGS_DRV_MODE, "native"),
+        XdpMode::Generic => attach(bpf::XDP_FLAGS_SKB_MODE, "generic"),
+        XdpMode::Auto => match attach(bpf::XDP_FLAGS_DRV_MODE, "native") {
+            Err(OpenError::Attach {
+                errno: libc::EOPNOTSUPP | libc::EINVAL,
+                ..
+            }) => {
+                notes.push(format!(
+                    "{}: no native XDP in this driver; using generic XDP",
+                    iface.name
+                ));
+                attach(bpf::XDP_FLAGS_SKB_MODE, "generic")
+            }
+            other => other,
+        },
     }
 }

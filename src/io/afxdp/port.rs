@@ -13,6 +13,7 @@
 //! never put on a ring or the free list), and the UMEM stays mapped while
 //! any frame of this port is held, even after the port is dropped.
 
+use super::error::{XskError, XskStep};
 use super::frame::{PortId, XskFrame};
 use super::umem_area::UmemArea;
 use crate::io::{Port, PortStats};
@@ -124,16 +125,7 @@ impl Drop for XskPort {
     }
 }
 
-/// Why a socket could not be opened: the step and the OS error number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct XskError {
-    /// The step that failed ("UMEM registration", "bind", …).
-    pub step: &'static str,
-    /// The OS error number.
-    pub errno: i32,
-}
-
-fn step(step: &'static str) -> impl FnOnce(xdpilone::Errno) -> XskError {
+fn step(step: XskStep) -> impl FnOnce(xdpilone::Errno) -> XskError {
     move |e| XskError {
         step,
         errno: e.get_raw(),
@@ -159,16 +151,16 @@ impl XskPort {
         let frame_size = cfg.frame_size;
         if !(frame_size == 2048 || frame_size == 4096) || cfg.headroom + 256 > frame_size {
             return Err(XskError {
-                step: "frame size",
+                step: XskStep::FrameSize,
                 errno: libc::EINVAL,
             });
         }
         let id = PortId::next().ok_or(XskError {
-            step: "port id",
+            step: XskStep::PortId,
             errno: libc::EMFILE,
         })?;
         let area = UmemArea::new(frames as usize * frame_size as usize).map_err(|e| XskError {
-            step: "UMEM mapping",
+            step: XskStep::UmemMapping,
             errno: e.raw_os_error().unwrap_or(libc::ENOMEM),
         })?;
         let ring = frames / 2;
@@ -181,16 +173,16 @@ impl XskPort {
         };
         // Safety: the area is page-aligned, `frames * frame_size` bytes,
         // and lives in the port beside the `Umem` (dropped after it).
-        let umem =
-            unsafe { Umem::new(ucfg, area.as_non_null()) }.map_err(step("UMEM registration"))?;
+        let umem = unsafe { Umem::new(ucfg, area.as_non_null()) }
+            .map_err(step(XskStep::UmemRegistration))?;
         let mut info = IfInfo::invalid();
         info.from_ifindex(ifindex)
-            .map_err(step("interface lookup"))?;
+            .map_err(step(XskStep::InterfaceLookup))?;
         info.set_queue(queue);
-        let sock = Socket::with_shared(&info, &umem).map_err(step("socket"))?;
+        let sock = Socket::with_shared(&info, &umem).map_err(step(XskStep::Socket))?;
         let device = umem
             .fq_cq(&sock)
-            .map_err(step("fill and completion rings"))?;
+            .map_err(step(XskStep::FillCompletionRings))?;
         let bind_flags = SocketConfig::XDP_BIND_NEED_WAKEUP
             | if zero_copy {
                 SocketConfig::XDP_BIND_ZEROCOPY
@@ -206,16 +198,16 @@ impl XskPort {
                     bind_flags,
                 },
             )
-            .map_err(step("receive and transmit rings"))?;
-        let rx = user.map_rx().map_err(step("receive ring mapping"))?;
-        let tx = user.map_tx().map_err(step("transmit ring mapping"))?;
+            .map_err(step(XskStep::RxTxRings))?;
+        let rx = user.map_rx().map_err(step(XskStep::RxRingMapping))?;
+        let tx = user.map_tx().map_err(step(XskStep::TxRingMapping))?;
         // The socket of a process that has just ended leaves its queue a
         // moment later (the kernel frees its UMEM in deferred work), so a
         // busy queue is asked again for a while before it is reported.
         let mut tries = 0;
         while let Err(e) = umem.bind(&user) {
             if e.get_raw() != libc::EBUSY || tries == BIND_BUSY_RETRIES {
-                return Err(step("bind")(e));
+                return Err(step(XskStep::Bind)(e));
             }
             tries += 1;
             std::thread::sleep(BIND_BUSY_WAIT);

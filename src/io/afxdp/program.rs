@@ -24,6 +24,15 @@ pub struct AddressRange {
     pub count: u32,
 }
 
+impl AddressRange {
+    /// Whether `addr` is one of these addresses (as the program decides:
+    /// `addr - first`, wrapping, below `count`).
+    pub fn contains(&self, addr: std::net::Ipv4Addr) -> bool {
+        let offset = u32::from(addr).wrapping_sub(u32::from_be_bytes(self.first));
+        offset < self.count.clamp(1, 1 << 31)
+    }
+}
+
 // Registers.
 const R0: u8 = 0;
 const R1: u8 = 1;
@@ -254,6 +263,17 @@ mod tests {
             .map(|f| f.4)
             .collect();
         assert_eq!(bounds, vec![3, 3]);
+    }
+
+    #[test]
+    fn a_range_holds_its_addresses_and_no_other() {
+        let r = AddressRange {
+            first: [10, 99, 0, 250],
+            count: 10,
+        };
+        let ip = std::net::Ipv4Addr::new;
+        assert!(r.contains(ip(10, 99, 0, 250)) && r.contains(ip(10, 99, 1, 3)));
+        assert!(!r.contains(ip(10, 99, 0, 249)) && !r.contains(ip(10, 99, 1, 4)));
     }
 
     #[test]

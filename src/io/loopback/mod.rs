@@ -26,6 +26,7 @@
 //! Rules: no allocation, lock or syscall per frame after construction;
 //! never panic on full rings or an empty pool (counted instead).
 
+use super::impairment::ImpairmentError;
 use super::{Fate, FrameBuf, Impairer, Impairment, Port, PortStats};
 use crossbeam::queue::ArrayQueue;
 use rtrb::{Consumer, Producer, RingBuffer};
@@ -158,16 +159,44 @@ impl std::fmt::Debug for LoopPort {
     }
 }
 
+/// A loopback that cannot be built: the setting at fault.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LoopbackError {
+    /// A side has no queue.
+    NoQueue,
+    /// The ring size or the frames per queue is 0.
+    NoRoom,
+    /// A probability of the impairment is outside [0, 1].
+    Impairment(ImpairmentError),
+}
+
+impl std::fmt::Display for LoopbackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoopbackError::NoQueue => {
+                f.write_str("a loopback needs at least one queue on each side")
+            }
+            LoopbackError::NoRoom => {
+                f.write_str("ring size and frames per queue must be at least 1")
+            }
+            LoopbackError::Impairment(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for LoopbackError {}
+
 /// Builds a loopback: the queues of side A and of side B, in order.
-/// Errors name the setting to fix.
-pub fn loopback(cfg: &LoopbackConfig) -> Result<(Vec<LoopPort>, Vec<LoopPort>), String> {
+pub fn loopback(cfg: &LoopbackConfig) -> Result<(Vec<LoopPort>, Vec<LoopPort>), LoopbackError> {
     if cfg.queues_a == 0 || cfg.queues_b == 0 {
-        return Err("a loopback needs at least one queue on each side".into());
+        return Err(LoopbackError::NoQueue);
     }
     if cfg.ring_size == 0 || cfg.frames_per_queue == 0 {
-        return Err("ring size and frames per queue must be at least 1".into());
+        return Err(LoopbackError::NoRoom);
     }
-    cfg.impairment.validate()?;
+    cfg.impairment
+        .validate()
+        .map_err(LoopbackError::Impairment)?;
     // rings[s][r]: from queue s of one side to queue r of the other.
     let rings = |senders: usize, receivers: usize| {
         let per_pair = (cfg.ring_size / senders).max(cfg.ring_size.min(1024));

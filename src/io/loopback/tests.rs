@@ -176,13 +176,15 @@ fn bad_settings_are_named() {
         ..LoopbackConfig::default()
     })
     .unwrap_err();
-    assert!(e.contains("at least one queue"));
+    assert_eq!(e, LoopbackError::NoQueue);
+    assert!(e.to_string().contains("at least one queue"));
     let e = loopback(&LoopbackConfig {
         impairment: Impairment::lossy(2.0),
         ..LoopbackConfig::default()
     })
     .unwrap_err();
-    assert!(e.contains("outside [0, 1]"));
+    assert!(matches!(e, LoopbackError::Impairment(i) if i.name == "loss"));
+    assert!(e.to_string().contains("outside [0, 1]"));
 }
 
 #[test]
