@@ -381,9 +381,9 @@ fn virtual_pair(
     )
 }
 
-/// Connections of a client-fin generator that ended other than cleanly.
+/// Connections of a generator that ended other than cleanly.
 fn failed(c: &synwave::endpoint::Counters) -> u64 {
-    c.ended() - synwave::scenario::completed(CloseKind::ClientFin, &c.ends)
+    c.ended() - c.completed()
 }
 
 /// Polls both workers every `step_us` of virtual time for `seconds`.
