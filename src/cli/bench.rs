@@ -6,11 +6,13 @@
 use super::TrafficArgs;
 use super::host_steal::HostSteal;
 use super::profile_args;
+use super::run_errors::{Command, run_error};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use synwave::app::Template;
 use synwave::engine::{BenchConfig, BenchReport, run_bench};
 use synwave::io::Impairment;
 use synwave::metrics::{self, LiveLine};
@@ -144,42 +146,26 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
     )
 }
 
-/// Runs the bench.
-pub fn run(a: Args) -> ExitCode {
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = interrupt.clone();
-    // Ctrl-C or SIGTERM: end the run phase; a second one ends the drain.
-    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
-        eprintln!("warning: cannot catch Ctrl-C ({e}); the run ends at --duration");
-    }
-    let templates = match profile_args::templates_of(a.profile.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Err(e) = profile_args::check_templates(
+/// The bench `a` and the profile's `templates` ask for, or what is wrong
+/// with them together.
+fn config(a: &Args, templates: Vec<Template>) -> Result<BenchConfig, String> {
+    profile_args::check_templates(
         &templates,
         a.hold,
         synwave::scenario::CLIENT_NET,
         a.client_ips,
         "--client-ips",
-    ) {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
-    }
+    )?;
     // The responder answers every request with --response-bytes: a
     // template can await that much or nothing.
     if let Some(t) = templates
         .iter()
         .find(|t| t.response_bytes > 0 && t.response_bytes != a.traffic.response_bytes)
     {
-        eprintln!(
-            "error: template '{}' awaits {} response bytes, but the responder sends --response-bytes {}: give the same number (or 0)",
+        return Err(format!(
+            "template '{}' awaits {} response bytes, but the responder sends --response-bytes {}: give the same number (or 0)",
             t.name, t.response_bytes, a.traffic.response_bytes
-        );
-        return ExitCode::from(2);
+        ));
     }
     let scenario = Scenario {
         close: a.traffic.close.into(),
@@ -187,17 +173,17 @@ pub fn run(a: Args) -> ExitCode {
         request_bytes: a.traffic.request_bytes,
         response_bytes: a.traffic.response_bytes,
         msl_us: (a.msl * 1e6) as u64,
-        templates: templates.clone(),
+        templates,
         hold_us: a.hold * 1000,
         defences: a.defences.defences(),
     };
-    let cfg = BenchConfig {
+    Ok(BenchConfig {
         workers: usize::from(a.workers),
         concurrency: a.concurrency().unwrap_or(1 << 22),
         rate: a.rate,
         ramp: Duration::from_secs_f64(a.ramp),
         duration: Duration::from_secs_f64(a.duration),
-        scenario: scenario.clone(),
+        scenario,
         impairment: Impairment::lossy(a.traffic.loss / 100.0),
         seed: a.traffic.seed,
         client_ips: a.client_ips,
@@ -211,7 +197,25 @@ pub fn run(a: Args) -> ExitCode {
         max_time_wait: a.max_time_wait as usize,
         metrics_addr: a.metrics_addr.clone(),
         ..BenchConfig::default()
+    })
+}
+
+/// Runs the bench with a profile's `templates` (none without one).
+pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    // Ctrl-C or SIGTERM: end the run phase; a second one ends the drain.
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: cannot catch Ctrl-C ({e}); the run ends at --duration");
+    }
+    let cfg = match config(&a, templates) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
+    let scenario = &cfg.scenario;
     let load = match a.rate {
         Some(r) if a.ramp > 0.0 => format!("rate {r} conn/s after a {} s ramp", a.ramp),
         Some(r) => format!("rate {r} conn/s"),
@@ -225,14 +229,14 @@ pub fn run(a: Args) -> ExitCode {
     let r = match run_bench(&cfg, &interrupt) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", run_error(&e, Command::Bench));
             return ExitCode::from(2);
         }
     };
     let steal = steal.percent();
-    print_summary(&r, &scenario, steal);
+    print_summary(&r, scenario, steal);
     if let Some(path) = &a.json {
-        let json = summary_json(&a, &r, &scenario, steal);
+        let json = summary_json(&a, &r, scenario, steal);
         let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("error: cannot write {}: {e}", path.display());

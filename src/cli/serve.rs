@@ -7,26 +7,15 @@ use super::interface_report::{
     per_sec, print_tail, queues_json, totals,
 };
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range, parse_port};
-use super::{CookiesArg, ProtocolArg};
-use clap::ValueEnum;
+use super::run_errors::{Command, run_error};
+use super::{CookiesArg, ProtocolArg, ServeCloseArg};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use synwave::engine::serve::{ServeClose, ServeConfig, ServeReport, run_serve};
+use synwave::engine::serve::{ServeConfig, ServeReport, run_serve};
 use synwave::io::afxdp::{AddressRange, BindMode};
-
-/// How the server ends a connection.
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ServeCloseArg {
-    /// The client closes first; synwave answers its FIN with its own.
-    ClientFin,
-    /// synwave sends FIN once its response is sent (server TIME-WAIT).
-    ServerFin,
-    /// synwave resets the connection once its response is sent.
-    Rst,
-}
 
 /// `synwave serve` flags.
 #[derive(clap::Args)]
@@ -91,6 +80,7 @@ pub fn run(a: Args) -> ExitCode {
         setup: a.afxdp.setup(
             &a.common,
             a.ip,
+            "responder",
             a.duration.map(Duration::from_secs_f64),
             Duration::from_secs(2),
             None,
@@ -99,15 +89,14 @@ pub fn run(a: Args) -> ExitCode {
         cookies: a.cookies.into(),
         response_bytes: a.response_bytes,
         http,
-        close: match a.close.unwrap_or(if http {
-            ServeCloseArg::ServerFin
-        } else {
-            ServeCloseArg::ClientFin
-        }) {
-            ServeCloseArg::ClientFin => ServeClose::ClientFin,
-            ServeCloseArg::ServerFin => ServeClose::ServerFin,
-            ServeCloseArg::Rst => ServeClose::Rst,
-        },
+        close: a
+            .close
+            .unwrap_or(if http {
+                ServeCloseArg::ServerFin
+            } else {
+                ServeCloseArg::ClientFin
+            })
+            .into(),
     };
     let ip = std::net::Ipv4Addr::from(a.ip.first);
     let report = run_serve(&cfg, &interrupt, |mode, bind, notes| {
@@ -131,7 +120,7 @@ pub fn run(a: Args) -> ExitCode {
     let r = match report {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {}", super::io_errors::run_error(&e, "--ip"));
+            eprintln!("error: {}", run_error(&e, Command::Serve));
             return ExitCode::from(2);
         }
     };

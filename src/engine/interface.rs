@@ -84,10 +84,10 @@ pub struct InterfaceSetup {
 impl InterfaceSetup {
     /// The secrets every worker shares (a cookie is checked by whichever
     /// worker the ACK reaches).
-    pub fn secrets(&self) -> Result<Secrets, String> {
+    pub fn secrets(&self) -> Result<Secrets, RunError> {
         match self.seed {
             Some(s) => Ok(Secrets::from_seed(s)),
-            None => Secrets::random().map_err(|e| format!("cannot read random secrets: {e}")),
+            None => Secrets::random().map_err(RunError::Secrets),
         }
     }
 
@@ -150,19 +150,7 @@ where
         ..
     } = opened;
     let n = ports.len();
-    let cores: Vec<usize> = if cfg.cores.is_empty() {
-        pin::cycle_available(n)
-    } else {
-        if cfg.cores.len() < n {
-            return Err(format!(
-                "--cores names {} core(s) but {n} queue(s) need one each",
-                cfg.cores.len()
-            )
-            .into());
-        }
-        pin::check_cores(&cfg.cores)?;
-        cfg.cores.clone()
-    };
+    let cores = pin::cores_for(n, &cfg.cores)?;
     let clock = Clock::new();
     // The first worker captures; an unwritable file stops the run before
     // it starts.
