@@ -10,7 +10,9 @@ use crate::app::{
     AppConfig, AppConfigError, AppProtocol, Canned, CloseKind, Template, client_apps,
 };
 use crate::endpoint::{Endpoint, EndpointConfig, NextHop};
-use crate::tcp::{CookiePolicy, Defences, Secrets, TcpConfig, TcpConfigError, TcpContext};
+use crate::tcp::{
+    CookiePolicy, Defences, RealClock, Secrets, TcpConfig, TcpConfigError, TcpContext,
+};
 use crate::wire::MacAddr;
 use std::sync::Arc;
 
@@ -202,12 +204,18 @@ impl Side {
         self.app.validate().map_err(SideError::App)
     }
 
-    /// The endpoint of this side, keyed by `secrets` (a configuration
-    /// `validate` accepts).
+    /// The endpoint of this side, keyed by `secrets`, its TCP clocks at 0
+    /// (virtual time; a configuration `validate` accepts).
     pub fn build(&self, secrets: Secrets) -> Endpoint {
+        self.build_at(secrets, RealClock::default())
+    }
+
+    /// The endpoint of this side, keyed by `secrets`, its TCP clocks
+    /// (timestamps, ISNs) reading `real` at the run's time 0.
+    pub fn build_at(&self, secrets: Secrets, real: RealClock) -> Endpoint {
         Endpoint::new(
             self.endpoint.clone(),
-            TcpContext::new(self.tcp.clone(), secrets),
+            TcpContext::new(self.tcp.clone(), secrets).with_real_clock(real),
             self.app.clone(),
         )
     }

@@ -187,8 +187,8 @@ const CASES: &[(&[&str], &[&str], &[&str])] = &[
     ),
     (
         SERVE,
-        &["--response-bytes", "70000"],
-        &["--response-bytes", "70000", "0..=65535"],
+        &["--response-bytes", "20000000"],
+        &["--response-bytes", "20000000", "0..=16777216"],
     ),
     (
         SERVE,

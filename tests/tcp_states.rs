@@ -657,7 +657,7 @@ mod closed {
         assert_eq!(
             o.timestamps,
             Some(Timestamps {
-                tsval: TcpContext::ts_now(T0),
+                tsval: ctx.ts_clock(T0).wrapping_add(tcb.ts_offset()),
                 tsecr: 0
             })
         );
@@ -758,7 +758,7 @@ mod listen {
             assert_eq!(
                 o.timestamps,
                 Some(Timestamps {
-                    tsval: TcpContext::ts_now(T0 + 10),
+                    tsval: p.s.ts_clock(T0 + 10).wrapping_add(s.ts_offset()),
                     tsecr: tsval(&syn),
                 })
             );
@@ -877,8 +877,9 @@ mod listen {
         // Linux layout: low 6 bits = wscale 7 | SACK (0x10); never ahead
         // of the clock.
         assert_eq!(ts.tsval & 0x3f, 0x17);
-        assert!(ts.tsval <= TcpContext::ts_now(T0));
-        assert!(TcpContext::ts_now(T0) - ts.tsval < 64);
+        // The clock with the tuple's offset, as the connection will use.
+        let clock = p.s.ts_clock(T0).wrapping_add(p.s.isn.ts_offset(&p.st));
+        assert!(clock.wrapping_sub(ts.tsval) < 64);
 
         let out = p.client_gets(&mut c, &synack, T0 + MS);
         let ack = reply(&out);
@@ -1100,7 +1101,7 @@ mod syn_sent {
         assert_eq!(
             ack.repr.options.timestamps,
             Some(Timestamps {
-                tsval: TcpContext::ts_now(T0 + 500),
+                tsval: p.c.ts_clock(T0 + 500).wrapping_add(c.ts_offset()),
                 tsecr: tsval(&synack),
             })
         );
@@ -1440,16 +1441,22 @@ mod established {
 
     #[test]
     fn challenge_acks_rate_limited() {
-        let mut fx = established_with(cfg(), cfg_with(|c| c.challenge_ack_per_sec = 2));
+        const LIMIT: u32 = 4;
+        let mut fx = established_with(cfg(), cfg_with(|c| c.challenge_ack_per_sec = LIMIT));
         let rcv = fx.s.rcv_nxt();
         let rst = fx.seg(Who::Server, RST, rcv + 10, SeqNum(0));
-        for _ in 0..2 {
+        // The second's budget is drawn from LIMIT/2 .. LIMIT/2 + LIMIT.
+        let mut sent = 0;
+        let out = loop {
             let out = fx.inject(Who::Server, &rst, &[]);
-            assert_eq!(out.events, Events::CHALLENGE_ACK);
+            if out.events != Events::CHALLENGE_ACK {
+                break out;
+            }
             assert!(out.reply.is_some());
-        }
-        // Third in the same second: suppressed, for RSTs and SYNs alike.
-        let out = fx.inject(Who::Server, &rst, &[]);
+            sent += 1;
+        };
+        assert!((LIMIT / 2..LIMIT / 2 + LIMIT).contains(&sent), "{sent}");
+        // Beyond the budget: suppressed, for RSTs and SYNs alike.
         assert_eq!(out.events, Events::CHALLENGE_ACK_LIMITED);
         assert!(out.reply.is_none() && out.end.is_none());
         let syn = fx.seg(Who::Server, SYN, rcv + 99, SeqNum(0));
@@ -2083,7 +2090,11 @@ mod time_wait {
         assert_eq!(
             r.repr.options.timestamps,
             Some(Timestamps {
-                tsval: TcpContext::ts_now(later),
+                tsval: t
+                    .p
+                    .c
+                    .ts_clock(later)
+                    .wrapping_add(t.p.c.isn.ts_offset(&t.p.ct)),
                 tsecr: tsval(&fin),
             })
         );
@@ -2228,14 +2239,43 @@ mod time_wait {
         );
     }
 
+    /// Out-of-window ACKs to a TIME-WAIT record: one answer per 500 ms
+    /// (Linux's `tcp_timewait_check_oow_rate_limit`); a retransmitted FIN
+    /// is answered every time.
+    #[test]
+    fn out_of_window_acks_answered_once_per_500_ms() {
+        let mut t = time_wait();
+        let stale = t.seg(ACK, t.tw.rcv_nxt() - 1000);
+        let mut answered = 0;
+        let mut held = 0;
+        // 100 segments over 990 ms: answers at 0 ms and 500 ms.
+        for i in 0..100 {
+            let (v, ev) = t.input(&stale, 0, t.now + i * 10 * MS);
+            match v {
+                TwVerdict::Ack(_) => answered += 1,
+                TwVerdict::Drop => {
+                    assert!(ev.contains(Events::DUP_ACK_LIMITED), "{ev:?}");
+                    held += 1;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!((answered, held), (2, 98));
+        for i in 0..3 {
+            let (v, _) = t.input(&t.fin.repr.clone(), 0, t.now + SEC + i);
+            assert!(matches!(v, TwVerdict::Ack(_)), "FIN {i}: {v:?}");
+        }
+    }
+
     #[test]
     fn without_timestamps_old_syn_acked() {
         let mut t = time_wait_with(no_ts(), no_ts_wait_in_close_wait());
         let deadline = t.tw.deadline();
-        for seq in [t.tw.rcv_nxt(), t.tw.rcv_nxt() - 5] {
+        // A second apart: the answers are rate limited (`mod oow_limit`).
+        for (i, seq) in [t.tw.rcv_nxt(), t.tw.rcv_nxt() - 5].into_iter().enumerate() {
             let mut syn = t.seg(SYN, seq);
             syn.ack = SeqNum(0);
-            let (v, ev) = t.input(&syn, 0, t.now + SEC);
+            let (v, ev) = t.input(&syn, 0, t.now + (i as u64 + 1) * SEC);
             assert_eq!(ev, Events::NONE);
             let TwVerdict::Ack(r) = v else {
                 panic!("expected Ack, got {v:?}");
@@ -2512,15 +2552,17 @@ mod idle {
         let mut fx = established();
         let rcv = fx.c.rcv_nxt();
         let mut blind = fx.seg(Who::Client, PSH, rcv, SeqNum(0));
+        // The server's TSval now, and one far ahead of it (still newer).
+        let server_ts = fx.p.s.ts_clock(fx.now).wrapping_add(fx.s.ts_offset());
         blind.options.timestamps = Some(Timestamps {
-            tsval: 0x7fff_0000,
+            tsval: server_ts.wrapping_add(0x7fff_0000),
             tsecr: 0,
         });
         let out = fx.inject(Who::Client, &blind, b"x");
         assert_eq!(out.events, Events::DROPPED);
         let mut real = fx.seg(Who::Client, ACK, rcv, fx.c.snd_nxt());
         real.options.timestamps = Some(Timestamps {
-            tsval: TcpContext::ts_now(fx.now),
+            tsval: server_ts,
             tsecr: 0,
         });
         let out = fx.inject(Who::Client, &real, &[]);
@@ -2767,7 +2809,7 @@ mod segment_size {
         assert_eq!(fx.s.effective_send_mss(), 1448);
         let mut seg = fx.seg(Who::Server, ACK | PSH, fx.c.snd_nxt(), fx.s.snd_nxt());
         // The client's clock, past its handshake's timestamps (PAWS).
-        let now_ts = TcpContext::ts_now(fx.now);
+        let now_ts = fx.p.c.ts_clock(fx.now).wrapping_add(fx.c.ts_offset());
         seg.options.timestamps = Some(Timestamps {
             tsval: now_ts,
             tsecr: now_ts,
@@ -2778,5 +2820,368 @@ mod segment_size {
         // Ethernet MTU.
         assert_eq!(r.data_len, 1448, "{r:?}");
         assert!(r.repr.options.timestamps.is_some());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The peer's window (RFC 9293 §3.8.6, §3.10.7.4): sending within it, the
+// persist timer and window probes, trimming what arrives beyond ours
+// ---------------------------------------------------------------------------
+
+mod window {
+    use super::*;
+
+    /// The server's response length.
+    const RESPONSE_LEN: usize = 100_000;
+
+    /// A server answering the first request byte with `RESPONSE_LEN`
+    /// bytes (then closing with `close`), a client that sends nothing (its
+    /// segments are injected by hand).
+    fn big_response(close: CloseMode) -> Fx {
+        let server = cfg_with(|c| {
+            c.app = AppConfig {
+                payload: Arc::from(vec![b'r'; RESPONSE_LEN]),
+                send_after: 1,
+                expect: 1,
+                close,
+                close_on_peer_fin: true,
+                ..AppConfig::default()
+            }
+        });
+        let client = cfg_with(|c| c.app = AppConfig::default());
+        established_with(client, server)
+    }
+
+    /// A client segment acknowledging `ack` with window field `wnd` (the
+    /// client offered window scale 7: `wnd` × 128 bytes), carrying
+    /// `data`.
+    fn from_client(fx: &Fx, ack: SeqNum, wnd: u16, data: usize) -> TcpRepr {
+        let mut seg = fx.seg(Who::Server, ACK, fx.c.snd_nxt() + data_sent(fx), ack);
+        if data > 0 {
+            seg.flags |= PSH;
+        }
+        seg.window = wnd;
+        seg
+    }
+
+    /// Request bytes the client "sent" so far (kept in the server's
+    /// RCV.NXT).
+    fn data_sent(fx: &Fx) -> u32 {
+        fx.s.rcv_nxt() - fx.c.snd_nxt()
+    }
+
+    /// The request byte, with the client's window field `wnd`.
+    fn request(fx: &mut Fx, wnd: u16) -> Outcome {
+        let seg = from_client(fx, fx.s.snd_nxt(), wnd, 1);
+        fx.inject(Who::Server, &seg, b"q")
+    }
+
+    /// Never past SND.UNA + SND.WND: with a 1,024-byte window each segment
+    /// carries 1,024 bytes (not the MSS), the next only once the window
+    /// moves.
+    #[test]
+    fn data_stops_at_the_peer_window() {
+        let mut fx = big_response(CloseMode::Wait);
+        let out = request(&mut fx, 8);
+        let r = reply(&out);
+        assert_eq!((r.data_offset, r.data_len), (0, 1024));
+        assert_eq!(fx.s.snd_nxt(), fx.s.snd_una() + 1024);
+        // A duplicate ACK with the window full: nothing more to send.
+        let seg = from_client(&fx, fx.s.snd_una(), 8, 0);
+        let out = fx.inject(Who::Server, &seg, &[]);
+        assert!(out.reply.is_none(), "{out:?}");
+        // The window moves: the next 1,024 bytes.
+        let seg = from_client(&fx, fx.s.snd_nxt(), 8, 0);
+        let out = fx.inject(Who::Server, &seg, &[]);
+        let r = reply(&out);
+        assert_eq!((r.data_offset, r.data_len), (1024, 1024));
+        assert_eq!(fx.p.sa.payload(&r), &[b'r'; 1024][..]);
+        // A window of 300 bytes (field 2 is 256, 3 is 384): partial
+        // segments fill it exactly.
+        let seg = from_client(&fx, fx.s.snd_nxt(), 3, 0);
+        let out = fx.inject(Who::Server, &seg, &[]);
+        assert_eq!(reply(&out).data_len, 384);
+    }
+
+    /// A zero window: nothing goes out, the persist timer sends probes
+    /// (SEQ = SND.UNA − 1, no data) with exponential backoff while the
+    /// peer answers with a zero window; once the window opens, data flows
+    /// and the backoff ends. No probe counts as a retransmission.
+    #[test]
+    fn zero_window_probes_back_off_until_it_opens() {
+        let mut fx = big_response(CloseMode::Wait);
+        let out = request(&mut fx, 0);
+        let ack = reply(&out);
+        assert_eq!(ack.data_len, 0, "only the request's ACK");
+        assert_eq!(fx.s.snd_nxt(), fx.s.snd_una());
+        let rto = fx.p.s.cfg.rto_us;
+        assert_eq!(fx.s.deadline(), fx.now + rto, "the persist timer");
+        let mut expect = rto;
+        for i in 0..6 {
+            fx.now = fx.s.deadline();
+            let out = fx.timer(Who::Server, fx.now);
+            assert_eq!(out.events, Events::WINDOW_PROBE, "probe {i}");
+            let r = reply(&out);
+            assert_eq!(r.repr.flags, ACK);
+            assert_eq!(r.repr.seq, fx.s.snd_una() - 1);
+            assert_eq!(r.data_len, 0);
+            expect *= 2;
+            assert_eq!(fx.s.deadline(), fx.now + expect, "backoff after probe {i}");
+            // The peer answers, its window still closed.
+            fx.now += MS;
+            let seg = from_client(&fx, fx.s.snd_una(), 0, 0);
+            let out = fx.inject(Who::Server, &seg, &[]);
+            assert!(out.reply.is_none(), "{out:?}");
+            assert_eq!(fx.s.deadline(), fx.now - MS + expect, "the timer runs on");
+        }
+        // The window opens: data at once, the retransmission timer armed.
+        let seg = from_client(&fx, fx.s.snd_una(), 8, 0);
+        let out = fx.inject(Who::Server, &seg, &[]);
+        let r = reply(&out);
+        assert_eq!((r.data_offset, r.data_len), (0, 1024));
+        assert_eq!(fx.s.retries(), 0);
+        assert_eq!(fx.s.deadline(), fx.now + rto);
+    }
+
+    /// Probes that go unanswered: after `retries` of them the connection
+    /// gives up (RFC 9293 §3.8.3), as a retransmission would.
+    #[test]
+    fn unanswered_probes_end_the_connection() {
+        let mut fx = big_response(CloseMode::Wait);
+        request(&mut fx, 0);
+        let retries = fx.p.s.cfg.retries;
+        for _ in 0..retries {
+            fx.now = fx.s.deadline();
+            let out = fx.timer(Who::Server, fx.now);
+            assert_eq!(out.events, Events::WINDOW_PROBE);
+        }
+        fx.now = fx.s.deadline();
+        let out = fx.timer(Who::Server, fx.now);
+        assert_eq!(out.end, Some(End::RetriesExceeded));
+        assert!(out.reply.is_none());
+    }
+
+    /// Our FIN takes a sequence number: it waits for room in the window
+    /// too, probing meanwhile.
+    #[test]
+    fn fin_waits_for_room_in_the_window() {
+        let mut fx = established();
+        let seg = from_client(&fx, fx.s.snd_nxt(), 0, 0);
+        fx.inject(Who::Server, &seg, &[]);
+        let out = fx.close(Who::Server);
+        assert!(out.reply.is_none(), "{out:?}");
+        assert_eq!(fx.s.state(), State::FinWait1);
+        fx.now = fx.s.deadline();
+        assert_eq!(fx.timer(Who::Server, fx.now).events, Events::WINDOW_PROBE);
+        let seg = from_client(&fx, fx.s.snd_nxt(), 1, 0);
+        let out = fx.inject(Who::Server, &seg, &[]);
+        assert_events(&out, Events::FIN_TX);
+        assert!(reply(&out).repr.flags.fin());
+    }
+
+    /// A response above 64 KiB: segments name offsets beyond 16 bits and
+    /// carry the right bytes; the last one ends exactly at the response's
+    /// end.
+    #[test]
+    fn a_response_beyond_64_kib_is_sent_whole() {
+        let mut fx = big_response(CloseMode::Fin);
+        let mut out = request(&mut fx, 0xffff);
+        let mut got = 0usize;
+        loop {
+            let r = reply(&out);
+            if r.data_len == 0 {
+                break;
+            }
+            assert_eq!(r.data_offset as usize, got);
+            assert_eq!(fx.p.sa.payload(&r).len(), usize::from(r.data_len));
+            got += usize::from(r.data_len);
+            if r.repr.flags.fin() {
+                break;
+            }
+            let seg = from_client(&fx, fx.s.snd_nxt(), 0xffff, 0);
+            out = fx.inject(Who::Server, &seg, &[]);
+        }
+        assert_eq!(got, RESPONSE_LEN);
+        assert_eq!(fx.s.state(), State::FinWait1);
+    }
+
+    /// Text beyond the window we advertise is trimmed (RFC 9293
+    /// §3.10.7.4): 65,408 bytes (511 << 7) are taken, the rest and the FIN
+    /// behind it are not.
+    #[test]
+    fn text_beyond_the_advertised_window_is_trimmed() {
+        let mut fx = established();
+        let advertised = 511u32 << 7;
+        let data = vec![b'x'; advertised as usize + 100];
+        let mut seg = fx.seg(Who::Server, ACK | PSH | FIN, fx.c.snd_nxt(), fx.s.snd_nxt());
+        seg.window = 502;
+        let before = fx.s.rcv_nxt();
+        let out = fx.inject(Who::Server, &seg, &data);
+        assert_events(&out, Events::DATA_RX);
+        assert_eq!(fx.s.bytes_received(), advertised);
+        assert_eq!(fx.s.rcv_nxt(), before + advertised);
+        assert_eq!(fx.s.state(), State::Established, "the FIN lies beyond");
+        assert_eq!(reply(&out).repr.ack, before + advertised);
+    }
+
+    /// Acceptability uses the window we advertise after scaling, 65,408
+    /// bytes, not the configured 65,535.
+    #[test]
+    fn acceptance_uses_the_advertised_window() {
+        let mut fx = established();
+        let rcv = fx.s.rcv_nxt();
+        assert_eq!(reply(&fx.close(Who::Client)).repr.window, 511);
+        let inside = fx.seg(Who::Server, ACK, rcv + (511 << 7) - 1, fx.s.snd_nxt());
+        let out = fx.inject(Who::Server, &inside, b"y");
+        assert!(!out.events.contains(Events::OUT_OF_WINDOW), "{out:?}");
+        let beyond = fx.seg(Who::Server, ACK, rcv + (511 << 7), fx.s.snd_nxt());
+        let out = fx.inject(Who::Server, &beyond, b"y");
+        assert_events(&out, Events::OUT_OF_WINDOW);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Duplicate ACKs answering invalid segments: one per 500 ms per connection
+// (Linux's tcp_oow_rate_limited, tcp_invalid_ratelimit)
+// ---------------------------------------------------------------------------
+
+mod oow_limit {
+    use super::*;
+
+    /// Sends `seg` (with `data`) to the server `n` times, 10 ms apart;
+    /// returns (answered, held back).
+    fn flood(fx: &mut Fx, seg: &TcpRepr, data: &[u8], n: u64) -> (u32, u32) {
+        let (mut answered, mut held) = (0, 0);
+        let start = fx.now;
+        for i in 0..n {
+            fx.now = start + i * 10 * MS;
+            let out = fx.inject(Who::Server, seg, data);
+            match out.reply {
+                Some(r) => {
+                    assert_eq!((r.repr.seq, r.repr.ack), (fx.s.snd_nxt(), fx.s.rcv_nxt()));
+                    answered += 1;
+                }
+                None => {
+                    assert!(out.events.contains(Events::DUP_ACK_LIMITED), "{out:?}");
+                    held += 1;
+                }
+            }
+        }
+        (answered, held)
+    }
+
+    /// A flood of out-of-window ACKs on one connection: one answer per
+    /// 500 ms, every one counted.
+    #[test]
+    fn out_of_window_acks_get_one_answer_per_500_ms() {
+        let mut fx = established();
+        let stale = fx.seg(Who::Server, ACK, fx.s.rcv_nxt() - 100_000, fx.s.snd_nxt());
+        assert_eq!(flood(&mut fx, &stale, &[], 200), (4, 196));
+        assert_eq!(fx.s.state(), State::Established);
+    }
+
+    /// PAWS-failing ACKs and ACKs of data never sent are limited alike.
+    #[test]
+    fn paws_failures_and_acks_of_unsent_data_too() {
+        let mut fx = established();
+        let mut old = fx.seg(Who::Server, ACK, fx.s.rcv_nxt(), fx.s.snd_nxt());
+        let ts = fx.p.c.ts_clock(T0).wrapping_add(fx.c.ts_offset());
+        old.options.timestamps = Some(Timestamps {
+            tsval: ts.wrapping_sub(1000),
+            tsecr: 0,
+        });
+        assert_eq!(flood(&mut fx, &old, &[], 50), (1, 49));
+        let mut fx = established();
+        let ahead = fx.seg(Who::Server, ACK, fx.s.rcv_nxt(), fx.s.snd_nxt() + 5000);
+        assert_eq!(flood(&mut fx, &ahead, &[], 50), (1, 49));
+    }
+
+    /// A segment with data is always answered (it is no ACK loop, and its
+    /// sender needs the ACK), as in Linux.
+    #[test]
+    fn segments_with_data_are_always_answered() {
+        let mut fx = established();
+        let stale = fx.seg(
+            Who::Server,
+            ACK | PSH,
+            fx.s.rcv_nxt() - 100_000,
+            fx.s.snd_nxt(),
+        );
+        assert_eq!(flood(&mut fx, &stale, b"data", 20), (20, 0));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Clocks that do not restart with the process: TSvals (RFC 7323 §5.4) and
+// ISNs (RFC 6528 §3) from the real clock at the engine's time 0, cookie
+// periods from the wall clock
+// ---------------------------------------------------------------------------
+
+mod clocks {
+    use super::*;
+    use synwave::tcp::RealClock;
+
+    const BOOT: u64 = 3_600 * SEC;
+
+    /// A client context of a run that started `started` µs after boot.
+    fn run(started: u64) -> TcpContext {
+        TcpContext::new(cfg().tcp, Secrets::from_seed(5)).with_real_clock(RealClock {
+            boot_us: started,
+            wall_us: 1_700_000_000 * SEC + started,
+        })
+    }
+
+    /// A second run on the same tuple, a second after the first ended,
+    /// sends a SYN whose TSval and ISN lie beyond the first run's last
+    /// ones (a peer's TIME-WAIT accepts it, PAWS passes), though its own
+    /// clock starts at 0 again.
+    #[test]
+    fn a_later_run_continues_timestamps_and_isns() {
+        let ct = server_tuple(CLIENT_PORT).reversed();
+        let mut first = run(BOOT);
+        let (a, out) = Tcb::connect(&mut first, &ct, 10 * SEC, AppState::default());
+        let (ts1, isn1) = (tsval(&reply(&out)), a.iss());
+        let mut second = run(BOOT + 11 * SEC);
+        let (b, out) = Tcb::connect(&mut second, &ct, MS, AppState::default());
+        let (ts2, isn2) = (tsval(&reply(&out)), b.iss());
+        assert_eq!(a.ts_offset(), b.ts_offset(), "one offset per tuple");
+        assert!(
+            (ts2.wrapping_sub(ts1) as i32) > 0,
+            "TSval {ts2} not after {ts1}"
+        );
+        assert_eq!(ts2.wrapping_sub(ts1), 1_001);
+        assert!(isn2 > isn1, "ISN {isn2:?} not after {isn1:?}");
+        // Another tuple has another offset.
+        let other = server_tuple(CLIENT_PORT + 1).reversed();
+        let (c, _) = Tcb::connect(&mut second, &other, MS, AppState::default());
+        assert_ne!(c.ts_offset(), b.ts_offset());
+    }
+
+    /// Instances started at different times with one seed agree on cookie
+    /// periods (the wall clock): a cookie made by one is accepted by the
+    /// other, two minutes younger.
+    #[test]
+    fn cookies_of_one_seed_hold_across_instances() {
+        let wall = 1_700_000_000 * SEC;
+        let server = |started: u64| {
+            let tcp = cfg_with(|c| c.cookies = CookiePolicy::Always).tcp;
+            TcpContext::new(tcp, Secrets::from_seed(2)).with_real_clock(RealClock {
+                boot_us: started,
+                wall_us: wall + started,
+            })
+        };
+        let mut early = server(0);
+        let mut late = server(120 * SEC);
+        let app = Canned::default();
+        let mut p = Pair::new(cfg(), cfg());
+        let (mut c, syn) = p.connect(T0);
+        let t = 300 * SEC;
+        let (_, out) = on_listen(&mut early, &app, &p.st, &syn.repr, &[], None, t);
+        let synack = reply(&out);
+        let out = p.client_gets(&mut c, &synack, T0 + MS);
+        let ack = reply(&out);
+        let (s, out) = on_listen(&mut late, &app, &p.st, &ack.repr, &[], None, t - 120 * SEC);
+        assert!(s.is_some(), "{out:?}");
+        assert_events(&out, Events::COOKIE_OK);
     }
 }

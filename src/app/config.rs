@@ -70,8 +70,10 @@ impl AppConfig {
     }
 }
 
-/// The longest message one side sends (request or response).
-pub const MAX_MESSAGE: usize = 65535;
+/// The longest message one side sends (request or response): 16 MiB.
+/// A segment names its bytes by a 32-bit stream offset; the bound keeps
+/// each side's memory for its messages small.
+pub const MAX_MESSAGE: usize = 1 << 24;
 
 /// The most applications (templates) one side follows.
 pub const MAX_TEMPLATES: usize = 255;

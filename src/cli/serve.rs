@@ -35,7 +35,7 @@ pub struct Args {
     pub cookies: CookiesArg,
     /// Bytes answered to each request (0: no response); with --response
     /// http, the body's length.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=65535))]
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=16_777_216))]
     pub response_bytes: u32,
     /// Answer each HTTP request (read up to the empty line ending its
     /// header) with an HTTP/1.1 200 response: Content-Length

@@ -21,7 +21,7 @@ impl Endpoint {
     /// is the frame buffer's capacity) and its length is returned.
     pub fn on_frame(&mut self, buf: &mut [u8], len: usize, now: u64) -> Option<usize> {
         self.counters.rx_frames += 1;
-        if self.ctx.cookies.refresh(now) {
+        if self.ctx.refresh_cookies(now) {
             self.counters.cookie_rotations = self.ctx.cookies.rotations();
         }
         if self.cfg.predict_headers

@@ -145,6 +145,7 @@ pub fn run_gen(
         });
     }
     let secrets = setup.secrets()?;
+    let real = super::clock::real_clock();
     let hasher = RssHasher::new(&RssKey::MICROSOFT);
     let reta = Reta::round_robin(workers as u16).ok_or(RunError::NoWorkers)?;
     let ours = setup.afxdp.ours;
@@ -206,7 +207,7 @@ pub fn run_gen(
                 .then(|| TemplateMix::new(&cfg.templates, w as u32, workers as u32));
             move || {
                 let role = Role::Generator(Opener::new(load, ports, mix));
-                (side.build(secrets), role)
+                (side.build_at(secrets, real), role)
             }
         })
         .collect();

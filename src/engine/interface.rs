@@ -83,12 +83,16 @@ pub struct InterfaceSetup {
 
 impl InterfaceSetup {
     /// The secrets every worker shares (a cookie is checked by whichever
-    /// worker the ACK reaches).
+    /// worker the ACK reaches): without a seed, a random cookie key and
+    /// the boot's ISN key (`Secrets::for_boot`), or a random one where the
+    /// boot has no identity.
     pub fn secrets(&self) -> Result<Secrets, RunError> {
-        match self.seed {
-            Some(s) => Ok(Secrets::from_seed(s)),
-            None => Secrets::random().map_err(RunError::Secrets),
-        }
+        let drawn = match (self.seed, super::clock::boot_id()) {
+            (Some(s), _) => return Ok(Secrets::from_seed(s)),
+            (None, Some(id)) => Secrets::for_boot(id),
+            (None, None) => Secrets::random(),
+        };
+        drawn.map_err(RunError::Secrets)
     }
 
     /// An endpoint on our addresses at `mac`, originating frames to

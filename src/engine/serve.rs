@@ -107,6 +107,7 @@ pub fn run_serve(
     };
     side.validate()?;
     let secrets = setup.secrets()?;
+    let real = super::clock::real_clock();
     let opened = afxdp::open(&setup.afxdp)?;
     let (mode, bind) = (opened.attachment.mode, opened.bind);
     on_ready(mode, bind, &opened.notes);
@@ -131,7 +132,7 @@ pub fn run_serve(
     let builders: Vec<_> = (0..opened.ports.len())
         .map(|_| {
             let side = side.clone();
-            move || (side.build(secrets), Role::Responder)
+            move || (side.build_at(secrets, real), Role::Responder)
         })
         .collect();
     Ok(ServeReport {

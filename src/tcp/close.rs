@@ -106,8 +106,7 @@ impl Tcb {
             self.snd_nxt,
             self.rcv_nxt,
             self.ts_recent,
-            self.flags.and(ConnFlags::TS_OK | ConnFlags::WS_OK),
-            self.rcv_wscale,
+            self.flags,
         )
     }
 }

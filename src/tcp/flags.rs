@@ -30,6 +30,11 @@ impl ConnFlags {
     pub const APP_TIMER: ConnFlags = ConnFlags(1 << 7);
     /// The application's timer has fired (it fires once).
     pub const APP_TIMER_FIRED: ConnFlags = ConnFlags(1 << 8);
+    /// The deadline is the persist timer (RFC 9293 §3.8.6.1): nothing in
+    /// flight, something to send, and the peer's window closed.
+    pub const PERSIST: ConnFlags = ConnFlags(1 << 9);
+    /// An ACK arrived since the last window probe.
+    pub const PROBE_ANSWERED: ConnFlags = ConnFlags(1 << 10);
 
     /// Every flag of `f` is set.
     #[inline]

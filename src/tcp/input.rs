@@ -7,11 +7,15 @@
 //!
 //! Rules: a step either passes the segment on or ends its processing with
 //! the outcome to return (`Step`); the record changes only in steps the
-//! segment has passed.
+//! segment has passed. Text beyond the window we advertise is trimmed
+//! (§3.10.7.4, seventh). The duplicate ACKs that answer invalid segments
+//! (out of window, failing PAWS, acknowledging unsent data) are rate
+//! limited per connection (`oow.rs`).
 
 use super::application::Application;
 use super::context::TcpContext;
 use super::flags::ConnFlags;
+use super::oow::held_back;
 use super::outcome::{End, Events, Outcome, Reply};
 use super::paws::ts_older;
 use super::state::State;
@@ -140,6 +144,23 @@ impl Tcb {
         }
     }
 
+    /// The duplicate ACK answering the invalid segment `seg` (`ev` says
+    /// why), unless the per-connection limit holds it back (`oow.rs`).
+    fn invalid_ack(
+        &mut self,
+        ctx: &TcpContext,
+        tuple: &FourTuple,
+        seg: &TcpRepr,
+        payload_len: usize,
+        now: u64,
+        ev: Events,
+    ) -> Outcome {
+        if held_back(&mut self.last_oow_ms, seg.flags, payload_len, now) {
+            return Outcome::events(ev | Events::DUP_ACK_LIMITED);
+        }
+        self.dup_ack(ctx, tuple, now, ev)
+    }
+
     /// RFC 9293 §3.10.7.4, states SYN-RECEIVED through LAST-ACK.
     #[inline(always)]
     fn input_synchronized<A: Application>(
@@ -154,12 +175,13 @@ impl Tcb {
         let seg = self.syn_received_repeat(ctx, tuple, seg_in, now)?;
         let arrival = self.check_sequence(ctx, tuple, &seg, payload.len(), now)?;
         self.check_rst(ctx, tuple, &seg, arrival, now)?;
-        self.check_syn(ctx, tuple, &seg, arrival, now)?;
+        self.check_syn(ctx, tuple, &seg, payload.len(), arrival, now)?;
         if !arrival.acceptable {
-            return Err(self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW));
+            let ev = Events::OUT_OF_WINDOW;
+            return Err(self.invalid_ack(ctx, tuple, &seg, payload.len(), now, ev));
         }
-        let mut events = self.process_ack(ctx, tuple, &seg, arrival, now)?;
-        let mut need_ack = self.process_text(app, &seg, payload, &mut events);
+        let mut events = self.process_ack(ctx, tuple, &seg, payload.len(), arrival, now)?;
+        let mut need_ack = self.process_text(ctx, app, &seg, payload, &mut events);
         need_ack |= self.process_fin(ctx, tuple, &seg, payload.len(), &mut events, now)?;
         Ok(self.respond(ctx, app, tuple, events, need_ack, now))
     }
@@ -205,7 +227,7 @@ impl Tcb {
     /// and SYN checks, which RFC 5961 places before it.
     #[inline(always)]
     fn check_sequence(
-        &self,
+        &mut self,
         ctx: &TcpContext,
         tuple: &FourTuple,
         seg: &TcpRepr,
@@ -218,7 +240,8 @@ impl Tcb {
             && !f.rst()
             && ts_older(t.tsval, self.ts_recent)
         {
-            return Err(self.dup_ack(ctx, tuple, now, Events::PAWS_REJECT));
+            let ev = Events::PAWS_REJECT;
+            return Err(self.invalid_ack(ctx, tuple, seg, payload_len, now, ev));
         }
         let seg_len = payload_len as u32 + u32::from(f.syn()) + u32::from(f.fin());
         let wnd = self.rcv_wnd(&ctx.cfg);
@@ -266,6 +289,7 @@ impl Tcb {
         ctx: &mut TcpContext,
         tuple: &FourTuple,
         seg: &TcpRepr,
+        payload_len: usize,
         arrival: Arrival,
         now: u64,
     ) -> Step<()> {
@@ -274,7 +298,8 @@ impl Tcb {
         }
         if self.in_syn_queue() {
             if !arrival.acceptable {
-                return Err(self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW));
+                let ev = Events::OUT_OF_WINDOW;
+                return Err(self.invalid_ack(ctx, tuple, seg, payload_len, now, ev));
             }
             return Err(self.end(End::ReturnedToListen, Events::DROPPED));
         }
@@ -286,14 +311,16 @@ impl Tcb {
 
     /// Fifth: ACK. Completes a passive open, drops what acknowledges
     /// nothing sent (RFC 9293) or is too old (RFC 5961 §5.2), takes
-    /// TS.Recent, SND.UNA and SND.WND, and moves the closing states on.
-    /// Returns the events so far.
+    /// TS.Recent, SND.UNA and SND.WND (ending the persist timer once the
+    /// window opens), and moves the closing states on. Returns the events
+    /// so far.
     #[inline(always)]
     fn process_ack(
         &mut self,
         ctx: &mut TcpContext,
         tuple: &FourTuple,
         seg: &TcpRepr,
+        payload_len: usize,
         arrival: Arrival,
         now: u64,
     ) -> Step<Events> {
@@ -314,7 +341,8 @@ impl Tcb {
         }
         if seg.ack > self.snd_nxt {
             // Acknowledges something not yet sent.
-            return Err(self.dup_ack(ctx, tuple, now, Events::OUT_OF_WINDOW));
+            let ev = Events::OUT_OF_WINDOW;
+            return Err(self.invalid_ack(ctx, tuple, seg, payload_len, now, ev));
         }
         let max_wnd = self.snd_wnd.max(65535);
         if seg.ack < self.snd_una - max_wnd {
@@ -340,6 +368,15 @@ impl Tcb {
             self.deadline = 0;
         }
         self.snd_wnd = u32::from(seg.window) << self.snd_wscale().unwrap_or(0);
+        if self.flags.has(ConnFlags::PERSIST) {
+            self.flags.set(ConnFlags::PROBE_ANSWERED);
+            if self.window_room(self.snd_nxt) > 0 {
+                // The window opened: sending resumes, the backoff ends.
+                self.flags.clear(ConnFlags::PERSIST);
+                self.retries = 0;
+                self.deadline = 0;
+            }
+        }
         match self.state {
             State::FinWait1 if self.fin_acked() => {
                 self.state = State::FinWait2;
@@ -356,12 +393,13 @@ impl Tcb {
         Ok(events)
     }
 
-    /// Seventh: segment text, in order only (no reassembly queue): new
-    /// bytes go to the application. Returns whether the segment is to be
-    /// acknowledged.
+    /// Seventh: segment text, in order only (no reassembly queue), trimmed
+    /// to the window we advertise: new bytes go to the application.
+    /// Returns whether the segment is to be acknowledged.
     #[inline(always)]
     fn process_text<A: Application>(
         &mut self,
+        ctx: &TcpContext,
         app: &A,
         seg: &TcpRepr,
         payload: &[u8],
@@ -376,9 +414,13 @@ impl Tcb {
             return false;
         }
         if seg.seq <= self.rcv_nxt {
-            let end = seg.seq + payload.len() as u32;
+            let wnd_end = self.rcv_nxt + self.rcv_wnd(&ctx.cfg);
+            let mut end = seg.seq + payload.len() as u32;
+            if end > wnd_end {
+                end = wnd_end;
+            }
             if end > self.rcv_nxt {
-                let new = &payload[(self.rcv_nxt - seg.seq) as usize..];
+                let new = &payload[(self.rcv_nxt - seg.seq) as usize..(end - seg.seq) as usize];
                 *events |= self.deliver(app, self.bytes_received(), new);
                 self.rcv_nxt = end;
                 *events |= Events::DATA_RX;

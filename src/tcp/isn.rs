@@ -1,7 +1,13 @@
 //! Initial sequence numbers per RFC 6528 §3:
 //! `ISN = M + F(localip, localport, remoteip, remoteport, secretkey)`, with
 //! `M` a timer ticking every 4 µs and `F` keyed AES-128 of the four-tuple
-//! (`tcp::prf`; Linux uses SipHash-2-4, RFC 6528 asks for a keyed PRF).
+//! (`tcp::prf`; Linux uses SipHash-2-4, RFC 6528 asks for a keyed PRF);
+//! and the timestamp offset of the same four-tuple (RFC 7323 §5.4), from
+//! the same evaluation's next 32 bits.
+//!
+//! Rules: `M` is the clock the caller passes (µs since boot: it does not
+//! restart with the process, so a later run's ISNs for a tuple lie beyond
+//! an earlier run's, as a peer's TIME-WAIT expects).
 
 use super::prf::Prf;
 use crate::flow::FourTuple;
@@ -19,12 +25,27 @@ impl IsnGenerator {
         IsnGenerator { key: Prf::new(key) }
     }
 
-    /// The ISN for `tuple` at time `now_us`.
+    /// The ISN for `tuple` at clock time `clock_us`.
     #[inline]
-    pub fn isn(&self, tuple: &FourTuple, now_us: u64) -> SeqNum {
+    pub fn isn(&self, tuple: &FourTuple, clock_us: u64) -> SeqNum {
+        self.isn_and_ts_offset(tuple, clock_us).0
+    }
+
+    /// The ISN for `tuple` at clock time `clock_us`, and the tuple's
+    /// timestamp offset, from one evaluation.
+    #[inline]
+    pub fn isn_and_ts_offset(&self, tuple: &FourTuple, clock_us: u64) -> (SeqNum, u32) {
         let (a, b) = tuple.hash_words();
         let (f, _) = self.key.eval(a, u64::from(b));
-        SeqNum((f as u32).wrapping_add((now_us / 4) as u32))
+        let isn = SeqNum((f as u32).wrapping_add((clock_us / 4) as u32));
+        (isn, (f >> 32) as u32)
+    }
+
+    /// The timestamp offset of `tuple`: the same for every connection on
+    /// it, so a later connection's TSvals lie beyond an earlier one's.
+    #[inline]
+    pub fn ts_offset(&self, tuple: &FourTuple) -> u32 {
+        self.isn_and_ts_offset(tuple, 0).1
     }
 }
 
@@ -62,6 +83,16 @@ mod tests {
         aes::Aes128::new(&GenericArray::from([7u8; 16])).encrypt_block(&mut block);
         let f = u32::from_le_bytes(block[..4].try_into().expect("4 bytes"));
         assert_eq!(g.isn(&t, 0).0, f);
+    }
+
+    #[test]
+    fn ts_offsets_are_per_tuple_and_keyed() {
+        let g = IsnGenerator::new([7; 16]);
+        let h = IsnGenerator::new([8; 16]);
+        let t = tuple(1234);
+        assert_eq!(g.ts_offset(&t), g.isn_and_ts_offset(&t, 99_999).1);
+        assert_ne!(g.ts_offset(&t), g.ts_offset(&tuple(1235)));
+        assert_ne!(g.ts_offset(&t), h.ts_offset(&t));
     }
 
     #[test]

@@ -90,8 +90,9 @@ fn on_syn(
             Outcome::events(Events::SYN_RX | Events::SYN_QUEUE_FULL),
         );
     }
-    let iss = isn.unwrap_or_else(|| ctx.isn.isn(tuple, now));
-    let mut tcb = Tcb::blank(State::SynReceived, iss, now);
+    let (own_isn, ts_offset) = ctx.isn.isn_and_ts_offset(tuple, ctx.isn_clock(now));
+    let iss = isn.unwrap_or(own_isn);
+    let mut tcb = Tcb::blank(State::SynReceived, iss, ts_offset, now);
     tcb.flags.set(ConnFlags::PASSIVE);
     tcb.irs = seg.seq;
     tcb.rcv_nxt = seg.seq + 1;
@@ -146,7 +147,9 @@ fn cookie_syn_ack(
 ) -> Reply {
     let cfg = &ctx.cfg;
     let peer_mss = o.mss.unwrap_or(DEFAULT_MSS);
-    let (cookie, _) = ctx.cookies.encode(tuple, seq, peer_mss, now);
+    let (cookie, _) = ctx
+        .cookies
+        .encode(tuple, seq, peer_mss, ctx.cookie_clock(now));
     let mut options = TcpOptions {
         mss: Some(cfg.mss),
         ..TcpOptions::default()
@@ -159,8 +162,11 @@ fn cookie_syn_ack(
         };
         options.wscale = kept.wscale.and(cfg.wscale);
         options.sack_permitted = kept.sack;
+        // The tuple's offset, as the connection the cookie's ACK builds
+        // will use (RFC 7323 §5.4): its later TSvals lie beyond this one.
+        let tsval = ctx.ts_clock(now).wrapping_add(ctx.isn.ts_offset(tuple));
         options.timestamps = Some(Timestamps {
-            tsval: encode_ts_options(TcpContext::ts_now(now), kept),
+            tsval: encode_ts_options(tsval, kept),
             tsecr: ts.tsval,
         });
     }
@@ -180,8 +186,14 @@ fn from_cookie(ctx: &TcpContext, tuple: &FourTuple, seg: &TcpRepr, now: u64) -> 
     let cfg = &ctx.cfg;
     let client_isn = seg.seq - 1;
     let iss = seg.ack - 1;
-    let mss = ctx.cookies.check(tuple, client_isn, iss, now)?;
-    let mut tcb = Tcb::blank(State::Established, iss, now);
+    let mss = ctx
+        .cookies
+        .check(tuple, client_isn, iss, ctx.cookie_clock(now))?;
+    let ts_offset = match (cfg.timestamps, seg.options.timestamps) {
+        (true, Some(_)) => ctx.isn.ts_offset(tuple),
+        _ => 0,
+    };
+    let mut tcb = Tcb::blank(State::Established, iss, ts_offset, now);
     tcb.flags.set(ConnFlags::PASSIVE);
     tcb.irs = client_isn;
     tcb.rcv_nxt = seg.seq;

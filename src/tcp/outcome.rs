@@ -101,6 +101,12 @@ events! {
     /// The application read a response of another kind (an HTTP status
     /// other than 2xx, or not HTTP).
     HTTP_OTHER = 24;
+    /// A zero-window probe was sent (RFC 9293 §3.8.6.1; not a
+    /// retransmission).
+    WINDOW_PROBE = 25;
+    /// A duplicate ACK (for an out-of-window, PAWS-failing or unsent-data
+    /// segment) was suppressed by the per-connection rate limit.
+    DUP_ACK_LIMITED = 26;
 }
 
 impl Events {

@@ -2,9 +2,12 @@
 //! the active open's SYN, headers with our numbers and options, the SYN and SYN-ACK, data and FIN
 //! from the send queue, bare ACKs, and what a retransmission resends.
 //!
-//! Rules: a segment carries at most one MSS of data; its bytes are named
-//! by their stream offset (`Reply::data_offset`), never copied here: the
-//! application resolves them. No I/O, no allocation.
+//! Rules: a segment carries at most one MSS of data and never reaches past
+//! the peer's window (SND.UNA + SND.WND, RFC 9293 §3.8.6; our FIN needs
+//! room for its one sequence number too); its bytes are named by their
+//! stream offset (`Reply::data_offset`), never copied here: the
+//! application resolves them. TSvals are the context's timestamp clock
+//! plus the connection's offset (RFC 7323 §5.4). No I/O, no allocation.
 
 use super::app_state::AppState;
 use super::context::TcpContext;
@@ -24,8 +27,8 @@ impl Tcb {
         now: u64,
         app: AppState,
     ) -> (Tcb, Outcome) {
-        let iss = ctx.isn.isn(tuple, now);
-        let mut tcb = Tcb::blank(State::SynSent, iss, now);
+        let (iss, ts_offset) = ctx.isn.isn_and_ts_offset(tuple, ctx.isn_clock(now));
+        let mut tcb = Tcb::blank(State::SynSent, iss, ts_offset, now);
         tcb.app = app;
         tcb.snd_nxt = iss + 1;
         tcb.deadline = now.saturating_add(ctx.cfg.rto_syn_us);
@@ -48,10 +51,16 @@ impl Tcb {
         (ctx.cfg.rcv_wnd >> shift).min(65535) as u16
     }
 
+    /// Our TSval at `now`.
     #[inline]
-    fn ts_option(&self, now: u64) -> Option<Timestamps> {
+    fn tsval(&self, ctx: &TcpContext, now: u64) -> u32 {
+        ctx.ts_clock(now).wrapping_add(self.ts_offset)
+    }
+
+    #[inline]
+    fn ts_option(&self, ctx: &TcpContext, now: u64) -> Option<Timestamps> {
         self.timestamps_ok().then(|| Timestamps {
-            tsval: TcpContext::ts_now(now),
+            tsval: self.tsval(ctx, now),
             tsecr: self.ts_recent,
         })
     }
@@ -74,7 +83,7 @@ impl Tcb {
             flags,
             window: self.window_field(ctx, false),
             options: TcpOptions {
-                timestamps: self.ts_option(now),
+                timestamps: self.ts_option(ctx, now),
                 ..TcpOptions::default()
             },
         }
@@ -101,7 +110,7 @@ impl Tcb {
                 wscale: cfg.wscale,
                 sack_permitted: cfg.sack,
                 timestamps: cfg.timestamps.then(|| Timestamps {
-                    tsval: TcpContext::ts_now(now),
+                    tsval: self.tsval(ctx, now),
                     tsecr: 0,
                 }),
             },
@@ -122,16 +131,16 @@ impl Tcb {
                 mss: Some(ctx.cfg.mss),
                 wscale: self.snd_wscale().map(|_| self.rcv_wscale),
                 sack_permitted: self.sack_ok(),
-                timestamps: self.ts_option(now),
+                timestamps: self.ts_option(ctx, now),
             },
         };
         Reply::control(repr)
     }
 
-    /// The data/FIN segment starting at `seq`: up to one MSS of our data,
-    /// and our FIN when it comes next and `fin_ok`. Returns the segment
-    /// (`None` when it would be empty), its data length and whether it
-    /// carries the FIN.
+    /// The data/FIN segment starting at `seq`: up to one MSS of our data
+    /// within the peer's window, and our FIN when it comes next, fits the
+    /// window and `fin_ok`. Returns the segment (`None` when it would be
+    /// empty), its data length and whether it carries the FIN.
     fn segment_at(
         &self,
         ctx: &TcpContext,
@@ -141,12 +150,14 @@ impl Tcb {
         now: u64,
     ) -> (Option<Reply>, u32, bool) {
         let data_end = self.data_end();
+        let room = self.window_room(seq);
         let len = if seq < data_end {
-            (data_end - seq).min(self.effective_send_mss())
+            (data_end - seq).min(self.effective_send_mss()).min(room)
         } else {
             0
         };
-        let fin = fin_ok && self.flags.has(ConnFlags::FIN_QUEUED) && seq + len == data_end;
+        let fin =
+            fin_ok && self.flags.has(ConnFlags::FIN_QUEUED) && seq + len == data_end && len < room;
         if len == 0 && !fin {
             return (None, 0, false);
         }
@@ -191,6 +202,14 @@ impl Tcb {
             ev |= Events::FIN_TX;
         }
         (Some(reply), ev)
+    }
+
+    /// A zero-window probe (RFC 9293 §3.8.6.1) in Linux's form
+    /// (`tcp_xmit_probe_skb`): an ACK whose sequence number, SND.UNA − 1,
+    /// the peer has already received, so it answers at once with an ACK
+    /// carrying its window, and no byte goes past the window.
+    pub(crate) fn window_probe(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+        Reply::control(self.header(ctx, tuple, self.snd_una - 1, TcpFlags::ACK, now))
     }
 
     /// The segment to retransmit from SND.UNA.

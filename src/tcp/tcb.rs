@@ -34,10 +34,15 @@ pub struct Tcb {
     pub(crate) rcv_nxt: SeqNum,
     pub(crate) snd_wnd: u32,
     pub(crate) ts_recent: u32,
+    /// Added to the timestamp clock for our TSvals (RFC 7323 §5.4).
+    pub(crate) ts_offset: u32,
     /// Bytes the application has queued: our data is the stream
     /// ISS+1 .. ISS+1+`snd_queued`.
     pub(crate) snd_queued: u32,
     pub(crate) peer_mss: u16,
+    /// When the last duplicate ACK answering an invalid segment went out
+    /// (ms, modulo 2^16; 0: never), for the per-connection rate limit.
+    pub(crate) last_oow_ms: u16,
     pub(crate) flags: ConnFlags,
     pub(crate) state: State,
     pub(crate) snd_wscale: u8,
@@ -47,7 +52,7 @@ pub struct Tcb {
 }
 
 impl Tcb {
-    pub(crate) fn blank(state: State, iss: SeqNum, now: u64) -> Tcb {
+    pub(crate) fn blank(state: State, iss: SeqNum, ts_offset: u32, now: u64) -> Tcb {
         Tcb {
             deadline: 0,
             opened_at: now,
@@ -58,8 +63,10 @@ impl Tcb {
             rcv_nxt: SeqNum(0),
             snd_wnd: 0,
             ts_recent: 0,
+            ts_offset,
             snd_queued: 0,
             peer_mss: DEFAULT_MSS,
+            last_oow_ms: 0,
             flags: ConnFlags::NONE,
             state,
             snd_wscale: 0,
@@ -133,6 +140,12 @@ impl Tcb {
     #[inline]
     pub fn snd_wnd(&self) -> u32 {
         self.snd_wnd
+    }
+
+    /// What this connection adds to the timestamp clock for its TSvals.
+    #[inline]
+    pub fn ts_offset(&self) -> u32 {
+        self.ts_offset
     }
 
     /// Bytes the application has queued so far.
@@ -217,14 +230,33 @@ impl Tcb {
         self.flags.has(ConnFlags::FIN_QUEUED) && self.snd_una == self.data_end() + 1
     }
 
-    /// The receive window we actually advertise (RCV.WND): without window
-    /// scaling the 16-bit field caps it.
+    /// The receive window we advertise (RCV.WND): the window field of our
+    /// segments times the scale, so the bytes the shift drops are not
+    /// counted (RFC 7323 §2.3); without window scaling, and in our
+    /// SYN-ACK, the 16-bit field caps it.
     #[inline]
     pub(crate) fn rcv_wnd(&self, cfg: &TcpConfig) -> u32 {
-        if self.flags.has(ConnFlags::WS_OK) {
-            cfg.rcv_wnd
+        if self.flags.has(ConnFlags::WS_OK) && self.state != State::SynReceived {
+            let shift = self.rcv_wscale;
+            (cfg.rcv_wnd >> shift).min(65535) << shift
         } else {
             cfg.rcv_wnd.min(65535)
         }
+    }
+
+    /// How many bytes from `seq` on the peer's window still takes
+    /// (SND.UNA + SND.WND − seq, or 0).
+    #[inline]
+    pub(crate) fn window_room(&self, seq: SeqNum) -> u32 {
+        let end = self.snd_una + self.snd_wnd;
+        if seq < end { end - seq } else { 0 }
+    }
+
+    /// Something queued is still to be sent: data beyond SND.NXT, or our
+    /// FIN.
+    #[inline]
+    pub(crate) fn send_pending(&self) -> bool {
+        let fin = u32::from(self.flags.has(ConnFlags::FIN_QUEUED));
+        self.snd_nxt < self.data_end() + fin
     }
 }

@@ -14,16 +14,23 @@
 //!   equal to it with a sequence number beyond RCV.NXT; otherwise iff its
 //!   sequence number is beyond RCV.NXT (RFC 1122 §4.2.2.13). The new ISN must exceed the old SND.NXT: Linux's
 //!   SND.NXT + 65537 is proposed;
-//! - PAWS-failing segments are answered with an ACK and dropped.
+//! - PAWS-failing segments are answered with an ACK and dropped;
+//! - the ACKs answering segments without data or FIN, or with a SYN, are
+//!   rate limited as a live connection's (`oow.rs`, Linux's
+//!   `tcp_timewait_check_oow_rate_limit`).
 
 use super::context::TcpContext;
 use super::flags::ConnFlags;
+use super::oow::held_back;
 use super::outcome::{Events, Reply};
 use super::paws::ts_older;
 use crate::flow::FourTuple;
 use crate::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
-/// A connection in TIME-WAIT: 24 bytes.
+/// A connection in TIME-WAIT: 24 bytes. What it sends is computed from
+/// the context where it is the same for every connection: our window
+/// scale is the configured one, the timestamp offset the tuple's
+/// (`IsnGenerator::ts_offset`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimeWait {
     deadline: u64,
@@ -31,7 +38,7 @@ pub struct TimeWait {
     rcv_nxt: SeqNum,
     ts_recent: u32,
     flags: ConnFlags,
-    rcv_wscale: u8,
+    last_oow_ms: u16,
 }
 
 /// What to do with a segment that hit a TIME-WAIT record.
@@ -53,15 +60,13 @@ pub enum TwVerdict {
 impl TimeWait {
     /// The record of a connection whose last numbers were `snd_nxt` and
     /// `rcv_nxt`, lasting until `deadline`; `flags` tell whether
-    /// timestamps (TS.Recent: `ts_recent`) and window scaling (our shift:
-    /// `rcv_wscale`) were in use.
+    /// timestamps (TS.Recent: `ts_recent`) and window scaling were in use.
     pub(crate) fn new(
         deadline: u64,
         snd_nxt: SeqNum,
         rcv_nxt: SeqNum,
         ts_recent: u32,
         flags: ConnFlags,
-        rcv_wscale: u8,
     ) -> TimeWait {
         TimeWait {
             deadline,
@@ -69,7 +74,7 @@ impl TimeWait {
             rcv_nxt,
             ts_recent,
             flags: flags.and(ConnFlags::TS_OK | ConnFlags::WS_OK),
-            rcv_wscale,
+            last_oow_ms: 0,
         }
     }
 
@@ -151,13 +156,16 @@ impl TimeWait {
         } else {
             Events::NONE
         };
+        if held_back(&mut self.last_oow_ms, f, payload_len, now) {
+            return (TwVerdict::Drop, events | Events::DUP_ACK_LIMITED);
+        }
         (TwVerdict::Ack(self.ack(ctx, tuple, now)), events)
     }
 
     /// The ACK this record answers with: `<SEQ=SND.NXT><ACK=RCV.NXT>`.
     pub fn ack(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
         let shift = if self.flags.has(ConnFlags::WS_OK) {
-            self.rcv_wscale
+            ctx.cfg.wscale.unwrap_or(0)
         } else {
             0
         };
@@ -170,7 +178,7 @@ impl TimeWait {
             window: (ctx.cfg.rcv_wnd >> shift).min(65535) as u16,
             options: TcpOptions {
                 timestamps: (self.flags.has(ConnFlags::TS_OK)).then(|| Timestamps {
-                    tsval: TcpContext::ts_now(now),
+                    tsval: ctx.ts_clock(now).wrapping_add(ctx.isn.ts_offset(tuple)),
                     tsecr: self.ts_recent,
                 }),
                 ..TcpOptions::default()

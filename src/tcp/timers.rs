@@ -1,12 +1,17 @@
 //! The one timer of a connection (Linux's `tcp_timer.c`): what `deadline`
-//! means in each state (retransmission, FIN-WAIT-2, idle, the
-//! application's timer), the backed-off retransmission timeout, and what
-//! happens when it expires.
+//! means in each state (retransmission, persist, FIN-WAIT-2, idle, the
+//! application's timer), the backed-off timeout, and what happens when it
+//! expires.
 //!
 //! Rules: retransmission follows RFC 6298 §5 (a timer while anything is
 //! unacknowledged, doubled on each expiry, capped) without RTT sampling;
 //! giving up follows RFC 9293 §3.8.3 (a retry limit per state, then the
-//! record ends without sending anything, as Linux). No I/O, no clock.
+//! record ends without sending anything, as Linux). With nothing in flight,
+//! something to send and the peer's window closed, the persist timer sends
+//! window probes with the same backoff (RFC 9293 §3.8.6.1); the connection
+//! stays open while the peer answers them (RFC 1122 §4.2.2.17) and ends
+//! once `retries` probes are out and the last went unanswered. No I/O, no
+//! clock.
 
 use super::application::Application;
 use super::config::TcpConfig;
@@ -53,11 +58,20 @@ impl Tcb {
             }
             State::Closed | State::Listen | State::TimeWait => self.deadline = 0,
             _ => {
-                let other = ConnFlags::IDLE_TIMER | ConnFlags::APP_TIMER;
+                let other = ConnFlags::IDLE_TIMER | ConnFlags::APP_TIMER | ConnFlags::PERSIST;
                 if self.snd_una != self.snd_nxt {
                     if self.deadline == 0 || self.flags.and(other) != ConnFlags::NONE {
                         self.deadline = now.saturating_add(self.rto(cfg));
                         self.flags.clear(other);
+                    }
+                } else if self.send_pending() {
+                    // Nothing in flight and nothing sent: the window is
+                    // closed. Probe it (RFC 9293 §3.8.6.1).
+                    if self.deadline == 0 || !self.flags.has(ConnFlags::PERSIST) {
+                        self.deadline = now.saturating_add(self.rto(cfg));
+                        self.flags
+                            .clear(ConnFlags::IDLE_TIMER | ConnFlags::APP_TIMER);
+                        self.flags.set(ConnFlags::PERSIST);
                     }
                 } else if self.state == State::Established && self.flags.has(ConnFlags::APP_TIMER) {
                     // The application's timer stays the deadline.
@@ -65,7 +79,7 @@ impl Tcb {
                     && matches!(self.state, State::Established | State::CloseWait)
                 {
                     self.deadline = now.saturating_add(cfg.idle_timeout_us);
-                    self.flags.clear(ConnFlags::APP_TIMER);
+                    self.flags.clear(ConnFlags::APP_TIMER | ConnFlags::PERSIST);
                     self.flags.set(ConnFlags::IDLE_TIMER);
                 } else {
                     self.deadline = 0;
@@ -123,6 +137,9 @@ impl Tcb {
             self.flags.set(ConnFlags::APP_TIMER_FIRED);
             return self.respond(ctx, app, tuple, Events::NONE, false, now);
         }
+        if self.flags.has(ConnFlags::PERSIST) {
+            return self.probe_window(ctx, tuple, now);
+        }
         if self.flags.has(ConnFlags::IDLE_TIMER) {
             self.flags.clear(ConnFlags::IDLE_TIMER);
             let mut out = self.reset(ctx, tuple, now);
@@ -153,6 +170,23 @@ impl Tcb {
         Outcome {
             reply: Some(reply),
             events: Events::RETRANSMIT,
+            end: None,
+        }
+    }
+
+    /// The persist timer expired: a window probe, the timer backed off;
+    /// or the end, once `retries` probes are out and the last one got no
+    /// answer.
+    fn probe_window(&mut self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
+        if self.retries >= ctx.cfg.retries && !self.flags.has(ConnFlags::PROBE_ANSWERED) {
+            return self.end(End::RetriesExceeded, Events::NONE);
+        }
+        self.retries = self.retries.saturating_add(1);
+        self.flags.clear(ConnFlags::PROBE_ANSWERED);
+        self.deadline = now.saturating_add(self.rto(&ctx.cfg));
+        Outcome {
+            reply: Some(self.window_probe(ctx, tuple, now)),
+            events: Events::WINDOW_PROBE,
             end: None,
         }
     }

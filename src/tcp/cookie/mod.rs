@@ -3,30 +3,32 @@
 //! 8 bits, then 24 hashed bits carrying a 2-bit MSS index:
 //!
 //! ```text
-//! H      = low 64 bits of AES-128(secret, tuple ‖ (count mod 2^8 | client_isn << 8))
+//! H      = low 64 bits of AES-128(secret, tuple ‖ client_isn) XOR pad(count mod 2^8)
 //! cookie = H.hi32 + client_isn + (count << 24) + ((H.lo32 + (mss_index << 22)) mod 2^24)
 //! ```
 //!
+//! `pad(c)` is AES-128 of the period under a key derived from the secret.
 //! A cookie is accepted in its own period and the next (Linux's
 //! `MAX_SYNCOOKIE_AGE` of 2). When the SYN carries timestamps, window
 //! scale, SACK-permitted and ECN are stored in the low 6 bits of our TSval
 //! (Linux's `cookie_init_timestamp`) and read back from the ACK's TSecr.
 //!
 //! Differences from Linux, each deliberate:
-//! - The client ISN's low 24 bits are hashed too, besides being added:
-//!   in Linux (and here before) a cookie ACK with SEQ and ACK both moved
-//!   by the same amount still validates, and the final ACK of a cleanly
-//!   closed connection (both FINs counted), seen again once the record is
-//!   gone, reopened it. Linux checks cookies only just after a SYN queue
-//!   overflow, which hides this; with `--cookies always` every ACK
-//!   without a record is checked. Found by the fault test over veth
-//!   (`tests/afxdp_hostile.rs`, duplicated FINs).
+//! - The client ISN is hashed, all 32 bits, besides being added: in Linux
+//!   a cookie ACK with SEQ and ACK both moved by the same amount still
+//!   validates, so the final ACK of a cleanly closed connection (both
+//!   FINs counted), seen again once the record is gone, would reopen it.
+//!   Linux checks cookies only just after a SYN queue overflow, which
+//!   hides this; with the `Always` policy every ACK without a record is
+//!   checked.
 //! - One keyed hash per cookie instead of two: Linux's first hash covers
 //!   only the tuple so the period can be read back before the second hash;
-//!   here both halves come from one evaluation over tuple and period, and
-//!   the check tries the current and the previous period (one evaluation
-//!   in the common case, two for a cookie from the previous minute). The
-//!   top 8 bits are then authenticated too.
+//!   here both halves come from one evaluation over tuple and ISN, made
+//!   a function of the period by its pad, and the check tries the current
+//!   and the previous period (one evaluation in the common case, two for
+//!   a cookie from the previous minute). The top 8 bits are then
+//!   authenticated too. The pads of the current and the previous period
+//!   are computed when the period starts (`refresh`), not per cookie.
 //! - The keyed function is AES-128 of the 16-byte block (`tcp::prf`), not
 //!   SipHash-2-4: as good a pseudo-random function for a short-lived
 //!   30-bit MAC, and a seventh of the instructions with AES-NI.
@@ -36,94 +38,34 @@
 //!   here any change that is not a multiple of 2^22 is refused (a change
 //!   of exactly ±2^22 or ±2^23 selects another MSS, as ±1 does in Linux).
 //!
+//! Time is the cookie clock the caller passes: µs since the Unix epoch
+//! (`TcpContext::cookie_clock`), so periods and epochs are the same on
+//! every host whose clock agrees.
+//!
 //! Secrets rotate: `rotate` makes the current secret the previous one, and
 //! `check` accepts cookies of both, so handshakes in flight survive one
 //! rotation; a cookie two rotations old is refused. `SynCookies::rotating`
 //! rotates on a schedule: the key of epoch `e` (`now / every`) is
 //! AES_master(e ‖ "cookie-k"), a function of the master secret and the
 //! epoch alone, so every worker (and every instance started with the same
-//! seed) holds the same two keys at the same moment without talking to
-//! the others, and a cookie made by one is checked by any. `refresh` moves
-//! to the epoch of `now`: one compare when nothing is due.
+//! seed, its clock in step) holds the same two keys at the same moment
+//! without talking to the others, and a cookie made by one is checked by
+//! any. `refresh` moves to the period and epoch of `now`: one compare when
+//! nothing is due.
+
+mod secret;
+mod ts_options;
+
+pub use secret::{MSS_TABLE, mss_index};
+pub use ts_options::{CookieOptions, decode_ts_options, encode_ts_options};
 
 use super::prf::Prf;
 use crate::flow::FourTuple;
-use crate::wire::{MAX_WSCALE, SeqNum};
+use crate::wire::SeqNum;
+use secret::Secret;
 
-/// MSS values a cookie can carry (Linux `msstab`).
-pub const MSS_TABLE: [u16; 4] = [536, 1300, 1440, 1460];
-const COOKIE_BITS: u32 = 24;
-const COOKIE_MASK: u32 = (1 << COOKIE_BITS) - 1;
-const COUNT_MASK: u32 = u32::MAX >> COOKIE_BITS;
-/// Position of the MSS index inside the hashed 24 bits.
-const MSS_SHIFT: u32 = 22;
-const CHECK_MASK: u32 = (1 << MSS_SHIFT) - 1;
 /// Length of one cookie period.
 pub const PERIOD_US: u64 = 60_000_000;
-
-/// Bits of TSval that carry options.
-const TS_BITS: u32 = 6;
-const TS_WSCALE_MASK: u32 = 0x0f;
-const TS_SACK: u32 = 1 << 4;
-const TS_ECN: u32 = 1 << 5;
-
-/// The options a cookie keeps through the TSval.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct CookieOptions {
-    /// The peer's window scale shift, if it offered one.
-    pub wscale: Option<u8>,
-    /// SACK permitted.
-    pub sack: bool,
-    /// ECN negotiated.
-    pub ecn: bool,
-}
-
-#[derive(Clone, Debug)]
-struct Secret(Prf);
-
-impl Secret {
-    /// (high 32 bits, low 32 bits) of the low 64 bits of AES(tuple ‖
-    /// context), the 16 bytes built as two little-endian words; the
-    /// context word is the period's low 8 bits and the client ISN's low
-    /// 24 bits above them.
-    ///
-    /// The ISN is hashed, not only added (as Linux does), so that a
-    /// segment whose SEQ and ACK are both off by the same amount does not
-    /// validate: the final ACK of a connection that closed cleanly
-    /// (SEQ = ISN + 2, ACK = cookie + 2, both FINs counted), arriving again
-    /// after its record is gone, would otherwise open the connection anew.
-    #[inline]
-    fn hash(&self, input: &(u64, u32), count: u32, client_isn: u32) -> (u32, u32) {
-        let context = (count & COUNT_MASK) | (client_isn << 8);
-        let (h, _) = self
-            .0
-            .eval(input.0, u64::from(input.1) | (u64::from(context) << 32));
-        ((h >> 32) as u32, h as u32)
-    }
-
-    #[inline]
-    fn make(&self, input: &(u64, u32), client_isn: u32, count: u32, idx: u32) -> u32 {
-        let (hi, lo) = self.hash(input, count, client_isn);
-        hi.wrapping_add(client_isn)
-            .wrapping_add(count << COOKIE_BITS)
-            .wrapping_add(lo.wrapping_add(idx << MSS_SHIFT) & COOKIE_MASK)
-    }
-
-    /// The MSS of `cookie` if it was made in period `count`.
-    #[inline]
-    fn check(&self, input: &(u64, u32), client_isn: u32, cookie: u32, count: u32) -> Option<u16> {
-        let (hi, lo) = self.hash(input, count, client_isn);
-        let x = cookie.wrapping_sub(hi).wrapping_sub(client_isn);
-        if x >> COOKIE_BITS != count & COUNT_MASK {
-            return None;
-        }
-        let data = x.wrapping_sub(lo) & COOKIE_MASK;
-        if data & CHECK_MASK != 0 {
-            return None;
-        }
-        Some(MSS_TABLE[(data >> MSS_SHIFT) as usize])
-    }
-}
 
 /// The cookie secrets of one worker: the current and the previous one,
 /// and the rotation schedule if there is one.
@@ -132,7 +74,7 @@ pub struct SynCookies {
     current: Secret,
     previous: Option<Secret>,
     schedule: Option<Schedule>,
-    /// When `refresh` has work next (`u64::MAX`: never).
+    /// When `refresh` has work next: the next period or epoch.
     next_refresh_us: u64,
     rotations: u64,
 }
@@ -155,7 +97,7 @@ impl Schedule {
         let mut key = [0u8; 16];
         key[..8].copy_from_slice(&lo.to_le_bytes());
         key[8..].copy_from_slice(&hi.to_le_bytes());
-        Secret(Prf::new(key))
+        Secret::new(key)
     }
 }
 
@@ -165,21 +107,14 @@ fn period(now_us: u64) -> u32 {
     (now_us / PERIOD_US) as u32
 }
 
-/// Index into `MSS_TABLE` of the largest entry not above `mss` (the
-/// smallest entry when `mss` is below all of them).
-#[inline]
-pub fn mss_index(mss: u16) -> usize {
-    MSS_TABLE.iter().rposition(|&m| mss >= m).unwrap_or(0)
-}
-
 impl SynCookies {
     /// Cookies keyed with `key` (an AES-128 key).
     pub fn new(key: [u8; 16]) -> SynCookies {
         SynCookies {
-            current: Secret(Prf::new(key)),
+            current: Secret::new(key),
             previous: None,
             schedule: None,
-            next_refresh_us: u64::MAX,
+            next_refresh_us: 0,
             rotations: 0,
         }
     }
@@ -206,7 +141,11 @@ impl SynCookies {
     /// Starts using `key`; cookies made with the key it replaces are still
     /// accepted until the next rotation.
     pub fn rotate(&mut self, key: [u8; 16]) {
-        let old = core::mem::replace(&mut self.current, Secret(Prf::new(key)));
+        let mut key = Secret::new(key);
+        if let Some(count) = self.current.cached_period() {
+            key.cache_pads(count);
+        }
+        let old = core::mem::replace(&mut self.current, key);
         self.previous = Some(old);
         self.rotations += 1;
     }
@@ -217,9 +156,10 @@ impl SynCookies {
         self.rotations
     }
 
-    /// With a schedule: moves to the keys of `now_us`'s epoch (the current
-    /// one and the one before it); true when the keys changed. One
-    /// compare when none is due. Keys follow from the epoch alone, so a
+    /// Moves to `now_us`: the period pads of its period (and the one
+    /// before) at hand, and, with a schedule, the keys of its epoch (the
+    /// current one and the one before it); true when the keys changed. One
+    /// compare when nothing is due. Keys follow from the epoch alone, so a
     /// refresh that comes late (no frame for a while) lands on the same
     /// keys as one on time.
     #[inline]
@@ -229,11 +169,22 @@ impl SynCookies {
 
     #[cold]
     fn refresh_slow(&mut self, now_us: u64) -> bool {
+        let count = period(now_us);
+        let next_period = (u64::from(count) + 1).saturating_mul(PERIOD_US);
+        let changed = self.refresh_keys(now_us, next_period);
+        self.current.cache_pads(count);
+        changed
+    }
+
+    /// With a schedule, the keys of `now_us`'s epoch; sets the next
+    /// refresh, no later than `next_period`.
+    fn refresh_keys(&mut self, now_us: u64, next_period: u64) -> bool {
         let Some(s) = self.schedule.as_mut() else {
+            self.next_refresh_us = next_period;
             return false;
         };
         let epoch = now_us / s.every_us;
-        self.next_refresh_us = (epoch + 1).saturating_mul(s.every_us);
+        self.next_refresh_us = (epoch + 1).saturating_mul(s.every_us).min(next_period);
         let was = s.epoch.replace(epoch);
         if was == Some(epoch) {
             return false;
@@ -298,39 +249,6 @@ impl SynCookies {
     }
 }
 
-/// Our TSval for a cookie SYN-ACK: the clock `ts_now` rounded down so that
-/// its low 6 bits carry `opts`, never ahead of the clock (Linux
-/// `cookie_init_timestamp`).
-#[inline]
-pub fn encode_ts_options(ts_now: u32, opts: CookieOptions) -> u32 {
-    let mut bits = match opts.wscale {
-        Some(ws) => u32::from(ws.min(MAX_WSCALE)),
-        None => TS_WSCALE_MASK,
-    };
-    if opts.sack {
-        bits |= TS_SACK;
-    }
-    if opts.ecn {
-        bits |= TS_ECN;
-    }
-    let mut ts = ((ts_now >> TS_BITS) << TS_BITS) | bits;
-    if ts > ts_now {
-        ts = ts.wrapping_sub(1 << TS_BITS);
-    }
-    ts
-}
-
-/// The options stored by `encode_ts_options`, read from an ACK's TSecr.
-#[inline]
-pub fn decode_ts_options(tsecr: u32) -> CookieOptions {
-    let ws = tsecr & TS_WSCALE_MASK;
-    CookieOptions {
-        wscale: (ws != TS_WSCALE_MASK).then(|| (ws as u8).min(MAX_WSCALE)),
-        sack: tsecr & TS_SACK != 0,
-        ecn: tsecr & TS_ECN != 0,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,20 +273,31 @@ mod tests {
         let now = 5 * PERIOD_US + 17;
         let (cookie, mss) = c.encode(&tuple(), SeqNum(0x1234_5678), 1460, now);
         assert_eq!(mss, 1460);
-        // Recompute the layout by hand from AES-128 of the 16 bytes.
+        // Recompute the layout by hand from AES-128 of the 16 bytes, the
+        // pad key and the period's pad.
         use aes::cipher::{BlockEncrypt, KeyInit, generic_array::GenericArray};
+        let aes = |key: [u8; 16], input: [u8; 16]| {
+            let mut block = GenericArray::from(input);
+            aes::Aes128::new(&GenericArray::from(key)).encrypt_block(&mut block);
+            let out: [u8; 16] = block.into();
+            out
+        };
         let mut input = [0u8; 16];
         input[..12].copy_from_slice(&tuple().hash_input());
-        input[12..].copy_from_slice(&(5u32 | (0x1234_5678 << 8)).to_le_bytes());
-        let mut block = GenericArray::from(input);
-        aes::Aes128::new(&GenericArray::from(KEY)).encrypt_block(&mut block);
-        let h = u64::from_le_bytes(block[..8].try_into().expect("8 bytes"));
+        input[12..].copy_from_slice(&0x1234_5678u32.to_le_bytes());
+        let mut tag = [0xffu8; 16];
+        tag[8..].copy_from_slice(b"cookie-p");
+        let pad_key = aes(KEY, tag);
+        let mut period = [0u8; 16];
+        period[0] = 5;
+        let pad = u64::from_le_bytes(aes(pad_key, period)[..8].try_into().expect("8 bytes"));
+        let h = u64::from_le_bytes(aes(KEY, input)[..8].try_into().expect("8 bytes")) ^ pad;
         let expect = ((h >> 32) as u32)
             .wrapping_add(0x1234_5678)
             .wrapping_add(5 << 24)
             .wrapping_add((h as u32).wrapping_add(3 << 22) & 0xff_ffff);
         assert_eq!(cookie.0, expect);
-        assert_eq!(cookie.0, 0x95ae_bfd6, "pinned value");
+        assert_eq!(cookie.0, 0xc302_846f, "pinned value");
     }
 
     #[test]
@@ -380,14 +309,47 @@ mod tests {
         for isn in [7u32, 0xffff_ffff, 0x8000_0000] {
             let (cookie, _) = c.encode(&t, SeqNum(isn), 1460, 1_000);
             assert!(c.check(&t, SeqNum(isn), cookie, 1_000).is_some());
-            for d in [1u32, 2, 100, 1 << 22] {
+            // Any amount, multiples of 2^24 included (every bit of the
+            // ISN is hashed).
+            let shifts = [1u32, 2, 100, 1 << 22].into_iter();
+            for d in shifts.chain((1..256).map(|k| k << 24)) {
                 let (i, k) = (
                     SeqNum(isn.wrapping_add(d)),
                     SeqNum(cookie.0.wrapping_add(d)),
                 );
-                assert_eq!(c.check(&t, i, k, 1_000), None, "isn {isn:#x} moved by {d}");
+                assert_eq!(
+                    c.check(&t, i, k, 1_000),
+                    None,
+                    "isn {isn:#x} moved by {d:#x}"
+                );
             }
         }
+    }
+
+    /// `refresh` computes the pads of the period and the one before it
+    /// once; cookies come out the same with the pads at hand or not, and
+    /// one made before a period starts is checked after it.
+    #[test]
+    fn refresh_caches_the_period_pads() {
+        let t = tuple();
+        let isn = SeqNum(0xdead_beef);
+        let cold = SynCookies::new(KEY);
+        let mut warm = SynCookies::new(KEY);
+        let t0 = 7 * PERIOD_US + 5;
+        assert!(!warm.refresh(t0), "pads are no key change");
+        assert_eq!(
+            cold.encode(&t, isn, 1460, t0),
+            warm.encode(&t, isn, 1460, t0)
+        );
+        let (cookie, _) = warm.encode(&t, isn, 1460, t0);
+        let t1 = 8 * PERIOD_US + 1;
+        assert!(!warm.refresh(t1));
+        assert_eq!(warm.check(&t, isn, cookie, t1), Some(1460));
+        assert_eq!(cold.check(&t, isn, cookie, t1), Some(1460));
+        assert_eq!(warm.rotations(), 0);
+        // A cookie moved into the next period (ACK + 2^24) is refused: the
+        // period is authenticated.
+        assert_eq!(warm.check(&t, isn, cookie + (1 << 24), t1), None);
     }
 
     #[test]
@@ -532,53 +494,5 @@ mod tests {
         // Each guess passes with probability about 2 / 2^30 (two periods,
         // 8 period bits and 22 check bits); 200k guesses expect ~0 hits.
         assert!(passed <= 3, "{passed} forged cookies passed");
-    }
-
-    #[test]
-    fn ts_options_roundtrip() {
-        for ws in [None, Some(0), Some(7), Some(14)] {
-            for sack in [false, true] {
-                for ecn in [false, true] {
-                    let o = CookieOptions {
-                        wscale: ws,
-                        sack,
-                        ecn,
-                    };
-                    for now in [0u32, 63, 64, 1_000_003, u32::MAX] {
-                        let ts = encode_ts_options(now, o);
-                        assert!(ts <= now || now < 64, "ts {ts} ahead of {now}");
-                        assert!(now.wrapping_sub(ts) < 128);
-                        assert_eq!(decode_ts_options(ts), o);
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn linux_ts_layout() {
-        // wscale 7, SACK, no ECN → low bits 0b01_0111 = 0x17.
-        let ts = encode_ts_options(
-            0x1000_0040,
-            CookieOptions {
-                wscale: Some(7),
-                sack: true,
-                ecn: false,
-            },
-        );
-        assert_eq!(ts, 0x1000_0017);
-        // No window scale → 0xf.
-        let ts = encode_ts_options(0x1000_0040, CookieOptions::default());
-        assert_eq!(ts, 0x1000_000f);
-    }
-
-    #[test]
-    fn mss_table_rounding() {
-        assert_eq!(mss_index(536), 0);
-        assert_eq!(mss_index(1299), 0);
-        assert_eq!(mss_index(1300), 1);
-        assert_eq!(mss_index(1440), 2);
-        assert_eq!(mss_index(1460), 3);
-        assert_eq!(mss_index(0), 0);
     }
 }

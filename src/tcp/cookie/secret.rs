@@ -1,0 +1,151 @@
+//! The keyed hash of a SYN cookie and its bit layout: one secret's MAC
+//! over the four-tuple and the client's ISN, made a function of the period
+//! by the period's pad, and how a cookie is made and checked with it.
+//!
+//! Rules: no state but the secret and the pads of the periods met last
+//! (refreshed by the caller when a period starts); the layout is Linux's
+//! but for the MSS index's place (`cookie` module doc).
+
+use crate::tcp::prf::Prf;
+
+/// MSS values a cookie can carry (Linux `msstab`).
+pub const MSS_TABLE: [u16; 4] = [536, 1300, 1440, 1460];
+const COOKIE_BITS: u32 = 24;
+const COOKIE_MASK: u32 = (1 << COOKIE_BITS) - 1;
+const COUNT_MASK: u32 = u32::MAX >> COOKIE_BITS;
+/// Position of the MSS index inside the hashed 24 bits.
+const MSS_SHIFT: u32 = 22;
+const CHECK_MASK: u32 = (1 << MSS_SHIFT) - 1;
+
+/// Domain separation of the key of the period pads ("cookie-p").
+const PAD_KEY_TAG: u64 = u64::from_le_bytes(*b"cookie-p");
+
+/// No period: a pad cache entry that matches none.
+const NO_PERIOD: u32 = u32::MAX;
+
+/// One cookie secret.
+#[derive(Clone, Debug)]
+pub(super) struct Secret {
+    /// The hash of tuple and client ISN.
+    prf: Prf,
+    /// The function of the period pads, under a key derived from the
+    /// secret.
+    pads: Prf,
+    /// (period, pad) of the periods met last; refreshed with the period.
+    cached: [(u32, u64); 2],
+}
+
+impl Secret {
+    pub(super) fn new(key: [u8; 16]) -> Secret {
+        let prf = Prf::new(key);
+        // The derivation block: both addresses 255.255.255.255, never a
+        // connection's.
+        let (a, b) = prf.eval(u64::MAX, PAD_KEY_TAG);
+        let mut pad_key = [0u8; 16];
+        pad_key[..8].copy_from_slice(&a.to_le_bytes());
+        pad_key[8..].copy_from_slice(&b.to_le_bytes());
+        Secret {
+            prf,
+            pads: Prf::new(pad_key),
+            cached: [(NO_PERIOD, 0); 2],
+        }
+    }
+
+    /// The pad of period `count`: a keyed function of the period, so the
+    /// hash depends on it although the 16-byte block holds only tuple and
+    /// ISN.
+    #[inline]
+    fn pad(&self, count: u32) -> u64 {
+        let count = count & COUNT_MASK;
+        match self.cached {
+            [(c, p), _] if c == count => p,
+            [_, (c, p)] if c == count => p,
+            _ => self.pads.eval(u64::from(count), 0).0,
+        }
+    }
+
+    /// The period whose pad is at hand, if any.
+    pub(super) fn cached_period(&self) -> Option<u32> {
+        let [(count, _), _] = self.cached;
+        (count != NO_PERIOD).then_some(count)
+    }
+
+    /// Keeps the pads of period `count` and the one before it at hand.
+    pub(super) fn cache_pads(&mut self, count: u32) {
+        let [now, prev] = [count, count.wrapping_sub(1)].map(|c| c & COUNT_MASK);
+        self.cached = [
+            (now, self.pads.eval(u64::from(now), 0).0),
+            (prev, self.pads.eval(u64::from(prev), 0).0),
+        ];
+    }
+
+    /// (high 32 bits, low 32 bits) of the low 64 bits of AES(tuple ‖
+    /// client ISN), the 16 bytes built as two little-endian words, XORed
+    /// with the pad of period `count`.
+    ///
+    /// The ISN is hashed, all 32 bits of it, not only added (as Linux
+    /// does), so that a segment whose SEQ and ACK are both off by the same
+    /// amount does not validate: the final ACK of a connection that closed
+    /// cleanly (SEQ = ISN + 2, ACK = cookie + 2, both FINs counted),
+    /// arriving again after its record is gone, would otherwise open the
+    /// connection anew; and no shift by a multiple of 2^24 passes either.
+    #[inline]
+    fn hash(&self, input: &(u64, u32), count: u32, client_isn: u32) -> (u32, u32) {
+        let (h, _) = self
+            .prf
+            .eval(input.0, u64::from(input.1) | (u64::from(client_isn) << 32));
+        let h = h ^ self.pad(count);
+        ((h >> 32) as u32, h as u32)
+    }
+
+    #[inline]
+    pub(super) fn make(&self, input: &(u64, u32), client_isn: u32, count: u32, idx: u32) -> u32 {
+        let (hi, lo) = self.hash(input, count, client_isn);
+        hi.wrapping_add(client_isn)
+            .wrapping_add(count << COOKIE_BITS)
+            .wrapping_add(lo.wrapping_add(idx << MSS_SHIFT) & COOKIE_MASK)
+    }
+
+    /// The MSS of `cookie` if it was made in period `count`.
+    #[inline]
+    pub(super) fn check(
+        &self,
+        input: &(u64, u32),
+        client_isn: u32,
+        cookie: u32,
+        count: u32,
+    ) -> Option<u16> {
+        let (hi, lo) = self.hash(input, count, client_isn);
+        let x = cookie.wrapping_sub(hi).wrapping_sub(client_isn);
+        if x >> COOKIE_BITS != count & COUNT_MASK {
+            return None;
+        }
+        let data = x.wrapping_sub(lo) & COOKIE_MASK;
+        if data & CHECK_MASK != 0 {
+            return None;
+        }
+        Some(MSS_TABLE[(data >> MSS_SHIFT) as usize])
+    }
+}
+
+/// Index into `MSS_TABLE` of the largest entry not above `mss` (the
+/// smallest entry when `mss` is below all of them).
+#[inline]
+pub fn mss_index(mss: u16) -> usize {
+    MSS_TABLE.iter().rposition(|&m| mss >= m).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mss_table_rounding() {
+        assert_eq!(mss_index(536), 0);
+        assert_eq!(mss_index(1299), 0);
+        assert_eq!(mss_index(1300), 1);
+        assert_eq!(mss_index(1440), 2);
+        assert_eq!(mss_index(1460), 3);
+        assert_eq!(mss_index(0), 0);
+    }
+}
