@@ -97,10 +97,9 @@ pub struct Args {
 
 /// Connections open at once per generator worker when `--concurrency` is
 /// not given: enough to keep every burst full, few enough that the
-/// connections in flight and their frames stay in the cores' caches
-/// (measured on the 2-vCPU machine, docs/benchmarks.md: 1,024 per worker
-/// made 21 % more connections per second than 4,096, median of 7 runs
-/// each, side by side; 256 and 512 were within the noise of 1,024).
+/// connections in flight and their frames stay in the cores' caches; more
+/// gain nothing and cost cache misses (docs/benchmarks.md, "Why 1,024 per
+/// worker").
 pub const CONCURRENCY_PER_WORKER: u64 = 1024;
 
 impl Args {
