@@ -56,7 +56,7 @@ fn main() {
     let close = match args.get(1).map(String::as_str) {
         None | Some("client-fin") => CloseKind::ClientFin,
         Some("server-fin") => CloseKind::ServerFin,
-        Some("rst") => CloseKind::Rst,
+        Some("rst") => CloseKind::ClientRst,
         Some(other) => {
             eprintln!("engine_loop: close '{other}' is not client-fin, server-fin or rst");
             std::process::exit(2)

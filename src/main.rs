@@ -49,7 +49,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let args = match cli::profile_args::expand(std::env::args_os().collect()) {
+    // A profile is read once: its flag keys join the command line, its
+    // templates go to the command.
+    let (args, templates) = match cli::profile_args::expand(std::env::args_os().collect()) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");
@@ -58,10 +60,10 @@ fn main() -> ExitCode {
     };
     let cli = Cli::parse_from(args);
     match cli.command {
-        Command::Bench(args) => cli::bench::run(args),
+        Command::Bench(args) => cli::bench::run(args, templates),
         Command::Sim(args) => cli::sim::run(args),
         Command::Serve(args) => cli::serve::run(args),
-        Command::Gen(args) => cli::generate::run(args),
+        Command::Gen(args) => cli::generate::run(args, templates),
         Command::Probe(args) => cli::probe::run(args),
         Command::Report(args) => cli::report::run(args),
     }

@@ -28,22 +28,159 @@
 //! ```
 //!
 //! Rules: parsing only (no I/O but reading the file in `load`). Every
-//! error names the key and the fix. Flag keys become command-line flags
-//! placed before the ones typed, which therefore win.
+//! error (`ProfileError`) names the key and the fix; the command line
+//! turns the flag keys into its flags, placed before the ones typed,
+//! which therefore win.
 
 use crate::app::{CloseKind, Template, TemplateKind};
 use crate::endpoint::MAX_TEMPLATES;
 use serde::Deserialize;
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 /// A parsed profile.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Profile {
-    /// The flag keys as command-line arguments (`--rate=50000`, …).
-    pub flags: Vec<String>,
+    /// The flag keys, in file order: the key as written (`rate`,
+    /// `request_bytes`) and its value as the command line would take it
+    /// (`None` for `true`; lists joined by commas; `false` keys left out).
+    pub keys: Vec<(String, Option<String>)>,
     /// The templates, in file order (empty: the flags' one scenario).
     pub templates: Vec<Template>,
 }
+
+/// What is wrong with one template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TemplateProblem {
+    /// A weight of 0 or above 1,000,000.
+    Weight(u32),
+    /// An unknown kind.
+    Kind(String),
+    /// `close = "server-fin"`: the server's choice, for the whole run.
+    CloseServerFin,
+    /// An unknown close.
+    Close(String),
+    /// A syn-only template without `spoof`.
+    SpoofMissing,
+    /// `spoof` on a template that connects.
+    SpoofNotSynOnly,
+    /// A `spoof` that is not an address or a range.
+    SpoofBad(String),
+    /// A `spoof` range that ends before it starts.
+    SpoofReversed(String),
+    /// `response_bytes` without `request_bytes`.
+    ResponseWithoutRequest,
+    /// A syn-only template with a request or a response.
+    SynOnlyWithData,
+    /// `hold_ms` above an hour.
+    Hold(u64),
+    /// `request_bytes` above 65,535.
+    Request(u32),
+}
+
+/// Why a profile cannot be used.
+#[derive(Debug)]
+pub enum ProfileError {
+    /// The file cannot be read.
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// A problem in the file at `path` (`load`).
+    In {
+        /// The file.
+        path: PathBuf,
+        /// The problem.
+        error: Box<ProfileError>,
+    },
+    /// Not TOML.
+    Toml(String),
+    /// A `[[template]]` entry TOML cannot take (an unknown key, a wrong
+    /// type): the TOML reader's words.
+    TemplateSyntax(String),
+    /// A template with a problem.
+    Template {
+        /// Its name.
+        name: String,
+        /// The problem.
+        problem: TemplateProblem,
+    },
+    /// More templates than counted (`MAX_TEMPLATES`).
+    TooMany(usize),
+    /// Two templates with one name.
+    DuplicateName(String),
+    /// Every template is syn-only.
+    AllSynOnly,
+    /// A list key with an item that is neither a string nor a number.
+    ListItem(String),
+    /// A key that is a table.
+    TableKey(String),
+}
+
+impl fmt::Display for TemplateProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TemplateProblem::Weight(w) => {
+                write!(f, "weight {w}: give a weight of 1 or more, at most 1000000")
+            }
+            TemplateProblem::Kind(k) => write!(f, "kind '{k}': give connect or syn-only"),
+            TemplateProblem::CloseServerFin => f.write_str(
+                "close 'server-fin' is the server's choice, for the whole run: give client-fin or rst here",
+            ),
+            TemplateProblem::Close(c) => write!(f, "close '{c}': give client-fin or rst"),
+            TemplateProblem::SpoofMissing => f.write_str(
+                "a syn-only template needs spoof = \"A-B\": the SYNs' source addresses (not the generator's own)",
+            ),
+            TemplateProblem::SpoofNotSynOnly => f.write_str("spoof is for kind = \"syn-only\" only"),
+            TemplateProblem::SpoofBad(s) => {
+                write!(f, "spoof '{s}': give an IPv4 address or a range A-B")
+            }
+            TemplateProblem::SpoofReversed(s) => {
+                write!(f, "spoof '{s}': the range ends before it starts")
+            }
+            TemplateProblem::ResponseWithoutRequest => f.write_str(
+                "response_bytes without request_bytes: the server answers requests, so give request_bytes too",
+            ),
+            TemplateProblem::SynOnlyWithData => {
+                f.write_str("a syn-only template sends no request and awaits no response")
+            }
+            TemplateProblem::Hold(h) => write!(f, "hold_ms {h}: at most 3600000 (an hour)"),
+            TemplateProblem::Request(r) => write!(f, "request_bytes {r}: at most 65535"),
+        }
+    }
+}
+
+impl fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProfileError::Read { path, error } => {
+                write!(f, "cannot read {}: {error}", path.display())
+            }
+            ProfileError::In { path, error } => write!(f, "{}: {error}", path.display()),
+            ProfileError::Toml(m) => write!(f, "not valid TOML: {m}"),
+            ProfileError::TemplateSyntax(m) => write!(f, "[[template]]: {m}"),
+            ProfileError::Template { name, problem } => {
+                write!(f, "[[template]] '{name}': {problem}")
+            }
+            ProfileError::TooMany(n) => write!(f, "{n} templates: at most {MAX_TEMPLATES}"),
+            ProfileError::DuplicateName(n) => {
+                write!(f, "two templates are named '{n}': give each its own name")
+            }
+            ProfileError::AllSynOnly => {
+                f.write_str("every template is syn-only: add one that connects")
+            }
+            ProfileError::ListItem(k) => write!(f, "key '{k}': a list of strings or numbers"),
+            ProfileError::TableKey(k) => write!(
+                f,
+                "key '{k}' is a table: a profile has flag keys (e.g. rate = 50000) and [[template]] entries"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ProfileError {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,24 +206,54 @@ fn one() -> u32 {
     1
 }
 
-/// Reads and parses the profile at `path`.
-pub fn load(path: &Path) -> Result<Profile, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read --profile {}: {e}", path.display()))?;
-    parse(&text).map_err(|e| format!("--profile {}: {e}", path.display()))
+/// Reads and parses the profile at `path` (errors in the file say which
+/// file).
+pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ProfileError::Read {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    parse(&text).map_err(|e| ProfileError::In {
+        path: path.to_path_buf(),
+        error: Box::new(e),
+    })
+}
+
+/// A flag key's value as the command line would take it (`None`: a
+/// `true` switch; `Some(None)`: a `false` one, left out).
+fn value_of(key: &str, value: toml::Value) -> Result<Option<Option<String>>, ProfileError> {
+    Ok(match value {
+        toml::Value::Boolean(true) => Some(None),
+        toml::Value::Boolean(false) => None,
+        toml::Value::String(s) => Some(Some(s)),
+        toml::Value::Integer(i) => Some(Some(i.to_string())),
+        toml::Value::Float(f) => Some(Some(f.to_string())),
+        toml::Value::Array(items) => {
+            let parts = items
+                .iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => Ok(s.clone()),
+                    toml::Value::Integer(i) => Ok(i.to_string()),
+                    _ => Err(ProfileError::ListItem(key.to_string())),
+                })
+                .collect::<Result<Vec<String>, _>>()?;
+            Some(Some(parts.join(",")))
+        }
+        _ => return Err(ProfileError::TableKey(key.to_string())),
+    })
 }
 
 /// Parses a profile's text.
-pub fn parse(text: &str) -> Result<Profile, String> {
+pub fn parse(text: &str) -> Result<Profile, ProfileError> {
     let mut table: toml::Table = text
         .parse()
-        .map_err(|e: toml::de::Error| format!("not valid TOML: {}", e.message()))?;
+        .map_err(|e: toml::de::Error| ProfileError::Toml(e.message().to_string()))?;
     let templates = match table.remove("template") {
         None => Vec::new(),
         Some(v) => {
-            let specs: Vec<TemplateSpec> = v
-                .try_into()
-                .map_err(|e: toml::de::Error| format!("[[template]]: {}", e.message()))?;
+            let specs: Vec<TemplateSpec> = v.try_into().map_err(|e: toml::de::Error| {
+                ProfileError::TemplateSyntax(e.message().to_string())
+            })?;
             specs
                 .into_iter()
                 .map(template)
@@ -94,96 +261,57 @@ pub fn parse(text: &str) -> Result<Profile, String> {
         }
     };
     check_templates(&templates)?;
-    let mut flags = Vec::new();
+    let mut keys = Vec::new();
     for (key, value) in table {
-        let flag = format!("--{}", key.replace('_', "-"));
-        match value {
-            toml::Value::Boolean(true) => flags.push(flag),
-            toml::Value::Boolean(false) => {}
-            toml::Value::String(s) => flags.push(format!("{flag}={s}")),
-            toml::Value::Integer(i) => flags.push(format!("{flag}={i}")),
-            toml::Value::Float(f) => flags.push(format!("{flag}={f}")),
-            toml::Value::Array(items) => {
-                let parts: Result<Vec<String>, String> = items
-                    .iter()
-                    .map(|v| match v {
-                        toml::Value::String(s) => Ok(s.clone()),
-                        toml::Value::Integer(i) => Ok(i.to_string()),
-                        _ => Err(format!("key '{key}': a list of strings or numbers")),
-                    })
-                    .collect();
-                flags.push(format!("{flag}={}", parts?.join(",")));
-            }
-            _ => {
-                return Err(format!(
-                    "key '{key}' is a table: a profile has flag keys (e.g. rate = 50000) and [[template]] entries"
-                ));
-            }
+        if let Some(v) = value_of(&key, value)? {
+            keys.push((key, v));
         }
     }
-    Ok(Profile { flags, templates })
+    Ok(Profile { keys, templates })
 }
 
-fn template(s: TemplateSpec) -> Result<Template, String> {
+fn template(s: TemplateSpec) -> Result<Template, ProfileError> {
     let name = s.name;
-    let at = |e: String| format!("[[template]] '{name}': {e}");
+    let at = |problem| ProfileError::Template {
+        name: name.clone(),
+        problem,
+    };
     if s.weight == 0 || s.weight > 1_000_000 {
-        return Err(at(format!(
-            "weight {}: give a weight of 1 or more, at most 1000000",
-            s.weight
-        )));
+        return Err(at(TemplateProblem::Weight(s.weight)));
     }
     let kind = match s.kind.as_deref() {
         None | Some("connect") => TemplateKind::Connect,
         Some("syn-only") => TemplateKind::SynOnly,
-        Some(k) => return Err(at(format!("kind '{k}': give connect or syn-only"))),
+        Some(k) => return Err(at(TemplateProblem::Kind(k.into()))),
     };
     let close = match s.close.as_deref() {
         None | Some("client-fin") => CloseKind::ClientFin,
-        Some("rst") => CloseKind::Rst,
-        Some("server-fin") => {
-            return Err(at(
-                "close 'server-fin' is the server's choice, for the whole run: give client-fin or rst here".into(),
-            ));
-        }
-        Some(c) => return Err(at(format!("close '{c}': give client-fin or rst"))),
+        Some("rst") => CloseKind::ClientRst,
+        Some("server-fin") => return Err(at(TemplateProblem::CloseServerFin)),
+        Some(c) => return Err(at(TemplateProblem::Close(c.into()))),
     };
     let spoof = match s.spoof.as_deref() {
-        None if kind == TemplateKind::SynOnly => {
-            return Err(at(
-                "a syn-only template needs spoof = \"A-B\": the SYNs' source addresses (not the generator's own)".into(),
-            ));
-        }
+        None if kind == TemplateKind::SynOnly => return Err(at(TemplateProblem::SpoofMissing)),
         None => None,
         Some(_) if kind != TemplateKind::SynOnly => {
-            return Err(at("spoof is for kind = \"syn-only\" only".into()));
+            return Err(at(TemplateProblem::SpoofNotSynOnly));
         }
         Some(r) => Some(address_range(r).map_err(at)?),
     };
     if s.response_bytes > 0 && s.request_bytes == 0 {
-        return Err(at(
-            "response_bytes without request_bytes: the server answers requests, so give request_bytes too".into(),
-        ));
+        return Err(at(TemplateProblem::ResponseWithoutRequest));
     }
     if kind == TemplateKind::SynOnly && (s.request_bytes > 0 || s.response_bytes > 0) {
-        return Err(at(
-            "a syn-only template sends no request and awaits no response".into(),
-        ));
+        return Err(at(TemplateProblem::SynOnlyWithData));
     }
     if s.hold_ms > 3_600_000 {
-        return Err(at(format!(
-            "hold_ms {}: at most 3600000 (an hour)",
-            s.hold_ms
-        )));
+        return Err(at(TemplateProblem::Hold(s.hold_ms)));
     }
     if s.request_bytes > 65_535 {
-        return Err(at(format!(
-            "request_bytes {}: at most 65535",
-            s.request_bytes
-        )));
+        return Err(at(TemplateProblem::Request(s.request_bytes)));
     }
     Ok(Template {
-        name,
+        name: name.clone(),
         weight: s.weight,
         kind,
         close,
@@ -194,31 +322,28 @@ fn template(s: TemplateSpec) -> Result<Template, String> {
     })
 }
 
-fn check_templates(t: &[Template]) -> Result<(), String> {
+fn check_templates(t: &[Template]) -> Result<(), ProfileError> {
     if t.len() > MAX_TEMPLATES {
-        return Err(format!("{} templates: at most {MAX_TEMPLATES}", t.len()));
+        return Err(ProfileError::TooMany(t.len()));
     }
     for (i, a) in t.iter().enumerate() {
         if t[..i].iter().any(|b| b.name == a.name) {
-            return Err(format!(
-                "two templates are named '{}': give each its own name",
-                a.name
-            ));
+            return Err(ProfileError::DuplicateName(a.name.clone()));
         }
     }
     if !t.is_empty() && t.iter().all(|x| x.kind == TemplateKind::SynOnly) {
-        return Err("every template is syn-only: add one that connects".into());
+        return Err(ProfileError::AllSynOnly);
     }
     Ok(())
 }
 
 /// "A" or "A-B" (IPv4, B ≥ A): (first, count).
-fn address_range(s: &str) -> Result<([u8; 4], u32), String> {
+fn address_range(s: &str) -> Result<([u8; 4], u32), TemplateProblem> {
     let ip = |x: &str| {
         x.trim()
             .parse::<std::net::Ipv4Addr>()
             .map(|a| a.octets())
-            .map_err(|_| format!("spoof '{s}': give an IPv4 address or a range A-B"))
+            .map_err(|_| TemplateProblem::SpoofBad(s.into()))
     };
     let (a, b) = match s.split_once('-') {
         Some((a, b)) => (ip(a)?, ip(b)?),
@@ -226,7 +351,7 @@ fn address_range(s: &str) -> Result<([u8; 4], u32), String> {
     };
     let (lo, hi) = (u32::from_be_bytes(a), u32::from_be_bytes(b));
     if hi < lo {
-        return Err(format!("spoof '{s}': the range ends before it starts"));
+        return Err(TemplateProblem::SpoofReversed(s.into()));
     }
     // The whole address space has 2^32 addresses: one too many for the
     // count, which then stops one short.
@@ -285,16 +410,22 @@ spoof = "10.9.0.1-10.9.0.254"
     #[test]
     fn flags_and_templates_are_read() {
         let p = parse(EXAMPLE).unwrap();
-        let mut flags = p.flags.clone();
-        flags.sort();
+        let mut keys = p.keys.clone();
+        keys.sort();
+        let some = |v: &str| Some(v.to_string());
         assert_eq!(
-            flags,
-            ["--cores=0,1", "--duration=10", "--quiet", "--rate=50000"]
+            keys,
+            [
+                ("cores".into(), some("0,1")),
+                ("duration".into(), some("10")),
+                ("quiet".into(), None),
+                ("rate".into(), some("50000")),
+            ]
         );
         let names: Vec<&str> = p.templates.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["fin", "req-resp", "rst", "flood"]);
         assert_eq!(p.templates[1].request_bytes, 64);
-        assert_eq!(p.templates[2].close, CloseKind::Rst);
+        assert_eq!(p.templates[2].close, CloseKind::ClientRst);
         assert_eq!(p.templates[2].weight, 1);
         assert_eq!(p.templates[3].kind, TemplateKind::SynOnly);
         assert_eq!(p.templates[3].spoof, Some(([10, 9, 0, 1], 254)));
@@ -344,7 +475,7 @@ spoof = "10.9.0.1-10.9.0.254"
             ("[run]\nrate = 5\n", "flag keys"),
         ];
         for (text, want) in cases {
-            let e = parse(text).unwrap_err();
+            let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(want), "{text:?}: {e}");
         }
     }

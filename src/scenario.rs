@@ -6,9 +6,13 @@
 //!
 //! Rules: no I/O, no clock; it builds endpoints and never runs them.
 
-use crate::app::{AppConfig, AppProtocol, Canned, CloseKind, Template, client_apps};
-use crate::endpoint::{ENDS, Endpoint, EndpointConfig, NextHop};
-use crate::tcp::{CookiePolicy, Defences, Secrets, TcpConfig, TcpContext};
+use crate::app::{
+    AppConfig, AppConfigError, AppProtocol, Canned, CloseKind, Template, client_apps,
+};
+use crate::endpoint::{Endpoint, EndpointConfig, NextHop};
+use crate::tcp::{
+    CookiePolicy, Defences, RealClock, Secrets, TcpConfig, TcpConfigError, TcpContext,
+};
 use crate::wire::MacAddr;
 use std::sync::Arc;
 
@@ -66,33 +70,28 @@ fn payload(n: u32, fill: u8) -> Arc<[u8]> {
     vec![fill; n as usize].into()
 }
 
-/// Of the per-`ENDS` counts `ends` (`endpoint::Counters::ends`), the
-/// client records that ended normally for a client closing with `close`
-/// (`CloseKind::is_clean_client_end`).
-pub fn completed(close: CloseKind, ends: &[u64; ENDS.len()]) -> u64 {
-    ENDS.iter()
-        .zip(ends)
-        .filter(|(e, _)| close.is_clean_client_end(**e))
-        .map(|(_, n)| n)
-        .sum()
-}
-
 impl Scenario {
-    /// A client endpoint owning `ip_count` addresses from `ip_first`;
-    /// `report_released` keeps ended four-tuples for reuse
-    /// (`Endpoint::take_released`).
-    pub fn client(
-        &self,
-        ip_first: [u8; 4],
-        ip_count: u32,
-        seed: u64,
-        report_released: bool,
-    ) -> Endpoint {
+    /// The client's TCP configuration.
+    pub fn client_tcp(&self) -> TcpConfig {
         let mut tcp = TcpConfig {
             msl_us: self.msl_us,
             ..TcpConfig::default()
         };
         self.defences.apply(&mut tcp);
+        tcp
+    }
+
+    /// The server's TCP configuration.
+    pub fn server_tcp(&self) -> TcpConfig {
+        TcpConfig {
+            cookies: self.cookies,
+            ..self.client_tcp()
+        }
+    }
+
+    /// The client's applications: its request at once, its response
+    /// awaited, then its close (with templates, one per template).
+    pub fn client_app(&self) -> Canned {
         let app = AppConfig {
             payload: payload(self.request_bytes, b'q'),
             send_after: 0,
@@ -102,29 +101,12 @@ impl Scenario {
             protocol: AppProtocol::Bytes,
             hold_us: self.hold_us,
         };
-        Endpoint::new(
-            EndpointConfig {
-                mac: CLIENT_MAC,
-                next_hop: NextHop::Fixed(SERVER_MAC),
-                ip_first,
-                ip_count,
-                listen_ports: Vec::new(),
-                report_released,
-                ..EndpointConfig::default()
-            },
-            TcpContext::new(tcp, Secrets::from_seed(seed)),
-            client_apps(app, &self.templates),
-        )
+        client_apps(app, &self.templates)
     }
 
-    /// The server endpoint on `SERVER_IP`:`SERVER_PORT`.
-    pub fn server(&self, seed: u64) -> Endpoint {
-        let mut tcp = TcpConfig {
-            msl_us: self.msl_us,
-            cookies: self.cookies,
-            ..TcpConfig::default()
-        };
-        self.defences.apply(&mut tcp);
+    /// The server's application: its response once the request is in,
+    /// then its close.
+    pub fn server_app(&self) -> Canned {
         // With templates, requests differ: any is answered after its
         // first byte.
         let request = if self.templates.is_empty() {
@@ -132,7 +114,7 @@ impl Scenario {
         } else {
             1
         };
-        let app = AppConfig {
+        Canned::new(AppConfig {
             payload: payload(self.response_bytes, b'r'),
             send_after: request,
             expect: request,
@@ -140,18 +122,121 @@ impl Scenario {
             close_on_peer_fin: true,
             protocol: AppProtocol::Bytes,
             hold_us: 0,
-        };
-        Endpoint::new(
-            EndpointConfig {
+        })
+    }
+
+    /// The client side: `base`'s addresses, limits and sizes, at
+    /// `CLIENT_MAC`, sending to `SERVER_MAC`.
+    pub fn client_side(&self, base: EndpointConfig) -> Side {
+        Side {
+            endpoint: EndpointConfig {
+                mac: CLIENT_MAC,
+                next_hop: NextHop::Fixed(SERVER_MAC),
+                listen_ports: Vec::new(),
+                ..base
+            },
+            tcp: self.client_tcp(),
+            app: self.client_app(),
+        }
+    }
+
+    /// The server side on `SERVER_IP`:`SERVER_PORT`, with `base`'s limits
+    /// and sizes, at `SERVER_MAC`, sending to `CLIENT_MAC`.
+    pub fn server_side(&self, base: EndpointConfig) -> Side {
+        Side {
+            endpoint: EndpointConfig {
                 mac: SERVER_MAC,
                 next_hop: NextHop::Fixed(CLIENT_MAC),
                 ip_first: SERVER_IP,
                 ip_count: 1,
                 listen_ports: vec![SERVER_PORT],
-                ..EndpointConfig::default()
+                ..base
             },
-            TcpContext::new(tcp, Secrets::from_seed(seed)),
-            Canned::new(app),
+            tcp: self.server_tcp(),
+            app: self.server_app(),
+        }
+    }
+
+    /// A client endpoint owning `ip_count` addresses from `ip_first`, the
+    /// default limits and no room made; `report_released` keeps ended
+    /// four-tuples for reuse (`Endpoint::take_released`).
+    pub fn client(
+        &self,
+        ip_first: [u8; 4],
+        ip_count: u32,
+        seed: u64,
+        report_released: bool,
+    ) -> Endpoint {
+        self.client_side(EndpointConfig {
+            ip_first,
+            ip_count,
+            report_released,
+            ..EndpointConfig::default()
+        })
+        .build(Secrets::from_seed(seed))
+    }
+
+    /// The server endpoint on `SERVER_IP`:`SERVER_PORT`, the default
+    /// limits and no room made.
+    pub fn server(&self, seed: u64) -> Endpoint {
+        self.server_side(EndpointConfig::default())
+            .build(Secrets::from_seed(seed))
+    }
+}
+
+/// One side's complete configuration: its endpoint, its TCP and its
+/// application. Built once; each worker's endpoint is built from it.
+#[derive(Clone, Debug)]
+pub struct Side {
+    /// Addresses, next hop, limits, sizes.
+    pub endpoint: EndpointConfig,
+    /// TCP tunables.
+    pub tcp: TcpConfig,
+    /// The application.
+    pub app: Canned,
+}
+
+impl Side {
+    /// Checks the TCP configuration and the application against their
+    /// bounds (once, before any worker is built).
+    pub fn validate(&self) -> Result<(), SideError> {
+        self.tcp.validate().map_err(SideError::Tcp)?;
+        self.app.validate().map_err(SideError::App)
+    }
+
+    /// The endpoint of this side, keyed by `secrets`, its TCP clocks at 0
+    /// (virtual time; a configuration `validate` accepts).
+    pub fn build(&self, secrets: Secrets) -> Endpoint {
+        self.build_at(secrets, RealClock::default())
+    }
+
+    /// The endpoint of this side, keyed by `secrets`, its TCP clocks
+    /// (timestamps, ISNs) reading `real` at the run's time 0.
+    pub fn build_at(&self, secrets: Secrets, real: RealClock) -> Endpoint {
+        Endpoint::new(
+            self.endpoint.clone(),
+            TcpContext::new(self.tcp.clone(), secrets).with_real_clock(real),
+            self.app.clone(),
         )
     }
 }
+
+/// A side's configuration out of its bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SideError {
+    /// A TCP tunable.
+    Tcp(TcpConfigError),
+    /// The application.
+    App(AppConfigError),
+}
+
+impl std::fmt::Display for SideError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SideError::Tcp(e) => e.fmt(f),
+            SideError::App(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SideError {}

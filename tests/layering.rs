@@ -46,11 +46,6 @@ const LAYERS: &[(&str, u8)] = &[
 /// The binary crate's rank: above every library module.
 const BIN_RANK: u8 = 7;
 
-/// Edges that break the rules today and are being removed. An edge listed
-/// here that no longer exists fails the test too, so the list only
-/// shrinks.
-const KNOWN: &[(&str, &str)] = &[];
-
 /// One source file as a module of a crate.
 struct Module {
     /// Path segments from the crate root (empty for the root).
@@ -441,10 +436,8 @@ fn graph() -> Graph {
 fn no_import_goes_up_a_layer_and_no_import_circles() {
     let g = graph();
     let edges = g.edges();
-    let name = |m: usize| g.modules[m].file.clone();
+    let name = |m: usize| format!("src/{}", g.modules[m].file);
     let mut problems = Vec::new();
-    let mut known_seen = BTreeSet::new();
-    let mut bad = BTreeSet::new();
     for &(a, b) in &edges {
         let (ra, rb) = match (g.rank(a), g.rank(b)) {
             (Ok(x), Ok(y)) => (x, y),
@@ -456,49 +449,20 @@ fn no_import_goes_up_a_layer_and_no_import_circles() {
         let same_top = g.modules[a].bin == g.modules[b].bin
             && g.modules[a].path.first() == g.modules[b].path.first();
         if !same_top && rb >= ra && !g.modules[a].path.is_empty() {
-            bad.insert((a, b));
-        }
-    }
-    let circles = circles(g.modules.len(), &edges);
-    for c in &circles {
-        // Every edge inside a circle is a suspect.
-        for &(a, b) in &edges {
-            if c.contains(&a) && c.contains(&b) {
-                bad.insert((a, b));
-            }
-        }
-    }
-    for &(a, b) in &bad {
-        let pair = (name(a), name(b));
-        if let Some(k) = KNOWN.iter().find(|k| k.0 == pair.0 && k.1 == pair.1) {
-            known_seen.insert(*k);
-            continue;
-        }
-        let why = if circles.iter().any(|c| c.contains(&a) && c.contains(&b)) {
-            "is part of an import circle"
-        } else {
-            "imports a module of the same or a higher layer"
-        };
-        problems.push(format!("src/{} → src/{}: {why}", pair.0, pair.1));
-    }
-    for c in &circles {
-        let files: Vec<String> = c.iter().map(|&m| format!("src/{}", name(m))).collect();
-        if c.iter().all(|&a| {
-            c.iter().all(|&b| {
-                !edges.contains(&(a, b)) || KNOWN.iter().any(|k| k.0 == name(a) && k.1 == name(b))
-            })
-        }) {
-            continue;
-        }
-        problems.push(format!("import circle: {}", files.join(", ")));
-    }
-    for k in KNOWN {
-        if !known_seen.contains(k) {
             problems.push(format!(
-                "src/{} → src/{} is listed in KNOWN but no longer breaks a rule: remove it from the list",
-                k.0, k.1
+                "{} → {}: imports a module of the same or a higher layer",
+                name(a),
+                name(b)
             ));
         }
+    }
+    for c in circles(g.modules.len(), &edges) {
+        let inside: Vec<String> = edges
+            .iter()
+            .filter(|(a, b)| c.contains(a) && c.contains(b))
+            .map(|&(a, b)| format!("{} → {}", name(a), name(b)))
+            .collect();
+        problems.push(format!("import circle through {}", inside.join(", ")));
     }
     assert!(
         problems.is_empty(),

@@ -74,7 +74,7 @@ fn cfg(loss: f64, close: CloseKind, cookies: CookiePolicy) -> SimConfig {
 const CASES: [(CloseKind, CookiePolicy); 3] = [
     (CloseKind::ClientFin, CookiePolicy::Always),
     (CloseKind::ServerFin, CookiePolicy::Never),
-    (CloseKind::Rst, CookiePolicy::OnOverload),
+    (CloseKind::ClientRst, CookiePolicy::OnOverload),
 ];
 
 #[test]

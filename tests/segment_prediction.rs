@@ -8,10 +8,10 @@
 
 use std::collections::VecDeque;
 use synwave::app::CloseKind;
-use synwave::endpoint::{Endpoint, FRAME_CAPACITY, Opened};
+use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY, Opened};
 use synwave::flow::FourTuple;
 use synwave::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
-use synwave::tcp::CookiePolicy;
+use synwave::tcp::{CookiePolicy, Secrets};
 
 /// A client, a server and the frames on the wire between them.
 struct World {
@@ -23,10 +23,17 @@ struct World {
 
 impl World {
     fn new(scenario: &Scenario, predict: bool) -> World {
-        let mut client = scenario.client(CLIENT_NET, 1, 5, false);
-        let mut server = scenario.server(6);
-        client.set_header_prediction(predict);
-        server.set_header_prediction(predict);
+        let base = EndpointConfig {
+            predict_headers: predict,
+            ..EndpointConfig::default()
+        };
+        let client = scenario
+            .client_side(EndpointConfig {
+                ip_first: CLIENT_NET,
+                ..base.clone()
+            })
+            .build(Secrets::from_seed(5));
+        let server = scenario.server_side(base).build(Secrets::from_seed(6));
         World {
             client,
             server,
@@ -192,7 +199,11 @@ fn lockstep(scenario: &Scenario, connections: u16, drop_pct: u64, flip_pct: u64,
 
 fn scenarios() -> Vec<Scenario> {
     let mut out = Vec::new();
-    for close in [CloseKind::ClientFin, CloseKind::ServerFin, CloseKind::Rst] {
+    for close in [
+        CloseKind::ClientFin,
+        CloseKind::ServerFin,
+        CloseKind::ClientRst,
+    ] {
         for cookies in [CookiePolicy::Always, CookiePolicy::OnOverload] {
             for (request_bytes, response_bytes) in [(0, 0), (64, 256), (1, 1400)] {
                 out.push(Scenario {

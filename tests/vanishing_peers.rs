@@ -6,10 +6,10 @@
 //! counted, while those it holds finish undisturbed.
 
 use synwave::app::CloseKind;
-use synwave::endpoint::{Endpoint, FRAME_CAPACITY, Opened};
+use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY, Opened};
 use synwave::flow::FourTuple;
 use synwave::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
-use synwave::tcp::{CookiePolicy, End};
+use synwave::tcp::{CookiePolicy, End, Secrets};
 
 /// Opens a connection on `tuple` (template 0): its SYN, or `None` when
 /// the endpoint refused it.
@@ -56,6 +56,21 @@ fn run_timers_until_empty(ep: &mut Endpoint, mut now: u64, limit_us: u64) -> u64
 }
 
 fn server(cookies: CookiePolicy, close: CloseKind) -> Endpoint {
+    server_of(cookies, close, EndpointConfig::default())
+}
+
+/// `server` holding at most `max_connections` live records and 1,024
+/// TIME-WAIT records.
+fn server_holding(cookies: CookiePolicy, close: CloseKind, max_connections: usize) -> Endpoint {
+    let limits = EndpointConfig {
+        max_connections,
+        max_time_wait: 1 << 10,
+        ..EndpointConfig::default()
+    };
+    server_of(cookies, close, limits)
+}
+
+fn server_of(cookies: CookiePolicy, close: CloseKind, base: EndpointConfig) -> Endpoint {
     Scenario {
         cookies,
         close,
@@ -63,7 +78,8 @@ fn server(cookies: CookiePolicy, close: CloseKind) -> Endpoint {
         response_bytes: 0,
         ..Scenario::default()
     }
-    .server(9)
+    .server_side(base)
+    .build(Secrets::from_seed(9))
 }
 
 fn client(close: CloseKind) -> Endpoint {
@@ -146,8 +162,7 @@ fn a_client_gone_mid_close_leaves_nothing_after_the_fin_retries() {
 
 #[test]
 fn a_full_table_refuses_new_connections_and_spares_the_ones_it_holds() {
-    let mut s = server(CookiePolicy::Never, CloseKind::ClientFin);
-    s.set_limits(50, 1 << 10);
+    let mut s = server_holding(CookiePolicy::Never, CloseKind::ClientFin, 50);
     let mut c = client(CloseKind::ClientFin);
     let mut refused = 0;
     let mut held = Vec::new();

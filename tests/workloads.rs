@@ -10,10 +10,12 @@
 use std::process::Command;
 use std::sync::Mutex;
 use synwave::app::CloseKind;
+use synwave::endpoint::{EndpointConfig, Reserve};
 use synwave::engine::{Load, Opener, Phase, Role, Worker};
 use synwave::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use synwave::io::loopback::{LoopPort, LoopbackConfig, loopback};
 use synwave::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
+use synwave::tcp::Secrets;
 
 /// The runs time themselves: one at a time, so that they do not share
 /// the cores.
@@ -356,11 +358,19 @@ fn virtual_pair(
         &PortAllocConfig::new(CLIENT_NET, 1, SERVER_IP, SERVER_PORT),
     )
     .expect("source ports");
-    let mut client = scenario.client(CLIENT_NET, 1, 1, true);
-    client.reserve(2 * concurrency as usize + 4096, 1 << 17);
-    if tw_reuse_us > 0 {
-        client.set_time_wait_reuse(tw_reuse_us, 1 << 17);
-    }
+    let client = scenario
+        .client_side(EndpointConfig {
+            ip_first: CLIENT_NET,
+            report_released: true,
+            reserve: Reserve {
+                connections: 2 * concurrency as usize + 4096,
+                time_wait: 1 << 17,
+                prefault_time_wait: false,
+            },
+            time_wait_reuse_us: tw_reuse_us,
+            ..EndpointConfig::default()
+        })
+        .build(Secrets::from_seed(1));
     let generator = Role::Generator(Opener::new(
         Load {
             concurrency,
@@ -381,9 +391,9 @@ fn virtual_pair(
     )
 }
 
-/// Connections of a client-fin generator that ended other than cleanly.
+/// Connections of a generator that ended other than cleanly.
 fn failed(c: &synwave::endpoint::Counters) -> u64 {
-    c.ended() - synwave::scenario::completed(CloseKind::ClientFin, &c.ends)
+    c.ended() - c.completed()
 }
 
 /// Polls both workers every `step_us` of virtual time for `seconds`.

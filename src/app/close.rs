@@ -7,16 +7,20 @@
 use super::config::CloseMode;
 use crate::tcp::End;
 
-/// Who closes, and how.
+/// Who closes, and how: the one close enum of the library (the command
+/// line's `--close` maps to it, and it maps to each side's `CloseMode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum CloseKind {
     /// The client sends FIN first (it ends in TIME-WAIT).
     #[default]
     ClientFin,
-    /// The server sends FIN first, after its response.
+    /// The server sends FIN first, after its response (it ends in
+    /// TIME-WAIT).
     ServerFin,
     /// The client aborts with RST once the exchange is done.
-    Rst,
+    ClientRst,
+    /// The server aborts with RST once its response is sent.
+    ServerRst,
 }
 
 impl CloseKind {
@@ -24,16 +28,17 @@ impl CloseKind {
     pub fn client_mode(self) -> CloseMode {
         match self {
             CloseKind::ClientFin => CloseMode::Fin,
-            CloseKind::ServerFin => CloseMode::Wait,
-            CloseKind::Rst => CloseMode::Rst,
+            CloseKind::ClientRst => CloseMode::Rst,
+            CloseKind::ServerFin | CloseKind::ServerRst => CloseMode::Wait,
         }
     }
 
     /// The server's close mode under this pattern.
     pub fn server_mode(self) -> CloseMode {
         match self {
-            CloseKind::ClientFin | CloseKind::Rst => CloseMode::Wait,
             CloseKind::ServerFin => CloseMode::Fin,
+            CloseKind::ServerRst => CloseMode::Rst,
+            CloseKind::ClientFin | CloseKind::ClientRst => CloseMode::Wait,
         }
     }
 
@@ -42,7 +47,8 @@ impl CloseKind {
         match self {
             CloseKind::ClientFin => End::TimeWait,
             CloseKind::ServerFin => End::Closed,
-            CloseKind::Rst => End::ResetSent,
+            CloseKind::ClientRst => End::ResetSent,
+            CloseKind::ServerRst => End::ResetByPeer,
         }
     }
 
@@ -51,21 +57,8 @@ impl CloseKind {
         match self {
             CloseKind::ClientFin => End::Closed,
             CloseKind::ServerFin => End::TimeWait,
-            CloseKind::Rst => End::ResetByPeer,
-        }
-    }
-
-    /// Whether a client connection closed this way and ending as `end`
-    /// ended normally (a FIN close ends in TIME-WAIT or CLOSED depending
-    /// on who closed first, which against a server that closes at once is
-    /// a race).
-    pub fn is_clean_client_end(self, end: End) -> bool {
-        match self {
-            CloseKind::ClientFin | CloseKind::ServerFin => {
-                matches!(end, End::TimeWait | End::Closed)
-            }
-            // A server that closes at once may close first.
-            CloseKind::Rst => matches!(end, End::ResetSent | End::Closed | End::TimeWait),
+            CloseKind::ClientRst => End::ResetByPeer,
+            CloseKind::ServerRst => End::ResetSent,
         }
     }
 }

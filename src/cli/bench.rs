@@ -6,11 +6,13 @@
 use super::TrafficArgs;
 use super::host_steal::HostSteal;
 use super::profile_args;
+use super::run_errors::{Command, run_error};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use synwave::app::Template;
 use synwave::engine::{BenchConfig, BenchReport, run_bench};
 use synwave::io::Impairment;
 use synwave::metrics::{self, LiveLine};
@@ -95,10 +97,9 @@ pub struct Args {
 
 /// Connections open at once per generator worker when `--concurrency` is
 /// not given: enough to keep every burst full, few enough that the
-/// connections in flight and their frames stay in the cores' caches
-/// (measured on the 2-vCPU machine, docs/benchmarks.md: 1,024 per worker
-/// made 21 % more connections per second than 4,096, median of 7 runs
-/// each, side by side; 256 and 512 were within the noise of 1,024).
+/// connections in flight and their frames stay in the cores' caches; more
+/// gain nothing and cost cache misses (docs/benchmarks.md, "Why 1,024 per
+/// worker").
 pub const CONCURRENCY_PER_WORKER: u64 = 1024;
 
 impl Args {
@@ -144,42 +145,26 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
     )
 }
 
-/// Runs the bench.
-pub fn run(a: Args) -> ExitCode {
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = interrupt.clone();
-    // Ctrl-C or SIGTERM: end the run phase; a second one ends the drain.
-    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
-        eprintln!("warning: cannot catch Ctrl-C ({e}); the run ends at --duration");
-    }
-    let templates = match profile_args::templates_of(a.profile.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Err(e) = profile_args::check_templates(
+/// The bench `a` and the profile's `templates` ask for, or what is wrong
+/// with them together.
+fn config(a: &Args, templates: Vec<Template>) -> Result<BenchConfig, String> {
+    profile_args::check_templates(
         &templates,
         a.hold,
         synwave::scenario::CLIENT_NET,
         a.client_ips,
         "--client-ips",
-    ) {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
-    }
+    )?;
     // The responder answers every request with --response-bytes: a
     // template can await that much or nothing.
     if let Some(t) = templates
         .iter()
         .find(|t| t.response_bytes > 0 && t.response_bytes != a.traffic.response_bytes)
     {
-        eprintln!(
-            "error: template '{}' awaits {} response bytes, but the responder sends --response-bytes {}: give the same number (or 0)",
+        return Err(format!(
+            "template '{}' awaits {} response bytes, but the responder sends --response-bytes {}: give the same number (or 0)",
             t.name, t.response_bytes, a.traffic.response_bytes
-        );
-        return ExitCode::from(2);
+        ));
     }
     let scenario = Scenario {
         close: a.traffic.close.into(),
@@ -187,17 +172,17 @@ pub fn run(a: Args) -> ExitCode {
         request_bytes: a.traffic.request_bytes,
         response_bytes: a.traffic.response_bytes,
         msl_us: (a.msl * 1e6) as u64,
-        templates: templates.clone(),
+        templates,
         hold_us: a.hold * 1000,
         defences: a.defences.defences(),
     };
-    let cfg = BenchConfig {
+    Ok(BenchConfig {
         workers: usize::from(a.workers),
         concurrency: a.concurrency().unwrap_or(1 << 22),
         rate: a.rate,
         ramp: Duration::from_secs_f64(a.ramp),
         duration: Duration::from_secs_f64(a.duration),
-        scenario: scenario.clone(),
+        scenario,
         impairment: Impairment::lossy(a.traffic.loss / 100.0),
         seed: a.traffic.seed,
         client_ips: a.client_ips,
@@ -211,7 +196,25 @@ pub fn run(a: Args) -> ExitCode {
         max_time_wait: a.max_time_wait as usize,
         metrics_addr: a.metrics_addr.clone(),
         ..BenchConfig::default()
+    })
+}
+
+/// Runs the bench with a profile's `templates` (none without one).
+pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    // Ctrl-C or SIGTERM: end the run phase; a second one ends the drain.
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: cannot catch Ctrl-C ({e}); the run ends at --duration");
+    }
+    let cfg = match config(&a, templates) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
+    let scenario = &cfg.scenario;
     let load = match a.rate {
         Some(r) if a.ramp > 0.0 => format!("rate {r} conn/s after a {} s ramp", a.ramp),
         Some(r) => format!("rate {r} conn/s"),
@@ -225,14 +228,14 @@ pub fn run(a: Args) -> ExitCode {
     let r = match run_bench(&cfg, &interrupt) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", run_error(&e, Command::Bench));
             return ExitCode::from(2);
         }
     };
     let steal = steal.percent();
-    print_summary(&r, &scenario, steal);
+    print_summary(&r, scenario, steal);
     if let Some(path) = &a.json {
-        let json = summary_json(&a, &r, &scenario, steal);
+        let json = summary_json(&a, &r, scenario, steal);
         let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("error: cannot write {}: {e}", path.display());
@@ -253,7 +256,7 @@ pub fn run(a: Args) -> ExitCode {
         }
         eprintln!("live lines written to {}", path.display());
     }
-    if r.failed(&scenario) > 0 || r.unfinished() > 0 {
+    if r.failed() > 0 || r.unfinished() > 0 {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
@@ -270,8 +273,8 @@ fn print_summary(r: &BenchReport, s: &Scenario, steal: Option<f64>) {
     row("workers per side", r.workers.to_string());
     row("connections opened", r.opened().to_string());
     row("established", r.established().to_string());
-    row("completed", r.completed(s).to_string());
-    row("failed", r.failed(s).to_string());
+    row("completed", r.completed().to_string());
+    row("failed", r.failed().to_string());
     row("unfinished at stop", r.unfinished().to_string());
     row("retransmits", r.retransmits().to_string());
     row(
@@ -295,7 +298,7 @@ fn print_summary(r: &BenchReport, s: &Scenario, steal: Option<f64>) {
         "setups/s, best second",
         format!("{:.0}", r.best_second_setups()),
     );
-    row("teardowns/s", format!("{:.0}", per_sec(r.completed(s), r)));
+    row("teardowns/s", format!("{:.0}", per_sec(r.completed(), r)));
     // On a shared VM: how much of the machine's CPU time the host gave to
     // other tenants during the run (the figures above are slowed by it).
     row(
@@ -361,13 +364,13 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> 
         "seed": a.traffic.seed,
         "opened": r.opened(),
         "established": r.established(),
-        "completed": r.completed(s),
-        "failed": r.failed(s),
+        "completed": r.completed(),
+        "failed": r.failed(),
         "unfinished": r.unfinished(),
         "retransmits": r.retransmits(),
         "setups_per_sec": per_sec(r.established(), r),
         "setups_per_sec_best_second": r.best_second_setups(),
-        "teardowns_per_sec": per_sec(r.completed(s), r),
+        "teardowns_per_sec": per_sec(r.completed(), r),
         "pps_rx": per_sec(r.rx_frames(), r),
         "pps_tx": per_sec(r.tx_frames(), r),
         "rtt_us": super::interface_report::percentiles_json(&lat.handshake_us),

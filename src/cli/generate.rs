@@ -3,10 +3,11 @@
 //! line a second, a summary, and `--json FILE`.
 
 use super::interface_report::{
-    bind_name, counters_json, established, metric, pcap_json, per_sec, percentiles_json,
-    ports_exhausted_note, print_latency, print_tail, queues_json, totals,
+    bind_name, counters_json, established, failed_by_cause, metric, pcap_json, per_sec,
+    percentiles_json, ports_exhausted_note, print_latency, print_tail, queues_json, totals,
 };
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range};
+use super::run_errors::{Command, run_error};
 use super::{CloseArg, ProtocolArg};
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
@@ -14,12 +15,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use synwave::app::{CloseKind, Template};
+use synwave::app::Template;
 use synwave::endpoint::Latency;
 use synwave::engine::generate::{GenConfig, GenReport, run_gen};
 use synwave::engine::interface::InterfaceReport;
 use synwave::io::afxdp::{AddressRange, BindMode};
-use synwave::scenario;
 
 /// `synwave gen` flags.
 #[derive(clap::Args)]
@@ -99,7 +99,7 @@ struct Outcome {
     unfinished: u64,
 }
 
-fn outcome(r: &InterfaceReport, close: CloseKind, templates: &[Template]) -> Outcome {
+fn outcome(r: &InterfaceReport) -> Outcome {
     let mut o = Outcome {
         opened: 0,
         completed: 0,
@@ -109,15 +109,7 @@ fn outcome(r: &InterfaceReport, close: CloseKind, templates: &[Template]) -> Out
     for q in &r.queues {
         let w = &q.worker;
         o.opened += w.tally.opened;
-        let completed = if templates.is_empty() {
-            scenario::completed(close, &w.counters.ends)
-        } else {
-            templates
-                .iter()
-                .zip(&w.counters.templates)
-                .map(|(t, c)| scenario::completed(t.close, &c.ends))
-                .sum()
-        };
+        let completed = w.counters.completed();
         o.completed += completed;
         o.failed += w.counters.ended() - completed;
         o.unfinished += (w.tally.opened - w.tally.syn_only).saturating_sub(w.counters.ended());
@@ -133,57 +125,31 @@ fn latency(r: &InterfaceReport) -> Latency {
     all
 }
 
-/// Runs the generator.
-pub fn run(a: Args) -> ExitCode {
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = interrupt.clone();
-    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
-        eprintln!("warning: cannot catch Ctrl-C ({e}); the run ends at --duration");
-    }
-    let templates = match super::profile_args::templates_of(a.profile.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Err(e) = super::profile_args::check_templates(
+/// The gen run `a` and the profile's `templates` ask for, or what is
+/// wrong with them together.
+fn config(a: &Args, templates: Vec<Template>) -> Result<GenConfig, String> {
+    super::profile_args::check_templates(
         &templates,
         a.hold,
         a.src_ip.first,
         a.src_ip.count,
         "--src-ip",
-    ) {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
-    }
-    if http_and_templates(&a, &templates) {
-        eprintln!(
-            "error: --request http and a profile's templates do not mix: give one or the other"
+    )?;
+    if a.request.is_some() && !templates.is_empty() {
+        return Err(
+            "--request http and a profile's templates do not mix: give one or the other".into(),
         );
-        return ExitCode::from(2);
     }
     let http = a.request == Some(ProtocolArg::Http);
-    let close: CloseKind = a
-        .close
-        .unwrap_or(if http {
-            CloseArg::ServerFin
-        } else {
-            CloseArg::ClientFin
-        })
-        .into();
-    let cfg = GenConfig {
-        setup: {
-            let mut s = a.afxdp.setup(
-                &a.common,
-                a.src_ip,
-                Some(Duration::from_secs_f64(a.duration)),
-                Duration::from_secs(5),
-                a.connections,
-            );
-            s.run.role = "generator";
-            s
-        },
+    Ok(GenConfig {
+        setup: a.afxdp.setup(
+            &a.common,
+            a.src_ip,
+            "generator",
+            Some(Duration::from_secs_f64(a.duration)),
+            Duration::from_secs(5),
+            a.connections,
+        ),
         dst_ip: a.dst.ip().octets(),
         dst_port: a.dst.port(),
         concurrency: a.concurrency,
@@ -192,15 +158,39 @@ pub fn run(a: Args) -> ExitCode {
         request_bytes: a.request_bytes,
         response_bytes: a.response_bytes,
         http,
-        close,
-        templates: templates.clone(),
+        close: a
+            .close
+            .unwrap_or(if http {
+                CloseArg::ServerFin
+            } else {
+                CloseArg::ClientFin
+            })
+            .into(),
+        templates,
         hold: Duration::from_millis(a.hold),
         time_wait_reuse: if a.tw_reuse {
             Duration::from_secs(1)
         } else {
             Duration::ZERO
         },
+    })
+}
+
+/// Runs the generator with a profile's `templates` (none without one).
+pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: cannot catch Ctrl-C ({e}); the run ends at --duration");
+    }
+    let cfg = match config(&a, templates) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
+    let (close, templates) = (cfg.close, &cfg.templates);
     let report = run_gen(&cfg, &interrupt, |mode, bind, mac, notes| {
         for n in notes {
             eprintln!("note: {n}");
@@ -226,15 +216,15 @@ pub fn run(a: Args) -> ExitCode {
     let r = match report {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {}", super::io_errors::run_error(&e, "--src-ip"));
+            eprintln!("error: {}", run_error(&e, Command::Gen));
             return ExitCode::from(2);
         }
     };
-    let o = outcome(&r.run, close, &templates);
-    print_summary(&r, &o, &templates, a.common.msl);
+    let o = outcome(&r.run);
+    print_summary(&r, &o, templates, a.common.msl);
     if let Some(path) = &a.common.json {
         let text =
-            serde_json::to_string_pretty(&summary_json(&a, &r, &o, &templates)).unwrap_or_default();
+            serde_json::to_string_pretty(&summary_json(&a, &r, &o, templates)).unwrap_or_default();
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
@@ -245,10 +235,6 @@ pub fn run(a: Args) -> ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
-}
-
-fn http_and_templates(a: &Args, templates: &[Template]) -> bool {
-    a.request.is_some() && !templates.is_empty()
 }
 
 fn template_counts(r: &InterfaceReport) -> Vec<synwave::endpoint::TemplateCounts> {
@@ -268,6 +254,9 @@ fn print_summary(r: &GenReport, o: &Outcome, templates: &[Template], msl_s: f64)
     row("established", established(run).to_string());
     row("completed", o.completed.to_string());
     row("failed", o.failed.to_string());
+    for (cause, n) in failed_by_cause(run).iter().filter(|(_, n)| *n > 0) {
+        row(&format!("  {}", cause.replace('_', " ")), n.to_string());
+    }
     row("unfinished at stop", o.unfinished.to_string());
     row("retransmits", metric(&v, "retransmit").to_string());
     row(
@@ -308,6 +297,10 @@ fn summary_json(a: &Args, r: &GenReport, o: &Outcome, templates: &[Template]) ->
         "established": established(run),
         "completed": o.completed,
         "failed": o.failed,
+        "failed_by": failed_by_cause(run)
+            .into_iter()
+            .map(|(cause, n)| (cause.to_string(), serde_json::Value::from(n)))
+            .collect::<serde_json::Map<_, _>>(),
         "unfinished": o.unfinished,
         "retransmits": metric(&v, "retransmit"),
         "setups_per_sec": per_sec(established(run), run),

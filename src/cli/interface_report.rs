@@ -2,6 +2,7 @@
 //! queues, per-queue rows and JSON, the counter table; and the latency
 //! percentiles every summary (`bench` too) writes.
 
+use synwave::endpoint::{ENDS, is_clean};
 use synwave::engine::interface::InterfaceReport;
 use synwave::io::afxdp::BindMode;
 use synwave::metrics;
@@ -48,6 +49,28 @@ pub fn established(r: &InterfaceReport) -> u64 {
 /// Connection records that ended (any way), over the queues.
 pub fn ended(r: &InterfaceReport) -> u64 {
     r.queues.iter().map(|q| q.worker.counters.ended()).sum()
+}
+
+/// Connection records that ended by a clean close (`endpoint::is_clean`),
+/// over the queues: the teardowns.
+pub fn completed(r: &InterfaceReport) -> u64 {
+    r.queues.iter().map(|q| q.worker.counters.completed()).sum()
+}
+
+/// Every way a record ends other than a clean close, with its count over
+/// the queues, in `endpoint::ENDS` order (`reset_by_peer`,
+/// `retries_exceeded`, …).
+pub fn failed_by_cause(r: &InterfaceReport) -> Vec<(&'static str, u64)> {
+    ENDS.iter()
+        .filter(|e| !is_clean(**e))
+        .map(|&e| {
+            let name = e.counter_name().trim_start_matches("end_");
+            (
+                name,
+                r.queues.iter().map(|q| q.worker.counters.end(e)).sum(),
+            )
+        })
+        .collect()
 }
 
 /// Prints the per-queue rows with `row`.

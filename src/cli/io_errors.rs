@@ -5,8 +5,6 @@
 //! `XskError`, `PcapError`, …); only this file turns them into sentences
 //! and flag names.
 
-use synwave::app::{AppConfigError, MAX_MESSAGE};
-use synwave::engine::RunError;
 use synwave::io::afxdp::{InterfaceError, OpenError, XskError, XskStep};
 use synwave::io::pcap::PcapError;
 
@@ -16,20 +14,6 @@ pub type AddressFlag = &'static str;
 
 fn errno_text(errno: i32) -> String {
     std::io::Error::from_raw_os_error(errno).to_string()
-}
-
-/// A run that did not run.
-pub fn run_error(e: &RunError, address_flag: AddressFlag) -> String {
-    match e {
-        RunError::Open(e) => open_error(e, address_flag),
-        RunError::Pcap(e) => pcap_error(e),
-        RunError::Tcp(e) => e.to_string(),
-        RunError::App(AppConfigError::MessageTooLong { len }) => format!(
-            "a {len}-byte message is too long: at most {MAX_MESSAGE} bytes (HTTP header included): lower --response-bytes or --request-bytes"
-        ),
-        RunError::App(e) => e.to_string(),
-        RunError::Other(e) => e.clone(),
-    }
 }
 
 /// A capture file that cannot be written.

@@ -11,6 +11,7 @@ pub mod net_args;
 pub mod probe;
 pub mod profile_args;
 pub mod report;
+mod run_errors;
 pub mod serve;
 pub mod sim;
 
@@ -18,7 +19,8 @@ use clap::ValueEnum;
 use synwave::app::CloseKind;
 use synwave::tcp::CookiePolicy;
 
-/// Who closes and how.
+/// Who closes and how (`bench`, `sim`, `gen`: the client resets with
+/// `rst`).
 #[derive(Clone, Copy, ValueEnum)]
 pub enum CloseArg {
     /// The client sends FIN first (client TIME-WAIT).
@@ -34,7 +36,28 @@ impl From<CloseArg> for CloseKind {
         match c {
             CloseArg::ClientFin => CloseKind::ClientFin,
             CloseArg::ServerFin => CloseKind::ServerFin,
-            CloseArg::Rst => CloseKind::Rst,
+            CloseArg::Rst => CloseKind::ClientRst,
+        }
+    }
+}
+
+/// How `serve` ends a connection (its side of the close pattern).
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ServeCloseArg {
+    /// The client closes first; synwave answers its FIN with its own.
+    ClientFin,
+    /// synwave sends FIN once its response is sent (server TIME-WAIT).
+    ServerFin,
+    /// synwave resets the connection once its response is sent.
+    Rst,
+}
+
+impl From<ServeCloseArg> for CloseKind {
+    fn from(c: ServeCloseArg) -> CloseKind {
+        match c {
+            ServeCloseArg::ClientFin => CloseKind::ClientFin,
+            ServeCloseArg::ServerFin => CloseKind::ServerFin,
+            ServeCloseArg::Rst => CloseKind::ServerRst,
         }
     }
 }

@@ -202,13 +202,15 @@ impl AfXdpArgs {
         }
     }
 
-    /// The set-up of a run on these flags and `r`'s, owning `ours`, for
-    /// `duration` (then a drain of at most `drain`), or until `total`
-    /// connections have been opened.
+    /// The set-up of a run on these flags and `r`'s, owning `ours`, its
+    /// workers in `role` (as the metrics label them), for `duration` (then
+    /// a drain of at most `drain`), or until `total` connections have been
+    /// opened.
     pub fn setup(
         &self,
         r: &RunArgs,
         ours: AddressRange,
+        role: &'static str,
         duration: Option<Duration>,
         drain: Duration,
         total: Option<u64>,
@@ -241,7 +243,7 @@ impl AfXdpArgs {
                 impairment: Impairment::lossy(r.loss / 100.0),
                 impairment_seed: r.seed.unwrap_or(1),
                 metrics_addr: r.metrics_addr.clone(),
-                role: "responder",
+                role,
             },
         }
     }

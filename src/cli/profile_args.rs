@@ -1,8 +1,9 @@
-//! `--profile FILE` on the command line: the profile's flag keys become
-//! flags placed right after the subcommand, before the ones typed (which
-//! override them: the subcommands let a later flag replace an earlier
-//! one), and its templates are read by the command itself
-//! (`templates_of`) and reported per template (`print_templates`,
+//! `--profile FILE` on the command line, read and parsed once (`expand`):
+//! the profile's flag keys become flags placed right after the
+//! subcommand, before the ones typed (which override them: the
+//! subcommands let a later flag replace an earlier one), so clap checks
+//! them as it checks typed flags; its templates go to the command as they
+//! were parsed, and are reported per template (`print_templates`,
 //! `templates_json`).
 //!
 //! Rules: errors name the file and the key; a profile with templates on a
@@ -12,19 +13,20 @@ use std::ffi::OsString;
 use std::path::Path;
 use synwave::app::{Template, TemplateKind};
 use synwave::endpoint::{MAX_TEMPLATES, TemplateCounts};
-use synwave::{profile, scenario};
+use synwave::profile;
 
 /// The commands a profile applies to, and whether they take templates.
 const COMMANDS: [(&str, bool); 3] = [("bench", true), ("gen", true), ("serve", false)];
 
 /// `args` (the whole command line) with the flags of its `--profile`
-/// file, if it names one, inserted after the subcommand.
-pub fn expand(args: Vec<OsString>) -> Result<Vec<OsString>, String> {
+/// file, if it names one, inserted after the subcommand; and the file's
+/// templates (none without a profile).
+pub fn expand(args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<Template>), String> {
     let Some(cmd) = args.get(1).and_then(|a| a.to_str()) else {
-        return Ok(args);
+        return Ok((args, Vec::new()));
     };
     let Some(&(_, generates)) = COMMANDS.iter().find(|(c, _)| *c == cmd) else {
-        return Ok(args);
+        return Ok((args, Vec::new()));
     };
     let mut path = None;
     for (i, a) in args.iter().enumerate().skip(2) {
@@ -35,16 +37,27 @@ pub fn expand(args: Vec<OsString>) -> Result<Vec<OsString>, String> {
         }
     }
     let Some(path) = path else {
-        return Ok(args);
+        return Ok((args, Vec::new()));
     };
-    let p = profile::load(Path::new(&path))?;
+    let p = profile::load(Path::new(&path)).map_err(|e| super::run_errors::profile_error(&e))?;
     if !generates && !p.templates.is_empty() {
         return Err(format!(
             "--profile {}: [[template]] entries are for bench and gen; {cmd} takes the flag keys only",
             Path::new(&path).display()
         ));
     }
-    if p.flags.iter().any(|f| f.starts_with("--profile")) {
+    let flags: Vec<String> = p
+        .keys
+        .iter()
+        .map(|(key, value)| {
+            let flag = format!("--{}", key.replace('_', "-"));
+            match value {
+                None => flag,
+                Some(v) => format!("{flag}={v}"),
+            }
+        })
+        .collect();
+    if flags.iter().any(|f| f.starts_with("--profile")) {
         return Err(format!(
             "--profile {}: a profile cannot name another profile",
             Path::new(&path).display()
@@ -62,7 +75,7 @@ pub fn expand(args: Vec<OsString>) -> Result<Vec<OsString>, String> {
         .collect();
     let mut out: Vec<OsString> = args[..2].to_vec();
     out.extend(
-        p.flags
+        flags
             .into_iter()
             .filter(|f| {
                 !typed
@@ -73,7 +86,7 @@ pub fn expand(args: Vec<OsString>) -> Result<Vec<OsString>, String> {
             .map(OsString::from),
     );
     out.extend(args[2..].iter().cloned());
-    Ok(out)
+    Ok((out, p.templates))
 }
 
 /// Flags that exclude one another: a profile's one gives way to a typed
@@ -89,14 +102,6 @@ fn conflicts_with_typed(flag: &str, typed: &[String]) -> bool {
         (name == a && typed.iter().any(|t| bs.contains(&t.as_str())))
             || (bs.contains(&name) && typed.iter().any(|t| t == a))
     })
-}
-
-/// The templates of the profile at `path` (none without one).
-pub fn templates_of(path: Option<&Path>) -> Result<Vec<Template>, String> {
-    match path {
-        Some(p) => Ok(profile::load(p)?.templates),
-        None => Ok(Vec::new()),
-    }
 }
 
 /// What a run's flags and its templates cannot do together: `--hold`
@@ -130,7 +135,7 @@ fn outcome(t: &Template, c: &TemplateCounts) -> (u64, u64, u64) {
     if t.kind == TemplateKind::SynOnly {
         return (c.opened, 0, 0);
     }
-    let completed = scenario::completed(t.close, &c.ends);
+    let completed = c.completed();
     (c.opened, completed, c.ended() - completed)
 }
 

@@ -3,30 +3,19 @@
 //! and `--json FILE`.
 
 use super::interface_report::{
-    bind_name, counters_json, ended, established, metric, pcap_json, per_sec, print_tail,
-    queues_json, totals,
+    bind_name, completed, counters_json, ended, established, failed_by_cause, metric, pcap_json,
+    per_sec, print_tail, queues_json, totals,
 };
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range, parse_port};
-use super::{CookiesArg, ProtocolArg};
-use clap::ValueEnum;
+use super::run_errors::{Command, run_error};
+use super::{CookiesArg, ProtocolArg, ServeCloseArg};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use synwave::engine::serve::{ServeClose, ServeConfig, ServeReport, run_serve};
+use synwave::engine::serve::{ServeConfig, ServeReport, run_serve};
 use synwave::io::afxdp::{AddressRange, BindMode};
-
-/// How the server ends a connection.
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ServeCloseArg {
-    /// The client closes first; synwave answers its FIN with its own.
-    ClientFin,
-    /// synwave sends FIN once its response is sent (server TIME-WAIT).
-    ServerFin,
-    /// synwave resets the connection once its response is sent.
-    Rst,
-}
 
 /// `synwave serve` flags.
 #[derive(clap::Args)]
@@ -91,6 +80,7 @@ pub fn run(a: Args) -> ExitCode {
         setup: a.afxdp.setup(
             &a.common,
             a.ip,
+            "responder",
             a.duration.map(Duration::from_secs_f64),
             Duration::from_secs(2),
             None,
@@ -99,15 +89,14 @@ pub fn run(a: Args) -> ExitCode {
         cookies: a.cookies.into(),
         response_bytes: a.response_bytes,
         http,
-        close: match a.close.unwrap_or(if http {
-            ServeCloseArg::ServerFin
-        } else {
-            ServeCloseArg::ClientFin
-        }) {
-            ServeCloseArg::ClientFin => ServeClose::ClientFin,
-            ServeCloseArg::ServerFin => ServeClose::ServerFin,
-            ServeCloseArg::Rst => ServeClose::Rst,
-        },
+        close: a
+            .close
+            .unwrap_or(if http {
+                ServeCloseArg::ServerFin
+            } else {
+                ServeCloseArg::ClientFin
+            })
+            .into(),
     };
     let ip = std::net::Ipv4Addr::from(a.ip.first);
     let report = run_serve(&cfg, &interrupt, |mode, bind, notes| {
@@ -131,7 +120,7 @@ pub fn run(a: Args) -> ExitCode {
     let r = match report {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {}", super::io_errors::run_error(&e, "--ip"));
+            eprintln!("error: {}", run_error(&e, Command::Serve));
             return ExitCode::from(2);
         }
     };
@@ -151,7 +140,7 @@ fn print_summary(r: &ServeReport) {
     let run = &r.run;
     let v = totals(run);
     let established = established(run);
-    let ended = ended(run);
+    let completed = completed(run);
     let row = |k: &str, v: String| println!("{k:<36}{v:>16}");
     row("queues", run.queues.len().to_string());
     row(
@@ -159,7 +148,15 @@ fn print_summary(r: &ServeReport) {
         format!("{} / {}", r.xdp_mode, bind_name(r.bind)),
     );
     row("established", established.to_string());
-    row("ended", ended.to_string());
+    row("completed (clean close)", completed.to_string());
+    let failed = failed_by_cause(run);
+    row(
+        "failed",
+        failed.iter().map(|(_, n)| n).sum::<u64>().to_string(),
+    );
+    for (cause, n) in failed.iter().filter(|(_, n)| *n > 0) {
+        row(&format!("  {}", cause.replace('_', " ")), n.to_string());
+    }
     row(
         "run phase (s)",
         format!("{:.2}", run.run_phase.as_secs_f64()),
@@ -169,7 +166,7 @@ fn print_summary(r: &ServeReport) {
         format!("{:.2}", run.duration.as_secs_f64()),
     );
     row("setups/s", format!("{:.0}", per_sec(established, run)));
-    row("teardowns/s", format!("{:.0}", per_sec(ended, run)));
+    row("teardowns/s", format!("{:.0}", per_sec(completed, run)));
     print_tail(run, &v, &row);
 }
 
@@ -177,7 +174,12 @@ fn summary_json(a: &Args, r: &ServeReport) -> serde_json::Value {
     let run = &r.run;
     let v = totals(run);
     let established = established(run);
-    let ended = ended(run);
+    let completed = completed(run);
+    let failed = failed_by_cause(run);
+    let failed_by: serde_json::Map<String, serde_json::Value> = failed
+        .iter()
+        .map(|(cause, n)| ((*cause).to_string(), (*n).into()))
+        .collect();
     serde_json::json!({
         "mode": "afxdp",
         "role": "serve",
@@ -186,10 +188,13 @@ fn summary_json(a: &Args, r: &ServeReport) -> serde_json::Value {
         "xdp_mode": r.xdp_mode,
         "zero_copy": r.bind == BindMode::ZeroCopy,
         "established": established,
-        "ended": ended,
+        "ended": ended(run),
+        "completed": completed,
+        "failed": failed.iter().map(|(_, n)| n).sum::<u64>(),
+        "failed_by": failed_by,
         "retransmits": metric(&v, "retransmit"),
         "setups_per_sec": per_sec(established, run),
-        "teardowns_per_sec": per_sec(ended, run),
+        "teardowns_per_sec": per_sec(completed, run),
         "pps_rx": per_sec(metric(&v, "rx_frames"), run),
         "pps_tx": per_sec(metric(&v, "tx_frames"), run),
         "duration_s": run.duration.as_secs_f64(),

@@ -6,6 +6,20 @@
 use super::next_hop::NextHop;
 use crate::wire::MacAddr;
 
+/// Room made up front, so that the tables neither allocate nor rehash
+/// while a run holds fewer records (each capped by its maximum).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reserve {
+    /// Live records.
+    pub connections: usize,
+    /// TIME-WAIT records.
+    pub time_wait: usize,
+    /// Map the TIME-WAIT table's pages when the endpoint is built (within
+    /// `PREFAULT_MAX_BYTES`): for the side that closes first, which holds
+    /// a TIME-WAIT record per connection.
+    pub prefault_time_wait: bool,
+}
+
 /// Addressing and limits of an endpoint.
 #[derive(Clone, Debug)]
 pub struct EndpointConfig {
@@ -25,6 +39,18 @@ pub struct EndpointConfig {
     /// Most TIME-WAIT records; beyond it a closing connection skips
     /// TIME-WAIT and is counted (Linux's `tcp_max_tw_buckets`).
     pub max_time_wait: usize,
+    /// The room made when the endpoint is built.
+    pub reserve: Reserve,
+    /// TIME-WAIT reuse (a generator, with `report_released`): a connection
+    /// we open may replace our own TIME-WAIT record on its tuple once the
+    /// record is this old (µs) and the old connection used timestamps, as
+    /// Linux's `tcp_tw_reuse` (0: never). Safe for the reasons of RFC 6191
+    /// §2: the new connection's ISN (RFC 6528, time based) is beyond the
+    /// old one's sequence space, and its timestamps are later than any of
+    /// the old connection's, so the peer's PAWS (RFC 7323 §5) rejects an
+    /// old duplicate. The tuple goes back to the generator
+    /// (`take_released`) at that age instead of at the end of 2·MSL.
+    pub time_wait_reuse_us: u64,
     /// Verify IPv4 and TCP checksums of received frames.
     pub verify_checksums: bool,
     /// Keep the four-tuples whose records ended for `take_released` (a
@@ -48,6 +74,8 @@ impl Default for EndpointConfig {
             listen_ports: Vec::new(),
             max_connections: 1 << 22,
             max_time_wait: 1 << 22,
+            reserve: Reserve::default(),
+            time_wait_reuse_us: 0,
             verify_checksums: true,
             predict_headers: true,
             report_released: false,

@@ -36,6 +36,26 @@ pub const ENDS: [End; 8] = [
     End::ReturnedToListen,
 ];
 
+/// Whether a record that ended as `end` ended by a clean close: the FIN
+/// exchange done (CLOSED after LAST-ACK or a simultaneous close, or
+/// TIME-WAIT), or the reset its own application chose (`CloseMode::Rst`).
+/// Every other way (reset by the peer, retries exceeded, FIN-WAIT-2 or
+/// idle timeout, back to LISTEN) is a failure, listed by cause. The one
+/// definition of a completed connection (a teardown) for every report:
+/// summaries, JSON, the live line, CSV and Prometheus.
+pub fn is_clean(end: End) -> bool {
+    matches!(end, End::Closed | End::TimeWait | End::ResetSent)
+}
+
+/// Of per-`ENDS` counts, those of clean closes (`is_clean`).
+fn clean(ends: &[u64; ENDS.len()]) -> u64 {
+    ENDS.iter()
+        .zip(ends)
+        .filter(|(e, _)| is_clean(**e))
+        .map(|(_, n)| n)
+        .sum()
+}
+
 /// Counters of one endpoint.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -119,6 +139,11 @@ impl TemplateCounts {
     pub fn ended(&self) -> u64 {
         self.ends.iter().sum()
     }
+
+    /// Records that ended by a clean close (`is_clean`).
+    pub fn completed(&self) -> u64 {
+        clean(&self.ends)
+    }
 }
 
 impl Counters {
@@ -181,8 +206,41 @@ impl Counters {
         self.ends.iter().sum()
     }
 
+    /// Records that ended by a clean close (`is_clean`): the completed
+    /// connections, the teardowns.
+    pub fn completed(&self) -> u64 {
+        clean(&self.ends)
+    }
+
     /// Malformed frames, all causes.
     pub fn malformed(&self) -> u64 {
         self.drop_wire.iter().sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completed_counts_clean_closes_only_in_all_and_per_template() {
+        let mut c = Counters::default();
+        for (end, t) in [
+            (End::Closed, 0),
+            (End::TimeWait, 0),
+            (End::ResetSent, 1),
+            (End::ResetByPeer, 1),
+            (End::RetriesExceeded, 0),
+            (End::FinWait2Timeout, 1),
+            (End::IdleTimeout, 0),
+            (End::ReturnedToListen, 1),
+        ] {
+            c.add_end_of(end, t);
+        }
+        assert_eq!(c.ended(), 8);
+        assert_eq!(c.completed(), 3);
+        assert_eq!(c.templates[0].completed(), 2);
+        assert_eq!(c.templates[1].completed(), 1);
+        assert_eq!(ENDS.iter().filter(|e| is_clean(**e)).count(), 3);
     }
 }

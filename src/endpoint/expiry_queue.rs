@@ -5,7 +5,7 @@
 //! due entries at the front keeps them sorted, costs a sequential write per
 //! record and no timer-wheel node, and never cascades. A generator holds
 //! millions of such records (one per connection it closed in the last
-//! 2·MSL); their wheel timers were most of its timer work.
+//! 2·MSL); a wheel timer per record would be most of its timer work.
 //!
 //! Rules: a push whose deadline is earlier than the back's (the lifetime
 //! changed, time went back) or that finds the queue at its bound is

@@ -33,9 +33,9 @@ mod slot;
 mod state;
 mod tables;
 
-pub use config::EndpointConfig;
-pub use counters::{Counters, ENDS, MAX_TEMPLATES, TemplateCounts, WIRE_ERRORS};
+pub use config::{EndpointConfig, Reserve};
+pub use counters::{Counters, ENDS, MAX_TEMPLATES, TemplateCounts, WIRE_ERRORS, is_clean};
 pub use latency::{BUCKETS, Buckets, Latency, LatencyBuckets};
 pub use next_hop::{ArpSource, LearnedMac, NextHop};
 pub use open::{Opened, Prepared};
-pub use state::{Endpoint, FRAME_CAPACITY};
+pub use state::{Endpoint, FRAME_CAPACITY, PREFAULT_MAX_BYTES};

@@ -71,9 +71,9 @@ impl Endpoint {
             let entered = tw
                 .deadline()
                 .saturating_sub(self.ctx.cfg.msl_us.saturating_mul(2));
-            let reusable = self.tw_reuse_us > 0
-                && tw.timestamps_ok()
-                && now >= entered.saturating_add(self.tw_reuse_us);
+            let reuse_us = self.cfg.time_wait_reuse_us;
+            let reusable =
+                reuse_us > 0 && tw.timestamps_ok() && now >= entered.saturating_add(reuse_us);
             if !reusable {
                 return Opened::Refused;
             }

@@ -39,9 +39,9 @@ impl Endpoint {
             return;
         }
         let tw = slot.value.to_time_wait(&self.ctx, now);
-        if self.tw_reuse_us > 0 && tw.timestamps_ok() && self.cfg.report_released {
+        if self.cfg.time_wait_reuse_us > 0 && tw.timestamps_ok() && self.cfg.report_released {
             self.tw_reusable.push_back((
-                now.saturating_add(self.tw_reuse_us),
+                now.saturating_add(self.cfg.time_wait_reuse_us),
                 tw.deadline(),
                 *tuple,
             ));

@@ -23,6 +23,16 @@ use std::collections::VecDeque;
 /// Size of the scratch buffer for frames we originate (connect, timers).
 pub const FRAME_CAPACITY: usize = 2048;
 
+/// The largest TIME-WAIT table mapped when the endpoint is built
+/// (`Reserve::prefault_time_wait`): the default one (4 Mi records, 8 Mi
+/// slots of 52 bytes) spans 416 MiB; a bigger one, asked for with
+/// `--max-time-wait`, is left to fault in as it fills.
+pub const PREFAULT_MAX_BYTES: usize = 1 << 30;
+
+/// Most TIME-WAIT records of ours queued for reuse that the endpoint makes
+/// room for up front (more grow the queue).
+const REUSABLE_ROOM: usize = 1 << 20;
+
 /// Timers fired per `TimerWheel::expire` call in `Endpoint::expire`.
 pub(super) const EXPIRE_BATCH: usize = 256;
 
@@ -45,22 +55,20 @@ pub struct Endpoint {
     /// Four-tuples whose last record (live or TIME-WAIT) is gone, when
     /// `EndpointConfig::report_released` asks for them.
     pub(super) released: Vec<FourTuple>,
-    /// With TIME-WAIT reuse: how old our TIME-WAIT record must be (µs)
-    /// before a connection of ours may replace it (0: never).
-    pub(super) tw_reuse_us: u64,
     /// With TIME-WAIT reuse, in the order they entered TIME-WAIT: when
     /// the tuple becomes reusable, the record's deadline then, the tuple.
     pub(super) tw_reusable: VecDeque<(u64, u64, FourTuple)>,
 }
 
 impl Endpoint {
-    /// An endpoint with its configuration, TCP context and application.
+    /// An endpoint with its configuration, TCP context and application,
+    /// its tables sized as the configuration says (`EndpointConfig::reserve`).
     pub fn new(cfg: EndpointConfig, ctx: TcpContext, app: Canned) -> Endpoint {
         let mut tables = Tables::default();
         tables.tw_expiry.set_bound(cfg.max_time_wait);
-        Endpoint {
+        let reuse = cfg.time_wait_reuse_us > 0 && cfg.report_released;
+        let mut ep = Endpoint {
             listening: PortSet::new(&cfg.listen_ports),
-            cfg,
             ctx,
             app,
             tables,
@@ -71,73 +79,42 @@ impl Endpoint {
             latency: Recorder::new(),
             scratch: vec![0; FRAME_CAPACITY].into_boxed_slice(),
             released: Vec::new(),
-            tw_reuse_us: 0,
-            tw_reusable: VecDeque::new(),
-        }
+            tw_reusable: VecDeque::with_capacity(if reuse {
+                cfg.max_time_wait.min(REUSABLE_ROOM)
+            } else {
+                0
+            }),
+            cfg,
+        };
+        ep.reserve();
+        ep
     }
 
-    /// Makes room, up front, for `connections` live records and
-    /// `time_wait` TIME-WAIT records (each capped by its configured
-    /// maximum) and their timers: the tables and the timer wheel then
-    /// neither allocate nor rehash until those numbers are exceeded. The
-    /// memory is reserved, not touched: pages are faulted in as records
-    /// arrive. TIME-WAIT records are expired through a queue; the wheel
-    /// keeps room for the live records and a sixteenth of the TIME-WAIT
-    /// ones (restarted or refused by the queue), and grows beyond.
-    pub fn reserve(&mut self, connections: usize, time_wait: usize) {
-        let c = connections.min(self.cfg.max_connections);
-        let w = time_wait.min(self.cfg.max_time_wait);
+    /// Makes room, up front, for the configured live and TIME-WAIT records
+    /// (each capped by its maximum) and their timers: the tables and the
+    /// timer wheel then neither allocate nor rehash until those numbers
+    /// are exceeded. The memory is reserved, not touched: pages are
+    /// faulted in as records arrive, except the TIME-WAIT table's with
+    /// `prefault_time_wait` (within `PREFAULT_MAX_BYTES`): its records
+    /// land at random slots, so a fresh table otherwise takes nearly all
+    /// its page faults in the first second of a run. TIME-WAIT records are
+    /// expired through a queue; the wheel keeps room for the live records
+    /// and a sixteenth of the TIME-WAIT ones (restarted or refused by the
+    /// queue), and grows beyond.
+    fn reserve(&mut self) {
+        let r = self.cfg.reserve;
+        let c = r.connections.min(self.cfg.max_connections);
+        let w = r.time_wait.min(self.cfg.max_time_wait);
         self.tables.reserve(c, w);
-        self.timers
-            .reserve((c + w / 16).saturating_sub(self.timers.len()));
-    }
-
-    /// Maps the pages of the reserved TIME-WAIT table now, if it spans at
-    /// most `max_bytes`, instead of during a run: its records land at
-    /// random slots, so a fresh table otherwise takes nearly all its page
-    /// faults in the first second of a run. Returns whether it did.
-    pub fn prefault_time_wait(&mut self, max_bytes: usize) -> bool {
-        let fits = self.time_wait_table_bytes() <= max_bytes;
-        if fits {
+        self.timers.reserve(c + w / 16);
+        if r.prefault_time_wait && self.time_wait_table_bytes() <= PREFAULT_MAX_BYTES {
             self.tables.time_wait.prefault();
         }
-        fits
     }
 
     /// Bytes the TIME-WAIT table spans as reserved (mapped or not).
     pub fn time_wait_table_bytes(&self) -> usize {
         self.tables.time_wait.footprint()
-    }
-
-    /// Sets the most live records and TIME-WAIT records (beyond them new
-    /// connections are refused and counted, closing ones skip TIME-WAIT
-    /// and are counted).
-    pub fn set_limits(&mut self, max_connections: usize, max_time_wait: usize) {
-        self.cfg.max_connections = max_connections;
-        self.cfg.max_time_wait = max_time_wait;
-        self.tables.tw_expiry.set_bound(max_time_wait);
-    }
-
-    /// Lets a connection we open replace our own TIME-WAIT record on its
-    /// tuple once the record is `after_us` old and the old connection used
-    /// timestamps, as Linux's `tcp_tw_reuse` (0: never). Safe for the
-    /// reasons of RFC 6191 §2: the new connection's ISN (RFC 6528, time
-    /// based) is beyond the old one's sequence space, and its timestamps
-    /// are later than any of the old connection's, so the peer's PAWS
-    /// (RFC 7323 §5) rejects an old duplicate. The tuple goes back to the
-    /// generator (`take_released`) at that age instead of at the end of
-    /// 2·MSL; room for `capacity` such tuples is made now.
-    pub fn set_time_wait_reuse(&mut self, after_us: u64, capacity: usize) {
-        self.tw_reuse_us = after_us;
-        if after_us > 0 {
-            self.tw_reusable.reserve(capacity);
-        }
-    }
-
-    /// Turns header prediction (`EndpointConfig::predict_headers`) on or
-    /// off.
-    pub fn set_header_prediction(&mut self, on: bool) {
-        self.cfg.predict_headers = on;
     }
 
     /// Counters so far.

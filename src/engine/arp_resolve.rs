@@ -9,7 +9,30 @@
 
 use crate::io::{FrameBuf, Port};
 use crate::wire::{self, ArpOp, ArpRepr, EthernetRepr, Frame, MacAddr};
+use std::fmt;
 use std::time::{Duration, Instant};
+
+/// The next hop did not answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArpError {
+    /// The address asked for.
+    pub target: [u8; 4],
+    /// How long we asked.
+    pub waited: Duration,
+}
+
+impl fmt::Display for ArpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "no ARP reply from {} within {} s: is it up, on this link, and in the same subnet?",
+            std::net::Ipv4Addr::from(self.target),
+            self.waited.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for ArpError {}
 
 /// Asks who has `target` (from `our_ip` at `our_mac`) on `port` until a
 /// reply arrives or `limit` passes.
@@ -19,7 +42,7 @@ pub fn resolve<P: Port>(
     our_ip: [u8; 4],
     target: [u8; 4],
     limit: Duration,
-) -> Result<MacAddr, String> {
+) -> Result<MacAddr, ArpError> {
     let request = ArpRepr {
         op: ArpOp::Request,
         sender_mac: our_mac,
@@ -67,11 +90,10 @@ pub fn resolve<P: Port>(
         }
         std::thread::sleep(Duration::from_millis(1));
     }
-    Err(format!(
-        "no ARP reply from {} within {} s: is it up, on this link, and in the same subnet? Give its MAC (or the gateway's) with --peer-mac",
-        std::net::Ipv4Addr::from(target),
-        limit.as_secs()
-    ))
+    Err(ArpError {
+        target,
+        waited: limit,
+    })
 }
 
 #[cfg(test)]
@@ -131,6 +153,7 @@ mod tests {
             Duration::from_millis(600),
         )
         .unwrap_err();
-        assert!(e.contains("10.0.0.7") && e.contains("--peer-mac"), "{e}");
+        assert_eq!(e.target, [10, 0, 0, 7]);
+        assert!(e.to_string().contains("10.0.0.7"), "{e}");
     }
 }

@@ -8,6 +8,7 @@
 //! run phase early and then the drain.
 
 use super::clock::Clock;
+use super::error::RunError;
 use super::handoff::handoffs;
 use super::opener::{Load, Opener};
 use super::pin;
@@ -16,22 +17,16 @@ use super::steer::queue_of;
 use super::steer::rss_steer;
 use super::template_mix::TemplateMix;
 use super::worker::{Role, Worker, WorkerReport};
-use crate::endpoint::Latency;
+use crate::endpoint::{EndpointConfig, Latency, Reserve};
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use crate::io::Impairment;
-use crate::io::loopback::{LoopbackConfig, Steer, loopback};
+use crate::io::loopback::{LoopPort, LoopbackConfig, Steer, loopback};
 use crate::metrics::{self, LiveLine};
-use crate::scenario::{self, CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
-use crate::tcp::{End, Events};
+use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario, Side};
+use crate::tcp::{End, Events, Secrets};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-
-/// The largest TIME-WAIT table a worker maps before the start (see
-/// `Endpoint::prefault_time_wait`): the default one (4 Mi records, 8 Mi
-/// slots of 52 bytes) spans 416 MiB; a bigger one, asked for with
-/// `--max-time-wait`, is left to fault in as it fills.
-const PREFAULT_MAX_BYTES: usize = 1 << 30;
 
 /// How the loopback steers received frames to the workers of a side.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -160,23 +155,14 @@ impl BenchReport {
     pub fn established(&self) -> u64 {
         self.gen_sum(|w| w.counters.event(Events::ESTABLISHED))
     }
-    /// Generator connections that ended as the close pattern specifies
-    /// (with templates, each as its own).
-    pub fn completed(&self, s: &Scenario) -> u64 {
-        if s.templates.is_empty() {
-            return self.gen_sum(|w| w.counters.end(s.close.client_end()));
-        }
-        self.gen_sum(|w| {
-            s.templates
-                .iter()
-                .zip(&w.counters.templates)
-                .map(|(t, c)| scenario::completed(t.close, &c.ends))
-                .sum()
-        })
+    /// Generator connections that ended by a clean close
+    /// (`endpoint::is_clean`).
+    pub fn completed(&self) -> u64 {
+        self.gen_sum(|w| w.counters.completed())
     }
     /// Generator connections that ended any other way.
-    pub fn failed(&self, s: &Scenario) -> u64 {
-        self.gen_sum(|w| w.counters.ended()) - self.completed(s)
+    pub fn failed(&self) -> u64 {
+        self.gen_sum(|w| w.counters.ended()) - self.completed()
     }
     /// Generator connections still open at the stop (SYN-only SYNs are
     /// not connections).
@@ -226,44 +212,52 @@ impl BenchReport {
     }
 }
 
-/// Runs a bench. `interrupt` ends the run phase (first time) and the
-/// drain (when set again after the drain began, or at once if the drain
-/// has begun). Errors name the setting to fix.
-pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchReport, String> {
-    if cfg.workers == 0 || cfg.workers > 128 {
-        return Err(format!(
-            "--workers {} is out of range: give 1 to 128",
-            cfg.workers
-        ));
-    }
-    if cfg.max_connections == 0 || cfg.max_time_wait > 1 << 28 || cfg.max_connections > 1 << 28 {
-        return Err(format!(
-            "--max-connections {} / --max-time-wait {}: give 1 to 268,435,456 live records and 0 to 268,435,456 TIME-WAIT records per worker",
-            cfg.max_connections, cfg.max_time_wait
-        ));
-    }
-    if cfg.concurrency < cfg.workers as u64 {
-        return Err(format!(
-            "--concurrency {} is below --workers {}: each generator worker needs at least one connection",
-            cfg.concurrency, cfg.workers
-        ));
-    }
-    let cores = if cfg.cores.is_empty() {
-        pin::cycle_available(2 * cfg.workers)
-    } else {
-        if cfg.cores.len() < 2 * cfg.workers {
-            return Err(format!(
-                "--cores names {} cores but {} workers per side need {} (generators first, then responders)",
-                cfg.cores.len(),
-                cfg.workers,
-                2 * cfg.workers
-            ));
-        }
-        pin::check_cores(&cfg.cores)?;
-        cfg.cores.clone()
+/// The generator side and the responder side of `cfg`, each complete:
+/// addresses, limits, the room made up front, TIME-WAIT reuse, TCP and
+/// application.
+fn sides(cfg: &BenchConfig) -> (Side, Side) {
+    let s = &cfg.scenario;
+    let workers = cfg.workers.max(1) as u64;
+    let per_worker = cfg.concurrency / workers;
+    // Live records per worker to make room for: the concurrency, or at a
+    // rate (whose concurrency bound is only a cap) a second's worth of
+    // connections, far more than live at once unless they stall.
+    let live = cfg.rate.map_or(per_worker, |r| {
+        per_worker.min((r / workers as f64).ceil() as u64)
+    });
+    // Room for every record the run can hold: no table growth (allocation,
+    // rehash pause) while it runs. The side that closes first holds a
+    // TIME-WAIT record per connection: its table's pages are mapped
+    // before the start, not in the run's first second.
+    let base = |prefault_time_wait| EndpointConfig {
+        max_connections: cfg.max_connections,
+        max_time_wait: cfg.max_time_wait,
+        reserve: Reserve {
+            connections: 2 * live as usize + 4096,
+            time_wait: cfg.max_time_wait,
+            prefault_time_wait,
+        },
+        ..EndpointConfig::default()
     };
-    let hasher = RssHasher::new(&RssKey::MICROSOFT);
-    let reta = Reta::round_robin(cfg.workers as u16).ok_or("no workers")?;
+    let generator = s.client_side(EndpointConfig {
+        ip_first: CLIENT_NET,
+        ip_count: cfg.client_ips,
+        report_released: true,
+        time_wait_reuse_us: cfg.time_wait_reuse.as_micros() as u64,
+        ..base(s.close.client_end() == End::TimeWait)
+    });
+    let responder = s.server_side(base(s.close.server_end() == End::TimeWait));
+    (generator, responder)
+}
+
+/// The in-memory link between the generator workers' queues and the
+/// responder workers', each side steering what it receives as
+/// `cfg.steering` says.
+fn link(
+    cfg: &BenchConfig,
+    hasher: &RssHasher,
+    reta: Reta,
+) -> Result<(Vec<LoopPort>, Vec<LoopPort>), RunError> {
     let steer = match cfg.steering {
         Steering::Rss => rss_steer(hasher.clone(), reta),
         Steering::Skewed => {
@@ -272,7 +266,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
             skewed
         }
     };
-    let (gen_ports, resp_ports) = loopback(&LoopbackConfig {
+    Ok(loopback(&LoopbackConfig {
         queues_a: cfg.workers,
         queues_b: cfg.workers,
         frames_per_queue: 8192,
@@ -281,15 +275,32 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         seed: cfg.seed,
         steer_a: steer.clone(),
         steer_b: steer,
-    })
-    .map_err(|e| e.to_string())?;
+    })?)
+}
+
+/// Runs a bench. `interrupt` ends the run phase (first time) and the
+/// drain (when set again after the drain began, or at once if the drain
+/// has begun).
+pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchReport, RunError> {
+    if cfg.concurrency < cfg.workers as u64 {
+        return Err(RunError::ConcurrencyBelowWorkers {
+            concurrency: cfg.concurrency,
+            workers: cfg.workers,
+        });
+    }
+    let (generator, responder) = sides(cfg);
+    generator.validate()?;
+    responder.validate()?;
+    let cores = pin::cores_for(2 * cfg.workers, &cfg.cores)?;
+    let hasher = RssHasher::new(&RssKey::MICROSOFT);
+    let reta = Reta::round_robin(cfg.workers as u16).ok_or(RunError::NoWorkers)?;
+    let (gen_ports, resp_ports) = link(cfg, &hasher, reta)?;
     let allocators = SourcePortAllocator::for_workers(
         &hasher,
         &reta,
         cfg.workers as u16,
         &PortAllocConfig::new(CLIENT_NET, cfg.client_ips, SERVER_IP, SERVER_PORT),
-    )
-    .map_err(|e| format!("source ports: {e}"))?;
+    )?;
     // With several workers per side, frames that land on the wrong one are
     // handed to their owner.
     let several = cfg.workers > 1;
@@ -297,21 +308,12 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         handoffs(if several { cfg.workers } else { 0 }, &hasher, &reta).into_iter();
     let mut resp_handoffs =
         handoffs(if several { cfg.workers } else { 0 }, &hasher, &reta).into_iter();
-    let per_worker = cfg.concurrency / cfg.workers as u64;
-    let rate_per_worker = cfg.rate.map(|r| r / cfg.workers as f64);
-    let ramp_us = cfg.ramp.as_micros() as u64;
-    let tw_reuse_us = cfg.time_wait_reuse.as_micros() as u64;
-    // Live records per worker to make room for: the concurrency, or at a
-    // rate (whose concurrency bound is only a cap) a second's worth of
-    // connections, far more than live at once unless they stall.
-    let live_per_worker = rate_per_worker.map_or(per_worker, |r| per_worker.min(r.ceil() as u64));
-    if let Some(r) = cfg.rate
-        && !(r > 0.0 && r.is_finite())
-    {
-        return Err(format!(
-            "--rate {r} must be a positive number of connections per second"
-        ));
-    }
+    let load = Load {
+        limit: None,
+        concurrency: cfg.concurrency / cfg.workers as u64,
+        rate: cfg.rate.map(|r| r / cfg.workers as f64),
+        ramp_us: cfg.ramp.as_micros() as u64,
+    };
     let gen_count = cfg.workers as u32;
     let workers = gen_ports
         .into_iter()
@@ -325,54 +327,29 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         } else {
             resp_handoffs.next()
         };
-        let scenario = cfg.scenario.clone();
         let seed = cfg.seed.wrapping_add(i as u64);
-        let client_ips = cfg.client_ips;
-        let limits = (cfg.max_connections, cfg.max_time_wait);
+        let side = if alloc.is_some() {
+            generator.clone()
+        } else {
+            responder.clone()
+        };
+        let templates = cfg.scenario.templates.clone();
         let name = format!(
             "synwave-{}{}",
             if alloc.is_some() { "gen" } else { "resp" },
             i % cfg.workers
         );
         let run = move |start: Start| {
-            let generator = alloc.is_some();
-            let (ep, role) = match alloc {
-                Some(ports) => (
-                    scenario.client(CLIENT_NET, client_ips, seed, true),
-                    Role::Generator(Opener::new(
-                        Load {
-                            limit: None,
-                            concurrency: per_worker,
-                            rate: rate_per_worker,
-                            ramp_us,
-                        },
-                        ports,
-                        (!scenario.templates.is_empty())
-                            .then(|| TemplateMix::new(&scenario.templates, i as u32, gen_count)),
-                    )),
-                ),
-                None => (scenario.server(seed), Role::Responder),
+            let ep = side.build(Secrets::from_seed(seed));
+            let role = match alloc {
+                Some(ports) => Role::Generator(Opener::new(
+                    load,
+                    ports,
+                    (!templates.is_empty())
+                        .then(|| TemplateMix::new(&templates, i as u32, gen_count)),
+                )),
+                None => Role::Responder,
             };
-            let mut ep = ep;
-            ep.set_limits(limits.0, limits.1);
-            if generator {
-                ep.set_time_wait_reuse(tw_reuse_us, limits.1.min(1 << 20));
-            }
-            // Room for every record the run can hold: no table growth
-            // (allocation, rehash pause) while it runs. A worker's live
-            // records stay near its share of the concurrency.
-            ep.reserve(2 * live_per_worker as usize + 4096, limits.1);
-            // The side that closes first holds a TIME-WAIT record per
-            // connection: its table's page faults are taken here, before
-            // the start, not in the run's first second.
-            let closes_first = if generator {
-                scenario.close.client_end()
-            } else {
-                scenario.close.server_end()
-            } == End::TimeWait;
-            if closes_first {
-                ep.prefault_time_wait(PREFAULT_MAX_BYTES);
-            }
             let mut w = Worker::new(port, ep, role);
             if let Some(h) = handoff {
                 w = w.with_handoff(h);
@@ -385,6 +362,19 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
             run,
         });
     }
+    run_jobs(cfg, jobs, interrupt)
+}
+
+/// Runs the bench's `jobs` (generators first) through the run driver's
+/// phases and sorts the reports by side.
+fn run_jobs<J>(
+    cfg: &BenchConfig,
+    jobs: Vec<Job<J>>,
+    interrupt: &AtomicBool,
+) -> Result<BenchReport, RunError>
+where
+    J: FnOnce(Start) -> WorkerReport + Send + 'static,
+{
     let label = |i: usize| {
         if i < cfg.workers {
             ("generator", i)
@@ -425,19 +415,20 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::endpoint::PREFAULT_MAX_BYTES;
 
     #[test]
     fn the_default_time_wait_table_is_under_the_prefault_cap() {
-        let cfg = BenchConfig::default();
-        let mut ep = cfg.scenario.client(CLIENT_NET, 1, 1, true);
-        ep.set_limits(cfg.max_connections, cfg.max_time_wait);
-        ep.reserve(4096, cfg.max_time_wait);
+        let cfg = BenchConfig {
+            concurrency: 1,
+            ..BenchConfig::default()
+        };
+        let (generator, _) = sides(&cfg);
+        let ep = generator.build(Secrets::from_seed(1));
         let bytes = ep.time_wait_table_bytes();
         // 4 Mi records need more than 4 Mi slots (at most 7/8 full), so 8
         // Mi (a power of two), each a 4-byte tag and a 48-byte record.
         assert_eq!(bytes, (8 << 20) * 52);
         assert!(bytes <= PREFAULT_MAX_BYTES);
-        // A table larger than the cap is left to fault in (not touched).
-        assert!(!ep.prefault_time_wait(bytes - 1));
     }
 }

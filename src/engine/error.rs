@@ -1,76 +1,111 @@
-//! Why an interface run (`serve`, `gen`) stopped before it ran: an error
-//! of the I/O layer or of the TCP or application configuration, kept as
-//! data so that the command line words it with the flag that fixes it, or
-//! any other, already in words.
+//! Why a run (`bench`, `serve`, `gen`) stopped before it ran, or failed
+//! while it ran: each cause as data, the I/O layer's and the
+//! configuration's errors passed through unchanged, so that the command
+//! line words them with the flag that fixes them.
 //!
-//! Rules: the lower layers' errors pass through unchanged; nothing here
-//! words them.
+//! Rules: no sentence names a command-line flag; `Display` reads well for
+//! a library user, the CLI (`cli/run_errors.rs`) says which flag to change.
 
-use crate::app::AppConfigError;
+use super::arp_resolve::ArpError;
+use super::pin::CoreError;
+use crate::app::CloseKind;
+use crate::flow::PortAllocError;
 use crate::io::afxdp::OpenError;
+use crate::io::loopback::LoopbackError;
 use crate::io::pcap::PcapError;
-use crate::tcp::TcpConfigError;
+use crate::metrics::prometheus::MetricsError;
+use crate::scenario::SideError;
 use std::fmt;
 
-/// Why an interface run did not run.
+/// Why a run did not run, or stopped.
 #[derive(Debug)]
 pub enum RunError {
     /// The interface could not be opened for AF_XDP.
     Open(OpenError),
     /// The capture file could not be written.
     Pcap(PcapError),
-    /// The TCP configuration is out of range.
-    Tcp(TcpConfigError),
-    /// The application's configuration is out of range.
-    App(AppConfigError),
-    /// Anything else, in words.
-    Other(String),
+    /// The in-memory link could not be built.
+    Loopback(LoopbackError),
+    /// A side's TCP or application configuration is out of its bounds.
+    Side(SideError),
+    /// The cores asked for cannot be used (too few, or missing).
+    Core(CoreError),
+    /// Fewer connections than generator workers.
+    ConcurrencyBelowWorkers {
+        /// Connections open at once, over all workers.
+        concurrency: u64,
+        /// Generator workers.
+        workers: usize,
+    },
+    /// No worker to run.
+    NoWorkers,
+    /// An HTTP client waits for the server's close, so it cannot close
+    /// this way.
+    HttpNeedsServerFin(CloseKind),
+    /// The source (address, port) pairs could not be shared out.
+    SourcePorts(PortAllocError),
+    /// The Prometheus endpoint could not listen.
+    Metrics(MetricsError),
+    /// The server's MAC could not be resolved.
+    Arp(ArpError),
+    /// The secrets could not be drawn from the system's random source.
+    Secrets(getrandom::Error),
+    /// A thread could not be started.
+    Thread {
+        /// Which: "worker" or "stats".
+        what: &'static str,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// A worker thread panicked.
+    WorkerPanicked,
 }
 
-impl From<OpenError> for RunError {
-    fn from(e: OpenError) -> RunError {
-        RunError::Open(e)
-    }
+macro_rules! from {
+    ($t:ty, $v:ident) => {
+        impl From<$t> for RunError {
+            fn from(e: $t) -> RunError {
+                RunError::$v(e)
+            }
+        }
+    };
 }
 
-impl From<PcapError> for RunError {
-    fn from(e: PcapError) -> RunError {
-        RunError::Pcap(e)
-    }
-}
-
-impl From<TcpConfigError> for RunError {
-    fn from(e: TcpConfigError) -> RunError {
-        RunError::Tcp(e)
-    }
-}
-
-impl From<AppConfigError> for RunError {
-    fn from(e: AppConfigError) -> RunError {
-        RunError::App(e)
-    }
-}
-
-impl From<String> for RunError {
-    fn from(e: String) -> RunError {
-        RunError::Other(e)
-    }
-}
-
-impl From<&str> for RunError {
-    fn from(e: &str) -> RunError {
-        RunError::Other(e.to_string())
-    }
-}
+from!(OpenError, Open);
+from!(PcapError, Pcap);
+from!(LoopbackError, Loopback);
+from!(SideError, Side);
+from!(CoreError, Core);
+from!(PortAllocError, SourcePorts);
+from!(MetricsError, Metrics);
+from!(ArpError, Arp);
 
 impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RunError::Open(e) => e.fmt(f),
             RunError::Pcap(e) => e.fmt(f),
-            RunError::Tcp(e) => e.fmt(f),
-            RunError::App(e) => e.fmt(f),
-            RunError::Other(e) => f.write_str(e),
+            RunError::Loopback(e) => e.fmt(f),
+            RunError::Side(e) => e.fmt(f),
+            RunError::Core(e) => e.fmt(f),
+            RunError::ConcurrencyBelowWorkers {
+                concurrency,
+                workers,
+            } => write!(
+                f,
+                "{concurrency} connection(s) at once for {workers} generator worker(s): each needs at least one"
+            ),
+            RunError::NoWorkers => f.write_str("no worker to run"),
+            RunError::HttpNeedsServerFin(close) => write!(
+                f,
+                "an HTTP client waits for the server's close (Connection: close), so it cannot close with {close:?}"
+            ),
+            RunError::SourcePorts(e) => write!(f, "source ports: {e}"),
+            RunError::Metrics(e) => e.fmt(f),
+            RunError::Arp(e) => e.fmt(f),
+            RunError::Secrets(e) => write!(f, "cannot read random secrets: {e}"),
+            RunError::Thread { what, error } => write!(f, "cannot start a {what} thread: {error}"),
+            RunError::WorkerPanicked => f.write_str("a worker thread panicked"),
         }
     }
 }

@@ -18,12 +18,13 @@ use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::opener::{Load, Opener};
 use super::template_mix::TemplateMix;
 use super::worker::Role;
-use crate::app::{AppConfig, AppProtocol, Canned, CloseMode, http};
+use crate::app::{AppConfig, AppProtocol, Canned, http};
 use crate::app::{CloseKind, Template, client_apps};
-use crate::endpoint::{ArpSource, Endpoint, EndpointConfig, NextHop};
+use crate::endpoint::{ArpSource, EndpointConfig, NextHop, Reserve};
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use crate::io::afxdp::{self, BindMode};
-use crate::tcp::{TcpConfig, TcpContext};
+use crate::scenario::Side;
+use crate::tcp::TcpConfig;
 use crate::wire::MacAddr;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -104,11 +105,7 @@ impl GenConfig {
             } else {
                 self.response_bytes
             },
-            close: match self.close {
-                CloseKind::ClientFin => CloseMode::Fin,
-                CloseKind::ServerFin => CloseMode::Wait,
-                CloseKind::Rst => CloseMode::Rst,
-            },
+            close: self.close.client_mode(),
             close_on_peer_fin: true,
             protocol: if self.http {
                 AppProtocol::Http
@@ -130,46 +127,34 @@ pub fn run_gen(
     on_ready: impl FnOnce(&str, BindMode, MacAddr, &[String]),
 ) -> Result<GenReport, RunError> {
     if cfg.http && cfg.close != CloseKind::ServerFin {
-        return Err(format!(
-            "--request http waits for the server to close (Connection: close), so --close {} does not apply: use --close server-fin (the default with --request http)",
-            match cfg.close {
-                CloseKind::ClientFin => "client-fin",
-                CloseKind::ServerFin => "server-fin",
-                CloseKind::Rst => "rst",
-            }
-        ).into());
+        return Err(RunError::HttpNeedsServerFin(cfg.close));
     }
-    let tcp = cfg.tcp();
-    tcp.validate()?;
-    let app = cfg.app();
-    app.validate()?;
     let setup = &cfg.setup;
+    // Checked once, before the interface is opened; its endpoint follows.
+    let side = Side {
+        endpoint: EndpointConfig::default(),
+        tcp: cfg.tcp(),
+        app: cfg.app(),
+    };
+    side.validate()?;
     let workers = setup.afxdp.queues.len();
     if cfg.concurrency < workers as u64 {
-        return Err(format!(
-            "--concurrency {} is below the {workers} queue(s): each worker needs at least one connection",
-            cfg.concurrency
-        ).into());
-    }
-    if let Some(r) = cfg.rate
-        && !(r > 0.0 && r.is_finite())
-    {
-        return Err(
-            format!("--rate {r} must be a positive number of connections per second").into(),
-        );
+        return Err(RunError::ConcurrencyBelowWorkers {
+            concurrency: cfg.concurrency,
+            workers,
+        });
     }
     let secrets = setup.secrets()?;
     let real = super::clock::real_clock();
     let hasher = RssHasher::new(&RssKey::MICROSOFT);
-    let reta = Reta::round_robin(workers as u16).ok_or("no queue")?;
+    let reta = Reta::round_robin(workers as u16).ok_or(RunError::NoWorkers)?;
     let ours = setup.afxdp.ours;
     let allocators = SourcePortAllocator::for_workers(
         &hasher,
         &reta,
         workers as u16,
         &PortAllocConfig::new(ours.first, ours.count, cfg.dst_ip, cfg.dst_port),
-    )
-    .map_err(|e| format!("source ports: {e}"))?;
+    )?;
     let mut opened = afxdp::open(&setup.afxdp)?;
     let peer_mac = match setup.peer_mac {
         Some(m) => m,
@@ -189,46 +174,40 @@ pub fn run_gen(
         Some(m) => NextHop::Fixed(m),
         None => NextHop::learned(peer_mac, ArpSource::Peer(cfg.dst_ip)),
     };
-    let ep_cfg = EndpointConfig {
-        report_released: true,
-        ..setup.endpoint_config(opened.iface.mac, next_hop)
-    };
     let per_worker = cfg.concurrency / workers as u64;
-    let rate = cfg.rate.map(|r| r / workers as f64);
-    let ramp_us = cfg.ramp.as_micros() as u64;
-    let tw_reuse_us = cfg.time_wait_reuse.as_micros() as u64;
-    let (max_c, max_tw) = (setup.max_connections, setup.max_time_wait);
+    let side = Side {
+        endpoint: EndpointConfig {
+            report_released: true,
+            reserve: Reserve {
+                connections: 2 * per_worker as usize + 4096,
+                time_wait: setup.max_time_wait.min(1 << 20),
+                prefault_time_wait: false,
+            },
+            time_wait_reuse_us: cfg.time_wait_reuse.as_micros() as u64,
+            ..setup.endpoint_config(opened.iface.mac, next_hop)
+        },
+        ..side
+    };
     let builders: Vec<_> = allocators
         .into_iter()
         .enumerate()
         .map(|(w, ports)| {
-            // Worker w's share of the connection count.
-            let limit = setup
-                .run
-                .total
-                .map(|n| n / workers as u64 + u64::from((w as u64) < n % workers as u64));
-            let (ep_cfg, tcp, app) = (ep_cfg.clone(), tcp.clone(), app.clone());
-            let templates = cfg.templates.clone();
+            let load = Load {
+                concurrency: per_worker,
+                rate: cfg.rate.map(|r| r / workers as f64),
+                ramp_us: cfg.ramp.as_micros() as u64,
+                // Worker w's share of the connection count.
+                limit: setup
+                    .run
+                    .total
+                    .map(|n| n / workers as u64 + u64::from((w as u64) < n % workers as u64)),
+            };
+            let side = side.clone();
+            let mix = (!cfg.templates.is_empty())
+                .then(|| TemplateMix::new(&cfg.templates, w as u32, workers as u32));
             move || {
-                let ctx = TcpContext::new(tcp, secrets).with_real_clock(real);
-                let mut ep = Endpoint::new(ep_cfg, ctx, app);
-                ep.reserve(
-                    (2 * per_worker as usize + 4096).min(max_c),
-                    max_tw.min(1 << 20),
-                );
-                ep.set_time_wait_reuse(tw_reuse_us, max_tw.min(1 << 20));
-                let role = Role::Generator(Opener::new(
-                    Load {
-                        concurrency: per_worker,
-                        rate,
-                        ramp_us,
-                        limit,
-                    },
-                    ports,
-                    (!templates.is_empty())
-                        .then(|| TemplateMix::new(&templates, w as u32, workers as u32)),
-                ));
-                (ep, role)
+                let role = Role::Generator(Opener::new(load, ports, mix));
+                (side.build_at(secrets, real), role)
             }
         })
         .collect();

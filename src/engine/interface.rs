@@ -86,13 +86,13 @@ impl InterfaceSetup {
     /// worker the ACK reaches): without a seed, a random cookie key and
     /// the boot's ISN key (`Secrets::for_boot`), or a random one where the
     /// boot has no identity.
-    pub fn secrets(&self) -> Result<Secrets, String> {
+    pub fn secrets(&self) -> Result<Secrets, RunError> {
         let drawn = match (self.seed, super::clock::boot_id()) {
             (Some(s), _) => return Ok(Secrets::from_seed(s)),
             (None, Some(id)) => Secrets::for_boot(id),
             (None, None) => Secrets::random(),
         };
-        drawn.map_err(|e| format!("cannot read random secrets: {e}"))
+        drawn.map_err(RunError::Secrets)
     }
 
     /// An endpoint on our addresses at `mac`, originating frames to
@@ -154,19 +154,7 @@ where
         ..
     } = opened;
     let n = ports.len();
-    let cores: Vec<usize> = if cfg.cores.is_empty() {
-        pin::cycle_available(n)
-    } else {
-        if cfg.cores.len() < n {
-            return Err(format!(
-                "--cores names {} core(s) but {n} queue(s) need one each",
-                cfg.cores.len()
-            )
-            .into());
-        }
-        pin::check_cores(&cfg.cores)?;
-        cfg.cores.clone()
-    };
+    let cores = pin::cores_for(n, &cfg.cores)?;
     let clock = Clock::new();
     // The first worker captures; an unwritable file stops the run before
     // it starts.

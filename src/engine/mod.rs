@@ -11,7 +11,7 @@
 //! (`handoff`). Control (the run phase) and metrics travel through
 //! relaxed atomics, never locks.
 
-mod arp_resolve;
+pub mod arp_resolve;
 pub mod bench;
 mod clock;
 pub mod error;

@@ -1,6 +1,48 @@
 //! Pinning worker threads to cores with `core_affinity`, with an error
 //! that names the cores that exist when a requested one does not.
 
+use std::fmt;
+
+/// A core that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CoreError {
+    /// The cores this process may run on cannot be read.
+    Unreadable,
+    /// Fewer cores given than workers to pin.
+    TooFew {
+        /// Cores given.
+        given: usize,
+        /// Workers, one core each.
+        needed: usize,
+    },
+    /// `core` does not exist or is not allowed; these are.
+    Missing {
+        /// The core asked for.
+        core: usize,
+        /// The cores this process may run on.
+        available: Vec<usize>,
+    },
+}
+
+impl fmt::Display for CoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CoreError::Unreadable => f.write_str(
+                "cannot read the cores this process may run on (sched_getaffinity failed)",
+            ),
+            CoreError::TooFew { given, needed } => {
+                write!(f, "{given} core(s) given for {needed} worker(s), one each")
+            }
+            CoreError::Missing { core, available } => write!(
+                f,
+                "core {core} does not exist or is not allowed for this process; available cores: {available:?}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CoreError {}
+
 /// The cores this process may run on, by id.
 pub fn available_cores() -> Vec<usize> {
     core_affinity::get_core_ids()
@@ -20,22 +62,34 @@ pub fn cycle_available(n: usize) -> Vec<usize> {
 }
 
 /// Checks that every core of `wanted` exists.
-pub fn check_cores(wanted: &[usize]) -> Result<(), String> {
+pub fn check_cores(wanted: &[usize]) -> Result<(), CoreError> {
     let have = available_cores();
     if have.is_empty() {
-        return Err(
-            "cannot read the cores this process may run on (sched_getaffinity failed)".into(),
-        );
+        return Err(CoreError::Unreadable);
     }
-    for c in wanted {
-        if !have.contains(c) {
-            return Err(format!(
-                "core {c} does not exist or is not allowed for this process; available cores: {have:?} \
-                 (pick from them with --cores, or lower --workers)"
-            ));
-        }
+    match wanted.iter().find(|c| !have.contains(c)) {
+        Some(&core) => Err(CoreError::Missing {
+            core,
+            available: have,
+        }),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// A core for each of `n` workers: `wanted`'s first `n` (each checked),
+/// or without `wanted` the available cores in turn.
+pub fn cores_for(n: usize, wanted: &[usize]) -> Result<Vec<usize>, CoreError> {
+    if wanted.is_empty() {
+        return Ok(cycle_available(n));
+    }
+    if wanted.len() < n {
+        return Err(CoreError::TooFew {
+            given: wanted.len(),
+            needed: n,
+        });
+    }
+    check_cores(wanted)?;
+    Ok(wanted.to_vec())
 }
 
 /// Pins the calling thread to `core`; false if the OS refused.
@@ -52,7 +106,7 @@ mod tests {
         let have = available_cores();
         assert!(!have.is_empty());
         assert!(check_cores(&have).is_ok());
-        let e = check_cores(&[100_000]).unwrap_err();
+        let e = check_cores(&[100_000]).unwrap_err().to_string();
         assert!(e.contains("core 100000 does not exist"), "{e}");
         assert!(e.contains(&format!("{have:?}")), "{e}");
     }

@@ -14,6 +14,7 @@
 //! thread that does, stops the others before the error is returned.
 
 use super::clock::Clock;
+use super::error::RunError;
 use super::pin;
 use super::poll::{Phase, SharedPhase};
 use super::worker::{self, Worker, WorkerReport};
@@ -144,16 +145,13 @@ struct Workers<R> {
 
 impl<R> Workers<R> {
     /// Stops the workers and collects their results in order.
-    fn stop(mut self) -> Result<Vec<R>, String> {
+    fn stop(mut self) -> Result<Vec<R>, RunError> {
         self.phase.set(Phase::Stop);
         self.gate.open();
         let handles = std::mem::take(&mut self.handles);
         let mut out = Vec::with_capacity(handles.len());
         for h in handles {
-            out.push(
-                h.join()
-                    .map_err(|_| "a worker thread panicked".to_string())?,
-            );
+            out.push(h.join().map_err(|_| RunError::WorkerPanicked)?);
         }
         Ok(out)
     }
@@ -177,7 +175,7 @@ pub(crate) fn drive<J, R>(
     clock: Clock,
     plan: &Plan<'_>,
     interrupt: &AtomicBool,
-) -> Result<Ran<R>, String>
+) -> Result<Ran<R>, RunError>
 where
     J: FnOnce(Start) -> R + Send + 'static,
     R: Send + 'static,
@@ -205,7 +203,10 @@ where
                 pin::pin_current(core);
                 run(start)
             })
-            .map_err(|e| format!("cannot start a worker thread: {e}"))?;
+            .map_err(|error| RunError::Thread {
+                what: "worker",
+                error,
+            })?;
         workers.handles.push(handle);
     }
     // Every worker builds its tables (hundreds of MiB) before any of them
@@ -221,7 +222,10 @@ where
         Duration::from_secs(1),
         plan.live,
     )
-    .map_err(|e| format!("cannot start the stats thread: {e}"))?;
+    .map_err(|error| RunError::Thread {
+        what: "stats",
+        error,
+    })?;
     let run_phase = run_phase(&boards[..first], plan, started, interrupt);
     workers.phase.set(Phase::Drain);
     let judged = if plan.drain_time_wait {

@@ -13,24 +13,13 @@
 use super::error::RunError;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::worker::Role;
-use crate::app::{AppConfig, AppProtocol, Canned, CloseMode, http};
-use crate::endpoint::{ArpSource, Endpoint, EndpointConfig, NextHop};
+use crate::app::{AppConfig, AppProtocol, Canned, CloseKind, http};
+use crate::endpoint::{ArpSource, EndpointConfig, NextHop, Reserve};
 use crate::io::afxdp::{self, BindMode};
-use crate::tcp::{CookiePolicy, TcpConfig, TcpContext};
+use crate::scenario::Side;
+use crate::tcp::{CookiePolicy, TcpConfig};
 use crate::wire::MacAddr;
 use std::sync::atomic::AtomicBool;
-
-/// How the server ends a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum ServeClose {
-    /// The client closes first; the server answers its FIN with its own.
-    #[default]
-    ClientFin,
-    /// The server sends FIN once its response is sent (server TIME-WAIT).
-    ServerFin,
-    /// The server resets the connection once its response is sent.
-    Rst,
-}
 
 /// A serve run.
 #[derive(Clone, Debug)]
@@ -47,8 +36,10 @@ pub struct ServeConfig {
     /// Answer each HTTP request (read up to its header block's end) with
     /// a 200 response (`app::http::response`).
     pub http: bool,
-    /// Who closes, and how.
-    pub close: ServeClose,
+    /// Who closes, and how (the server's side of it: `ClientFin`, it
+    /// answers the client's FIN; `ServerFin`, it sends FIN after its
+    /// response; `ServerRst`, it resets after its response).
+    pub close: CloseKind,
 }
 
 /// The outcome of a serve run, with what was set up.
@@ -88,11 +79,7 @@ impl ServeConfig {
             // request's end).
             send_after: u32::from(respond),
             expect: u32::from(respond),
-            close: match self.close {
-                ServeClose::ClientFin => CloseMode::Wait,
-                ServeClose::ServerFin => CloseMode::Fin,
-                ServeClose::Rst => CloseMode::Rst,
-            },
+            close: self.close.server_mode(),
             close_on_peer_fin: true,
             protocol: if self.http {
                 AppProtocol::Http
@@ -111,14 +98,14 @@ pub fn run_serve(
     interrupt: &AtomicBool,
     on_ready: impl FnOnce(&str, BindMode, &[String]),
 ) -> Result<ServeReport, RunError> {
-    if cfg.ports.is_empty() {
-        return Err("no port to listen on: give --port P[,P…]".into());
-    }
-    let tcp = cfg.tcp();
-    tcp.validate()?;
-    let app = cfg.app();
-    app.validate()?;
     let setup = &cfg.setup;
+    // Checked once, before the interface is opened; its endpoint follows.
+    let side = Side {
+        endpoint: EndpointConfig::default(),
+        tcp: cfg.tcp(),
+        app: cfg.app(),
+    };
+    side.validate()?;
     let secrets = setup.secrets()?;
     let real = super::clock::real_clock();
     let opened = afxdp::open(&setup.afxdp)?;
@@ -130,20 +117,22 @@ pub fn run_serve(
         Some(m) => NextHop::Fixed(m),
         None => NextHop::learned(MacAddr::BROADCAST, ArpSource::Resolvers),
     };
-    let ep_cfg = EndpointConfig {
-        listen_ports: cfg.ports.clone(),
-        ..setup.endpoint_config(opened.iface.mac, next_hop)
+    let side = Side {
+        endpoint: EndpointConfig {
+            listen_ports: cfg.ports.clone(),
+            reserve: Reserve {
+                connections: setup.max_connections.min(1 << 16),
+                time_wait: setup.max_time_wait.min(1 << 16),
+                prefault_time_wait: false,
+            },
+            ..setup.endpoint_config(opened.iface.mac, next_hop)
+        },
+        ..side
     };
-    let (max_c, max_tw) = (setup.max_connections, setup.max_time_wait);
     let builders: Vec<_> = (0..opened.ports.len())
         .map(|_| {
-            let (ep_cfg, tcp, app) = (ep_cfg.clone(), tcp.clone(), app.clone());
-            move || {
-                let ctx = TcpContext::new(tcp, secrets).with_real_clock(real);
-                let mut ep = Endpoint::new(ep_cfg, ctx, app);
-                ep.reserve(max_c.min(1 << 16), max_tw.min(1 << 16));
-                (ep, Role::Responder)
-            }
+            let side = side.clone();
+            move || (side.build_at(secrets, real), Role::Responder)
         })
         .collect();
     Ok(ServeReport {

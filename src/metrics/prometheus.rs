@@ -127,18 +127,53 @@ fn render_latency(sources: &[Source], out: &mut String) {
     }
 }
 
+/// Why the endpoint could not serve.
+#[derive(Debug)]
+pub enum MetricsError {
+    /// Nothing can listen on the address (taken, not ours, not an
+    /// address).
+    Listen {
+        /// The address given.
+        addr: String,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The listening socket could not be set up, or its thread started.
+    Setup {
+        /// The address given.
+        addr: String,
+        /// Why.
+        error: std::io::Error,
+    },
+}
+
+impl std::fmt::Display for MetricsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MetricsError::Listen { addr, error } => write!(
+                f,
+                "{addr}: cannot listen ({error}); give a free HOST:PORT such as 127.0.0.1:9100"
+            ),
+            MetricsError::Setup { addr, error } => write!(f, "{addr}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for MetricsError {}
+
 impl MetricsServer {
     /// Listens on `addr` and serves `sources` until dropped.
-    pub fn spawn(addr: &str, sources: Vec<Source>) -> Result<MetricsServer, String> {
-        let listener = TcpListener::bind(addr).map_err(|e| {
-            format!("--metrics-addr {addr}: cannot listen ({e}); give a free HOST:PORT such as 127.0.0.1:9100")
+    pub fn spawn(addr: &str, sources: Vec<Source>) -> Result<MetricsServer, MetricsError> {
+        let setup = |error| MetricsError::Setup {
+            addr: addr.to_string(),
+            error,
+        };
+        let listener = TcpListener::bind(addr).map_err(|error| MetricsError::Listen {
+            addr: addr.to_string(),
+            error,
         })?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| format!("--metrics-addr {addr}: {e}"))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| format!("--metrics-addr {addr}: {e}"))?;
+        let local = listener.local_addr().map_err(setup)?;
+        listener.set_nonblocking(true).map_err(setup)?;
         eprintln!("synwave: metrics at http://{local}/metrics");
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
@@ -155,7 +190,7 @@ impl MetricsServer {
                     }
                 }
             })
-            .map_err(|e| format!("cannot start the metrics thread: {e}"))?;
+            .map_err(setup)?;
         Ok(MetricsServer {
             addr: local,
             stop,
@@ -169,7 +204,7 @@ impl MetricsServer {
         addr: Option<&str>,
         boards: &[Arc<Board>],
         label: impl Fn(usize) -> (&'static str, usize),
-    ) -> Result<Option<MetricsServer>, String> {
+    ) -> Result<Option<MetricsServer>, MetricsError> {
         let Some(addr) = addr else {
             return Ok(None);
         };

@@ -78,6 +78,9 @@ pub fn visit(s: &Sample<'_>, mut f: impl FnMut(&'static str, u64)) {
     for end in ENDS {
         f(end.counter_name(), c.end(end));
     }
+    // Records that ended by a clean close (`endpoint::is_clean`): the
+    // teardowns every report counts.
+    f("completed", c.completed());
     f("drop_malformed", c.malformed());
     for e in WIRE_ERRORS {
         f(e.counter_name(), c.wire_error(e));

@@ -23,15 +23,13 @@ struct Columns {
     retransmit: usize,
     records: usize,
     time_wait_records: usize,
-    ends: (usize, usize),
+    completed: usize,
     malformed: usize,
 }
 
 impl Columns {
     fn new() -> Columns {
-        let n = names();
         let at = |name: &str| index_of(name).expect("a metric the live line shows");
-        let ends: Vec<usize> = (0..n.len()).filter(|&i| n[i].starts_with("end_")).collect();
         Columns {
             established: at("established"),
             rx: at("rx_frames"),
@@ -39,10 +37,7 @@ impl Columns {
             retransmit: at("retransmit"),
             records: at("records"),
             time_wait_records: at("time_wait_records"),
-            ends: (
-                ends.first().copied().unwrap_or(0),
-                ends.last().map_or(0, |e| e + 1),
-            ),
+            completed: at("completed"),
             malformed: at("drop_malformed"),
         }
     }
@@ -59,9 +54,6 @@ impl Totals {
     fn get(&self, i: usize) -> u64 {
         self.0.get(i).copied().unwrap_or(0)
     }
-    fn ended(&self, c: &Columns) -> u64 {
-        self.0.get(c.ends.0..c.ends.1).map_or(0, |e| e.iter().sum())
-    }
 }
 
 /// One live line's figures.
@@ -71,7 +63,8 @@ pub struct LiveLine {
     pub elapsed_s: f64,
     /// Generator connections established per second.
     pub setups_per_sec: f64,
-    /// Generator connection records ended per second (any way).
+    /// First-side connections that ended by a clean close per second
+    /// (`endpoint::is_clean`; the generators' in a bench).
     pub teardowns_per_sec: f64,
     /// Frames received per second, both sides.
     pub pps_rx: f64,
@@ -154,7 +147,7 @@ impl Sides {
         let line = LiveLine {
             elapsed_s: started.elapsed().as_secs_f64(),
             setups_per_sec: rate(g.get(c.established), prev.1.get(c.established)),
-            teardowns_per_sec: rate(g.ended(c), prev.1.ended(c)),
+            teardowns_per_sec: rate(g.get(c.completed), prev.1.get(c.completed)),
             pps_rx: rate(both(&g, &r, c.rx), both(&prev.1, &prev.2, c.rx)),
             pps_tx: rate(both(&g, &r, c.tx), both(&prev.1, &prev.2, c.tx)),
             retransmits_per_sec: rate(
@@ -243,7 +236,7 @@ mod tests {
     use crate::endpoint::Counters;
     use crate::io::PortStats;
     use crate::metrics::{Sample, WorkerTally};
-    use crate::tcp::Events;
+    use crate::tcp::{End, Events};
 
     #[test]
     fn lines_sum_the_boards_of_each_side() {
@@ -285,5 +278,45 @@ mod tests {
         assert_eq!((second.setups_per_sec, second.pps_rx), (0.0, 0.0));
         assert_eq!((second.open, second.time_wait), (8, 15));
         assert!(second.elapsed_s >= first.elapsed_s);
+    }
+
+    #[test]
+    fn teardowns_count_clean_closes_only() {
+        // Four connections established: two closed cleanly, one reset by
+        // the peer, one out of retries.
+        let mut c = Counters::default();
+        for _ in 0..4 {
+            c.add_events(Events::ESTABLISHED);
+        }
+        for end in [
+            End::Closed,
+            End::TimeWait,
+            End::ResetByPeer,
+            End::RetriesExceeded,
+        ] {
+            c.add_end(end);
+        }
+        let s = Sample {
+            counters: &c,
+            tally: WorkerTally::default(),
+            port: PortStats::default(),
+            gauges: (0, 0, 0),
+            latency: None,
+        };
+        let board: Arc<Board> = Arc::default();
+        board.publish(&s, 1);
+        let sides = Sides {
+            generators: vec![board],
+            responders: Vec::new(),
+            len: names().len(),
+            cols: Columns::new(),
+        };
+        let start = Instant::now();
+        let mut prev = (start, Totals::default(), Totals::default());
+        let line = sides.line(start, &mut prev);
+        // Both rates over the same interval: teardowns are half the
+        // setups, not all of them.
+        assert!(line.setups_per_sec > 0.0);
+        assert_eq!(line.teardowns_per_sec / line.setups_per_sec, 0.5);
     }
 }

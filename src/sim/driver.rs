@@ -156,7 +156,7 @@ pub fn run(cfg: &SimConfig) -> SimReport {
         server.expire(now, &mut |f| link.send(now, Side::Client, f));
     }
     let c = client.counters().clone();
-    let completed = c.end(cfg.close.client_end());
+    let completed = c.completed();
     SimReport {
         opened,
         completed,

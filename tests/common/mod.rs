@@ -2,10 +2,12 @@
 //! thread in virtual time: a generator worker and a responder worker over
 //! a one-queue loopback.
 
+use synwave::endpoint::{EndpointConfig, Reserve};
 use synwave::engine::{Load, Opener, Phase, Role, Worker};
 use synwave::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use synwave::io::loopback::{LoopPort, LoopbackConfig, loopback};
 use synwave::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
+use synwave::tcp::Secrets;
 
 /// A generator (client, one address) and a responder over a loopback.
 pub fn worker_pair(
@@ -37,10 +39,23 @@ pub fn worker_pair_with_ips(
         &PortAllocConfig::new(CLIENT_NET, ips, SERVER_IP, SERVER_PORT),
     )
     .expect("source ports");
-    let mut client_ep = scenario.client(CLIENT_NET, ips, 1, true);
-    if time_wait > 0 {
-        client_ep.reserve(2 * concurrency as usize + 4096, time_wait);
-    }
+    let client_ep = scenario
+        .client_side(EndpointConfig {
+            ip_first: CLIENT_NET,
+            ip_count: ips,
+            report_released: true,
+            reserve: if time_wait > 0 {
+                Reserve {
+                    connections: 2 * concurrency as usize + 4096,
+                    time_wait,
+                    prefault_time_wait: false,
+                }
+            } else {
+                Reserve::default()
+            },
+            ..EndpointConfig::default()
+        })
+        .build(Secrets::from_seed(1));
     let client = Worker::new(
         a.into_iter().next().expect("queue"),
         client_ep,
