@@ -877,8 +877,12 @@ mod listen {
         // Linux layout: low 6 bits = wscale 7 | SACK (0x10); never ahead
         // of the clock.
         assert_eq!(ts.tsval & 0x3f, 0x17);
-        // The clock with the tuple's offset, as the connection will use.
-        let clock = p.s.ts_clock(T0).wrapping_add(p.s.isn.ts_offset(&p.st));
+        // The clock with the cookie's offset, as the connection will use.
+        let issued =
+            p.s.cookies
+                .issue(&p.st, syn.repr.seq, 1460, p.s.cookie_clock(T0));
+        assert_eq!(issued.cookie, synack.repr.seq);
+        let clock = p.s.ts_clock(T0).wrapping_add(issued.ts_offset);
         assert!(clock.wrapping_sub(ts.tsval) < 64);
 
         let out = p.client_gets(&mut c, &synack, T0 + MS);
@@ -893,11 +897,32 @@ mod listen {
         assert_eq!(s.snd_wscale(), Some(7));
         assert!(s.sack_ok());
         assert!(s.timestamps_ok());
+        assert_eq!(s.ts_offset(), issued.ts_offset, "the SYN-ACK's offset");
         assert_eq!(s.peer_mss(), 1460);
         assert_eq!(s.iss(), synack.repr.seq);
         assert_eq!(s.snd_una(), s.iss() + 1);
         assert_eq!(s.rcv_nxt(), syn.repr.seq + 1);
         assert_eq!(p.s.syn_queue_len(), 0);
+
+        // The offset is the cookie's, not the tuple's, and a TIME-WAIT
+        // record of the connection keeps it: its ACKs go on with the
+        // connection's TSvals (the peer's PAWS would drop older ones).
+        assert_ne!(issued.ts_offset, p.s.isn.ts_offset(&p.st));
+        let later = T0 + 3 * SEC;
+        let mut tw = s.to_time_wait(&p.s, T0 + 2 * MS);
+        let mut fin = peer_seg(&p.st, FIN | ACK, s.rcv_nxt() - 1, s.snd_nxt());
+        fin.options.timestamps = Some(Timestamps {
+            tsval: tsval(&ack),
+            tsecr: 0,
+        });
+        let (v, _) = tw.on_segment(&p.s, &p.st, &fin, 0, later);
+        let TwVerdict::Ack(r) = v else {
+            panic!("expected Ack, got {v:?}");
+        };
+        assert_eq!(
+            tsval(&r),
+            p.s.ts_clock(later).wrapping_add(issued.ts_offset)
+        );
     }
 
     #[test]

@@ -103,6 +103,7 @@ impl Tcb {
     pub fn to_time_wait(&self, ctx: &TcpContext, now: u64) -> TimeWait {
         TimeWait::new(
             now.saturating_add(ctx.cfg.msl_us.saturating_mul(2)),
+            self.ts_offset,
             self.snd_nxt,
             self.rcv_nxt,
             self.ts_recent,

@@ -27,6 +27,18 @@ use crate::wire::{SeqNum, TcpFlags, TcpRepr, Timestamps};
 /// outcome.
 type Step<T> = Result<T, Outcome>;
 
+/// The value of a step that passed the segment on; a step that ended the
+/// processing returns its outcome from the calling function at once (the
+/// outcome is built in place, not moved through a `Result` twice).
+macro_rules! step {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(out) => return out,
+        }
+    };
+}
+
 /// `<SEQ=SEG.ACK><CTL=RST>`: the reset for an unacceptable ACK.
 pub(crate) fn reset_for_ack(tuple: &FourTuple, seg: &TcpRepr) -> Reply {
     Reply::control(TcpRepr {
@@ -64,9 +76,7 @@ impl Tcb {
         self.keeping_syn_queue(ctx, |tcb, ctx| match tcb.state {
             State::SynSent => tcb.input_syn_sent(ctx, app, tuple, seg, now),
             State::Closed | State::Listen | State::TimeWait => Outcome::events(Events::DROPPED),
-            _ => match tcb.input_synchronized(ctx, app, tuple, seg, payload, now) {
-                Ok(out) | Err(out) => out,
-            },
+            _ => tcb.input_synchronized(ctx, app, tuple, seg, payload, now),
         })
     }
 
@@ -171,19 +181,19 @@ impl Tcb {
         seg_in: &TcpRepr,
         payload: &[u8],
         now: u64,
-    ) -> Step<Outcome> {
-        let seg = self.syn_received_repeat(ctx, tuple, seg_in, now)?;
-        let arrival = self.check_sequence(ctx, tuple, &seg, payload.len(), now)?;
-        self.check_rst(ctx, tuple, &seg, arrival, now)?;
-        self.check_syn(ctx, tuple, &seg, payload.len(), arrival, now)?;
+    ) -> Outcome {
+        let seg = step!(self.syn_received_repeat(ctx, tuple, seg_in, now));
+        let arrival = step!(self.check_sequence(ctx, tuple, &seg, payload.len(), now));
+        step!(self.check_rst(ctx, tuple, &seg, arrival, now));
+        step!(self.check_syn(ctx, tuple, &seg, payload.len(), arrival, now));
         if !arrival.acceptable {
             let ev = Events::OUT_OF_WINDOW;
-            return Err(self.invalid_ack(ctx, tuple, &seg, payload.len(), now, ev));
+            return self.invalid_ack(ctx, tuple, &seg, payload.len(), now, ev);
         }
-        let mut events = self.process_ack(ctx, tuple, &seg, payload.len(), arrival, now)?;
+        let mut events = step!(self.process_ack(ctx, tuple, &seg, payload.len(), arrival, now));
         let mut need_ack = self.process_text(ctx, app, &seg, payload, &mut events);
-        need_ack |= self.process_fin(ctx, tuple, &seg, payload.len(), &mut events, now)?;
-        Ok(self.respond(ctx, app, tuple, events, need_ack, now))
+        need_ack |= step!(self.process_fin(ctx, tuple, &seg, payload.len(), &mut events, now));
+        self.respond(ctx, app, tuple, events, need_ack, now)
     }
 
     /// SYN-RECEIVED only: the peer's SYN again (our SYN-ACK was lost: resend

@@ -147,9 +147,9 @@ fn cookie_syn_ack(
 ) -> Reply {
     let cfg = &ctx.cfg;
     let peer_mss = o.mss.unwrap_or(DEFAULT_MSS);
-    let (cookie, _) = ctx
+    let issued = ctx
         .cookies
-        .encode(tuple, seq, peer_mss, ctx.cookie_clock(now));
+        .issue(tuple, seq, peer_mss, ctx.cookie_clock(now));
     let mut options = TcpOptions {
         mss: Some(cfg.mss),
         ..TcpOptions::default()
@@ -162,9 +162,9 @@ fn cookie_syn_ack(
         };
         options.wscale = kept.wscale.and(cfg.wscale);
         options.sack_permitted = kept.sack;
-        // The tuple's offset, as the connection the cookie's ACK builds
+        // The cookie's offset, as the connection the cookie's ACK builds
         // will use (RFC 7323 §5.4): its later TSvals lie beyond this one.
-        let tsval = ctx.ts_clock(now).wrapping_add(ctx.isn.ts_offset(tuple));
+        let tsval = ctx.ts_clock(now).wrapping_add(issued.ts_offset);
         options.timestamps = Some(Timestamps {
             tsval: encode_ts_options(tsval, kept),
             tsecr: ts.tsval,
@@ -173,7 +173,7 @@ fn cookie_syn_ack(
     Reply::control(TcpRepr {
         src_port: tuple.local_port,
         dst_port: tuple.remote_port,
-        seq: cookie,
+        seq: issued.cookie,
         ack: seq + 1,
         flags: TcpFlags::SYN | TcpFlags::ACK,
         window: cfg.rcv_wnd.min(65535) as u16,
@@ -186,13 +186,10 @@ fn from_cookie(ctx: &TcpContext, tuple: &FourTuple, seg: &TcpRepr, now: u64) -> 
     let cfg = &ctx.cfg;
     let client_isn = seg.seq - 1;
     let iss = seg.ack - 1;
-    let mss = ctx
+    let redeemed = ctx
         .cookies
-        .check(tuple, client_isn, iss, ctx.cookie_clock(now))?;
-    let ts_offset = match (cfg.timestamps, seg.options.timestamps) {
-        (true, Some(_)) => ctx.isn.ts_offset(tuple),
-        _ => 0,
-    };
+        .redeem(tuple, client_isn, iss, ctx.cookie_clock(now))?;
+    let (mss, ts_offset) = (redeemed.mss, redeemed.ts_offset);
     let mut tcb = Tcb::blank(State::Established, iss, ts_offset, now);
     tcb.flags.set(ConnFlags::PASSIVE);
     tcb.irs = client_isn;

@@ -44,7 +44,7 @@ pub use app_state::AppState;
 pub use application::{Application, Conn};
 pub use config::{CookiePolicy, Defences, TcpConfig, TcpConfigError};
 pub use context::{RealClock, TcpContext};
-pub use cookie::SynCookies;
+pub use cookie::{Cookie, SynCookies};
 pub use isn::IsnGenerator;
 pub use listener::{STATELESS_SYN_EVENTS, on_closed, on_listen, stateless_syn_ack};
 pub use oow::INVALID_ACK_GAP_MS;
@@ -74,6 +74,7 @@ mod tests {
             core::mem::size_of::<TimeWait>()
         );
         assert_eq!(core::mem::size_of::<Tcb>(), 64);
-        assert_eq!(core::mem::size_of::<TimeWait>(), 24);
+        assert_eq!(core::mem::size_of::<TimeWait>(), 28);
+        assert_eq!(core::mem::align_of::<TimeWait>(), 4);
     }
 }

@@ -27,13 +27,17 @@ use super::paws::ts_older;
 use crate::flow::FourTuple;
 use crate::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
-/// A connection in TIME-WAIT: 24 bytes. What it sends is computed from
-/// the context where it is the same for every connection: our window
-/// scale is the configured one, the timestamp offset the tuple's
-/// (`IsnGenerator::ts_offset`).
+/// A connection in TIME-WAIT: 28 bytes, aligned to 4 (the deadline is
+/// kept as two halves) so that a TIME-WAIT table entry stays 48 bytes.
+/// What it sends is computed from the context where it is the same for
+/// every connection (our window scale is the configured one) and from the
+/// connection's own timestamp offset, which it keeps: a cookie
+/// connection's offset comes from its cookie, not from the tuple alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimeWait {
-    deadline: u64,
+    /// The deadline (µs), low and high halves.
+    deadline: [u32; 2],
+    ts_offset: u32,
     snd_nxt: SeqNum,
     rcv_nxt: SeqNum,
     ts_recent: u32,
@@ -57,19 +61,27 @@ pub enum TwVerdict {
     Close,
 }
 
+/// A deadline as (low, high) halves.
+#[inline]
+fn split(deadline: u64) -> [u32; 2] {
+    [deadline as u32, (deadline >> 32) as u32]
+}
+
 impl TimeWait {
     /// The record of a connection whose last numbers were `snd_nxt` and
     /// `rcv_nxt`, lasting until `deadline`; `flags` tell whether
     /// timestamps (TS.Recent: `ts_recent`) and window scaling were in use.
     pub(crate) fn new(
         deadline: u64,
+        ts_offset: u32,
         snd_nxt: SeqNum,
         rcv_nxt: SeqNum,
         ts_recent: u32,
         flags: ConnFlags,
     ) -> TimeWait {
         TimeWait {
-            deadline,
+            deadline: split(deadline),
+            ts_offset,
             snd_nxt,
             rcv_nxt,
             ts_recent,
@@ -87,7 +99,7 @@ impl TimeWait {
     /// When the record expires (µs).
     #[inline]
     pub fn deadline(&self) -> u64 {
-        self.deadline
+        u64::from(self.deadline[0]) | (u64::from(self.deadline[1]) << 32)
     }
 
     /// RCV.NXT of the old connection.
@@ -99,7 +111,7 @@ impl TimeWait {
     /// The record has expired at `now`.
     #[inline]
     pub fn expired(&self, now: u64) -> bool {
-        now >= self.deadline
+        now >= self.deadline()
     }
 
     /// Handles a segment for this four-tuple.
@@ -128,7 +140,7 @@ impl TimeWait {
         }
         if !paws_reject && seg.seq == self.rcv_nxt && seg_len == 0 && !f.syn() {
             // A bare in-window ACK: restart the timer, nothing to answer.
-            self.deadline = now.saturating_add(ctx.cfg.msl_us.saturating_mul(2));
+            self.deadline = split(now.saturating_add(ctx.cfg.msl_us.saturating_mul(2)));
             return (TwVerdict::Drop, Events::NONE);
         }
         if f.syn() && !f.ack() && !paws_reject {
@@ -149,7 +161,7 @@ impl TimeWait {
             }
         }
         if paws_reject || f.ack() {
-            self.deadline = now.saturating_add(ctx.cfg.msl_us.saturating_mul(2));
+            self.deadline = split(now.saturating_add(ctx.cfg.msl_us.saturating_mul(2)));
         }
         let events = if paws_reject {
             Events::PAWS_REJECT
@@ -178,7 +190,7 @@ impl TimeWait {
             window: (ctx.cfg.rcv_wnd >> shift).min(65535) as u16,
             options: TcpOptions {
                 timestamps: (self.flags.has(ConnFlags::TS_OK)).then(|| Timestamps {
-                    tsval: ctx.ts_clock(now).wrapping_add(ctx.isn.ts_offset(tuple)),
+                    tsval: ctx.ts_clock(now).wrapping_add(self.ts_offset),
                     tsecr: self.ts_recent,
                 }),
                 ..TcpOptions::default()

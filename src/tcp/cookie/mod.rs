@@ -219,12 +219,24 @@ impl SynCookies {
         mss: u16,
         now_us: u64,
     ) -> (SeqNum, u16) {
+        let c = self.issue(tuple, client_isn, mss, now_us);
+        (c.cookie, c.mss)
+    }
+
+    /// `encode`, with the timestamp offset of the connection the cookie
+    /// stands for (`Cookie::ts_offset`).
+    #[inline]
+    pub fn issue(&self, tuple: &FourTuple, client_isn: SeqNum, mss: u16, now_us: u64) -> Cookie {
         let idx = mss_index(mss);
         let input = Self::input(tuple);
-        let cookie = self
-            .current
-            .make(&input, client_isn.0, period(now_us), idx as u32);
-        (SeqNum(cookie), MSS_TABLE[idx])
+        let (cookie, ts_offset) =
+            self.current
+                .make(&input, client_isn.0, period(now_us), idx as u32);
+        Cookie {
+            cookie: SeqNum(cookie),
+            mss: MSS_TABLE[idx],
+            ts_offset,
+        }
     }
 
     /// Checks the cookie carried by an ACK (`cookie` = SEG.ACK − 1,
@@ -239,14 +251,47 @@ impl SynCookies {
         cookie: SeqNum,
         now_us: u64,
     ) -> Option<u16> {
+        self.redeem(tuple, client_isn, cookie, now_us)
+            .map(|c| c.mss)
+    }
+
+    /// `check`, with the timestamp offset the cookie's `issue` gave.
+    #[inline]
+    pub fn redeem(
+        &self,
+        tuple: &FourTuple,
+        client_isn: SeqNum,
+        cookie: SeqNum,
+        now_us: u64,
+    ) -> Option<Cookie> {
         let count = period(now_us);
         let input = Self::input(tuple);
         let try_secret = |s: &Secret, input: &(u64, u32)| {
             s.check(input, client_isn.0, cookie.0, count)
                 .or_else(|| s.check(input, client_isn.0, cookie.0, count.wrapping_sub(1)))
         };
-        try_secret(&self.current, &input).or_else(|| try_secret(self.previous.as_ref()?, &input))
+        let (mss, ts_offset) = try_secret(&self.current, &input)
+            .or_else(|| try_secret(self.previous.as_ref()?, &input))?;
+        Some(Cookie {
+            cookie,
+            mss,
+            ts_offset,
+        })
     }
+}
+
+/// A cookie and what it stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cookie {
+    /// The cookie: our ISN.
+    pub cookie: SeqNum,
+    /// The MSS it encodes.
+    pub mss: u16,
+    /// The timestamp offset of the connection it stands for (RFC 7323
+    /// §5.4): a keyed function of the four-tuple and the client's ISN,
+    /// drawn from the cookie's own hash, so a cookie connection costs no
+    /// second keyed hash for it; its TIME-WAIT record keeps it.
+    pub ts_offset: u32,
 }
 
 #[cfg(test)]

@@ -88,7 +88,9 @@ impl Secret {
 
     /// (high 32 bits, low 32 bits) of the low 64 bits of AES(tuple ‖
     /// client ISN), the 16 bytes built as two little-endian words, XORed
-    /// with the pad of period `count`.
+    /// with the pad of period `count`; and the low 32 bits of the high 64,
+    /// the connection's timestamp offset (independent of the period, so the
+    /// cookie's ACK finds the offset its SYN-ACK used).
     ///
     /// The ISN is hashed, all 32 bits of it, not only added (as Linux
     /// does), so that a segment whose SEQ and ACK are both off by the same
@@ -97,23 +99,34 @@ impl Secret {
     /// arriving again after its record is gone, would otherwise open the
     /// connection anew; and no shift by a multiple of 2^24 passes either.
     #[inline(always)]
-    fn hash(&self, input: &(u64, u32), count: u32, client_isn: u32) -> (u32, u32) {
-        let (h, _) = self
+    fn hash(&self, input: &(u64, u32), count: u32, client_isn: u32) -> (u32, u32, u32) {
+        let (h, more) = self
             .prf
             .eval(input.0, u64::from(input.1) | (u64::from(client_isn) << 32));
         let h = h ^ self.pad(count);
-        ((h >> 32) as u32, h as u32)
+        ((h >> 32) as u32, h as u32, more as u32)
     }
 
+    /// The cookie of period `count` carrying MSS index `idx`, and the
+    /// connection's timestamp offset.
     #[inline]
-    pub(super) fn make(&self, input: &(u64, u32), client_isn: u32, count: u32, idx: u32) -> u32 {
-        let (hi, lo) = self.hash(input, count, client_isn);
-        hi.wrapping_add(client_isn)
+    pub(super) fn make(
+        &self,
+        input: &(u64, u32),
+        client_isn: u32,
+        count: u32,
+        idx: u32,
+    ) -> (u32, u32) {
+        let (hi, lo, ts_offset) = self.hash(input, count, client_isn);
+        let cookie = hi
+            .wrapping_add(client_isn)
             .wrapping_add(count << COOKIE_BITS)
-            .wrapping_add(lo.wrapping_add(idx << MSS_SHIFT) & COOKIE_MASK)
+            .wrapping_add(lo.wrapping_add(idx << MSS_SHIFT) & COOKIE_MASK);
+        (cookie, ts_offset)
     }
 
-    /// The MSS of `cookie` if it was made in period `count`.
+    /// The MSS of `cookie` and the connection's timestamp offset, if it
+    /// was made in period `count`.
     #[inline]
     pub(super) fn check(
         &self,
@@ -121,8 +134,8 @@ impl Secret {
         client_isn: u32,
         cookie: u32,
         count: u32,
-    ) -> Option<u16> {
-        let (hi, lo) = self.hash(input, count, client_isn);
+    ) -> Option<(u16, u32)> {
+        let (hi, lo, ts_offset) = self.hash(input, count, client_isn);
         let x = cookie.wrapping_sub(hi).wrapping_sub(client_isn);
         if x >> COOKIE_BITS != count & COUNT_MASK {
             return None;
@@ -131,7 +144,7 @@ impl Secret {
         if data & CHECK_MASK != 0 {
             return None;
         }
-        Some(MSS_TABLE[(data >> MSS_SHIFT) as usize])
+        Some((MSS_TABLE[(data >> MSS_SHIFT) as usize], ts_offset))
     }
 }
 
