@@ -38,7 +38,6 @@ const LAYERS: &[(&str, u8)] = &[
     ("metrics", 5),
     ("scenario", 5),
     ("profile", 5),
-    ("config", 5),
     ("engine", 6),
     ("sim", 6),
 ];
@@ -453,6 +452,17 @@ fn no_import_goes_up_a_layer_and_no_import_circles() {
                 "{} → {}: imports a module of the same or a higher layer",
                 name(a),
                 name(b)
+            ));
+        }
+    }
+    for (top, _) in LAYERS {
+        if !g
+            .modules
+            .iter()
+            .any(|m| !m.bin && m.path.len() == 1 && m.path[0] == *top)
+        {
+            problems.push(format!(
+                "LAYERS names '{top}', which src/lib.rs does not declare: remove it from the table"
             ));
         }
     }
