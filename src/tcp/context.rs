@@ -47,13 +47,11 @@ impl TcpContext {
         Ok(TcpContext::new(cfg, secrets))
     }
 
-    /// A context for `cfg` keyed by `secrets`. Panics on a configuration
-    /// that `TcpConfig::validate` refuses (a programming error: user input
-    /// goes through `try_new`).
+    /// A context for `cfg` keyed by `secrets`. The configuration is taken
+    /// as valid: it is checked once, where it is built (`try_new`, or
+    /// `TcpConfig::validate` before the workers' contexts are made), not
+    /// again per worker.
     pub fn new(cfg: TcpConfig, secrets: Secrets) -> TcpContext {
-        if let Err(e) = cfg.validate() {
-            panic!("invalid TcpConfig: {e}");
-        }
         TcpContext {
             challenge: ChallengeBudget::new(cfg.challenge_ack_per_sec, secrets.cookie),
             rst: RateLimiter::new(cfg.rst_per_sec),
