@@ -9,8 +9,6 @@ use super::profile_args;
 use super::run_errors::{Command, run_error};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use synwave::app::Template;
 use synwave::engine::{BenchConfig, BenchReport, run_bench};
@@ -201,12 +199,7 @@ fn config(a: &Args, templates: Vec<Template>) -> Result<BenchConfig, String> {
 
 /// Runs the bench with a profile's `templates` (none without one).
 pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = interrupt.clone();
-    // Ctrl-C or SIGTERM: end the run phase; a second one ends the drain.
-    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
-        eprintln!("warning: cannot catch Ctrl-C ({e}); the run ends at --duration");
-    }
+    let interrupt = super::interrupt::on_ctrl_c();
     let cfg = match config(&a, templates) {
         Ok(c) => c,
         Err(e) => {

@@ -12,8 +12,6 @@ use super::{CloseArg, ProtocolArg};
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use synwave::app::Template;
 use synwave::endpoint::Latency;
@@ -178,11 +176,7 @@ fn config(a: &Args, templates: Vec<Template>) -> Result<GenConfig, String> {
 
 /// Runs the generator with a profile's `templates` (none without one).
 pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = interrupt.clone();
-    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
-        eprintln!("warning: cannot catch Ctrl-C ({e}); the run ends at --duration");
-    }
+    let interrupt = super::interrupt::on_ctrl_c();
     let cfg = match config(&a, templates) {
         Ok(c) => c,
         Err(e) => {

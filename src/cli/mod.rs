@@ -6,6 +6,7 @@ pub mod defence_args;
 pub mod generate;
 mod host_steal;
 mod interface_report;
+mod interrupt;
 mod io_errors;
 pub mod net_args;
 pub mod probe;

@@ -11,8 +11,6 @@ use super::run_errors::{Command, run_error};
 use super::{CookiesArg, ProtocolArg, ServeCloseArg};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use synwave::engine::serve::{ServeConfig, ServeReport, run_serve};
 use synwave::io::afxdp::{AddressRange, BindMode};
@@ -70,11 +68,7 @@ pub(super) fn parse_duration(s: &str) -> Result<f64, String> {
 
 /// Runs the server.
 pub fn run(a: Args) -> ExitCode {
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = interrupt.clone();
-    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
-        eprintln!("warning: cannot catch Ctrl-C ({e}); stop with --duration");
-    }
+    let interrupt = super::interrupt::on_ctrl_c();
     let http = a.response == Some(ProtocolArg::Http);
     let cfg = ServeConfig {
         setup: a.afxdp.setup(
