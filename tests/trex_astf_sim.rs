@@ -144,7 +144,7 @@ fn http_compiles_to_exactly_synwave_serves_response() {
         );
         let client = program(&p, &c["program_index"]);
         let server = program(&p, &t["server_template"]["program_index"]);
-        assert_eq!(names(&client), ["tx", "rx", "nc"], "{p}");
+        assert_eq!(names(&client), ["tx", "rx"], "{p}");
         assert_eq!(names(&server), ["rx", "tx"], "{p}");
         let response = synwave::app::http::response(body);
         // The client waits for synwave's whole response, no byte more; the
@@ -224,7 +224,7 @@ fn trex_reports_an_unknown_tunable_and_lists_the_known_ones() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     for line in [
-        "--body (default 100)",
+        "--body (default 0)",
         "--clients (default 255)",
         "--cps (default 10000.0)",
     ] {

@@ -93,7 +93,7 @@ fn http_reads_exactly_what_synwave_serve_sends() {
         let t = &p["templates"][0];
         assert_eq!(t["port"].as_u64(), Some(80));
         assert_eq!(t["cps"].as_f64(), Some(5_000.0));
-        assert_eq!(commands(t), ["send", "recv", "wait_for_peer_close"], "{t}");
+        assert_eq!(commands(t), ["send", "recv"], "{t}");
         let recv = t["client_program"][1][1].as_u64().expect("recv bytes");
         assert_eq!(
             recv,

@@ -7,7 +7,10 @@
 # profiles with a stand-in API) and pip for it; then it fetches TRex's
 # own Python client (tools/trex/fetch-client.sh, pinned by hash, into
 # target/trex-client), whose compiler tests/trex_astf_sim.rs runs on the
-# profiles. Run as root on Debian or Ubuntu (CI does, from .ci/run);
+# profiles; and TRex's runtime libraries (libnuma1 libelf1 libpcap0.8
+# libmnl0 zlib1g, pciutils) with the TRex beside the repository
+# (../shared/trex) unpacked into target/trex (tools/trex/unpack.sh), for
+# tests/trex_live.rs (TREX_DIR names a TRex of your own instead). Run as root on Debian or Ubuntu (CI does, from .ci/run);
 # elsewhere it says what is missing and the tests that need it skip or
 # fail with the same words.
 set -euo pipefail
@@ -21,6 +24,10 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || want+=(nginx)
 command -v hping3 >/dev/null || [ -x /usr/sbin/hping3 ] || want+=(hping3)
 command -v python3 >/dev/null || want+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || want+=(python3-pip)
+# TRex's runtime libraries (its README), where a dynamic linker can tell.
+for pkg in libnuma1 libelf1 libpcap0.8 libmnl0 zlib1g pciutils; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || ! command -v dpkg >/dev/null || want+=("$pkg")
+done
 install_missing() {
     [ ${#want[@]} -eq 0 ] && return
     if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
@@ -42,3 +49,5 @@ install_missing() {
 install_missing
 "$(dirname "$0")/trex/fetch-client.sh" ||
     echo "warning: TRex's Python client not fetched; tests/trex_astf_sim.rs will fail or skip saying why" >&2
+"$(dirname "$0")/trex/unpack.sh" ||
+    echo "warning: no TRex unpacked; tests/trex_live.rs will fail or skip saying why" >&2

@@ -3,14 +3,20 @@
 #
 # Each TRex client flow sends one GET with `Connection: close`, reads the
 # whole response (synwave's header plus --response-bytes of body), and
-# waits for synwave's FIN (serve closes first with --response http).
+# closes: the program ends after its `recv`. synwave closes first with
+# --response http (its FIN rides on the last data segment); TRex's close
+# then answers it, and synwave holds TIME-WAIT. The client must not call
+# `wait_for_peer_close()`: TRex returns from it only on a FIN without
+# data, so against a FIN carried with the data (synwave's, or a Linux
+# server's under TCP_CORK) every flow would wait until TRex's keepalive
+# dropped it.
 #
 #   synwave serve --iface IF --ip 48.0.0.1 --port 80 --response http --response-bytes 100
 #   ./t-rex-64 --astf --astf-client-mask 0x1 -f synwave_http.py -m 1 -d 60 -t cps=50000,body=100
 #
 # Tunables (-t --help lists them): cps (default 10000), body (the
-# --response-bytes given to synwave, default 100), clients (1 to 65535,
-# default 255). See docs/trex.md.
+# --response-bytes given to synwave; default 0, as serve's), clients (1 to
+# 65535, default 255). See docs/trex.md.
 
 import os
 import sys
@@ -35,13 +41,12 @@ def synwave_response(body):
 
 class SynwaveHttp(object):
     def get_profile(self, tunables=None, **kwargs):
-        t = read_tunables({"cps": 10000.0, "body": 100, "clients": 255}, tunables, kwargs)
+        t = read_tunables({"cps": 10000.0, "body": 0, "clients": 255}, tunables, kwargs)
         response = synwave_response(t["body"])
 
         prog_c = ASTFProgram()
         prog_c.send(HTTP_REQ)
         prog_c.recv(len(response))
-        prog_c.wait_for_peer_close()
         # The unused server side answers as synwave would.
         prog_s = ASTFProgram()
         prog_s.recv(len(HTTP_REQ))

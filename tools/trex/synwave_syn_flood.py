@@ -21,9 +21,11 @@
 #   ./t-rex-64 --astf --astf-client-mask 0x1 -f synwave_syn_flood.py -m 1 -d 60 -t flood_cps=1000000,legit_cps=10000
 #
 # With synwave directly attached to TRex (no router), synwave answers the
-# source MAC of each SYN, so the flood's SYN-ACKs do reach TRex; then run
-# synwave with --peer-mac set to a MAC nobody has, or use
-# `synwave gen` with a syn-only spoofed template instead (profiles/).
+# source MAC of each SYN, so the flood's SYN-ACKs do reach TRex and the
+# flood's flows complete as real connections (--peer-mac moves only the
+# frames synwave originates, not its answers); for a flood that never
+# completes there, use `synwave gen` with a syn-only spoofed template
+# (profiles/).
 #
 # Tunables (-t --help lists them): flood_cps (default 100000), legit_cps
 # (default 1000). See docs/trex.md.
