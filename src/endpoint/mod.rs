@@ -26,6 +26,7 @@ mod next_hop;
 mod open;
 mod output;
 mod ports;
+mod probe_slots;
 mod probe_table;
 mod receive;
 mod records;

@@ -1,275 +1,203 @@
-//! The TIME-WAIT table: open addressing with linear probing, built so the
-//! endpoint can prefetch a record's home slot as soon as a frame's
-//! four-tuple is hashed, before it knows whether it will look there. A
-//! generator holds millions of TIME-WAIT records; without the prefetch,
-//! inserting one costs a cache miss that stalls the worker.
+//! The TIME-WAIT table: a `ProbeSlots` array that grows without stopping
+//! the worker. A server under open-loop load (TRex, dperf) fills it by
+//! tens of thousands of records a second; moving every record into a
+//! doubled array at once takes tens of milliseconds at a million records,
+//! and meanwhile the receive ring overflows and the peer retransmits.
 //!
-//! Layout: `tags[i]` is 0 for an empty slot, else bit 31 set and the low
-//! 31 bits of the record's hash (enough for the home index: capacity is at
-//! most 2^28); `entries[i]` holds the record when `tags[i]` is set. Both
-//! arrays are allocated without being written (tags by a zeroed
-//! allocation, entries uninitialised), so reserving a large table costs
-//! address space, not memory. Deletion shifts later records of the probe
-//! run back (no tombstones), so lookups stay short.
+//! So a full table starts a doubled array and keeps the full one beside
+//! it as `old`: new records go to the new array, lookups try the new one
+//! and then `old`, and each insert moves the records of the next
+//! `MOVE_PER_INSERT` slots of `old` across. `old` is empty, and freed,
+//! well before the new array is 7/8 full: it held at most 7/8 of half the
+//! new capacity, and the new array takes 7/8 of its capacity in inserts
+//! while the cursor passes `old`'s slots eight at a time.
 //!
-//! Rules: every `entries[i]` read or dropped has `tags[i]` set; every
-//! write of `entries[i]` sets `tags[i]`. At most 7/8 full, then it doubles.
+//! Records move a whole run at a time (a maximal run of used slots
+//! between two empty ones, `ProbeSlots::drain_run`): a record's probe
+//! never leaves its run, so taking a whole run leaves every other record
+//! of `old` where its lookup finds it, with no backward shift. The cursor
+//! starts just after an empty slot of `old` and walks it once around, so
+//! each used slot it meets starts a run.
+//!
+//! The doubled array's memory is the other cost: its pages are mapped (and
+//! zeroed by the kernel) on first touch, and random inserts touch them all
+//! within the first moments, tens of megabytes of page faults at once. So
+//! the next array is allocated when the table is 3/4 full and one of its
+//! pages is touched per insert from then on (`prepare_growth`): by 7/8 it
+//! is mapped, long before (a page per insert is four times the pace
+//! needed).
+//!
+//! Rules: a four-tuple is in at most one of the two arrays; `old` takes no
+//! inserts; `len` counts both; `next` holds no record.
 
+use super::probe_slots::{ProbeSlots, tag_of};
 use super::slot::Slot;
 use crate::flow::FourTuple;
-use std::mem::MaybeUninit;
 
-const USED: u32 = 1 << 31;
-/// Most slots (the tags keep 31 hash bits).
-const MAX_SLOTS: usize = 1 << 30;
-
-/// A record with its key, as a slot holds it (maybe not yet written).
-type Entry<V> = MaybeUninit<(FourTuple, Slot<V>)>;
+/// Slots of `old` whose records each insert moves to the new array.
+const MOVE_PER_INSERT: usize = 8;
 
 /// An open-addressing table of records keyed by four-tuple.
+#[derive(Debug)]
 pub(crate) struct ProbeTable<V> {
-    tags: Vec<u32>,
-    entries: Box<[Entry<V>]>,
-    mask: usize,
-    len: usize,
-}
-
-impl<V> std::fmt::Debug for ProbeTable<V> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProbeTable")
-            .field("len", &self.len)
-            .field("slots", &self.tags.len())
-            .finish_non_exhaustive()
-    }
+    new: ProbeSlots<V>,
+    /// The array being emptied into `new` (no slots when none).
+    old: ProbeSlots<V>,
+    /// Slots of `old` passed, counted from `start`.
+    cursor: usize,
+    /// The slot after an empty one of `old`, where the cursor began.
+    start: usize,
+    /// The array the next growth puts in place, being mapped (no slots
+    /// before the table is 3/4 full).
+    next: ProbeSlots<V>,
+    /// Pages of `next` touched so far.
+    next_touched: usize,
 }
 
 impl<V> Default for ProbeTable<V> {
     fn default() -> Self {
         ProbeTable {
-            tags: Vec::new(),
-            entries: Box::new_uninit_slice(0),
-            mask: 0,
-            len: 0,
+            new: ProbeSlots::default(),
+            old: ProbeSlots::default(),
+            cursor: 0,
+            start: 0,
+            next: ProbeSlots::default(),
+            next_touched: 0,
         }
     }
-}
-
-/// Rewrites one byte of every 4 KiB page of `len` bytes from `p` with
-/// itself (volatile, so the compiler keeps it).
-///
-/// # Safety
-/// `p..p + len` is one allocation the caller may write.
-unsafe fn touch_pages(p: *mut MaybeUninit<u8>, len: usize) {
-    for off in (0..len).step_by(4096) {
-        // Safety: `off < len`, inside the caller's allocation.
-        unsafe {
-            let b = p.add(off);
-            std::ptr::write_volatile(b, std::ptr::read_volatile(b));
-        }
-    }
-}
-
-#[inline(always)]
-fn tag_of(h: u64) -> u32 {
-    (h as u32 & !USED) | USED
 }
 
 impl<V> ProbeTable<V> {
+    /// Records held.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.new.len() + self.old.len()
     }
 
-    /// Records held without growing.
-    pub(crate) fn capacity(&self) -> usize {
-        self.tags.len() / 8 * 7
-    }
-
-    /// Asks the CPU for the home slot of hash `h` (tag and record).
+    /// Asks the CPU for the home slot of hash `h` in the array new
+    /// records go to (the one nearly every lookup ends in).
     #[inline(always)]
     pub(crate) fn prefetch(&self, h: u64) {
-        if self.tags.is_empty() {
-            return;
-        }
-        let i = h as usize & self.mask;
-        crate::prefetch::line(self.tags[i..].as_ptr().cast());
-        crate::prefetch::line(self.entries[i..].as_ptr().cast());
-    }
-
-    /// Index of the record of `t` (hash `h`).
-    #[inline(always)]
-    fn find(&self, h: u64, t: &FourTuple) -> Option<usize> {
-        if self.len == 0 {
-            return None;
-        }
-        let tag = tag_of(h);
-        let mut i = h as usize & self.mask;
-        loop {
-            let here = self.tags[i];
-            if here == 0 {
-                return None;
-            }
-            if here == tag {
-                // Safety: `tags[i]` is set, so `entries[i]` is initialised.
-                let e = unsafe { self.entries[i].assume_init_ref() };
-                if e.0 == *t {
-                    return Some(i);
-                }
-            }
-            i = (i + 1) & self.mask;
-        }
+        self.new.prefetch(h);
     }
 
     #[inline]
     pub(crate) fn get(&self, h: u64, t: &FourTuple) -> Option<&V> {
-        let i = self.find(h, t)?;
-        // Safety: `find` returns only slots whose tag is set.
-        Some(unsafe { &self.entries[i].assume_init_ref().1.value })
+        match self.new.get(h, t) {
+            Some(v) => Some(v),
+            None if self.old.len() > 0 => self.old.get(h, t),
+            None => None,
+        }
     }
 
     #[inline]
     pub(crate) fn slot_mut(&mut self, h: u64, t: &FourTuple) -> Option<&mut Slot<V>> {
-        let i = self.find(h, t)?;
-        // Safety: `find` returns only slots whose tag is set.
-        Some(unsafe { &mut self.entries[i].assume_init_mut().1 })
-    }
-
-    /// Removes and returns the record of `t`; later records of its probe
-    /// run move back so that no lookup needs to skip a hole.
-    pub(crate) fn remove(&mut self, h: u64, t: &FourTuple) -> Option<Slot<V>> {
-        let mut hole = self.find(h, t)?;
-        // Safety: the tag of `hole` is set; it is cleared right after, so
-        // the moved-out record is never read again.
-        let (_, out) = unsafe { self.entries[hole].assume_init_read() };
-        self.tags[hole] = 0;
-        self.len -= 1;
-        let mut j = hole;
-        loop {
-            j = (j + 1) & self.mask;
-            let tag = self.tags[j];
-            if tag == 0 {
-                break;
-            }
-            let home = tag as usize & self.mask;
-            // Move `j` into the hole unless its home lies cyclically in
-            // (hole, j]: then it would land before its home.
-            let home_after_hole = (home.wrapping_sub(hole) & self.mask).wrapping_sub(1)
-                < (j.wrapping_sub(hole) & self.mask);
-            if !home_after_hole {
-                // Safety: `tags[j]` is set; its record is moved to the
-                // hole, whose tag is then set, and `j` becomes the hole.
-                unsafe {
-                    let e = self.entries[j].assume_init_read();
-                    self.entries[hole].write(e);
-                }
-                self.tags[hole] = tag;
-                self.tags[j] = 0;
-                hole = j;
-            }
+        if self.old.len() > 0 && self.new.get(h, t).is_none() {
+            return self.old.slot_mut(h, t);
         }
-        Some(out)
+        self.new.slot_mut(h, t)
     }
 
-    /// Inserts the record of `t`, which has none. Grows when 7/8 full.
+    /// Removes and returns the record of `t`.
+    pub(crate) fn remove(&mut self, h: u64, t: &FourTuple) -> Option<Slot<V>> {
+        match self.new.remove(h, t) {
+            Some(s) => Some(s),
+            None if self.old.len() > 0 => self.old.remove(h, t),
+            None => None,
+        }
+    }
+
+    /// Inserts the record of `t`, which has none. A full table starts
+    /// growing; while it grows, each insert moves a few old records.
     #[inline]
     pub(crate) fn insert_unique(&mut self, h: u64, t: FourTuple, slot: Slot<V>) {
-        if self.len + 1 > self.capacity() {
-            self.grow((self.len + 1).max(8));
+        if self.len() + 1 > self.new.capacity() {
+            self.start_growth();
         }
-        let mut i = h as usize & self.mask;
-        while self.tags[i] != 0 {
-            i = (i + 1) & self.mask;
+        if self.old.slots() > 0 {
+            self.move_some(MOVE_PER_INSERT);
+        } else if self.len() >= self.new.capacity() / 8 * 6 {
+            self.prepare_growth();
         }
-        self.entries[i].write((t, slot));
-        self.tags[i] = tag_of(h);
-        self.len += 1;
+        self.new.insert_tagged(tag_of(h), t, slot);
     }
 
-    /// Bytes of memory the table's two arrays span.
-    pub(crate) fn footprint(&self) -> usize {
-        self.tags.len() * (size_of::<u32>() + size_of::<Entry<V>>())
-    }
-
-    /// Writes one byte of every 4 KiB page of both arrays back with its
-    /// own value, so that the kernel maps (and zeroes) the pages now
-    /// rather than on the inserts of a run: records land at random slots,
-    /// so a fresh table takes its page faults all at once, in the run's
-    /// first second. Contents are unchanged.
-    pub(crate) fn prefault(&mut self) {
-        // Safety: each range is one live allocation of the table, written
-        // only through its own pointer while `&mut self` is held; a byte
-        // is read and written back as `MaybeUninit<u8>`, which is valid
-        // for any byte, initialised or not, so no value changes.
-        unsafe {
-            touch_pages(
-                self.tags.as_mut_ptr().cast(),
-                self.tags.len() * size_of::<u32>(),
-            );
-            touch_pages(
-                self.entries.as_mut_ptr().cast(),
-                self.entries.len() * size_of::<Entry<V>>(),
-            );
-        }
-    }
-
-    /// Makes room for `records` records in all.
+    /// Makes room for `records` records in all, at once (before a run).
     pub(crate) fn reserve(&mut self, records: usize) {
-        if records > self.capacity() {
-            self.grow(records);
+        if records > self.new.capacity() {
+            self.finish_growth();
+            self.new.grow(records);
+            self.next = ProbeSlots::default();
         }
     }
 
-    /// Moves every record into a table of at least `records * 8 / 7`
-    /// slots (a power of two).
-    fn grow(&mut self, records: usize) {
-        let slots = (records.saturating_mul(8) / 7 + 1)
-            .next_power_of_two()
-            .clamp(8, MAX_SLOTS);
-        if slots <= self.tags.len() {
-            return;
-        }
-        let old = std::mem::replace(
-            self,
-            ProbeTable {
-                tags: vec![0; slots],
-                entries: Box::new_uninit_slice(slots),
-                mask: slots - 1,
-                len: 0,
-            },
-        );
-        let mut old = std::mem::ManuallyDrop::new(old);
-        for i in 0..old.tags.len() {
-            let tag = old.tags[i];
-            if tag != 0 {
-                // Safety: the tag is set; the old table is never dropped
-                // (ManuallyDrop), so each record is moved exactly once.
-                let (t, slot) = unsafe { old.entries[i].assume_init_read() };
-                let mut j = tag as usize & self.mask;
-                while self.tags[j] != 0 {
-                    j = (j + 1) & self.mask;
-                }
-                self.entries[j].write((t, slot));
-                self.tags[j] = tag;
-                self.len += 1;
-            }
-        }
-        // Free the old arrays without dropping the moved records.
-        drop(std::mem::take(&mut old.tags));
-        drop(std::mem::replace(
-            &mut old.entries,
-            Box::new_uninit_slice(0),
-        ));
+    /// Bytes of memory the arrays span.
+    pub(crate) fn footprint(&self) -> usize {
+        self.new.footprint() + self.old.footprint() + self.next.footprint()
     }
-}
 
-impl<V> Drop for ProbeTable<V> {
-    fn drop(&mut self) {
-        for i in 0..self.tags.len() {
-            if self.tags[i] != 0 {
-                // Safety: the tag is set, so the record is initialised, and
-                // it is dropped once (the table goes away).
-                unsafe { self.entries[i].assume_init_drop() };
-            }
+    /// Maps the pages of the arrays now rather than on the inserts of a
+    /// run (see `ProbeSlots::prefault`).
+    pub(crate) fn prefault(&mut self) {
+        self.new.prefault();
+        self.old.prefault();
+    }
+
+    /// Allocates the array of the next growth and maps one more of its
+    /// pages.
+    fn prepare_growth(&mut self) {
+        if self.next.slots() == 0 {
+            self.next = ProbeSlots::with_room(self.new.slots().max(8));
+            self.next_touched = 0;
+        }
+        if self.next_touched < self.next.pages() {
+            self.next
+                .prefault_pages(self.next_touched, self.next_touched + 1);
+            self.next_touched += 1;
+        }
+    }
+
+    /// Puts a doubled array (the prepared one when there is one) in place
+    /// for new records, the full one aside to be emptied. A growth still
+    /// under way (an insert rate the moves could not keep up with) is
+    /// finished first.
+    #[cold]
+    fn start_growth(&mut self) {
+        self.finish_growth();
+        let bigger = if self.next.slots() > 0 {
+            std::mem::take(&mut self.next)
+        } else {
+            ProbeSlots::with_room(self.new.slots().max(8))
+        };
+        self.old = std::mem::replace(&mut self.new, bigger);
+        self.cursor = 0;
+        self.start = self.old.after_an_empty_slot();
+    }
+
+    /// Moves every record left in `old` across.
+    fn finish_growth(&mut self) {
+        if self.old.slots() > 0 {
+            self.move_some(usize::MAX);
+        }
+    }
+
+    /// Passes at least `slots` slots of `old` (whole runs), moving their
+    /// records into `new`; frees `old` once the cursor has been around.
+    fn move_some(&mut self, slots: usize) {
+        let total = self.old.slots();
+        let end = self.cursor.saturating_add(slots).min(total);
+        let mask = total - 1;
+        while self.cursor < end {
+            let i = (self.start + self.cursor) & mask;
+            let new = &mut self.new;
+            self.cursor += self
+                .old
+                .drain_run(i, |tag, t, slot| new.insert_tagged(tag, t, slot));
+        }
+        if self.cursor >= total {
+            debug_assert_eq!(self.old.len(), 0);
+            self.old = ProbeSlots::default();
+            self.cursor = 0;
         }
     }
 }
@@ -278,11 +206,11 @@ impl<V> Drop for ProbeTable<V> {
 mod tests {
     use super::*;
 
-    fn tuple(n: u16) -> FourTuple {
+    fn tuple(n: u32) -> FourTuple {
         FourTuple {
-            local_ip: [10, 1, 0, 1],
+            local_ip: [10, 1, (n >> 16) as u8, 1],
             remote_ip: [10, 0, 0, 1],
-            local_port: n,
+            local_port: n as u16,
             remote_port: 80,
         }
     }
@@ -294,90 +222,160 @@ mod tests {
         }
     }
 
-    /// Hashes that crowd a few home slots, to exercise probe runs,
-    /// wrap-around and backward shifts.
-    fn crowded(n: u16) -> u64 {
-        u64::from(n % 5) * 3 + 5
+    /// Hashes that crowd a few home slots in every array size, half just
+    /// before the end (their runs wrap past it), half at the start, so
+    /// that runs are long and shift back while records move.
+    fn crowded(n: u32) -> u64 {
+        if n % 2 == 0 {
+            0x7fff_fff0 + u64::from(n % 7)
+        } else {
+            u64::from(n % 5)
+        }
     }
 
-    #[test]
-    fn matches_a_map_under_crowded_inserts_and_removes() {
+    fn spread(n: u32) -> u64 {
+        u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 7
+    }
+
+    /// Every record is found, in one array only, through growths under
+    /// way, with removes and lookups between the inserts.
+    fn matches_a_model(hash: fn(u32) -> u64, keys: u32, steps: u32) {
         let mut t: ProbeTable<u32> = ProbeTable::default();
         let mut model = std::collections::BTreeMap::new();
         let mut x = 12345u32;
-        for step in 0..20_000u32 {
+        let mut growths_seen_under_way = 0;
+        for step in 0..steps {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            let n = (x >> 16) as u16 % 300;
-            let h = crowded(n);
-            if x & 1 == 0 && !model.contains_key(&n) {
-                t.insert_unique(h, tuple(n), slot(step));
+            let n = (x >> 8) % keys;
+            // Inserts outnumber removes two to one: the table grows.
+            if x % 3 != 0 && !model.contains_key(&n) {
+                t.insert_unique(hash(n), tuple(n), slot(step));
                 model.insert(n, step);
             } else {
-                let got = t.remove(h, &tuple(n)).map(|s| s.value);
+                let got = t.remove(hash(n), &tuple(n)).map(|s| s.value);
                 assert_eq!(got, model.remove(&n), "step {step}");
             }
-            assert_eq!(t.len(), model.len());
-            if step % 997 == 0 {
-                for k in 0..300u16 {
-                    assert_eq!(t.get(crowded(k), &tuple(k)), model.get(&k), "key {k}");
+            assert_eq!(t.len(), model.len(), "step {step}");
+            assert!(t.len() <= t.new.capacity(), "step {step}");
+            if t.old.len() > 0 {
+                growths_seen_under_way += 1;
+            }
+            if step % (steps / 40) == 0 {
+                for k in 0..keys {
+                    assert_eq!(t.get(hash(k), &tuple(k)), model.get(&k), "key {k}");
+                    let both = t.new.get(hash(k), &tuple(k)).is_some()
+                        && t.old.get(hash(k), &tuple(k)).is_some();
+                    assert!(!both, "key {k} in both arrays");
                 }
             }
         }
-        if let Some(s) = t.slot_mut(crowded(7), &tuple(7)) {
-            s.value = 99;
-            assert_eq!(t.get(crowded(7), &tuple(7)), Some(&99));
+        assert!(growths_seen_under_way > 0, "no growth was under way");
+        for (k, v) in &model {
+            let s = t.slot_mut(hash(*k), &tuple(*k)).expect("present");
+            assert_eq!(s.value, *v);
+            s.value += 1;
+        }
+        for (k, v) in &model {
+            assert_eq!(t.get(hash(*k), &tuple(*k)), Some(&(v + 1)));
         }
     }
 
     #[test]
-    fn prefault_keeps_every_record_and_the_empty_slots() {
+    fn matches_a_map_through_growths_with_crowded_hashes() {
+        matches_a_model(crowded, 3000, 40_000);
+    }
+
+    #[test]
+    fn matches_a_map_through_growths_with_spread_hashes() {
+        matches_a_model(spread, 50_000, 150_000);
+    }
+
+    #[test]
+    fn a_growth_moves_records_a_few_at_a_time_and_frees_the_old_array() {
         let mut t: ProbeTable<u32> = ProbeTable::default();
-        t.reserve(5000);
-        for n in 0..3000u16 {
-            t.insert_unique(crowded(n), tuple(n), slot(u32::from(n)));
+        t.reserve(7000);
+        let cap = t.new.capacity();
+        for n in 0..cap as u32 {
+            t.insert_unique(spread(n), tuple(n), slot(n));
         }
-        let slots = t.tags.len();
-        assert_eq!(t.footprint(), slots * (4 + size_of::<Entry<u32>>()));
-        t.prefault();
-        assert_eq!(t.len(), 3000);
-        for n in 0..3000u16 {
-            assert_eq!(t.get(crowded(n), &tuple(n)), Some(&u32::from(n)));
+        assert_eq!(t.old.slots(), 0);
+        let before = t.new.slots();
+        // The next insert starts a growth and moves only a few records.
+        t.insert_unique(spread(cap as u32), tuple(cap as u32), slot(0));
+        assert_eq!(t.new.slots(), 2 * before);
+        assert!(t.old.len() > cap / 2, "{}", t.old.len());
+        // Within old's slots / MOVE_PER_INSERT more inserts, old is gone.
+        let more = before / MOVE_PER_INSERT;
+        for n in 1..=more as u32 {
+            let k = cap as u32 + n;
+            t.insert_unique(spread(k), tuple(k), slot(k));
         }
-        assert_eq!(t.get(crowded(3000), &tuple(3000)), None);
-        assert_eq!(t.tags.iter().filter(|&&g| g != 0).count(), 3000);
+        assert_eq!(t.old.slots(), 0);
+        assert_eq!(t.len(), cap + 1 + more);
+        for n in 0..(cap + 1 + more) as u32 {
+            assert!(t.get(spread(n), &tuple(n)).is_some(), "{n}");
+        }
     }
 
     #[test]
-    fn reserve_then_fill_does_not_grow() {
+    fn the_next_array_is_prepared_from_three_quarters_and_used_by_the_growth() {
         let mut t: ProbeTable<u32> = ProbeTable::default();
-        t.reserve(1000);
-        let slots = t.tags.len();
-        for n in 0..1000u16 {
-            t.insert_unique(
-                u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15),
-                tuple(n),
-                slot(0),
-            );
+        t.reserve(70_000);
+        let cap = t.new.capacity();
+        let mut n = 0u32;
+        while t.len() < cap / 8 * 6 {
+            t.insert_unique(spread(n), tuple(n), slot(n));
+            n += 1;
         }
-        assert_eq!(t.tags.len(), slots);
-        assert!(t.capacity() >= 1000);
+        assert_eq!(t.next.slots(), 0, "nothing prepared below 3/4");
+        while t.len() < cap {
+            t.insert_unique(spread(n), tuple(n), slot(n));
+            n += 1;
+        }
+        let next_slots = t.next.slots();
+        assert_eq!(next_slots, 2 * t.new.slots());
+        assert_eq!(t.next_touched, t.next.pages(), "mapped before 7/8");
+        // The growth takes the prepared array.
+        t.insert_unique(spread(n), tuple(n), slot(n));
+        assert_eq!((t.new.slots(), t.next.slots()), (next_slots, 0));
+        for k in 0..=n {
+            assert_eq!(t.get(spread(k), &tuple(k)), Some(&k));
+        }
     }
 
     #[test]
-    fn records_with_a_destructor_are_dropped_once() {
+    fn reserve_during_a_growth_finishes_it() {
+        let mut t: ProbeTable<u32> = ProbeTable::default();
+        for n in 0..1000u32 {
+            t.insert_unique(spread(n), tuple(n), slot(n));
+        }
+        while t.old.slots() == 0 {
+            let n = t.len() as u32;
+            t.insert_unique(spread(n), tuple(n), slot(n));
+        }
+        t.reserve(100_000);
+        assert_eq!(t.old.slots(), 0);
+        assert!(t.new.capacity() >= 100_000);
+        for n in 0..t.len() as u32 {
+            assert_eq!(t.get(spread(n), &tuple(n)), Some(&n));
+        }
+    }
+
+    #[test]
+    fn records_with_a_destructor_are_dropped_once_across_a_growth() {
         let counter = std::rc::Rc::new(());
         {
             let mut t: ProbeTable<std::rc::Rc<()>> = ProbeTable::default();
-            for n in 0..100u16 {
+            for n in 0..500u32 {
                 let s = Slot {
                     value: counter.clone(),
                     timer: None,
                 };
                 t.insert_unique(crowded(n), tuple(n), s);
             }
-            assert_eq!(std::rc::Rc::strong_count(&counter), 101);
+            assert_eq!(std::rc::Rc::strong_count(&counter), 501);
             drop(t.remove(crowded(3), &tuple(3)));
-            assert_eq!(std::rc::Rc::strong_count(&counter), 100);
+            assert_eq!(std::rc::Rc::strong_count(&counter), 500);
         }
         assert_eq!(std::rc::Rc::strong_count(&counter), 1);
     }
