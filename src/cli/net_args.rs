@@ -134,8 +134,8 @@ pub struct AfXdpArgs {
     #[arg(long, default_value_t = 2048, value_parser = parse_frame_size)]
     pub frame_size: u32,
     /// UMEM frames per queue (a power of two; each of the four rings gets
-    /// half as many slots).
-    #[arg(long, default_value_t = 4096, value_parser = parse_frames)]
+    /// an eighth as many slots, so the rings never hold every frame).
+    #[arg(long, default_value_t = 16384, value_parser = parse_frames)]
     pub umem_frames: u32,
     /// Bytes the kernel leaves free before each received frame.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1024))]

@@ -30,8 +30,8 @@ const TX_WAKEUPS_PER_CALL: usize = 8;
 pub struct XskConfig {
     /// Bytes per UMEM chunk: 2048 or 4096.
     pub frame_size: u32,
-    /// Chunks in the UMEM (a power of two; the four rings have half as
-    /// many slots each).
+    /// Chunks in the UMEM (a power of two; the four rings have an eighth
+    /// as many slots each).
     pub frames: u32,
     /// Bytes the kernel leaves free before each received frame.
     pub headroom: u32,
@@ -41,7 +41,7 @@ impl Default for XskConfig {
     fn default() -> Self {
         XskConfig {
             frame_size: 2048,
-            frames: 4096,
+            frames: 16384,
             headroom: 0,
         }
     }
@@ -163,7 +163,13 @@ impl XskPort {
             step: XskStep::UmemMapping,
             errno: e.raw_os_error().unwrap_or(libc::ENOMEM),
         })?;
-        let ring = frames / 2;
+        // The four rings together hold at most half the UMEM (each an
+        // eighth): however full the kernel keeps them, the other half is
+        // left for the frames the worker holds and the frames it
+        // originates, so a burst after a stall cannot take every frame
+        // and leave a connection's segment unsent until its
+        // retransmission timer.
+        let ring = frames / 8;
         let ucfg = UmemConfig {
             fill_size: ring,
             complete_size: ring,
