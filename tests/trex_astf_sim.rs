@@ -129,6 +129,18 @@ fn connect_close_compiles_to_a_connect_and_close_at_the_rate_given() {
 }
 
 #[test]
+fn http_expect_sets_the_bytes_the_client_reads() {
+    // Against another server (nginx), whose response has its own length.
+    let Some(p) = compile("synwave_http.py", &["body=0,expect=1234"]) else {
+        return;
+    };
+    let c = &p["templates"][0]["client_template"];
+    let client = program(&p, &c["program_index"]);
+    assert_eq!(names(&client), ["tx", "rx"], "{p}");
+    assert_eq!(client[1].1.as_u64(), Some(1234), "{p}");
+}
+
+#[test]
 fn http_compiles_to_exactly_synwave_serves_response() {
     for body in [0u32, 100, 20_000] {
         // The newer tunables form: `-t --body N --cps N`.
@@ -214,7 +226,7 @@ fn trex_reports_an_unknown_tunable_and_lists_the_known_ones() {
     );
     assert!(!out.status.success(), "{err}");
     assert!(
-        err.contains("unknown tunable 'bdy'; known: body, clients, cps"),
+        err.contains("unknown tunable 'bdy'; known: body, clients, cps, expect"),
         "{err}"
     );
     // `-t --help` lists them, and TRex loads nothing.
@@ -227,6 +239,7 @@ fn trex_reports_an_unknown_tunable_and_lists_the_known_ones() {
         "--body (default 0)",
         "--clients (default 255)",
         "--cps (default 10000.0)",
+        "--expect (default 0)",
     ] {
         assert!(text.contains(line), "{text}");
     }

@@ -77,7 +77,7 @@ fn an_unknown_tunable_is_refused_naming_the_known_ones() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        err.contains("unknown tunable 'bdy'") && err.contains("body, clients, cps"),
+        err.contains("unknown tunable 'bdy'") && err.contains("body, clients, cps, expect"),
         "{err}"
     );
 }

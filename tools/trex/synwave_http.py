@@ -16,7 +16,9 @@
 #
 # Tunables (-t --help lists them): cps (default 10000), body (the
 # --response-bytes given to synwave; default 0, as serve's), clients (1 to
-# 65535, default 255). See docs/trex.md.
+# 65535, default 255), expect (the bytes each client reads before it
+# closes; default 0: synwave's response for `body`; set it to run the
+# profile against another server, e.g. nginx). See docs/trex.md.
 
 import os
 import sys
@@ -41,12 +43,13 @@ def synwave_response(body):
 
 class SynwaveHttp(object):
     def get_profile(self, tunables=None, **kwargs):
-        t = read_tunables({"cps": 10000.0, "body": 0, "clients": 255}, tunables, kwargs)
+        t = read_tunables({"cps": 10000.0, "body": 0, "clients": 255, "expect": 0},
+                          tunables, kwargs)
         response = synwave_response(t["body"])
 
         prog_c = ASTFProgram()
         prog_c.send(HTTP_REQ)
-        prog_c.recv(len(response))
+        prog_c.recv(t["expect"] or len(response))
         # The unused server side answers as synwave would.
         prog_s = ASTFProgram()
         prog_s.recv(len(HTTP_REQ))
