@@ -132,6 +132,16 @@ fn step(step: XskStep) -> impl FnOnce(xdpilone::Errno) -> XskError {
     }
 }
 
+/// Slots of each of the four rings for a UMEM of `frames` chunks: an
+/// eighth, so that together they hold at most half the UMEM. However full
+/// the kernel keeps them, the other half is left for the frames the worker
+/// holds and the frames it originates: a burst after a stall cannot take
+/// every frame and leave a connection's segment unsent until its
+/// retransmission timer.
+fn ring_slots(frames: u32) -> u32 {
+    frames / 8
+}
+
 /// How often a bind refused with EBUSY is tried again, and the wait
 /// between two tries: a second in all.
 const BIND_BUSY_RETRIES: u32 = 20;
@@ -163,13 +173,7 @@ impl XskPort {
             step: XskStep::UmemMapping,
             errno: e.raw_os_error().unwrap_or(libc::ENOMEM),
         })?;
-        // The four rings together hold at most half the UMEM (each an
-        // eighth): however full the kernel keeps them, the other half is
-        // left for the frames the worker holds and the frames it
-        // originates, so a burst after a stall cannot take every frame
-        // and leave a connection's segment unsent until its
-        // retransmission timer.
-        let ring = frames / 8;
+        let ring = ring_slots(frames);
         let ucfg = UmemConfig {
             fill_size: ring,
             complete_size: ring,
