@@ -145,6 +145,11 @@ pub struct AfXdpArgs {
     /// first; serve's, the host that resolves its addresses).
     #[arg(long, value_parser = parse_mac)]
     pub peer_mac: Option<MacAddr>,
+    /// The router between synwave and its peers (a device under test):
+    /// frames synwave originates go to its MAC, resolved by ARP before
+    /// the run and followed when its ARP changes (--peer-mac skips ARP).
+    #[arg(long)]
+    pub gateway: Option<std::net::Ipv4Addr>,
 }
 
 /// Flags `serve` and `gen` share besides the interface: secrets, table
@@ -225,6 +230,7 @@ impl AfXdpArgs {
                 ours,
             },
             peer_mac: self.peer_mac,
+            gateway: self.gateway.map(|g| g.octets()),
             seed: r.seed,
             max_connections: r.max_connections as usize,
             max_time_wait: r.max_time_wait as usize,

@@ -48,6 +48,13 @@ pub enum RunError {
     Metrics(MetricsError),
     /// The server's MAC could not be resolved.
     Arp(ArpError),
+    /// The gateway (`--gateway`) did not answer ARP on the interface.
+    GatewayArp {
+        /// The interface asked on.
+        iface: String,
+        /// What did not answer.
+        error: ArpError,
+    },
     /// The secrets could not be drawn from the system's random source.
     Secrets(getrandom::Error),
     /// A thread could not be started.
@@ -103,6 +110,7 @@ impl fmt::Display for RunError {
             RunError::SourcePorts(e) => write!(f, "source ports: {e}"),
             RunError::Metrics(e) => e.fmt(f),
             RunError::Arp(e) => e.fmt(f),
+            RunError::GatewayArp { iface, error } => write!(f, "gateway on {iface}: {error}"),
             RunError::Secrets(e) => write!(f, "cannot read random secrets: {e}"),
             RunError::Thread { what, error } => write!(f, "cannot start a {what} thread: {error}"),
             RunError::WorkerPanicked => f.write_str("a worker thread panicked"),

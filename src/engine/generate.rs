@@ -12,7 +12,6 @@
 //! pair. The run ends at the duration, at the interrupt, or once
 //! `run.total` connections have been opened and have ended.
 
-use super::arp_resolve;
 use super::error::RunError;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::opener::{Load, Opener};
@@ -20,7 +19,7 @@ use super::template_mix::TemplateMix;
 use super::worker::Role;
 use crate::app::{AppConfig, AppProtocol, Canned, http};
 use crate::app::{CloseKind, Template, client_apps};
-use crate::endpoint::{ArpSource, EndpointConfig, NextHop, Reserve};
+use crate::endpoint::{EndpointConfig, Reserve};
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use crate::io::afxdp::{self, BindMode};
 use crate::scenario::Side;
@@ -156,24 +155,10 @@ pub fn run_gen(
         &PortAllocConfig::new(ours.first, ours.count, cfg.dst_ip, cfg.dst_port),
     )?;
     let mut opened = afxdp::open(&setup.afxdp)?;
-    let peer_mac = match setup.peer_mac {
-        Some(m) => m,
-        None => arp_resolve::resolve(
-            &mut opened.ports[0],
-            opened.iface.mac,
-            ours.first,
-            cfg.dst_ip,
-            Duration::from_secs(3),
-        )?,
-    };
+    let (next_hop, peer_mac) =
+        setup.next_hop(&mut opened.ports[0], opened.iface.mac, Some(cfg.dst_ip))?;
     let (mode, bind) = (opened.attachment.mode, opened.bind);
     on_ready(mode, bind, peer_mac, &opened.notes);
-    // Resolved (not given): the server's later ARP, and only its, moves
-    // it (one next hop for every worker).
-    let next_hop = match setup.peer_mac {
-        Some(m) => NextHop::Fixed(m),
-        None => NextHop::learned(peer_mac, ArpSource::Peer(cfg.dst_ip)),
-    };
     let per_worker = cfg.concurrency / workers as u64;
     let side = Side {
         endpoint: EndpointConfig {

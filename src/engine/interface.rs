@@ -12,12 +12,13 @@
 //! the start gate of the run driver (`engine::run`) that all pass before
 //! the clock starts.
 
+use super::arp_resolve;
 use super::clock::Clock;
 use super::error::RunError;
 use super::pin;
 use super::run::{Job, Plan, Start, drive};
 use super::worker::{Role, Worker, WorkerReport};
-use crate::endpoint::{Endpoint, EndpointConfig, NextHop};
+use crate::endpoint::{ArpSource, Endpoint, EndpointConfig, NextHop};
 use crate::io::afxdp::{AfXdp, AfXdpConfig, KernelDrops, XskStats};
 use crate::io::pcap::{PcapCapture, PcapConfig};
 use crate::io::{Impaired, Impairment};
@@ -67,6 +68,9 @@ pub struct InterfaceSetup {
     /// the host that resolves its addresses, `gen` from the server, which
     /// it resolves first).
     pub peer_mac: Option<MacAddr>,
+    /// The router frames we originate go through (`None`: the peer is on
+    /// the link); its MAC is resolved by ARP unless `peer_mac` is given.
+    pub gateway: Option<[u8; 4]>,
     /// Seed of the cookie and ISN secrets (`None`: random).
     pub seed: Option<u64>,
     /// Most live records per worker.
@@ -93,6 +97,37 @@ impl InterfaceSetup {
             (None, None) => Secrets::random(),
         };
         drawn.map_err(RunError::Secrets)
+    }
+
+    /// Where the frames we originate go, and its MAC now: `--peer-mac`
+    /// fixed; else the gateway, or without one `peer` (gen's server),
+    /// resolved by ARP on `port` and followed by its later ARP; else
+    /// (serve without a gateway) the host that resolves our addresses,
+    /// learned from its ARP (broadcast until then).
+    pub fn next_hop<P: crate::io::Port>(
+        &self,
+        port: &mut P,
+        our_mac: MacAddr,
+        peer: Option<[u8; 4]>,
+    ) -> Result<(NextHop, MacAddr), RunError> {
+        if let Some(m) = self.peer_mac {
+            return Ok((NextHop::Fixed(m), m));
+        }
+        let Some(hop) = self.gateway.or(peer) else {
+            let learned = NextHop::learned(MacAddr::BROADCAST, ArpSource::Resolvers);
+            return Ok((learned, MacAddr::BROADCAST));
+        };
+        let limit = Duration::from_secs(3);
+        let mac = arp_resolve::resolve(port, our_mac, self.afxdp.ours.first, hop, limit).map_err(
+            |error| match self.gateway {
+                Some(_) => RunError::GatewayArp {
+                    iface: self.afxdp.iface.clone(),
+                    error,
+                },
+                None => RunError::Arp(error),
+            },
+        )?;
+        Ok((NextHop::learned(mac, ArpSource::Peer(hop)), mac))
     }
 
     /// An endpoint on our addresses at `mac`, originating frames to

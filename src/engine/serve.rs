@@ -14,11 +14,10 @@ use super::error::RunError;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::worker::Role;
 use crate::app::{AppConfig, AppProtocol, Canned, CloseKind, http};
-use crate::endpoint::{ArpSource, EndpointConfig, NextHop, Reserve};
+use crate::endpoint::{EndpointConfig, Reserve};
 use crate::io::afxdp::{self, BindMode};
 use crate::scenario::Side;
 use crate::tcp::{CookiePolicy, TcpConfig};
-use crate::wire::MacAddr;
 use std::sync::atomic::AtomicBool;
 
 /// A serve run.
@@ -108,15 +107,10 @@ pub fn run_serve(
     side.validate()?;
     let secrets = setup.secrets()?;
     let real = super::clock::real_clock();
-    let opened = afxdp::open(&setup.afxdp)?;
+    let mut opened = afxdp::open(&setup.afxdp)?;
+    let (next_hop, _) = setup.next_hop(&mut opened.ports[0], opened.iface.mac, None)?;
     let (mode, bind) = (opened.attachment.mode, opened.bind);
     on_ready(mode, bind, &opened.notes);
-    // Without --peer-mac, frames the server originates go to the host
-    // that resolves our addresses by ARP (one next hop for every worker).
-    let next_hop = match setup.peer_mac {
-        Some(m) => NextHop::Fixed(m),
-        None => NextHop::learned(MacAddr::BROADCAST, ArpSource::Resolvers),
-    };
     let side = Side {
         endpoint: EndpointConfig {
             listen_ports: cfg.ports.clone(),
