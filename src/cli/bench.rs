@@ -5,6 +5,7 @@
 
 use super::TrafficArgs;
 use super::host_steal::HostSteal;
+use super::output::{refuse, write_file, write_summary};
 use super::profile_args;
 use super::run_errors::{Command, run_error};
 use std::path::PathBuf;
@@ -202,10 +203,7 @@ pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
     let interrupt = super::interrupt::on_ctrl_c();
     let cfg = match config(&a, templates) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return refuse(e),
     };
     let scenario = &cfg.scenario;
     let load = match a.rate {
@@ -220,21 +218,14 @@ pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
     let steal = HostSteal::start();
     let r = match run_bench(&cfg, &interrupt) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {}", run_error(&e, Command::Bench));
-            return ExitCode::from(2);
-        }
+        Err(e) => return refuse(run_error(&e, Command::Bench)),
     };
     let steal = steal.percent();
     print_summary(&r, scenario, steal);
     if let Some(path) = &a.json {
-        let json = summary_json(&a, &r, scenario, steal);
-        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
-        if let Err(e) = std::fs::write(path, text) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
+        if let Err(code) = write_summary(path, &summary_json(&a, &r, scenario, steal)) {
+            return code;
         }
-        eprintln!("summary written to {}", path.display());
     }
     if let Some(path) = &a.csv {
         let mut text = String::from(LiveLine::CSV_HEADER);
@@ -243,11 +234,9 @@ pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
             text.push_str(&l.csv_row());
             text.push('\n');
         }
-        if let Err(e) = std::fs::write(path, text) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
+        if let Err(code) = write_file(path, text, "live lines") {
+            return code;
         }
-        eprintln!("live lines written to {}", path.display());
     }
     if r.failed() > 0 || r.unfinished() > 0 {
         return ExitCode::from(1);

@@ -7,6 +7,7 @@ use super::interface_report::{
     percentiles_json, ports_exhausted_note, print_latency, print_tail, queues_json, totals,
 };
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range};
+use super::output::{refuse, write_summary};
 use super::run_errors::{Command, run_error};
 use super::{CloseArg, ProtocolArg};
 use std::net::SocketAddrV4;
@@ -179,10 +180,7 @@ pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
     let interrupt = super::interrupt::on_ctrl_c();
     let cfg = match config(&a, templates) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return refuse(e),
     };
     let (close, templates) = (cfg.close, &cfg.templates);
     let report = run_gen(&cfg, &interrupt, |mode, bind, mac, notes| {
@@ -209,21 +207,14 @@ pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
     });
     let r = match report {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {}", run_error(&e, Command::Gen));
-            return ExitCode::from(2);
-        }
+        Err(e) => return refuse(run_error(&e, Command::Gen)),
     };
     let o = outcome(&r.run);
     print_summary(&r, &o, templates, a.common.msl);
     if let Some(path) = &a.common.json {
-        let text =
-            serde_json::to_string_pretty(&summary_json(&a, &r, &o, templates)).unwrap_or_default();
-        if let Err(e) = std::fs::write(path, text) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
+        if let Err(code) = write_summary(path, &summary_json(&a, &r, &o, templates)) {
+            return code;
         }
-        eprintln!("summary written to {}", path.display());
     }
     if o.failed > 0 || o.unfinished > 0 {
         return ExitCode::from(1);

@@ -9,6 +9,7 @@ mod interface_report;
 mod interrupt;
 mod io_errors;
 pub mod net_args;
+mod output;
 pub mod probe;
 pub mod profile_args;
 pub mod report;

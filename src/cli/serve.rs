@@ -7,6 +7,7 @@ use super::interface_report::{
     per_sec, print_tail, queues_json, totals,
 };
 use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range, parse_port};
+use super::output::{refuse, write_summary};
 use super::run_errors::{Command, run_error};
 use super::{CookiesArg, ProtocolArg, ServeCloseArg};
 use std::path::PathBuf;
@@ -113,19 +114,13 @@ pub fn run(a: Args) -> ExitCode {
     });
     let r = match report {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {}", run_error(&e, Command::Serve));
-            return ExitCode::from(2);
-        }
+        Err(e) => return refuse(run_error(&e, Command::Serve)),
     };
     print_summary(&r);
     if let Some(path) = &a.common.json {
-        let text = serde_json::to_string_pretty(&summary_json(&a, &r)).unwrap_or_default();
-        if let Err(e) = std::fs::write(path, text) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
+        if let Err(code) = write_summary(path, &summary_json(&a, &r)) {
+            return code;
         }
-        eprintln!("summary written to {}", path.display());
     }
     ExitCode::SUCCESS
 }

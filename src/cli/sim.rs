@@ -3,6 +3,7 @@
 //! event to event). Figures are for the TCP core itself.
 
 use super::TrafficArgs;
+use super::output::write_summary;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use synwave::sim::{self, Impairment, SimConfig, SimReport};
@@ -44,15 +45,9 @@ pub fn run(a: Args) -> ExitCode {
     let r = sim::run(&cfg);
     print_summary(&r);
     if let Some(path) = a.json {
-        let json = summary_json(&cfg, &r);
-        if let Err(e) = std::fs::write(
-            &path,
-            serde_json::to_string_pretty(&json).unwrap_or_default(),
-        ) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
+        if let Err(code) = write_summary(&path, &summary_json(&cfg, &r)) {
+            return code;
         }
-        eprintln!("summary written to {}", path.display());
     }
     if r.records_left + r.time_wait_left + r.timers_left != 0 {
         eprintln!("error: records or timers left after the run (a bug): {r:?}");

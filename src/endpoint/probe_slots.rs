@@ -151,25 +151,10 @@ impl<V> ProbeSlots<V> {
     /// Removes and returns the record of `t`; later records of its probe
     /// run move back so that no lookup needs to skip a hole.
     pub(crate) fn remove(&mut self, h: u64, t: &FourTuple) -> Option<Slot<V>> {
-        let hole = self.find(h, t)?;
-        Some(self.remove_at(hole).1)
-    }
-
-    /// Slots in all (a power of two, or 0).
-    #[inline]
-    pub(crate) fn slots(&self) -> usize {
-        self.tags.len()
-    }
-
-    /// Removes the record in slot `hole`, whose tag is set, and returns it
-    /// with its tag; later records of its probe run move back, so slots
-    /// after `hole` may fill, slots before it never do.
-    pub(crate) fn remove_at(&mut self, mut hole: usize) -> (u32, Slot<V>, FourTuple) {
-        let removed_tag = self.tags[hole];
-        assert!(removed_tag != 0, "remove_at an empty slot");
+        let mut hole = self.find(h, t)?;
         // Safety: the tag of `hole` is set; it is cleared right after, so
         // the moved-out record is never read again.
-        let (t, out) = unsafe { self.entries[hole].assume_init_read() };
+        let (_, out) = unsafe { self.entries[hole].assume_init_read() };
         self.tags[hole] = 0;
         self.len -= 1;
         let mut j = hole;
@@ -196,7 +181,13 @@ impl<V> ProbeSlots<V> {
                 hole = j;
             }
         }
-        (removed_tag, out, t)
+        Some(out)
+    }
+
+    /// Slots in all (a power of two, or 0).
+    #[inline]
+    pub(crate) fn slots(&self) -> usize {
+        self.tags.len()
     }
 
     /// The index just after an empty slot (an array at most 7/8 full has

@@ -92,8 +92,11 @@ impl<V> ProbeTable<V> {
 
     #[inline]
     pub(crate) fn slot_mut(&mut self, h: u64, t: &FourTuple) -> Option<&mut Slot<V>> {
-        if self.old.len() > 0 && self.new.get(h, t).is_none() {
-            return self.old.slot_mut(h, t);
+        // A record is in one array only: the one still moving first.
+        if self.old.len() > 0
+            && let Some(s) = self.old.slot_mut(h, t)
+        {
+            return Some(s);
         }
         self.new.slot_mut(h, t)
     }

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${1:-target/trex}
-tarball=${SYNWAVE_TREX_TARBALL:-../shared/trex/trex-v3.08.tar.gz}
+tarball=../shared/trex/trex-v3.08.tar.gz
 sha256=c9a5796b153c2102dc5c5c10236671e023790d7dc56abbee4e76a2c9d578cab7
 if [ -n "${TREX_DIR:-}" ]; then
     [ -x "$TREX_DIR/t-rex-64" ] && exit 0
