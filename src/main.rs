@@ -39,6 +39,11 @@ enum Command {
     /// connections toward a server at a rate or a concurrency (root).
     #[command(args_override_self = true)]
     Gen(cli::generate::Args),
+    /// The highest clean connection rate, or connection count, of a
+    /// device under test, by binary search (RFC 9411 §7; root, or
+    /// --in-memory).
+    #[command(args_override_self = true)]
+    Search(cli::search::Args),
     /// What this host and an interface support for AF_XDP (native and
     /// generic XDP, zero-copy, queues, privileges, locked memory), each
     /// with the fix.
@@ -64,6 +69,7 @@ fn main() -> ExitCode {
         Command::Sim(args) => cli::sim::run(args),
         Command::Serve(args) => cli::serve::run(args),
         Command::Gen(args) => cli::generate::run(args, templates),
+        Command::Search(args) => cli::search::run(args, templates),
         Command::Probe(args) => cli::probe::run(args),
         Command::Report(args) => cli::report::run(args),
     }

@@ -12,143 +12,8 @@
 
 mod netns;
 
+use netns::routed::Routed;
 use netns::{Synwave, num, skip};
-use std::process::{Command, Output};
-
-/// The three namespaces and two veth pairs, removed on drop.
-struct Routed {
-    name: String,
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        out.status.success(),
-        "ip {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-impl Routed {
-    fn new() -> Routed {
-        let r = Routed {
-            name: format!("swg{}", std::process::id() % 100_000),
-        };
-        let (c, rt, s) = (r.ns("c"), r.ns("r"), r.ns("s"));
-        for ns in [&c, &rt, &s] {
-            ip(&["netns", "add", ns]);
-            ip(&["-n", ns, "link", "set", "lo", "up"]);
-        }
-        // Client side: c <-> rc; server side: rs <-> s.
-        ip(&[
-            "link",
-            "add",
-            &c,
-            "netns",
-            &c,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            &r.ns("rc"),
-            "netns",
-            &rt,
-        ]);
-        ip(&[
-            "link",
-            "add",
-            &s,
-            "netns",
-            &s,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            &r.ns("rs"),
-            "netns",
-            &rt,
-        ]);
-        for (ns, dev) in [
-            (&c, c.clone()),
-            (&s, s.clone()),
-            (&rt, r.ns("rc")),
-            (&rt, r.ns("rs")),
-        ] {
-            ip(&["-n", ns, "link", "set", &dev, "up"]);
-        }
-        ip(&[
-            "-n",
-            &rt,
-            "addr",
-            "add",
-            "10.97.1.254/24",
-            "dev",
-            &r.ns("rc"),
-        ]);
-        ip(&[
-            "-n",
-            &rt,
-            "addr",
-            "add",
-            "10.97.2.254/24",
-            "dev",
-            &r.ns("rs"),
-        ]);
-        let sysctl = Command::new("ip")
-            .args(["netns", "exec", &rt, "sysctl", "-qw"])
-            .args(["net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0"])
-            .status()
-            .expect("sysctl");
-        assert!(sysctl.success(), "sysctl in the router namespace");
-        r
-    }
-
-    fn ns(&self, side: &str) -> String {
-        format!("{}{side}", self.name)
-    }
-
-    /// The MAC of the router's end facing the client.
-    fn router_client_mac(&self) -> String {
-        let out = Command::new("ip")
-            .args([
-                "-n",
-                &self.ns("r"),
-                "-br",
-                "link",
-                "show",
-                "dev",
-                &self.ns("rc"),
-            ])
-            .output()
-            .expect("ip link");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.split_whitespace().nth(2).expect("a MAC").to_string()
-    }
-
-    /// `synwave gen` in the client namespace, with `extra` flags.
-    fn run_gen(&self, extra: &[&str], json: &std::path::Path) -> Output {
-        let c = self.ns("c");
-        Command::new("ip")
-            .args(["netns", "exec", &c, env!("CARGO_BIN_EXE_synwave")])
-            .args(["gen", "--iface", &c, "--src-ip", "10.97.1.10-10.97.1.60"])
-            .args(["--dst", "10.97.2.1:80", "--rate", "500", "--duration", "3"])
-            .args(["--quiet", "--json"])
-            .arg(json)
-            .args(extra)
-            .output()
-            .expect("run synwave gen")
-    }
-}
-
-impl Drop for Routed {
-    fn drop(&mut self) {
-        for side in ["c", "r", "s"] {
-            let _ = Command::new("ip")
-                .args(["netns", "del", &self.ns(side)])
-                .status();
-        }
-    }
-}
 
 #[test]
 fn gen_and_serve_reach_each_other_through_their_gateways() {
@@ -158,7 +23,7 @@ fn gen_and_serve_reach_each_other_through_their_gateways() {
     let net = Routed::new();
     let s_ns = net.ns("s");
     let server = Synwave::serve(&s_ns, &s_ns, "10.97.2.1", &["--gateway", "10.97.2.254"]);
-    let json = std::env::temp_dir().join(format!("synwave-gateway-{}.json", net.name));
+    let json = std::env::temp_dir().join(format!("synwave-gateway-{}.json", net.ns("")));
 
     // Without a gateway the server is off the client's link: no ARP reply.
     let out = net.run_gen(&[], &json);

@@ -3,7 +3,8 @@
 # iproute2 (ip, namespaces, veth), ethtool (checksum offload off on the
 # kernel's veth end), ping (iputils-ping: the kernel next to synwave still
 # answers on its own addresses), tshark (decoding captures), ab (apache2-utils),
-# nginx (HTTP peers), hping3 (a SYN flood), python3 (loading the TRex
+# nginx (HTTP peers), hping3 (a SYN flood), nft (nftables: the device under
+# test of tests/search_device.rs limits new connections), python3 (loading the TRex
 # profiles with a stand-in API) and pip for it; then it fetches TRex's
 # own Python client (tools/trex/fetch-client.sh, pinned by hash, into
 # target/trex-client), whose compiler tests/trex_astf_sim.rs runs on the
@@ -23,6 +24,7 @@ command -v ab >/dev/null || want+=(apache2-utils)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || want+=(nginx)
 command -v hping3 >/dev/null || [ -x /usr/sbin/hping3 ] || want+=(hping3)
 command -v python3 >/dev/null || want+=(python3)
+command -v nft >/dev/null || [ -x /usr/sbin/nft ] || want+=(nftables)
 python3 -m pip --version >/dev/null 2>&1 || want+=(python3-pip)
 # TRex's runtime libraries (its README), where a dynamic linker can tell.
 for pkg in libnuma1 libelf1 libpcap0.8 libmnl0 zlib1g pciutils; do

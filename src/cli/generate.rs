@@ -2,23 +2,21 @@
 //! one server `ip:port`, for `--duration` or `--connections`; one live
 //! line a second, a summary, and `--json FILE`.
 
+use super::gen_args::{Ends, Exchange, Offered, Target, gen_config};
 use super::interface_report::{
     bind_name, counters_json, established, failed_by_cause, metric, pcap_json, per_sec,
     percentiles_json, ports_exhausted_note, print_latency, print_tail, queues_json, totals,
 };
-use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range};
+use super::net_args::{AfXdpArgs, RunArgs};
 use super::output::{refuse, write_summary};
 use super::run_errors::{Command, run_error};
-use super::{CloseArg, ProtocolArg};
-use std::net::SocketAddrV4;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 use synwave::app::Template;
 use synwave::endpoint::Latency;
 use synwave::engine::generate::{GenConfig, GenReport, run_gen};
 use synwave::engine::interface::InterfaceReport;
-use synwave::io::afxdp::{AddressRange, BindMode};
+use synwave::io::afxdp::BindMode;
 
 /// `synwave gen` flags.
 #[derive(clap::Args)]
@@ -26,13 +24,9 @@ pub struct Args {
     /// The interface, its queues and the AF_XDP set-up.
     #[command(flatten)]
     pub afxdp: AfXdpArgs,
-    /// Our source address, or a range A-B (64,512 source ports each; the
-    /// kernel should not own them too).
-    #[arg(long, value_parser = parse_ip_range)]
-    pub src_ip: AddressRange,
-    /// The server, IP:PORT.
-    #[arg(long, value_parser = parse_dst)]
-    pub dst: SocketAddrV4,
+    /// Our addresses and the server.
+    #[command(flatten)]
+    pub ends: Ends,
     /// Connections open at once, over all workers (a closed loop).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub concurrency: u64,
@@ -50,31 +44,9 @@ pub struct Args {
     /// Seconds of the run phase (a drain of up to 5 s follows).
     #[arg(long, default_value_t = 10.0, value_parser = super::serve::parse_duration)]
     pub duration: f64,
-    /// Bytes of each request (0: none).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=65535))]
-    pub request_bytes: u32,
-    /// Bytes of response awaited before closing (0: none).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1 << 30))]
-    pub response_bytes: u32,
-    /// Send an HTTP/1.1 GET for / (`Connection: close`) instead of
-    /// --request-bytes, count each response's status class (http_2xx,
-    /// http_other), and end each connection at the server's close.
-    #[arg(long, value_enum, conflicts_with_all = ["request_bytes", "response_bytes"])]
-    pub request: Option<ProtocolArg>,
-    /// Milliseconds each connection stays open once its exchange is done,
-    /// before the client closes (the server's FIN still closes at once).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
-    pub hold: u64,
-    /// Open a connection on a tuple still in our TIME-WAIT once that
-    /// record is a second old, when the old connection used timestamps
-    /// (Linux's tcp_tw_reuse; RFC 6191's conditions): source pairs come
-    /// back after 1 s instead of 2·MSL.
-    #[arg(long)]
-    pub tw_reuse: bool,
-    /// Who closes, and how [default: client-fin; server-fin with
-    /// --request http].
-    #[arg(long, value_enum)]
-    pub close: Option<CloseArg>,
+    /// What each connection does, and how it ends.
+    #[command(flatten)]
+    pub exchange: Exchange,
     /// Secrets, table limits, output.
     #[command(flatten)]
     pub common: RunArgs,
@@ -82,13 +54,6 @@ pub struct Args {
     /// See docs/workloads.md.
     #[arg(long)]
     pub profile: Option<PathBuf>,
-}
-
-fn parse_dst(s: &str) -> Result<SocketAddrV4, String> {
-    s.parse::<SocketAddrV4>()
-        .ok()
-        .filter(|a| a.port() != 0)
-        .ok_or_else(|| format!("'{s}' is not IP:PORT; give the server as e.g. 10.99.0.2:80"))
 }
 
 struct Outcome {
@@ -127,52 +92,23 @@ fn latency(r: &InterfaceReport) -> Latency {
 /// The gen run `a` and the profile's `templates` ask for, or what is
 /// wrong with them together.
 fn config(a: &Args, templates: Vec<Template>) -> Result<GenConfig, String> {
-    super::profile_args::check_templates(
-        &templates,
-        a.hold,
-        a.src_ip.first,
-        a.src_ip.count,
-        "--src-ip",
-    )?;
-    if a.request.is_some() && !templates.is_empty() {
-        return Err(
-            "--request http and a profile's templates do not mix: give one or the other".into(),
-        );
-    }
-    let http = a.request == Some(ProtocolArg::Http);
-    Ok(GenConfig {
-        setup: a.afxdp.setup(
-            &a.common,
-            a.src_ip,
-            "generator",
-            Some(Duration::from_secs_f64(a.duration)),
-            Duration::from_secs(5),
-            a.connections,
-        ),
-        dst_ip: a.dst.ip().octets(),
-        dst_port: a.dst.port(),
+    let offered = Offered {
         concurrency: a.concurrency,
         rate: a.rate,
-        ramp: Duration::from_secs_f64(a.ramp),
-        request_bytes: a.request_bytes,
-        response_bytes: a.response_bytes,
-        http,
-        close: a
-            .close
-            .unwrap_or(if http {
-                CloseArg::ServerFin
-            } else {
-                CloseArg::ClientFin
-            })
-            .into(),
-        templates,
-        hold: Duration::from_millis(a.hold),
-        time_wait_reuse: if a.tw_reuse {
-            Duration::from_secs(1)
-        } else {
-            Duration::ZERO
+        ramp: a.ramp,
+        duration: a.duration,
+        connections: a.connections,
+    };
+    gen_config(
+        &Target {
+            afxdp: &a.afxdp,
+            ends: &a.ends,
         },
-    })
+        &a.exchange,
+        &a.common,
+        offered,
+        templates,
+    )
 }
 
 /// Runs the generator with a profile's `templates` (none without one).
@@ -199,7 +135,7 @@ pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
             "synwave gen: {} ({} queue(s)) → {} (MAC {mac}), {load}{}, close {close:?}, XDP {mode}, {}",
             a.afxdp.iface,
             a.afxdp.queues,
-            a.dst,
+            a.ends.dst,
             a.connections
                 .map_or(String::new(), |n| format!(", {n} connections")),
             bind_name(bind),
@@ -270,7 +206,7 @@ fn summary_json(a: &Args, r: &GenReport, o: &Outcome, templates: &[Template]) ->
         "mode": "afxdp",
         "role": "gen",
         "iface": a.afxdp.iface,
-        "dst": a.dst.to_string(),
+        "dst": a.ends.dst.to_string(),
         "peer_mac": r.peer_mac.to_string(),
         "workers": run.queues.len(),
         "xdp_mode": r.xdp_mode,

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod defence_args;
+pub mod gen_args;
 pub mod generate;
 mod host_steal;
 mod interface_report;
@@ -14,6 +15,8 @@ pub mod probe;
 pub mod profile_args;
 pub mod report;
 mod run_errors;
+pub mod search;
+mod search_output;
 pub mod serve;
 pub mod sim;
 

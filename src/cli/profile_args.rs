@@ -16,7 +16,12 @@ use synwave::endpoint::{MAX_TEMPLATES, TemplateCounts};
 use synwave::profile;
 
 /// The commands a profile applies to, and whether they take templates.
-const COMMANDS: [(&str, bool); 3] = [("bench", true), ("gen", true), ("serve", false)];
+const COMMANDS: [(&str, bool); 4] = [
+    ("bench", true),
+    ("gen", true),
+    ("search", true),
+    ("serve", false),
+];
 
 /// `args` (the whole command line) with the flags of its `--profile`
 /// file, if it names one, inserted after the subcommand; and the file's

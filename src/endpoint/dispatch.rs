@@ -10,6 +10,7 @@
 //! live record; a record beyond the table's limit is refused and counted.
 
 use super::state::Endpoint;
+use crate::app::Canned;
 use crate::flow::FourTuple;
 use crate::tcp::{self, Outcome, TwVerdict};
 use crate::wire::{SeqNum, TcpFlags, TcpRepr};
@@ -45,21 +46,30 @@ impl Endpoint {
         // The live record (the common case), handled here so that its
         // outcome is returned without a copy.
         if let Some(slot) = self.tables.conns.slot_mut(h, tuple) {
-            let had_data = !slot.value.passive() && slot.value.bytes_received() > 0;
+            let before = slot.value.bytes_received();
             let out = slot
                 .value
                 .on_segment(&mut self.ctx, &self.app, tuple, seg, payload, now);
             self.counters.add_events(out.events);
-            // A connection we opened: its handshake and first-byte
-            // latencies.
+            // A connection we opened: its handshake, first-byte and
+            // last-byte latencies.
             if !slot.value.passive() {
                 let since_syn = now.saturating_sub(slot.value.opened_at());
                 if out.events.contains(tcp::Events::ESTABLISHED) {
                     self.latency.handshake(since_syn);
                 }
                 // The first data (a retransmission that repeats it is not).
-                if out.events.contains(tcp::Events::DATA_RX) && !had_data {
+                if out.events.contains(tcp::Events::DATA_RX) && before == 0 {
                     self.latency.first_byte(since_syn);
+                }
+                if out
+                    .events
+                    .intersects(tcp::Events::DATA_RX | tcp::Events::FIN_RX)
+                {
+                    let app = self.app.app_of(Canned::template(slot.value.app_state()));
+                    if response_completed(app.expect, before, &slot.value, out.events) {
+                        self.latency.last_byte(since_syn);
+                    }
                 }
             }
             match out.end {
@@ -188,5 +198,20 @@ impl Endpoint {
             self.counters.accepted += 1;
         }
         self.counted(out)
+    }
+}
+
+/// Whether the segment that raised `events` completed the response a
+/// connection we opened awaits (`expect` bytes; `u32::MAX`: the response
+/// ends at the server's FIN, as HTTP with `Connection: close`), `before`
+/// bytes having arrived earlier: the moment of RFC 9411 §7.4's time to
+/// last byte.
+#[inline]
+fn response_completed(expect: u32, before: u32, tcb: &tcp::Tcb, events: tcp::Events) -> bool {
+    let now = tcb.bytes_received();
+    if expect == u32::MAX {
+        events.contains(tcp::Events::FIN_RX) && now > 0
+    } else {
+        expect > 0 && before < expect && now >= expect
     }
 }

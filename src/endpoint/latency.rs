@@ -2,9 +2,12 @@
 //! round-trip of connections we opened (SYN sent → ESTABLISHED, SYN
 //! retransmissions included, as a client application sees `connect()`),
 //! connect → first response byte (SYN sent → the first in-order data
-//! from the server, for connections we opened), and connection lifetime
-//! (record created → record ended, TIME-WAIT not included). Values in
-//! microseconds.
+//! from the server, for connections we opened), connect → last response
+//! byte (SYN sent → the byte that completes the response the application
+//! awaits: its byte count, or the server's FIN where the response ends at
+//! the close, as RFC 9411 §7.4's time to last byte), and connection
+//! lifetime (record created → record ended, TIME-WAIT not included).
+//! Values in microseconds.
 //!
 //! The hot path records into a [`Recorder`]: values below 2,048 µs are
 //! counted in a plain array, which is exactly the first bucket of the HDR
@@ -122,6 +125,9 @@ pub struct Latency {
     /// SYN sent → first response byte, for connections this endpoint
     /// opened that received data (µs).
     pub first_byte_us: Histogram<u64>,
+    /// SYN sent → the response's last byte, for connections this endpoint
+    /// opened whose response completed (µs).
+    pub last_byte_us: Histogram<u64>,
     /// Record created → record ended (µs).
     pub lifetime_us: Histogram<u64>,
 }
@@ -138,6 +144,7 @@ impl Latency {
         Latency {
             handshake_us: empty(),
             first_byte_us: empty(),
+            last_byte_us: empty(),
             lifetime_us: empty(),
         }
     }
@@ -146,6 +153,7 @@ impl Latency {
     pub fn merge(&mut self, other: &Latency) {
         let _ = self.handshake_us.add(&other.handshake_us);
         let _ = self.first_byte_us.add(&other.first_byte_us);
+        let _ = self.last_byte_us.add(&other.last_byte_us);
         let _ = self.lifetime_us.add(&other.lifetime_us);
     }
 }
@@ -195,6 +203,7 @@ impl Fronted {
 pub struct Recorder {
     handshake: Fronted,
     first_byte: Fronted,
+    last_byte: Fronted,
     lifetime: Fronted,
     buckets: LatencyBuckets,
 }
@@ -211,6 +220,7 @@ impl Recorder {
         Recorder {
             handshake: Fronted::new(),
             first_byte: Fronted::new(),
+            last_byte: Fronted::new(),
             lifetime: Fronted::new(),
             buckets: LatencyBuckets::default(),
         }
@@ -228,6 +238,13 @@ impl Recorder {
     pub fn first_byte(&mut self, us: u64) {
         self.first_byte.record(us);
         self.buckets.first_byte.record(us);
+    }
+
+    /// A response's last byte `us` µs after the SYN (HDR only: the
+    /// boards carry the other three).
+    #[inline]
+    pub fn last_byte(&mut self, us: u64) {
+        self.last_byte.record(us);
     }
 
     /// A connection lifetime of `us` µs.
@@ -248,6 +265,7 @@ impl Recorder {
         Latency {
             handshake_us: self.handshake.folded(),
             first_byte_us: self.first_byte.folded(),
+            last_byte_us: self.last_byte.folded(),
             lifetime_us: self.lifetime.folded(),
         }
     }

@@ -6,8 +6,8 @@
 //!
 //! One file per job: `receive` (header prediction, parsing, the reply in
 //! place), `arp` (and the `next_hop` it learns), `dispatch` (live record, TIME-WAIT, listener),
-//! `open` (connections and lone SYNs), `expire` (timers), `records` (how
-//! a record ends), `output` (frames we originate); `state` holds what they
+//! `open` (connections and lone SYNs), `expire` (timers), `abort` (every
+//! live connection ended at once), `records` (how a record ends), `output` (frames we originate); `state` holds what they
 //! share.
 //!
 //! Rules: a received frame is answered by rewriting its own buffer
@@ -15,6 +15,7 @@
 //! malformed frames are counted by cause and dropped; no lock; frames that
 //! are not for our addresses are counted and ignored.
 
+mod abort;
 mod arp;
 mod config;
 mod counters;

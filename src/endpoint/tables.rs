@@ -44,6 +44,11 @@ impl<V> Table<V> {
         self.0.find_mut(h, |e| e.0 == *t).map(|e| &mut e.1)
     }
 
+    /// The four-tuples of every record, listed into a new vector.
+    pub(crate) fn tuples(&self) -> Vec<FourTuple> {
+        self.0.iter().map(|e| e.0).collect()
+    }
+
     /// Removes and returns the record of `t` with its timer handle.
     #[inline]
     pub(crate) fn remove(&mut self, h: u64, t: &FourTuple) -> Option<Slot<V>> {

@@ -86,6 +86,14 @@ pub struct BenchConfig {
     pub max_time_wait: usize,
     /// `--metrics-addr`: serve the boards to Prometheus on this address.
     pub metrics_addr: Option<String>,
+    /// A device between the sides that admits at most this many new
+    /// connections (SYNs) a second, the rest dropped (`io::SynPolicer`;
+    /// `None`: none).
+    pub syn_rate_limit: Option<f64>,
+    /// Most live records per responder worker, when lower than
+    /// `max_connections` (a device or server whose connection table is
+    /// limited).
+    pub responder_max_connections: Option<usize>,
 }
 
 impl Default for BenchConfig {
@@ -109,6 +117,8 @@ impl Default for BenchConfig {
             max_connections: 1 << 22,
             max_time_wait: 1 << 22,
             metrics_addr: None,
+            syn_rate_limit: None,
+            responder_max_connections: None,
         }
     }
 }
@@ -246,7 +256,10 @@ fn sides(cfg: &BenchConfig) -> (Side, Side) {
         time_wait_reuse_us: cfg.time_wait_reuse.as_micros() as u64,
         ..base(s.close.client_end() == End::TimeWait)
     });
-    let responder = s.server_side(base(s.close.server_end() == End::TimeWait));
+    let responder = s.server_side(EndpointConfig {
+        max_connections: cfg.responder_max_connections.unwrap_or(cfg.max_connections),
+        ..base(s.close.server_end() == End::TimeWait)
+    });
     (generator, responder)
 }
 
@@ -273,6 +286,7 @@ fn link(
         ring_size: 16384,
         impairment: cfg.impairment,
         seed: cfg.seed,
+        syn_rate_a: cfg.syn_rate_limit.map(|r| r / cfg.workers as f64),
         steer_a: steer.clone(),
         steer_b: steer,
     })?)

@@ -19,7 +19,7 @@ use super::template_mix::TemplateMix;
 use super::worker::Role;
 use crate::app::{AppConfig, AppProtocol, Canned, http};
 use crate::app::{CloseKind, Template, client_apps};
-use crate::endpoint::{EndpointConfig, Reserve};
+use crate::endpoint::{Endpoint, EndpointConfig, Reserve};
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
 use crate::io::afxdp::{self, BindMode};
 use crate::scenario::Side;
@@ -117,14 +117,28 @@ impl GenConfig {
     }
 }
 
-/// Opens the interface, resolves the server, runs the generator,
-/// detaches. `on_ready` is called once the program is attached and the
-/// server's MAC is known.
-pub fn run_gen(
+/// An interface opened for the generator: the sockets and the program,
+/// the builder of each worker's endpoint and opener, and what was chosen.
+pub(crate) struct GenPrepared<B> {
+    /// The sockets and the attached program.
+    pub opened: afxdp::AfXdp,
+    /// Worker i's builder (run in its own thread).
+    pub builders: Vec<B>,
+    /// The server's (or the gateway's) MAC.
+    pub peer_mac: MacAddr,
+    /// "native" or "generic".
+    pub mode: &'static str,
+    /// Copy or zero-copy.
+    pub bind: BindMode,
+}
+
+/// Checks `cfg`, opens the interface, resolves the next hop and makes
+/// each worker's builder; `on_ready` is called once the program is
+/// attached and the next hop's MAC is known.
+pub(crate) fn prepare(
     cfg: &GenConfig,
-    interrupt: &AtomicBool,
     on_ready: impl FnOnce(&str, BindMode, MacAddr, &[String]),
-) -> Result<GenReport, RunError> {
+) -> Result<GenPrepared<impl FnOnce() -> (Endpoint, Role) + Send + 'static>, RunError> {
     if cfg.http && cfg.close != CloseKind::ServerFin {
         return Err(RunError::HttpNeedsServerFin(cfg.close));
     }
@@ -173,7 +187,7 @@ pub fn run_gen(
         },
         ..side
     };
-    let builders: Vec<_> = allocators
+    let builders = allocators
         .into_iter()
         .enumerate()
         .map(|(w, ports)| {
@@ -196,10 +210,28 @@ pub fn run_gen(
             }
         })
         .collect();
-    Ok(GenReport {
-        run: run_interface(opened, builders, &setup.run, interrupt)?,
-        xdp_mode: mode,
-        bind,
+    Ok(GenPrepared {
+        opened,
+        builders,
         peer_mac,
+        mode,
+        bind,
+    })
+}
+
+/// Opens the interface, resolves the server, runs the generator,
+/// detaches. `on_ready` is called once the program is attached and the
+/// server's MAC is known.
+pub fn run_gen(
+    cfg: &GenConfig,
+    interrupt: &AtomicBool,
+    on_ready: impl FnOnce(&str, BindMode, MacAddr, &[String]),
+) -> Result<GenReport, RunError> {
+    let p = prepare(cfg, on_ready)?;
+    Ok(GenReport {
+        run: run_interface(p.opened, p.builders, &cfg.setup.run, interrupt)?,
+        xdp_mode: p.mode,
+        bind: p.bind,
+        peer_mac: p.peer_mac,
     })
 }

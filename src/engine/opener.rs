@@ -57,6 +57,9 @@ pub struct Opener {
     opening: Vec<Prepared>,
     /// Time of the first poll (the origin of `rate`).
     started: Option<u64>,
+    /// Connections opened before this load began (`restart`): the rate
+    /// and the limit count from here.
+    base: u64,
 }
 
 impl Opener {
@@ -70,7 +73,17 @@ impl Opener {
             released: Vec::with_capacity(4 * BURST),
             opening: Vec::with_capacity(BURST),
             started: None,
+            base: 0,
         })
+    }
+
+    /// Follows `load` from the next poll on, as if it had just started,
+    /// `opened` connections having been opened before (a search's next
+    /// step).
+    pub fn restart(&mut self, load: Load, opened: u64) {
+        self.load = load;
+        self.started = None;
+        self.base = opened;
     }
 
     /// Connections to open now: what the concurrency, the rate's schedule
@@ -87,10 +100,11 @@ impl Opener {
             .rate
             .map_or(u64::MAX, |r| load::due(now - started, r, l.ramp_us));
         let open = tally.opened - ep.counters().ended() - tally.syn_only;
+        let opened = tally.opened - self.base;
         (BURST as u64)
             .min(l.concurrency.saturating_sub(open))
-            .min(due.saturating_sub(tally.opened))
-            .min(l.limit.map_or(u64::MAX, |n| n.saturating_sub(tally.opened)))
+            .min(due.saturating_sub(opened))
+            .min(l.limit.map_or(u64::MAX, |n| n.saturating_sub(opened)))
     }
 
     /// Frees the source pairs of the tuples the endpoint released, then

@@ -214,6 +214,35 @@ impl<P: Port> Worker<P> {
         received + handed
     }
 
+    /// A generator follows `load` from its next poll on, counted from
+    /// now (a search's next step); a responder has no load.
+    pub fn restart(&mut self, load: super::opener::Load) {
+        if let Role::Generator(opener) = &mut self.role {
+            opener.restart(load, self.tally.opened);
+        }
+    }
+
+    /// Aborts every live connection at `now` (`Endpoint::abort`), the
+    /// RSTs sent a burst at a time, as transmit buffers allow; the source
+    /// pairs go back at the next poll. Returns how many were aborted.
+    pub fn abort_all(&mut self, now: u64) -> usize {
+        let Worker { port, ep, tx, .. } = self;
+        let tuples = ep.live_tuples();
+        for chunk in tuples.chunks(BURST) {
+            for t in chunk {
+                ep.abort(t, now, &mut |bytes| {
+                    if let Some(f) = filled(port, bytes) {
+                        tx.push(f);
+                    }
+                });
+            }
+            if !tx.is_empty() {
+                port.tx_burst(tx);
+            }
+        }
+        tuples.len()
+    }
+
     /// Everything the worker counts, now.
     pub fn sample(&self) -> Sample<'_> {
         let ep = &self.ep;

@@ -19,7 +19,9 @@ pub mod impairment;
 pub mod loopback;
 pub mod pcap;
 mod port;
+pub mod syn_policer;
 
 pub use impaired::Impaired;
 pub use impairment::{Fate, Impairer, Impairment, ImpairmentError};
 pub use port::{FrameBuf, Port, PortStats};
+pub use syn_policer::SynPolicer;

@@ -107,6 +107,9 @@ events! {
     /// A duplicate ACK (for an out-of-window, PAWS-failing or unsent-data
     /// segment) was suppressed by the per-connection rate limit.
     DUP_ACK_LIMITED = 26;
+    /// A SYN was retransmitted (SYN-SENT's timer; also counted in
+    /// `RETRANSMIT`).
+    SYN_RETRANSMIT = 27;
 }
 
 impl Events {
@@ -117,6 +120,12 @@ impl Events {
     #[inline]
     pub fn contains(self, e: Events) -> bool {
         self.0 & e.0 == e.0
+    }
+
+    /// Some bit of `e` is set.
+    #[inline]
+    pub fn intersects(self, e: Events) -> bool {
+        self.0 & e.0 != 0
     }
 }
 

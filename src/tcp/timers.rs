@@ -167,9 +167,14 @@ impl Tcb {
         self.retries += 1;
         let reply = self.retransmission(ctx, tuple, now);
         self.deadline = now.saturating_add(self.rto(cfg));
+        let events = if self.state == State::SynSent {
+            Events::RETRANSMIT | Events::SYN_RETRANSMIT
+        } else {
+            Events::RETRANSMIT
+        };
         Outcome {
             reply: Some(reply),
-            events: Events::RETRANSMIT,
+            events,
             end: None,
         }
     }

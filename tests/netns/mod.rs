@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod raw;
+pub mod routed;
 pub mod skip;
 
 use std::io::{BufRead, BufReader};

@@ -27,7 +27,7 @@
 //! never panic on full rings or an empty pool (counted instead).
 
 use super::impairment::ImpairmentError;
-use super::{Fate, FrameBuf, Impairer, Impairment, Port, PortStats};
+use super::{Fate, FrameBuf, Impairer, Impairment, Port, PortStats, SynPolicer};
 use crossbeam::queue::ArrayQueue;
 use rtrb::{Consumer, Producer, RingBuffer};
 use std::sync::Arc;
@@ -92,6 +92,10 @@ pub struct LoopbackConfig {
     pub impairment: Impairment,
     /// Seed of the impairments (each sending queue derives its own).
     pub seed: u64,
+    /// Each queue of side A sends at most this many SYNs a second (a
+    /// device's new-connection limit: `io::SynPolicer`, 10 ms of burst);
+    /// those above are lost.
+    pub syn_rate_a: Option<f64>,
     /// Steering of frames arriving at side A.
     pub steer_a: Steer,
     /// Steering of frames arriving at side B.
@@ -108,6 +112,7 @@ impl Default for LoopbackConfig {
             ring_size: 4096,
             impairment: Impairment::NONE,
             seed: 1,
+            syn_rate_a: None,
             steer_a: first.clone(),
             steer_b: first,
         }
@@ -123,6 +128,7 @@ impl std::fmt::Debug for LoopbackConfig {
             .field("ring_size", &self.ring_size)
             .field("impairment", &self.impairment)
             .field("seed", &self.seed)
+            .field("syn_rate_a", &self.syn_rate_a)
             .finish_non_exhaustive()
     }
 }
@@ -141,6 +147,8 @@ pub struct LoopPort {
     share: usize,
     high_water: usize,
     impairer: Impairer,
+    /// Drops SYNs above a rate (side A, when configured).
+    policer: Option<SynPolicer>,
     impaired: bool,
     held: Vec<LoopFrame>,
     releasing: Vec<LoopFrame>,
@@ -221,7 +229,8 @@ pub fn loopback(cfg: &LoopbackConfig) -> Result<(Vec<LoopPort>, Vec<LoopPort>), 
     let side = |own: Vec<Vec<Consumer<LoopFrame>>>,
                 peers: Vec<Vec<Producer<LoopFrame>>>,
                 steer: &Steer,
-                salt: u64| {
+                salt: u64,
+                syn_rate: Option<f64>| {
         own.into_iter()
             .zip(peers)
             .enumerate()
@@ -241,7 +250,8 @@ pub fn loopback(cfg: &LoopbackConfig) -> Result<(Vec<LoopPort>, Vec<LoopPort>), 
                     share: cfg.frames_per_queue,
                     high_water: cfg.frames_per_queue + SPARE_BATCH / 2,
                     impairer: Impairer::new(cfg.impairment, seed),
-                    impaired: !cfg.impairment.is_none(),
+                    policer: syn_rate.map(|r| SynPolicer::new(r, r / 100.0)),
+                    impaired: !cfg.impairment.is_none() || syn_rate.is_some(),
                     held: Vec::with_capacity(MAX_HELD),
                     releasing: Vec::with_capacity(MAX_HELD),
                     staged: match peers_len {
@@ -254,8 +264,8 @@ pub fn loopback(cfg: &LoopbackConfig) -> Result<(Vec<LoopPort>, Vec<LoopPort>), 
             .collect::<Vec<_>>()
     };
     // Side A sends to B's queues, steered by B's steering, and vice versa.
-    let a = side(a_from_b, a_to_b, &cfg.steer_b, 0xa);
-    let b = side(b_from_a, b_to_a, &cfg.steer_a, 0xb);
+    let a = side(a_from_b, a_to_b, &cfg.steer_b, 0xa, cfg.syn_rate_a);
+    let b = side(b_from_a, b_to_a, &cfg.steer_a, 0xb, None);
     Ok((a, b))
 }
 
@@ -366,6 +376,13 @@ impl LoopPort {
     }
 
     fn send_impaired(&mut self, frame: LoopFrame) -> bool {
+        if let Some(p) = self.policer.as_mut()
+            && p.drops(frame.data())
+        {
+            self.stats.lost += 1;
+            self.give_back(frame.buf);
+            return true;
+        }
         match self.impairer.fate() {
             Fate::Deliver => self.deliver(frame),
             Fate::Drop => {

@@ -1,0 +1,139 @@
+//! The flags `gen` and `search` share: where the generator runs and whom
+//! it connects to (`Target`), what each connection does (`Exchange`),
+//! and the generator configuration built from them (`gen_config`).
+
+use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range};
+use super::{CloseArg, ProtocolArg};
+use std::net::SocketAddrV4;
+use std::time::Duration;
+use synwave::app::Template;
+use synwave::engine::generate::GenConfig;
+use synwave::io::afxdp::AddressRange;
+
+/// The interface, our source addresses and the server.
+pub struct Target<'a> {
+    /// The interface, its queues and the AF_XDP set-up.
+    pub afxdp: &'a AfXdpArgs,
+    /// Our addresses and the server.
+    pub ends: &'a Ends,
+}
+
+/// Our source addresses and the server.
+#[derive(clap::Args)]
+pub struct Ends {
+    /// Our source address, or a range A-B (64,512 source ports each; the
+    /// kernel should not own them too).
+    #[arg(long, value_parser = parse_ip_range)]
+    pub src_ip: AddressRange,
+    /// The server, IP:PORT.
+    #[arg(long, value_parser = parse_dst)]
+    pub dst: SocketAddrV4,
+}
+
+/// What each connection does, and how it ends.
+#[derive(clap::Args)]
+pub struct Exchange {
+    /// Bytes of each request (0: none).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=65535))]
+    pub request_bytes: u32,
+    /// Bytes of response awaited before closing (0: none).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1 << 30))]
+    pub response_bytes: u32,
+    /// Send an HTTP/1.1 GET for / (`Connection: close`) instead of
+    /// --request-bytes, count each response's status class (http_2xx,
+    /// http_other), and end each connection at the server's close.
+    #[arg(long, value_enum, conflicts_with_all = ["request_bytes", "response_bytes"])]
+    pub request: Option<ProtocolArg>,
+    /// Milliseconds each connection stays open once its exchange is done,
+    /// before the client closes (the server's FIN still closes at once).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub hold: u64,
+    /// Open a connection on a tuple still in our TIME-WAIT once that
+    /// record is a second old, when the old connection used timestamps
+    /// (Linux's tcp_tw_reuse; RFC 6191's conditions): source pairs come
+    /// back after 1 s instead of 2·MSL.
+    #[arg(long)]
+    pub tw_reuse: bool,
+    /// Who closes, and how [default: client-fin; server-fin with
+    /// --request http].
+    #[arg(long, value_enum)]
+    pub close: Option<CloseArg>,
+}
+
+fn parse_dst(s: &str) -> Result<SocketAddrV4, String> {
+    s.parse::<SocketAddrV4>()
+        .ok()
+        .filter(|a| a.port() != 0)
+        .ok_or_else(|| format!("'{s}' is not IP:PORT; give the server as e.g. 10.99.0.2:80"))
+}
+
+/// How much a generator opens, and for how long.
+pub struct Offered {
+    /// Connections open at once, at most.
+    pub concurrency: u64,
+    /// Connections opened per second (`None`: a closed loop).
+    pub rate: Option<f64>,
+    /// Seconds over which the rate rises.
+    pub ramp: f64,
+    /// Seconds of the run phase.
+    pub duration: f64,
+    /// Connections to open in all.
+    pub connections: Option<u64>,
+}
+
+/// The generator `t`, `x` and `common` ask for, opening as `o` says, with
+/// a profile's `templates`; or what is wrong with them together.
+pub fn gen_config(
+    t: &Target<'_>,
+    x: &Exchange,
+    common: &RunArgs,
+    o: Offered,
+    templates: Vec<Template>,
+) -> Result<GenConfig, String> {
+    super::profile_args::check_templates(
+        &templates,
+        x.hold,
+        t.ends.src_ip.first,
+        t.ends.src_ip.count,
+        "--src-ip",
+    )?;
+    if x.request.is_some() && !templates.is_empty() {
+        return Err(
+            "--request http and a profile's templates do not mix: give one or the other".into(),
+        );
+    }
+    let http = x.request == Some(ProtocolArg::Http);
+    Ok(GenConfig {
+        setup: t.afxdp.setup(
+            common,
+            t.ends.src_ip,
+            "generator",
+            Some(Duration::from_secs_f64(o.duration)),
+            Duration::from_secs(5),
+            o.connections,
+        ),
+        dst_ip: t.ends.dst.ip().octets(),
+        dst_port: t.ends.dst.port(),
+        concurrency: o.concurrency,
+        rate: o.rate,
+        ramp: Duration::from_secs_f64(o.ramp),
+        request_bytes: x.request_bytes,
+        response_bytes: x.response_bytes,
+        http,
+        close: x
+            .close
+            .unwrap_or(if http {
+                CloseArg::ServerFin
+            } else {
+                CloseArg::ClientFin
+            })
+            .into(),
+        templates,
+        hold: Duration::from_millis(x.hold),
+        time_wait_reuse: if x.tw_reuse {
+            Duration::from_secs(1)
+        } else {
+            Duration::ZERO
+        },
+    })
+}
