@@ -82,6 +82,25 @@ fn without_a_limit_the_search_reaches_its_maximum() {
     );
     assert_eq!(j["max_cps"].as_f64(), Some(40_000.0), "{j}");
     assert!(j["lowest_failed"].is_null(), "{j}");
+    // `synwave report` plots it: offered against achieved, the answer.
+    let dir = std::env::temp_dir().join(format!("synwave-search-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("free.json");
+    std::fs::write(&file, j.to_string()).unwrap();
+    let out = synwave(&["report", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(dir.join("free-search.svg")).expect("the plot");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(svg.contains("highest clean: 40000"), "{svg}");
+    assert_eq!(
+        svg.matches("<circle").count(),
+        2 + 1,
+        "two passed steps and the legend's"
+    );
 }
 
 #[test]
@@ -95,6 +114,10 @@ fn a_connection_table_limit_is_found_by_concurrency() {
             "2000",
             "--hold",
             "1500",
+            "--request-bytes",
+            "64",
+            "--response-bytes",
+            "256",
             "--min",
             "500",
             "--max",
@@ -106,6 +129,21 @@ fn a_connection_table_limit_is_found_by_concurrency() {
     assert_eq!(j["metric"], "concurrency", "{j}");
     let max = j["max_concurrency"].as_f64().expect("a clean concurrency");
     assert!((1_800.0..=2_200.0).contains(&max), "{max}: {j}");
+    // RFC 9411 §7.4's times per step: SYN-ACK, first byte, last byte.
+    for s in j["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["passed"] == true)
+    {
+        let p99 = |k: &str| {
+            s[k]["p99_us"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{k}: {s}"))
+        };
+        assert!(p99("handshake") <= p99("first_byte"), "{s}");
+        assert!(p99("first_byte") <= p99("last_byte"), "{s}");
+    }
 }
 
 /// The error of `synwave search` with `args`, checked to be one line

@@ -14,6 +14,7 @@ mod output;
 pub mod probe;
 pub mod profile_args;
 pub mod report;
+mod report_search;
 mod run_errors;
 pub mod search;
 mod search_output;

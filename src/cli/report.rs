@@ -2,8 +2,10 @@
 //! `serve` or `gen` with `--json`), as SVG next to it or in `--out DIR`:
 //! connections per second over the run (`FILE-cps.svg`, from `series`)
 //! and the latency CDFs (`FILE-latency.svg`, from each latency key's
-//! `cdf`). A summary without what a plot needs is a one-line error that
-//! says which key is missing and why.
+//! `cdf`); for a `search` summary, each step's offered value against
+//! what it achieved, passed and failed marked (`FILE-search.svg`,
+//! `report_search`). A summary without what a plot needs is a one-line
+//! error that says which key is missing and why.
 
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
@@ -55,6 +57,11 @@ fn report(a: &Args) -> Result<Vec<PathBuf>, String> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "synwave".into());
+    if j["role"] == "search" {
+        let plot = dir.join(format!("{stem}-search.svg"));
+        super::report_search::plot_search(&j, &a.file, &plot)?;
+        return Ok(vec![plot]);
+    }
     let cps = dir.join(format!("{stem}-cps.svg"));
     let latency = dir.join(format!("{stem}-latency.svg"));
     plot_cps(&series(&j, &a.file)?, &cps)?;

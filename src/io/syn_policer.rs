@@ -105,9 +105,34 @@ mod tests {
         assert_eq!(p.dropped(), 10 + 1_000);
     }
 
+    /// An Ethernet + IPv4 + TCP frame with TCP flags `flags`.
+    fn frame(flags: u8) -> Vec<u8> {
+        let mut f = vec![0u8; 14 + 20 + 20];
+        f[12..14].copy_from_slice(&[0x08, 0x00]);
+        f[14] = 0x45;
+        f[16..18].copy_from_slice(&40u16.to_be_bytes());
+        f[22] = 64;
+        f[23] = 6;
+        f[34 + 12] = 5 << 4;
+        f[34 + 13] = flags;
+        f
+    }
+
     #[test]
     fn only_a_syn_is_policed() {
+        assert!(is_syn(&frame(0x02)));
+        // SYN-ACK, ACK, FIN and RST pass.
+        for flags in [0x12, 0x10, 0x11, 0x04] {
+            assert!(!is_syn(&frame(flags)), "{flags:#x}");
+        }
+        let mut udp = frame(0x02);
+        udp[23] = 17;
+        assert!(!is_syn(&udp));
         assert!(!is_syn(&[0u8; 10]));
-        assert!(!is_syn(&[0u8; 60]));
+        // A policer with no token left drops SYNs only.
+        let mut p = SynPolicer::new(1.0, 1.0);
+        assert!(!p.drops(&frame(0x02)));
+        assert!(p.drops(&frame(0x02)));
+        assert!(!p.drops(&frame(0x10)));
     }
 }
