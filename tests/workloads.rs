@@ -67,13 +67,19 @@ fn a_ramp_rises_linearly_to_the_rate() {
     let opened = j["opened"].as_u64().unwrap();
     assert!(within(opened, 60_000.0, 0.01), "{opened} attempts: {j}");
     assert_eq!(j["ramp_s"].as_f64(), Some(2.0), "{j}");
-    for key in ["rtt_us", "first_byte_us", "lifetime_us"] {
+    for key in ["rtt_us", "first_byte_us", "last_byte_us", "lifetime_us"] {
         for q in ["p50", "p90", "p99", "p999", "max", "count"] {
             assert!(j[key][q].is_u64(), "{key}.{q} missing: {j}");
         }
     }
-    // Every connection got its response (the default scenario has one).
+    // Every connection got its response (the default scenario has one),
+    // its first byte no later than its last.
     assert_eq!(j["first_byte_us"]["count"], j["completed"], "{j}");
+    assert_eq!(j["last_byte_us"]["count"], j["completed"], "{j}");
+    assert!(
+        j["first_byte_us"]["p50"].as_u64() <= j["last_byte_us"]["p50"].as_u64(),
+        "{j}"
+    );
 }
 
 #[test]

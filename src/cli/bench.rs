@@ -357,6 +357,7 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> 
         "pps_tx": per_sec(r.tx_frames(), r),
         "rtt_us": super::interface_report::percentiles_json(&lat.handshake_us),
         "first_byte_us": super::interface_report::percentiles_json(&lat.first_byte_us),
+        "last_byte_us": super::interface_report::percentiles_json(&lat.last_byte_us),
         "lifetime_us": super::interface_report::percentiles_json(&lat.lifetime_us),
         "duration_s": r.duration.as_secs_f64(),
         "run_phase_s": r.run_phase.as_secs_f64(),

@@ -230,6 +230,7 @@ fn summary_json(a: &Args, r: &GenReport, o: &Outcome, templates: &[Template]) ->
         "pps_tx": per_sec(metric(&v, "tx_frames"), run),
         "rtt_us": percentiles_json(&lat.handshake_us),
         "first_byte_us": percentiles_json(&lat.first_byte_us),
+        "last_byte_us": percentiles_json(&lat.last_byte_us),
         "lifetime_us": percentiles_json(&lat.lifetime_us),
         "duration_s": run.duration.as_secs_f64(),
         "run_phase_s": run.run_phase.as_secs_f64(),

@@ -213,6 +213,9 @@ pub fn print_latency(lat: &synwave::endpoint::Latency) {
     if !lat.first_byte_us.is_empty() {
         line("first byte", &lat.first_byte_us);
     }
+    if !lat.last_byte_us.is_empty() {
+        line("last byte", &lat.last_byte_us);
+    }
     line("lifetime", &lat.lifetime_us);
 }
 
