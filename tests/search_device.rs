@@ -67,6 +67,29 @@ fn search_finds_the_new_connection_limit_of_a_linux_router() {
         return;
     }
     let net = Routed::new();
+    // A gateway nobody holds is named, with the interface.
+    let c = net.ns("c");
+    let out = net.run_client(&[
+        "search",
+        "--iface",
+        &c,
+        "--src-ip",
+        "10.97.1.10-10.97.1.60",
+        "--dst",
+        "10.97.2.1:80",
+        "--gateway",
+        "10.97.1.253",
+        "--min",
+        "500",
+        "--max",
+        "8000",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("--gateway 10.97.1.253 does not answer ARP on {c}")),
+        "{err}"
+    );
     let s_ns = net.ns("s");
     let server = Synwave::serve(&s_ns, &s_ns, "10.97.2.1", &["--gateway", "10.97.2.254"]);
     net.nft("add table inet dut");

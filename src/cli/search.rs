@@ -196,15 +196,39 @@ fn plan(a: &Args) -> Result<SearchPlan, String> {
     Ok(p)
 }
 
+/// What `a` asks for that a search does not do, if anything.
+fn unsupported(a: &Args) -> Option<String> {
+    if a.common.pcap.is_some() {
+        return Some("--pcap is for gen and serve: a search runs many steps; capture one rate with gen --rate".into());
+    }
+    if a.common.metrics_addr.is_some() {
+        return Some(
+            "--metrics-addr is for gen and serve: a search reports per step (--json)".into(),
+        );
+    }
+    if a.in_memory && a.exchange.request.is_some() {
+        return Some("--request http is for a server on an interface; in memory give --request-bytes and --response-bytes".into());
+    }
+    None
+}
+
 /// Runs the search with a profile's `templates` (none without one).
 pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
     let interrupt = super::interrupt::on_ctrl_c();
+    if let Some(e) = unsupported(&a) {
+        return refuse(e);
+    }
     let plan = match plan(&a) {
         Ok(p) => p,
         Err(e) => return refuse(e),
     };
     let steps = plan.max_steps();
-    let mut on_step = |i: usize, s: &_| print_step(i, steps, plan.metric, s);
+    let quiet = a.common.quiet;
+    let mut on_step = |i: usize, s: &_| {
+        if !quiet {
+            print_step(i, steps, plan.metric, s);
+        }
+    };
     let target = match (&a.afxdp, &a.ends) {
         (Some(afxdp), Some(ends)) => Some(Target { afxdp, ends }),
         _ => None,
