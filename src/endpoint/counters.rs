@@ -10,7 +10,7 @@ use crate::wire::WireError;
 pub const MAX_TEMPLATES: usize = 16;
 
 /// Reasons a frame is dropped before TCP sees it, in counter order.
-pub const WIRE_ERRORS: [WireError; 11] = [
+pub const WIRE_ERRORS: [WireError; 14] = [
     WireError::Truncated,
     WireError::UnsupportedEtherType,
     WireError::UnsupportedArp,
@@ -22,6 +22,9 @@ pub const WIRE_ERRORS: [WireError; 11] = [
     WireError::BadChecksum,
     WireError::BadDataOffset,
     WireError::BadOption,
+    WireError::BadIpv6PayloadLen,
+    WireError::Ipv6Extension,
+    WireError::BadNeighborDiscovery,
 ];
 
 /// Ways a record ends, in counter order.

@@ -104,6 +104,19 @@ pub fn pseudo_header_v4(src: [u8; 4], dst: [u8; 4], protocol: u8, length: u16) -
         + u64::from(length)
 }
 
+/// Wide sum of the IPv6 pseudo-header (RFC 8200 §8.1): source,
+/// destination, the upper-layer packet length (32 bits), three zero bytes
+/// and the next header.
+#[inline]
+pub fn pseudo_header_v6(src: [u8; 16], dst: [u8; 16], next_header: u8, length: u32) -> u64 {
+    let words = |a: [u8; 16]| -> u64 {
+        a.chunks_exact(4)
+            .map(|w| u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]])))
+            .sum()
+    };
+    words(src) + words(dst) + u64::from(length) + u64::from(next_header)
+}
+
 /// RFC 1624 eqn. 3: the new checksum when one 16-bit word of the covered
 /// data changes from `old` to `new`: `HC' = ~(~HC + ~m + m')`.
 #[inline]
@@ -135,6 +148,25 @@ mod tests {
             acc += u64::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
         }
         fold(acc)
+    }
+
+    /// The IPv6 pseudo-header's sum is the sum of its 40 bytes as RFC
+    /// 8200 §8.1 lays them out.
+    #[test]
+    fn ipv6_pseudo_header_matches_its_layout() {
+        let src = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        let dst = [
+            0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0,
+        ];
+        let mut layout = Vec::new();
+        layout.extend_from_slice(&src);
+        layout.extend_from_slice(&dst);
+        layout.extend_from_slice(&70_000u32.to_be_bytes());
+        layout.extend_from_slice(&[0, 0, 0, 6]);
+        assert_eq!(
+            fold(pseudo_header_v6(src, dst, 6, 70_000)),
+            reference(&layout)
+        );
     }
 
     /// RFC 1071 §3 worked example: bytes 00 01 f2 03 f4 f5 f6 f7 sum to ddf2.

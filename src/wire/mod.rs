@@ -2,8 +2,9 @@
 //!
 //! Checked views over byte slices (`*::new_checked` validates lengths once,
 //! after which no accessor can panic, whatever the bytes) and plain `Repr`
-//! structs with `parse`/`emit`, for Ethernet II (+802.1Q), ARP, IPv4 and TCP
-//! with its options; the Internet checksum (full and RFC 1624 incremental);
+//! structs with `parse`/`emit`, for Ethernet II (+802.1Q), ARP, IPv4, IPv6
+//! (extension headers walked), ICMPv6 neighbor discovery and TCP with its
+//! options; the Internet checksum (full and RFC 1624 incremental);
 //! wrap-safe sequence numbers; whole-frame parse, build and reply-in-place;
 //! header prediction for plain SYNs and for the segments that follow them.
 //!
@@ -16,6 +17,8 @@ mod error;
 pub mod ethernet;
 pub mod frame;
 pub mod ipv4;
+pub mod ipv6;
+pub mod ndp;
 pub mod segment_prediction;
 mod seq;
 pub mod syn_prediction;
@@ -27,6 +30,8 @@ pub use error::{Result, WireError};
 pub use ethernet::{EthernetFrame, EthernetRepr, MacAddr};
 pub use frame::{Frame, TcpFrame, TcpFrameAddr, build_tcp_frame, parse_frame, reply_in_place};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
+pub use ipv6::{Ipv6Packet, Ipv6Repr};
+pub use ndp::{NdpHeader, NdpRepr};
 pub use segment_prediction::{PredictedSegment, SegmentPeek, peek_segment, predict_segment};
 pub use seq::SeqNum;
 pub use syn_prediction::{PlainSyn, predict_syn};
