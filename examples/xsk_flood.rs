@@ -59,6 +59,7 @@ fn open(iface: &str, ours: [u8; 4], xdp_mode: XdpMode) -> afxdp::AfXdp {
             first: ours,
             count: 1,
         },
+        vlan: None,
     })
     .unwrap_or_else(|e| {
         eprintln!("xsk_flood: {e}");

@@ -43,6 +43,10 @@ pub struct Args {
     /// What each connection does, and the link.
     #[command(flatten)]
     pub traffic: TrafficArgs,
+    /// Both sides on this 802.1Q VLAN: every frame carries the tag, as on
+    /// a tagged port (the cost of the tag, without a NIC).
+    #[arg(long, value_parser = super::net_args::parse_vlan)]
+    pub vlan: Option<u16>,
     /// A TOML profile: any of these flags as keys (typed flags win), and [[template]] entries mixed by weight.
     /// See docs/workloads.md.
     #[arg(long)]
@@ -194,6 +198,7 @@ fn config(a: &Args, templates: Vec<Template>) -> Result<BenchConfig, String> {
         max_connections: a.max_connections as usize,
         max_time_wait: a.max_time_wait as usize,
         metrics_addr: a.metrics_addr.clone(),
+        vlan: a.vlan,
         ..BenchConfig::default()
     })
 }
@@ -339,6 +344,7 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> 
     serde_json::json!({
         "mode": "loopback",
         "workers": r.workers,
+        "vlan": a.vlan,
         "concurrency": a.concurrency(),
         "rate": a.rate,
         "ramp_s": a.ramp,

@@ -150,6 +150,21 @@ pub struct AfXdpArgs {
     /// the run and followed when its ARP changes (--peer-mac skips ARP).
     #[arg(long)]
     pub gateway: Option<std::net::Ipv4Addr>,
+    /// The 802.1Q VLAN id to run on: only frames tagged with it are
+    /// synwave's (the kernel keeps everything else), and every frame
+    /// synwave sends carries it.
+    #[arg(long, value_parser = parse_vlan)]
+    pub vlan: Option<u16>,
+}
+
+/// A VLAN id, 1 to 4094.
+pub fn parse_vlan(s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u16>() {
+        Ok(v) if (1..=4094).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a VLAN id; give 1 to 4094 (0 and 4095 are reserved by 802.1Q)"
+        )),
+    }
 }
 
 /// Flags `serve` and `gen` share besides the interface: secrets, table
@@ -228,6 +243,7 @@ impl AfXdpArgs {
                 xdp_mode: self.xdp_mode.into(),
                 zero_copy: self.zero_copy.into(),
                 ours,
+                vlan: self.vlan,
             },
             peer_mac: self.peer_mac,
             gateway: self.gateway.map(|g| g.octets()),

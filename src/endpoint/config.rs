@@ -62,6 +62,10 @@ pub struct EndpointConfig {
     /// general parse. The answers are the same; off only to measure or
     /// test the general path.
     pub predict_headers: bool,
+    /// Our 802.1Q VLAN id: only frames tagged with it are ours (others,
+    /// untagged ones included, are counted as `drop_vlan`), and every
+    /// frame we originate carries it. `None`: untagged frames only.
+    pub vlan: Option<u16>,
 }
 
 impl Default for EndpointConfig {
@@ -79,6 +83,7 @@ impl Default for EndpointConfig {
             verify_checksums: true,
             predict_headers: true,
             report_released: false,
+            vlan: None,
         }
     }
 }

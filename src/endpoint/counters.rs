@@ -80,6 +80,9 @@ pub struct Counters {
     pub drop_wire: [u64; WIRE_ERRORS.len()],
     /// Frames for an address that is not ours.
     pub drop_not_ours: u64,
+    /// Frames whose 802.1Q tag is not our VLAN (or that are untagged
+    /// while we have one, or tagged while we have none).
+    pub drop_vlan: u64,
     /// Connections refused because the table was full.
     pub drop_table_full: u64,
     /// The most live connection records held at once (a high-water mark,

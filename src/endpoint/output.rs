@@ -35,7 +35,7 @@ impl Endpoint {
         let addr = TcpFrameAddr {
             src_mac: self.cfg.mac,
             dst_mac: self.cfg.next_hop.mac(),
-            vlan: None,
+            vlan: self.cfg.vlan,
             src_ip: tuple.local_ip,
             dst_ip: tuple.remote_ip,
         };

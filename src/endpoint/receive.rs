@@ -24,16 +24,17 @@ impl Endpoint {
         if self.ctx.refresh_cookies(now) {
             self.counters.cookie_rotations = self.ctx.cookies.rotations();
         }
-        if self.cfg.predict_headers
-            && let Some(n) = self.predicted_syn(buf, len, now)
-        {
+        // The predictions read untagged frames only: with a VLAN every
+        // frame takes the general parse.
+        let predict = self.cfg.predict_headers && self.cfg.vlan.is_none();
+        if predict && let Some(n) = self.predicted_syn(buf, len, now) {
             self.counters.tx_frames += 1;
             return Some(n);
         }
         let frame = &buf[..len.min(buf.len())];
         // The common frame (see `wire::segment_prediction`) is read at
         // fixed offsets; the general parse gives the same for it.
-        let predicted = if self.cfg.predict_headers {
+        let predicted = if predict {
             wire::predict_segment(frame, self.cfg.verify_checksums)
         } else {
             None
@@ -44,6 +45,10 @@ impl Endpoint {
                 (p, wire::PredictedSegment::L2_LEN)
             }
             None => match wire::parse_frame(frame, self.cfg.verify_checksums) {
+                Ok(f) if f.vlan() != self.cfg.vlan => {
+                    self.counters.drop_vlan += 1;
+                    return None;
+                }
                 Ok(Frame::Tcp(f)) => (wire::PredictedSegment::of_frame(&f), f.eth.header_len()),
                 Ok(Frame::Arp(rx_eth, arp)) => return self.on_arp(buf, &rx_eth, &arp),
                 Err(e) => {

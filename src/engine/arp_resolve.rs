@@ -34,13 +34,15 @@ impl fmt::Display for ArpError {
 
 impl std::error::Error for ArpError {}
 
-/// Asks who has `target` (from `our_ip` at `our_mac`) on `port` until a
-/// reply arrives or `limit` passes.
+/// Asks who has `target` (from `our_ip` at `our_mac`, on VLAN `vlan` or
+/// untagged) on `port` until a reply on the same VLAN arrives or `limit`
+/// passes.
 pub fn resolve<P: Port>(
     port: &mut P,
     our_mac: MacAddr,
     our_ip: [u8; 4],
     target: [u8; 4],
+    vlan: Option<u16>,
     limit: Duration,
 ) -> Result<MacAddr, ArpError> {
     let request = ArpRepr {
@@ -53,7 +55,7 @@ pub fn resolve<P: Port>(
     let eth = EthernetRepr {
         src: our_mac,
         dst: MacAddr::BROADCAST,
-        vlan: None,
+        vlan,
         ethertype: wire::ethernet::ETHERTYPE_ARP,
     };
     let started = Instant::now();
@@ -77,7 +79,8 @@ pub fn resolve<P: Port>(
         port.rx_burst(&mut rx, 64);
         let mut found = None;
         for f in rx.drain(..) {
-            if let Ok(Frame::Arp(_, a)) = wire::parse_frame(f.data(), false)
+            if let Ok(Frame::Arp(eth, a)) = wire::parse_frame(f.data(), false)
+                && eth.vlan == vlan
                 && a.op == ArpOp::Reply
                 && a.sender_ip == target
             {
@@ -140,6 +143,7 @@ mod tests {
             MacAddr([2, 0, 0, 0, 1, 1]),
             [10, 0, 0, 2],
             [10, 0, 0, 1],
+            None,
             Duration::from_secs(5),
         );
         assert_eq!(mac, Ok(peer_mac));
@@ -150,6 +154,7 @@ mod tests {
             MacAddr([2, 0, 0, 0, 1, 1]),
             [10, 0, 0, 2],
             [10, 0, 0, 7],
+            None,
             Duration::from_millis(600),
         )
         .unwrap_err();

@@ -94,6 +94,9 @@ pub struct BenchConfig {
     /// `max_connections` (a device or server whose connection table is
     /// limited).
     pub responder_max_connections: Option<usize>,
+    /// Both sides on this 802.1Q VLAN: every frame tagged (`None`:
+    /// untagged).
+    pub vlan: Option<u16>,
 }
 
 impl Default for BenchConfig {
@@ -119,6 +122,7 @@ impl Default for BenchConfig {
             metrics_addr: None,
             syn_rate_limit: None,
             responder_max_connections: None,
+            vlan: None,
         }
     }
 }
@@ -247,6 +251,7 @@ fn sides(cfg: &BenchConfig) -> (Side, Side) {
             time_wait: cfg.max_time_wait,
             prefault_time_wait,
         },
+        vlan: cfg.vlan,
         ..EndpointConfig::default()
     };
     let generator = s.client_side(EndpointConfig {

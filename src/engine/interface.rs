@@ -118,7 +118,8 @@ impl InterfaceSetup {
             return Ok((learned, MacAddr::BROADCAST));
         };
         let limit = Duration::from_secs(3);
-        let mac = arp_resolve::resolve(port, our_mac, self.afxdp.ours.first, hop, limit).map_err(
+        let (first, vlan) = (self.afxdp.ours.first, self.afxdp.vlan);
+        let mac = arp_resolve::resolve(port, our_mac, first, hop, vlan, limit).map_err(
             |error| match self.gateway {
                 Some(_) => RunError::GatewayArp {
                     iface: self.afxdp.iface.clone(),
@@ -140,6 +141,7 @@ impl InterfaceSetup {
             ip_count: self.afxdp.ours.count,
             max_connections: self.max_connections,
             max_time_wait: self.max_time_wait,
+            vlan: self.afxdp.vlan,
             ..EndpointConfig::default()
         }
     }

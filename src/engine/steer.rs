@@ -23,12 +23,13 @@ pub fn queue_of(hasher: &RssHasher, reta: &Reta, frame: &[u8]) -> usize {
     usize::from(reta.worker_of(hasher.hash_ipv4_tcp(src, dst, sport, dport)))
 }
 
-/// The fields RSS hashes of an untagged IPv4/TCP frame: source and
-/// destination addresses, source and destination ports.
+/// The fields RSS hashes of an IPv4/TCP frame, tagged or not (a NIC
+/// hashes past one 802.1Q tag): source and destination addresses, source
+/// and destination ports.
 #[inline]
 fn hashed_fields(frame: &[u8]) -> Option<([u8; 4], [u8; 4], u16, u16)> {
     let eth = EthernetFrame::new_checked(frame).ok()?;
-    if eth.vlan().is_some() || eth.ethertype() != ETHERTYPE_IPV4 {
+    if eth.ethertype() != ETHERTYPE_IPV4 {
         return None;
     }
     let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;

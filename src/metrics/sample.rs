@@ -86,6 +86,7 @@ pub fn visit(s: &Sample<'_>, mut f: impl FnMut(&'static str, u64)) {
         f(e.counter_name(), c.wire_error(e));
     }
     f("drop_not_ours", c.drop_not_ours);
+    f("drop_vlan", c.drop_vlan);
     f("drop_table_full", c.drop_table_full);
     f("records_peak", c.records_peak);
     f("cookie_rotations", c.cookie_rotations);

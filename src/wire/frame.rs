@@ -36,6 +36,17 @@ pub enum Frame<'a> {
     Arp(EthernetRepr, ArpRepr),
 }
 
+impl Frame<'_> {
+    /// The frame's 802.1Q VLAN id, if tagged.
+    #[inline]
+    pub fn vlan(&self) -> Option<u16> {
+        match self {
+            Frame::Tcp(f) => f.eth.vlan,
+            Frame::Arp(eth, _) => eth.vlan,
+        }
+    }
+}
+
 /// Parses a whole frame. With `verify_checksums`, the IPv4 header checksum
 /// and the TCP checksum must verify.
 #[inline(always)]

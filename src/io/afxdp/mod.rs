@@ -70,6 +70,9 @@ pub struct AfXdpConfig {
     pub zero_copy: ZeroCopy,
     /// Our addresses: frames for them come to user space.
     pub ours: AddressRange,
+    /// Only frames tagged with this 802.1Q VLAN id are ours (`None`:
+    /// untagged frames).
+    pub vlan: Option<u16>,
 }
 
 /// The attached XDP program: detached when dropped (or when the process
@@ -108,7 +111,7 @@ pub fn open(cfg: &AfXdpConfig) -> Result<AfXdp, OpenError> {
         .rx_queues
         .max(cfg.queues.iter().max().map_or(1, |q| q + 1));
     let map = bpf::create_xskmap(map_entries).map_err(|e| OpenError::bpf(&iface.name, e))?;
-    let insns = program::redirect_program(cfg.ours, map.as_raw_fd());
+    let insns = program::redirect_program(cfg.ours, cfg.vlan, map.as_raw_fd());
     let prog = bpf::load_xdp(&insns).map_err(|e| OpenError::bpf(&iface.name, e))?;
     let (ports, bind) = open_sockets(cfg, &iface, &map, &mut notes)?;
     let (link, mode) = attach(cfg.xdp_mode, &prog, &iface, &mut notes)?;

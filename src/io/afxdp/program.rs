@@ -3,7 +3,9 @@
 //! TCP to one of our addresses — are redirected into the AF_XDP socket of
 //! the queue they arrived on (an XSKMAP keyed by rx queue index); every
 //! other frame is passed to the kernel, so the host keeps working on the
-//! interface. Frames with a VLAN tag are passed too.
+//! interface. Without a VLAN, frames with a VLAN tag are passed too; with
+//! one (`--vlan ID`), only frames tagged with that VLAN id (one 802.1Q
+//! tag) are ours, and untagged frames or other tags go to the kernel.
 //!
 //! Rules: every packet read is preceded by a bounds check against
 //! `data_end` (the verifier refuses the program otherwise); addresses are
@@ -130,40 +132,56 @@ const LD_IMM64: u8 = 0x18;
 /// `BPF_PSEUDO_MAP_FD`: the 64-bit immediate is a map file descriptor.
 const PSEUDO_MAP_FD: u8 = 1;
 
-/// Frame offsets.
+const AND64_K: u8 = 0x57;
+
+/// Frame offsets (after an Ethernet header of `l2` bytes).
 const ETHERTYPE: i16 = 12;
-const IP_PROTO: i16 = 14 + 9;
-const IP_DST: i16 = 14 + 16;
-const ARP_TARGET_IP: i16 = 14 + 24;
+const VLAN_TCI: i16 = 14;
+const IP_PROTO: i16 = 9;
+const IP_DST: i16 = 16;
+const ARP_TARGET_IP: i16 = 24;
 /// Ethertypes as a little-endian 16-bit load of their big-endian bytes.
 const ETH_IPV4_LE: i32 = 0x0008;
 const ETH_ARP_LE: i32 = 0x0608;
+const ETH_VLAN_LE: i32 = 0x0081;
 
-/// The filter-and-redirect program for `ours`, redirecting into the
-/// XSKMAP whose file descriptor is `xskmap_fd`.
-pub fn redirect_program(ours: AddressRange, xskmap_fd: i32) -> Vec<u64> {
+/// The filter-and-redirect program for `ours` (on VLAN `vlan`, or
+/// untagged), redirecting into the XSKMAP whose file descriptor is
+/// `xskmap_fd`.
+pub fn redirect_program(ours: AddressRange, vlan: Option<u16>, xskmap_fd: i32) -> Vec<u64> {
     let first = u32::from_be_bytes(ours.first) as i32;
     let last_offset = ours.count.clamp(1, 1 << 31) as i64 - 1;
+    // The Ethernet header: 14 bytes, 18 with the tag.
+    let l2: i16 = if vlan.is_some() { 18 } else { 14 };
     let mut a = Asm::new();
     a.raw(MOV64_X, R6, R1, 0, 0); // r6 = ctx
     a.load(LDX_W, R2, R1, 0); // r2 = ctx->data
     a.load(LDX_W, R3, R1, 4); // r3 = ctx->data_end
     a.raw(MOV64_X, R4, R2, 0, 0);
-    a.raw(ADD64_K, R4, 0, 0, 34); // Ethernet + IPv4 header
+    a.raw(ADD64_K, R4, 0, 0, i32::from(l2) + 20); // Ethernet + IPv4 header
     a.jump(JGT_X, R4, R3, 0, Label::Pass);
-    a.load(LDX_H, R5, R2, ETHERTYPE);
+    if let Some(id) = vlan {
+        // One 802.1Q tag whose VLAN id (the TCI's low 12 bits) is ours.
+        a.load(LDX_H, R5, R2, ETHERTYPE);
+        a.jump(JNE_K, R5, 0, ETH_VLAN_LE, Label::Pass);
+        a.load(LDX_H, R5, R2, VLAN_TCI);
+        a.raw(END_TO_BE, R5, 0, 0, 16);
+        a.raw(AND64_K, R5, 0, 0, 0x0fff);
+        a.jump(JNE_K, R5, 0, i32::from(id & 0x0fff), Label::Pass);
+    }
+    a.load(LDX_H, R5, R2, l2 - 2);
     a.jump(JEQ_K, R5, 0, ETH_ARP_LE, Label::Arp);
     a.jump(JNE_K, R5, 0, ETH_IPV4_LE, Label::Pass);
-    a.load(LDX_B, R5, R2, IP_PROTO);
+    a.load(LDX_B, R5, R2, l2 + IP_PROTO);
     a.jump(JNE_K, R5, 0, 6, Label::Pass); // TCP
-    a.load(LDX_W, R5, R2, IP_DST);
+    a.load(LDX_W, R5, R2, l2 + IP_DST);
     in_range(&mut a, first, last_offset);
     a.jump(JA, 0, 0, 0, Label::Redirect);
     a.label(Label::Arp);
     a.raw(MOV64_X, R4, R2, 0, 0);
-    a.raw(ADD64_K, R4, 0, 0, 42); // Ethernet + ARP for IPv4
+    a.raw(ADD64_K, R4, 0, 0, i32::from(l2) + 28); // Ethernet + ARP for IPv4
     a.jump(JGT_X, R4, R3, 0, Label::Pass);
-    a.load(LDX_W, R5, R2, ARP_TARGET_IP);
+    a.load(LDX_W, R5, R2, l2 + ARP_TARGET_IP);
     in_range(&mut a, first, last_offset);
     a.label(Label::Redirect);
     a.load(LDX_W, R2, R6, 16); // r2 = ctx->rx_queue_index
@@ -214,13 +232,20 @@ mod tests {
 
     #[test]
     fn jumps_land_inside_the_program_and_it_ends_in_exit() {
-        let p = redirect_program(
-            AddressRange {
-                first: [10, 0, 0, 1],
-                count: 1,
-            },
-            7,
-        );
+        for vlan in [None, Some(100)] {
+            let p = redirect_program(
+                AddressRange {
+                    first: [10, 0, 0, 1],
+                    count: 1,
+                },
+                vlan,
+                7,
+            );
+            jumps_are_forward_and_inside(&p);
+        }
+    }
+
+    fn jumps_are_forward_and_inside(p: &[u64]) {
         let n = p.len() as i64;
         for (i, &insn) in p.iter().enumerate() {
             let (code, ..) = fields(insn);
@@ -241,6 +266,7 @@ mod tests {
                 first: [192, 168, 1, 10],
                 count: 4,
             },
+            None,
             42,
         );
         let ld = p
@@ -263,6 +289,36 @@ mod tests {
             .map(|f| f.4)
             .collect();
         assert_eq!(bounds, vec![3, 3]);
+    }
+
+    #[test]
+    fn a_vlan_is_matched_on_its_tag_and_offsets_move_past_it() {
+        let ours = AddressRange {
+            first: [10, 0, 0, 1],
+            count: 1,
+        };
+        let plain: Vec<_> = redirect_program(ours, None, 3)
+            .into_iter()
+            .map(fields)
+            .collect();
+        let tagged: Vec<_> = redirect_program(ours, Some(100), 3)
+            .into_iter()
+            .map(fields)
+            .collect();
+        // The tag check: TPID 0x8100, then the VLAN id masked and compared.
+        assert!(tagged.iter().any(|f| f.0 == JNE_K && f.4 == ETH_VLAN_LE));
+        assert!(tagged.iter().any(|f| f.0 == AND64_K && f.4 == 0x0fff));
+        assert!(tagged.iter().any(|f| f.0 == JNE_K && f.4 == 100));
+        assert!(!plain.iter().any(|f| f.0 == AND64_K));
+        // Every packet load is 4 bytes further in.
+        let loads = |p: &[(u8, u8, u8, i16, i32)]| -> Vec<i16> {
+            p.iter()
+                .filter(|f| f.0 & 0x07 == 0x01 && f.2 == R2)
+                .map(|f| f.3)
+                .collect()
+        };
+        assert_eq!(loads(&plain), vec![12, 23, 30, 38]);
+        assert_eq!(loads(&tagged), vec![12, 14, 16, 27, 34, 42]);
     }
 
     #[test]

@@ -1,0 +1,174 @@
+//! `--vlan ID` over AF_XDP on a veth pair. This kernel has no 802.1Q
+//! devices (`CONFIG_VLAN_8021Q` is off), so the peers are synwave itself
+//! and a raw socket: `gen --vlan 100` against `serve --vlan 100` completes
+//! every connection and every frame either sends carries tag 100 (their
+//! captures show it); a tagged SYN from a raw socket gets a tagged SYN-ACK,
+//! and an untagged SYN gets nothing (the XDP program leaves it to the
+//! kernel, which owns no such address).
+//!
+//! Needs root and AF_XDP (skips, saying why, otherwise; fails under
+//! `CI=true`).
+
+mod netns;
+
+use netns::raw::{RawClient, RawSocket, mac_of};
+use netns::{Pair, SYNWAVE_IP, Synwave, counter, num, skip};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+use synwave::wire::TcpFlags;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The frames of a pcap file (classic format, as `--pcap` writes it).
+fn pcap_frames(path: &Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(bytes.len() >= 24, "no pcap header in {}", path.display());
+    let mut frames = Vec::new();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16;
+        frames.push(bytes[at..(at + caplen).min(bytes.len())].to_vec());
+        at += caplen;
+    }
+    frames
+}
+
+/// The VLAN id of a frame's 802.1Q tag, if it has one.
+fn vlan_of(frame: &[u8]) -> Option<u16> {
+    (frame.len() >= 18 && frame[12..14] == [0x81, 0x00])
+        .then(|| u16::from_be_bytes([frame[14], frame[15]]) & 0x0fff)
+}
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("synwave-vlan-{name}-{}.pcap", std::process::id()))
+}
+
+#[test]
+fn gen_and_serve_on_a_vlan_tag_every_frame() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("gen_and_serve_on_a_vlan_tag_every_frame") {
+        return;
+    }
+    let pair = Pair::new(1);
+    let (pcap_s, pcap_g) = (temp("serve"), temp("gen"));
+    let (ps, pg) = (pcap_s.display().to_string(), pcap_g.display().to_string());
+    let server = Synwave::serve(
+        &pair.b(),
+        &pair.b(),
+        "10.99.0.3",
+        &["--vlan", "100", "--pcap", &ps, "--pcap-limit", "1000000"],
+    );
+    let a = pair.a();
+    let mut g = Synwave::start(
+        &a,
+        &[
+            "gen",
+            "--iface",
+            &a,
+            "--quiet",
+            "--vlan",
+            "100",
+            "--src-ip",
+            "10.99.1.1-10.99.1.250",
+            "--dst",
+            "10.99.0.3:80",
+            "--rate",
+            "500",
+            "--duration",
+            "3",
+            "--pcap",
+            &pg,
+            "--pcap-limit",
+            "1000000",
+        ],
+        "synwave gen:",
+    );
+    let st = g.wait(Duration::from_secs(60));
+    let text = std::fs::read_to_string(&g.json).expect("gen's JSON summary");
+    let _ = std::fs::remove_file(&g.json);
+    let j: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert!(st.success(), "gen exited with {st:?}: {j}");
+    let s = server.stop();
+    let established = num(&j, "established");
+    assert!(established >= 1_000, "{j}");
+    assert_eq!(num(&j, "failed"), 0, "{j}");
+    assert_eq!(num(&j, "completed"), established, "{j}");
+    assert_eq!(num(&s, "established"), established, "{s}");
+    assert_eq!(
+        counter(&s, "drop_vlan") + counter(&j, "drop_vlan"),
+        0,
+        "{s} {j}"
+    );
+    for pcap in [&pcap_g, &pcap_s] {
+        let frames = pcap_frames(pcap);
+        let _ = std::fs::remove_file(pcap);
+        assert!(
+            frames.len() as u64 >= 4 * established,
+            "{} frames",
+            frames.len()
+        );
+        let untagged = frames.iter().filter(|f| vlan_of(f) != Some(100)).count();
+        assert_eq!(untagged, 0, "frames without tag 100 in {}", pcap.display());
+    }
+}
+
+#[test]
+fn a_tagged_syn_gets_a_tagged_syn_ack_and_an_untagged_one_nothing() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("a_tagged_syn_gets_a_tagged_syn_ack_and_an_untagged_one_nothing") {
+        return;
+    }
+    let pair = Pair::new(1);
+    let pcap = temp("raw");
+    let p = pcap.display().to_string();
+    let server = Synwave::serve(
+        &pair.a(),
+        &pair.a(),
+        &SYNWAVE_IP.to_string(),
+        &["--vlan", "100", "--pcap", &p],
+    );
+    let b = pair.b();
+    let sock = pair.in_b(move || RawSocket::open(&b));
+    let mut client = RawClient::new(
+        sock,
+        mac_of(&pair.b(), &pair.b()),
+        mac_of(&pair.a(), &pair.a()),
+        SYNWAVE_IP.octets(),
+        80,
+    );
+    // Untagged first: nothing comes back.
+    client.send(40_001, TcpFlags::SYN, 1_000, 0, &[]);
+    let none = client.next_segment(Duration::from_secs(1));
+    assert!(none.is_none(), "an untagged SYN was answered: {none:?}");
+    // Tagged: a SYN-ACK for it.
+    client.addr.vlan = Some(100);
+    client.send(40_000, TcpFlags::SYN, 5_000, 0, &[]);
+    let sa = client.expect(40_000, Duration::from_secs(5), |s| {
+        s.flags.syn() && s.flags.ack()
+    });
+    assert_eq!(sa.ack, 5_001);
+    let s = server.stop();
+    assert_eq!(
+        counter(&s, "syn_rx"),
+        1,
+        "only the tagged SYN reached serve: {s}"
+    );
+    // What serve sent: the SYN-ACK, tagged 100; nothing to port 40001.
+    let frames = pcap_frames(&pcap);
+    let _ = std::fs::remove_file(&pcap);
+    let sent: Vec<&Vec<u8>> = frames
+        .iter()
+        .filter(|f| f.len() >= 18 + 20 + 20 && f[6..12] == mac_of(&pair.a(), &pair.a()).0)
+        .collect();
+    assert!(!sent.is_empty(), "serve sent nothing");
+    assert!(sent.iter().all(|f| vlan_of(f) == Some(100)), "{sent:?}");
+    let to_40001 = frames
+        .iter()
+        .filter(|f| {
+            f.len() >= 18 + 20 + 4 && f[18 + 20 + 2..18 + 20 + 4] == 40_001u16.to_be_bytes()
+        })
+        .count();
+    assert_eq!(to_40001, 0);
+}
