@@ -31,6 +31,9 @@ pub const TARGETS: &[Target] = &[
     ("predict_segment", predict_segment),
     ("predict_syn", predict_syn),
     ("endpoint", endpoint),
+    ("ipv6", ipv6),
+    ("ndp", ndp),
+    ("vlan", vlan),
 ];
 
 /// `wire::parse_frame`, checksums verified and not.
@@ -85,6 +88,95 @@ pub fn predict_syn(data: &[u8]) {
                 }
                 other => panic!("predicted a SYN the parse rejects: {other:?}"),
             }
+        }
+    }
+}
+
+/// `Ipv6Packet::new_checked` (the extension-header walk) and its `Repr`.
+/// Invariants: what it accepts lies inside the input, and the `Repr`
+/// emits the fixed header it read.
+pub fn ipv6(data: &[u8]) {
+    if let Ok(p) = wire::Ipv6Packet::new_checked(data) {
+        assert!(
+            p.header_len() + p.payload().len() <= data.len(),
+            "past the input"
+        );
+        assert!(p.header_len() >= wire::ipv6::HEADER_LEN);
+        let r = wire::Ipv6Repr::parse(&p);
+        let mut out = [0u8; wire::ipv6::HEADER_LEN];
+        r.emit(&mut out).expect("a 40-byte header fits");
+        assert_eq!(out[8..40], data[8..40], "addresses differ");
+        assert_eq!(out[7], data[7], "hop limit differs");
+    }
+}
+
+/// `NdpRepr::parse` on an ICMPv6 message: the input's first 33 bytes are
+/// the IPv6 source, destination and hop limit it came with, the rest the
+/// message, whose checksum is set right first unless the low bit of its
+/// eighth byte (reserved, ignored by the parse) is set: most mutations
+/// reach the checks behind the checksum, some test the checksum itself. Invariant: a
+/// message it accepts emits and parses back to the same message.
+pub fn ndp(data: &[u8]) {
+    let Some((ip, icmp)) = ndp_split(data) else {
+        return;
+    };
+    let mut fixed = icmp.to_vec();
+    if fixed.len() >= 8 && fixed[7] & 1 == 0 {
+        fixed[2..4].copy_from_slice(&[0, 0]);
+        let sum = synwave::wire::checksum::pseudo_header_v6(ip.src, ip.dst, 58, fixed.len() as u32);
+        let c = synwave::wire::checksum::finish(synwave::wire::checksum::sum(sum, &fixed));
+        fixed[2..4].copy_from_slice(&c.to_be_bytes());
+    }
+    if let Ok(Some(r)) = wire::NdpRepr::parse(&ip, &fixed) {
+        let mut out = vec![0u8; r.len()];
+        r.emit(&ip, &mut out).expect("fits its own length");
+        assert_eq!(wire::NdpRepr::parse(&ip, &out), Ok(Some(r)), "round trip");
+    }
+}
+
+fn ndp_split(data: &[u8]) -> Option<(wire::NdpHeader, &[u8])> {
+    if data.len() < 33 {
+        return None;
+    }
+    let (src, dst) = (data[..16].try_into().ok()?, data[16..32].try_into().ok()?);
+    let ip = wire::NdpHeader {
+        src,
+        dst,
+        hop_limit: data[32],
+    };
+    Some((ip, &data[33..]))
+}
+
+/// `parse_frame` on an 802.1Q-tagged frame. Invariant: a tagged frame
+/// parses as the same frame without its tag does (the same result, the
+/// same TCP header), and reports the tag.
+pub fn vlan(data: &[u8]) {
+    if data.len() < 18 || data[12..14] != [0x81, 0x00] {
+        return parse_frame(data);
+    }
+    let mut untagged = data[..12].to_vec();
+    untagged.extend_from_slice(&data[16..]);
+    let vid = u16::from_be_bytes([data[14], data[15]]) & 0x0fff;
+    for verify in [true, false] {
+        let (t, u) = (
+            wire::parse_frame(data, verify),
+            wire::parse_frame(&untagged, verify),
+        );
+        match (&t, &u) {
+            (Ok(wire::Frame::Tcp(a)), Ok(wire::Frame::Tcp(b))) => {
+                assert_eq!(a.tcp, b.tcp, "the tag changed the segment");
+                assert_eq!(a.eth.vlan, Some(vid));
+            }
+            (Ok(wire::Frame::Arp(ea, a)), Ok(wire::Frame::Arp(_, b))) => {
+                assert_eq!(a, b, "the tag changed the ARP packet");
+                assert_eq!(ea.vlan, Some(vid));
+            }
+            // A second tag is not walked: the inner EtherType is 0x8100.
+            (Err(e), _) if untagged.len() >= 14 && untagged[12..14] == [0x81, 0x00] => {
+                assert_eq!(*e, wire::WireError::UnsupportedEtherType);
+            }
+            (Err(a), Err(b)) => assert_eq!(a, b, "the tag changed the error"),
+            _ => panic!("tagged {t:?} but untagged {u:?}"),
         }
     }
 }
@@ -223,8 +315,101 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             }
             vec![all]
         }
+        "ipv6" => ipv6_seeds(),
+        "ndp" => ndp_seeds(),
+        "vlan" => frames
+            .iter()
+            .map(|f| {
+                let mut t = f[..12].to_vec();
+                t.extend_from_slice(&[0x81, 0x00, 0x00, 0x64]);
+                t.extend_from_slice(&f[12..]);
+                t
+            })
+            .collect(),
         _ => frames,
     }
+}
+
+/// IPv6 packets: plain TCP, and TCP behind hop-by-hop, routing and
+/// destination options headers.
+fn ipv6_seeds() -> Vec<Vec<u8>> {
+    let tcp = [0u8; 20];
+    let chains: [&[u8]; 3] = [
+        &[],
+        &[43, 0, 0, 0, 0, 0, 0, 0],
+        &[
+            43, 0, 1, 4, 0, 0, 0, 0, 60, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 1, 4,
+            0, 0, 0, 0,
+        ],
+    ];
+    let first = [6u8, 0, 0];
+    chains
+        .iter()
+        .zip(first)
+        .map(|(chain, next)| {
+            let r = wire::Ipv6Repr {
+                src: [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+                dst: [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+                next_header: next,
+                payload_len: (chain.len() + tcp.len()) as u16,
+                hop_limit: 64,
+                traffic_class: 0,
+                flow_label: 7,
+            };
+            let mut p = vec![0u8; wire::ipv6::HEADER_LEN];
+            r.emit(&mut p).expect("fits");
+            p.extend_from_slice(chain);
+            p.extend_from_slice(&tcp);
+            p
+        })
+        .collect()
+}
+
+/// Neighbor solicitations and advertisements, each behind the 33 bytes
+/// of addresses and hop limit that `ndp` reads first.
+fn ndp_seeds() -> Vec<Vec<u8>> {
+    let ours = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    let peer = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+    let mac = wire::MacAddr([2, 0, 0, 0, 0, 2]);
+    let messages = [
+        (
+            peer,
+            wire::ipv6::solicited_node(ours),
+            wire::NdpRepr::Solicit {
+                target: ours,
+                source_mac: Some(mac),
+            },
+        ),
+        (
+            ours,
+            peer,
+            wire::NdpRepr::Advert {
+                target: ours,
+                router: false,
+                solicited: true,
+                override_cache: true,
+                target_mac: Some(mac),
+            },
+        ),
+    ];
+    messages
+        .iter()
+        .map(|(src, dst, r)| {
+            let ip = wire::NdpHeader {
+                src: *src,
+                dst: *dst,
+                hop_limit: wire::ndp::HOP_LIMIT,
+            };
+            let mut v = Vec::new();
+            v.extend_from_slice(src);
+            v.extend_from_slice(dst);
+            v.push(wire::ndp::HOP_LIMIT);
+            let mut m = vec![0u8; r.len()];
+            r.emit(&ip, &mut m).expect("fits");
+            v.extend_from_slice(&m);
+            v
+        })
+        .collect()
 }
 
 /// Real frames of one exchange between a client and a server endpoint.
