@@ -157,6 +157,21 @@ pub fn vlan(data: &[u8]) {
     let mut untagged = data[..12].to_vec();
     untagged.extend_from_slice(&data[16..]);
     let vid = u16::from_be_bytes([data[14], data[15]]) & 0x0fff;
+    // The endpoint predicts a tagged frame's headers 4 bytes in: the
+    // predictions read nothing before the EtherType, so they see what
+    // they see in the untagged twin.
+    for verify in [true, false] {
+        assert_eq!(
+            wire::predict_segment(&data[4..], verify),
+            wire::predict_segment(&untagged, verify),
+            "segment prediction differs past the tag"
+        );
+        assert_eq!(
+            wire::predict_syn(&data[4..], verify).map(|s| (s.seq, s.src_port, s.options)),
+            wire::predict_syn(&untagged, verify).map(|s| (s.seq, s.src_port, s.options)),
+            "SYN prediction differs past the tag"
+        );
+    }
     for verify in [true, false] {
         let (t, u) = (
             wire::parse_frame(data, verify),
