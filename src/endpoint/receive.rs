@@ -15,16 +15,6 @@ use crate::flow::FourTuple;
 use crate::tcp;
 use crate::wire::{self, Frame};
 
-/// Whether `buf[..len]` carries one 802.1Q tag with VLAN id `id` (the
-/// TCI's low 12 bits).
-#[inline(always)]
-fn tagged_with(buf: &[u8], len: usize, id: u16) -> bool {
-    len >= 18
-        && buf.len() >= 18
-        && buf[12..14] == [0x81, 0x00]
-        && u16::from_be_bytes([buf[14], buf[15]]) & 0x0fff == id
-}
-
 impl Endpoint {
     /// Handles one received frame held in `buf[..len]`. When it is to be
     /// answered, the answer is written over it in `buf` (whose full length
@@ -34,14 +24,10 @@ impl Endpoint {
         if self.ctx.refresh_cookies(now) {
             self.counters.cookie_rotations = self.ctx.cookies.rotations();
         }
-        // The predictions read an untagged frame's headers at fixed
-        // offsets; a frame with our one 802.1Q tag is read the same way 4
-        // bytes further in (they read nothing before the EtherType).
-        let (predict, tag) = match self.cfg.vlan {
-            None => (self.cfg.predict_headers, 0),
-            Some(id) => (self.cfg.predict_headers && tagged_with(buf, len, id), 4),
-        };
-        if predict && let Some(n) = self.predicted_syn(buf, len, tag, now) {
+        // The predictions read untagged frames only: with a VLAN every
+        // frame takes the general parse.
+        let predict = self.cfg.predict_headers && self.cfg.vlan.is_none();
+        if predict && let Some(n) = self.predicted_syn(buf, len, now) {
             self.counters.tx_frames += 1;
             return Some(n);
         }
@@ -49,16 +35,14 @@ impl Endpoint {
         // The common frame (see `wire::segment_prediction`) is read at
         // fixed offsets; the general parse gives the same for it.
         let predicted = if predict {
-            wire::predict_segment(&frame[tag..], self.cfg.verify_checksums)
+            wire::predict_segment(frame, self.cfg.verify_checksums)
         } else {
             None
         };
         let (seg, l2_len) = match predicted {
-            Some(mut p) => {
+            Some(p) => {
                 self.counters.segments_predicted += 1;
-                p.data_start += tag;
-                p.data_end += tag;
-                (p, wire::PredictedSegment::L2_LEN + tag)
+                (p, wire::PredictedSegment::L2_LEN)
             }
             None => match wire::parse_frame(frame, self.cfg.verify_checksums) {
                 Ok(f) if f.vlan() != self.cfg.vlan => {
@@ -93,16 +77,13 @@ impl Endpoint {
     /// counted); `on_frame` goes on with the general path, which answers
     /// such a SYN identically.
     #[inline(always)]
-    fn predicted_syn(&mut self, buf: &mut [u8], len: usize, tag: usize, now: u64) -> Option<usize> {
-        // The reply (at most 14 (18 tagged) + 20 + 60 bytes) always fits:
-        // checked first so that nothing is written unless the answer is
-        // complete.
-        let l2 = wire::PlainSyn::L2_LEN + tag;
-        if buf.len() < l2 + 80 {
+    fn predicted_syn(&mut self, buf: &mut [u8], len: usize, now: u64) -> Option<usize> {
+        // The reply (at most 14 + 20 + 60 bytes) always fits: checked first
+        // so that nothing is written unless the answer is complete.
+        if buf.len() < wire::PlainSyn::L2_LEN + 80 {
             return None;
         }
-        let frame = buf.get(tag..len.min(buf.len()))?;
-        let syn = wire::predict_syn(frame, self.cfg.verify_checksums)?;
+        let syn = wire::predict_syn(&buf[..len.min(buf.len())], self.cfg.verify_checksums)?;
         if !self.owns(syn.dst) || !self.listening.contains(syn.dst_port) {
             return None;
         }
@@ -120,6 +101,7 @@ impl Endpoint {
             return None;
         };
         let reply = tcp::stateless_syn_ack(&self.ctx, &tuple, syn.seq, options, now)?;
+        let l2 = wire::PlainSyn::L2_LEN;
         let n = wire::reply_in_place(buf, l2, syn.src, syn.dst, &reply.repr, &[]).ok()?;
         self.counters.add_events(tcp::STATELESS_SYN_EVENTS);
         self.counters.syn_predicted += 1;
