@@ -1849,15 +1849,17 @@ fn regression_cookie_record_ending_at_once_not_counted_accepted() {
 }
 
 /// `Endpoint::on_frame` (src/endpoint/mod.rs, the `Frame::Arp` branch):
-/// the ARP reply is built with `vlan: None`, so a request received in an
-/// 802.1Q VLAN is answered untagged, while TCP answers keep the tag
+/// the ARP reply was built with `vlan: None`, so a request received in an
+/// 802.1Q VLAN was answered untagged, while TCP answers kept the tag
 /// (`reply_in_place` keeps the received L2 header). On a tagged link the
-/// peer never learns our MAC.
+/// peer never learned our MAC. (An endpoint takes tagged frames only on
+/// its `vlan` now; without one it answers none: `tests/vlan.rs`.)
 #[test]
 fn regression_arp_reply_to_tagged_request_is_untagged() {
     let cfg = EndpointConfig {
         ip_first: EP_IP,
         listen_ports: vec![EP_PORT],
+        vlan: Some(100),
         ..EndpointConfig::default()
     };
     let mut ep = Endpoint::new(
