@@ -26,14 +26,7 @@ fn gen_args<'a>(pair_a: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 /// Runs gen to completion (bounded) and returns its JSON summary.
 fn run_gen(pair: &Pair, extra: &[&str], limit: Duration) -> serde_json::Value {
     let a = pair.a();
-    let mut g = Synwave::start(&pair.a(), &gen_args(&a, extra), "synwave gen:");
-    let st = g.wait(limit);
-    let text = std::fs::read_to_string(&g.json)
-        .unwrap_or_else(|e| panic!("no JSON summary ({st:?}, {e}): {:?}", g.log));
-    let _ = std::fs::remove_file(&g.json);
-    let j: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-    assert!(st.success(), "gen exited with {st:?}: {j}");
-    j
+    Synwave::start(&pair.a(), &gen_args(&a, extra), "synwave gen:").finish(limit)
 }
 
 /// gen from 10.99.0.1 to the kernel's 10.99.0.2:80: `connections` at

@@ -165,7 +165,7 @@ fn a_slow_kernel_reader_with_a_4_kib_buffer_gets_a_megabyte_without_retransmissi
 /// kernel's listener: its JSON summary.
 fn gen_server_fin(pair: &Pair) -> serde_json::Value {
     let a = pair.a();
-    let mut g = Synwave::start(
+    Synwave::start(
         &a,
         &[
             "gen",
@@ -184,13 +184,8 @@ fn gen_server_fin(pair: &Pair) -> serde_json::Value {
             "server-fin",
         ],
         "synwave gen:",
-    );
-    let st = g.wait(Duration::from_secs(60));
-    let text = std::fs::read_to_string(&g.json).expect("gen's JSON summary");
-    let _ = std::fs::remove_file(&g.json);
-    let j: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-    assert!(st.success(), "gen exited with {st:?}: {j}");
-    j
+    )
+    .finish(Duration::from_secs(60))
 }
 
 /// RFC 7323 §5.4 and RFC 6528 §3: timestamps and ISNs come from clocks

@@ -61,7 +61,7 @@ fn gen_and_serve_on_a_vlan_tag_every_frame() {
         &["--vlan", "100", "--pcap", &ps, "--pcap-limit", "1000000"],
     );
     let a = pair.a();
-    let mut g = Synwave::start(
+    let j = Synwave::start(
         &a,
         &[
             "gen",
@@ -84,12 +84,8 @@ fn gen_and_serve_on_a_vlan_tag_every_frame() {
             "1000000",
         ],
         "synwave gen:",
-    );
-    let st = g.wait(Duration::from_secs(60));
-    let text = std::fs::read_to_string(&g.json).expect("gen's JSON summary");
-    let _ = std::fs::remove_file(&g.json);
-    let j: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-    assert!(st.success(), "gen exited with {st:?}: {j}");
+    )
+    .finish(Duration::from_secs(60));
     let s = server.stop();
     let established = num(&j, "established");
     assert!(established >= 1_000, "{j}");

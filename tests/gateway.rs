@@ -49,9 +49,7 @@ fn gen_and_serve_reach_each_other_through_their_gateways() {
         "gen failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = std::fs::read_to_string(&json).expect("gen's JSON summary");
-    let _ = std::fs::remove_file(&json);
-    let g: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let g = netns::take_json(&json);
     let opened = num(&g, "opened");
     assert!(opened >= 1_000, "{g}");
     assert_eq!(num(&g, "completed"), opened, "{g}");

@@ -16,11 +16,11 @@ use netns::{Synwave, skip};
 /// New connections a second the device admits.
 const LIMIT: u32 = 2_000;
 
-/// Runs the search through `net`'s router; its JSON summary.
-fn search(net: &Routed, tag: &str) -> serde_json::Value {
-    let json = std::env::temp_dir().join(format!("synwave-search-{}-{tag}.json", net.ns("")));
+/// `synwave search` from the client namespace through the router to the
+/// server, through `gateway`, with `extra` flags.
+fn search_run(net: &Routed, gateway: &str, extra: &[&str]) -> std::process::Output {
     let c = net.ns("c");
-    let out = net.run_client(&[
+    let mut args = vec![
         "search",
         "--iface",
         &c,
@@ -29,16 +29,25 @@ fn search(net: &Routed, tag: &str) -> serde_json::Value {
         "--dst",
         "10.97.2.1:80",
         "--gateway",
-        "10.97.1.254",
+        gateway,
         "--min",
         "500",
         "--max",
         "8000",
-        "--step-duration",
-        "2",
-        "--json",
-        json.to_str().expect("a UTF-8 path"),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    net.run_client(&args)
+}
+
+/// Runs the search through `net`'s router; its JSON summary.
+fn search(net: &Routed, tag: &str) -> serde_json::Value {
+    let json = std::env::temp_dir().join(format!("synwave-search-{}-{tag}.json", net.ns("")));
+    let path = json.to_str().expect("a UTF-8 path");
+    let out = search_run(
+        net,
+        "10.97.1.254",
+        &["--step-duration", "2", "--json", path],
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     let text = String::from_utf8_lossy(&out.stdout);
     eprintln!("{err}{text}");
@@ -46,9 +55,7 @@ fn search(net: &Routed, tag: &str) -> serde_json::Value {
     // The table and the answer.
     assert!(text.contains("highest clean rate:"), "{text}");
     assert!(err.contains("warm-up: 1.00 s at 500 (not judged)"), "{err}");
-    let summary = std::fs::read_to_string(&json).expect("the search's JSON summary");
-    let _ = std::fs::remove_file(&json);
-    serde_json::from_str(&summary).expect("JSON")
+    netns::take_json(&json)
 }
 
 #[test]
@@ -69,21 +76,7 @@ fn search_finds_the_new_connection_limit_of_a_linux_router() {
     let net = Routed::new();
     // A gateway nobody holds is named, with the interface.
     let c = net.ns("c");
-    let out = net.run_client(&[
-        "search",
-        "--iface",
-        &c,
-        "--src-ip",
-        "10.97.1.10-10.97.1.60",
-        "--dst",
-        "10.97.2.1:80",
-        "--gateway",
-        "10.97.1.253",
-        "--min",
-        "500",
-        "--max",
-        "8000",
-    ]);
+    let out = search_run(&net, "10.97.1.253", &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(

@@ -233,13 +233,10 @@ pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
         (Some(afxdp), Some(ends)) => Some(Target { afxdp, ends }),
         _ => None,
     };
-    let report = match (target, a.in_memory) {
-        (None, false) => {
-            return refuse(
-                "give the interface, our addresses and the server (--iface, --src-ip, --dst), or --in-memory",
-            );
-        }
-        (Some(t), _) => {
+    // clap asks for the interface, our addresses and the server unless
+    // --in-memory is given.
+    let report = match target {
+        Some(t) => {
             let offered = Offered {
                 concurrency: a.concurrency,
                 rate: a.rate,
@@ -262,7 +259,7 @@ pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
             )
             .map_err(|e| run_error(&e, Command::Gen))
         }
-        (None, true) => {
+        None => {
             let cfg = bench_config(&a, templates);
             Intro::in_memory(a.limit_syn_rate, a.limit_connections, &cfg, &plan).print(None);
             run_search_bench(&cfg, &plan, &interrupt, &mut on_step)
@@ -273,7 +270,7 @@ pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
         Ok(r) => r,
         Err(e) => return refuse(e),
     };
-    print_table(&r, plan.metric);
+    print_table(&r);
     print_answer(&r, &plan);
     if let Some(path) = &a.common.json
         && let Err(code) = write_summary(path, &summary_json(&r, &plan))

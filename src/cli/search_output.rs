@@ -6,7 +6,7 @@
 use super::gen_args::Target;
 use synwave::engine::bench::BenchConfig;
 use synwave::engine::search::{Metric, P50P99, SearchPlan, Step};
-use synwave::engine::search_gen::SearchReport;
+use synwave::engine::search_steps::SearchReport;
 use synwave::wire::MacAddr;
 
 /// Source ports each address gives (1024 to 65535).
@@ -191,7 +191,7 @@ pub fn print_step(i: usize, of: u32, metric: Metric, s: &Step) {
 }
 
 /// The table of every step.
-pub fn print_table(r: &SearchReport, metric: Metric) {
+pub fn print_table(r: &SearchReport) {
     println!(
         "{:>4} {:>12} {:>12} {:>12} {:>12} {:>10} {:>8} {:>7} {:>8} {:>10} {:>10} {:>10} {:>10}  verdict",
         "step",
@@ -229,7 +229,6 @@ pub fn print_table(r: &SearchReport, metric: Metric) {
                 .map_or("pass".into(), |c| format!("FAIL ({c})")),
         );
     }
-    let _ = metric;
 }
 
 /// The step that offered `v`.

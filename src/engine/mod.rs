@@ -26,6 +26,7 @@ mod run;
 pub mod search;
 pub mod search_bench;
 pub mod search_gen;
+pub mod search_steps;
 pub mod serve;
 pub mod steer;
 pub mod template_mix;

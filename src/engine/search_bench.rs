@@ -12,8 +12,8 @@
 
 use super::bench::{BenchConfig, run_bench};
 use super::error::RunError;
-use super::search::{Bisection, Metric, SearchPlan, Step, StepRun, Tally, judge};
-use super::search_gen::SearchReport;
+use super::search::{Metric, SearchPlan, Step, StepRun, Tally, judge};
+use super::search_steps::{SearchReport, run_steps};
 use std::sync::atomic::AtomicBool;
 
 /// Runs the search of `plan`, each step a bench of `base` at the step's
@@ -22,19 +22,9 @@ pub fn run_search_bench(
     base: &BenchConfig,
     plan: &SearchPlan,
     interrupt: &AtomicBool,
-    mut on_step: impl FnMut(usize, &Step),
+    on_step: impl FnMut(usize, &Step),
 ) -> Result<SearchReport, RunError> {
-    let mut search = Bisection::new(plan.clone());
-    let mut report = SearchReport {
-        steps: Vec::new(),
-        answer: None,
-        lowest_failed: None,
-        interrupted: false,
-        xdp_mode: "in-memory",
-        bind: None,
-        peer_mac: None,
-    };
-    while let Some(value) = search.next() {
+    let step = |value| {
         let cfg = step_config(base, plan, value);
         let r = run_bench(&cfg, interrupt)?;
         let peak = r.live_lines.iter().map(|l| l.open).max().unwrap_or(0);
@@ -42,20 +32,13 @@ pub fn run_search_bench(
             resets_expected: base.scenario.close == crate::app::CloseKind::ServerRst,
             ..StepRun::new(plan, value, r.run_phase, peak, r.unfinished())
         };
-        let step = judge(plan.metric, &plan.criteria, run, &Tally::of(&r.generators));
-        let interrupted = r.run_phase + std::time::Duration::from_millis(50) < cfg.duration;
-        on_step(report.steps.len(), &step);
-        if interrupted {
-            report.interrupted = true;
-            report.steps.push(step);
-            break;
-        }
-        search.record(value, step.passed);
-        report.steps.push(step);
-    }
-    report.answer = search.answer();
-    report.lowest_failed = search.lowest_failed();
-    Ok(report)
+        let whole = r.run_phase + std::time::Duration::from_millis(50) >= cfg.duration;
+        Ok((
+            judge(plan.metric, &plan.criteria, run, &Tally::of(&r.generators)),
+            whole,
+        ))
+    };
+    run_steps(plan, step, on_step)
 }
 
 /// The bench of the step offering `value`.

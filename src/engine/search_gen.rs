@@ -21,7 +21,8 @@ use super::interface::InterfaceSetup;
 use super::opener::Load;
 use super::pin;
 use super::run::{Job, Plan, Start, drive};
-use super::search::{Bisection, Metric, SearchPlan, Step, StepRun, Tally, judge};
+use super::search::{Metric, SearchPlan, Step, StepRun, Tally, judge};
+use super::search_steps::{SearchReport, run_steps};
 use super::worker::{Role, Worker, WorkerReport};
 use crate::endpoint::Endpoint;
 use crate::io::Impaired;
@@ -29,25 +30,6 @@ use crate::io::afxdp::{BindMode, XskPort};
 use crate::wire::MacAddr;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-
-/// A search's outcome.
-#[derive(Debug)]
-pub struct SearchReport {
-    /// Every step, in order.
-    pub steps: Vec<Step>,
-    /// The highest value that passed (`None`: not even the lowest).
-    pub answer: Option<f64>,
-    /// The lowest value that failed (`None`: even the highest passed).
-    pub lowest_failed: Option<f64>,
-    /// The search was interrupted before it ended.
-    pub interrupted: bool,
-    /// "native" or "generic" (interface runs).
-    pub xdp_mode: &'static str,
-    /// Copy or zero-copy (interface runs).
-    pub bind: Option<BindMode>,
-    /// The next hop's MAC (interface runs).
-    pub peer_mac: Option<MacAddr>,
-}
 
 type GenWorker = Worker<Impaired<XskPort>>;
 
@@ -59,7 +41,7 @@ enum Slot<B> {
 }
 
 /// The load of a step offering `value` over `workers` workers.
-pub(crate) fn step_load(
+fn step_load(
     metric: Metric,
     value: f64,
     workers: usize,
@@ -94,7 +76,7 @@ pub fn run_search_gen(
     interrupt: &AtomicBool,
     on_ready: impl FnOnce(&str, BindMode, MacAddr, &[String]),
     on_warm_up: impl Fn(&Step),
-    mut on_step: impl FnMut(usize, &Step),
+    on_step: impl FnMut(usize, &Step),
 ) -> Result<SearchReport, RunError> {
     let p = prepare(cfg, on_ready)?;
     let setup = &cfg.setup;
@@ -112,38 +94,23 @@ pub fn run_search_gen(
         .zip(p.builders)
         .map(|(port, b)| Slot::New(Box::new((port, b))))
         .collect();
-    let mut search = Bisection::new(plan.clone());
-    let mut report = SearchReport {
-        steps: Vec::new(),
-        answer: None,
-        lowest_failed: None,
-        interrupted: false,
-        xdp_mode: p.mode,
-        bind: Some(p.bind),
-        peer_mac: Some(p.peer_mac),
-    };
     let mut base = Tally::default();
-    let mut warm_up = !plan.warm_up.is_zero();
-    loop {
-        let value = match (warm_up, search.next()) {
-            (true, _) => plan.min,
-            (false, Some(v)) => v,
-            (false, None) => break,
-        };
+    // One step of `length` at `value` on the workers: judged on what
+    // happened since the last one; then the stragglers are aborted, so
+    // they count in this step only.
+    let mut run_one = |value: f64, length: Duration| -> Result<(Step, bool), RunError> {
         let load = step_load(plan.metric, value, n, cfg.concurrency, cfg.rate, plan.ramp);
-        let length = if warm_up {
-            plan.warm_up
-        } else {
-            plan.ramp + plan.step
-        };
+        let taken = std::mem::take(&mut slots);
         let ran = one_step(
-            slots, &queues, &cores, setup, clock, length, plan.drain, load, interrupt,
+            taken, &queues, &cores, setup, clock, length, plan.drain, load, interrupt,
         )?;
         let end = Tally::of(ran.reports.iter().map(|(_, r)| r));
-        let unfinished = ran.reports.iter().map(|(w, _)| live(w.endpoint())).sum();
-        // Stragglers are aborted: they count in this step only.
+        let unfinished = ran
+            .reports
+            .iter()
+            .map(|(w, _)| w.endpoint().connections() as u64)
+            .sum();
         let now = clock.now_us();
-        slots = Vec::with_capacity(n);
         let mut after = Vec::with_capacity(n);
         for (mut w, _) in ran.reports {
             w.abort_all(now);
@@ -154,33 +121,21 @@ pub fn run_search_gen(
         let run = StepRun::new(plan, value, ran.run_phase, peak, unfinished);
         let step = judge(plan.metric, &plan.criteria, run, &end.since(&base));
         base = Tally::of(&after);
-        if warm_up {
-            warm_up = false;
-            on_warm_up(&step);
-            continue;
-        }
-        if ran.run_phase + Duration::from_millis(50) < length {
-            // Interrupted: the step is shown, not judged into the search.
-            report.interrupted = true;
-            on_step(report.steps.len(), &step);
-            report.steps.push(step);
-            break;
-        }
-        search.record(value, step.passed);
-        on_step(report.steps.len(), &step);
-        report.steps.push(step);
+        Ok((step, ran.run_phase + Duration::from_millis(50) >= length))
+    };
+    if !plan.warm_up.is_zero() {
+        on_warm_up(&run_one(plan.min, plan.warm_up)?.0);
     }
+    let report = run_steps(plan, |v| run_one(v, plan.ramp + plan.step), on_step)?;
     // The XDP program is detached here, as the bpf_link closes.
     drop(slots);
     drop(attachment);
-    report.answer = search.answer();
-    report.lowest_failed = search.lowest_failed();
-    Ok(report)
-}
-
-/// Live records of a generator endpoint (connections not yet ended).
-fn live(ep: &Endpoint) -> u64 {
-    ep.connections() as u64
+    Ok(SearchReport {
+        xdp_mode: p.mode,
+        bind: Some(p.bind),
+        peer_mac: Some(p.peer_mac),
+        ..report
+    })
 }
 
 /// Runs one step of `length` (then a drain of at most `drain`) on the

@@ -266,6 +266,15 @@ impl Synwave {
         unsafe { libc::kill(self.child.id() as i32, signal) };
     }
 
+    /// Waits (at most `limit`) for a run that ends by itself (`gen`):
+    /// its JSON summary, the run checked to have succeeded.
+    pub fn finish(mut self, limit: Duration) -> serde_json::Value {
+        let st = self.wait(limit);
+        let j = take_json(&self.json);
+        assert!(st.success(), "synwave exited with {st:?}: {j}");
+        j
+    }
+
     /// Waits (at most `limit`) for the process to exit; SIGKILL after.
     pub fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
         let deadline = Instant::now() + limit;
@@ -474,6 +483,14 @@ pub fn kernel_listener(
         .recv_timeout(Duration::from_secs(10))
         .expect("listener ready");
     h
+}
+
+/// The JSON summary a run wrote to `path`, read and the file removed.
+pub fn take_json(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("no JSON summary at {}: {e}", path.display()));
+    let _ = std::fs::remove_file(path);
+    serde_json::from_str(&text).expect("a JSON summary")
 }
 
 /// A number from the JSON summary.

@@ -123,8 +123,8 @@ pub fn ndp(data: &[u8]) {
     let mut fixed = icmp.to_vec();
     if fixed.len() >= 8 && fixed[7] & 1 == 0 {
         fixed[2..4].copy_from_slice(&[0, 0]);
-        let sum = synwave::wire::checksum::pseudo_header_v6(ip.src, ip.dst, 58, fixed.len() as u32);
-        let c = synwave::wire::checksum::finish(synwave::wire::checksum::sum(sum, &fixed));
+        let sum = wire::checksum::pseudo_header_v6(ip.src, ip.dst, 58, fixed.len() as u32);
+        let c = wire::checksum::finish(wire::checksum::sum(sum, &fixed));
         fixed[2..4].copy_from_slice(&c.to_be_bytes());
     }
     if let Ok(Some(r)) = wire::NdpRepr::parse(&ip, &fixed) {
@@ -157,9 +157,8 @@ pub fn vlan(data: &[u8]) {
     let mut untagged = data[..12].to_vec();
     untagged.extend_from_slice(&data[16..]);
     let vid = u16::from_be_bytes([data[14], data[15]]) & 0x0fff;
-    // The endpoint predicts a tagged frame's headers 4 bytes in: the
-    // predictions read nothing before the EtherType, so they see what
-    // they see in the untagged twin.
+    // The predictions read nothing before the EtherType: 4 bytes into a
+    // tagged frame they see what they see in its untagged twin.
     for verify in [true, false] {
         assert_eq!(
             wire::predict_segment(&data[4..], verify),
