@@ -2,7 +2,7 @@
 //! (parse, verify checksums, cookie, rewrite, checksums) through the
 //! server endpoint, by header prediction (the default) and by the general
 //! path side by side, through the TCP core alone, and the cookie check on
-//! its own.
+//! its own; the same over IPv6 beside IPv4 (`_ipv6`).
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -10,52 +10,61 @@ use synwave::app::Canned;
 use synwave::endpoint::{Endpoint, EndpointConfig, FRAME_CAPACITY, NextHop};
 use synwave::flow::FourTuple;
 use synwave::tcp::{self, CookiePolicy, Secrets, SynCookies, TcpConfig, TcpContext};
-use synwave::wire::{Frame, MacAddr, SeqNum, TcpFlags, parse_frame, reply_in_place};
+use synwave::wire::{Family, Frame, MacAddr, SeqNum, TcpFlags, parse_frame, reply_in_place};
 
 #[path = "frames.rs"]
 mod frames;
 
-fn server(predict_syn: bool) -> Endpoint {
+fn server<A: Family>(predict_syn: bool, ip: A) -> Endpoint<A> {
     let tcp = TcpConfig {
         cookies: CookiePolicy::Always,
         ..TcpConfig::default()
     };
+    let cfg = EndpointConfig {
+        mac: MacAddr([2, 0, 0, 0, 2, 2]),
+        next_hop: NextHop::Fixed(MacAddr([2, 0, 0, 0, 1, 1])),
+        listen_ports: vec![80],
+        predict_headers: predict_syn,
+        ..EndpointConfig::default()
+    };
     Endpoint::new(
-        EndpointConfig {
-            mac: MacAddr([2, 0, 0, 0, 2, 2]),
-            next_hop: NextHop::Fixed(MacAddr([2, 0, 0, 0, 1, 1])),
-            ip_first: [10, 0, 0, 1],
-            ip_count: 1,
-            listen_ports: vec![80],
-            predict_headers: predict_syn,
-            ..EndpointConfig::default()
-        },
+        cfg.with_addresses(ip, 1),
         TcpContext::new(tcp, Secrets::from_seed(7)),
         Canned::default(),
     )
 }
 
 fn syn_to_synack(c: &mut Criterion) {
-    let syn = frames::syn_frame();
+    syn_to_synack_in(c, &frames::syn_frame(), [10, 0, 0, 1], "");
+    syn_to_synack_in(
+        c,
+        &frames::syn_frame6(),
+        frames::client_addr6().dst_ip,
+        "_ipv6",
+    );
+}
+
+fn syn_to_synack_in<A: Family>(c: &mut Criterion, syn: &[u8], ip: A, suffix: &str) {
     let len = syn.len();
     // Each iteration gets its own copy of the SYN, written before the
     // timed loop as a NIC or the kernel writes a receive ring ahead of the
     // poll loop: in cache, no longer in the store buffer (a refill right
     // before the call would stall store forwarding, which a real receive
     // path does not).
-    let input = frame_array(&syn);
+    let input = frame_array(syn);
     for (name, predict) in [
         ("cookie/syn_to_synack_in_place", true),
         ("cookie/syn_to_synack_general_path", false),
     ] {
-        let mut ep = server(predict);
+        let name = format!("{name}{suffix}");
+        let mut ep = server(predict, ip);
         // Sanity: the SYN is answered, creates no state, and took the path
         // this benchmark names.
         let mut buf = input;
         assert!(ep.on_frame(&mut buf, len, 1_000).is_some());
         assert_eq!(ep.connections(), 0);
         assert_eq!(ep.counters().syn_predicted, u64::from(predict));
-        c.bench_function(name, |b| {
+        c.bench_function(&name, |b| {
             b.iter_batched_ref(
                 || input,
                 |buf| ep.on_frame(black_box(&mut buf[..]), len, 1_000),
@@ -112,19 +121,25 @@ fn syn_to_synack_core(c: &mut Criterion) {
 }
 
 fn check(c: &mut Criterion) {
+    let a6 = frames::client_addr6();
+    check_in(c, [10, 0, 0, 1], [10, 1, 0, 7], "");
+    check_in(c, a6.dst_ip, a6.src_ip, "_ipv6");
+}
+
+fn check_in<A: Family>(c: &mut Criterion, local_ip: A, remote_ip: A, suffix: &str) {
     let jar = SynCookies::new([9; 16]);
     let tuple = FourTuple {
-        local_ip: [10, 0, 0, 1],
-        remote_ip: [10, 1, 0, 7],
+        local_ip,
+        remote_ip,
         local_port: 80,
         remote_port: 40000,
     };
     let (cookie, _) = jar.encode(&tuple, SeqNum(77), 1460, 5_000_000);
     assert!(jar.check(&tuple, SeqNum(77), cookie, 5_000_000).is_some());
-    c.bench_function("cookie/check_valid", |b| {
+    c.bench_function(&format!("cookie/check_valid{suffix}"), |b| {
         b.iter(|| jar.check(black_box(&tuple), SeqNum(77), black_box(cookie), 5_000_000))
     });
-    c.bench_function("cookie/encode", |b| {
+    c.bench_function(&format!("cookie/encode{suffix}"), |b| {
         b.iter(|| jar.encode(black_box(&tuple), SeqNum(77), 1460, 5_000_000))
     });
 }

@@ -50,3 +50,23 @@ pub fn syn_frame() -> Vec<u8> {
     buf.truncate(n);
     buf
 }
+
+/// The client's addressing over IPv6: fd00::1:7 to fd00::1.
+pub fn client_addr6() -> TcpFrameAddr<[u8; 16]> {
+    TcpFrameAddr {
+        src_mac: MacAddr([2, 0, 0, 0, 1, 1]),
+        dst_mac: MacAddr([2, 0, 0, 0, 2, 2]),
+        vlan: None,
+        src_ip: std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 1, 7).octets(),
+        dst_ip: std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1).octets(),
+    }
+}
+
+/// `linux_syn(40000)` from `client_addr6()` as a 94-byte frame.
+pub fn syn_frame6() -> Vec<u8> {
+    let syn = linux_syn(40000);
+    let mut buf = vec![0u8; 160];
+    let n = build_tcp_frame(&mut buf, &client_addr6(), &syn, &[]).expect("fits");
+    buf.truncate(n);
+    buf
+}

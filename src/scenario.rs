@@ -13,7 +13,7 @@ use crate::endpoint::{Endpoint, EndpointConfig, NextHop};
 use crate::tcp::{
     CookiePolicy, Defences, RealClock, Secrets, TcpConfig, TcpConfigError, TcpContext,
 };
-use crate::wire::MacAddr;
+use crate::wire::{Family, MacAddr, V4, V6};
 use std::sync::Arc;
 
 /// One kind of connection, repeated.
@@ -65,6 +65,29 @@ pub const SERVER_IP: [u8; 4] = [10, 0, 0, 1];
 pub const SERVER_PORT: u16 = 80;
 /// The first client address.
 pub const CLIENT_NET: [u8; 4] = [10, 1, 0, 0];
+/// The server's IPv6 address (fd00::1, a unique local address).
+pub const SERVER_IP6: V6 = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+/// The first IPv6 client address (fd00::1:0).
+pub const CLIENT_NET6: V6 = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0];
+
+/// The scenario's addresses in family `A`: the server's and the first
+/// client's.
+pub trait ScenarioAddrs: Family {
+    /// The server's address.
+    const SERVER: Self;
+    /// The first client address.
+    const CLIENT_NET: Self;
+}
+
+impl ScenarioAddrs for V4 {
+    const SERVER: V4 = SERVER_IP;
+    const CLIENT_NET: V4 = CLIENT_NET;
+}
+
+impl ScenarioAddrs for V6 {
+    const SERVER: V6 = SERVER_IP6;
+    const CLIENT_NET: V6 = CLIENT_NET6;
+}
 
 fn payload(n: u32, fill: u8) -> Arc<[u8]> {
     vec![fill; n as usize].into()
@@ -127,7 +150,7 @@ impl Scenario {
 
     /// The client side: `base`'s addresses, limits and sizes, at
     /// `CLIENT_MAC`, sending to `SERVER_MAC`.
-    pub fn client_side(&self, base: EndpointConfig) -> Side {
+    pub fn client_side<A>(&self, base: EndpointConfig<A>) -> Side<A> {
         Side {
             endpoint: EndpointConfig {
                 mac: CLIENT_MAC,
@@ -143,12 +166,16 @@ impl Scenario {
     /// The server side on `SERVER_IP`:`SERVER_PORT`, with `base`'s limits
     /// and sizes, at `SERVER_MAC`, sending to `CLIENT_MAC`.
     pub fn server_side(&self, base: EndpointConfig) -> Side {
+        self.server_side_at(base.with_addresses(SERVER_IP, 1))
+    }
+
+    /// The server side on `base`'s address (either family) and
+    /// `SERVER_PORT`, at `SERVER_MAC`, sending to `CLIENT_MAC`.
+    pub fn server_side_at<A>(&self, base: EndpointConfig<A>) -> Side<A> {
         Side {
             endpoint: EndpointConfig {
                 mac: SERVER_MAC,
                 next_hop: NextHop::Fixed(CLIENT_MAC),
-                ip_first: SERVER_IP,
-                ip_count: 1,
                 listen_ports: vec![SERVER_PORT],
                 ..base
             },
@@ -182,21 +209,43 @@ impl Scenario {
         self.server_side(EndpointConfig::default())
             .build(Secrets::from_seed(seed))
     }
+
+    /// `client` in family `A`.
+    pub fn client_in<A: Family>(
+        &self,
+        ip_first: A,
+        ip_count: u32,
+        seed: u64,
+        report_released: bool,
+    ) -> Endpoint<A> {
+        let base = EndpointConfig {
+            report_released,
+            ..EndpointConfig::default()
+        };
+        self.client_side(base.with_addresses(ip_first, ip_count))
+            .build(Secrets::from_seed(seed))
+    }
+
+    /// `server` in family `A`, on its `ScenarioAddrs::SERVER`.
+    pub fn server_in<A: ScenarioAddrs>(&self, seed: u64) -> Endpoint<A> {
+        let base = EndpointConfig::default().with_addresses(A::SERVER, 1);
+        self.server_side_at(base).build(Secrets::from_seed(seed))
+    }
 }
 
 /// One side's complete configuration: its endpoint, its TCP and its
 /// application. Built once; each worker's endpoint is built from it.
 #[derive(Clone, Debug)]
-pub struct Side {
+pub struct Side<A = V4> {
     /// Addresses, next hop, limits, sizes.
-    pub endpoint: EndpointConfig,
+    pub endpoint: EndpointConfig<A>,
     /// TCP tunables.
     pub tcp: TcpConfig,
     /// The application.
     pub app: Canned,
 }
 
-impl Side {
+impl<A: Family> Side<A> {
     /// Checks the TCP configuration and the application against their
     /// bounds (once, before any worker is built).
     pub fn validate(&self) -> Result<(), SideError> {
@@ -206,13 +255,13 @@ impl Side {
 
     /// The endpoint of this side, keyed by `secrets`, its TCP clocks at 0
     /// (virtual time; a configuration `validate` accepts).
-    pub fn build(&self, secrets: Secrets) -> Endpoint {
+    pub fn build(&self, secrets: Secrets) -> Endpoint<A> {
         self.build_at(secrets, RealClock::default())
     }
 
     /// The endpoint of this side, keyed by `secrets`, its TCP clocks
     /// (timestamps, ISNs) reading `real` at the run's time 0.
-    pub fn build_at(&self, secrets: Secrets, real: RealClock) -> Endpoint {
+    pub fn build_at(&self, secrets: Secrets, real: RealClock) -> Endpoint<A> {
         Endpoint::new(
             self.endpoint.clone(),
             TcpContext::new(self.tcp.clone(), secrets).with_real_clock(real),

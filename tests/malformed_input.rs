@@ -7,6 +7,7 @@
 use synwave::endpoint::{Endpoint, WIRE_ERRORS};
 use synwave::scenario::Scenario;
 use synwave::tcp::CookiePolicy;
+use synwave::wire::V6;
 use synwave::wire::WireError;
 
 #[path = "../bench/frames.rs"]
@@ -21,11 +22,29 @@ fn server() -> Endpoint {
     .server(3)
 }
 
+fn server6() -> Endpoint<V6> {
+    Scenario {
+        cookies: CookiePolicy::OnOverload,
+        ..Scenario::default()
+    }
+    .server_in(3)
+}
+
 /// Feeds `frame` to a fresh server and checks that it was dropped as
 /// `want` and nothing else.
 #[track_caller]
 fn dropped_as(frame: &[u8], want: WireError) {
-    let mut ep = server();
+    dropped_by(server(), frame, want);
+}
+
+/// `dropped_as` at an IPv6 server.
+#[track_caller]
+fn dropped_as6(frame: &[u8], want: WireError) {
+    dropped_by(server6(), frame, want);
+}
+
+#[track_caller]
+fn dropped_by<A: synwave::wire::Family>(mut ep: Endpoint<A>, frame: &[u8], want: WireError) {
     let mut buf = vec![0u8; 2048];
     buf[..frame.len()].copy_from_slice(frame);
     let answer = ep.on_frame(&mut buf, frame.len(), 1_000_000);
@@ -113,8 +132,28 @@ fn not_ipv4_tcp() {
 }
 
 #[test]
+fn the_valid_ipv6_syn_itself_makes_a_record() {
+    let mut ep = server6();
+    let f = frames::syn_frame6();
+    let mut buf = vec![0u8; 2048];
+    buf[..f.len()].copy_from_slice(&f);
+    assert!(ep.on_frame(&mut buf, f.len(), 1_000_000).is_some());
+    assert_eq!(ep.connections(), 1);
+    assert_eq!(ep.counters().malformed(), 0);
+}
+
+#[test]
+fn ipv6_defects_each_under_their_own_counter() {
+    for c in malformed_cases::v6::cases(&frames::syn_frame6()) {
+        eprintln!("{}", c.what);
+        dropped_as6(&c.frame, c.want);
+    }
+}
+
+#[test]
 fn every_wire_error_has_a_case() {
-    let all = malformed_cases::cases(&syn());
+    let mut all = malformed_cases::cases(&syn());
+    all.extend(malformed_cases::v6::cases(&frames::syn_frame6()));
     for e in WIRE_ERRORS {
         assert!(
             all.iter().any(|c| c.want == e),

@@ -136,3 +136,29 @@ fn same_seed_same_run() {
         (b.client, b.server, b.virtual_us)
     );
 }
+
+/// The same pair over IPv6 (fd00::1 and fd00::1:0 on): one state machine
+/// for both families, so the same books hold; the cookies carry the IPv6
+/// MSS table's entry for the client's 1440 (RFC 8200's 20 extra header
+/// bytes taken from the IPv4 MSS of 1460).
+#[test]
+fn ipv6_no_loss_and_one_percent_loss() {
+    for (close, cookies) in CASES {
+        let mut c = cfg(0.0, close, cookies);
+        c.ipv6 = true;
+        c.connections = 20_000;
+        let r = check(&c);
+        assert_eq!(r.completed, 20_000, "{r:?}");
+        assert_eq!(r.client.event(Events::ESTABLISHED), 20_000);
+        if cookies == CookiePolicy::Always {
+            assert_eq!(r.server.event(Events::COOKIE_OK), 20_000);
+            // The IPv6 SYN prediction answered them.
+            assert_eq!(r.server.syn_predicted, 20_000);
+        }
+        assert!(r.client.segments_predicted > 20_000, "{r:?}");
+        assert!(r.server.segments_predicted > 20_000, "{r:?}");
+        c.impairment = Impairment::lossy(0.01);
+        let r = check(&c);
+        assert!(r.lost > 0, "{r:?}");
+    }
+}

@@ -11,16 +11,17 @@
 
 use super::state::Endpoint;
 use crate::flow::FourTuple;
+use crate::wire::Family;
 
-impl Endpoint {
+impl<A: Family> Endpoint<A> {
     /// The four-tuples of every live record.
-    pub fn live_tuples(&self) -> Vec<FourTuple> {
+    pub fn live_tuples(&self) -> Vec<FourTuple<A>> {
         self.tables.conns.tuples()
     }
 
     /// Aborts the live connection on `tuple` at `now`, its RST (if any)
     /// passed to `tx`. False when there is none.
-    pub fn abort(&mut self, tuple: &FourTuple, now: u64, tx: &mut impl FnMut(&[u8])) -> bool {
+    pub fn abort(&mut self, tuple: &FourTuple<A>, now: u64, tx: &mut impl FnMut(&[u8])) -> bool {
         let h = self.tables.hash(tuple);
         let Some(slot) = self.tables.conns.slot_mut(h, tuple) else {
             return false;

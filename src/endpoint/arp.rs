@@ -6,9 +6,9 @@
 //! is left unanswered.
 
 use super::state::Endpoint;
-use crate::wire::{self, ArpOp, ArpRepr, EthernetRepr};
+use crate::wire::{self, ArpOp, ArpRepr, EthernetRepr, Family};
 
-impl Endpoint {
+impl<A: Family> Endpoint<A> {
     /// Learns the next hop from `arp` if it follows it, and answers an ARP
     /// request for one of our addresses, in place.
     pub(super) fn on_arp(
@@ -17,7 +17,7 @@ impl Endpoint {
         rx_eth: &EthernetRepr,
         arp: &ArpRepr,
     ) -> Option<usize> {
-        let for_us = self.owns(arp.target_ip);
+        let for_us = self.owns_bytes(&arp.target_ip);
         if self.cfg.next_hop.learn(arp, for_us) {
             self.counters.next_hop_learned += 1;
         }

@@ -4,7 +4,7 @@
 //! Rules: plain data, complete before the endpoint is built.
 
 use super::next_hop::NextHop;
-use crate::wire::MacAddr;
+use crate::wire::{MacAddr, V4};
 
 /// Room made up front, so that the tables neither allocate nor rehash
 /// while a run holds fewer records (each capped by its maximum).
@@ -22,15 +22,16 @@ pub struct Reserve {
 
 /// Addressing and limits of an endpoint.
 #[derive(Clone, Debug)]
-pub struct EndpointConfig {
+pub struct EndpointConfig<A = V4> {
     /// Our MAC address.
     pub mac: MacAddr,
     /// Where the frames we originate go (`NextHop`: fixed, or learned
     /// from ARP).
     pub next_hop: NextHop,
-    /// First of our IPv4 addresses.
-    pub ip_first: [u8; 4],
-    /// Number of consecutive IPv4 addresses we own (≥ 1).
+    /// First of our addresses (IPv4 by default, IPv6 for an IPv6
+    /// endpoint).
+    pub ip_first: A,
+    /// Number of consecutive addresses we own (≥ 1).
     pub ip_count: u32,
     /// Ports we listen on (a server); empty for a pure client.
     pub listen_ports: Vec<u16>,
@@ -51,7 +52,7 @@ pub struct EndpointConfig {
     /// old duplicate. The tuple goes back to the generator
     /// (`take_released`) at that age instead of at the end of 2·MSL.
     pub time_wait_reuse_us: u64,
-    /// Verify IPv4 and TCP checksums of received frames.
+    /// Verify IPv4 header and TCP checksums of received frames.
     pub verify_checksums: bool,
     /// Keep the four-tuples whose records ended for `take_released` (a
     /// generator reuses them).
@@ -66,6 +67,28 @@ pub struct EndpointConfig {
     /// untagged ones included, are counted as `drop_vlan`), and every
     /// frame we originate carries it. `None`: untagged frames only.
     pub vlan: Option<u16>,
+}
+
+impl<A> EndpointConfig<A> {
+    /// The same configuration for `count` addresses from `first` (of
+    /// either family).
+    pub fn with_addresses<B>(self, first: B, count: u32) -> EndpointConfig<B> {
+        EndpointConfig {
+            mac: self.mac,
+            next_hop: self.next_hop,
+            ip_first: first,
+            ip_count: count,
+            listen_ports: self.listen_ports,
+            max_connections: self.max_connections,
+            max_time_wait: self.max_time_wait,
+            reserve: self.reserve,
+            time_wait_reuse_us: self.time_wait_reuse_us,
+            verify_checksums: self.verify_checksums,
+            report_released: self.report_released,
+            predict_headers: self.predict_headers,
+            vlan: self.vlan,
+        }
+    }
 }
 
 impl Default for EndpointConfig {

@@ -10,10 +10,10 @@ use crate::wire::WireError;
 pub const MAX_TEMPLATES: usize = 16;
 
 /// Reasons a frame is dropped before TCP sees it, in counter order: the
-/// causes `wire::parse_frame` gives (the IPv6 and neighbor discovery
-/// causes of `wire::ipv6` and `wire::ndp` join when the endpoint parses
-/// IPv6).
-pub const WIRE_ERRORS: [WireError; 11] = [
+/// causes `wire::parse_frame` gives, then those only an IPv6 endpoint's
+/// `wire::parse_frame_v6` gives (extension headers, payload length,
+/// neighbor discovery).
+pub const WIRE_ERRORS: [WireError; 14] = [
     WireError::Truncated,
     WireError::UnsupportedEtherType,
     WireError::UnsupportedArp,
@@ -25,6 +25,9 @@ pub const WIRE_ERRORS: [WireError; 11] = [
     WireError::BadChecksum,
     WireError::BadDataOffset,
     WireError::BadOption,
+    WireError::Ipv6Extension,
+    WireError::BadIpv6PayloadLen,
+    WireError::BadNeighborDiscovery,
 ];
 
 /// Ways a record ends, in counter order.
@@ -95,6 +98,8 @@ pub struct Counters {
     pub drop_time_wait_full: u64,
     /// ARP requests answered.
     pub arp_reply: u64,
+    /// IPv6 neighbor solicitations answered (RFC 4861 §7.2.4).
+    pub ndp_reply: u64,
     /// Times ARP changed the next hop's MAC (`NextHop`: learned only from
     /// the ARP it follows).
     pub next_hop_learned: u64,

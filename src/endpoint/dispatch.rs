@@ -13,7 +13,7 @@ use super::state::Endpoint;
 use crate::app::Canned;
 use crate::flow::FourTuple;
 use crate::tcp::{self, Outcome, TwVerdict};
-use crate::wire::{SeqNum, TcpFlags, TcpRepr};
+use crate::wire::{Family, SeqNum, TcpFlags, TcpRepr};
 
 /// Whether a segment with `flags` is likely to read or write the TIME-WAIT
 /// table: a SYN without ACK (no live record: the TIME-WAIT lookup follows),
@@ -24,13 +24,13 @@ pub(super) fn may_need_time_wait(flags: TcpFlags) -> bool {
     flags.intersects(TcpFlags::FIN | TcpFlags::RST) || (flags.syn() && !flags.ack())
 }
 
-impl Endpoint {
+impl<A: Family> Endpoint<A> {
     /// Runs the state machine for one segment and keeps tables and timers
     /// in step with the outcome.
     #[inline]
     pub(super) fn dispatch(
         &mut self,
-        tuple: &FourTuple,
+        tuple: &FourTuple<A>,
         seg: &TcpRepr,
         payload: &[u8],
         now: u64,
@@ -109,7 +109,7 @@ impl Endpoint {
     fn on_time_wait(
         &mut self,
         h: u64,
-        tuple: &FourTuple,
+        tuple: &FourTuple<A>,
         seg: &TcpRepr,
         payload_len: usize,
         listening: bool,
@@ -164,7 +164,7 @@ impl Endpoint {
     fn on_listen(
         &mut self,
         h: u64,
-        tuple: &FourTuple,
+        tuple: &FourTuple<A>,
         seg: &TcpRepr,
         payload: &[u8],
         isn: Option<SeqNum>,

@@ -9,8 +9,9 @@
 
 use super::state::{EXPIRE_BATCH, Endpoint};
 use crate::flow::FourTuple;
+use crate::wire::Family;
 
-impl Endpoint {
+impl<A: Family> Endpoint<A> {
     /// Expires every timer due at `now`: retransmissions go to `tx`, ended
     /// records and expired TIME-WAIT records are removed. The wheel and the
     /// TIME-WAIT expiry queue are drained in batches of `EXPIRE_BATCH`.
@@ -89,7 +90,7 @@ impl Endpoint {
     /// The queued expiry of `tuple` at `deadline` is due. The record goes
     /// unless it is gone already or its deadline moved later (restarted:
     /// its wheel timer ends it).
-    fn on_queued_expiry(&mut self, h: u64, tuple: &FourTuple, deadline: u64) {
+    fn on_queued_expiry(&mut self, h: u64, tuple: &FourTuple<A>, deadline: u64) {
         let Some(slot) = self.tables.time_wait.slot_mut(h, tuple) else {
             return;
         };
@@ -99,7 +100,7 @@ impl Endpoint {
     }
 
     /// The timer of the record at `tuple` fired (its handle is spent).
-    fn on_fired<T: FnMut(&[u8])>(&mut self, tuple: &FourTuple, now: u64, tx: &mut T) {
+    fn on_fired<T: FnMut(&[u8])>(&mut self, tuple: &FourTuple<A>, now: u64, tx: &mut T) {
         let h = self.tables.hash(tuple);
         if let Some(slot) = self.tables.conns.slot_mut(h, tuple) {
             slot.timer = None;

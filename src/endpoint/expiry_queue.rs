@@ -23,28 +23,29 @@
 //! overflows.
 
 use crate::flow::FourTuple;
+use crate::wire::{Family, V4};
 use std::collections::VecDeque;
 
 /// Entries per block (24 bytes each: 96 KiB a block).
 const BLOCK: usize = 4096;
 
-type Entry = (FourTuple, u64);
+type Entry<A> = (FourTuple<A>, u64);
 
 /// Deadline-ordered TIME-WAIT expiries, at most `bound` of them (0 until
 /// `set_bound`).
 #[derive(Debug, Default)]
-pub(crate) struct ExpiryQueue {
+pub(crate) struct ExpiryQueue<A = V4> {
     /// Blocks in order; the front's entries before `head` are taken. A
     /// block in the ring is never empty past `head`.
-    blocks: VecDeque<Vec<Entry>>,
+    blocks: VecDeque<Vec<Entry<A>>>,
     head: usize,
     len: usize,
     /// Emptied blocks (capacity `BLOCK`), for the next pushes.
-    spare: Vec<Vec<Entry>>,
+    spare: Vec<Vec<Entry<A>>>,
     bound: usize,
 }
 
-impl ExpiryQueue {
+impl<A: Family> ExpiryQueue<A> {
     /// Entries queued (records whose expiry is pending, and stale entries).
     #[inline]
     pub(crate) fn len(&self) -> usize {
@@ -72,7 +73,7 @@ impl ExpiryQueue {
     /// queued) when the queue is at its bound or `deadline` is earlier
     /// than the last one queued.
     #[inline]
-    pub(crate) fn push(&mut self, tuple: FourTuple, deadline: u64) -> bool {
+    pub(crate) fn push(&mut self, tuple: FourTuple<A>, deadline: u64) -> bool {
         let back = self.blocks.back().and_then(|b| b.last());
         if self.len >= self.bound || back.is_some_and(|&(_, last)| deadline < last) {
             return false;
@@ -87,7 +88,7 @@ impl ExpiryQueue {
 
     /// Starts a block with `e` (a spare one when there is one).
     #[cold]
-    fn push_block(&mut self, e: Entry) {
+    fn push_block(&mut self, e: Entry<A>) {
         let mut b = self
             .spare
             .pop()
@@ -104,7 +105,7 @@ impl ExpiryQueue {
 
     /// Takes the front entry if it is due at `now`.
     #[inline]
-    pub(crate) fn pop_due(&mut self, now: u64) -> Option<Entry> {
+    pub(crate) fn pop_due(&mut self, now: u64) -> Option<Entry<A>> {
         let front = self.blocks.front()?;
         let e = front[self.head];
         if e.1 > now {

@@ -2,10 +2,12 @@
 //! replies written in place into the same buffer, timers expired on
 //! request. It owns the connection table, the TIME-WAIT table and the
 //! timers of one worker, the `TcpContext` and the application above
-//! (`app::Canned`); time is passed in.
+//! (`app::Canned`); time is passed in. An endpoint speaks one address
+//! family, named by its address type (`Endpoint<[u8; 4]>`, the default,
+//! or `Endpoint<[u8; 16]>` for IPv6; `wire::family`).
 //!
 //! One file per job: `receive` (header prediction, parsing, the reply in
-//! place), `arp` (and the `next_hop` it learns), `dispatch` (live record, TIME-WAIT, listener),
+//! place), `arp` and `ndp` (and the `next_hop` they teach), `dispatch` (live record, TIME-WAIT, listener),
 //! `open` (connections and lone SYNs), `expire` (timers), `abort` (every
 //! live connection ended at once), `records` (how a record ends), `output` (frames we originate); `state` holds what they
 //! share.
@@ -23,6 +25,7 @@ mod dispatch;
 mod expire;
 mod expiry_queue;
 mod latency;
+mod ndp;
 mod next_hop;
 mod open;
 mod output;

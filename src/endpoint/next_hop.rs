@@ -1,6 +1,7 @@
 //! Where the frames an endpoint originates go (SYNs, retransmissions,
 //! timer-driven FINs and RSTs): the next hop's MAC address, fixed, or
-//! learned from ARP (RFC 826). Answers to received frames need none of
+//! learned from ARP (RFC 826) or, for IPv6, from neighbor discovery (RFC
+//! 4861). Answers to received frames need none of
 //! this: they go back to the MAC they came from.
 //!
 //! Rules: a MAC is learned only from ARP, never from a TCP frame (anyone
@@ -12,7 +13,7 @@
 //! relaxed atomic, written when ARP changes it, read per originated
 //! frame).
 
-use crate::wire::{ArpOp, ArpRepr, MacAddr};
+use crate::wire::{ArpOp, ArpRepr, MacAddr, NdpHeader, NdpRepr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -22,7 +23,12 @@ pub enum ArpSource {
     /// ARP, request or reply, whose sender is this address: the configured
     /// peer or gateway.
     Peer([u8; 4]),
-    /// ARP requests for one of our addresses: whoever resolves us.
+    /// Neighbor discovery about this IPv6 address: its advertisements
+    /// (RFC 4861 §7.2.5) and its solicitations carrying its link-layer
+    /// address (§7.2.3).
+    Peer6([u8; 16]),
+    /// ARP requests (or neighbor solicitations) for one of our addresses:
+    /// whoever resolves us.
     Resolvers,
 }
 
@@ -83,13 +89,44 @@ impl NextHop {
                 arp.sender_ip == ip && matches!(arp.op, ArpOp::Request | ArpOp::Reply)
             }
             ArpSource::Resolvers => arp.op == ArpOp::Request && for_us,
+            ArpSource::Peer6(_) => false,
         };
-        // Unicast only: not the broadcast, a multicast or the zero address.
-        let m = arp.sender_mac;
-        if !follows || m.0[0] & 1 != 0 || m.0 == [0; 6] {
+        follows && l.store(arp.sender_mac)
+    }
+
+    /// Learns from a neighbor discovery message (`for_us`: its target is
+    /// one of our addresses); true when the MAC changed. A solicitation
+    /// teaches its source's link-layer address, an advertisement its
+    /// target's (RFC 4861 §7.2.3, §7.2.5).
+    pub(crate) fn learn_ndp(&self, ip: &NdpHeader, ndp: &NdpRepr, for_us: bool) -> bool {
+        let NextHop::Learned(l) = self else {
+            return false;
+        };
+        let mac = match (l.from, ndp) {
+            (ArpSource::Peer6(peer), NdpRepr::Solicit { source_mac, .. }) if ip.src == peer => {
+                *source_mac
+            }
+            (
+                ArpSource::Peer6(peer),
+                NdpRepr::Advert {
+                    target, target_mac, ..
+                },
+            ) if *target == peer => *target_mac,
+            (ArpSource::Resolvers, NdpRepr::Solicit { source_mac, .. }) if for_us => *source_mac,
+            _ => None,
+        };
+        mac.is_some_and(|m| l.store(m))
+    }
+}
+
+impl LearnedMac {
+    /// Stores `m` if unicast (not the broadcast, a multicast or the zero
+    /// address); true when the MAC changed.
+    fn store(&self, m: MacAddr) -> bool {
+        if m.0[0] & 1 != 0 || m.0 == [0; 6] {
             return false;
         }
-        l.mac.swap(to_bits(m), Ordering::Relaxed) != to_bits(m)
+        self.mac.swap(to_bits(m), Ordering::Relaxed) != to_bits(m)
     }
 }
 

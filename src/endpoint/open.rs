@@ -15,19 +15,20 @@ use super::state::Endpoint;
 use crate::app::Canned;
 use crate::flow::FourTuple;
 use crate::tcp::Tcb;
+use crate::wire::{Family, V4};
 
 /// A four-tuple hashed by the endpoint that will open it (see
 /// `Endpoint::prepare`), with the template its connection follows.
 #[derive(Clone, Copy, Debug)]
-pub struct Prepared {
-    tuple: FourTuple,
+pub struct Prepared<A = V4> {
+    tuple: FourTuple<A>,
     h: u64,
     template: u8,
 }
 
-impl Prepared {
+impl<A> Prepared<A> {
     /// The four-tuple.
-    pub fn tuple(&self) -> &FourTuple {
+    pub fn tuple(&self) -> &FourTuple<A> {
         &self.tuple
     }
 }
@@ -44,12 +45,12 @@ pub enum Opened {
     Unsent,
 }
 
-impl Endpoint {
+impl<A: Family> Endpoint<A> {
     /// Hashes `tuple` for this endpoint's tables, for a connection that
     /// follows template `template` (0 without a profile), and asks the CPU
     /// for its TIME-WAIT home slot, which `connect` reads.
     #[inline]
-    pub fn prepare(&self, tuple: FourTuple, template: u8) -> Prepared {
+    pub fn prepare(&self, tuple: FourTuple<A>, template: u8) -> Prepared<A> {
         let h = self.tables.hash(&tuple);
         self.tables.time_wait.prefetch(h);
         Prepared { tuple, h, template }
@@ -57,7 +58,7 @@ impl Endpoint {
 
     /// Opens a connection on a tuple this endpoint prepared, its SYN
     /// written into `frame`.
-    pub fn connect(&mut self, p: &Prepared, now: u64, frame: &mut [u8]) -> Opened {
+    pub fn connect(&mut self, p: &Prepared<A>, now: u64, frame: &mut [u8]) -> Opened {
         let (tuple, h) = (&p.tuple, p.h);
         debug_assert_eq!(h, self.tables.hash(tuple), "prepared by another endpoint");
         if self.tables.conns.len() >= self.cfg.max_connections {
@@ -100,7 +101,7 @@ impl Endpoint {
     /// did not fit.
     pub fn syn_only(
         &mut self,
-        tuple: &FourTuple,
+        tuple: &FourTuple<A>,
         template: u8,
         now: u64,
         frame: &mut [u8],

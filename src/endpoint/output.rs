@@ -9,12 +9,12 @@
 use super::state::Endpoint;
 use crate::flow::FourTuple;
 use crate::tcp::Reply;
-use crate::wire::{self, TcpFrameAddr};
+use crate::wire::{self, Family, TcpFrameAddr};
 
-impl Endpoint {
+impl<A: Family> Endpoint<A> {
     /// Writes `reply` on `tuple` into the scratch frame and passes it to
     /// `tx`.
-    pub(super) fn send(&mut self, tuple: &FourTuple, reply: &Reply, tx: &mut impl FnMut(&[u8])) {
+    pub(super) fn send(&mut self, tuple: &FourTuple<A>, reply: &Reply, tx: &mut impl FnMut(&[u8])) {
         let mut scratch = std::mem::take(&mut self.scratch);
         if let Some(n) = self.write(tuple, reply, &mut scratch) {
             tx(&scratch[..n]);
@@ -28,7 +28,7 @@ impl Endpoint {
     #[inline]
     pub(super) fn write(
         &mut self,
-        tuple: &FourTuple,
+        tuple: &FourTuple<A>,
         reply: &Reply,
         frame: &mut [u8],
     ) -> Option<usize> {

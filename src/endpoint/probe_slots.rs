@@ -21,6 +21,7 @@
 
 use super::slot::Slot;
 use crate::flow::FourTuple;
+use crate::wire::{Family, V4};
 use std::mem::MaybeUninit;
 
 const USED: u32 = 1 << 31;
@@ -28,17 +29,17 @@ const USED: u32 = 1 << 31;
 const MAX_SLOTS: usize = 1 << 30;
 
 /// A record with its key, as a slot holds it (maybe not yet written).
-type Entry<V> = MaybeUninit<(FourTuple, Slot<V>)>;
+type Entry<V, A = V4> = MaybeUninit<(FourTuple<A>, Slot<V>)>;
 
 /// An open-addressing table of records keyed by four-tuple.
-pub(crate) struct ProbeSlots<V> {
+pub(crate) struct ProbeSlots<V, A = V4> {
     tags: Vec<u32>,
-    entries: Box<[Entry<V>]>,
+    entries: Box<[Entry<V, A>]>,
     mask: usize,
     len: usize,
 }
 
-impl<V> std::fmt::Debug for ProbeSlots<V> {
+impl<V, A> std::fmt::Debug for ProbeSlots<V, A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProbeSlots")
             .field("len", &self.len)
@@ -47,7 +48,7 @@ impl<V> std::fmt::Debug for ProbeSlots<V> {
     }
 }
 
-impl<V> Default for ProbeSlots<V> {
+impl<V, A> Default for ProbeSlots<V, A> {
     fn default() -> Self {
         ProbeSlots {
             tags: Vec::new(),
@@ -88,7 +89,7 @@ pub(crate) fn tag_of(h: u64) -> u32 {
     (h as u32 & !USED) | USED
 }
 
-impl<V> ProbeSlots<V> {
+impl<V, A: Family> ProbeSlots<V, A> {
     #[inline]
     pub(crate) fn len(&self) -> usize {
         self.len
@@ -112,7 +113,7 @@ impl<V> ProbeSlots<V> {
 
     /// Index of the record of `t` (hash `h`).
     #[inline(always)]
-    fn find(&self, h: u64, t: &FourTuple) -> Option<usize> {
+    fn find(&self, h: u64, t: &FourTuple<A>) -> Option<usize> {
         if self.len == 0 {
             return None;
         }
@@ -135,14 +136,14 @@ impl<V> ProbeSlots<V> {
     }
 
     #[inline]
-    pub(crate) fn get(&self, h: u64, t: &FourTuple) -> Option<&V> {
+    pub(crate) fn get(&self, h: u64, t: &FourTuple<A>) -> Option<&V> {
         let i = self.find(h, t)?;
         // Safety: `find` returns only slots whose tag is set.
         Some(unsafe { &self.entries[i].assume_init_ref().1.value })
     }
 
     #[inline]
-    pub(crate) fn slot_mut(&mut self, h: u64, t: &FourTuple) -> Option<&mut Slot<V>> {
+    pub(crate) fn slot_mut(&mut self, h: u64, t: &FourTuple<A>) -> Option<&mut Slot<V>> {
         let i = self.find(h, t)?;
         // Safety: `find` returns only slots whose tag is set.
         Some(unsafe { &mut self.entries[i].assume_init_mut().1 })
@@ -150,7 +151,7 @@ impl<V> ProbeSlots<V> {
 
     /// Removes and returns the record of `t`; later records of its probe
     /// run move back so that no lookup needs to skip a hole.
-    pub(crate) fn remove(&mut self, h: u64, t: &FourTuple) -> Option<Slot<V>> {
+    pub(crate) fn remove(&mut self, h: u64, t: &FourTuple<A>) -> Option<Slot<V>> {
         let mut hole = self.find(h, t)?;
         // Safety: the tag of `hole` is set; it is cleared right after, so
         // the moved-out record is never read again.
@@ -205,7 +206,7 @@ impl<V> ProbeSlots<V> {
     pub(crate) fn drain_run(
         &mut self,
         first: usize,
-        mut f: impl FnMut(u32, FourTuple, Slot<V>),
+        mut f: impl FnMut(u32, FourTuple<A>, Slot<V>),
     ) -> usize {
         let mut i = first;
         let mut passed = 0;
@@ -228,7 +229,7 @@ impl<V> ProbeSlots<V> {
     /// Inserts a record by its tag, which has none here; the array has a
     /// free slot (the caller keeps it within `capacity`).
     #[inline]
-    pub(crate) fn insert_tagged(&mut self, tag: u32, t: FourTuple, slot: Slot<V>) {
+    pub(crate) fn insert_tagged(&mut self, tag: u32, t: FourTuple<A>, slot: Slot<V>) {
         debug_assert!(self.len < self.tags.len(), "insert into a full array");
         let mut i = tag as usize & self.mask;
         while self.tags[i] != 0 {
@@ -253,7 +254,7 @@ impl<V> ProbeSlots<V> {
 
     /// Bytes of memory the table's two arrays span.
     pub(crate) fn footprint(&self) -> usize {
-        self.tags.len() * (size_of::<u32>() + size_of::<Entry<V>>())
+        self.tags.len() * (size_of::<u32>() + size_of::<Entry<V, A>>())
     }
 
     /// Writes one byte of every 4 KiB page of both arrays back with its
@@ -268,7 +269,7 @@ impl<V> ProbeSlots<V> {
     /// Pages the two arrays span (4 KiB each, tags first).
     pub(crate) fn pages(&self) -> usize {
         (self.tags.len() * size_of::<u32>()).div_ceil(PAGE)
-            + (self.entries.len() * size_of::<Entry<V>>()).div_ceil(PAGE)
+            + (self.entries.len() * size_of::<Entry<V, A>>()).div_ceil(PAGE)
     }
 
     /// Touches pages `first..end` of `pages()` (as `prefault` does all of
@@ -276,7 +277,7 @@ impl<V> ProbeSlots<V> {
     pub(crate) fn prefault_pages(&mut self, first: usize, end: usize) {
         let tag_bytes = self.tags.len() * size_of::<u32>();
         let tag_pages = tag_bytes.div_ceil(PAGE);
-        let entry_bytes = self.entries.len() * size_of::<Entry<V>>();
+        let entry_bytes = self.entries.len() * size_of::<Entry<V, A>>();
         // Safety: each range is one live allocation of the table, written
         // only through its own pointer while `&mut self` is held; a byte
         // is read and written back as `MaybeUninit<u8>`, which is valid
@@ -313,7 +314,7 @@ impl<V> ProbeSlots<V> {
     }
 }
 
-impl<V> Drop for ProbeSlots<V> {
+impl<V, A> Drop for ProbeSlots<V, A> {
     fn drop(&mut self) {
         for i in 0..self.tags.len() {
             if self.tags[i] != 0 {

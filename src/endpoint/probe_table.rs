@@ -33,28 +33,29 @@
 use super::probe_slots::{ProbeSlots, tag_of};
 use super::slot::Slot;
 use crate::flow::FourTuple;
+use crate::wire::{Family, V4};
 
 /// Slots of `old` whose records each insert moves to the new array.
 const MOVE_PER_INSERT: usize = 8;
 
 /// An open-addressing table of records keyed by four-tuple.
 #[derive(Debug)]
-pub(crate) struct ProbeTable<V> {
-    new: ProbeSlots<V>,
+pub(crate) struct ProbeTable<V, A = V4> {
+    new: ProbeSlots<V, A>,
     /// The array being emptied into `new` (no slots when none).
-    old: ProbeSlots<V>,
+    old: ProbeSlots<V, A>,
     /// Slots of `old` passed, counted from `start`.
     cursor: usize,
     /// The slot after an empty one of `old`, where the cursor began.
     start: usize,
     /// The array the next growth puts in place, being mapped (no slots
     /// before the table is 3/4 full).
-    next: ProbeSlots<V>,
+    next: ProbeSlots<V, A>,
     /// Pages of `next` touched so far.
     next_touched: usize,
 }
 
-impl<V> Default for ProbeTable<V> {
+impl<V, A> Default for ProbeTable<V, A> {
     fn default() -> Self {
         ProbeTable {
             new: ProbeSlots::default(),
@@ -67,7 +68,7 @@ impl<V> Default for ProbeTable<V> {
     }
 }
 
-impl<V> ProbeTable<V> {
+impl<V, A: Family> ProbeTable<V, A> {
     /// Records held.
     #[inline]
     pub(crate) fn len(&self) -> usize {
@@ -82,7 +83,7 @@ impl<V> ProbeTable<V> {
     }
 
     #[inline]
-    pub(crate) fn get(&self, h: u64, t: &FourTuple) -> Option<&V> {
+    pub(crate) fn get(&self, h: u64, t: &FourTuple<A>) -> Option<&V> {
         match self.new.get(h, t) {
             Some(v) => Some(v),
             None if self.old.len() > 0 => self.old.get(h, t),
@@ -91,7 +92,7 @@ impl<V> ProbeTable<V> {
     }
 
     #[inline]
-    pub(crate) fn slot_mut(&mut self, h: u64, t: &FourTuple) -> Option<&mut Slot<V>> {
+    pub(crate) fn slot_mut(&mut self, h: u64, t: &FourTuple<A>) -> Option<&mut Slot<V>> {
         // A record is in one array only: the one still moving first.
         if self.old.len() > 0
             && let Some(s) = self.old.slot_mut(h, t)
@@ -102,7 +103,7 @@ impl<V> ProbeTable<V> {
     }
 
     /// Removes and returns the record of `t`.
-    pub(crate) fn remove(&mut self, h: u64, t: &FourTuple) -> Option<Slot<V>> {
+    pub(crate) fn remove(&mut self, h: u64, t: &FourTuple<A>) -> Option<Slot<V>> {
         match self.new.remove(h, t) {
             Some(s) => Some(s),
             None if self.old.len() > 0 => self.old.remove(h, t),
@@ -113,7 +114,7 @@ impl<V> ProbeTable<V> {
     /// Inserts the record of `t`, which has none. A full table starts
     /// growing; while it grows, each insert moves a few old records.
     #[inline]
-    pub(crate) fn insert_unique(&mut self, h: u64, t: FourTuple, slot: Slot<V>) {
+    pub(crate) fn insert_unique(&mut self, h: u64, t: FourTuple<A>, slot: Slot<V>) {
         if self.len() + 1 > self.new.capacity() {
             self.start_growth();
         }

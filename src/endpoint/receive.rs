@@ -13,9 +13,9 @@ use super::dispatch::may_need_time_wait;
 use super::state::Endpoint;
 use crate::flow::FourTuple;
 use crate::tcp;
-use crate::wire::{self, Frame};
+use crate::wire::{self, Family, Frame};
 
-impl Endpoint {
+impl<A: Family> Endpoint<A> {
     /// Handles one received frame held in `buf[..len]`. When it is to be
     /// answered, the answer is written over it in `buf` (whose full length
     /// is the frame buffer's capacity) and its length is returned.
@@ -35,7 +35,7 @@ impl Endpoint {
         // The common frame (see `wire::segment_prediction`) is read at
         // fixed offsets; the general parse gives the same for it.
         let predicted = if predict {
-            wire::predict_segment(frame, self.cfg.verify_checksums)
+            A::predict_segment(frame, self.cfg.verify_checksums)
         } else {
             None
         };
@@ -44,13 +44,21 @@ impl Endpoint {
                 self.counters.segments_predicted += 1;
                 (p, wire::PredictedSegment::L2_LEN)
             }
-            None => match wire::parse_frame(frame, self.cfg.verify_checksums) {
+            None => match A::parse_frame(frame, self.cfg.verify_checksums) {
                 Ok(f) if f.vlan() != self.cfg.vlan => {
                     self.counters.drop_vlan += 1;
                     return None;
                 }
-                Ok(Frame::Tcp(f)) => (wire::PredictedSegment::of_frame(&f), f.eth.header_len()),
                 Ok(Frame::Arp(rx_eth, arp)) => return self.on_arp(buf, &rx_eth, &arp),
+                Ok(Frame::Ndp(rx_eth, ip, ndp)) => return self.on_ndp(buf, &rx_eth, &ip, &ndp),
+                Ok(f) => match A::segment_of(&f) {
+                    Some(s) => s,
+                    None => {
+                        self.counters
+                            .add_wire_error(wire::WireError::UnsupportedEtherType);
+                        return None;
+                    }
+                },
                 Err(e) => {
                     self.counters.add_wire_error(e);
                     return None;
@@ -78,12 +86,12 @@ impl Endpoint {
     /// such a SYN identically.
     #[inline(always)]
     fn predicted_syn(&mut self, buf: &mut [u8], len: usize, now: u64) -> Option<usize> {
-        // The reply (at most 14 + 20 + 60 bytes) always fits: checked first
+        // The reply (at most 14 + 40 + 60 bytes) always fits: checked first
         // so that nothing is written unless the answer is complete.
-        if buf.len() < wire::PlainSyn::L2_LEN + 80 {
+        if buf.len() < wire::PlainSyn::L2_LEN + A::HEADER_LEN + 60 {
             return None;
         }
-        let syn = wire::predict_syn(&buf[..len.min(buf.len())], self.cfg.verify_checksums)?;
+        let syn = A::predict_syn(&buf[..len.min(buf.len())], self.cfg.verify_checksums)?;
         if !self.owns(syn.dst) || !self.listening.contains(syn.dst_port) {
             return None;
         }
@@ -120,7 +128,7 @@ impl Endpoint {
     /// Decides nothing: the frame is only glanced at (`wire::peek_segment`).
     #[inline]
     pub fn prefetch_state(&self, frame: &[u8]) {
-        let Some(p) = wire::peek_segment(frame) else {
+        let Some(p) = A::peek_segment(frame) else {
             return;
         };
         if !may_need_time_wait(p.flags) || self.tables.time_wait.len() == 0 {

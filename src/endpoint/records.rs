@@ -11,12 +11,13 @@ use super::state::Endpoint;
 use crate::app::Canned;
 use crate::flow::FourTuple;
 use crate::tcp::End;
+use crate::wire::Family;
 
-impl Endpoint {
+impl<A: Family> Endpoint<A> {
     /// The live record at `tuple` (hash `h`) ended with `end`: counted,
     /// removed with its timer, and moved to TIME-WAIT when that is how it
     /// ended (unless the TIME-WAIT table is full).
-    pub(super) fn ended(&mut self, h: u64, tuple: &FourTuple, end: End, now: u64) {
+    pub(super) fn ended(&mut self, h: u64, tuple: &FourTuple<A>, end: End, now: u64) {
         let Some(slot) = self.tables.conns.remove(h, tuple) else {
             self.counters.add_end(end);
             return;
@@ -51,7 +52,7 @@ impl Endpoint {
     }
 
     /// Removes the TIME-WAIT record at `tuple` with its timer.
-    pub(super) fn remove_time_wait(&mut self, h: u64, tuple: &FourTuple) {
+    pub(super) fn remove_time_wait(&mut self, h: u64, tuple: &FourTuple<A>) {
         if let Some(Some(id)) = self.tables.time_wait.remove(h, tuple).map(|s| s.timer) {
             self.timers.cancel(id);
         }
@@ -59,7 +60,7 @@ impl Endpoint {
 
     /// The TIME-WAIT record at `tuple` expired: removed with its timer,
     /// counted, its tuple released.
-    pub(super) fn time_wait_expired(&mut self, h: u64, tuple: &FourTuple) {
+    pub(super) fn time_wait_expired(&mut self, h: u64, tuple: &FourTuple<A>) {
         self.remove_time_wait(h, tuple);
         self.counters.time_wait_expired += 1;
         self.release(tuple);

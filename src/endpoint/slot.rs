@@ -10,6 +10,7 @@
 use crate::flow::FourTuple;
 use crate::tcp::{Tcb, TimeWait};
 use crate::timer::{TimerId, TimerWheel};
+use crate::wire::Family;
 
 /// A record and the handle of its timer in the endpoint's wheel (`None`:
 /// no timer armed).
@@ -40,9 +41,9 @@ impl Deadline for TimeWait {
 
 /// A timer for a new record at `tuple` with `deadline` (0: none).
 #[inline]
-pub(crate) fn arm_new(
-    wheel: &mut TimerWheel<FourTuple>,
-    tuple: &FourTuple,
+pub(crate) fn arm_new<A: Family>(
+    wheel: &mut TimerWheel<FourTuple<A>>,
+    tuple: &FourTuple<A>,
     deadline: u64,
 ) -> Option<TimerId> {
     (deadline != 0).then(|| wheel.arm(deadline, *tuple))
@@ -57,7 +58,11 @@ impl<V: Deadline> Slot<V> {
     /// restarting it on every acknowledgement (RFC 6298 §5.3) costs the
     /// wheel nothing; the record's own deadline stays exact.
     #[inline]
-    pub(crate) fn sync_timer(&mut self, wheel: &mut TimerWheel<FourTuple>, tuple: &FourTuple) {
+    pub(crate) fn sync_timer<A: Family>(
+        &mut self,
+        wheel: &mut TimerWheel<FourTuple<A>>,
+        tuple: &FourTuple<A>,
+    ) {
         match (self.timer, self.value.deadline()) {
             (None, d) => self.timer = arm_new(wheel, tuple, d),
             (Some(id), 0) => {

@@ -18,6 +18,7 @@ use crate::app::Canned;
 use crate::flow::FourTuple;
 use crate::tcp::{Tcb, TcpContext};
 use crate::timer::TimerWheel;
+use crate::wire::{Family, V4};
 use std::collections::VecDeque;
 
 /// Size of the scratch buffer for frames we originate (connect, timers).
@@ -38,32 +39,32 @@ pub(super) const EXPIRE_BATCH: usize = 256;
 
 /// One side of the traffic: tables, timers, counters and TCP context.
 #[derive(Debug)]
-pub struct Endpoint {
-    pub(super) cfg: EndpointConfig,
+pub struct Endpoint<A = V4> {
+    pub(super) cfg: EndpointConfig<A>,
     pub(super) listening: PortSet,
     pub(super) ctx: TcpContext,
     pub(super) app: Canned,
-    pub(super) tables: Tables,
-    pub(super) timers: TimerWheel<FourTuple>,
+    pub(super) tables: Tables<A>,
+    pub(super) timers: TimerWheel<FourTuple<A>>,
     /// Tuples whose timers fired, processed after the wheel's call.
-    pub(super) fired: Vec<FourTuple>,
+    pub(super) fired: Vec<FourTuple<A>>,
     /// Queued TIME-WAIT expiries that are due: hash, tuple, deadline.
-    pub(super) due: Vec<(u64, FourTuple, u64)>,
+    pub(super) due: Vec<(u64, FourTuple<A>, u64)>,
     pub(super) counters: Counters,
     pub(super) latency: Recorder,
     pub(super) scratch: Box<[u8]>,
     /// Four-tuples whose last record (live or TIME-WAIT) is gone, when
     /// `EndpointConfig::report_released` asks for them.
-    pub(super) released: Vec<FourTuple>,
+    pub(super) released: Vec<FourTuple<A>>,
     /// With TIME-WAIT reuse, in the order they entered TIME-WAIT: when
     /// the tuple becomes reusable, the record's deadline then, the tuple.
-    pub(super) tw_reusable: VecDeque<(u64, u64, FourTuple)>,
+    pub(super) tw_reusable: VecDeque<(u64, u64, FourTuple<A>)>,
 }
 
-impl Endpoint {
+impl<A: Family> Endpoint<A> {
     /// An endpoint with its configuration, TCP context and application,
     /// its tables sized as the configuration says (`EndpointConfig::reserve`).
-    pub fn new(cfg: EndpointConfig, ctx: TcpContext, app: Canned) -> Endpoint {
+    pub fn new(cfg: EndpointConfig<A>, ctx: TcpContext, app: Canned) -> Endpoint<A> {
         let mut tables = Tables::default();
         tables.tw_expiry.set_bound(cfg.max_time_wait);
         let reuse = cfg.time_wait_reuse_us > 0 && cfg.report_released;
@@ -165,21 +166,21 @@ impl Endpoint {
     }
 
     /// The record of a connection, if live.
-    pub fn connection(&self, tuple: &FourTuple) -> Option<&Tcb> {
+    pub fn connection(&self, tuple: &FourTuple<A>) -> Option<&Tcb> {
         self.tables.conns.get(self.tables.hash(tuple), tuple)
     }
 
     /// Moves the four-tuples released since the last call (their last
     /// record, live or TIME-WAIT, is gone: a generator may reuse them) to
     /// the end of `out`. Empty unless `EndpointConfig::report_released`.
-    pub fn take_released(&mut self, out: &mut Vec<FourTuple>) {
+    pub fn take_released(&mut self, out: &mut Vec<FourTuple<A>>) {
         out.append(&mut self.released);
     }
 
     /// `tuple`'s last record is gone: kept for `take_released` when
     /// the configuration asks for it.
     #[inline]
-    pub(super) fn release(&mut self, tuple: &FourTuple) {
+    pub(super) fn release(&mut self, tuple: &FourTuple<A>) {
         if self.cfg.report_released {
             self.released.push(*tuple);
         }
@@ -200,8 +201,13 @@ impl Endpoint {
 
     /// Whether `ip` is one of our addresses.
     #[inline]
-    pub(super) fn owns(&self, ip: [u8; 4]) -> bool {
-        u32::from_be_bytes(ip).wrapping_sub(u32::from_be_bytes(self.cfg.ip_first))
-            < self.cfg.ip_count
+    pub(super) fn owns(&self, ip: A) -> bool {
+        ip.offset_from(self.cfg.ip_first) < u64::from(self.cfg.ip_count)
+    }
+
+    /// Whether the address in `bytes` (of either family) is one of ours.
+    #[inline]
+    pub(super) fn owns_bytes(&self, bytes: &[u8]) -> bool {
+        A::from_slice(bytes).is_some_and(|ip| self.owns(ip))
     }
 }

@@ -15,61 +15,73 @@ use super::slot::{Slot, arm_new};
 use crate::flow::FourTuple;
 use crate::tcp::{Tcb, TimeWait};
 use crate::timer::TimerWheel;
+use crate::wire::{Family, V4};
 use core::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 /// One table of records keyed by four-tuple; every call takes the hash.
 #[derive(Debug)]
-pub(crate) struct Table<V>(HashTable<(FourTuple, Slot<V>)>);
+pub(crate) struct Table<V, A = V4>(HashTable<(FourTuple<A>, Slot<V>)>);
 
-impl<V> Default for Table<V> {
+impl<V, A: Family> Default for Table<V, A> {
     fn default() -> Self {
         Table(HashTable::new())
     }
 }
 
-impl<V> Table<V> {
+impl<V, A: Family> Table<V, A> {
     #[inline]
     pub(crate) fn len(&self) -> usize {
         self.0.len()
     }
 
     #[inline(always)]
-    pub(crate) fn get(&self, h: u64, t: &FourTuple) -> Option<&V> {
+    pub(crate) fn get(&self, h: u64, t: &FourTuple<A>) -> Option<&V> {
         self.0.find(h, |e| e.0 == *t).map(|e| &e.1.value)
     }
 
     #[inline]
-    pub(crate) fn slot_mut(&mut self, h: u64, t: &FourTuple) -> Option<&mut Slot<V>> {
+    pub(crate) fn slot_mut(&mut self, h: u64, t: &FourTuple<A>) -> Option<&mut Slot<V>> {
         self.0.find_mut(h, |e| e.0 == *t).map(|e| &mut e.1)
     }
 
     /// The four-tuples of every record, listed into a new vector.
-    pub(crate) fn tuples(&self) -> Vec<FourTuple> {
+    pub(crate) fn tuples(&self) -> Vec<FourTuple<A>> {
         self.0.iter().map(|e| e.0).collect()
     }
 
     /// Removes and returns the record of `t` with its timer handle.
     #[inline]
-    pub(crate) fn remove(&mut self, h: u64, t: &FourTuple) -> Option<Slot<V>> {
+    pub(crate) fn remove(&mut self, h: u64, t: &FourTuple<A>) -> Option<Slot<V>> {
         let entry = self.0.find_entry(h, |e| e.0 == *t).ok()?;
         Some(entry.remove().0.1)
     }
 }
 
 /// Live connection records and TIME-WAIT records, keyed by four-tuple.
-#[derive(Debug, Default)]
-pub(crate) struct Tables {
+#[derive(Debug)]
+pub(crate) struct Tables<A = V4> {
     hasher: DefaultHashBuilder,
     /// Live connections.
-    pub(crate) conns: Table<Tcb>,
+    pub(crate) conns: Table<Tcb, A>,
     /// TIME-WAIT records.
-    pub(crate) time_wait: ProbeTable<TimeWait>,
+    pub(crate) time_wait: ProbeTable<TimeWait, A>,
     /// The TIME-WAIT records' expiries, in deadline order.
-    pub(crate) tw_expiry: ExpiryQueue,
+    pub(crate) tw_expiry: ExpiryQueue<A>,
 }
 
-impl Tables {
+impl<A: Family> Default for Tables<A> {
+    fn default() -> Self {
+        Tables {
+            hasher: DefaultHashBuilder::default(),
+            conns: Table::default(),
+            time_wait: ProbeTable::default(),
+            tw_expiry: ExpiryQueue::default(),
+        }
+    }
+}
+
+impl<A: Family> Tables<A> {
     /// Makes room for `connections` live records and `time_wait`
     /// TIME-WAIT records, so that neither table grows (no allocation, no
     /// rehash pause) until they are exceeded.
@@ -83,7 +95,7 @@ impl Tables {
 
     /// The hash of `t`, for the tables' calls.
     #[inline]
-    pub(crate) fn hash(&self, t: &FourTuple) -> u64 {
+    pub(crate) fn hash(&self, t: &FourTuple<A>) -> u64 {
         self.hasher.hash_one(t)
     }
 
@@ -92,9 +104,9 @@ impl Tables {
     pub(crate) fn insert_conn(
         &mut self,
         h: u64,
-        t: FourTuple,
+        t: FourTuple<A>,
         value: Tcb,
-        wheel: &mut TimerWheel<FourTuple>,
+        wheel: &mut TimerWheel<FourTuple<A>>,
     ) {
         let timer = arm_new(wheel, &t, value.deadline());
         let hasher = &self.hasher;
@@ -109,9 +121,9 @@ impl Tables {
     pub(crate) fn insert_time_wait(
         &mut self,
         h: u64,
-        t: FourTuple,
+        t: FourTuple<A>,
         value: TimeWait,
-        wheel: &mut TimerWheel<FourTuple>,
+        wheel: &mut TimerWheel<FourTuple<A>>,
     ) {
         let deadline = value.deadline();
         let timer = if self.tw_expiry.push(t, deadline) {
@@ -120,5 +132,32 @@ impl Tables {
             arm_new(wheel, &t, deadline)
         };
         self.time_wait.insert_unique(h, t, Slot { value, timer });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::V6;
+
+    /// The per-connection records of both families: an IPv4 tuple is 12
+    /// bytes, an IPv6 one 36, and the entries grow by those 24 bytes
+    /// (rounded to their alignment) and no more.
+    #[test]
+    fn record_sizes_per_family() {
+        let live = (
+            size_of::<(FourTuple, Slot<Tcb>)>(),
+            size_of::<(FourTuple<V6>, Slot<Tcb>)>(),
+        );
+        assert_eq!(live, (88, 112));
+        let time_wait = (
+            size_of::<(FourTuple, Slot<TimeWait>)>(),
+            size_of::<(FourTuple<V6>, Slot<TimeWait>)>(),
+        );
+        assert_eq!(time_wait, (48, 72));
+        assert_eq!(
+            (size_of::<FourTuple>(), size_of::<FourTuple<V6>>()),
+            (12, 36)
+        );
     }
 }

@@ -74,6 +74,7 @@ pub fn visit(s: &Sample<'_>, mut f: impl FnMut(&'static str, u64)) {
     f("time_wait_reopened", c.time_wait_reopened);
     f("time_wait_recycled", c.time_wait_recycled);
     f("arp_reply", c.arp_reply);
+    f("ndp_reply", c.ndp_reply);
     f("next_hop_learned", c.next_hop_learned);
     for end in ENDS {
         f(end.counter_name(), c.end(end));

@@ -8,8 +8,9 @@ use super::link::{Impairment, Link, Side};
 pub use crate::app::CloseKind;
 use crate::endpoint::{Counters, FRAME_CAPACITY, Opened};
 use crate::flow::FourTuple;
-use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario};
+use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario, ScenarioAddrs};
 use crate::tcp::CookiePolicy;
+use crate::wire::{V4, V6};
 use std::time::{Duration, Instant};
 
 /// A pair-driver run.
@@ -33,6 +34,9 @@ pub struct SimConfig {
     pub response_bytes: u32,
     /// One-way link delay (µs, at least 1).
     pub delay_us: u64,
+    /// Both sides speak IPv6 (the scenario's `SERVER_IP6`, `CLIENT_NET6`)
+    /// instead of IPv4.
+    pub ipv6: bool,
 }
 
 impl Default for SimConfig {
@@ -47,6 +51,7 @@ impl Default for SimConfig {
             request_bytes: 64,
             response_bytes: 256,
             delay_us: 50,
+            ipv6: false,
         }
     }
 }
@@ -99,10 +104,28 @@ pub fn client_tuple(i: u64) -> FourTuple {
     }
 }
 
+/// `client_tuple` in family `A` (from its `ScenarioAddrs::CLIENT_NET`).
+pub fn client_tuple_in<A: ScenarioAddrs>(i: u64) -> FourTuple<A> {
+    FourTuple {
+        local_ip: A::CLIENT_NET.add(i / PORTS_PER_IP),
+        remote_ip: A::SERVER,
+        local_port: 1024 + (i % PORTS_PER_IP) as u16,
+        remote_port: SERVER_PORT,
+    }
+}
+
 /// Runs the client and the server of `cfg` to completion: until every
 /// connection is opened and ended, every timer (TIME-WAIT included) has
 /// expired and the link is empty.
 pub fn run(cfg: &SimConfig) -> SimReport {
+    if cfg.ipv6 {
+        run_in::<V6>(cfg)
+    } else {
+        run_in::<V4>(cfg)
+    }
+}
+
+fn run_in<A: ScenarioAddrs>(cfg: &SimConfig) -> SimReport {
     let started = Instant::now();
     let scenario = Scenario {
         close: cfg.close,
@@ -112,8 +135,8 @@ pub fn run(cfg: &SimConfig) -> SimReport {
         ..Scenario::default()
     };
     let client_ips = cfg.connections.div_ceil(PORTS_PER_IP).max(1) as u32;
-    let mut client = scenario.client(CLIENT_NET, client_ips, cfg.seed, false);
-    let mut server = scenario.server(cfg.seed.wrapping_add(1));
+    let mut client = scenario.client_in(A::CLIENT_NET, client_ips, cfg.seed, false);
+    let mut server = scenario.server_in::<A>(cfg.seed.wrapping_add(1));
     // A zero delay would deliver replies within the same instant forever.
     let delay = cfg.delay_us.max(1);
     let mut link = Link::new(cfg.seed, cfg.impairment, delay, delay * 4);
@@ -122,7 +145,7 @@ pub fn run(cfg: &SimConfig) -> SimReport {
     let mut buf = vec![0u8; FRAME_CAPACITY];
     loop {
         while opened < cfg.connections && opened - client.counters().ended() < cfg.concurrency {
-            let p = client.prepare(client_tuple(opened), 0);
+            let p = client.prepare(client_tuple_in::<A>(opened), 0);
             match client.connect(&p, now, &mut buf) {
                 // Refused (table full): stop opening until connections end.
                 Opened::Refused => break,

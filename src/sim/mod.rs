@@ -9,5 +9,5 @@
 mod driver;
 mod link;
 
-pub use driver::{CloseKind, SimConfig, SimReport, client_tuple, run};
+pub use driver::{CloseKind, SimConfig, SimReport, client_tuple, client_tuple_in, run};
 pub use link::{Impairment, Link, Side};

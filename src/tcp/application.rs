@@ -17,6 +17,7 @@ use super::outcome::{Events, Outcome};
 use super::state::State;
 use super::tcb::Tcb;
 use crate::flow::FourTuple;
+use crate::wire::Family;
 
 /// What TCP asks of the application above a connection.
 pub trait Application {
@@ -154,7 +155,7 @@ impl Tcb {
         &mut self,
         ctx: &TcpContext,
         app: &A,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         events: Events,
         force_ack: bool,
         now: u64,

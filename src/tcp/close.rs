@@ -13,7 +13,7 @@ use super::state::State;
 use super::tcb::Tcb;
 use super::time_wait::TimeWait;
 use crate::flow::FourTuple;
-use crate::wire::TcpFlags;
+use crate::wire::{Family, TcpFlags};
 
 impl Tcb {
     /// Ends the record (state CLOSED) for `why`.
@@ -30,7 +30,12 @@ impl Tcb {
     /// Application CLOSE (RFC 9293 §3.10.4): send FIN from ESTABLISHED or
     /// CLOSE-WAIT; forget a connection still in SYN-SENT; reset one still in
     /// SYN-RECEIVED (its handshake never completed).
-    pub fn close(&mut self, ctx: &mut TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
+    pub fn close(
+        &mut self,
+        ctx: &mut TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+    ) -> Outcome {
         let next = match self.state {
             State::SynSent => return self.end(End::Closed, Events::NONE),
             State::SynReceived => return self.abort(ctx, tuple, now),
@@ -51,7 +56,12 @@ impl Tcb {
 
     /// Application ABORT (RFC 9293 §3.10.5): send RST (in synchronized
     /// states and SYN-RECEIVED) and delete the record.
-    pub fn abort(&mut self, ctx: &mut TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
+    pub fn abort(
+        &mut self,
+        ctx: &mut TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+    ) -> Outcome {
         if self.in_syn_queue() {
             ctx.syn_queue -= 1;
         }
@@ -60,7 +70,12 @@ impl Tcb {
 
     /// Sends RST|ACK at SND.NXT and ends the record (`End::ResetSent`).
     /// The caller keeps the SYN-queue count.
-    pub(crate) fn reset(&mut self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
+    pub(crate) fn reset(
+        &mut self,
+        ctx: &TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+    ) -> Outcome {
         let send = !matches!(self.state, State::SynSent | State::Closed | State::Listen);
         let reply = send.then(|| {
             Reply::control(self.header(
@@ -84,7 +99,7 @@ impl Tcb {
     pub(crate) fn enter_time_wait(
         &mut self,
         ctx: &TcpContext,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         now: u64,
         events: Events,
         ack_fin: bool,

@@ -21,7 +21,7 @@ use super::paws::ts_older;
 use super::state::State;
 use super::tcb::Tcb;
 use crate::flow::FourTuple;
-use crate::wire::{SeqNum, TcpFlags, TcpRepr, Timestamps};
+use crate::wire::{Family, SeqNum, TcpFlags, TcpRepr, Timestamps};
 
 /// A step of segment processing: `Err` ends the processing with that
 /// outcome.
@@ -40,7 +40,7 @@ macro_rules! step {
 }
 
 /// `<SEQ=SEG.ACK><CTL=RST>`: the reset for an unacceptable ACK.
-pub(crate) fn reset_for_ack(tuple: &FourTuple, seg: &TcpRepr) -> Reply {
+pub(crate) fn reset_for_ack(tuple: &FourTuple<impl Family>, seg: &TcpRepr) -> Reply {
     Reply::control(TcpRepr {
         src_port: tuple.local_port,
         dst_port: tuple.remote_port,
@@ -68,7 +68,7 @@ impl Tcb {
         &mut self,
         ctx: &mut TcpContext,
         app: &A,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         seg: &TcpRepr,
         payload: &[u8],
         now: u64,
@@ -85,7 +85,7 @@ impl Tcb {
         &mut self,
         ctx: &mut TcpContext,
         app: &A,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         seg: &TcpRepr,
         now: u64,
     ) -> Outcome {
@@ -114,7 +114,7 @@ impl Tcb {
         }
         self.irs = seg.seq;
         self.rcv_nxt = seg.seq + 1;
-        self.negotiate(&ctx.cfg, &seg.options);
+        self.negotiate(&ctx.cfg, tuple.family_mss(ctx.cfg.mss), &seg.options);
         // The window of a SYN is never scaled (RFC 7323 §2.2).
         self.snd_wnd = u32::from(seg.window);
         self.retries = 0;
@@ -134,7 +134,12 @@ impl Tcb {
         }
     }
 
-    fn challenge_ack(&self, ctx: &mut TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
+    fn challenge_ack(
+        &self,
+        ctx: &mut TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+    ) -> Outcome {
         if ctx.challenge.allow(now) {
             Outcome {
                 reply: Some(self.ack_reply(ctx, tuple, now)),
@@ -146,7 +151,13 @@ impl Tcb {
         }
     }
 
-    fn dup_ack(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64, ev: Events) -> Outcome {
+    fn dup_ack(
+        &self,
+        ctx: &TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+        ev: Events,
+    ) -> Outcome {
         Outcome {
             reply: Some(self.ack_reply(ctx, tuple, now)),
             events: ev,
@@ -159,7 +170,7 @@ impl Tcb {
     fn invalid_ack(
         &mut self,
         ctx: &TcpContext,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         seg: &TcpRepr,
         payload_len: usize,
         now: u64,
@@ -177,7 +188,7 @@ impl Tcb {
         &mut self,
         ctx: &mut TcpContext,
         app: &A,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         seg_in: &TcpRepr,
         payload: &[u8],
         now: u64,
@@ -204,7 +215,7 @@ impl Tcb {
     fn syn_received_repeat(
         &self,
         ctx: &TcpContext,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         seg_in: &TcpRepr,
         now: u64,
     ) -> Step<TcpRepr> {
@@ -239,7 +250,7 @@ impl Tcb {
     fn check_sequence(
         &mut self,
         ctx: &TcpContext,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         seg: &TcpRepr,
         payload_len: usize,
         now: u64,
@@ -270,7 +281,7 @@ impl Tcb {
     fn check_rst(
         &mut self,
         ctx: &mut TcpContext,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         seg: &TcpRepr,
         arrival: Arrival,
         now: u64,
@@ -297,7 +308,7 @@ impl Tcb {
     fn check_syn(
         &mut self,
         ctx: &mut TcpContext,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         seg: &TcpRepr,
         payload_len: usize,
         arrival: Arrival,
@@ -328,7 +339,7 @@ impl Tcb {
     fn process_ack(
         &mut self,
         ctx: &mut TcpContext,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         seg: &TcpRepr,
         payload_len: usize,
         arrival: Arrival,
@@ -445,7 +456,7 @@ impl Tcb {
     fn process_fin(
         &mut self,
         ctx: &TcpContext,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         seg: &TcpRepr,
         payload_len: usize,
         events: &mut Events,

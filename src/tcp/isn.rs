@@ -10,32 +10,43 @@
 //! an earlier run's, as a peer's TIME-WAIT expects).
 
 use super::prf::Prf;
+use super::tuple_keys::TupleKeys;
 use crate::flow::FourTuple;
-use crate::wire::SeqNum;
+use crate::wire::{Family, SeqNum};
 
 /// Generates RFC 6528 ISNs from a secret key.
 #[derive(Clone, Debug)]
 pub struct IsnGenerator {
     key: Prf,
+    /// The keys that compress an IPv6 tuple, derived from `key`.
+    tuples: TupleKeys,
 }
 
 impl IsnGenerator {
     /// A generator keyed with `key` (keep it secret; draw it at random).
     pub fn new(key: [u8; 16]) -> IsnGenerator {
-        IsnGenerator { key: Prf::new(key) }
+        let key = Prf::new(key);
+        IsnGenerator {
+            tuples: TupleKeys::derive(&key),
+            key,
+        }
     }
 
     /// The ISN for `tuple` at clock time `clock_us`.
     #[inline]
-    pub fn isn(&self, tuple: &FourTuple, clock_us: u64) -> SeqNum {
+    pub fn isn<A: Family>(&self, tuple: &FourTuple<A>, clock_us: u64) -> SeqNum {
         self.isn_and_ts_offset(tuple, clock_us).0
     }
 
     /// The ISN for `tuple` at clock time `clock_us`, and the tuple's
     /// timestamp offset, from one evaluation.
     #[inline]
-    pub fn isn_and_ts_offset(&self, tuple: &FourTuple, clock_us: u64) -> (SeqNum, u32) {
-        let (a, b) = tuple.hash_words();
+    pub fn isn_and_ts_offset<A: Family>(
+        &self,
+        tuple: &FourTuple<A>,
+        clock_us: u64,
+    ) -> (SeqNum, u32) {
+        let (a, b) = self.tuples.input(tuple);
         let (f, _) = self.key.eval(a, u64::from(b));
         let isn = SeqNum((f as u32).wrapping_add((clock_us / 4) as u32));
         (isn, (f >> 32) as u32)
@@ -44,7 +55,7 @@ impl IsnGenerator {
     /// The timestamp offset of `tuple`: the same for every connection on
     /// it, so a later connection's TSvals lie beyond an earlier one's.
     #[inline]
-    pub fn ts_offset(&self, tuple: &FourTuple) -> u32 {
+    pub fn ts_offset<A: Family>(&self, tuple: &FourTuple<A>) -> u32 {
         self.isn_and_ts_offset(tuple, 0).1
     }
 }

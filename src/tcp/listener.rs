@@ -22,7 +22,7 @@ use super::outcome::{Events, Outcome, Reply};
 use super::state::State;
 use super::tcb::{DEFAULT_MSS, Tcb};
 use crate::flow::FourTuple;
-use crate::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
+use crate::wire::{Family, SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
 /// A segment arrived for a listening port without a connection record.
 /// Returns the new record, if one is created, and the outcome (a SYN-ACK,
@@ -31,7 +31,7 @@ use crate::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
 pub fn on_listen<A: Application>(
     ctx: &mut TcpContext,
     app: &A,
-    tuple: &FourTuple,
+    tuple: &FourTuple<impl Family>,
     seg: &TcpRepr,
     payload: &[u8],
     isn: Option<SeqNum>,
@@ -67,7 +67,7 @@ pub fn on_listen<A: Application>(
 
 fn on_syn(
     ctx: &mut TcpContext,
-    tuple: &FourTuple,
+    tuple: &FourTuple<impl Family>,
     seg: &TcpRepr,
     isn: Option<SeqNum>,
     now: u64,
@@ -98,7 +98,7 @@ fn on_syn(
     tcb.rcv_nxt = seg.seq + 1;
     tcb.snd_nxt = iss + 1;
     tcb.snd_wnd = u32::from(seg.window);
-    tcb.negotiate(&ctx.cfg, &seg.options);
+    tcb.negotiate(&ctx.cfg, tuple.family_mss(ctx.cfg.mss), &seg.options);
     tcb.update_timer(&ctx.cfg, now);
     ctx.syn_queue += 1;
     let reply = tcb.syn_ack_segment(ctx, tuple, now);
@@ -122,7 +122,7 @@ pub const STATELESS_SYN_EVENTS: Events = Events(Events::SYN_RX.0 | Events::COOKI
 #[inline(always)]
 pub fn stateless_syn_ack(
     ctx: &TcpContext,
-    tuple: &FourTuple,
+    tuple: &FourTuple<impl Family>,
     seq: SeqNum,
     options: &TcpOptions,
     now: u64,
@@ -140,7 +140,7 @@ pub fn stateless_syn_ack(
 #[inline(always)]
 fn cookie_syn_ack(
     ctx: &TcpContext,
-    tuple: &FourTuple,
+    tuple: &FourTuple<impl Family>,
     seq: SeqNum,
     o: &TcpOptions,
     now: u64,
@@ -151,7 +151,7 @@ fn cookie_syn_ack(
         .cookies
         .issue(tuple, seq, peer_mss, ctx.cookie_clock(now));
     let mut options = TcpOptions {
-        mss: Some(cfg.mss),
+        mss: Some(tuple.family_mss(cfg.mss)),
         ..TcpOptions::default()
     };
     if let (true, Some(ts)) = (cfg.timestamps, o.timestamps) {
@@ -182,7 +182,12 @@ fn cookie_syn_ack(
 }
 
 /// Rebuilds the connection from a valid cookie in `seg` (ESTABLISHED).
-fn from_cookie(ctx: &TcpContext, tuple: &FourTuple, seg: &TcpRepr, now: u64) -> Option<Tcb> {
+fn from_cookie(
+    ctx: &TcpContext,
+    tuple: &FourTuple<impl Family>,
+    seg: &TcpRepr,
+    now: u64,
+) -> Option<Tcb> {
     let cfg = &ctx.cfg;
     let client_isn = seg.seq - 1;
     let iss = seg.ack - 1;
@@ -196,7 +201,7 @@ fn from_cookie(ctx: &TcpContext, tuple: &FourTuple, seg: &TcpRepr, now: u64) -> 
     tcb.rcv_nxt = seg.seq;
     tcb.snd_una = seg.ack;
     tcb.snd_nxt = seg.ack;
-    tcb.peer_mss = mss.min(cfg.mss);
+    tcb.peer_mss = mss.min(tuple.family_mss(cfg.mss));
     if let (true, Some(ts)) = (cfg.timestamps, seg.options.timestamps) {
         let opts = decode_ts_options(ts.tsecr);
         tcb.flags.set(ConnFlags::TS_OK);
@@ -217,7 +222,7 @@ fn from_cookie(ctx: &TcpContext, tuple: &FourTuple, seg: &TcpRepr, now: u64) -> 
 fn established_from_cookie<A: Application>(
     ctx: &mut TcpContext,
     app: &A,
-    tuple: &FourTuple,
+    tuple: &FourTuple<impl Family>,
     mut tcb: Tcb,
     seg: &TcpRepr,
     payload: &[u8],
@@ -248,7 +253,7 @@ fn rate_limited_reset(ctx: &mut TcpContext, rst: Reply, now: u64) -> Outcome {
 /// `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`. Rate-limited.
 pub fn on_closed(
     ctx: &mut TcpContext,
-    tuple: &FourTuple,
+    tuple: &FourTuple<impl Family>,
     seg: &TcpRepr,
     payload_len: usize,
     now: u64,

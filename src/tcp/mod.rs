@@ -17,6 +17,11 @@
 //! - [`TimeWait`]: the reduced record kept for 2·MSL after an active close.
 //! - [`SynCookies`], [`IsnGenerator`]: RFC 4987 cookies in Linux's layout,
 //!   RFC 6528 ISNs.
+//!
+//! One state machine for both address families: the entry points take
+//! the four-tuple of either (`FourTuple<A>`); what differs is the MSS
+//! (the IPv6 header is 20 bytes longer, and cookies carry Linux's IPv6
+//! MSS table) and the keyed input of a tuple (`tuple_keys`).
 
 mod app_state;
 mod application;
@@ -39,6 +44,7 @@ mod state;
 mod tcb;
 mod time_wait;
 mod timers;
+mod tuple_keys;
 
 pub use app_state::AppState;
 pub use application::{Application, Conn};

@@ -16,14 +16,14 @@ use super::outcome::{Events, Outcome, Reply};
 use super::state::State;
 use super::tcb::Tcb;
 use crate::flow::FourTuple;
-use crate::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
+use crate::wire::{Family, SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
 impl Tcb {
     /// Active open (RFC 9293 §3.10.1): a record in SYN-SENT and its SYN.
     /// `app` is the application's state for the new connection.
     pub fn connect(
         ctx: &mut TcpContext,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         now: u64,
         app: AppState,
     ) -> (Tcb, Outcome) {
@@ -70,7 +70,7 @@ impl Tcb {
     pub(crate) fn header(
         &self,
         ctx: &TcpContext,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         seq: SeqNum,
         flags: TcpFlags,
         now: u64,
@@ -91,12 +91,22 @@ impl Tcb {
 
     /// An ACK at SND.NXT acknowledging RCV.NXT.
     #[inline]
-    pub(crate) fn ack_reply(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+    pub(crate) fn ack_reply(
+        &self,
+        ctx: &TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+    ) -> Reply {
         Reply::control(self.header(ctx, tuple, self.snd_nxt, TcpFlags::ACK, now))
     }
 
     /// Our SYN (active open).
-    pub(crate) fn syn_segment(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+    pub(crate) fn syn_segment(
+        &self,
+        ctx: &TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+    ) -> Reply {
         let cfg = &ctx.cfg;
         let repr = TcpRepr {
             src_port: tuple.local_port,
@@ -106,7 +116,7 @@ impl Tcb {
             flags: TcpFlags::SYN,
             window: self.window_field(ctx, true),
             options: TcpOptions {
-                mss: Some(cfg.mss),
+                mss: Some(tuple.family_mss(cfg.mss)),
                 wscale: cfg.wscale,
                 sack_permitted: cfg.sack,
                 timestamps: cfg.timestamps.then(|| Timestamps {
@@ -119,7 +129,12 @@ impl Tcb {
     }
 
     /// Our SYN-ACK, with the options negotiated from the peer's SYN.
-    pub(crate) fn syn_ack_segment(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+    pub(crate) fn syn_ack_segment(
+        &self,
+        ctx: &TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+    ) -> Reply {
         let repr = TcpRepr {
             src_port: tuple.local_port,
             dst_port: tuple.remote_port,
@@ -128,7 +143,7 @@ impl Tcb {
             flags: TcpFlags::SYN | TcpFlags::ACK,
             window: self.window_field(ctx, true),
             options: TcpOptions {
-                mss: Some(ctx.cfg.mss),
+                mss: Some(tuple.family_mss(ctx.cfg.mss)),
                 wscale: self.snd_wscale().map(|_| self.rcv_wscale),
                 sack_permitted: self.sack_ok(),
                 timestamps: self.ts_option(ctx, now),
@@ -144,7 +159,7 @@ impl Tcb {
     fn segment_at(
         &self,
         ctx: &TcpContext,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         seq: SeqNum,
         fin_ok: bool,
         now: u64,
@@ -182,7 +197,7 @@ impl Tcb {
     pub(crate) fn output(
         &mut self,
         ctx: &TcpContext,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         now: u64,
         force_ack: bool,
     ) -> (Option<Reply>, Events) {
@@ -208,12 +223,22 @@ impl Tcb {
     /// (`tcp_xmit_probe_skb`): an ACK whose sequence number, SND.UNA − 1,
     /// the peer has already received, so it answers at once with an ACK
     /// carrying its window, and no byte goes past the window.
-    pub(crate) fn window_probe(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+    pub(crate) fn window_probe(
+        &self,
+        ctx: &TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+    ) -> Reply {
         Reply::control(self.header(ctx, tuple, self.snd_una - 1, TcpFlags::ACK, now))
     }
 
     /// The segment to retransmit from SND.UNA.
-    pub(crate) fn retransmission(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+    pub(crate) fn retransmission(
+        &self,
+        ctx: &TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+    ) -> Reply {
         match self.state {
             State::SynSent => self.syn_segment(ctx, tuple, now),
             State::SynReceived => self.syn_ack_segment(ctx, tuple, now),

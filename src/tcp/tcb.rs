@@ -201,9 +201,10 @@ impl Tcb {
     }
 
     /// Adopts the options of the peer's SYN (or SYN-ACK) that we also
-    /// support (RFC 7323 §1.3, RFC 2018 §2, RFC 9293 §3.7.1).
-    pub(crate) fn negotiate(&mut self, cfg: &TcpConfig, o: &TcpOptions) {
-        self.peer_mss = o.mss.unwrap_or(DEFAULT_MSS).min(cfg.mss).max(64);
+    /// support (RFC 7323 §1.3, RFC 2018 §2, RFC 9293 §3.7.1); `mss` is
+    /// ours, for the connection's address family.
+    pub(crate) fn negotiate(&mut self, cfg: &TcpConfig, mss: u16, o: &TcpOptions) {
+        self.peer_mss = o.mss.unwrap_or(DEFAULT_MSS).min(mss).max(64);
         if let (Some(ours), Some(theirs)) = (cfg.wscale, o.wscale) {
             self.flags.set(ConnFlags::WS_OK);
             self.rcv_wscale = ours;

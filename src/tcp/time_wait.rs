@@ -25,7 +25,7 @@ use super::oow::held_back;
 use super::outcome::{Events, Reply};
 use super::paws::ts_older;
 use crate::flow::FourTuple;
-use crate::wire::{SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
+use crate::wire::{Family, SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
 
 /// A connection in TIME-WAIT: 28 bytes, aligned to 4 (the deadline is
 /// kept as two halves) so that a TIME-WAIT table entry stays 48 bytes.
@@ -118,7 +118,7 @@ impl TimeWait {
     pub fn on_segment(
         &mut self,
         ctx: &TcpContext,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         seg: &TcpRepr,
         payload_len: usize,
         now: u64,
@@ -175,7 +175,7 @@ impl TimeWait {
     }
 
     /// The ACK this record answers with: `<SEQ=SND.NXT><ACK=RCV.NXT>`.
-    pub fn ack(&self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Reply {
+    pub fn ack(&self, ctx: &TcpContext, tuple: &FourTuple<impl Family>, now: u64) -> Reply {
         let shift = if self.flags.has(ConnFlags::WS_OK) {
             ctx.cfg.wscale.unwrap_or(0)
         } else {

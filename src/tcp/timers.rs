@@ -21,6 +21,7 @@ use super::outcome::{End, Events, Outcome};
 use super::state::State;
 use super::tcb::Tcb;
 use crate::flow::FourTuple;
+use crate::wire::Family;
 
 impl Tcb {
     /// Backed-off retransmission timeout for the current state.
@@ -97,7 +98,7 @@ impl Tcb {
         &mut self,
         ctx: &mut TcpContext,
         app: &A,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         now: u64,
     ) -> Outcome {
         if self.deadline == 0 || now < self.deadline {
@@ -127,7 +128,7 @@ impl Tcb {
         &mut self,
         ctx: &TcpContext,
         app: &A,
-        tuple: &FourTuple,
+        tuple: &FourTuple<impl Family>,
         now: u64,
     ) -> Outcome {
         let cfg = &ctx.cfg;
@@ -182,7 +183,12 @@ impl Tcb {
     /// The persist timer expired: a window probe, the timer backed off;
     /// or the end, once `retries` probes are out and the last one got no
     /// answer.
-    fn probe_window(&mut self, ctx: &TcpContext, tuple: &FourTuple, now: u64) -> Outcome {
+    fn probe_window(
+        &mut self,
+        ctx: &TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+    ) -> Outcome {
         if self.retries >= ctx.cfg.retries && !self.flags.has(ConnFlags::PROBE_ANSWERED) {
             return self.end(End::RetriesExceeded, Events::NONE);
         }

@@ -117,6 +117,27 @@ pub fn pseudo_header_v6(src: [u8; 16], dst: [u8; 16], next_header: u8, length: u
     words(src) + words(dst) + u64::from(length) + u64::from(next_header)
 }
 
+/// An address family's TCP pseudo-header (RFC 9293 §3.1, RFC 8200 §8.1),
+/// implemented by its address type.
+pub trait PseudoHeader: Copy {
+    /// The wide sum of the pseudo-header of a TCP segment of `len` bytes.
+    fn pseudo_header(src: Self, dst: Self, len: usize) -> u64;
+}
+
+impl PseudoHeader for [u8; 4] {
+    #[inline(always)]
+    fn pseudo_header(src: Self, dst: Self, len: usize) -> u64 {
+        pseudo_header_v4(src, dst, 6, len as u16)
+    }
+}
+
+impl PseudoHeader for [u8; 16] {
+    #[inline(always)]
+    fn pseudo_header(src: Self, dst: Self, len: usize) -> u64 {
+        pseudo_header_v6(src, dst, 6, len as u32)
+    }
+}
+
 /// RFC 1624 eqn. 3: the new checksum when one 16-bit word of the covered
 /// data changes from `old` to `new`: `HC' = ~(~HC + ~m + m')`.
 #[inline]

@@ -1,4 +1,5 @@
-//! Whole frames: Ethernet → ARP or IPv4 → TCP in one call, building a TCP
+//! Whole frames: Ethernet → ARP or IPv4 → TCP in one call (or, for an
+//! IPv6 endpoint, Ethernet → IPv6 → TCP or neighbor discovery), building a TCP
 //! frame from its parts, and turning a received TCP frame into its reply in
 //! place (RFC-free plumbing; the TCP decisions are made by `tcp`).
 //!
@@ -7,9 +8,13 @@
 //! without copying the frame.
 
 use super::arp::ArpRepr;
+use super::checksum::PseudoHeader;
 use super::error::{Result, WireError};
+use super::ethernet::ETHERTYPE_IPV6;
 use super::ethernet::{ETHERTYPE_ARP, ETHERTYPE_IPV4, EthernetFrame, EthernetRepr, MacAddr};
 use super::ipv4::{self, Ipv4Packet, Ipv4Repr, PROTO_TCP};
+use super::ipv6::{self, Ipv6Packet, Ipv6Repr, NEXT_ICMPV6};
+use super::ndp::{NdpHeader, NdpRepr};
 use super::tcp::{TcpPacket, TcpRepr};
 
 /// A parsed TCP/IPv4 frame.
@@ -27,6 +32,22 @@ pub struct TcpFrame<'a> {
     pub payload_start: usize,
 }
 
+/// A parsed TCP/IPv6 frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tcp6Frame<'a> {
+    /// The Ethernet header.
+    pub eth: EthernetRepr,
+    /// The IPv6 header (the upper layer's protocol and length after any
+    /// extension headers).
+    pub ip: Ipv6Repr,
+    /// The TCP header and options.
+    pub tcp: TcpRepr,
+    /// The segment's data.
+    pub payload: &'a [u8],
+    /// Offset of the data in the frame.
+    pub payload_start: usize,
+}
+
 /// What a received frame turned out to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Frame<'a> {
@@ -34,6 +55,10 @@ pub enum Frame<'a> {
     Tcp(TcpFrame<'a>),
     /// An ARP packet.
     Arp(EthernetRepr, ArpRepr),
+    /// A TCP segment over IPv6.
+    Tcp6(Tcp6Frame<'a>),
+    /// A Neighbor Solicitation or Advertisement (RFC 4861).
+    Ndp(EthernetRepr, NdpHeader, NdpRepr),
 }
 
 impl Frame<'_> {
@@ -42,7 +67,8 @@ impl Frame<'_> {
     pub fn vlan(&self) -> Option<u16> {
         match self {
             Frame::Tcp(f) => f.eth.vlan,
-            Frame::Arp(eth, _) => eth.vlan,
+            Frame::Arp(eth, _) | Frame::Ndp(eth, ..) => eth.vlan,
+            Frame::Tcp6(f) => f.eth.vlan,
         }
     }
 }
@@ -83,26 +109,124 @@ pub fn parse_frame(buf: &[u8], verify_checksums: bool) -> Result<Frame<'_>> {
     }))
 }
 
-/// Addressing of a TCP frame to build.
+/// What building a TCP frame needs of an address family: its EtherType
+/// and how its network header is written in front of the segment.
+pub trait IpTcp: PseudoHeader {
+    /// The EtherType of the family's frames.
+    const ETHERTYPE: u16;
+    /// Bytes of the network header we write (no options, no extension
+    /// headers).
+    const HEADER_LEN: usize;
+
+    /// Writes the network header and the TCP segment into `buf` (network
+    /// header first); returns their length.
+    fn write_ip_tcp(
+        buf: &mut [u8],
+        src: Self,
+        dst: Self,
+        tcp: &TcpRepr,
+        payload: &[u8],
+    ) -> Result<usize>;
+}
+
+impl IpTcp for [u8; 4] {
+    const ETHERTYPE: u16 = ETHERTYPE_IPV4;
+    const HEADER_LEN: usize = ipv4::HEADER_LEN;
+
+    #[inline(always)]
+    fn write_ip_tcp(
+        buf: &mut [u8],
+        src: Self,
+        dst: Self,
+        tcp: &TcpRepr,
+        payload: &[u8],
+    ) -> Result<usize> {
+        write_ipv4_tcp(buf, src, dst, tcp, payload)
+    }
+}
+
+impl IpTcp for [u8; 16] {
+    const ETHERTYPE: u16 = ETHERTYPE_IPV6;
+    const HEADER_LEN: usize = ipv6::HEADER_LEN;
+
+    #[inline]
+    fn write_ip_tcp(
+        buf: &mut [u8],
+        src: Self,
+        dst: Self,
+        tcp: &TcpRepr,
+        payload: &[u8],
+    ) -> Result<usize> {
+        write_ipv6_tcp(buf, src, dst, tcp, payload)
+    }
+}
+
+/// Parses a whole frame for an IPv6 endpoint: IPv6 carrying TCP, or
+/// ICMPv6 neighbor discovery; ARP too (a dual-stack host's neighbours
+/// send both). With `verify_checksums`, the TCP checksum must verify (the
+/// neighbor discovery checksum is always checked, RFC 4861 §7.1).
+#[inline]
+pub fn parse_frame_v6(buf: &[u8], verify_checksums: bool) -> Result<Frame<'_>> {
+    let eth = EthernetFrame::new_checked(buf)?;
+    let eth_repr = EthernetRepr::parse(&eth);
+    let l3 = &buf[eth.header_len()..];
+    match eth_repr.ethertype {
+        ETHERTYPE_IPV6 => {}
+        ETHERTYPE_ARP => return Ok(Frame::Arp(eth_repr, ArpRepr::parse(l3)?)),
+        _ => return Err(WireError::UnsupportedEtherType),
+    }
+    let ip = Ipv6Packet::new_checked(l3)?;
+    let ip_repr = Ipv6Repr::parse(&ip);
+    let upper = &l3[ip.header_len()..ipv6::HEADER_LEN + ip.payload_len()];
+    match ip.protocol() {
+        PROTO_TCP => {}
+        NEXT_ICMPV6 => {
+            let header = NdpHeader {
+                src: ip_repr.src,
+                dst: ip_repr.dst,
+                hop_limit: ip_repr.hop_limit,
+            };
+            return match NdpRepr::parse(&header, upper)? {
+                Some(ndp) => Ok(Frame::Ndp(eth_repr, header, ndp)),
+                None => Err(WireError::NotTcp),
+            };
+        }
+        _ => return Err(WireError::NotTcp),
+    }
+    let seg = TcpPacket::new_checked(upper)?;
+    if verify_checksums && !seg.verify_checksum(ip_repr.src, ip_repr.dst) {
+        return Err(WireError::BadChecksum);
+    }
+    let tcp = TcpRepr::parse(&seg)?;
+    Ok(Frame::Tcp6(Tcp6Frame {
+        eth: eth_repr,
+        ip: ip_repr,
+        tcp,
+        payload: &upper[seg.header_len()..],
+        payload_start: eth.header_len() + ip.header_len() + seg.header_len(),
+    }))
+}
+
+/// Addressing of a TCP frame to build, in family `A` (IPv4 by default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TcpFrameAddr {
+pub struct TcpFrameAddr<A = [u8; 4]> {
     /// Source MAC.
     pub src_mac: MacAddr,
     /// Destination MAC.
     pub dst_mac: MacAddr,
     /// 802.1Q VLAN id, if any.
     pub vlan: Option<u16>,
-    /// Source IPv4 address.
-    pub src_ip: [u8; 4],
-    /// Destination IPv4 address.
-    pub dst_ip: [u8; 4],
+    /// Source address.
+    pub src_ip: A,
+    /// Destination address.
+    pub dst_ip: A,
 }
 
-/// Writes a complete Ethernet/IPv4/TCP frame into `buf`; returns its length.
+/// Writes a complete Ethernet/IP/TCP frame into `buf`; returns its length.
 #[inline]
-pub fn build_tcp_frame(
+pub fn build_tcp_frame<A: IpTcp>(
     buf: &mut [u8],
-    addr: &TcpFrameAddr,
+    addr: &TcpFrameAddr<A>,
     tcp: &TcpRepr,
     payload: &[u8],
 ) -> Result<usize> {
@@ -110,10 +234,10 @@ pub fn build_tcp_frame(
         src: addr.src_mac,
         dst: addr.dst_mac,
         vlan: addr.vlan,
-        ethertype: ETHERTYPE_IPV4,
+        ethertype: A::ETHERTYPE,
     };
     let l2 = eth.emit(buf)?;
-    write_ip_tcp(&mut buf[l2..], addr.src_ip, addr.dst_ip, tcp, payload).map(|n| l2 + n)
+    A::write_ip_tcp(&mut buf[l2..], addr.src_ip, addr.dst_ip, tcp, payload).map(|n| l2 + n)
 }
 
 /// Writes an ARP frame into `buf`; returns its length.
@@ -123,17 +247,17 @@ pub fn build_arp_frame(buf: &mut [u8], eth: &EthernetRepr, arp: &ArpRepr) -> Res
 }
 
 /// Rewrites the TCP frame in `buf` (as received: `l2_len` bytes of Ethernet
-/// header, then IPv4 from `src` to `dst`) into a reply carrying `tcp` and
-/// `payload`: MAC addresses and IP addresses swapped, a fresh 20-byte IPv4
-/// header, the TCP header and options rewritten, checksums computed. `buf`
+/// header, then IP from `src` to `dst`) into a reply carrying `tcp` and
+/// `payload`: MAC addresses and IP addresses swapped, a fresh IP header
+/// (20 bytes for IPv4, 40 for IPv6: any extension header is dropped), the TCP header and options rewritten, checksums computed. `buf`
 /// is the whole frame buffer, so the reply may be longer than the request.
 /// Returns the reply's length.
 #[inline]
-pub fn reply_in_place(
+pub fn reply_in_place<A: IpTcp>(
     buf: &mut [u8],
     l2_len: usize,
-    src: [u8; 4],
-    dst: [u8; 4],
+    src: A,
+    dst: A,
     tcp: &TcpRepr,
     payload: &[u8],
 ) -> Result<usize> {
@@ -142,11 +266,12 @@ pub fn reply_in_place(
     }
     let (dst_mac, src_mac) = buf.split_at_mut(6);
     dst_mac.swap_with_slice(&mut src_mac[..6]);
-    write_ip_tcp(&mut buf[l2_len..], dst, src, tcp, payload).map(|n| l2_len + n)
+    A::write_ip_tcp(&mut buf[l2_len..], dst, src, tcp, payload).map(|n| l2_len + n)
 }
 
+/// Writes a 20-byte IPv4 header and the TCP segment into `buf`.
 #[inline]
-fn write_ip_tcp(
+fn write_ipv4_tcp(
     buf: &mut [u8],
     src: [u8; 4],
     dst: [u8; 4],
@@ -172,6 +297,34 @@ fn write_ip_tcp(
     };
     ip.emit(head)?;
     Ok(ipv4::HEADER_LEN + n)
+}
+
+/// Writes a 40-byte IPv6 header (no extension header) and the TCP segment
+/// into `buf`.
+#[inline]
+fn write_ipv6_tcp(
+    buf: &mut [u8],
+    src: [u8; 16],
+    dst: [u8; 16],
+    tcp: &TcpRepr,
+    payload: &[u8],
+) -> Result<usize> {
+    if buf.len() < ipv6::HEADER_LEN {
+        return Err(WireError::Truncated);
+    }
+    let (head, rest) = buf.split_at_mut(ipv6::HEADER_LEN);
+    let n = tcp.emit(rest, src, dst, payload)?;
+    let ip = Ipv6Repr {
+        src,
+        dst,
+        next_header: PROTO_TCP,
+        payload_len: u16::try_from(n).map_err(|_| WireError::Truncated)?,
+        hop_limit: ipv6::DEFAULT_HOP_LIMIT,
+        traffic_class: 0,
+        flow_label: 0,
+    };
+    ip.emit(head)?;
+    Ok(ipv6::HEADER_LEN + n)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod arp;
 pub mod checksum;
 mod error;
 pub mod ethernet;
+pub mod family;
 pub mod frame;
 pub mod ipv4;
 pub mod ipv6;
@@ -28,12 +29,19 @@ mod tcp_options;
 pub use arp::{ArpOp, ArpRepr};
 pub use error::{Result, WireError};
 pub use ethernet::{EthernetFrame, EthernetRepr, MacAddr};
-pub use frame::{Frame, TcpFrame, TcpFrameAddr, build_tcp_frame, parse_frame, reply_in_place};
+pub use family::{Family, V4, V6};
+pub use frame::{
+    Frame, Tcp6Frame, TcpFrame, TcpFrameAddr, build_tcp_frame, parse_frame, parse_frame_v6,
+    reply_in_place,
+};
 pub use ipv4::{Ipv4Packet, Ipv4Repr};
 pub use ipv6::{Ipv6Packet, Ipv6Repr};
 pub use ndp::{NdpHeader, NdpRepr};
-pub use segment_prediction::{PredictedSegment, SegmentPeek, peek_segment, predict_segment};
+pub use segment_prediction::{
+    PredictedSegment, SegmentPeek, peek_segment, peek_segment_v6, predict_segment,
+    predict_segment_v6,
+};
 pub use seq::SeqNum;
-pub use syn_prediction::{PlainSyn, predict_syn};
+pub use syn_prediction::{PlainSyn, predict_syn, predict_syn_v6};
 pub use tcp::{TcpFlags, TcpPacket, TcpRepr};
 pub use tcp_options::{MAX_WSCALE, TcpOptions, Timestamps};

@@ -16,11 +16,13 @@
 //! `parse_frame` gives for it (a test holds the two equal over mutated
 //! frames, checksum verification included); every other frame, malformed
 //! ones included, yields `None` and is left to `parse_frame`, which counts
-//! its errors.
+//! its errors. For IPv6 the same holds of an untagged frame with a
+//! 40-byte IPv6 header whose next header is TCP (`predict_segment_v6`,
+//! equal to `parse_frame_v6`).
 
 use super::checksum;
-use super::ethernet::ETHERTYPE_IPV4;
-use super::frame::TcpFrame;
+use super::ethernet::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};
+use super::frame::{Tcp6Frame, TcpFrame};
 use super::ipv4::PROTO_TCP;
 use super::seq::SeqNum;
 use super::tcp::{TcpFlags, TcpRepr};
@@ -44,22 +46,44 @@ const SYN_NOP_WS: u32 = 0x01_0303;
 /// its data lies in the frame (`of_frame` gives the same view of a frame
 /// the general parse read, so the endpoint has one path after either).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PredictedSegment {
-    /// IPv4 source address.
-    pub src: [u8; 4],
-    /// IPv4 destination address.
-    pub dst: [u8; 4],
+pub struct PredictedSegment<A = [u8; 4]> {
+    /// Source address.
+    pub src: A,
+    /// Destination address.
+    pub dst: A,
     /// The TCP header.
     pub tcp: TcpRepr,
     /// Offset of the segment's data in the frame.
     pub data_start: usize,
-    /// End of the segment's data in the frame (the IPv4 total length; any
+    /// End of the segment's data in the frame (the IP packet's end; any
     /// Ethernet padding beyond it is ignored).
     pub data_end: usize,
 }
 
+impl PredictedSegment<[u8; 16]> {
+    /// The same fields of an IPv6 frame the general parse read.
+    #[inline]
+    pub fn of_frame6(f: &Tcp6Frame<'_>) -> PredictedSegment<[u8; 16]> {
+        PredictedSegment {
+            src: f.ip.src,
+            dst: f.ip.dst,
+            tcp: f.tcp,
+            data_start: f.payload_start,
+            data_end: f.payload_start + f.payload.len(),
+        }
+    }
+}
+
+impl<A> PredictedSegment<A> {
+    /// Where the segment's data lies in the frame.
+    #[inline]
+    pub fn data(&self) -> core::ops::Range<usize> {
+        self.data_start..self.data_end
+    }
+}
+
 impl PredictedSegment {
-    /// Length of the Ethernet header in front of the IPv4 header.
+    /// Length of the Ethernet header in front of the IP header.
     pub const L2_LEN: usize = L2;
 
     /// The same fields of a frame the general parse read.
@@ -72,12 +96,6 @@ impl PredictedSegment {
             data_start: f.payload_start,
             data_end: f.payload_start + f.payload.len(),
         }
-    }
-
-    /// Where the segment's data lies in the frame.
-    #[inline]
-    pub fn data(&self) -> core::ops::Range<usize> {
-        self.data_start..self.data_end
     }
 }
 
@@ -100,11 +118,11 @@ fn ne32<const N: usize>(b: &[u8; N], i: usize) -> u32 {
 /// offsets of an untagged IPv4 frame with a 20-byte header (see
 /// [`peek_segment`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SegmentPeek {
-    /// IPv4 source address.
-    pub src: [u8; 4],
-    /// IPv4 destination address.
-    pub dst: [u8; 4],
+pub struct SegmentPeek<A = [u8; 4]> {
+    /// Source address.
+    pub src: A,
+    /// Destination address.
+    pub dst: A,
     /// TCP source port.
     pub src_port: u16,
     /// TCP destination port.
@@ -164,40 +182,7 @@ pub fn predict_segment(frame: &[u8], verify: bool) -> Option<PredictedSegment> {
     if total < 20 + tcp_len || L2 + total > frame.len() {
         return None;
     }
-    let options = match tcp_len {
-        32 => {
-            let o: &[u8; 12] = frame.get(L4 + 20..L4 + 32)?.try_into().ok()?;
-            if be32(o, 0) != NOP_NOP_TS {
-                return None;
-            }
-            TcpOptions {
-                timestamps: Some(Timestamps {
-                    tsval: be32(o, 4),
-                    tsecr: be32(o, 8),
-                }),
-                ..TcpOptions::default()
-            }
-        }
-        40 => {
-            let o: &[u8; 20] = frame.get(L4 + 20..L4 + 40)?.try_into().ok()?;
-            if be32(o, 0) >> 16 != SYN_MSS
-                || be32(o, 4) != SYN_SACK_TS
-                || be32(o, 16) >> 8 != SYN_NOP_WS
-            {
-                return None;
-            }
-            TcpOptions {
-                mss: Some(be32(o, 0) as u16),
-                wscale: Some(o[19]),
-                sack_permitted: true,
-                timestamps: Some(Timestamps {
-                    tsval: be32(o, 8),
-                    tsecr: be32(o, 12),
-                }),
-            }
-        }
-        _ => TcpOptions::default(),
-    };
+    let options = predicted_options::<L4>(frame, tcp_len)?;
     let src = [h[L2 + 12], h[L2 + 13], h[L2 + 14], h[L2 + 15]];
     let dst = [h[L2 + 16], h[L2 + 17], h[L2 + 18], h[L2 + 19]];
     if verify {
@@ -226,6 +211,129 @@ pub fn predict_segment(frame: &[u8], verify: bool) -> Option<PredictedSegment> {
         },
         data_start: L4 + tcp_len,
         data_end: L2 + total,
+    })
+}
+
+/// The options of a predicted segment whose TCP header, of `tcp_len`
+/// bytes, starts at `AT`: none, NOP NOP timestamps, or Linux's SYN-ACK
+/// layout (`None` for any other).
+#[inline(always)]
+fn predicted_options<const AT: usize>(frame: &[u8], tcp_len: usize) -> Option<TcpOptions> {
+    Some(match tcp_len {
+        32 => {
+            let o: &[u8; 12] = frame.get(AT + 20..AT + 32)?.try_into().ok()?;
+            if be32(o, 0) != NOP_NOP_TS {
+                return None;
+            }
+            TcpOptions {
+                timestamps: Some(Timestamps {
+                    tsval: be32(o, 4),
+                    tsecr: be32(o, 8),
+                }),
+                ..TcpOptions::default()
+            }
+        }
+        40 => {
+            let o: &[u8; 20] = frame.get(AT + 20..AT + 40)?.try_into().ok()?;
+            if be32(o, 0) >> 16 != SYN_MSS
+                || be32(o, 4) != SYN_SACK_TS
+                || be32(o, 16) >> 8 != SYN_NOP_WS
+            {
+                return None;
+            }
+            TcpOptions {
+                mss: Some(be32(o, 0) as u16),
+                wscale: Some(o[19]),
+                sack_permitted: true,
+                timestamps: Some(Timestamps {
+                    tsval: be32(o, 8),
+                    tsecr: be32(o, 12),
+                }),
+            }
+        }
+        _ => TcpOptions::default(),
+    })
+}
+
+/// Offset of the TCP header behind a 40-byte IPv6 header.
+const L4_V6: usize = L2 + 40;
+
+/// `peek_segment` for IPv6 (next header TCP, no extension header).
+#[inline(always)]
+pub fn peek_segment_v6(frame: &[u8]) -> Option<SegmentPeek<[u8; 16]>> {
+    let h: &[u8; L4_V6 + 20] = frame.get(..L4_V6 + 20)?.try_into().ok()?;
+    if be16(h, 12) != ETHERTYPE_IPV6 || h[L2] >> 4 != 6 || h[L2 + 6] != PROTO_TCP {
+        return None;
+    }
+    let (src, dst) = v6_addresses(h);
+    Some(SegmentPeek {
+        src,
+        dst,
+        src_port: be16(h, L4_V6),
+        dst_port: be16(h, L4_V6 + 2),
+        flags: TcpFlags(h[L4_V6 + 13]),
+    })
+}
+
+#[inline(always)]
+fn v6_addresses(h: &[u8; L4_V6 + 20]) -> ([u8; 16], [u8; 16]) {
+    let mut src = [0u8; 16];
+    let mut dst = [0u8; 16];
+    src.copy_from_slice(&h[L2 + 8..L2 + 24]);
+    dst.copy_from_slice(&h[L2 + 24..L4_V6]);
+    (src, dst)
+}
+
+/// `predict_segment` for IPv6: version 6, next header TCP (no extension
+/// header), the same TCP layouts.
+#[inline(always)]
+pub fn predict_segment_v6(frame: &[u8], verify: bool) -> Option<PredictedSegment<[u8; 16]>> {
+    let h: &[u8; L4_V6 + 20] = frame.get(..L4_V6 + 20)?.try_into().ok()?;
+    let flags = h[L4_V6 + 13];
+    let syn_ack = TcpFlags::SYN.0 | TcpFlags::ACK.0;
+    let control = syn_ack | TcpFlags::RST.0 | TcpFlags::FIN.0;
+    if be16(h, 12) != ETHERTYPE_IPV6
+        || h[L2] >> 4 != 6
+        || h[L2 + 6] != PROTO_TCP
+        || (flags & TcpFlags::SYN.0 != 0 && flags & control != syn_ack)
+    {
+        return None;
+    }
+    let payload = usize::from(be16(h, L2 + 4));
+    let tcp_len = match (h[L4_V6 + 12] >> 4, flags & TcpFlags::SYN.0 != 0) {
+        (5, false) => 20,
+        (8, false) => 32,
+        (10, true) => 40,
+        _ => return None,
+    };
+    if payload < tcp_len || L2 + 40 + payload > frame.len() {
+        return None;
+    }
+    let options = predicted_options::<L4_V6>(frame, tcp_len)?;
+    let end = L2 + 40 + payload;
+    if verify {
+        let pseudo = checksum::sum_native(&h[L2 + 8..L4_V6])
+            + u64::from(u16::from_ne_bytes([0, PROTO_TCP]))
+            + u64::from(u16::from_ne_bytes((payload as u16).to_be_bytes()));
+        if checksum::fold(pseudo + checksum::sum_native(&frame[L4_V6..end])) != 0xffff {
+            return None;
+        }
+    }
+    let (src, dst) = v6_addresses(h);
+    Some(PredictedSegment {
+        src,
+        dst,
+        tcp: TcpRepr {
+            src_port: be16(h, L4_V6),
+            dst_port: be16(h, L4_V6 + 2),
+            seq: SeqNum(be32(h, L4_V6 + 4)),
+            ack: SeqNum(be32(h, L4_V6 + 8)),
+            flags: TcpFlags(flags),
+            window: be16(h, L4_V6 + 14),
+            options,
+        },
+        data_start: L4_V6 + tcp_len,
+        data_end: end,
     })
 }
 

@@ -4,7 +4,10 @@
 //! path) applied to connection setup: a frame that is untagged Ethernet II,
 //! a 20-byte unfragmented IPv4 header, and a TCP segment with only the SYN
 //! bit and no data is read at fixed offsets into a small [`PlainSyn`],
-//! skipping the general [`parse_frame`](super::parse_frame).
+//! skipping the general [`parse_frame`](super::parse_frame). For IPv6 the
+//! same holds of an untagged frame with a 40-byte IPv6 header whose next
+//! header is TCP (no extension header): `predict_syn_v6`, whose answer
+//! equals `parse_frame_v6`'s.
 //!
 //! Rules: this file decides nothing. A frame it accepts gives exactly what
 //! `parse_frame` gives for it (a test holds the two byte-equal, checksum
@@ -12,7 +15,7 @@
 //! yields `None` and is left to `parse_frame`, which counts its errors.
 
 use super::checksum;
-use super::ethernet::ETHERTYPE_IPV4;
+use super::ethernet::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 use super::ipv4::PROTO_TCP;
 use super::seq::SeqNum;
 use super::tcp::TcpFlags;
@@ -26,11 +29,11 @@ const L4: usize = L2 + 20;
 
 /// The fields of a plain SYN that its answer depends on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PlainSyn<'a> {
-    /// IPv4 source address.
-    pub src: [u8; 4],
-    /// IPv4 destination address.
-    pub dst: [u8; 4],
+pub struct PlainSyn<'a, A = [u8; 4]> {
+    /// Source address.
+    pub src: A,
+    /// Destination address.
+    pub dst: A,
     /// TCP source port.
     pub src_port: u16,
     /// TCP destination port.
@@ -47,22 +50,22 @@ pub struct PlainSyn<'a> {
 }
 
 impl PlainSyn<'_> {
-    /// Length of the Ethernet header in front of the IPv4 header.
+    /// Length of the Ethernet header in front of the IP header.
     pub const L2_LEN: usize = L2;
 }
 
 #[inline(always)]
-fn be16(b: &[u8; L4 + 20], i: usize) -> u16 {
+fn be16<const N: usize>(b: &[u8; N], i: usize) -> u16 {
     u16::from_be_bytes([b[i], b[i + 1]])
 }
 
 #[inline(always)]
-fn ne32(b: &[u8; L4 + 20], i: usize) -> u32 {
+fn ne32<const N: usize>(b: &[u8; N], i: usize) -> u32 {
     u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
 }
 
 #[inline(always)]
-fn be32(b: &[u8; L4 + 20], i: usize) -> u32 {
+fn be32<const N: usize>(b: &[u8; N], i: usize) -> u32 {
     u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
 }
 
@@ -110,6 +113,52 @@ pub fn predict_syn(frame: &[u8], verify: bool) -> Option<PlainSyn<'_>> {
         dst_port: be16(h, L4 + 2),
         seq: SeqNum(be32(h, L4 + 4)),
         window: be16(h, L4 + 14),
+        options: &segment[20..],
+    })
+}
+
+/// Offset of the TCP header behind a 40-byte IPv6 header.
+const L4_V6: usize = L2 + 40;
+
+/// `predict_syn` for IPv6: version 6, next header TCP (no extension
+/// header), a payload of exactly the TCP header, flags exactly SYN.
+#[inline(always)]
+pub fn predict_syn_v6(frame: &[u8], verify: bool) -> Option<PlainSyn<'_, [u8; 16]>> {
+    let h: &[u8; L4_V6 + 20] = frame.get(..L4_V6 + 20)?.try_into().ok()?;
+    if be16(h, 12) != ETHERTYPE_IPV6
+        || h[L2] >> 4 != 6
+        || h[L2 + 6] != PROTO_TCP
+        || h[L4_V6 + 13] != TcpFlags::SYN.0
+    {
+        return None;
+    }
+    let payload = usize::from(be16(h, L2 + 4));
+    let tcp_len = usize::from(h[L4_V6 + 12] >> 4) * 4;
+    if tcp_len < 20 || payload != tcp_len || L4_V6 + payload > frame.len() {
+        return None;
+    }
+    let segment = &frame[L4_V6..L4_V6 + tcp_len];
+    if verify {
+        // The addresses as they lie in the header, the length and the next
+        // header, all in the machine's byte order (RFC 1071 §2(B)).
+        let pseudo = checksum::sum_native(&h[L2 + 8..L4_V6])
+            + u64::from(u16::from_ne_bytes([0, PROTO_TCP]))
+            + u64::from(u16::from_ne_bytes((tcp_len as u16).to_be_bytes()));
+        if checksum::fold(pseudo + checksum::sum_native(segment)) != 0xffff {
+            return None;
+        }
+    }
+    let mut src = [0u8; 16];
+    let mut dst = [0u8; 16];
+    src.copy_from_slice(&h[L2 + 8..L2 + 24]);
+    dst.copy_from_slice(&h[L2 + 24..L4_V6]);
+    Some(PlainSyn {
+        src,
+        dst,
+        src_port: be16(h, L4_V6),
+        dst_port: be16(h, L4_V6 + 2),
+        seq: SeqNum(be32(h, L4_V6 + 4)),
+        window: be16(h, L4_V6 + 14),
         options: &segment[20..],
     })
 }

@@ -2,8 +2,8 @@
 //! `TcpRepr` with `parse` and `emit` (header, options, payload, checksum).
 
 use super::checksum;
+use super::checksum::PseudoHeader;
 use super::error::{Result, WireError};
-use super::ipv4::PROTO_TCP;
 use super::seq::SeqNum;
 use super::tcp_options::TcpOptions;
 
@@ -184,12 +184,12 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
     /// The checksum verifies over the pseudo-header and the whole segment.
     #[inline(always)]
-    pub fn verify_checksum(&self, src: [u8; 4], dst: [u8; 4]) -> bool {
+    pub fn verify_checksum<A: PseudoHeader>(&self, src: A, dst: A) -> bool {
         let b = self.b();
         if b.len() > 0xffff {
             return false;
         }
-        let acc = checksum::pseudo_header_v4(src, dst, PROTO_TCP, b.len() as u16);
+        let acc = A::pseudo_header(src, dst, b.len());
         checksum::finish(checksum::sum(acc, b)) == 0
     }
 }
@@ -235,17 +235,17 @@ impl TcpRepr {
     }
 
     /// Writes header, options and `payload` into `buf` and fills in the
-    /// checksum for the given IPv4 addresses. Returns the segment length.
+    /// checksum for the given addresses. Returns the segment length.
     ///
     /// The checksum is summed from the values being written and from
     /// `payload` itself, never read back from `buf`: reading freshly
     /// written bytes with wider loads stalls store forwarding.
     #[inline]
-    pub fn emit(
+    pub fn emit<A: PseudoHeader>(
         &self,
         buf: &mut [u8],
-        src: [u8; 4],
-        dst: [u8; 4],
+        src: A,
+        dst: A,
         payload: &[u8],
     ) -> Result<usize> {
         // Every segment of a timestamped connection after the handshake
@@ -269,11 +269,11 @@ impl TcpRepr {
 
     /// `emit` with the option words (and their sum) given.
     #[inline(always)]
-    fn emit_with(
+    fn emit_with<A: PseudoHeader>(
         &self,
         buf: &mut [u8],
-        src: [u8; 4],
-        dst: [u8; 4],
+        src: A,
+        dst: A,
         payload: &[u8],
         opt: &[u32],
         opt_sum: u64,
@@ -293,7 +293,7 @@ impl TcpRepr {
             self.ack.0,
             (((hl as u32 / 4) << 28) | (u32::from(self.flags.0) << 16)) | u32::from(self.window),
         ];
-        let mut acc = checksum::pseudo_header_v4(src, dst, PROTO_TCP, total as u16);
+        let mut acc = A::pseudo_header(src, dst, total);
         // A 32-bit word adds as its two 16-bit halves once folded
         // (2^16 ≡ 1 mod 2^16 − 1).
         // Scalar adds of the values: summing the array would let the compiler
@@ -327,6 +327,7 @@ impl TcpRepr {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ipv4::PROTO_TCP;
     use super::super::tcp_options::Timestamps;
     use super::*;
 

@@ -7,6 +7,8 @@
 
 use synwave::wire::{WireError, checksum};
 
+pub mod v6;
+
 /// Ethernet header length.
 pub const L2: usize = 14;
 /// Offset of the TCP header (a 20-byte IPv4 header).

@@ -34,6 +34,7 @@ pub const TARGETS: &[Target] = &[
     ("ipv6", ipv6),
     ("ndp", ndp),
     ("vlan", vlan),
+    ("predict_v6", predict_v6),
 ];
 
 /// `wire::parse_frame`, checksums verified and not.
@@ -87,6 +88,38 @@ pub fn predict_syn(data: &[u8]) {
                     assert_eq!((syn.seq, syn.src_port), (f.tcp.seq, f.tcp.src_port));
                 }
                 other => panic!("predicted a SYN the parse rejects: {other:?}"),
+            }
+        }
+    }
+}
+
+/// The IPv6 predictions must agree with `parse_frame_v6`: a predicted
+/// segment reads as the general parse reads it; a predicted SYN whose
+/// options parse is a SYN of the same numbers.
+pub fn predict_v6(data: &[u8]) {
+    for verify in [true, false] {
+        if let Some(p) = wire::predict_segment_v6(data, verify) {
+            match wire::parse_frame_v6(data, verify) {
+                Ok(wire::Frame::Tcp6(f)) => {
+                    assert_eq!(
+                        p,
+                        wire::PredictedSegment::of_frame6(&f),
+                        "prediction differs"
+                    );
+                }
+                other => panic!("predicted an IPv6 segment the parse rejects: {other:?}"),
+            }
+        }
+        if let Some(syn) = wire::predict_syn_v6(data, verify)
+            && wire::TcpOptions::parse(syn.options).is_ok()
+        {
+            match wire::parse_frame_v6(data, verify) {
+                Ok(wire::Frame::Tcp6(f)) => {
+                    assert_eq!(f.tcp.flags, wire::TcpFlags::SYN, "predicted a non-SYN");
+                    assert_eq!((syn.seq, syn.src_port), (f.tcp.seq, f.tcp.src_port));
+                    assert_eq!((syn.src, syn.dst), (f.ip.src, f.ip.dst));
+                }
+                other => panic!("predicted an IPv6 SYN the parse rejects: {other:?}"),
             }
         }
     }
@@ -331,6 +364,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         }
         "ipv6" => ipv6_seeds(),
         "ndp" => ndp_seeds(),
+        "predict_v6" => exchange::<[u8; 16]>(),
         "vlan" => frames
             .iter()
             .map(|f| {
@@ -428,11 +462,19 @@ fn ndp_seeds() -> Vec<Vec<u8>> {
 
 /// Real frames of one exchange between a client and a server endpoint.
 fn sample_frames() -> Vec<Vec<u8>> {
-    let mut server = Scenario::default().server(7);
-    let mut client = Scenario::default().client(CLIENT_NET, 1, 7, false);
+    let mut out = exchange::<[u8; 4]>();
+    out.extend(arp_seeds());
+    out
+}
+
+/// The frames of one connection between the scenario's client and
+/// server, in family `A`.
+fn exchange<A: synwave::scenario::ScenarioAddrs>() -> Vec<Vec<u8>> {
+    let mut server = Scenario::default().server_in::<A>(7);
+    let mut client = Scenario::default().client_in(A::CLIENT_NET, 1, 7, false);
     let t = FourTuple {
-        local_ip: CLIENT_NET,
-        remote_ip: synwave::scenario::SERVER_IP,
+        local_ip: A::CLIENT_NET,
+        remote_ip: A::SERVER,
         local_port: 40_000,
         remote_port: synwave::scenario::SERVER_PORT,
     };
@@ -464,10 +506,13 @@ fn sample_frames() -> Vec<Vec<u8>> {
             }
         }
     }
-    // An ARP request for the server's address.
+    out
+}
+
+/// An ARP request for the server's address.
+fn arp_seeds() -> Vec<Vec<u8>> {
     let mut arp = vec![0xff; 6];
     arp.extend_from_slice(&[2, 0, 0, 0, 1, 1, 0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1]);
     arp.extend_from_slice(&[2, 0, 0, 0, 1, 1, 10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1]);
-    out.push(arp);
-    out
+    vec![arp]
 }

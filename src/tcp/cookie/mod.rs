@@ -56,12 +56,12 @@
 mod secret;
 mod ts_options;
 
-pub use secret::{MSS_TABLE, mss_index};
+pub use secret::{MSS_TABLE, MSS_TABLE_V6, mss_index, mss_index_in, mss_table};
 pub use ts_options::{CookieOptions, decode_ts_options, encode_ts_options};
 
 use super::prf::Prf;
 use crate::flow::FourTuple;
-use crate::wire::SeqNum;
+use crate::wire::{Family, SeqNum};
 use secret::Secret;
 
 /// Length of one cookie period.
@@ -204,17 +204,12 @@ impl SynCookies {
         true
     }
 
-    #[inline]
-    fn input(tuple: &FourTuple) -> (u64, u32) {
-        tuple.hash_words()
-    }
-
     /// The cookie (our ISN) for a SYN from `client_isn` on `tuple`, and the
     /// MSS it encodes (the SYN's MSS rounded down to the table).
     #[inline]
-    pub fn encode(
+    pub fn encode<A: Family>(
         &self,
-        tuple: &FourTuple,
+        tuple: &FourTuple<A>,
         client_isn: SeqNum,
         mss: u16,
         now_us: u64,
@@ -226,15 +221,22 @@ impl SynCookies {
     /// `encode`, with the timestamp offset of the connection the cookie
     /// stands for (`Cookie::ts_offset`).
     #[inline]
-    pub fn issue(&self, tuple: &FourTuple, client_isn: SeqNum, mss: u16, now_us: u64) -> Cookie {
-        let idx = mss_index(mss);
-        let input = Self::input(tuple);
+    pub fn issue<A: Family>(
+        &self,
+        tuple: &FourTuple<A>,
+        client_isn: SeqNum,
+        mss: u16,
+        now_us: u64,
+    ) -> Cookie {
+        let table = mss_table::<A>();
+        let idx = mss_index_in(table, mss);
+        let input = self.current.input(tuple);
         let (cookie, ts_offset) =
             self.current
                 .make(&input, client_isn.0, period(now_us), idx as u32);
         Cookie {
             cookie: SeqNum(cookie),
-            mss: MSS_TABLE[idx],
+            mss: table[idx],
             ts_offset,
         }
     }
@@ -244,9 +246,9 @@ impl SynCookies {
     /// period, with the current and then the previous secret. Returns the
     /// encoded MSS when valid.
     #[inline]
-    pub fn check(
+    pub fn check<A: Family>(
         &self,
-        tuple: &FourTuple,
+        tuple: &FourTuple<A>,
         client_isn: SeqNum,
         cookie: SeqNum,
         now_us: u64,
@@ -257,21 +259,22 @@ impl SynCookies {
 
     /// `check`, with the timestamp offset the cookie's `issue` gave.
     #[inline]
-    pub fn redeem(
+    pub fn redeem<A: Family>(
         &self,
-        tuple: &FourTuple,
+        tuple: &FourTuple<A>,
         client_isn: SeqNum,
         cookie: SeqNum,
         now_us: u64,
     ) -> Option<Cookie> {
         let count = period(now_us);
-        let input = Self::input(tuple);
-        let try_secret = |s: &Secret, input: &(u64, u32)| {
-            s.check(input, client_isn.0, cookie.0, count)
-                .or_else(|| s.check(input, client_isn.0, cookie.0, count.wrapping_sub(1)))
+        let table = mss_table::<A>();
+        let try_secret = |s: &Secret| {
+            let input = s.input(tuple);
+            s.check(&input, client_isn.0, cookie.0, count, table)
+                .or_else(|| s.check(&input, client_isn.0, cookie.0, count.wrapping_sub(1), table))
         };
-        let (mss, ts_offset) = try_secret(&self.current, &input)
-            .or_else(|| try_secret(self.previous.as_ref()?, &input))?;
+        let (mss, ts_offset) =
+            try_secret(&self.current).or_else(|| try_secret(self.previous.as_ref()?))?;
         Some(Cookie {
             cookie,
             mss,

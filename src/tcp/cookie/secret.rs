@@ -6,10 +6,22 @@
 //! (refreshed by the caller when a period starts); the layout is Linux's
 //! but for the MSS index's place (`cookie` module doc).
 
+use crate::flow::FourTuple;
 use crate::tcp::prf::Prf;
+use crate::tcp::tuple_keys::TupleKeys;
+use crate::wire::Family;
 
-/// MSS values a cookie can carry (Linux `msstab`).
+/// MSS values a cookie can carry over IPv4 (Linux `msstab`).
 pub const MSS_TABLE: [u16; 4] = [536, 1300, 1440, 1460];
+/// MSS values a cookie can carry over IPv6 (Linux `msstab` of
+/// `net/ipv6/syncookies.c`: 1280, 1480, 1500 and 9000 less 60).
+pub const MSS_TABLE_V6: [u16; 4] = [1220, 1420, 1440, 8940];
+
+/// The MSS table of `A`'s family.
+#[inline(always)]
+pub fn mss_table<A: Family>() -> &'static [u16; 4] {
+    if A::IS_V6 { &MSS_TABLE_V6 } else { &MSS_TABLE }
+}
 const COOKIE_BITS: u32 = 24;
 const COOKIE_MASK: u32 = (1 << COOKIE_BITS) - 1;
 const COUNT_MASK: u32 = u32::MAX >> COOKIE_BITS;
@@ -33,6 +45,8 @@ pub(super) struct Secret {
     pads: Prf,
     /// (period, pad) of the periods met last; refreshed with the period.
     cached: [(u32, u64); 2],
+    /// The keys that compress an IPv6 tuple, derived from the secret.
+    tuples: TupleKeys,
 }
 
 impl Secret {
@@ -45,6 +59,7 @@ impl Secret {
         pad_key[..8].copy_from_slice(&a.to_le_bytes());
         pad_key[8..].copy_from_slice(&b.to_le_bytes());
         Secret {
+            tuples: TupleKeys::derive(&prf),
             prf,
             pads: Prf::new(pad_key),
             cached: [(NO_PERIOD, 0); 2],
@@ -98,6 +113,12 @@ impl Secret {
     /// cleanly (SEQ = ISN + 2, ACK = cookie + 2, both FINs counted),
     /// arriving again after its record is gone, would otherwise open the
     /// connection anew; and no shift by a multiple of 2^24 passes either.
+    /// `tuple` as this secret hashes it.
+    #[inline(always)]
+    pub(super) fn input<A: Family>(&self, tuple: &FourTuple<A>) -> (u64, u32) {
+        self.tuples.input(tuple)
+    }
+
     #[inline(always)]
     fn hash(&self, input: &(u64, u32), count: u32, client_isn: u32) -> (u32, u32, u32) {
         let (h, more) = self
@@ -125,8 +146,8 @@ impl Secret {
         (cookie, ts_offset)
     }
 
-    /// The MSS of `cookie` and the connection's timestamp offset, if it
-    /// was made in period `count`.
+    /// The MSS of `cookie` (from `table`) and the connection's timestamp
+    /// offset, if it was made in period `count`.
     #[inline]
     pub(super) fn check(
         &self,
@@ -134,6 +155,7 @@ impl Secret {
         client_isn: u32,
         cookie: u32,
         count: u32,
+        table: &[u16; 4],
     ) -> Option<(u16, u32)> {
         let (hi, lo, ts_offset) = self.hash(input, count, client_isn);
         let x = cookie.wrapping_sub(hi).wrapping_sub(client_isn);
@@ -144,7 +166,7 @@ impl Secret {
         if data & CHECK_MASK != 0 {
             return None;
         }
-        Some((MSS_TABLE[(data >> MSS_SHIFT) as usize], ts_offset))
+        Some((table[(data >> MSS_SHIFT) as usize], ts_offset))
     }
 }
 
@@ -152,7 +174,13 @@ impl Secret {
 /// smallest entry when `mss` is below all of them).
 #[inline]
 pub fn mss_index(mss: u16) -> usize {
-    MSS_TABLE.iter().rposition(|&m| mss >= m).unwrap_or(0)
+    mss_index_in(&MSS_TABLE, mss)
+}
+
+/// `mss_index` in `table`.
+#[inline]
+pub fn mss_index_in(table: &[u16; 4], mss: u16) -> usize {
+    table.iter().rposition(|&m| mss >= m).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -167,5 +195,8 @@ mod tests {
         assert_eq!(mss_index(1440), 2);
         assert_eq!(mss_index(1460), 3);
         assert_eq!(mss_index(0), 0);
+        assert_eq!(mss_index_in(&MSS_TABLE_V6, 1440), 2);
+        assert_eq!(mss_index_in(&MSS_TABLE_V6, 9000), 3);
+        assert_eq!(mss_index_in(&MSS_TABLE_V6, 1419), 0);
     }
 }
