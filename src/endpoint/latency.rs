@@ -175,7 +175,9 @@ impl Fronted {
     }
 
     /// Counts `v` (0 is counted as 1, the histogram's lowest value).
-    #[inline]
+    /// Inlined: a handful of instructions per connection, called from the
+    /// receive path.
+    #[inline(always)]
     fn record(&mut self, v: u64) {
         let v = v.max(1);
         match self.front.get_mut(v as usize) {

@@ -268,13 +268,22 @@ impl SynCookies {
     ) -> Option<Cookie> {
         let count = period(now_us);
         let table = mss_table::<A>();
-        let try_secret = |s: &Secret| {
-            let input = s.input(tuple);
-            s.check(&input, client_isn.0, cookie.0, count, table)
-                .or_else(|| s.check(&input, client_isn.0, cookie.0, count.wrapping_sub(1), table))
+        let input = self.current.input(tuple);
+        let try_secret = |s: &Secret, input: &(u64, u32)| {
+            s.check(input, client_isn.0, cookie.0, count, table)
+                .or_else(|| s.check(input, client_isn.0, cookie.0, count.wrapping_sub(1), table))
         };
-        let (mss, ts_offset) =
-            try_secret(&self.current).or_else(|| try_secret(self.previous.as_ref()?))?;
+        // An IPv4 tuple's input is the same under every secret; an IPv6
+        // one is compressed under each secret's own keys.
+        let (mss, ts_offset) = try_secret(&self.current, &input).or_else(|| {
+            let previous = self.previous.as_ref()?;
+            let input = if A::IS_V6 {
+                previous.input(tuple)
+            } else {
+                input
+            };
+            try_secret(previous, &input)
+        })?;
         Some(Cookie {
             cookie,
             mss,
