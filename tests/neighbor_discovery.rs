@@ -11,10 +11,9 @@ use synwave::app::Canned;
 use synwave::endpoint::{ArpSource, Endpoint, EndpointConfig, FRAME_CAPACITY, NextHop};
 use synwave::tcp::{Secrets, TcpConfig, TcpContext};
 use synwave::wire::ethernet::ETHERTYPE_IPV6;
-use synwave::wire::ipv6::{self, NEXT_ICMPV6};
-use synwave::wire::{
-    EthernetRepr, Frame, Ipv6Repr, MacAddr, NdpHeader, NdpRepr, V6, ndp, parse_frame_v6,
-};
+use synwave::wire::frame::build_ndp_frame;
+use synwave::wire::ipv6;
+use synwave::wire::{EthernetRepr, Frame, MacAddr, NdpHeader, NdpRepr, V6, parse_frame_v6};
 
 const OURS: MacAddr = MacAddr([2, 0, 0, 0, 2, 2]);
 const ASKER: MacAddr = MacAddr([2, 0, 0, 0, 1, 1]);
@@ -50,26 +49,14 @@ fn frame(mac: MacAddr, src: V6, dst: V6, msg: &NdpRepr, hop_limit: u8) -> Vec<u8
         vlan: None,
         ethertype: ETHERTYPE_IPV6,
     };
-    let mut buf = vec![0u8; 256];
-    let l2 = eth.emit(&mut buf).expect("fits");
     let header = NdpHeader {
         src,
         dst,
-        hop_limit: ndp::HOP_LIMIT,
-    };
-    let n = msg.emit(&header, &mut buf[l2 + 40..]).expect("fits");
-    Ipv6Repr {
-        src,
-        dst,
-        next_header: NEXT_ICMPV6,
-        payload_len: n as u16,
         hop_limit,
-        traffic_class: 0,
-        flow_label: 0,
-    }
-    .emit(&mut buf[l2..])
-    .expect("fits");
-    buf.truncate(l2 + 40 + n);
+    };
+    let mut buf = vec![0u8; 256];
+    let n = build_ndp_frame(&mut buf, &eth, &header, msg).expect("fits");
+    buf.truncate(n);
     buf
 }
 

@@ -10,8 +10,7 @@
 
 use super::state::Endpoint;
 use crate::wire::ethernet::ETHERTYPE_IPV6;
-use crate::wire::ipv6::{self, NEXT_ICMPV6};
-use crate::wire::{EthernetRepr, Family, Ipv6Repr, NdpHeader, NdpRepr, ndp};
+use crate::wire::{EthernetRepr, Family, NdpHeader, NdpRepr, frame, ipv6, ndp};
 
 /// The all-nodes multicast address ff02::1 (RFC 4291 §2.7.1).
 const ALL_NODES: [u8; 16] = [0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
@@ -66,21 +65,9 @@ impl<A: Family> Endpoint<A> {
             vlan: rx_eth.vlan,
             ethertype: ETHERTYPE_IPV6,
         };
-        let l2 = eth.emit(buf).ok()?;
-        let l3 = l2 + ipv6::HEADER_LEN;
-        let n = advert.emit(&header, buf.get_mut(l3..)?).ok()?;
-        let ip6 = Ipv6Repr {
-            src: header.src,
-            dst: header.dst,
-            next_header: NEXT_ICMPV6,
-            payload_len: n as u16,
-            hop_limit: ndp::HOP_LIMIT,
-            traffic_class: 0,
-            flow_label: 0,
-        };
-        ip6.emit(&mut buf[l2..]).ok()?;
+        let n = frame::build_ndp_frame(buf, &eth, &header, &advert).ok()?;
         self.counters.ndp_reply += 1;
         self.counters.tx_frames += 1;
-        Some(l3 + n)
+        Some(n)
     }
 }

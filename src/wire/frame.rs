@@ -246,6 +246,31 @@ pub fn build_arp_frame(buf: &mut [u8], eth: &EthernetRepr, arp: &ArpRepr) -> Res
     arp.emit(&mut buf[l2..]).map(|n| l2 + n)
 }
 
+/// Writes a neighbor discovery frame into `buf` (Ethernet, a 40-byte IPv6
+/// header from `ip`, the ICMPv6 message with its checksum); returns its
+/// length.
+pub fn build_ndp_frame(
+    buf: &mut [u8],
+    eth: &EthernetRepr,
+    ip: &NdpHeader,
+    msg: &NdpRepr,
+) -> Result<usize> {
+    let l2 = eth.emit(buf)?;
+    let l4 = l2 + ipv6::HEADER_LEN;
+    let n = msg.emit(ip, buf.get_mut(l4..).ok_or(WireError::Truncated)?)?;
+    Ipv6Repr {
+        src: ip.src,
+        dst: ip.dst,
+        next_header: NEXT_ICMPV6,
+        payload_len: n as u16,
+        hop_limit: ip.hop_limit,
+        traffic_class: 0,
+        flow_label: 0,
+    }
+    .emit(&mut buf[l2..])?;
+    Ok(l4 + n)
+}
+
 /// Rewrites the TCP frame in `buf` (as received: `l2_len` bytes of Ethernet
 /// header, then IP from `src` to `dst`) into a reply carrying `tcp` and
 /// `payload`: MAC addresses and IP addresses swapped, a fresh IP header

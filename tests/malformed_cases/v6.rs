@@ -3,7 +3,8 @@
 //! checksum made right again where the defect allows.
 
 use super::{Case, L2};
-use synwave::wire::{WireError, checksum};
+use synwave::wire::frame::build_ndp_frame;
+use synwave::wire::{EthernetFrame, EthernetRepr, NdpHeader, NdpRepr, WireError, checksum};
 
 /// Offset of the upper layer behind the fixed IPv6 header.
 const L3_END: usize = L2 + 40;
@@ -91,19 +92,20 @@ pub fn cases(syn: &[u8]) -> Vec<Case> {
         zero,
     ));
     // A neighbor solicitation that fails RFC 4861's checks (hop limit).
-    let mut ns = syn[..L3_END].to_vec();
-    ns[L2 + 6] = 58;
-    ns[L2 + 7] = 64;
-    let mut icmp = vec![135, 0, 0, 0, 0, 0, 0, 0];
-    icmp.extend_from_slice(&syn[L2 + 24..L3_END]);
-    ns.extend_from_slice(&icmp);
-    let len = (ns.len() - L3_END) as u16;
-    ns[L2 + 4..L2 + 6].copy_from_slice(&len.to_be_bytes());
-    let src: [u8; 16] = ns[L2 + 8..L2 + 24].try_into().unwrap();
-    let dst: [u8; 16] = ns[L2 + 24..L3_END].try_into().unwrap();
-    let pseudo = checksum::pseudo_header_v6(src, dst, 58, u32::from(len));
-    let c = checksum::finish(checksum::sum(pseudo, &ns[L3_END..])).to_be_bytes();
-    ns[L3_END + 2..L3_END + 4].copy_from_slice(&c);
+    let addr = |at: usize| -> [u8; 16] { syn[at..at + 16].try_into().unwrap() };
+    let eth = EthernetRepr::parse(&EthernetFrame::new_checked(syn).unwrap());
+    let header = NdpHeader {
+        src: addr(L2 + 8),
+        dst: addr(L2 + 24),
+        hop_limit: 64,
+    };
+    let solicit = NdpRepr::Solicit {
+        target: header.dst,
+        source_mac: None,
+    };
+    let mut ns = vec![0u8; 128];
+    let n = build_ndp_frame(&mut ns, &eth, &header, &solicit).unwrap();
+    ns.truncate(n);
     out.push(case(
         "a neighbor solicitation with hop limit 64",
         WireError::BadNeighborDiscovery,
