@@ -20,7 +20,7 @@
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
-use synwave::io::afxdp::{self, AddressRange, AfXdpConfig, XdpMode, XskConfig, ZeroCopy};
+use synwave::io::afxdp::{self, AddressRange, AfXdpConfig, Ours, XdpMode, XskConfig, ZeroCopy};
 use synwave::io::{FrameBuf, Port};
 use synwave::wire::{MacAddr, SeqNum, TcpFrameAddr, TcpRepr, build_tcp_frame};
 
@@ -55,10 +55,10 @@ fn open(iface: &str, ours: [u8; 4], xdp_mode: XdpMode) -> afxdp::AfXdp {
         xsk: XskConfig::default(),
         xdp_mode,
         zero_copy: ZeroCopy::Auto,
-        ours: AddressRange {
+        ours: Ours::v4(AddressRange {
             first: ours,
             count: 1,
-        },
+        }),
         vlan: None,
     })
     .unwrap_or_else(|e| {

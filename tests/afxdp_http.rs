@@ -11,22 +11,13 @@
 
 mod netns;
 
-use netns::{KERNEL_IP, Pair, SYNWAVE_IP, Synwave, counter, need, num, skip};
+use netns::{KERNEL_IP, Pair, SYNWAVE_IP, Synwave, ab_field, counter, need, num, skip};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-/// The value after `key` on its line of ab's report ("Failed requests:
-/// 0"), if the line is there.
-fn ab_field(report: &str, key: &str) -> Option<u64> {
-    report
-        .lines()
-        .find_map(|l| l.trim_start().strip_prefix(key))
-        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-}
 
 /// `serve --response http --response-bytes BODY` in namespace A, and
 /// `ab -n N -c C` against it from namespace B: ab's exit status and

@@ -377,21 +377,28 @@ fn virtual_pair(
             ..EndpointConfig::default()
         })
         .build(Secrets::from_seed(1));
-    let generator = Role::Generator(Opener::new(
-        Load {
-            concurrency,
-            rate,
-            ramp_us: 0,
-            limit: None,
-        },
-        ports,
-        None,
-    ));
+    let generator = Role::Generator(
+        Opener::new(
+            Load {
+                concurrency,
+                rate,
+                ramp_us: 0,
+                limit: None,
+            },
+            ports,
+            None,
+        )
+        .into(),
+    );
     (
-        Worker::new(a.into_iter().next().expect("queue"), client, generator),
+        Worker::new(
+            a.into_iter().next().expect("queue"),
+            client.into(),
+            generator,
+        ),
         Worker::new(
             b.into_iter().next().expect("queue"),
-            scenario.server(2),
+            scenario.server(2).into(),
             Role::Responder,
         ),
     )

@@ -9,7 +9,10 @@
 # Layout (NET defaults to 10.99.0; set SW_NET to change it):
 #   namespace NAMEa: veth NAMEa, no kernel address: synwave owns NET.1
 #                    (or any other address of the /16 but NET.2)
-#   namespace NAMEb: veth NAMEb, kernel address NET.2/24, the /16 on-link
+#   namespace NAMEb: veth NAMEb, kernel address NET.2/24, the /16 on-link;
+#                    IPv6 NET6::2/64 (NET6 defaults to fd00:99; SW_NET6
+#                    changes it), the /64 on-link: synwave owns NET6::1
+#                    (or any other address of the /64 but ::2)
 # Transmit checksum offload is turned off on NAMEb (ethtool), so frames the
 # kernel sends carry full checksums: veth hands XDP the frame as the
 # kernel built it, and with offload on its TCP checksum holds only the
@@ -26,6 +29,7 @@ usage() { echo "usage: $0 up NAME [QUEUES] | down NAME" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 cmd=$1 name=$2 queues=${3:-1}
 net=${SW_NET:-10.99.0}
+net6=${SW_NET6:-fd00:99}
 [ ${#name} -le 14 ] || { echo "NAME '$name' is too long: at most 14 characters (interface names)" >&2; exit 2; }
 command -v ip >/dev/null || { echo "needs ip (iproute2): apt-get install iproute2" >&2; exit 1; }
 
@@ -45,6 +49,11 @@ up)
     # addresses from it (gen --src-ip 10.99.1.1-10.99.1.250), which the
     # kernel then resolves by ARP and answers directly.
     ip -n "${name}b" route add "${net%.*}.0.0/16" dev "${name}b"
+    # IPv6 at once (no duplicate address detection to wait for), where
+    # the kernel has it.
+    if [ -e /proc/net/if_inet6 ]; then
+        ip -n "${name}b" addr add "$net6::2/64" dev "${name}b" nodad
+    fi
     if command -v ethtool >/dev/null; then
         ip netns exec "${name}b" ethtool -K "${name}b" tx off >/dev/null
     else

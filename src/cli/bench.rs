@@ -47,6 +47,10 @@ pub struct Args {
     /// a tagged port (the cost of the tag, without a NIC).
     #[arg(long, value_parser = super::net_args::parse_vlan)]
     pub vlan: Option<u16>,
+    /// Both sides over IPv6 (server fd00::1, clients from fd00::1:0): the
+    /// cost of IPv6, without a NIC.
+    #[arg(long)]
+    pub ipv6: bool,
     /// A TOML profile: any of these flags as keys (typed flags win), and [[template]] entries mixed by weight.
     /// See docs/workloads.md.
     #[arg(long)]
@@ -199,6 +203,7 @@ fn config(a: &Args, templates: Vec<Template>) -> Result<BenchConfig, String> {
         max_time_wait: a.max_time_wait as usize,
         metrics_addr: a.metrics_addr.clone(),
         vlan: a.vlan,
+        ipv6: a.ipv6,
         ..BenchConfig::default()
     })
 }
@@ -345,6 +350,7 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> 
         "mode": "loopback",
         "workers": r.workers,
         "vlan": a.vlan,
+        "family": if a.ipv6 { "IPv6" } else { "IPv4" },
         "concurrency": a.concurrency(),
         "rate": a.rate,
         "ramp_s": a.ramp,

@@ -2,13 +2,12 @@
 //! it connects to (`Target`), what each connection does (`Exchange`),
 //! and the generator configuration built from them (`gen_config`).
 
-use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range};
+use super::net_args::{AfXdpArgs, RunArgs, Servers, parse_addresses, parse_servers};
 use super::{CloseArg, ProtocolArg};
-use std::net::SocketAddrV4;
 use std::time::Duration;
 use synwave::app::Template;
 use synwave::engine::generate::GenConfig;
-use synwave::io::afxdp::AddressRange;
+use synwave::io::afxdp::Ours;
 
 /// The interface, our source addresses and the server.
 pub struct Target<'a> {
@@ -22,12 +21,15 @@ pub struct Target<'a> {
 #[derive(clap::Args)]
 pub struct Ends {
     /// Our source address, or a range A-B (64,512 source ports each; the
-    /// kernel should not own them too).
-    #[arg(long, value_parser = parse_ip_range)]
-    pub src_ip: AddressRange,
-    /// The server, IP:PORT.
-    #[arg(long, value_parser = parse_dst)]
-    pub dst: SocketAddrV4,
+    /// kernel should not own them too); IPv4, IPv6 (fd00::2-fd00::9), or
+    /// one of each, comma-separated: each family's sources connect to the
+    /// server of that family.
+    #[arg(long, value_parser = parse_addresses)]
+    pub src_ip: Ours,
+    /// The server, IP:PORT or [IPV6]:PORT; one of each family,
+    /// comma-separated, with sources of both.
+    #[arg(long, value_parser = parse_servers)]
+    pub dst: Servers,
 }
 
 /// What each connection does, and how it ends.
@@ -60,13 +62,6 @@ pub struct Exchange {
     pub close: Option<CloseArg>,
 }
 
-fn parse_dst(s: &str) -> Result<SocketAddrV4, String> {
-    s.parse::<SocketAddrV4>()
-        .ok()
-        .filter(|a| a.port() != 0)
-        .ok_or_else(|| format!("'{s}' is not IP:PORT; give the server as e.g. 10.99.0.2:80"))
-}
-
 /// How much a generator opens, and for how long.
 pub struct Offered {
     /// Connections open at once, at most.
@@ -90,13 +85,30 @@ pub fn gen_config(
     o: Offered,
     templates: Vec<Template>,
 ) -> Result<GenConfig, String> {
-    super::profile_args::check_templates(
-        &templates,
-        x.hold,
-        t.ends.src_ip.first,
-        t.ends.src_ip.count,
-        "--src-ip",
-    )?;
+    let (src, dst) = (t.ends.src_ip, t.ends.dst);
+    let v4 = src.v4.map_or(([0; 4], 0), |r| (r.first, r.count));
+    super::profile_args::check_templates(&templates, x.hold, v4.0, v4.1, "--src-ip")?;
+    for (family, has_src, has_dst) in [
+        ("IPv4", src.v4.is_some(), dst.v4.is_some()),
+        ("IPv6", src.v6.is_some(), dst.v6.is_some()),
+    ] {
+        if has_src != has_dst {
+            return Err(if has_src {
+                format!(
+                    "--src-ip has an {family} address but --dst no {family} server: add one (--dst {}) or drop the {family} source",
+                    if family == "IPv4" {
+                        "10.0.0.1:80"
+                    } else {
+                        "[fd00::1]:80"
+                    }
+                )
+            } else {
+                format!(
+                    "--dst has an {family} server but --src-ip no {family} address: add one to --src-ip (comma-separated)"
+                )
+            });
+        }
+    }
     if x.request.is_some() && !templates.is_empty() {
         return Err(
             "--request http and a profile's templates do not mix: give one or the other".into(),
@@ -106,14 +118,14 @@ pub fn gen_config(
     Ok(GenConfig {
         setup: t.afxdp.setup(
             common,
-            t.ends.src_ip,
+            src,
             "generator",
             Some(Duration::from_secs_f64(o.duration)),
             Duration::from_secs(5),
             o.connections,
         ),
-        dst_ip: t.ends.dst.ip().octets(),
-        dst_port: t.ends.dst.port(),
+        dst: dst.v4,
+        dst6: dst.v6,
         concurrency: o.concurrency,
         rate: o.rate,
         ramp: Duration::from_secs_f64(o.ramp),

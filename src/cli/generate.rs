@@ -238,6 +238,7 @@ fn summary_json(a: &Args, r: &GenReport, o: &Outcome, templates: &[Template]) ->
         "time_wait_left": metric(&v, "time_wait_records"),
         "series": super::interface_report::series_json(&run.live_lines),
         "queues": queues_json(run),
+        "families": super::interface_report::families_json(run),
         "pcap": pcap_json(run),
         "templates": super::profile_args::templates_json(templates, &template_counts(run)),
         "counters": counters_json(&v),

@@ -249,6 +249,45 @@ pub fn counters_json(values: &[u64]) -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
+/// Each family's own counts, summed over the queues, where the run had
+/// an IPv6 endpoint (`{"ipv4": {...}, "ipv6": {...}}`: established,
+/// completed, failed and every endpoint counter); `null` for an IPv4-only
+/// run, whose totals say it all.
+pub fn families_json(r: &InterfaceReport) -> serde_json::Value {
+    let mut sums: Vec<(&'static str, synwave::endpoint::Counters)> = Vec::new();
+    for q in &r.queues {
+        for (name, c) in &q.worker.families {
+            match sums.iter_mut().find(|(n, _)| n == name) {
+                Some((_, sum)) => sum.add(c),
+                None => sums.push((name, c.clone())),
+            }
+        }
+    }
+    if sums.len() < 2 {
+        return serde_json::Value::Null;
+    }
+    let map: serde_json::Map<String, serde_json::Value> = sums
+        .iter()
+        .map(|(name, c)| {
+            let values = metrics::values(&metrics::Sample {
+                counters: c,
+                tally: Default::default(),
+                port: Default::default(),
+                gauges: (0, 0, 0),
+                latency: None,
+            });
+            let v = serde_json::json!({
+                "established": c.event(Events::ESTABLISHED),
+                "completed": c.completed(),
+                "failed": c.ended() - c.completed(),
+                "counters": counters_json(&values),
+            });
+            (name.to_string(), v)
+        })
+        .collect();
+    serde_json::Value::Object(map)
+}
+
 /// What `--pcap` wrote (`null` without it).
 pub fn pcap_json(r: &InterfaceReport) -> serde_json::Value {
     r.queues

@@ -178,7 +178,7 @@ mod tests {
     fn a_kernel_address_names_the_address_flag_of_the_command() {
         let e = OpenError::KernelAddress {
             iface: "eth0".into(),
-            addr: std::net::Ipv4Addr::new(192, 0, 2, 7),
+            addr: std::net::Ipv4Addr::new(192, 0, 2, 7).into(),
             prefix_len: 24,
         };
         for flag in ["--ip", "--src-ip"] {

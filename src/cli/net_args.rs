@@ -1,15 +1,165 @@
-//! Parsers for the flags of the real-interface subcommands: IPv4 address
-//! ranges (`10.0.0.1` or `10.0.0.1-10.0.0.8`), MAC addresses, port lists,
-//! and the AF_XDP choices shared by `serve` and `gen`; each error names
-//! the value and the form expected.
+//! Parsers for the flags of the real-interface subcommands: address
+//! ranges of either family and lists mixing them (`10.0.0.1`,
+//! `10.0.0.1-10.0.0.8`, `fd00::1-fd00::ff`, `10.0.0.1,fd00::1`), servers
+//! (`10.0.0.1:80`, `[fd00::1]:80`), MAC addresses, port lists, and the
+//! AF_XDP choices shared by `serve` and `gen`; each error names the value
+//! and the form expected.
 
 use clap::ValueEnum;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 use synwave::engine::interface::{InterfaceRun, InterfaceSetup};
 use synwave::io::Impairment;
-use synwave::io::afxdp::{AddressRange, AfXdpConfig, XdpMode, XskConfig, ZeroCopy};
+use synwave::io::afxdp::{AddressRange, AfXdpConfig, Ours, XdpMode, XskConfig, ZeroCopy};
+use synwave::wire::{V4, V6};
+
+/// Most addresses in one range.
+const MOST_IN_RANGE: u128 = 1 << 24;
+
+/// An IPv6 address or an inclusive range `A-B` whose ends share their
+/// first 96 bits (brackets allowed: `[fd00::1]`).
+pub fn parse_ip6_range(s: &str) -> Result<AddressRange<V6>, String> {
+    let one = |t: &str| -> Result<Ipv6Addr, String> {
+        let t = t.trim();
+        let t = t
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .unwrap_or(t);
+        t.parse::<Ipv6Addr>().map_err(|_| {
+            format!("'{t}' is not an IPv6 address; give e.g. fd00::1 or fd00::1-fd00::ff")
+        })
+    };
+    let (a, b) = match s.split_once('-') {
+        Some((a, b)) => (one(a)?, one(b)?),
+        None => {
+            let a = one(s)?;
+            (a, a)
+        }
+    };
+    let (lo, hi) = (u128::from(a), u128::from(b));
+    if hi < lo {
+        return Err(format!(
+            "range {s} runs backwards: give the lower address first"
+        ));
+    }
+    if hi >> 32 != lo >> 32 {
+        return Err(format!(
+            "range {s} spans more than its last 32 bits: its ends must share their first 96 bits"
+        ));
+    }
+    if hi - lo >= MOST_IN_RANGE {
+        return Err(format!("range {s} holds more than 16,777,216 addresses"));
+    }
+    Ok(AddressRange {
+        first: a.octets(),
+        count: (hi - lo + 1) as u32,
+    })
+}
+
+/// Our addresses: an IPv4 and an IPv6 address or range, or one of them,
+/// comma-separated (`10.0.0.1-10.0.0.8,fd00::1-fd00::ff`).
+pub fn parse_addresses(s: &str) -> Result<Ours, String> {
+    let mut ours = Ours::default();
+    for part in s.split(',') {
+        if part.contains(':') {
+            if ours.v6.replace(parse_ip6_range(part)?).is_some() {
+                return Err(format!(
+                    "'{s}' names two IPv6 ranges; give one range per family (A-B)"
+                ));
+            }
+        } else if ours.v4.replace(parse_ip_range(part)?).is_some() {
+            return Err(format!(
+                "'{s}' names two IPv4 ranges; give one range per family (A-B)"
+            ));
+        }
+    }
+    Ok(ours)
+}
+
+/// The server of each family a generator connects to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Servers {
+    /// The IPv4 server and port.
+    pub v4: Option<(V4, u16)>,
+    /// The IPv6 server and port.
+    pub v6: Option<(V6, u16)>,
+}
+
+impl std::fmt::Display for Servers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v4 = self.v4.map(|(ip, p)| SocketAddr::from((ip, p)));
+        let v6 = self.v6.map(|(ip, p)| SocketAddr::from((ip, p)));
+        let all: Vec<String> = v4.into_iter().chain(v6).map(|a| a.to_string()).collect();
+        f.write_str(&all.join(","))
+    }
+}
+
+/// Servers, `IP:PORT` or `[IPV6]:PORT`, at most one per family,
+/// comma-separated.
+pub fn parse_servers(s: &str) -> Result<Servers, String> {
+    let mut out = Servers::default();
+    for part in s.split(',') {
+        let a = part
+            .trim()
+            .parse::<SocketAddr>()
+            .ok()
+            .filter(|a| a.port() != 0)
+            .ok_or_else(|| {
+                format!(
+                    "'{part}' is not IP:PORT; give the server as e.g. 10.99.0.2:80 or [fd00::2]:80"
+                )
+            })?;
+        let twice = match a {
+            SocketAddr::V4(a) => out.v4.replace((a.ip().octets(), a.port())).is_some(),
+            SocketAddr::V6(a) => out.v6.replace((a.ip().octets(), a.port())).is_some(),
+        };
+        if twice {
+            return Err(format!(
+                "'{s}' names two servers of one family; give one per family"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Gateways, at most one per family, comma-separated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Gateways {
+    /// The IPv4 gateway.
+    pub v4: Option<V4>,
+    /// The IPv6 gateway.
+    pub v6: Option<V6>,
+}
+
+impl std::fmt::Display for Gateways {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v4 = self.v4.map(IpAddr::from);
+        let v6 = self.v6.map(IpAddr::from);
+        let all: Vec<String> = v4.into_iter().chain(v6).map(|a| a.to_string()).collect();
+        f.write_str(&all.join(","))
+    }
+}
+
+/// `--gateway`: an IPv4 and an IPv6 router, or one of them.
+pub fn parse_gateways(s: &str) -> Result<Gateways, String> {
+    let mut out = Gateways::default();
+    for part in s.split(',') {
+        let ip = part.trim().parse::<IpAddr>().map_err(|_| {
+            format!("'{part}' is not an IP address; give the router as e.g. 10.0.0.254 or fd00::fe")
+        })?;
+        let twice = match ip {
+            IpAddr::V4(a) => out.v4.replace(a.octets()).is_some(),
+            IpAddr::V6(a) => out.v6.replace(a.octets()).is_some(),
+        };
+        if twice {
+            return Err(format!(
+                "'{s}' names two gateways of one family; give one per family"
+            ));
+        }
+    }
+    Ok(out)
+}
 use synwave::io::pcap::PcapConfig;
 use synwave::wire::MacAddr;
 
@@ -33,7 +183,7 @@ pub fn parse_ip_range(s: &str) -> Result<AddressRange, String> {
             "range {s} runs backwards: give the lower address first"
         ));
     }
-    if hi - lo >= 1 << 24 {
+    if u128::from(hi - lo) >= MOST_IN_RANGE {
         return Err(format!("range {s} holds more than 16,777,216 addresses"));
     }
     Ok(AddressRange {
@@ -145,11 +295,13 @@ pub struct AfXdpArgs {
     /// first; serve's, the host that resolves its addresses).
     #[arg(long, value_parser = parse_mac)]
     pub peer_mac: Option<MacAddr>,
-    /// The router between synwave and its peers (a device under test):
-    /// frames synwave originates go to its MAC, resolved by ARP before
-    /// the run and followed when its ARP changes (--peer-mac skips ARP).
-    #[arg(long)]
-    pub gateway: Option<std::net::Ipv4Addr>,
+    /// The router between synwave and its peers (a device under test),
+    /// one per family, comma-separated: frames synwave originates go to
+    /// its MAC, resolved by ARP (IPv4) or neighbor discovery (IPv6)
+    /// before the run and followed when it changes (--peer-mac skips
+    /// both).
+    #[arg(long, value_parser = parse_gateways)]
+    pub gateway: Option<Gateways>,
     /// The 802.1Q VLAN id to run on: only frames tagged with it are
     /// synwave's (the kernel keeps everything else), and every frame
     /// synwave sends carries it.
@@ -229,7 +381,7 @@ impl AfXdpArgs {
     pub fn setup(
         &self,
         r: &RunArgs,
-        ours: AddressRange,
+        ours: Ours,
         role: &'static str,
         duration: Option<Duration>,
         drain: Duration,
@@ -246,7 +398,8 @@ impl AfXdpArgs {
                 vlan: self.vlan,
             },
             peer_mac: self.peer_mac,
-            gateway: self.gateway.map(|g| g.octets()),
+            gateway: self.gateway.and_then(|g| g.v4),
+            gateway6: self.gateway.and_then(|g| g.v6),
             seed: r.seed,
             max_connections: r.max_connections as usize,
             max_time_wait: r.max_time_wait as usize,
@@ -315,5 +468,65 @@ mod tests {
         assert!(parse_port("0").is_err() && parse_port("70000").is_err());
         assert!(parse_frame_size("3000").is_err());
         assert!(parse_frames("1000").unwrap_err().contains("power of two"));
+    }
+
+    #[test]
+    fn ipv6_ranges_lists_and_servers_parse_or_name_the_form() {
+        let r = parse_ip6_range("fd00::1-fd00::ff").unwrap();
+        assert_eq!(
+            (r.first, r.count),
+            ("fd00::1".parse::<Ipv6Addr>().unwrap().octets(), 255)
+        );
+        assert_eq!(parse_ip6_range("[fd00::1]").unwrap().count, 1);
+        assert!(
+            parse_ip6_range("fd00::1-fd00:1::1")
+                .unwrap_err()
+                .contains("96 bits")
+        );
+        assert!(
+            parse_ip6_range("fd00::9-fd00::1")
+                .unwrap_err()
+                .contains("backwards")
+        );
+        assert!(
+            parse_ip6_range("fd00::g")
+                .unwrap_err()
+                .contains("not an IPv6")
+        );
+        let both = parse_addresses("10.0.0.1,fd00::1-fd00::2").unwrap();
+        assert_eq!(both.v4.map(|r| r.count), Some(1));
+        assert_eq!(both.v6.map(|r| r.count), Some(2));
+        assert!(parse_addresses("fd00::1").unwrap().v4.is_none());
+        assert!(
+            parse_addresses("fd00::1,fd00::2")
+                .unwrap_err()
+                .contains("two IPv6")
+        );
+        assert!(
+            parse_addresses("10.0.0.1,10.0.0.2")
+                .unwrap_err()
+                .contains("two IPv4")
+        );
+        let s = parse_servers("10.0.0.1:80,[fd00::1]:8080").unwrap();
+        assert_eq!(s.v4, Some(([10, 0, 0, 1], 80)));
+        assert_eq!(s.v6.map(|d| d.1), Some(8080));
+        assert_eq!(s.to_string(), "10.0.0.1:80,[fd00::1]:8080");
+        assert!(
+            parse_servers("fd00::1:80")
+                .unwrap_err()
+                .contains("[fd00::2]:80")
+        );
+        assert!(
+            parse_servers("[fd00::1]:80,[fd00::2]:80")
+                .unwrap_err()
+                .contains("two servers")
+        );
+        let g = parse_gateways("10.0.0.254,fd00::fe").unwrap();
+        assert!(g.v4.is_some() && g.v6.is_some());
+        assert!(
+            parse_gateways("10.0.0.1,10.0.0.2")
+                .unwrap_err()
+                .contains("two gateways")
+        );
     }
 }

@@ -89,8 +89,26 @@ pub fn run_error(e: &RunError, cmd: Command) -> String {
         RunError::Metrics(e) => format!("--metrics-addr {e}"),
         RunError::Arp(e) => format!("{e} Give its MAC (or the gateway's) with --peer-mac"),
         RunError::GatewayArp { iface, error } => format!(
-            "--gateway {} does not answer ARP on {iface}: is it up and on that link (its address in the subnet of {iface})? Check --gateway, or give its MAC with --peer-mac",
-            std::net::Ipv4Addr::from(error.target)
+            "--gateway {} does not answer {} on {iface}: is it up and on that link (its address in the subnet of {iface})? Check --gateway, or give its MAC with --peer-mac",
+            error.target,
+            if error.target.is_ipv6() {
+                "neighbor discovery"
+            } else {
+                "ARP"
+            }
+        ),
+        RunError::FamilyWithoutPeer { family, has } => format!(
+            "the {family} {has} has no {family} {}: give {} an {family} address too, or leave the {family} one out",
+            if *has == "source" {
+                "destination"
+            } else {
+                "source"
+            },
+            if *has == "source" {
+                "--dst"
+            } else {
+                "--src-ip"
+            }
         ),
         RunError::Side(SideError::App(AppConfigError::MessageTooLong { len })) => format!(
             "a {len}-byte message is too long: at most {MAX_MESSAGE} bytes, HTTP header included: lower {}",

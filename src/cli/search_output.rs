@@ -80,7 +80,9 @@ impl Intro {
             "against {}{via} on {} ({} queue(s))",
             t.ends.dst, t.afxdp.iface, t.afxdp.queues
         );
-        let pairs = u64::from(t.ends.src_ip.count) * PORTS_PER_ADDRESS;
+        let src = t.ends.src_ip;
+        let addresses = src.v4.map_or(0, |r| r.count) + src.v6.map_or(0, |r| r.count);
+        let pairs = u64::from(addresses) * PORTS_PER_ADDRESS;
         let tw_s = 2.0 * msl_s;
         let (reuse, after) = if tw_reuse {
             (
@@ -95,7 +97,7 @@ impl Intro {
         };
         let mut pairs_line = format!(
             "source pairs: {} address(es) × 64,512 ports = {} in rotation (the least recently freed first); {reuse} ({tw_s} s = 2·MSL); TIME-WAIT records stay across steps",
-            t.ends.src_ip.count,
+            addresses,
             grouped(pairs as f64)
         );
         if plan.metric == Metric::Cps {

@@ -6,7 +6,7 @@ use super::interface_report::{
     bind_name, completed, counters_json, ended, established, failed_by_cause, metric, pcap_json,
     per_sec, print_tail, queues_json, totals,
 };
-use super::net_args::{AfXdpArgs, RunArgs, parse_ip_range, parse_port};
+use super::net_args::{AfXdpArgs, RunArgs, parse_addresses, parse_port};
 use super::output::{refuse, write_summary};
 use super::run_errors::{Command, run_error};
 use super::{CookiesArg, ProtocolArg, ServeCloseArg};
@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use synwave::engine::serve::{ServeConfig, ServeReport, run_serve};
-use synwave::io::afxdp::{AddressRange, BindMode};
+use synwave::io::afxdp::{BindMode, Ours};
 
 /// `synwave serve` flags.
 #[derive(clap::Args)]
@@ -22,10 +22,12 @@ pub struct Args {
     /// The interface, its queues and the AF_XDP set-up.
     #[command(flatten)]
     pub afxdp: AfXdpArgs,
-    /// Our address, or a range A-B: synwave answers ARP and TCP for them
-    /// (the kernel should not own them too).
-    #[arg(long, value_parser = parse_ip_range)]
-    pub ip: AddressRange,
+    /// Our address, or a range A-B: synwave answers ARP (IPv4), neighbor
+    /// solicitations (IPv6) and TCP for them (the kernel should not own
+    /// them too); IPv4, IPv6 (fd00::1-fd00::ff), or one range of each,
+    /// comma-separated (10.0.0.1,fd00::1: one serve, both families).
+    #[arg(long, value_parser = parse_addresses)]
+    pub ip: Ours,
     /// Ports to listen on, comma-separated.
     #[arg(long, value_delimiter = ',', required = true, value_parser = parse_port)]
     pub port: Vec<u16>,
@@ -67,6 +69,21 @@ pub(super) fn parse_duration(s: &str) -> Result<f64, String> {
     )
 }
 
+/// Our addresses for the banner: each family's first, and how many more.
+pub(super) fn addresses_text(ours: &Ours) -> String {
+    let more = |count: u32| match count {
+        0 | 1 => String::new(),
+        n => format!(" +{} more", n - 1),
+    };
+    let v4 = ours
+        .v4
+        .map(|r| format!("{}{}", std::net::Ipv4Addr::from(r.first), more(r.count)));
+    let v6 = ours
+        .v6
+        .map(|r| format!("{}{}", std::net::Ipv6Addr::from(r.first), more(r.count)));
+    v4.into_iter().chain(v6).collect::<Vec<_>>().join(", ")
+}
+
 /// Runs the server.
 pub fn run(a: Args) -> ExitCode {
     let interrupt = super::interrupt::on_ctrl_c();
@@ -93,20 +110,15 @@ pub fn run(a: Args) -> ExitCode {
             })
             .into(),
     };
-    let ip = std::net::Ipv4Addr::from(a.ip.first);
+    let ip = addresses_text(&a.ip);
     let report = run_serve(&cfg, &interrupt, |mode, bind, notes| {
         for n in notes {
             eprintln!("note: {n}");
         }
         eprintln!(
-            "synwave serve: {} ({} queue(s)), {ip}{} port(s) {:?}, XDP {mode}, {}, cookies {:?}; Ctrl-C to stop",
+            "synwave serve: {} ({} queue(s)), {ip} port(s) {:?}, XDP {mode}, {}, cookies {:?}; Ctrl-C to stop",
             a.afxdp.iface,
             a.afxdp.queues,
-            if a.ip.count > 1 {
-                format!(" +{} more", a.ip.count - 1)
-            } else {
-                String::new()
-            },
             a.port,
             bind_name(bind),
             cfg.cookies,
@@ -191,6 +203,7 @@ fn summary_json(a: &Args, r: &ServeReport) -> serde_json::Value {
         "records_left": metric(&v, "records"),
         "series": super::interface_report::series_json(&run.live_lines),
         "queues": queues_json(run),
+        "families": super::interface_report::families_json(run),
         "pcap": pcap_json(run),
         "counters": counters_json(&v),
     })

@@ -157,7 +157,76 @@ impl TemplateCounts {
     }
 }
 
+/// Adds `b` to `a`, element by element.
+fn add_all(a: &mut [u64], b: &[u64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
 impl Counters {
+    /// Adds another endpoint's counters (the other family's endpoint of
+    /// the same worker): every count summed, the peak too (a bound of the
+    /// peak of the sum, as across workers).
+    pub fn add(&mut self, o: &Counters) {
+        // Destructured, so that a new counter cannot be left out.
+        let Counters {
+            rx_frames,
+            tx_frames,
+            syn_predicted,
+            segments_predicted,
+            events,
+            ends,
+            drop_wire,
+            drop_not_ours,
+            drop_vlan,
+            drop_table_full,
+            records_peak,
+            cookie_rotations,
+            drop_time_wait_full,
+            arp_reply,
+            ndp_reply,
+            next_hop_learned,
+            opened,
+            accepted,
+            time_wait_expired,
+            time_wait_reset,
+            time_wait_reopened,
+            time_wait_recycled,
+            templates,
+        } = o;
+        for (a, b) in [
+            (&mut self.rx_frames, rx_frames),
+            (&mut self.tx_frames, tx_frames),
+            (&mut self.syn_predicted, syn_predicted),
+            (&mut self.segments_predicted, segments_predicted),
+            (&mut self.drop_not_ours, drop_not_ours),
+            (&mut self.drop_vlan, drop_vlan),
+            (&mut self.drop_table_full, drop_table_full),
+            (&mut self.records_peak, records_peak),
+            (&mut self.drop_time_wait_full, drop_time_wait_full),
+            (&mut self.arp_reply, arp_reply),
+            (&mut self.ndp_reply, ndp_reply),
+            (&mut self.next_hop_learned, next_hop_learned),
+            (&mut self.opened, opened),
+            (&mut self.accepted, accepted),
+            (&mut self.time_wait_expired, time_wait_expired),
+            (&mut self.time_wait_reset, time_wait_reset),
+            (&mut self.time_wait_reopened, time_wait_reopened),
+            (&mut self.time_wait_recycled, time_wait_recycled),
+        ] {
+            *a += b;
+        }
+        // Both families share the secrets: the epochs passed are one count.
+        self.cookie_rotations = self.cookie_rotations.max(*cookie_rotations);
+        add_all(&mut self.events, events);
+        add_all(&mut self.ends, ends);
+        add_all(&mut self.drop_wire, drop_wire);
+        for (a, b) in self.templates.iter_mut().zip(templates) {
+            a.add(b);
+        }
+    }
+
     /// Adds each event bit of `ev`.
     #[inline]
     pub fn add_events(&mut self, ev: Events) {

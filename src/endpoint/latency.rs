@@ -105,7 +105,24 @@ pub struct LatencyBuckets {
     pub lifetime: Buckets,
 }
 
+impl Buckets {
+    /// Adds `o`'s counts and sum.
+    pub fn add(&mut self, o: &Buckets) {
+        for (a, b) in self.counts.iter_mut().zip(o.counts) {
+            *a += b;
+        }
+        self.sum_us = self.sum_us.saturating_add(o.sum_us);
+    }
+}
+
 impl LatencyBuckets {
+    /// Adds another endpoint's buckets.
+    pub fn add(&mut self, o: &LatencyBuckets) {
+        self.handshake.add(&o.handshake);
+        self.first_byte.add(&o.first_byte);
+        self.lifetime.add(&o.lifetime);
+    }
+
     /// The three, with their metric names (`handshake`, `first_byte`,
     /// `lifetime`), in a fixed order.
     pub fn named(&self) -> [(&'static str, &Buckets); 3] {

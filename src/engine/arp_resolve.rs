@@ -1,6 +1,8 @@
-//! Resolving the next hop's MAC address by ARP (RFC 826) before a run:
-//! a request from one of our addresses, repeated every half second, and
-//! the first reply from the target taken. Used by `synwave gen` unless
+//! Resolving the next hop's MAC address before a run: by ARP (RFC 826)
+//! for IPv4, by a Neighbor Solicitation to the target's solicited-node
+//! multicast address (RFC 4861 §7.2.2) for IPv6; a request from one of
+//! our addresses, repeated every half second, and the first answer from
+//! the target taken. Used by `synwave gen` (and `--gateway`) unless
 //! `--peer-mac` is given.
 //!
 //! Rules: before the workers start, on one port, bounded in time; frames
@@ -8,31 +10,77 @@
 //! talking to us yet).
 
 use crate::io::{FrameBuf, Port};
-use crate::wire::{self, ArpOp, ArpRepr, EthernetRepr, Frame, MacAddr};
+use crate::wire::ipv6::{multicast_mac, solicited_node};
+use crate::wire::{self, ArpOp, ArpRepr, EthernetRepr, Frame, MacAddr, NdpHeader, NdpRepr};
 use std::fmt;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 /// The next hop did not answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ArpError {
     /// The address asked for.
-    pub target: [u8; 4],
+    pub target: IpAddr,
     /// How long we asked.
     pub waited: Duration,
 }
 
 impl fmt::Display for ArpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let asked = match self.target {
+            IpAddr::V4(_) => "ARP reply",
+            IpAddr::V6(_) => "neighbor advertisement",
+        };
         write!(
             f,
-            "no ARP reply from {} within {} s: is it up, on this link, and in the same subnet?",
-            std::net::Ipv4Addr::from(self.target),
+            "no {asked} from {} within {} s: is it up, on this link, and in the same subnet?",
+            self.target,
             self.waited.as_secs()
         )
     }
 }
 
 impl std::error::Error for ArpError {}
+
+/// Sends the frame `request` writes every half second on `port` until
+/// `answer` finds the MAC in a received frame or `limit` passes.
+fn ask<P: Port>(
+    port: &mut P,
+    request: impl Fn(&mut [u8]) -> wire::Result<usize>,
+    answer: impl Fn(&[u8]) -> Option<MacAddr>,
+    limit: Duration,
+) -> Option<MacAddr> {
+    let started = Instant::now();
+    let mut next_request = started;
+    let mut rx = Vec::with_capacity(64);
+    let mut tx = Vec::with_capacity(1);
+    while started.elapsed() < limit {
+        if Instant::now() >= next_request {
+            if let Some(mut f) = port.alloc() {
+                match request(f.buf_mut()) {
+                    Ok(n) => {
+                        f.set_len(n);
+                        tx.push(f);
+                        port.tx_burst(&mut tx);
+                    }
+                    Err(_) => port.recycle(f),
+                }
+            }
+            next_request = Instant::now() + Duration::from_millis(500);
+        }
+        port.rx_burst(&mut rx, 64);
+        let mut found = None;
+        for f in rx.drain(..) {
+            found = found.or_else(|| answer(f.data()));
+            port.recycle(f);
+        }
+        if found.is_some() {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    None
+}
 
 /// Asks who has `target` (from `our_ip` at `our_mac`, on VLAN `vlan` or
 /// untagged) on `port` until a reply on the same VLAN arrives or `limit`
@@ -58,43 +106,71 @@ pub fn resolve<P: Port>(
         vlan,
         ethertype: wire::ethernet::ETHERTYPE_ARP,
     };
-    let started = Instant::now();
-    let mut next_request = started;
-    let mut rx = Vec::with_capacity(64);
-    let mut tx = Vec::with_capacity(1);
-    while started.elapsed() < limit {
-        if Instant::now() >= next_request {
-            if let Some(mut f) = port.alloc() {
-                match wire::frame::build_arp_frame(f.buf_mut(), &eth, &request) {
-                    Ok(n) => {
-                        f.set_len(n);
-                        tx.push(f);
-                        port.tx_burst(&mut tx);
-                    }
-                    Err(_) => port.recycle(f),
-                }
-            }
-            next_request = Instant::now() + Duration::from_millis(500);
-        }
-        port.rx_burst(&mut rx, 64);
-        let mut found = None;
-        for f in rx.drain(..) {
-            if let Ok(Frame::Arp(eth, a)) = wire::parse_frame(f.data(), false)
-                && eth.vlan == vlan
-                && a.op == ArpOp::Reply
-                && a.sender_ip == target
+    ask(
+        port,
+        |buf| wire::frame::build_arp_frame(buf, &eth, &request),
+        |frame| match wire::parse_frame(frame, false) {
+            Ok(Frame::Arp(eth, a))
+                if eth.vlan == vlan && a.op == ArpOp::Reply && a.sender_ip == target =>
             {
-                found = Some(a.sender_mac);
+                Some(a.sender_mac)
             }
-            port.recycle(f);
-        }
-        if let Some(mac) = found {
-            return Ok(mac);
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    Err(ArpError {
+            _ => None,
+        },
+        limit,
+    )
+    .ok_or(ArpError {
+        target: target.into(),
+        waited: limit,
+    })
+}
+
+/// Solicits `target` (from `our_ip` at `our_mac`, on VLAN `vlan` or
+/// untagged) on `port` until its advertisement on the same VLAN arrives
+/// or `limit` passes.
+pub fn resolve_ndp<P: Port>(
+    port: &mut P,
+    our_mac: MacAddr,
+    our_ip: [u8; 16],
+    target: [u8; 16],
+    vlan: Option<u16>,
+    limit: Duration,
+) -> Result<MacAddr, ArpError> {
+    let group = solicited_node(target);
+    let eth = EthernetRepr {
+        src: our_mac,
+        dst: multicast_mac(group),
+        vlan,
+        ethertype: wire::ethernet::ETHERTYPE_IPV6,
+    };
+    let ip = NdpHeader {
+        src: our_ip,
+        dst: group,
+        hop_limit: 255,
+    };
+    let solicit = NdpRepr::Solicit {
         target,
+        source_mac: Some(our_mac),
+    };
+    ask(
+        port,
+        |buf| wire::frame::build_ndp_frame(buf, &eth, &ip, &solicit),
+        |frame| match wire::parse_frame_v6(frame, false) {
+            Ok(Frame::Ndp(
+                eth,
+                _,
+                NdpRepr::Advert {
+                    target: t,
+                    target_mac,
+                    ..
+                },
+            )) if eth.vlan == vlan && t == target => target_mac,
+            _ => None,
+        },
+        limit,
+    )
+    .ok_or(ArpError {
+        target: target.into(),
         waited: limit,
     })
 }
@@ -158,7 +234,7 @@ mod tests {
             Duration::from_millis(600),
         )
         .unwrap_err();
-        assert_eq!(e.target, [10, 0, 0, 7]);
+        assert_eq!(e.target, IpAddr::from([10, 0, 0, 7]));
         assert!(e.to_string().contains("10.0.0.7"), "{e}");
     }
 }

@@ -13,6 +13,7 @@ use super::handoff::handoffs;
 use super::opener::{Load, Opener};
 use super::pin;
 use super::run::{Job, Plan, Start, drive};
+use super::stack::Stacked;
 use super::steer::queue_of;
 use super::steer::rss_steer;
 use super::template_mix::TemplateMix;
@@ -22,8 +23,9 @@ use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator}
 use crate::io::Impairment;
 use crate::io::loopback::{LoopPort, LoopbackConfig, Steer, loopback};
 use crate::metrics::{self, LiveLine};
-use crate::scenario::{CLIENT_NET, SERVER_IP, SERVER_PORT, Scenario, Side};
+use crate::scenario::{SERVER_PORT, Scenario, ScenarioAddrs, Side};
 use crate::tcp::{End, Events, Secrets};
+use crate::wire::{V4, V6};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -97,6 +99,9 @@ pub struct BenchConfig {
     /// Both sides on this 802.1Q VLAN: every frame tagged (`None`:
     /// untagged).
     pub vlan: Option<u16>,
+    /// Both sides over IPv6 (`scenario::SERVER_IP6`, clients from
+    /// `CLIENT_NET6`) instead of IPv4.
+    pub ipv6: bool,
 }
 
 impl Default for BenchConfig {
@@ -123,6 +128,7 @@ impl Default for BenchConfig {
             syn_rate_limit: None,
             responder_max_connections: None,
             vlan: None,
+            ipv6: false,
         }
     }
 }
@@ -229,7 +235,7 @@ impl BenchReport {
 /// The generator side and the responder side of `cfg`, each complete:
 /// addresses, limits, the room made up front, TIME-WAIT reuse, TCP and
 /// application.
-fn sides(cfg: &BenchConfig) -> (Side, Side) {
+fn sides<A: ScenarioAddrs>(cfg: &BenchConfig) -> (Side<A>, Side<A>) {
     let s = &cfg.scenario;
     let workers = cfg.workers.max(1) as u64;
     let per_worker = cfg.concurrency / workers;
@@ -254,17 +260,21 @@ fn sides(cfg: &BenchConfig) -> (Side, Side) {
         vlan: cfg.vlan,
         ..EndpointConfig::default()
     };
-    let generator = s.client_side(EndpointConfig {
-        ip_first: CLIENT_NET,
-        ip_count: cfg.client_ips,
-        report_released: true,
-        time_wait_reuse_us: cfg.time_wait_reuse.as_micros() as u64,
-        ..base(s.close.client_end() == End::TimeWait)
-    });
-    let responder = s.server_side(EndpointConfig {
-        max_connections: cfg.responder_max_connections.unwrap_or(cfg.max_connections),
-        ..base(s.close.server_end() == End::TimeWait)
-    });
+    let generator = s.client_side(
+        EndpointConfig {
+            report_released: true,
+            time_wait_reuse_us: cfg.time_wait_reuse.as_micros() as u64,
+            ..base(s.close.client_end() == End::TimeWait)
+        }
+        .with_addresses(A::CLIENT_NET, cfg.client_ips),
+    );
+    let responder = s.server_side_at(
+        EndpointConfig {
+            max_connections: cfg.responder_max_connections.unwrap_or(cfg.max_connections),
+            ..base(s.close.server_end() == End::TimeWait)
+        }
+        .with_addresses(A::SERVER, 1),
+    );
     (generator, responder)
 }
 
@@ -301,13 +311,25 @@ fn link(
 /// drain (when set again after the drain began, or at once if the drain
 /// has begun).
 pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchReport, RunError> {
+    if cfg.ipv6 {
+        run_in::<V6>(cfg, interrupt)
+    } else {
+        run_in::<V4>(cfg, interrupt)
+    }
+}
+
+/// `run_bench` in family `A`.
+fn run_in<A: ScenarioAddrs + Stacked>(
+    cfg: &BenchConfig,
+    interrupt: &AtomicBool,
+) -> Result<BenchReport, RunError> {
     if cfg.concurrency < cfg.workers as u64 {
         return Err(RunError::ConcurrencyBelowWorkers {
             concurrency: cfg.concurrency,
             workers: cfg.workers,
         });
     }
-    let (generator, responder) = sides(cfg);
+    let (generator, responder) = sides::<A>(cfg);
     generator.validate()?;
     responder.validate()?;
     let cores = pin::cores_for(2 * cfg.workers, &cfg.cores)?;
@@ -318,7 +340,7 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
         &hasher,
         &reta,
         cfg.workers as u16,
-        &PortAllocConfig::new(CLIENT_NET, cfg.client_ips, SERVER_IP, SERVER_PORT),
+        &PortAllocConfig::new(A::CLIENT_NET, cfg.client_ips, A::SERVER, SERVER_PORT),
     )?;
     // With several workers per side, frames that land on the wrong one are
     // handed to their owner.
@@ -359,17 +381,17 @@ pub fn run_bench(cfg: &BenchConfig, interrupt: &AtomicBool) -> Result<BenchRepor
             i % cfg.workers
         );
         let run = move |start: Start| {
-            let ep = side.build(Secrets::from_seed(seed));
+            let stack = A::stack(&side, Secrets::from_seed(seed));
             let role = match alloc {
-                Some(ports) => Role::Generator(Opener::new(
+                Some(ports) => Role::Generator(A::openers(Opener::new(
                     load,
                     ports,
                     (!templates.is_empty())
                         .then(|| TemplateMix::new(&templates, i as u32, gen_count)),
-                )),
+                ))),
                 None => Role::Responder,
             };
-            let mut w = Worker::new(port, ep, role);
+            let mut w = Worker::new(port, stack, role);
             if let Some(h) = handoff {
                 w = w.with_handoff(h);
             }
@@ -442,7 +464,7 @@ mod tests {
             concurrency: 1,
             ..BenchConfig::default()
         };
-        let (generator, _) = sides(&cfg);
+        let (generator, _) = sides::<V4>(&cfg);
         let ep = generator.build(Secrets::from_seed(1));
         let bytes = ep.time_wait_table_bytes();
         // 4 Mi records need more than 4 Mi slots (at most 7/8 full), so 8

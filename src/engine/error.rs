@@ -37,6 +37,14 @@ pub enum RunError {
         /// Generator workers.
         workers: usize,
     },
+    /// A generator's source addresses and destinations do not pair up:
+    /// one family has `has` ("source" or "destination") but not the other.
+    FamilyWithoutPeer {
+        /// "IPv4" or "IPv6".
+        family: &'static str,
+        /// What that family has: "source" or "destination".
+        has: &'static str,
+    },
     /// No worker to run.
     NoWorkers,
     /// An HTTP client waits for the server's close, so it cannot close
@@ -109,6 +117,9 @@ impl fmt::Display for RunError {
             ),
             RunError::SourcePorts(e) => write!(f, "source ports: {e}"),
             RunError::Metrics(e) => e.fmt(f),
+            RunError::FamilyWithoutPeer { family, has } => {
+                write!(f, "an {family} {has} without an {family} peer")
+            }
             RunError::Arp(e) => e.fmt(f),
             RunError::GatewayArp { iface, error } => write!(f, "gateway on {iface}: {error}"),
             RunError::Secrets(e) => write!(f, "cannot read random secrets: {e}"),

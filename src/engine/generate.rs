@@ -1,7 +1,9 @@
 //! `synwave gen`: the generator on a real interface over AF_XDP. It
-//! resolves the server's MAC by ARP (unless given), then opens
-//! connections toward one server `ip:port` from a range of source
-//! addresses — at a rate, or keeping a number open — each sending a
+//! resolves the server's MAC by ARP or neighbor discovery (unless given),
+//! then opens connections toward one server `ip:port` per address family
+//! (IPv4, IPv6 or both: each source address with the destination of its
+//! family, the load shared evenly) from a range of source addresses — at
+//! a rate, or keeping a number open — each sending a
 //! request, awaiting a response and closing by the chosen pattern; one
 //! pinned worker per interface queue; it answers ARP for its own
 //! addresses meanwhile.
@@ -14,17 +16,19 @@
 
 use super::error::RunError;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
-use super::opener::{Load, Opener};
+use super::opener::{Load, Opener, Openers};
+use super::stack::Stack;
 use super::template_mix::TemplateMix;
 use super::worker::Role;
 use crate::app::{AppConfig, AppProtocol, Canned, http};
 use crate::app::{CloseKind, Template, client_apps};
-use crate::endpoint::{Endpoint, EndpointConfig, Reserve};
+use crate::endpoint::{EndpointConfig, Reserve};
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
-use crate::io::afxdp::{self, BindMode};
+use crate::io::afxdp::{self, AddressRange, BindMode};
 use crate::scenario::Side;
 use crate::tcp::TcpConfig;
-use crate::wire::MacAddr;
+use crate::wire::{Family, MacAddr, V4, V6};
+use std::net::IpAddr;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -35,10 +39,10 @@ pub struct GenConfig {
     /// run (`run.total`: connections to open in all, `None` until the
     /// duration ends).
     pub setup: InterfaceSetup,
-    /// The server's address.
-    pub dst_ip: [u8; 4],
-    /// The server's port.
-    pub dst_port: u16,
+    /// The IPv4 server's address and port (with IPv4 sources).
+    pub dst: Option<(V4, u16)>,
+    /// The IPv6 server's address and port (with IPv6 sources).
+    pub dst6: Option<(V6, u16)>,
     /// Connections open at once, over all workers.
     pub concurrency: u64,
     /// Connections opened per second, over all workers (`None`: a closed
@@ -75,7 +79,7 @@ pub struct GenReport {
     pub xdp_mode: &'static str,
     /// Copy or zero-copy.
     pub bind: BindMode,
-    /// The server's MAC used.
+    /// The server's MAC used (the IPv4 one's where both families run).
     pub peer_mac: MacAddr,
 }
 
@@ -90,11 +94,17 @@ impl GenConfig {
         tcp
     }
 
-    /// The applications of every worker (one per template).
-    pub fn app(&self) -> Canned {
+    /// The applications of every worker (one per template), the HTTP
+    /// request's Host the server of the family (`v6`) it goes to.
+    pub fn app(&self, v6: bool) -> Canned {
+        let host = match (v6, self.dst, self.dst6) {
+            (false, Some((ip, _)), _) => std::net::Ipv4Addr::from(ip).to_string(),
+            (true, _, Some((ip, _))) => format!("[{}]", std::net::Ipv6Addr::from(ip)),
+            _ => String::new(),
+        };
         let app = AppConfig {
             payload: if self.http {
-                http::request(&std::net::Ipv4Addr::from(self.dst_ip).to_string()).into()
+                http::request(&host).into()
             } else {
                 vec![b'q'; self.request_bytes as usize].into()
             },
@@ -124,12 +134,56 @@ pub(crate) struct GenPrepared<B> {
     pub opened: afxdp::AfXdp,
     /// Worker i's builder (run in its own thread).
     pub builders: Vec<B>,
-    /// The server's (or the gateway's) MAC.
+    /// The server's (or the gateway's) MAC, the IPv4 one's where both
+    /// families run.
     pub peer_mac: MacAddr,
     /// "native" or "generic".
     pub mode: &'static str,
     /// Copy or zero-copy.
     pub bind: BindMode,
+}
+
+/// The source pairs of each of `workers` for connections from `ours` to
+/// `dst`, when the family has both (`None` when it has neither; an error
+/// when it has one only).
+fn family_allocators<A: Family>(
+    ours: Option<AddressRange<A>>,
+    dst: Option<(A, u16)>,
+    workers: usize,
+) -> Result<Option<Vec<SourcePortAllocator<A>>>, RunError> {
+    let (ours, (dst_ip, dst_port)) = match (ours, dst) {
+        (None, None) => return Ok(None),
+        (Some(o), Some(d)) => (o, d),
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(RunError::FamilyWithoutPeer {
+                family: A::NAME,
+                has: if dst.is_some() {
+                    "destination"
+                } else {
+                    "source"
+                },
+            });
+        }
+    };
+    let hasher = RssHasher::new(&RssKey::MICROSOFT);
+    let reta = Reta::round_robin(workers as u16).ok_or(RunError::NoWorkers)?;
+    let cfg = PortAllocConfig::new(ours.first, ours.count, dst_ip, dst_port);
+    Ok(Some(SourcePortAllocator::for_workers(
+        &hasher,
+        &reta,
+        workers as u16,
+        &cfg,
+    )?))
+}
+
+/// A side of `cfg` for endpoint configuration `endpoint`, its application
+/// the one of its family.
+fn side_of<A: Family>(cfg: &GenConfig, endpoint: EndpointConfig<A>) -> Side<A> {
+    Side {
+        endpoint,
+        tcp: cfg.tcp(),
+        app: cfg.app(A::IS_V6),
+    }
 }
 
 /// Checks `cfg`, opens the interface, resolves the next hop and makes
@@ -138,18 +192,13 @@ pub(crate) struct GenPrepared<B> {
 pub(crate) fn prepare(
     cfg: &GenConfig,
     on_ready: impl FnOnce(&str, BindMode, MacAddr, &[String]),
-) -> Result<GenPrepared<impl FnOnce() -> (Endpoint, Role) + Send + 'static>, RunError> {
+) -> Result<GenPrepared<impl FnOnce() -> (Stack, Role) + Send + 'static>, RunError> {
     if cfg.http && cfg.close != CloseKind::ServerFin {
         return Err(RunError::HttpNeedsServerFin(cfg.close));
     }
     let setup = &cfg.setup;
     // Checked once, before the interface is opened; its endpoint follows.
-    let side = Side {
-        endpoint: EndpointConfig::default(),
-        tcp: cfg.tcp(),
-        app: cfg.app(),
-    };
-    side.validate()?;
+    side_of(cfg, EndpointConfig::default()).validate()?;
     let workers = setup.afxdp.queues.len();
     if cfg.concurrency < workers as u64 {
         return Err(RunError::ConcurrencyBelowWorkers {
@@ -159,38 +208,41 @@ pub(crate) fn prepare(
     }
     let secrets = setup.secrets()?;
     let real = super::clock::real_clock();
-    let hasher = RssHasher::new(&RssKey::MICROSOFT);
-    let reta = Reta::round_robin(workers as u16).ok_or(RunError::NoWorkers)?;
     let ours = setup.afxdp.ours;
-    let allocators = SourcePortAllocator::for_workers(
-        &hasher,
-        &reta,
-        workers as u16,
-        &PortAllocConfig::new(ours.first, ours.count, cfg.dst_ip, cfg.dst_port),
-    )?;
+    let ports4 = family_allocators(ours.v4, cfg.dst, workers)?;
+    let ports6 = family_allocators(ours.v6, cfg.dst6, workers)?;
     let mut opened = afxdp::open(&setup.afxdp)?;
-    let (next_hop, peer_mac) =
-        setup.next_hop(&mut opened.ports[0], opened.iface.mac, Some(cfg.dst_ip))?;
+    let mac = opened.iface.mac;
+    let port0 = &mut opened.ports[0];
+    let dst4 = cfg.dst.filter(|_| ports4.is_some());
+    let (next_hop, peer4) = setup.next_hop(port0, mac, false, dst4.map(|d| IpAddr::from(d.0)))?;
+    let (next_hop6, peer6) = match cfg.dst6.filter(|_| ports6.is_some()) {
+        Some(d) => setup.next_hop(port0, mac, true, Some(IpAddr::from(d.0)))?,
+        None => (next_hop.clone(), peer4),
+    };
+    let peer_mac = if dst4.is_some() { peer4 } else { peer6 };
     let (mode, bind) = (opened.attachment.mode, opened.bind);
     on_ready(mode, bind, peer_mac, &opened.notes);
     let per_worker = cfg.concurrency / workers as u64;
-    let side = Side {
-        endpoint: EndpointConfig {
-            report_released: true,
-            reserve: Reserve {
-                connections: 2 * per_worker as usize + 4096,
-                time_wait: setup.max_time_wait.min(1 << 20),
-                prefault_time_wait: false,
-            },
-            time_wait_reuse_us: cfg.time_wait_reuse.as_micros() as u64,
-            ..setup.endpoint_config(opened.iface.mac, next_hop)
+    let base = EndpointConfig {
+        report_released: true,
+        reserve: Reserve {
+            connections: 2 * per_worker as usize + 4096,
+            time_wait: setup.max_time_wait.min(1 << 20),
+            prefault_time_wait: false,
         },
-        ..side
+        time_wait_reuse_us: cfg.time_wait_reuse.as_micros() as u64,
+        ..setup.endpoint_config(mac, next_hop)
     };
-    let builders = allocators
-        .into_iter()
-        .enumerate()
-        .map(|(w, ports)| {
+    let side6 = setup
+        .endpoint_config6(&base, next_hop6)
+        .map(|e| side_of(cfg, e));
+    let side = side_of(cfg, base);
+    let families = u32::from(ports4.is_some()) + u32::from(ports6.is_some());
+    let mut ports4 = ports4.map(Vec::into_iter);
+    let mut ports6 = ports6.map(Vec::into_iter);
+    let builders = (0..workers)
+        .map(|w| {
             let load = Load {
                 concurrency: per_worker,
                 rate: cfg.rate.map(|r| r / workers as f64),
@@ -201,12 +253,21 @@ pub(crate) fn prepare(
                     .total
                     .map(|n| n / workers as u64 + u64::from((w as u64) < n % workers as u64)),
             };
-            let side = side.clone();
-            let mix = (!cfg.templates.is_empty())
-                .then(|| TemplateMix::new(&cfg.templates, w as u32, workers as u32));
+            let (side, side6) = (side.clone(), side6.clone());
+            let mix = || {
+                (!cfg.templates.is_empty())
+                    .then(|| TemplateMix::new(&cfg.templates, w as u32, workers as u32))
+            };
+            let p4 = ports4.as_mut().and_then(Iterator::next);
+            let p6 = ports6.as_mut().and_then(Iterator::next);
+            let openers = Openers {
+                v4: p4.map(|p| Opener::new(load.share(families, 0), p, mix())),
+                v6: p6.map(|p| Opener::new(load.share(families, families - 1), p, mix())),
+            };
             move || {
-                let role = Role::Generator(Opener::new(load, ports, mix));
-                (side.build_at(secrets, real), role)
+                let v6 = side6.map(|s| s.build_at(secrets, real));
+                let stack = Stack::new(side.build_at(secrets, real), v6);
+                (stack, Role::Generator(openers))
             }
         })
         .collect();

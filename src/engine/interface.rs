@@ -17,14 +17,16 @@ use super::clock::Clock;
 use super::error::RunError;
 use super::pin;
 use super::run::{Job, Plan, Start, drive};
+use super::stack::Stack;
 use super::worker::{Role, Worker, WorkerReport};
-use crate::endpoint::{ArpSource, Endpoint, EndpointConfig, NextHop};
+use crate::endpoint::{ArpSource, EndpointConfig, NextHop};
 use crate::io::afxdp::{AfXdp, AfXdpConfig, KernelDrops, XskStats};
 use crate::io::pcap::{PcapCapture, PcapConfig};
 use crate::io::{Impaired, Impairment};
 use crate::metrics::LiveLine;
 use crate::tcp::{Defences, Secrets};
-use crate::wire::MacAddr;
+use crate::wire::{MacAddr, V6};
+use std::net::IpAddr;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -68,9 +70,13 @@ pub struct InterfaceSetup {
     /// the host that resolves its addresses, `gen` from the server, which
     /// it resolves first).
     pub peer_mac: Option<MacAddr>,
-    /// The router frames we originate go through (`None`: the peer is on
-    /// the link); its MAC is resolved by ARP unless `peer_mac` is given.
+    /// The router IPv4 frames we originate go through (`None`: the peer
+    /// is on the link); its MAC is resolved by ARP unless `peer_mac` is
+    /// given.
     pub gateway: Option<[u8; 4]>,
+    /// The router IPv6 frames we originate go through, resolved by
+    /// neighbor discovery unless `peer_mac` is given.
+    pub gateway6: Option<[u8; 16]>,
     /// Seed of the cookie and ISN secrets (`None`: random).
     pub seed: Option<u64>,
     /// Most live records per worker.
@@ -99,51 +105,89 @@ impl InterfaceSetup {
         drawn.map_err(RunError::Secrets)
     }
 
-    /// Where the frames we originate go, and its MAC now: `--peer-mac`
-    /// fixed; else the gateway, or without one `peer` (gen's server),
-    /// resolved by ARP on `port` and followed by its later ARP; else
-    /// (serve without a gateway) the host that resolves our addresses,
-    /// learned from its ARP (broadcast until then).
+    /// Where the frames of one family (`v6`) we originate go, and its MAC
+    /// now: `--peer-mac` fixed; else the family's gateway, or without one
+    /// `peer` (gen's server), resolved on `port` (ARP, or neighbor
+    /// discovery) and followed by its later messages; else (serve without
+    /// a gateway) the host that resolves our addresses, learned from its
+    /// ARP or solicitations (broadcast until then).
     pub fn next_hop<P: crate::io::Port>(
         &self,
         port: &mut P,
         our_mac: MacAddr,
-        peer: Option<[u8; 4]>,
+        v6: bool,
+        peer: Option<IpAddr>,
     ) -> Result<(NextHop, MacAddr), RunError> {
         if let Some(m) = self.peer_mac {
             return Ok((NextHop::Fixed(m), m));
         }
-        let Some(hop) = self.gateway.or(peer) else {
+        let gateway = match v6 {
+            false => self.gateway.map(IpAddr::from),
+            true => self.gateway6.map(IpAddr::from),
+        };
+        let Some(hop) = gateway.or(peer) else {
             let learned = NextHop::learned(MacAddr::BROADCAST, ArpSource::Resolvers);
             return Ok((learned, MacAddr::BROADCAST));
         };
         let limit = Duration::from_secs(3);
-        let (first, vlan) = (self.afxdp.ours.first, self.afxdp.vlan);
-        let mac = arp_resolve::resolve(port, our_mac, first, hop, vlan, limit).map_err(
-            |error| match self.gateway {
-                Some(_) => RunError::GatewayArp {
-                    iface: self.afxdp.iface.clone(),
-                    error,
-                },
-                None => RunError::Arp(error),
+        let (ours, vlan) = (self.afxdp.ours, self.afxdp.vlan);
+        let (resolved, source) = match hop {
+            IpAddr::V4(h) => {
+                let first = ours.v4.map_or([0; 4], |r| r.first);
+                let mac = arp_resolve::resolve(port, our_mac, first, h.octets(), vlan, limit);
+                (mac, ArpSource::Peer(h.octets()))
+            }
+            IpAddr::V6(h) => {
+                let first = ours.v6.map_or([0; 16], |r| r.first);
+                let mac = arp_resolve::resolve_ndp(port, our_mac, first, h.octets(), vlan, limit);
+                (mac, ArpSource::Peer6(h.octets()))
+            }
+        };
+        let mac = resolved.map_err(|error| match gateway {
+            Some(_) => RunError::GatewayArp {
+                iface: self.afxdp.iface.clone(),
+                error,
             },
-        )?;
-        Ok((NextHop::learned(mac, ArpSource::Peer(hop)), mac))
+            None => RunError::Arp(error),
+        })?;
+        Ok((NextHop::learned(mac, source), mac))
     }
 
-    /// An endpoint on our addresses at `mac`, originating frames to
-    /// `next_hop`, with the table limits.
+    /// The IPv4 endpoint on our IPv4 addresses at `mac` (none, in an
+    /// IPv6-only run), originating frames to `next_hop`, with the table
+    /// limits.
     pub fn endpoint_config(&self, mac: MacAddr, next_hop: NextHop) -> EndpointConfig {
+        let (ip_first, ip_count) = self
+            .afxdp
+            .ours
+            .v4
+            .map_or(([0; 4], 0), |r| (r.first, r.count));
         EndpointConfig {
             mac,
             next_hop,
-            ip_first: self.afxdp.ours.first,
-            ip_count: self.afxdp.ours.count,
+            ip_first,
+            ip_count,
             max_connections: self.max_connections,
             max_time_wait: self.max_time_wait,
             vlan: self.afxdp.vlan,
             ..EndpointConfig::default()
         }
+    }
+
+    /// The IPv6 endpoint on our IPv6 addresses, where the run has them:
+    /// `base` (the IPv4 endpoint's configuration, ports and room
+    /// included) with those addresses and `next_hop`.
+    pub fn endpoint_config6(
+        &self,
+        base: &EndpointConfig,
+        next_hop: NextHop,
+    ) -> Option<EndpointConfig<V6>> {
+        let r = self.afxdp.ours.v6?;
+        let cfg = EndpointConfig {
+            next_hop,
+            ..base.clone()
+        };
+        Some(cfg.with_addresses(r.first, r.count))
     }
 }
 
@@ -182,7 +226,7 @@ pub fn run_interface<B>(
     interrupt: &AtomicBool,
 ) -> Result<InterfaceReport, RunError>
 where
-    B: FnOnce() -> (Endpoint, Role) + Send + 'static,
+    B: FnOnce() -> (Stack, Role) + Send + 'static,
 {
     let AfXdp {
         queues,

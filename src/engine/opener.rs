@@ -18,10 +18,11 @@ use crate::endpoint::{Endpoint, Opened, Prepared};
 use crate::flow::{FourTuple, SourcePair, SourcePortAllocator};
 use crate::io::{FrameBuf, Port};
 use crate::metrics::WorkerTally;
+use crate::wire::{Family, V4, V6};
 
 /// Gives `t`'s source pair back to `ports`.
 #[inline]
-fn free(ports: &mut SourcePortAllocator, t: &FourTuple) {
+fn free<A: Family>(ports: &mut SourcePortAllocator<A>, t: &FourTuple<A>) {
     let _ = ports.free(SourcePair {
         ip: t.local_ip,
         port: t.local_port,
@@ -42,30 +43,39 @@ pub struct Load {
     pub limit: Option<u64>,
 }
 
-/// A generator worker's opener: its load, its source pairs (whose replies
-/// come back to this worker) and its templates.
+/// A generator worker's opener of one address family (IPv4 by default):
+/// its load, its source pairs (whose replies come back to this worker)
+/// and its templates.
 #[derive(Debug)]
-pub struct Opener {
+pub struct Opener<A = V4> {
     load: Load,
-    ports: SourcePortAllocator,
+    ports: SourcePortAllocator<A>,
     /// A profile's templates (`None`: every connection follows the
     /// endpoint's application, template 0).
     mix: Option<TemplateMix>,
     /// Tuples whose last record ended, taken from the endpoint.
-    released: Vec<FourTuple>,
+    released: Vec<FourTuple<A>>,
     /// The connections opened this poll, prepared.
-    opening: Vec<Prepared>,
+    opening: Vec<Prepared<A>>,
     /// Time of the first poll (the origin of `rate`).
     started: Option<u64>,
     /// Connections opened before this load began (`restart`): the rate
     /// and the limit count from here.
     base: u64,
+    /// Connections this opener opened (SYN-only SYNs included).
+    opened: u64,
+    /// Of those, SYN-only SYNs.
+    syn_only: u64,
 }
 
-impl Opener {
+impl<A: Family> Opener<A> {
     /// An opener of `load` from `ports`, following `mix` when given (boxed:
     /// a worker's `Role` holds it).
-    pub fn new(load: Load, ports: SourcePortAllocator, mix: Option<TemplateMix>) -> Box<Opener> {
+    pub fn new(
+        load: Load,
+        ports: SourcePortAllocator<A>,
+        mix: Option<TemplateMix>,
+    ) -> Box<Opener<A>> {
         Box::new(Opener {
             load,
             ports,
@@ -74,22 +84,34 @@ impl Opener {
             opening: Vec::with_capacity(BURST),
             started: None,
             base: 0,
+            opened: 0,
+            syn_only: 0,
         })
     }
 
-    /// Follows `load` from the next poll on, as if it had just started,
-    /// `opened` connections having been opened before (a search's next
-    /// step).
-    pub fn restart(&mut self, load: Load, opened: u64) {
+    /// Follows `load` from the next poll on, as if it had just started
+    /// (a search's next step).
+    pub fn restart(&mut self, load: Load) {
         self.load = load;
         self.started = None;
-        self.base = opened;
+        self.base = self.opened;
+    }
+
+    /// Counts one connection opened (`syn_only`: a lone SYN).
+    #[inline]
+    fn count_opened(&mut self, tally: &mut WorkerTally, syn_only: bool) {
+        self.opened += 1;
+        tally.opened += 1;
+        if syn_only {
+            self.syn_only += 1;
+            tally.syn_only += 1;
+        }
     }
 
     /// Connections to open now: what the concurrency, the rate's schedule
     /// and the limit leave, at most a burst (none outside `Phase::Run`).
     #[inline]
-    fn wanted(&mut self, ep: &Endpoint, tally: &WorkerTally, now: u64, phase: Phase) -> u64 {
+    fn wanted(&mut self, ep: &Endpoint<A>, now: u64, phase: Phase) -> u64 {
         let started = *self.started.get_or_insert(now);
         if phase != Phase::Run {
             return 0;
@@ -99,8 +121,8 @@ impl Opener {
         let due = l
             .rate
             .map_or(u64::MAX, |r| load::due(now - started, r, l.ramp_us));
-        let open = tally.opened - ep.counters().ended() - tally.syn_only;
-        let opened = tally.opened - self.base;
+        let open = self.opened - ep.counters().ended() - self.syn_only;
+        let opened = self.opened - self.base;
         (BURST as u64)
             .min(l.concurrency.saturating_sub(open))
             .min(due.saturating_sub(opened))
@@ -112,7 +134,7 @@ impl Opener {
     #[inline]
     pub fn open<P: Port>(
         &mut self,
-        ep: &mut Endpoint,
+        ep: &mut Endpoint<A>,
         port: &mut P,
         tx: &mut Vec<P::Frame>,
         tally: &mut WorkerTally,
@@ -123,13 +145,18 @@ impl Opener {
         for t in self.released.drain(..) {
             free(&mut self.ports, &t);
         }
-        let wanted = self.wanted(ep, tally, now, phase);
+        let wanted = self.wanted(ep, now, phase);
         for _ in 0..wanted {
             let template = match self.mix.as_mut().map(|m| m.pick()) {
                 None => 0,
                 Some(Next::Connect(t)) => t,
                 Some(Next::SynOnly(t, ip, source_port)) => {
-                    // A SYN and nothing else, from a spoofed source.
+                    // A SYN and nothing else, from a spoofed source (an
+                    // IPv4 one: an IPv6 opener cannot send it).
+                    let Some(ip) = A::from_slice(&ip) else {
+                        tally.open_failed += 1;
+                        continue;
+                    };
                     let Some(mut f) = port.alloc() else { break };
                     let tuple = self.ports.tuple(SourcePair {
                         ip,
@@ -142,8 +169,7 @@ impl Opener {
                         }
                         None => port.recycle(f),
                     }
-                    tally.opened += 1;
-                    tally.syn_only += 1;
+                    self.count_opened(tally, true);
                     continue;
                 }
             };
@@ -162,7 +188,7 @@ impl Opener {
     #[inline]
     fn connect_prepared<P: Port>(
         &mut self,
-        ep: &mut Endpoint,
+        ep: &mut Endpoint<A>,
         port: &mut P,
         tx: &mut Vec<P::Frame>,
         tally: &mut WorkerTally,
@@ -198,10 +224,80 @@ impl Opener {
                 }
             };
             if opened {
+                self.opened += 1;
                 tally.opened += 1;
             } else {
                 free(&mut self.ports, p.tuple());
             }
         }
+    }
+}
+
+/// A generator worker's openers, one per family it opens connections in
+/// (at least one).
+#[derive(Debug)]
+pub struct Openers {
+    /// IPv4 connections.
+    pub v4: Option<Box<Opener<V4>>>,
+    /// IPv6 connections.
+    pub v6: Option<Box<Opener<V6>>>,
+}
+
+impl From<Box<Opener<V4>>> for Openers {
+    fn from(o: Box<Opener<V4>>) -> Openers {
+        Openers {
+            v4: Some(o),
+            v6: None,
+        }
+    }
+}
+
+impl Openers {
+    /// Each opener follows its family's share of `load` from the next
+    /// poll on, as if it had just started.
+    pub fn restart(&mut self, load: Load) {
+        let ways = u32::from(self.v4.is_some()) + u32::from(self.v6.is_some());
+        if let Some(o) = &mut self.v4 {
+            o.restart(load.share(ways, 0));
+        }
+        if let Some(o) = &mut self.v6 {
+            o.restart(load.share(ways, ways - 1));
+        }
+    }
+}
+
+impl Load {
+    /// Share `index` of `ways` of this load: the concurrency and the limit
+    /// divided exactly (the first shares take the remainder), the rate
+    /// evenly.
+    pub fn share(self, ways: u32, index: u32) -> Load {
+        let n = u64::from(ways.max(1));
+        let part = |total: u64| total / n + u64::from(u64::from(index) < total % n);
+        Load {
+            concurrency: part(self.concurrency),
+            rate: self.rate.map(|r| r / n as f64),
+            ramp_us: self.ramp_us,
+            limit: self.limit.map(part),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_add_up_to_the_load() {
+        let load = Load {
+            concurrency: 7,
+            rate: Some(1000.0),
+            ramp_us: 5,
+            limit: Some(5001),
+        };
+        let (a, b) = (load.share(2, 0), load.share(2, 1));
+        assert_eq!((a.concurrency, b.concurrency), (4, 3));
+        assert_eq!((a.limit, b.limit), (Some(2501), Some(2500)));
+        assert_eq!((a.rate, b.rate), (Some(500.0), Some(500.0)));
+        assert_eq!(load.share(1, 0), load);
     }
 }

@@ -23,8 +23,8 @@ use super::pin;
 use super::run::{Job, Plan, Start, drive};
 use super::search::{Metric, SearchPlan, Step, StepRun, Tally, judge};
 use super::search_steps::{SearchReport, run_steps};
+use super::stack::Stack;
 use super::worker::{Role, Worker, WorkerReport};
-use crate::endpoint::Endpoint;
 use crate::io::Impaired;
 use crate::io::afxdp::{BindMode, XskPort};
 use crate::wire::MacAddr;
@@ -154,7 +154,7 @@ fn one_step<B>(
     interrupt: &AtomicBool,
 ) -> Result<super::run::Ran<(Box<GenWorker>, WorkerReport)>, RunError>
 where
-    B: FnOnce() -> (Endpoint, Role) + Send + 'static,
+    B: FnOnce() -> (Stack, Role) + Send + 'static,
 {
     let mut jobs = Vec::with_capacity(slots.len());
     for (i, slot) in slots.into_iter().enumerate() {

@@ -12,6 +12,7 @@
 
 use super::error::RunError;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
+use super::stack::Stack;
 use super::worker::Role;
 use crate::app::{AppConfig, AppProtocol, Canned, CloseKind, http};
 use crate::endpoint::{EndpointConfig, Reserve};
@@ -108,7 +109,9 @@ pub fn run_serve(
     let secrets = setup.secrets()?;
     let real = super::clock::real_clock();
     let mut opened = afxdp::open(&setup.afxdp)?;
-    let (next_hop, _) = setup.next_hop(&mut opened.ports[0], opened.iface.mac, None)?;
+    let mac = opened.iface.mac;
+    let (next_hop, _) = setup.next_hop(&mut opened.ports[0], mac, false, None)?;
+    let (next_hop6, _) = setup.next_hop(&mut opened.ports[0], mac, true, None)?;
     let (mode, bind) = (opened.attachment.mode, opened.bind);
     on_ready(mode, bind, &opened.notes);
     let side = Side {
@@ -119,14 +122,28 @@ pub fn run_serve(
                 time_wait: setup.max_time_wait.min(1 << 16),
                 prefault_time_wait: false,
             },
-            ..setup.endpoint_config(opened.iface.mac, next_hop)
+            ..setup.endpoint_config(mac, next_hop)
         },
         ..side
     };
+    // The IPv6 side: the same but for its addresses and next hop.
+    let side6 = setup
+        .endpoint_config6(&side.endpoint, next_hop6)
+        .map(|endpoint| Side {
+            endpoint,
+            tcp: side.tcp.clone(),
+            app: side.app.clone(),
+        });
     let builders: Vec<_> = (0..opened.ports.len())
         .map(|_| {
-            let side = side.clone();
-            move || (side.build_at(secrets, real), Role::Responder)
+            let (side, side6) = (side.clone(), side6.clone());
+            move || {
+                let v6 = side6.map(|s| s.build_at(secrets, real));
+                (
+                    Stack::new(side.build_at(secrets, real), v6),
+                    Role::Responder,
+                )
+            }
         })
         .collect();
     Ok(ServeReport {

@@ -1,43 +1,50 @@
 //! Receive-side steering as a NIC does it: the Toeplitz hash of a received
-//! IPv4/TCP frame's (source IP, destination IP, source port, destination
-//! port) through the 128-entry RETA picks the queue. Frames that are not
-//! untagged IPv4/TCP (ARP, malformed) go to queue 0, as a NIC without a
-//! matching hash type does.
+//! IPv4/TCP or IPv6/TCP frame's (source IP, destination IP, source port,
+//! destination port) through the 128-entry RETA picks the queue. Other
+//! frames (ARP, neighbor discovery, malformed) go to queue 0, as a NIC
+//! without a matching hash type does.
 //!
 //! Rules: the frame is read through the wire layer's checked views, never
 //! at raw offsets.
 
 use crate::flow::{Reta, RssHasher};
 use crate::io::loopback::Steer;
-use crate::wire::ethernet::ETHERTYPE_IPV4;
+use crate::wire::ethernet::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 use crate::wire::ipv4::PROTO_TCP;
-use crate::wire::{EthernetFrame, Ipv4Packet, TcpPacket};
+use crate::wire::{EthernetFrame, Ipv4Packet, Ipv6Packet, TcpPacket};
 use std::sync::Arc;
 
 /// The queue of a received frame.
 #[inline]
 pub fn queue_of(hasher: &RssHasher, reta: &Reta, frame: &[u8]) -> usize {
-    let Some((src, dst, sport, dport)) = hashed_fields(frame) else {
-        return 0;
-    };
-    usize::from(reta.worker_of(hasher.hash_ipv4_tcp(src, dst, sport, dport)))
+    hash_of(hasher, frame).map_or(0, |h| usize::from(reta.worker_of(h)))
 }
 
-/// The fields RSS hashes of an IPv4/TCP frame, tagged or not (a NIC
+/// The RSS hash of an IPv4/TCP or IPv6/TCP frame, tagged or not (a NIC
 /// hashes past one 802.1Q tag): source and destination addresses, source
 /// and destination ports.
 #[inline]
-fn hashed_fields(frame: &[u8]) -> Option<([u8; 4], [u8; 4], u16, u16)> {
+fn hash_of(hasher: &RssHasher, frame: &[u8]) -> Option<u32> {
     let eth = EthernetFrame::new_checked(frame).ok()?;
-    if eth.ethertype() != ETHERTYPE_IPV4 {
-        return None;
+    match eth.ethertype() {
+        ETHERTYPE_IPV4 => {
+            let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+            if ip.protocol() != PROTO_TCP {
+                return None;
+            }
+            let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+            Some(hasher.hash_ipv4_tcp(ip.src(), ip.dst(), tcp.src_port(), tcp.dst_port()))
+        }
+        ETHERTYPE_IPV6 => {
+            let ip = Ipv6Packet::new_checked(eth.payload()).ok()?;
+            if ip.protocol() != PROTO_TCP {
+                return None;
+            }
+            let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+            Some(hasher.hash_ipv6_tcp(ip.src(), ip.dst(), tcp.src_port(), tcp.dst_port()))
+        }
+        _ => None,
     }
-    let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
-    if ip.protocol() != PROTO_TCP {
-        return None;
-    }
-    let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
-    Some((ip.src(), ip.dst(), tcp.src_port(), tcp.dst_port()))
 }
 
 /// A loopback steering function for `hasher` and `reta`.
@@ -77,6 +84,18 @@ mod tests {
         let n = build_tcp_frame(&mut buf, &addr, &seg, &[]).unwrap();
         // Microsoft's first vector: 0x51ccc178; RETA entry 0x78 = 120 → 120 % 7.
         assert_eq!(queue_of(&hasher, &reta, &buf[..n]), 120 % 7);
+        // Its first IPv6 vector: 0x40207d3d; entry 0x3d = 61 → 61 % 7.
+        let v6 = |g: [u16; 8]| std::net::Ipv6Addr::from(g).octets();
+        let addr6 = TcpFrameAddr {
+            src_mac: addr.src_mac,
+            dst_mac: addr.dst_mac,
+            vlan: None,
+            src_ip: v6([0x3ffe, 0x2501, 0x200, 0x1fff, 0, 0, 0, 7]),
+            dst_ip: v6([0x3ffe, 0x2501, 0x200, 3, 0, 0, 0, 1]),
+        };
+        let mut buf6 = [0u8; 128];
+        let n6 = build_tcp_frame(&mut buf6, &addr6, &seg, &[]).unwrap();
+        assert_eq!(queue_of(&hasher, &reta, &buf6[..n6]), 0x3d % 7);
         assert_eq!(queue_of(&hasher, &reta, &buf[..20]), 0);
         buf[12] = 0x08;
         buf[13] = 0x06; // ARP

@@ -1,6 +1,7 @@
 //! One worker's poll loop: receive a burst (and the frames other workers
 //! handed over) → hand frames owned by another worker to it →
-//! `Endpoint::on_frame` (the reply is written in place; a frame a few
+//! `Endpoint::on_frame` of the frame's family (`Stack`; the reply is
+//! written in place; a frame a few
 //! places ahead is prefetched meanwhile) → open connections (a generator,
 //! each SYN written straight into a transmit buffer) → expire timers →
 //! transmit the burst → publish metrics.
@@ -16,11 +17,13 @@ use crate::endpoint::{Counters, Endpoint, Latency};
 use crate::io::pcap::{PcapCapture, PcapReport};
 use crate::io::{FrameBuf, Port, PortStats};
 use crate::metrics::{Board, Sample, WorkerTally};
+use crate::wire::Family;
 
 use super::clock::Clock;
 use super::handoff::Handoff;
-use super::opener::Opener;
+use super::opener::Openers;
 use super::poll::{BURST, Phase, SharedPhase};
+use super::stack::Stack;
 use crate::prefetch;
 
 /// Loops between two publications of the live counters.
@@ -29,8 +32,8 @@ const PUBLISH_EVERY: u32 = 256;
 /// What a worker does besides answering.
 #[derive(Debug)]
 pub enum Role {
-    /// Opens connections (`Opener`) and answers.
-    Generator(Box<Opener>),
+    /// Opens connections (an `Opener` per family) and answers.
+    Generator(Openers),
     /// Answers only.
     Responder,
 }
@@ -53,8 +56,10 @@ impl WorkerReport {
 pub struct WorkerReport {
     /// Connections opened (generator), handoffs and the like.
     pub tally: WorkerTally,
-    /// The endpoint's counters.
+    /// The endpoints' counters (both families summed).
     pub counters: Counters,
+    /// Each family's counters ("ipv4", and "ipv6" where it ran).
+    pub families: Vec<(&'static str, Counters)>,
     /// Records, TIME-WAIT records and timers left at the end.
     pub left: (usize, usize, usize),
     /// The port's counters.
@@ -75,10 +80,34 @@ fn filled<P: Port>(port: &mut P, bytes: &[u8]) -> Option<P::Frame> {
     Some(f)
 }
 
+/// Aborts every live connection of `ep` at `now`, the RSTs sent a burst
+/// at a time; how many.
+fn abort_family<P: Port, A: Family>(
+    ep: &mut Endpoint<A>,
+    port: &mut P,
+    tx: &mut Vec<P::Frame>,
+    now: u64,
+) -> usize {
+    let tuples = ep.live_tuples();
+    for chunk in tuples.chunks(BURST) {
+        for t in chunk {
+            ep.abort(t, now, &mut |bytes| {
+                if let Some(f) = filled(port, bytes) {
+                    tx.push(f);
+                }
+            });
+        }
+        if !tx.is_empty() {
+            port.tx_burst(tx);
+        }
+    }
+    tuples.len()
+}
+
 /// One worker: its port queue, endpoint, role and batch buffers.
 pub struct Worker<P: Port> {
     port: P,
-    ep: Endpoint,
+    ep: Stack,
     role: Role,
     handoff: Option<Handoff<P::Frame>>,
     rx: Vec<P::Frame>,
@@ -90,7 +119,7 @@ pub struct Worker<P: Port> {
 
 impl<P: Port> Worker<P> {
     /// A worker; every buffer it needs per loop is reserved here.
-    pub fn new(port: P, ep: Endpoint, role: Role) -> Worker<P> {
+    pub fn new(port: P, ep: Stack, role: Role) -> Worker<P> {
         Worker {
             port,
             ep,
@@ -121,8 +150,8 @@ impl<P: Port> Worker<P> {
         self
     }
 
-    /// The endpoint.
-    pub fn endpoint(&self) -> &Endpoint {
+    /// The endpoints.
+    pub fn endpoint(&self) -> &Stack {
         &self.ep
     }
 
@@ -194,8 +223,13 @@ impl<P: Port> Worker<P> {
                 None => port.recycle(f),
             }
         }
-        if let Role::Generator(opener) = &mut self.role {
-            opener.open(ep, port, tx, tally, now, phase);
+        if let Role::Generator(openers) = &mut self.role {
+            if let Some(o) = &mut openers.v4 {
+                o.open(&mut ep.v4, port, tx, tally, now, phase);
+            }
+            if let Some((o, ep6)) = openers.v6.as_mut().zip(ep.v6.as_mut()) {
+                o.open(ep6, port, tx, tally, now, phase);
+            }
         }
         // Timers: retransmissions and expiries.
         ep.expire(now, &mut |bytes| {
@@ -217,8 +251,8 @@ impl<P: Port> Worker<P> {
     /// A generator follows `load` from its next poll on, counted from
     /// now (a search's next step); a responder has no load.
     pub fn restart(&mut self, load: super::opener::Load) {
-        if let Role::Generator(opener) = &mut self.role {
-            opener.restart(load, self.tally.opened);
+        if let Role::Generator(openers) = &mut self.role {
+            openers.restart(load);
         }
     }
 
@@ -227,35 +261,27 @@ impl<P: Port> Worker<P> {
     /// pairs go back at the next poll. Returns how many were aborted.
     pub fn abort_all(&mut self, now: u64) -> usize {
         let Worker { port, ep, tx, .. } = self;
-        let tuples = ep.live_tuples();
-        for chunk in tuples.chunks(BURST) {
-            for t in chunk {
-                ep.abort(t, now, &mut |bytes| {
-                    if let Some(f) = filled(port, bytes) {
-                        tx.push(f);
-                    }
-                });
-            }
-            if !tx.is_empty() {
-                port.tx_burst(tx);
-            }
-        }
-        tuples.len()
+        let v6 = ep
+            .v6
+            .as_mut()
+            .map_or(0, |v6| abort_family(v6, port, tx, now));
+        abort_family(&mut ep.v4, port, tx, now) + v6
     }
 
-    /// Everything the worker counts, now.
-    pub fn sample(&self) -> Sample<'_> {
-        let ep = &self.ep;
+    /// Everything the worker counts, now (both families summed).
+    pub fn sample(&mut self) -> Sample<'_> {
+        let gauges = (
+            self.ep.connections() as u64,
+            self.ep.time_wait_records() as u64,
+            self.ep.armed_timers() as u64,
+        );
+        let (counters, latency) = self.ep.summary();
         Sample {
-            counters: ep.counters(),
+            counters,
             tally: self.tally,
             port: self.port.stats(),
-            gauges: (
-                ep.connections() as u64,
-                ep.time_wait_records() as u64,
-                ep.armed_timers() as u64,
-            ),
-            latency: Some(ep.latency_buckets()),
+            gauges,
+            latency: Some(latency),
         }
     }
 
@@ -264,7 +290,8 @@ impl<P: Port> Worker<P> {
         let ep = &self.ep;
         WorkerReport {
             tally: self.tally,
-            counters: ep.counters().clone(),
+            counters: ep.counters(),
+            families: ep.family_counters(),
             left: (ep.connections(), ep.time_wait_records(), ep.armed_timers()),
             port: self.port.stats(),
             latency: ep.latency(),

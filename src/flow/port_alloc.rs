@@ -22,42 +22,44 @@ use std::collections::VecDeque;
 
 use super::FourTuple;
 use super::rss::{Reta, RssHasher, worker_of_received};
+use crate::wire::{Family, V4};
 
 /// The default local port range: every non-privileged port.
 pub const DEFAULT_LOCAL_PORTS: RangeInclusive<u16> = 1024..=65535;
 
-/// A local (source) address and port handed to one connection.
+/// A local (source) address and port handed to one connection (IPv4 by
+/// default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SourcePair {
-    /// Our IPv4 address.
-    pub ip: [u8; 4],
+pub struct SourcePair<A = V4> {
+    /// Our address.
+    pub ip: A,
     /// Our TCP port.
     pub port: u16,
 }
 
 /// What the generator may use and whom it connects to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PortAllocConfig {
-    /// First local IPv4 address of the generator's range.
-    pub local_ip_first: [u8; 4],
+pub struct PortAllocConfig<A = V4> {
+    /// First local address of the generator's range.
+    pub local_ip_first: A,
     /// Number of consecutive local addresses, from `local_ip_first` on.
     pub local_ip_count: u32,
     /// Local ports to use (inclusive).
     pub local_ports: RangeInclusive<u16>,
-    /// The server's IPv4 address.
-    pub server_ip: [u8; 4],
+    /// The server's address.
+    pub server_ip: A,
     /// The server's TCP port.
     pub server_port: u16,
 }
 
-impl PortAllocConfig {
+impl<A: Family> PortAllocConfig<A> {
     /// A configuration with the [`DEFAULT_LOCAL_PORTS`].
     pub fn new(
-        local_ip_first: [u8; 4],
+        local_ip_first: A,
         local_ip_count: u32,
-        server_ip: [u8; 4],
+        server_ip: A,
         server_port: u16,
-    ) -> PortAllocConfig {
+    ) -> PortAllocConfig<A> {
         PortAllocConfig {
             local_ip_first,
             local_ip_count,
@@ -90,7 +92,9 @@ pub enum PortAllocError {
     },
     /// `local_ip_count` is zero.
     EmptyIpRange,
-    /// The local address range runs past 255.255.255.255.
+    /// The local address range runs past the end of its family's range
+    /// (255.255.255.255; for IPv6, the end of the first address's last 64
+    /// bits).
     IpRangeOverflow,
     /// The local port range is empty (start above end).
     EmptyPortRange,
@@ -113,7 +117,7 @@ impl fmt::Display for PortAllocError {
             }
             PortAllocError::EmptyIpRange => f.write_str("local IP count is zero"),
             PortAllocError::IpRangeOverflow => {
-                f.write_str("local IP range runs past 255.255.255.255")
+                f.write_str("local IP range runs past the last address")
             }
             PortAllocError::EmptyPortRange => f.write_str("local port range is empty"),
             PortAllocError::TooManyPairs => f.write_str("more than 2^32 - 1 (IP, port) pairs"),
@@ -146,23 +150,25 @@ impl std::error::Error for FreeError {}
 
 /// The validated ranges: maps pairs to dense indices and back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Layout {
-    ip_first: u32,
+struct Layout<A> {
+    ip_first: A,
     ip_count: u32,
     port_first: u16,
     ports: u32,
     total: usize,
-    server_ip: [u8; 4],
+    server_ip: A,
     server_port: u16,
 }
 
-impl Layout {
-    fn new(cfg: &PortAllocConfig) -> Result<Layout, PortAllocError> {
+impl<A: Family> Layout<A> {
+    fn new(cfg: &PortAllocConfig<A>) -> Result<Layout<A>, PortAllocError> {
         if cfg.local_ip_count == 0 {
             return Err(PortAllocError::EmptyIpRange);
         }
-        let ip_first = u32::from_be_bytes(cfg.local_ip_first);
-        if ip_first.checked_add(cfg.local_ip_count - 1).is_none() {
+        let ip_first = cfg.local_ip_first;
+        // `add` wraps within the family's last bits: a range past their
+        // end comes back below its first address.
+        if ip_first.add(u64::from(cfg.local_ip_count - 1)) < ip_first {
             return Err(PortAllocError::IpRangeOverflow);
         }
         let (first, last) = (*cfg.local_ports.start(), *cfg.local_ports.end());
@@ -186,11 +192,11 @@ impl Layout {
 
     /// Every pair, ports outer and addresses inner, so consecutive pairs of
     /// one worker tend to spread over the addresses.
-    fn pairs(&self) -> impl Iterator<Item = SourcePair> + '_ {
+    fn pairs(&self) -> impl Iterator<Item = SourcePair<A>> + '_ {
         (0..self.ports).flat_map(move |p| {
             (0..self.ip_count).map(move |i| SourcePair {
                 // In range: checked by `Layout::new`.
-                ip: (self.ip_first + i).to_be_bytes(),
+                ip: self.ip_first.add(u64::from(i)),
                 port: self.port_first.wrapping_add(p as u16),
             })
         })
@@ -198,10 +204,10 @@ impl Layout {
 
     /// The dense index of `pair`, `None` outside the ranges.
     #[inline]
-    fn index(&self, pair: SourcePair) -> Option<usize> {
-        let ip_off = u32::from_be_bytes(pair.ip).checked_sub(self.ip_first)?;
+    fn index(&self, pair: SourcePair<A>) -> Option<usize> {
+        let ip_off = pair.ip.offset_from(self.ip_first);
         let port_off = u32::from(pair.port.checked_sub(self.port_first)?);
-        if ip_off >= self.ip_count || port_off >= self.ports {
+        if ip_off >= u64::from(self.ip_count) || port_off >= self.ports {
             return None;
         }
         // Below `total`, which fits u32 and usize.
@@ -209,7 +215,7 @@ impl Layout {
     }
 
     #[inline]
-    fn tuple(&self, pair: SourcePair) -> FourTuple {
+    fn tuple(&self, pair: SourcePair<A>) -> FourTuple<A> {
         FourTuple {
             local_ip: pair.ip,
             remote_ip: self.server_ip,
@@ -238,16 +244,16 @@ fn check_reta(reta: &Reta, workers: u16) -> Result<(), PortAllocError> {
 /// Memory: the queue holds the worker's share of the pairs, the bitmap one
 /// bit per pair of the whole range.
 #[derive(Clone, Debug)]
-pub struct SourcePortAllocator {
+pub struct SourcePortAllocator<A = V4> {
     worker: u16,
-    layout: Layout,
+    layout: Layout<A>,
     owned: usize,
-    free: VecDeque<SourcePair>,
+    free: VecDeque<SourcePair<A>>,
     in_use: Vec<u64>,
 }
 
-impl SourcePortAllocator {
-    fn empty(worker: u16, layout: Layout) -> SourcePortAllocator {
+impl<A: Family> SourcePortAllocator<A> {
+    fn empty(worker: u16, layout: Layout<A>) -> SourcePortAllocator<A> {
         SourcePortAllocator {
             worker,
             layout,
@@ -257,7 +263,7 @@ impl SourcePortAllocator {
         }
     }
 
-    fn push_owned(&mut self, pair: SourcePair) {
+    fn push_owned(&mut self, pair: SourcePair<A>) {
         self.free.push_back(pair);
         self.owned += 1;
     }
@@ -270,8 +276,8 @@ impl SourcePortAllocator {
         reta: &Reta,
         workers: u16,
         worker: u16,
-        cfg: &PortAllocConfig,
-    ) -> Result<SourcePortAllocator, PortAllocError> {
+        cfg: &PortAllocConfig<A>,
+    ) -> Result<SourcePortAllocator<A>, PortAllocError> {
         check_reta(reta, workers)?;
         if worker >= workers {
             return Err(PortAllocError::WorkerOutOfRange { worker, workers });
@@ -292,11 +298,11 @@ impl SourcePortAllocator {
         hasher: &RssHasher,
         reta: &Reta,
         workers: u16,
-        cfg: &PortAllocConfig,
-    ) -> Result<Vec<SourcePortAllocator>, PortAllocError> {
+        cfg: &PortAllocConfig<A>,
+    ) -> Result<Vec<SourcePortAllocator<A>>, PortAllocError> {
         check_reta(reta, workers)?;
         let layout = Layout::new(cfg)?;
-        let mut all: Vec<SourcePortAllocator> = (0..workers)
+        let mut all: Vec<SourcePortAllocator<A>> = (0..workers)
             .map(|w| SourcePortAllocator::empty(w, layout))
             .collect();
         for pair in layout.pairs() {
@@ -311,7 +317,7 @@ impl SourcePortAllocator {
 
     /// The next free pair, `None` when every pair of this worker is in use.
     #[inline]
-    pub fn alloc(&mut self) -> Option<SourcePair> {
+    pub fn alloc(&mut self) -> Option<SourcePair<A>> {
         let pair = self.free.pop_front()?;
         if let Some(i) = self.layout.index(pair)
             && let Some(word) = self.in_use.get_mut(i / 64)
@@ -325,7 +331,7 @@ impl SourcePortAllocator {
     /// already free. Never allocates: at most `capacity()` pairs are ever
     /// queued.
     #[inline]
-    pub fn free(&mut self, pair: SourcePair) -> Result<(), FreeError> {
+    pub fn free(&mut self, pair: SourcePair<A>) -> Result<(), FreeError> {
         let i = self.layout.index(pair).ok_or(FreeError::OutOfRange)?;
         let word = self.in_use.get_mut(i / 64).ok_or(FreeError::OutOfRange)?;
         let bit = 1u64 << (i % 64);
@@ -358,7 +364,7 @@ impl SourcePortAllocator {
     }
 
     /// The server's address and port.
-    pub fn server(&self) -> ([u8; 4], u16) {
+    pub fn server(&self) -> (A, u16) {
         (self.layout.server_ip, self.layout.server_port)
     }
 
@@ -366,7 +372,7 @@ impl SourcePortAllocator {
     /// `pair`, `remote` the server. The server's reply is received with
     /// source = remote and destination = local.
     #[inline]
-    pub fn tuple(&self, pair: SourcePair) -> FourTuple {
+    pub fn tuple(&self, pair: SourcePair<A>) -> FourTuple<A> {
         self.layout.tuple(pair)
     }
 }

@@ -16,6 +16,7 @@
 //! table-driven hot path (12 lookups per IPv4/TCP hash) built once per key.
 
 use super::FourTuple;
+use crate::wire::Family;
 
 /// Length of an RSS key in bytes (320 bits), as in the 82599 RSSRK registers.
 pub const RSS_KEY_LEN: usize = 40;
@@ -231,15 +232,16 @@ impl RssHasher {
 
     /// The hash the NIC computes for a packet *received* on connection
     /// `tuple` (seen from our side): source = `remote_ip:remote_port`,
-    /// destination = `local_ip:local_port`.
+    /// destination = `local_ip:local_port`; IPv4/TCP or IPv6/TCP by the
+    /// address family (the hash is linear: the input's parts hashed at
+    /// their positions and XORed).
     #[inline]
-    pub fn hash_received(&self, tuple: &FourTuple) -> u32 {
-        self.hash_ipv4_tcp(
-            tuple.remote_ip,
-            tuple.local_ip,
-            tuple.remote_port,
-            tuple.local_port,
-        )
+    pub fn hash_received<A: Family>(&self, tuple: &FourTuple<A>) -> u32 {
+        let n = tuple.remote_ip.as_ref().len();
+        self.hash_at(0, tuple.remote_ip.as_ref())
+            ^ self.hash_at(n, tuple.local_ip.as_ref())
+            ^ self.hash_at(2 * n, &tuple.remote_port.to_be_bytes())
+            ^ self.hash_at(2 * n + 2, &tuple.local_port.to_be_bytes())
     }
 }
 
@@ -307,7 +309,7 @@ impl Reta {
 /// side: a received packet's source is `remote`, its destination `local`),
 /// as the NIC decides with `hasher`'s key and `reta`.
 #[inline]
-pub fn worker_of_received(hasher: &RssHasher, reta: &Reta, tuple: &FourTuple) -> u16 {
+pub fn worker_of_received<A: Family>(hasher: &RssHasher, reta: &Reta, tuple: &FourTuple<A>) -> u16 {
     reta.worker_of(hasher.hash_received(tuple))
 }
 
@@ -424,6 +426,14 @@ mod tests {
             assert_eq!(toeplitz(&RssKey::MICROSOFT, &input), tcp, "{src:?}");
             assert_eq!(h.hash_ipv6(src.0, dst.0), ip, "{src:?}");
             assert_eq!(h.hash_ipv6_tcp(src.0, dst.0, src.1, dst.1), tcp, "{src:?}");
+            // The received packet of our connection (dst, src).
+            let ours = FourTuple {
+                local_ip: dst.0,
+                remote_ip: src.0,
+                local_port: dst.1,
+                remote_port: src.1,
+            };
+            assert_eq!(h.hash_received(&ours), tcp, "{src:?}");
         }
     }
 

@@ -18,6 +18,19 @@ pub const HEADER_LEN: usize = 14;
 /// Length of an 802.1Q tag.
 pub const VLAN_TAG_LEN: usize = 4;
 
+/// Whether `frame` carries IPv6: its EtherType, after at most one 802.1Q
+/// tag, is `ETHERTYPE_IPV6` (a frame too short to say does not).
+#[inline(always)]
+pub fn carries_ipv6(frame: &[u8]) -> bool {
+    const IPV6: [u8; 2] = ETHERTYPE_IPV6.to_be_bytes();
+    const VLAN: [u8; 2] = ETHERTYPE_VLAN.to_be_bytes();
+    match frame.get(12..14) {
+        Some(t) if t == IPV6 => true,
+        Some(t) if t == VLAN => frame.get(16..18) == Some(&IPV6[..]),
+        _ => false,
+    }
+}
+
 /// A 48-bit MAC address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct MacAddr(pub [u8; 6]);

@@ -24,7 +24,16 @@ pub type V6 = [u8; 16];
 
 /// An IP address family, implemented by its address type.
 pub trait Family:
-    IpTcp + Eq + Ord + core::hash::Hash + Default + core::fmt::Debug + Send + Sync + 'static
+    IpTcp
+    + AsRef<[u8]>
+    + Eq
+    + Ord
+    + core::hash::Hash
+    + Default
+    + core::fmt::Debug
+    + Send
+    + Sync
+    + 'static
 {
     /// IPv6 (else IPv4).
     const IS_V6: bool;

@@ -58,21 +58,24 @@ pub fn worker_pair_with_ips(
         .build(Secrets::from_seed(1));
     let client = Worker::new(
         a.into_iter().next().expect("queue"),
-        client_ep,
-        Role::Generator(Opener::new(
-            Load {
-                limit: None,
-                concurrency,
-                rate,
-                ramp_us: 0,
-            },
-            ports,
-            None,
-        )),
+        client_ep.into(),
+        Role::Generator(
+            Opener::new(
+                Load {
+                    limit: None,
+                    concurrency,
+                    rate,
+                    ramp_us: 0,
+                },
+                ports,
+                None,
+            )
+            .into(),
+        ),
     );
     let server = Worker::new(
         b.into_iter().next().expect("queue"),
-        scenario.server(2),
+        scenario.server(2).into(),
         Role::Responder,
     );
     (client, server)

@@ -17,7 +17,7 @@ pub mod routed;
 pub mod skip;
 
 use std::io::{BufRead, BufReader};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -29,6 +29,10 @@ use std::time::{Duration, Instant};
 pub const SYNWAVE_IP: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 1);
 /// The kernel's address in namespace B.
 pub const KERNEL_IP: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 2);
+/// synwave's IPv6 address on side A (tools/netns.sh: the /64 of side B).
+pub const SYNWAVE_IP6: std::net::Ipv6Addr = std::net::Ipv6Addr::new(0xfd00, 0x99, 0, 0, 0, 0, 0, 1);
+/// The kernel's IPv6 address on side B.
+pub const KERNEL_IP6: std::net::Ipv6Addr = std::net::Ipv6Addr::new(0xfd00, 0x99, 0, 0, 0, 0, 0, 2);
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
@@ -341,7 +345,7 @@ pub struct ClientTally {
 /// `limit`.
 pub fn kernel_clients(
     pair: &Pair,
-    to: SocketAddrV4,
+    to: impl Into<SocketAddr>,
     total: u64,
     threads: u64,
     close: ClientClose,
@@ -362,13 +366,14 @@ pub fn kernel_clients(
 /// kernel retries a SYN after 1, 3, 7, 15 s).
 pub fn kernel_clients_waiting(
     pair: &Pair,
-    to: SocketAddrV4,
+    to: impl Into<SocketAddr>,
     total: u64,
     threads: u64,
     close: ClientClose,
     limit: Duration,
     connect_limit: Duration,
 ) -> ClientTally {
+    let to = to.into();
     pair.in_b(move || {
         let before = tcp_snmp();
         let deadline = Instant::now() + limit;
@@ -382,7 +387,7 @@ pub fn kernel_clients_waiting(
                             tally.failed += 1;
                             continue;
                         }
-                        match TcpStream::connect_timeout(&SocketAddr::V4(to), connect_limit) {
+                        match TcpStream::connect_timeout(&to, connect_limit) {
                             Ok(s) => {
                                 tally.connected += 1;
                                 if close == ClientClose::Rst {
@@ -442,19 +447,20 @@ fn set_linger_zero(s: &TcpStream) {
 /// number accepted.
 pub fn kernel_listener(
     ns: &str,
-    ip: Ipv4Addr,
+    ip: impl Into<std::net::IpAddr>,
     port: u16,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     limit: Duration,
 ) -> std::thread::JoinHandle<u64> {
     let path = format!("/var/run/netns/{ns}");
+    let ip = ip.into();
     let (ready_tx, ready_rx) = mpsc::channel();
     let h = std::thread::spawn(move || {
         let file = std::fs::File::open(&path).expect("open netns");
         // Safety: as in `in_netns`.
         let r = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
         assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
-        let l = TcpListener::bind(SocketAddrV4::new(ip, port)).expect("bind listener");
+        let l = TcpListener::bind(SocketAddr::new(ip, port)).expect("bind listener");
         l.set_nonblocking(true).expect("nonblocking");
         ready_tx.send(()).expect("ready");
         let deadline = Instant::now() + limit;
@@ -483,6 +489,46 @@ pub fn kernel_listener(
         .recv_timeout(Duration::from_secs(10))
         .expect("listener ready");
     h
+}
+
+/// The value after `key` on its line of ab's report ("Failed requests:
+/// 0"), if the line is there.
+pub fn ab_field(report: &str, key: &str) -> Option<u64> {
+    report
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix(key))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+}
+
+/// `count` kernel connections from side B to `serve --ip IP` on side A
+/// (run with `extra` flags) at `to`, each closed as `close`: every one
+/// connects, the clients' kernel retransmits almost nothing, serve
+/// established each and holds no record at the end, and nothing was
+/// malformed; serve's summary.
+pub fn kernel_clients_against_serve(
+    ip: &str,
+    to: impl Into<SocketAddr>,
+    extra: &[&str],
+    close: ClientClose,
+    count: u64,
+) -> serde_json::Value {
+    let pair = Pair::new(1);
+    let s = Synwave::serve(&pair.a(), &pair.a(), ip, extra);
+    let t = kernel_clients(&pair, to, count, 4, close, Duration::from_secs(120));
+    let j = s.stop();
+    eprintln!("clients: {t:?}");
+    assert_eq!(t.connected, count, "every connect succeeds: {t:?}");
+    assert_eq!(t.failed, 0, "{t:?}");
+    // Near zero: a retransmission only when a frame is lost on the way.
+    assert!(
+        t.retrans_segs <= count / 1000,
+        "client kernel retransmitted {} segments",
+        t.retrans_segs
+    );
+    assert_eq!(num(&j, "established"), count, "{j}");
+    assert_eq!(num(&j, "records_left"), 0, "{j}");
+    assert_eq!(counter(&j, "drop_malformed"), 0, "{j}");
+    j
 }
 
 /// The JSON summary a run wrote to `path`, read and the file removed.

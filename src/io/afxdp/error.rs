@@ -10,7 +10,7 @@
 use super::bpf::BpfError;
 use super::iface::InterfaceError;
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 /// A step of opening one AF_XDP socket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,7 +131,7 @@ pub enum OpenError {
         /// The interface.
         iface: String,
         /// The address.
-        addr: Ipv4Addr,
+        addr: IpAddr,
         /// Its prefix length on the interface.
         prefix_len: u8,
     },

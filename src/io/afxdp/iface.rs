@@ -8,7 +8,7 @@
 use crate::wire::MacAddr;
 use std::ffi::{CStr, CString};
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// An interface, as looked up by name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,9 +75,9 @@ impl Interface {
     }
 }
 
-/// The IPv4 addresses the kernel has on interface `name`, each with its
-/// prefix length (`getifaddrs`).
-pub fn ipv4_addresses(name: &str) -> io::Result<Vec<(Ipv4Addr, u8)>> {
+/// The addresses (IPv4 and IPv6) the kernel has on interface `name`,
+/// each with its prefix length (`getifaddrs`).
+pub fn kernel_addresses(name: &str) -> io::Result<Vec<(IpAddr, u8)>> {
     let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
     // Safety: `list` is a valid place for the list's head; it is freed
     // below with freeifaddrs.
@@ -97,24 +97,38 @@ pub fn ipv4_addresses(name: &str) -> io::Result<Vec<(Ipv4Addr, u8)>> {
         // Safety: a non-null `ifa_name` is a NUL-terminated string of the
         // list.
         let ifa_name = unsafe { CStr::from_ptr(ifa.ifa_name) };
-        // Safety: a non-null `ifa_addr` points to a sockaddr of the list.
-        let family = unsafe { (*ifa.ifa_addr).sa_family };
-        if ifa_name.to_bytes() != name.as_bytes() || i32::from(family) != libc::AF_INET {
+        if ifa_name.to_bytes() != name.as_bytes() {
             continue;
         }
-        // Safety: an AF_INET address is a sockaddr_in.
-        let addr = unsafe { *(ifa.ifa_addr as *const libc::sockaddr_in) };
-        let prefix_len = if ifa.ifa_netmask.is_null() {
-            32
-        } else {
-            // Safety: the netmask of an AF_INET entry is a sockaddr_in.
-            let mask = unsafe { *(ifa.ifa_netmask as *const libc::sockaddr_in) };
-            u32::from_be(mask.sin_addr.s_addr).count_ones() as u8
-        };
-        out.push((
-            Ipv4Addr::from(u32::from_be(addr.sin_addr.s_addr)),
-            prefix_len,
-        ));
+        // Safety: a non-null `ifa_addr` points to a sockaddr of the list.
+        let family = i32::from(unsafe { (*ifa.ifa_addr).sa_family });
+        if family == libc::AF_INET {
+            // Safety: an AF_INET address (and its netmask) is a
+            // sockaddr_in.
+            let addr = unsafe { *(ifa.ifa_addr as *const libc::sockaddr_in) };
+            let prefix_len = if ifa.ifa_netmask.is_null() {
+                32
+            } else {
+                // Safety: as above.
+                let mask = unsafe { *(ifa.ifa_netmask as *const libc::sockaddr_in) };
+                u32::from_be(mask.sin_addr.s_addr).count_ones() as u8
+            };
+            let ip = Ipv4Addr::from(u32::from_be(addr.sin_addr.s_addr));
+            out.push((IpAddr::V4(ip), prefix_len));
+        } else if family == libc::AF_INET6 {
+            // Safety: an AF_INET6 address (and its netmask) is a
+            // sockaddr_in6.
+            let addr = unsafe { *(ifa.ifa_addr as *const libc::sockaddr_in6) };
+            let prefix_len = if ifa.ifa_netmask.is_null() {
+                128
+            } else {
+                // Safety: as above.
+                let mask = unsafe { *(ifa.ifa_netmask as *const libc::sockaddr_in6) };
+                u128::from_be_bytes(mask.sin6_addr.s6_addr).count_ones() as u8
+            };
+            let ip = Ipv6Addr::from(addr.sin6_addr.s6_addr);
+            out.push((IpAddr::V6(ip), prefix_len));
+        }
     }
     // Safety: the list getifaddrs returned, freed once; no entry is used
     // after this.
@@ -188,8 +202,8 @@ mod tests {
 
     #[test]
     fn the_loopback_interface_has_127_0_0_1() {
-        let lo = ipv4_addresses("lo").expect("getifaddrs");
-        assert!(lo.contains(&(Ipv4Addr::LOCALHOST, 8)), "{lo:?}");
-        assert!(ipv4_addresses("sw-no-such-if").unwrap().is_empty());
+        let lo = kernel_addresses("lo").expect("getifaddrs");
+        assert!(lo.contains(&(IpAddr::V4(Ipv4Addr::LOCALHOST), 8)), "{lo:?}");
+        assert!(kernel_addresses("sw-no-such-if").unwrap().is_empty());
     }
 }

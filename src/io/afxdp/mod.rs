@@ -13,6 +13,7 @@
 //!
 //! [`Port`]: crate::io::Port
 
+mod addresses;
 pub mod bpf;
 mod error;
 mod frame;
@@ -23,11 +24,11 @@ pub mod probe;
 pub mod program;
 mod umem_area;
 
+pub use addresses::{AddressRange, Ours};
 pub use error::{OpenError, XskError, XskStep};
 pub use frame::XskFrame;
-pub use iface::{Interface, InterfaceError, ipv4_addresses};
+pub use iface::{Interface, InterfaceError, kernel_addresses};
 pub use port::{BindMode, KernelDrops, XskConfig, XskPort, XskStats};
-pub use program::AddressRange;
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -68,8 +69,9 @@ pub struct AfXdpConfig {
     pub xdp_mode: XdpMode,
     /// Zero-copy choice.
     pub zero_copy: ZeroCopy,
-    /// Our addresses: frames for them come to user space.
-    pub ours: AddressRange,
+    /// Our addresses (IPv4, IPv6 or both): frames for them come to user
+    /// space.
+    pub ours: Ours,
     /// Only frames tagged with this 802.1Q VLAN id are ours (`None`:
     /// untagged frames).
     pub vlan: Option<u16>,
@@ -111,7 +113,7 @@ pub fn open(cfg: &AfXdpConfig) -> Result<AfXdp, OpenError> {
         .rx_queues
         .max(cfg.queues.iter().max().map_or(1, |q| q + 1));
     let map = bpf::create_xskmap(map_entries).map_err(|e| OpenError::bpf(&iface.name, e))?;
-    let insns = program::redirect_program(cfg.ours, cfg.vlan, map.as_raw_fd());
+    let insns = program::redirect_program(&cfg.ours, cfg.vlan, map.as_raw_fd());
     let prog = bpf::load_xdp(&insns).map_err(|e| OpenError::bpf(&iface.name, e))?;
     let (ports, bind) = open_sockets(cfg, &iface, &map, &mut notes)?;
     let (link, mode) = attach(cfg.xdp_mode, &prog, &iface, &mut notes)?;
@@ -160,7 +162,7 @@ fn checked_interface(cfg: &AfXdpConfig) -> Result<Interface, OpenError> {
     }
     // The program takes every TCP port of our addresses: one the kernel
     // has would lose the host's own connections to it (SSH included).
-    let kernel = iface::ipv4_addresses(&iface.name).map_err(|error| OpenError::Addresses {
+    let kernel = iface::kernel_addresses(&iface.name).map_err(|error| OpenError::Addresses {
         iface: iface.name.clone(),
         error,
     })?;

@@ -1,6 +1,9 @@
 //! The XDP program synwave attaches, as raw eBPF instructions (no clang):
-//! frames for synwave — ARP whose target address is one of ours, and IPv4
-//! TCP to one of our addresses — are redirected into the AF_XDP socket of
+//! frames for synwave — ARP whose target address is one of ours, IPv4 TCP
+//! to one of our addresses, IPv6 TCP to one of our IPv6 addresses (no
+//! extension header), ICMPv6 Neighbor Solicitations whose target is ours
+//! and Neighbor Advertisements sent to us (RFC 4861 §4.3, §4.4) — are
+//! redirected into the AF_XDP socket of
 //! the queue they arrived on (an XSKMAP keyed by rx queue index); every
 //! other frame is passed to the kernel, so the host keeps working on the
 //! interface. Without a VLAN, frames with a VLAN tag are passed too; with
@@ -8,32 +11,19 @@
 //! tag) are ours, and untagged frames or other tags go to the kernel.
 //!
 //! Rules: every packet read is preceded by a bounds check against
-//! `data_end` (the verifier refuses the program otherwise); addresses are
-//! compared in host order after a byte swap, as one range `[first,
-//! first + count)`.
+//! `data_end` (the verifier refuses the program otherwise); an IPv4
+//! address, and the last 32 bits of an IPv6 one, are compared in host
+//! order after a byte swap, as one range `[first, first + count)`; the
+//! first 96 bits of an IPv6 address are compared word by word (32-bit
+//! compares: JMP32, Linux 5.1).
 
 /// `XDP_PASS`.
 const XDP_PASS: i32 = 2;
 /// `bpf_redirect_map`.
 const HELPER_REDIRECT_MAP: i32 = 51;
 
-/// Our addresses: `count` consecutive IPv4 addresses from `first`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AddressRange {
-    /// The first address.
-    pub first: [u8; 4],
-    /// How many (1 to 2^31).
-    pub count: u32,
-}
-
-impl AddressRange {
-    /// Whether `addr` is one of these addresses (as the program decides:
-    /// `addr - first`, wrapping, below `count`).
-    pub fn contains(&self, addr: std::net::Ipv4Addr) -> bool {
-        let offset = u32::from(addr).wrapping_sub(u32::from_be_bytes(self.first));
-        offset < self.count.clamp(1, 1 << 31)
-    }
-}
+use super::addresses::{AddressRange, Ours};
+use crate::wire::V6;
 
 // Registers.
 const R0: u8 = 0;
@@ -49,6 +39,10 @@ const R6: u8 = 6;
 enum Label {
     Pass,
     Arp,
+    V4,
+    V6,
+    NsTarget,
+    V6Dst,
     Redirect,
 }
 
@@ -125,6 +119,8 @@ const JGT_X: u8 = 0x2d;
 const JGT_K: u8 = 0x25;
 const JEQ_K: u8 = 0x15;
 const JNE_K: u8 = 0x55;
+/// `BPF_JMP32 | BPF_JNE | BPF_K`: compares the low 32 bits.
+const JNE32_K: u8 = 0x56;
 const JA: u8 = 0x05;
 const CALL: u8 = 0x85;
 const EXIT: u8 = 0x95;
@@ -140,26 +136,32 @@ const VLAN_TCI: i16 = 14;
 const IP_PROTO: i16 = 9;
 const IP_DST: i16 = 16;
 const ARP_TARGET_IP: i16 = 24;
+const IP6_NEXT_HEADER: i16 = 6;
+const IP6_DST: i16 = 24;
+const ICMP6_TYPE: i16 = 40;
+const ND_TARGET: i16 = 48;
+/// ICMPv6 Neighbor Solicitation and Advertisement (RFC 4861 §4.3, §4.4).
+const ICMP6_NS: i32 = 135;
+const ICMP6_NA: i32 = 136;
+/// IPv6 header, ICMPv6 header and the target address.
+const ND_LEN: i16 = 40 + 24;
 /// Ethertypes as a little-endian 16-bit load of their big-endian bytes.
 const ETH_IPV4_LE: i32 = 0x0008;
 const ETH_ARP_LE: i32 = 0x0608;
 const ETH_VLAN_LE: i32 = 0x0081;
+const ETH_IPV6_LE: i32 = 0xdd86;
 
 /// The filter-and-redirect program for `ours` (on VLAN `vlan`, or
 /// untagged), redirecting into the XSKMAP whose file descriptor is
 /// `xskmap_fd`.
-pub fn redirect_program(ours: AddressRange, vlan: Option<u16>, xskmap_fd: i32) -> Vec<u64> {
-    let first = u32::from_be_bytes(ours.first) as i32;
-    let last_offset = ours.count.clamp(1, 1 << 31) as i64 - 1;
+pub fn redirect_program(ours: &Ours, vlan: Option<u16>, xskmap_fd: i32) -> Vec<u64> {
     // The Ethernet header: 14 bytes, 18 with the tag.
     let l2: i16 = if vlan.is_some() { 18 } else { 14 };
     let mut a = Asm::new();
     a.raw(MOV64_X, R6, R1, 0, 0); // r6 = ctx
     a.load(LDX_W, R2, R1, 0); // r2 = ctx->data
     a.load(LDX_W, R3, R1, 4); // r3 = ctx->data_end
-    a.raw(MOV64_X, R4, R2, 0, 0);
-    a.raw(ADD64_K, R4, 0, 0, i32::from(l2) + 20); // Ethernet + IPv4 header
-    a.jump(JGT_X, R4, R3, 0, Label::Pass);
+    bounds(&mut a, l2);
     if let Some(id) = vlan {
         // One 802.1Q tag whose VLAN id (the TCI's low 12 bits) is ours.
         a.load(LDX_H, R5, R2, ETHERTYPE);
@@ -170,19 +172,45 @@ pub fn redirect_program(ours: AddressRange, vlan: Option<u16>, xskmap_fd: i32) -
         a.jump(JNE_K, R5, 0, i32::from(id & 0x0fff), Label::Pass);
     }
     a.load(LDX_H, R5, R2, l2 - 2);
-    a.jump(JEQ_K, R5, 0, ETH_ARP_LE, Label::Arp);
-    a.jump(JNE_K, R5, 0, ETH_IPV4_LE, Label::Pass);
-    a.load(LDX_B, R5, R2, l2 + IP_PROTO);
-    a.jump(JNE_K, R5, 0, 6, Label::Pass); // TCP
-    a.load(LDX_W, R5, R2, l2 + IP_DST);
-    in_range(&mut a, first, last_offset);
-    a.jump(JA, 0, 0, 0, Label::Redirect);
-    a.label(Label::Arp);
-    a.raw(MOV64_X, R4, R2, 0, 0);
-    a.raw(ADD64_K, R4, 0, 0, i32::from(l2) + 28); // Ethernet + ARP for IPv4
-    a.jump(JGT_X, R4, R3, 0, Label::Pass);
-    a.load(LDX_W, R5, R2, l2 + ARP_TARGET_IP);
-    in_range(&mut a, first, last_offset);
+    if ours.v4.is_some() {
+        a.jump(JEQ_K, R5, 0, ETH_ARP_LE, Label::Arp);
+        a.jump(JEQ_K, R5, 0, ETH_IPV4_LE, Label::V4);
+    }
+    if ours.v6.is_some() {
+        a.jump(JEQ_K, R5, 0, ETH_IPV6_LE, Label::V6);
+    }
+    a.jump(JA, 0, 0, 0, Label::Pass);
+    if let Some(r) = ours.v4 {
+        let (first, last_offset) = (u32::from_be_bytes(r.first) as i32, last_offset(r.count));
+        a.label(Label::V4);
+        bounds(&mut a, l2 + 20); // Ethernet + IPv4 header
+        a.load(LDX_B, R5, R2, l2 + IP_PROTO);
+        a.jump(JNE_K, R5, 0, 6, Label::Pass); // TCP
+        a.load(LDX_W, R5, R2, l2 + IP_DST);
+        in_range(&mut a, first, last_offset);
+        a.jump(JA, 0, 0, 0, Label::Redirect);
+        a.label(Label::Arp);
+        bounds(&mut a, l2 + 28); // Ethernet + ARP for IPv4
+        a.load(LDX_W, R5, R2, l2 + ARP_TARGET_IP);
+        in_range(&mut a, first, last_offset);
+        a.jump(JA, 0, 0, 0, Label::Redirect);
+    }
+    if let Some(r) = ours.v6 {
+        a.label(Label::V6);
+        bounds(&mut a, l2 + 40); // Ethernet + IPv6 header
+        a.load(LDX_B, R5, R2, l2 + IP6_NEXT_HEADER);
+        a.jump(JEQ_K, R5, 0, 6, Label::V6Dst); // TCP
+        a.jump(JNE_K, R5, 0, 58, Label::Pass); // ICMPv6
+        bounds(&mut a, l2 + ND_LEN);
+        a.load(LDX_B, R5, R2, l2 + ICMP6_TYPE);
+        a.jump(JEQ_K, R5, 0, ICMP6_NA, Label::V6Dst);
+        a.jump(JNE_K, R5, 0, ICMP6_NS, Label::Pass);
+        a.label(Label::NsTarget);
+        v6_in_range(&mut a, l2 + ND_TARGET, &r);
+        a.jump(JA, 0, 0, 0, Label::Redirect);
+        a.label(Label::V6Dst);
+        v6_in_range(&mut a, l2 + IP6_DST, &r);
+    }
     a.label(Label::Redirect);
     a.load(LDX_W, R2, R6, 16); // r2 = ctx->rx_queue_index
     a.raw(LD_IMM64, R1, PSEUDO_MAP_FD, 0, xskmap_fd);
@@ -194,6 +222,34 @@ pub fn redirect_program(ours: AddressRange, vlan: Option<u16>, xskmap_fd: i32) -
     a.raw(MOV64_K, R0, 0, 0, XDP_PASS);
     a.raw(EXIT, 0, 0, 0, 0);
     a.finish()
+}
+
+/// The largest offset from the first address of a range of `count`.
+fn last_offset(count: u32) -> i64 {
+    i64::from(count.clamp(1, 1 << 31)) - 1
+}
+
+/// Jumps to `Pass` unless the frame (r2) holds `len` bytes: r4 = r2 + len,
+/// compared with `data_end` (r3).
+fn bounds(a: &mut Asm, len: i16) {
+    a.raw(MOV64_X, R4, R2, 0, 0);
+    a.raw(ADD64_K, R4, 0, 0, i32::from(len));
+    a.jump(JGT_X, R4, R3, 0, Label::Pass);
+}
+
+/// Jumps to `Pass` unless the IPv6 address at frame offset `off` lies in
+/// `r`: its first three words equal `r.first`'s (as loaded, so compared
+/// in the load's byte order), its last word in range.
+fn v6_in_range(a: &mut Asm, off: i16, r: &AddressRange<V6>) {
+    for k in 0..3 {
+        let at = 4 * k;
+        let word = &r.first[at..at + 4];
+        let imm = i32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+        a.load(LDX_W, R5, R2, off + at as i16);
+        a.jump(JNE32_K, R5, 0, imm, Label::Pass);
+    }
+    a.load(LDX_W, R5, R2, off + 12);
+    in_range(a, r.first_low() as i32, last_offset(r.count));
 }
 
 /// A program that passes every frame (for probing whether an interface
@@ -230,26 +286,43 @@ mod tests {
         )
     }
 
+    /// IPv4 only, IPv6 only, both.
+    fn each_ours() -> [Ours; 3] {
+        let v4 = AddressRange {
+            first: [10, 0, 0, 1],
+            count: 1,
+        };
+        let v6 = AddressRange {
+            first: "fd00::1".parse::<std::net::Ipv6Addr>().unwrap().octets(),
+            count: 1,
+        };
+        [
+            Ours::v4(v4),
+            Ours::v6(v6),
+            Ours {
+                v4: Some(v4),
+                v6: Some(v6),
+            },
+        ]
+    }
+
     #[test]
     fn jumps_land_inside_the_program_and_it_ends_in_exit() {
-        for vlan in [None, Some(100)] {
-            let p = redirect_program(
-                AddressRange {
-                    first: [10, 0, 0, 1],
-                    count: 1,
-                },
-                vlan,
-                7,
-            );
-            jumps_are_forward_and_inside(&p);
+        for ours in each_ours() {
+            for vlan in [None, Some(100)] {
+                jumps_are_forward_and_inside(&redirect_program(&ours, vlan, 7));
+            }
         }
+        // Its length (docs/afxdp.md): IPv4, IPv6, both, untagged.
+        let lengths = each_ours().map(|o| redirect_program(&o, None, 7).len());
+        assert_eq!(lengths, [36, 50, 70]);
     }
 
     fn jumps_are_forward_and_inside(p: &[u64]) {
         let n = p.len() as i64;
         for (i, &insn) in p.iter().enumerate() {
             let (code, ..) = fields(insn);
-            if code & 0x07 == 0x05 && code != CALL && code != EXIT {
+            if matches!(code & 0x07, 0x05 | 0x06) && code != CALL && code != EXIT {
                 let (_, _, _, off, _) = fields(insn);
                 let to = i as i64 + 1 + off as i64;
                 assert!((0..n).contains(&to), "jump at {i} to {to}");
@@ -262,10 +335,10 @@ mod tests {
     #[test]
     fn the_map_fd_and_the_address_range_are_encoded() {
         let p = redirect_program(
-            AddressRange {
+            &Ours::v4(AddressRange {
                 first: [192, 168, 1, 10],
                 count: 4,
-            },
+            }),
             None,
             42,
         );
@@ -293,15 +366,15 @@ mod tests {
 
     #[test]
     fn a_vlan_is_matched_on_its_tag_and_offsets_move_past_it() {
-        let ours = AddressRange {
+        let ours = Ours::v4(AddressRange {
             first: [10, 0, 0, 1],
             count: 1,
-        };
-        let plain: Vec<_> = redirect_program(ours, None, 3)
+        });
+        let plain: Vec<_> = redirect_program(&ours, None, 3)
             .into_iter()
             .map(fields)
             .collect();
-        let tagged: Vec<_> = redirect_program(ours, Some(100), 3)
+        let tagged: Vec<_> = redirect_program(&ours, Some(100), 3)
             .into_iter()
             .map(fields)
             .collect();
@@ -322,14 +395,35 @@ mod tests {
     }
 
     #[test]
-    fn a_range_holds_its_addresses_and_no_other() {
-        let r = AddressRange {
-            first: [10, 99, 0, 250],
-            count: 10,
-        };
-        let ip = std::net::Ipv4Addr::new;
-        assert!(r.contains(ip(10, 99, 0, 250)) && r.contains(ip(10, 99, 1, 3)));
-        assert!(!r.contains(ip(10, 99, 0, 249)) && !r.contains(ip(10, 99, 1, 4)));
+    fn ipv6_tcp_and_neighbor_discovery_are_matched_on_the_whole_address() {
+        let first = "fd00::1:fffe".parse::<std::net::Ipv6Addr>().unwrap();
+        let ours = Ours::v6(AddressRange {
+            first: first.octets(),
+            count: 4,
+        });
+        let p: Vec<_> = redirect_program(&ours, None, 3)
+            .into_iter()
+            .map(fields)
+            .collect();
+        // No IPv4 or ARP branch; IPv6 TCP and ICMPv6 NS / NA.
+        assert!(!p.iter().any(|f| f.4 == ETH_ARP_LE || f.4 == ETH_IPV4_LE));
+        assert!(p.iter().any(|f| f.0 == JEQ_K && f.4 == ETH_IPV6_LE));
+        assert!(p.iter().any(|f| f.0 == JEQ_K && f.4 == ICMP6_NA));
+        assert!(p.iter().any(|f| f.0 == JNE_K && f.4 == ICMP6_NS));
+        // The first 96 bits, word by word as loaded, at the target (NS)
+        // and at the destination (TCP, NA); the last 32 as a range.
+        let words: Vec<i32> = p.iter().filter(|f| f.0 == JNE32_K).map(|f| f.4).collect();
+        let o = first.octets();
+        let w = |k: usize| i32::from_le_bytes([o[k], o[k + 1], o[k + 2], o[k + 3]]);
+        assert_eq!(words, [w(0), w(4), w(8), w(0), w(4), w(8)]);
+        let subs: Vec<i32> = p.iter().filter(|f| f.0 == SUB32_K).map(|f| f.4).collect();
+        assert_eq!(subs, [0x0001_fffe; 2]);
+        let loads: Vec<i16> = p
+            .iter()
+            .filter(|f| f.0 & 0x07 == 0x01 && f.2 == R2)
+            .map(|f| f.3)
+            .collect();
+        assert_eq!(loads, [12, 20, 54, 62, 66, 70, 74, 38, 42, 46, 50]);
     }
 
     #[test]
