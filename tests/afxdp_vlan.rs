@@ -6,14 +6,21 @@
 //! and an untagged SYN gets nothing (the XDP program leaves it to the
 //! kernel, which owns no such address).
 //!
+//! Where the kernel has 802.1Q devices, kernel clients on a VLAN device
+//! connect to `serve --vlan 100` too; where it has none (this machine's),
+//! that test says so and stops: the kernel lacks the feature, which no
+//! install step can add.
+//!
 //! Needs root and AF_XDP (skips, saying why, otherwise; fails under
 //! `CI=true`).
 
 mod netns;
 
 use netns::raw::{RawClient, RawSocket, mac_of};
-use netns::{Pair, SYNWAVE_IP, Synwave, counter, num, skip};
+use netns::{ClientClose, Pair, SYNWAVE_IP, Synwave, counter, kernel_clients, num, skip};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 use synwave::wire::TcpFlags;
@@ -167,4 +174,69 @@ fn a_tagged_syn_gets_a_tagged_syn_ack_and_an_untagged_one_nothing() {
         })
         .count();
     assert_eq!(to_40001, 0);
+}
+
+/// `ip -n NS ARGS…`: whether it succeeded, and what it said.
+fn ip_in(ns: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new("ip")
+        .args(["-n", ns])
+        .args(args)
+        .output()
+        .expect("run ip");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn kernel_clients_on_a_kernel_vlan_device_connect_to_serve_on_the_vlan() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("kernel_clients_on_a_kernel_vlan_device_connect_to_serve_on_the_vlan") {
+        return;
+    }
+    let pair = Pair::new(1);
+    let b = pair.b();
+    let dev = format!("{b}.100");
+    let (made, said) = ip_in(
+        &b,
+        &[
+            "link", "add", "link", &b, "name", &dev, "type", "vlan", "id", "100",
+        ],
+    );
+    if !made {
+        // A kernel without CONFIG_VLAN_8021Q: the gen <-> serve and raw
+        // socket tests above cover the tags; nothing here can.
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "SKIPPED kernel_clients_on_a_kernel_vlan_device_connect_to_serve_on_the_vlan: this kernel has no 802.1Q devices (CONFIG_VLAN_8021Q off: {})",
+            said.trim()
+        );
+        return;
+    }
+    for args in [
+        &["addr", "add", "10.99.100.2/24", "dev", &dev][..],
+        &["link", "set", &dev, "up"][..],
+    ] {
+        let (ok, said) = ip_in(&b, args);
+        assert!(ok, "ip {args:?}: {said}");
+    }
+    // Full checksums from the VLAN device too (as tools/netns.sh does for
+    // the veth end).
+    let _ = Command::new("ip")
+        .args(["netns", "exec", &b, "ethtool", "-K", &dev, "tx", "off"])
+        .output();
+    let server = Synwave::serve(&pair.a(), &pair.a(), "10.99.100.1", &["--vlan", "100"]);
+    let t = kernel_clients(
+        &pair,
+        std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(10, 99, 100, 1), 80),
+        1_000,
+        2,
+        ClientClose::Fin,
+        Duration::from_secs(60),
+    );
+    let j = server.stop();
+    assert_eq!((t.connected, t.failed), (1_000, 0), "{t:?}");
+    assert_eq!(num(&j, "established"), 1_000, "{j}");
+    assert_eq!(counter(&j, "drop_vlan"), 0, "{j}");
 }
