@@ -2,7 +2,9 @@
 //! (parse, verify checksums, cookie, rewrite, checksums) through the
 //! server endpoint, by header prediction (the default) and by the general
 //! path side by side, through the TCP core alone, and the cookie check on
-//! its own; the same over IPv6 beside IPv4 (`_ipv6`).
+//! its own; the same over IPv6 beside IPv4 (`_ipv6`). The SYN and cookie
+//! benchmarks rotate through `frames::CLIENTS` client addresses, so that
+//! each SYN's keyed hash meets a new client.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -35,23 +37,24 @@ fn server<A: Family>(predict_syn: bool, ip: A) -> Endpoint<A> {
 }
 
 fn syn_to_synack(c: &mut Criterion) {
-    syn_to_synack_in(c, &frames::syn_frame(), [10, 0, 0, 1], "");
+    syn_to_synack_in(c, &frames::syn_frames(), [10, 0, 0, 1], "");
     syn_to_synack_in(
         c,
-        &frames::syn_frame6(),
+        &frames::syn_frames6(),
         frames::client_addr6().dst_ip,
         "_ipv6",
     );
 }
 
-fn syn_to_synack_in<A: Family>(c: &mut Criterion, syn: &[u8], ip: A, suffix: &str) {
-    let len = syn.len();
-    // Each iteration gets its own copy of the SYN, written before the
-    // timed loop as a NIC or the kernel writes a receive ring ahead of the
-    // poll loop: in cache, no longer in the store buffer (a refill right
-    // before the call would stall store forwarding, which a real receive
-    // path does not).
-    let input = frame_array(syn);
+fn syn_to_synack_in<A: Family>(c: &mut Criterion, syns: &[Vec<u8>], ip: A, suffix: &str) {
+    let len = syns[0].len();
+    // Each iteration gets its own copy of the next client's SYN, written
+    // before the timed loop as a NIC or the kernel writes a receive ring
+    // ahead of the poll loop: in cache, no longer in the store buffer (a
+    // refill right before the call would stall store forwarding, which a
+    // real receive path does not).
+    let inputs: Vec<[u8; 128]> = syns.iter().map(|s| frame_array(s)).collect();
+    let input = inputs[0];
     for (name, predict) in [
         ("cookie/syn_to_synack_in_place", true),
         ("cookie/syn_to_synack_general_path", false),
@@ -64,9 +67,13 @@ fn syn_to_synack_in<A: Family>(c: &mut Criterion, syn: &[u8], ip: A, suffix: &st
         assert!(ep.on_frame(&mut buf, len, 1_000).is_some());
         assert_eq!(ep.connections(), 0);
         assert_eq!(ep.counters().syn_predicted, u64::from(predict));
+        let mut next = 0;
         c.bench_function(&name, |b| {
             b.iter_batched_ref(
-                || input,
+                || {
+                    next = (next + 1) % inputs.len();
+                    inputs[next]
+                },
                 |buf| ep.on_frame(black_box(&mut buf[..]), len, 1_000),
                 BatchSize::SmallInput,
             )
@@ -122,25 +129,47 @@ fn syn_to_synack_core(c: &mut Criterion) {
 
 fn check(c: &mut Criterion) {
     let a6 = frames::client_addr6();
-    check_in(c, [10, 0, 0, 1], [10, 1, 0, 7], "");
-    check_in(c, a6.dst_ip, a6.src_ip, "_ipv6");
+    let remote4 = |i: usize| [10, 1, (i >> 8) as u8, i as u8];
+    let remote6 = |i: usize| std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 1, i as u16).octets();
+    check_in(c, [10, 0, 0, 1], remote4, "");
+    check_in(c, a6.dst_ip, remote6, "_ipv6");
 }
 
-fn check_in<A: Family>(c: &mut Criterion, local_ip: A, remote_ip: A, suffix: &str) {
+/// The cookie check and encode at `local_ip`, rotating through
+/// `frames::CLIENTS` clients (`remote(i)`).
+fn check_in<A: Family>(
+    c: &mut Criterion,
+    local_ip: A,
+    remote: impl Fn(usize) -> A,
+    suffix: &str,
+) {
     let jar = SynCookies::new([9; 16]);
-    let tuple = FourTuple {
-        local_ip,
-        remote_ip,
-        local_port: 80,
-        remote_port: 40000,
-    };
-    let (cookie, _) = jar.encode(&tuple, SeqNum(77), 1460, 5_000_000);
-    assert!(jar.check(&tuple, SeqNum(77), cookie, 5_000_000).is_some());
+    let clients: Vec<(FourTuple<A>, SeqNum)> = (0..frames::CLIENTS)
+        .map(|i| {
+            let tuple = FourTuple {
+                local_ip,
+                remote_ip: remote(i),
+                local_port: 80,
+                remote_port: 40000,
+            };
+            let (cookie, _) = jar.encode(&tuple, SeqNum(77), 1460, 5_000_000);
+            assert!(jar.check(&tuple, SeqNum(77), cookie, 5_000_000).is_some());
+            (tuple, cookie)
+        })
+        .collect();
+    let mut i = 0;
     c.bench_function(&format!("cookie/check_valid{suffix}"), |b| {
-        b.iter(|| jar.check(black_box(&tuple), SeqNum(77), black_box(cookie), 5_000_000))
+        b.iter(|| {
+            i = (i + 1) % frames::CLIENTS;
+            let (tuple, cookie) = &clients[i];
+            jar.check(black_box(tuple), SeqNum(77), black_box(*cookie), 5_000_000)
+        })
     });
     c.bench_function(&format!("cookie/encode{suffix}"), |b| {
-        b.iter(|| jar.encode(black_box(&tuple), SeqNum(77), 1460, 5_000_000))
+        b.iter(|| {
+            i = (i + 1) % frames::CLIENTS;
+            jar.encode(black_box(&clients[i].0), SeqNum(77), 1460, 5_000_000)
+        })
     });
 }
 

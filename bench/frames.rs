@@ -70,3 +70,38 @@ pub fn syn_frame6() -> Vec<u8> {
     buf.truncate(n);
     buf
 }
+
+/// Clients the SYN benchmarks rotate through (the cookie's keyed hash
+/// sees a new client address at each SYN, as in a flood or under many
+/// clients, not one address whose work could be remembered).
+pub const CLIENTS: usize = 1024;
+
+/// `linux_syn(40000)` as a frame from each of `CLIENTS` IPv4 addresses
+/// (10.1.x.y) to `client_addr().dst_ip`.
+pub fn syn_frames() -> Vec<Vec<u8>> {
+    (0..CLIENTS)
+        .map(|i| {
+            let mut addr = client_addr();
+            addr.src_ip = [10, 1, (i >> 8) as u8, i as u8];
+            let mut buf = vec![0u8; 128];
+            let n = build_tcp_frame(&mut buf, &addr, &linux_syn(40000), &[]).expect("fits");
+            buf.truncate(n);
+            buf
+        })
+        .collect()
+}
+
+/// The same from each of `CLIENTS` IPv6 addresses (fd00::1:x) to
+/// `client_addr6().dst_ip`.
+pub fn syn_frames6() -> Vec<Vec<u8>> {
+    (0..CLIENTS)
+        .map(|i| {
+            let mut addr = client_addr6();
+            addr.src_ip = std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 1, i as u16).octets();
+            let mut buf = vec![0u8; 160];
+            let n = build_tcp_frame(&mut buf, &addr, &linux_syn(40000), &[]).expect("fits");
+            buf.truncate(n);
+            buf
+        })
+        .collect()
+}
