@@ -137,12 +137,7 @@ fn check(c: &mut Criterion) {
 
 /// The cookie check and encode at `local_ip`, rotating through
 /// `frames::CLIENTS` clients (`remote(i)`).
-fn check_in<A: Family>(
-    c: &mut Criterion,
-    local_ip: A,
-    remote: impl Fn(usize) -> A,
-    suffix: &str,
-) {
+fn check_in<A: Family>(c: &mut Criterion, local_ip: A, remote: impl Fn(usize) -> A, suffix: &str) {
     let jar = SynCookies::new([9; 16]);
     let clients: Vec<(FourTuple<A>, SeqNum)> = (0..frames::CLIENTS)
         .map(|i| {

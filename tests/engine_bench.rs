@@ -13,6 +13,17 @@ use synwave::scenario::Scenario;
 use synwave::tcp::{CookiePolicy, End};
 
 fn run(workers: usize, close: CloseKind, loss: f64, steering: Steering) -> BenchReport {
+    run_in(workers, close, loss, steering, false)
+}
+
+/// `run` over IPv6 (`ipv6`) or IPv4.
+fn run_in(
+    workers: usize,
+    close: CloseKind,
+    loss: f64,
+    steering: Steering,
+    ipv6: bool,
+) -> BenchReport {
     let scenario = Scenario {
         close,
         cookies: CookiePolicy::Always,
@@ -34,6 +45,7 @@ fn run(workers: usize, close: CloseKind, loss: f64, steering: Steering) -> Bench
         client_ips: 4,
         live: false,
         steering,
+        ipv6,
         ..BenchConfig::default()
     };
     let r = run_bench(&cfg, &AtomicBool::new(false)).expect("bench runs");
@@ -132,4 +144,17 @@ fn full_tables_refuse_and_count_and_the_run_still_balances() {
     assert_eq!(r.unfinished(), 0);
     assert_eq!(r.opened(), r.completed() + r.failed());
     assert_eq!(r.left(), (0, 0, 0));
+}
+
+#[test]
+fn ipv6_two_workers_per_side_at_one_percent_loss_balance_exactly() {
+    // Steering and handoff hash IPv6/TCP; every record ends and nothing
+    // is left, as over IPv4.
+    let r = run_in(2, CloseKind::ClientFin, 0.01, Steering::Rss, true);
+    for w in r.generators.iter().chain(&r.responders) {
+        let ipv6 = w.families.iter().find(|(n, _)| *n == "ipv6");
+        let (_, c) = ipv6.expect("an IPv6 endpoint in every worker");
+        assert_eq!(c, &w.counters, "every count is the IPv6 endpoint's");
+    }
+    assert!(r.generators.iter().all(|w| w.tally.opened > 100));
 }

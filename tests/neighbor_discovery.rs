@@ -164,3 +164,56 @@ fn the_next_hop_follows_its_resolver_or_its_peer() {
     assert!(answer(&mut ep, &f).is_none());
     assert_eq!(hop.mac(), peer_mac);
 }
+
+#[test]
+fn gen_resolves_by_solicitation_against_an_endpoint_that_answers_it() {
+    use std::time::{Duration, Instant};
+    use synwave::engine::arp_resolve::resolve_ndp;
+    use synwave::io::loopback::{LoopbackConfig, loopback};
+    use synwave::io::{FrameBuf, Port};
+    let (a, b) = loopback(&LoopbackConfig::default()).expect("loopback");
+    let mut ours = a.into_iter().next().expect("queue");
+    let mut theirs = b.into_iter().next().expect("queue");
+    // The peer: an IPv6 endpoint on fd00::1-4 answering what it receives.
+    let peer = std::thread::spawn(move || {
+        let mut ep = endpoint(NextHop::learned(MacAddr::BROADCAST, ArpSource::Resolvers));
+        let (mut rx, mut tx) = (Vec::new(), Vec::new());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && ep.counters().ndp_reply == 0 {
+            theirs.rx_burst(&mut rx, 8);
+            for mut f in rx.drain(..) {
+                let len = f.len();
+                match ep.on_frame(f.buf_mut(), len, 1) {
+                    Some(n) => {
+                        f.set_len(n);
+                        tx.push(f);
+                    }
+                    None => theirs.recycle(f),
+                }
+            }
+            theirs.tx_burst(&mut tx);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        (theirs, ep.counters().ndp_reply)
+    });
+    let limit = Duration::from_secs(5);
+    let mac = resolve_ndp(&mut ours, ASKER, ip(9), ip(2), None, limit);
+    let (_theirs, replies) = peer.join().expect("peer");
+    assert_eq!(mac, Ok(OURS));
+    assert_eq!(replies, 1);
+    // Nobody has fd00::7: the error names it.
+    let e = resolve_ndp(
+        &mut ours,
+        ASKER,
+        ip(9),
+        ip(7),
+        None,
+        Duration::from_millis(600),
+    );
+    let e = e.expect_err("no answer");
+    assert!(
+        e.to_string()
+            .contains("no neighbor advertisement from fd00::7"),
+        "{e}"
+    );
+}
