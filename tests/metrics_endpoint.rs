@@ -39,10 +39,13 @@ fn total(s: &prometheus_parse::Scrape, name: &str, role: &str) -> f64 {
         .sum()
 }
 
-#[test]
-fn a_scrape_during_a_bench_run_parses_and_its_counters_rise() {
+/// `synwave bench ARGS… --metrics-addr 127.0.0.1:0` started: the child
+/// and the address it serves its metrics on (stderr drained from then
+/// on), and the deadline of the test.
+fn bench_with_metrics(args: &[&str]) -> (std::process::Child, String, Instant) {
     let mut child = Command::new(BIN)
-        .args(["bench", "--duration", "6", "--workers", "1"])
+        .arg("bench")
+        .args(args)
         .args(["--metrics-addr", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -62,6 +65,12 @@ fn a_scrape_during_a_bench_run_parses_and_its_counters_rise() {
     };
     // Keep draining stderr so that synwave never blocks on it.
     std::thread::spawn(move || for _ in lines {});
+    (child, addr, deadline)
+}
+
+#[test]
+fn a_scrape_during_a_bench_run_parses_and_its_counters_rise() {
+    let (mut child, addr, deadline) = bench_with_metrics(&["--duration", "6", "--workers", "1"]);
     // The workers build their tables before the run starts (longer on a
     // loaded host): scrape until the first connections show, then once
     // more a little later. Bounded by the run's own length.
@@ -137,6 +146,40 @@ fn a_scrape_during_a_bench_run_parses_and_its_counters_rise() {
     );
     let lifetimes = histogram(&second, "synwave_lifetime_seconds", "responder");
     assert!(top(&lifetimes) > 0.0, "{lifetimes:?}");
+}
+
+#[test]
+fn an_ipv6_bench_gives_its_results_by_family() {
+    let (mut child, addr, deadline) =
+        bench_with_metrics(&["--ipv6", "--duration", "3", "--workers", "1"]);
+    let family = |s: &prometheus_parse::Scrape, family: &str| -> f64 {
+        s.samples
+            .iter()
+            .filter(|m| {
+                m.metric == "synwave_family_established_total"
+                    && m.labels.get("role") == Some("generator")
+                    && m.labels.get("family") == Some(family)
+            })
+            .map(|m| match m.value {
+                prometheus_parse::Value::Counter(v) => v,
+                _ => panic!("not a counter: {m:?}"),
+            })
+            .sum()
+    };
+    let mut s = scrape(&addr);
+    while family(&s, "ipv6") == 0.0 {
+        assert!(
+            Instant::now() < deadline,
+            "no IPv6 connection in the scrapes"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        s = scrape(&addr);
+    }
+    assert!(child.wait().expect("wait").success());
+    // Every connection is an IPv6 one (the totals, published a moment
+    // apart from the families, count them too).
+    assert_eq!(family(&s, "ipv4"), 0.0);
+    assert!(total(&s, "synwave_established_total", "generator") > 0.0);
 }
 
 /// The buckets of the histogram `name` of `role`'s worker 0.

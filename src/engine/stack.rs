@@ -11,8 +11,9 @@
 
 use super::opener::{Opener, Openers};
 use crate::endpoint::{Counters, Endpoint, Latency, LatencyBuckets, Reserve};
+use crate::metrics::FamilyResults;
 use crate::scenario::Side;
-use crate::tcp::Secrets;
+use crate::tcp::{Events, Secrets};
 use crate::wire::ethernet::carries_ipv6;
 use crate::wire::{Family, V4, V6};
 
@@ -120,6 +121,17 @@ impl Stack {
             out.push(("ipv6", v6.counters().clone()));
         }
         out
+    }
+
+    /// Each family's established, completed and failed connections
+    /// (`metrics::FAMILIES` order), where the IPv6 endpoint runs.
+    pub fn family_results(&self) -> Option<FamilyResults> {
+        let v6 = self.v6.as_ref()?;
+        let results = |c: &Counters| {
+            let established = c.event(Events::ESTABLISHED);
+            [established, c.completed(), c.ended() - c.completed()]
+        };
+        Some([results(self.v4.counters()), results(v6.counters())])
     }
 
     /// The histograms of both families, merged.

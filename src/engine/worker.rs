@@ -320,9 +320,15 @@ pub fn run<P: Port>(
         // Every `PUBLISH_EVERY` loops, and at once in a new phase (the
         // drain's end is judged on boards published in the drain).
         if loops % PUBLISH_EVERY == 0 || published != Some(current) {
+            if let Some(f) = worker.ep.family_results() {
+                board.publish_families(&f);
+            }
             board.publish(&worker.sample(), current.tag());
             published = Some(current);
         }
+    }
+    if let Some(f) = worker.ep.family_results() {
+        board.publish_families(&f);
     }
     board.publish(&worker.sample(), Phase::Stop.tag());
     let pcap = worker.finish_capture();

@@ -6,7 +6,13 @@
 
 use super::sample::{SLOTS, Sample, visit};
 use crate::endpoint::{BUCKETS, Buckets, LatencyBuckets};
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+
+/// The families a board splits its results by, in slot order.
+pub const FAMILIES: [&str; 2] = ["ipv4", "ipv6"];
+
+/// Each family's results: established, completed, failed.
+pub type FamilyResults = [[u64; 3]; FAMILIES.len()];
 
 /// Slots per latency histogram: its bucket counts, then its sum.
 const HIST: usize = BUCKETS + 1;
@@ -21,6 +27,10 @@ pub struct Board {
     latency: [AtomicU64; 3 * HIST],
     /// The tag of the latest publication (0: none yet).
     tag: AtomicU8,
+    /// Per family (`FAMILIES`): established, completed, failed.
+    families: [[AtomicU64; 3]; FAMILIES.len()],
+    /// Whether the worker runs both families (it publishes `families`).
+    dual: AtomicBool,
 }
 
 impl Default for Board {
@@ -29,6 +39,8 @@ impl Default for Board {
             values: std::array::from_fn(|_| AtomicU64::new(0)),
             latency: std::array::from_fn(|_| AtomicU64::new(0)),
             tag: AtomicU8::new(0),
+            families: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
+            dual: AtomicBool::new(false),
         }
     }
 }
@@ -54,6 +66,26 @@ impl Board {
             }
         }
         self.tag.store(tag, Ordering::Release);
+    }
+
+    /// Publishes each family's results (a worker that runs IPv6 beside
+    /// IPv4), before `publish`, whose tag covers them.
+    pub fn publish_families(&self, f: &FamilyResults) {
+        for (slots, values) in self.families.iter().zip(f) {
+            for (slot, &v) in slots.iter().zip(values) {
+                slot.store(v, Ordering::Relaxed);
+            }
+        }
+        self.dual.store(true, Ordering::Relaxed);
+    }
+
+    /// Each family's results, where the worker publishes them.
+    pub fn families(&self) -> Option<FamilyResults> {
+        self.dual.load(Ordering::Relaxed).then(|| {
+            std::array::from_fn(|f| {
+                std::array::from_fn(|k| self.families[f][k].load(Ordering::Relaxed))
+            })
+        })
     }
 
     /// The latency buckets published last (all zero before the first, or

@@ -17,6 +17,6 @@ pub mod prometheus;
 mod sample;
 mod stats;
 
-pub use board::Board;
+pub use board::{Board, FAMILIES, FamilyResults};
 pub use sample::{GAUGES, SLOTS, Sample, WorkerTally, index_of, names, sum, values, visit};
 pub use stats::{LiveLine, StatsThread};

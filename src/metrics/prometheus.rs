@@ -9,14 +9,18 @@
 //! not. The latencies are histograms in seconds, `synwave_handshake_seconds`,
 //! `synwave_first_byte_seconds` and `synwave_lifetime_seconds`, with
 //! power-of-two buckets from 1 µs to 4.2 s (`endpoint::Buckets`), so that
-//! `histogram_quantile` works on their sum over instances. Scrapes read
-//! the boards only: workers never wait for them.
+//! `histogram_quantile` works on their sum over instances. Where a worker
+//! runs IPv6 beside IPv4, its results are also given by family:
+//! `synwave_family_established_total`, `…_completed_total` and
+//! `…_failed_total`, labelled `family` ("ipv4" or "ipv6") besides `role`
+//! and `worker`. Scrapes read the boards only: workers never wait for
+//! them.
 //!
 //! Rules: one connection at a time, each bounded by a 2 s read timeout
 //! and a 64 KiB request; `GET /metrics` (or `/`) is answered, anything
 //! else is a 404; the thread ends when the server is dropped.
 
-use super::board::Board;
+use super::board::{Board, FAMILIES};
 use super::sample::{GAUGES, names};
 use crate::endpoint::Buckets;
 use std::fmt::Write as _;
@@ -84,7 +88,37 @@ pub fn render(sources: &[Source]) -> String {
         }
     }
     render_latency(sources, &mut out);
+    render_families(sources, &mut out);
     out
+}
+
+/// Each family's established, completed and failed connections, for the
+/// sources whose workers run both families (nothing otherwise).
+fn render_families(sources: &[Source], out: &mut String) {
+    let dual: Vec<_> = sources
+        .iter()
+        .filter_map(|s| Some((s, s.board.families()?)))
+        .collect();
+    if dual.is_empty() {
+        return;
+    }
+    for (k, what) in ["established", "completed", "failed"].iter().enumerate() {
+        let full = format!("synwave_family_{what}_total");
+        let _ = writeln!(
+            out,
+            "# HELP {full} synwave's {what} connections, by address family."
+        );
+        let _ = writeln!(out, "# TYPE {full} counter");
+        for (s, f) in &dual {
+            for (family, values) in FAMILIES.iter().zip(f) {
+                let _ = writeln!(
+                    out,
+                    "{full}{{role=\"{}\",worker=\"{}\",family=\"{family}\"}} {}",
+                    s.role, s.worker, values[k]
+                );
+            }
+        }
+    }
 }
 
 /// What each latency histogram measures, for its HELP line.
@@ -305,6 +339,31 @@ mod tests {
             "synwave_lifetime_seconds_bucket{role=\"generator\",worker=\"0\",le=\"+Inf\"} 0\n"
         ));
         assert!(text.contains("# TYPE synwave_syn_rx_total counter"));
+    }
+
+    /// A worker running both families gets its results by family; one
+    /// running IPv4 alone gets no family series.
+    #[test]
+    fn results_by_family_where_both_run() {
+        let single: Arc<Board> = Arc::default();
+        let dual: Arc<Board> = Arc::default();
+        dual.publish_families(&[[5, 4, 1], [7, 7, 0]]);
+        let source = |board, worker| Source {
+            board,
+            role: "responder",
+            worker,
+        };
+        let text = render(&[source(single.clone(), 0)]);
+        assert!(!text.contains("synwave_family_"), "{text}");
+        let text = render(&[source(single, 0), source(dual, 1)]);
+        for line in [
+            "synwave_family_established_total{role=\"responder\",worker=\"1\",family=\"ipv4\"} 5\n",
+            "synwave_family_failed_total{role=\"responder\",worker=\"1\",family=\"ipv4\"} 1\n",
+            "synwave_family_completed_total{role=\"responder\",worker=\"1\",family=\"ipv6\"} 7\n",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+        assert!(!text.contains("worker=\"0\",family"), "{text}");
     }
 
     /// Published buckets come out cumulative, in seconds, with the sum and
