@@ -194,6 +194,12 @@ fn probe_reports_each_capability_with_a_verdict() {
     ] {
         assert!(text.contains(line), "'{line}' missing: {text}");
     }
+    // veth does not report its RSS: said, with what that means for gen.
+    assert!(
+        text.contains("RSS              --   the driver does not report its RSS")
+            && text.contains("run --queues 1"),
+        "{text}"
+    );
     // veth has no zero-copy: said, with what synwave does instead.
     assert!(
         text.contains("zero-copy        NO") && text.contains("copy mode"),

@@ -4,6 +4,8 @@
 
 use super::io_errors;
 use std::process::ExitCode;
+use synwave::engine::nic_steering::nic_steering;
+use synwave::io::afxdp::nic_rss::{NicRss, RXH_FOUR_TUPLE, RssQueryError};
 use synwave::io::afxdp::probe::{Finding, probe};
 use synwave::io::afxdp::{XskError, XskStep};
 
@@ -27,14 +29,20 @@ pub fn run(a: Args) -> ExitCode {
         Finding::LockedMemory { soft, .. } => *soft,
         _ => None,
     });
+    let queues = findings.iter().find_map(|f| match f {
+        Finding::Queues(n) => Some(*n),
+        _ => None,
+    });
     let mut usable = true;
     for f in &findings {
-        println!(
-            "{:<16} {:<4} {}",
-            f.what(),
-            if f.ok() { "ok" } else { "NO" },
-            detail(f, &a.iface, memlock)
-        );
+        let (mark, said) = match f {
+            Finding::Rss(r) => rss_line(r, &a.iface, queues.unwrap_or(1)),
+            _ => (
+                if f.ok() { "ok" } else { "NO" },
+                detail(f, &a.iface, memlock),
+            ),
+        };
+        println!("{:<16} {mark:<4} {said}", f.what());
         if !f.ok() && !f.optional() {
             usable = false;
         }
@@ -55,6 +63,56 @@ pub fn run(a: Args) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// The RSS line: "ok" when the NIC's RSS steers every reply of `gen`
+/// on all `queues` to its worker, "--" otherwise (one queue needs none);
+/// what the driver reports, and the verdict.
+fn rss_line(r: &Result<NicRss, RssQueryError>, iface: &str, queues: u32) -> (&'static str, String) {
+    let all: Vec<u32> = (0..queues.max(1)).collect();
+    let fix = format!(
+        "gen with one queue needs none; with more, its replies steer only where the NIC hashes with the key and table gen assumes: set them (`ethtool -X {iface} hkey 6d:5a:56:da:25:5b:0e:c2:41:67:25:3d:43:a3:8f:b0:d0:ca:2b:cb:ae:7b:30:b4:77:cb:2d:a3:80:30:f2:0c:6a:42:b7:3b:be:ac:01:fa equal N`) or run --queues 1"
+    );
+    let nic = match r {
+        Err(RssQueryError::NotReported) => {
+            return (
+                "--",
+                "the driver does not report its RSS (veth and many virtual NICs, which cannot be set either): gen with one queue needs none; with more, replies may reach another queue's worker: run --queues 1".to_string(),
+            );
+        }
+        Err(e) => return ("--", format!("{e}: {fix}")),
+        Ok(nic) => nic,
+    };
+    let fields = |x: Option<u64>| match x {
+        Some(x) if x & RXH_FOUR_TUPLE == RXH_FOUR_TUPLE => "addresses and ports".to_string(),
+        Some(x) => format!("fields {x:#x}"),
+        None => "not reported".to_string(),
+    };
+    let key: String = nic.key.iter().map(|b| format!("{b:02x}")).collect();
+    let mut distinct = nic.table.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let facts = format!(
+        "{}, key {key} ({} bytes), {}-entry table over {} queue(s), TCP/IPv4 hashes {}, TCP/IPv6 {}",
+        nic.function.name(),
+        nic.key.len(),
+        nic.table.len(),
+        distinct.len(),
+        fields(nic.tcp4_fields),
+        fields(nic.tcp6_fields),
+    );
+    match nic_steering(Ok(nic.clone()), &all, true, true) {
+        Ok(_) => (
+            "ok",
+            format!(
+                "{facts}: replies steer to their queue (gen picks source ports with this key and table)"
+            ),
+        ),
+        Err(why) => (
+            "--",
+            format!("{facts}: replies do not steer by it ({why}); {fix}"),
+        ),
     }
 }
 
@@ -97,6 +155,7 @@ fn detail(f: &Finding, iface: &str, memlock: Option<u64>) -> String {
         ),
         Finding::Interface(Err(e)) => io_errors::interface_error(e),
         Finding::Queues(n) => format!("{n} receive queue(s): --queues up to {n}"),
+        Finding::Rss(r) => rss_line(r, iface, 1).1,
         Finding::Xdp { result: Ok(()), .. } => "a program attaches (and was detached)".to_string(),
         Finding::Xdp {
             mode,

@@ -9,13 +9,15 @@
 //! addresses meanwhile.
 //!
 //! Rules: a worker uses only source (address, port) pairs whose reply the
-//! NIC's RSS (Toeplitz with the Microsoft key, an even 128-entry
-//! indirection table) sends to its own queue; with one queue that is every
-//! pair. The run ends at the duration, at the interrupt, or once
+//! NIC's RSS sends to its own queue: by the key and table the NIC reports
+//! where they steer (`nic_steering`), else by the Microsoft key and an
+//! even 128-entry table (said, with several queues); with one queue that
+//! is every pair. The run ends at the duration, at the interrupt, or once
 //! `run.total` connections have been opened and have ended.
 
 use super::error::RunError;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
+use super::nic_steering::nic_steering;
 use super::opener::{Load, Opener, Openers};
 use super::stack::Stack;
 use super::template_mix::TemplateMix;
@@ -24,7 +26,7 @@ use crate::app::{AppConfig, AppProtocol, Canned, http};
 use crate::app::{CloseKind, Template, client_apps};
 use crate::endpoint::{EndpointConfig, Reserve};
 use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
-use crate::io::afxdp::{self, AddressRange, BindMode};
+use crate::io::afxdp::{self, AddressRange, BindMode, nic_rss};
 use crate::scenario::Side;
 use crate::tcp::TcpConfig;
 use crate::wire::{Family, MacAddr, V4, V6};
@@ -143,13 +145,43 @@ pub(crate) struct GenPrepared<B> {
     pub bind: BindMode,
 }
 
+/// The key and table the generator picks source ports with: the NIC's,
+/// where its RSS steers each reply to the worker of its queue
+/// (`nic_steering`); else the Microsoft key and an even table (what a NIC
+/// set with `ethtool -X IF hkey … equal N` does), with a note where
+/// several queues may then lose replies.
+fn port_steering(cfg: &GenConfig) -> Result<(RssHasher, Reta, Option<String>), RunError> {
+    let afxdp = &cfg.setup.afxdp;
+    let (queues, iface) = (&afxdp.queues, &afxdp.iface);
+    let n = queues.len();
+    let (v4, v6) = (cfg.dst.is_some(), cfg.dst6.is_some());
+    match nic_steering(nic_rss::read(iface), queues, v4, v6) {
+        Ok((key, reta)) => {
+            let note = format!(
+                "source ports follow {iface}'s own RSS (Toeplitz, its key and indirection table)"
+            );
+            Ok((RssHasher::new(&key), reta, Some(note)))
+        }
+        Err(why) => {
+            let reta = Reta::round_robin(n as u16).ok_or(RunError::NoWorkers)?;
+            let note = (n > 1).then(|| {
+                format!(
+                    "{iface}: {why}; source ports assume the Microsoft key and an even table, so replies the NIC steers otherwise reach another queue and are lost: give --queues 1, or set the NIC's RSS to match (docs/nic-tuning.md)"
+                )
+            });
+            Ok((RssHasher::new(&RssKey::MICROSOFT), reta, note))
+        }
+    }
+}
+
 /// The source pairs of each of `workers` for connections from `ours` to
 /// `dst`, when the family has both (`None` when it has neither; an error
-/// when it has one only).
+/// when it has one only), for replies steered by `steering`.
 fn family_allocators<A: Family>(
     ours: Option<AddressRange<A>>,
     dst: Option<(A, u16)>,
     workers: usize,
+    (hasher, reta): (&RssHasher, &Reta),
 ) -> Result<Option<Vec<SourcePortAllocator<A>>>, RunError> {
     let (ours, (dst_ip, dst_port)) = match (ours, dst) {
         (None, None) => return Ok(None),
@@ -165,12 +197,10 @@ fn family_allocators<A: Family>(
             });
         }
     };
-    let hasher = RssHasher::new(&RssKey::MICROSOFT);
-    let reta = Reta::round_robin(workers as u16).ok_or(RunError::NoWorkers)?;
     let cfg = PortAllocConfig::new(ours.first, ours.count, dst_ip, dst_port);
     Ok(Some(SourcePortAllocator::for_workers(
-        &hasher,
-        &reta,
+        hasher,
+        reta,
         workers as u16,
         &cfg,
     )?))
@@ -209,9 +239,11 @@ pub(crate) fn prepare(
     let secrets = setup.secrets()?;
     let real = super::clock::real_clock();
     let ours = setup.afxdp.ours;
-    let ports4 = family_allocators(ours.v4, cfg.dst, workers)?;
-    let ports6 = family_allocators(ours.v6, cfg.dst6, workers)?;
+    let (hasher, reta, steering_note) = port_steering(cfg)?;
+    let ports4 = family_allocators(ours.v4, cfg.dst, workers, (&hasher, &reta))?;
+    let ports6 = family_allocators(ours.v6, cfg.dst6, workers, (&hasher, &reta))?;
     let mut opened = afxdp::open(&setup.afxdp)?;
+    opened.notes.extend(steering_note);
     let mac = opened.iface.mac;
     let port0 = &mut opened.ports[0];
     let dst4 = cfg.dst.filter(|_| ports4.is_some());

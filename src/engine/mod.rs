@@ -19,6 +19,7 @@ pub mod generate;
 pub mod handoff;
 pub mod interface;
 pub mod load;
+pub mod nic_steering;
 pub mod opener;
 pub mod pin;
 pub mod poll;

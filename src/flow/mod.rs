@@ -7,10 +7,12 @@
 //! Rules: plain data and pure functions; knows nothing of TCP state; no
 //! allocation on the per-packet or per-connection path.
 
+mod nic_table;
 pub mod port_alloc;
 pub mod rss;
 mod tuple;
 
+pub use nic_table::NicTableError;
 pub use port_alloc::{
     DEFAULT_LOCAL_PORTS, FreeError, PortAllocConfig, PortAllocError, SourcePair,
     SourcePortAllocator,

@@ -18,6 +18,7 @@ pub mod bpf;
 mod error;
 mod frame;
 mod iface;
+pub mod nic_rss;
 pub mod port;
 pub mod privileges;
 pub mod probe;

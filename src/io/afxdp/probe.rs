@@ -3,7 +3,7 @@
 //! sockets, the locked-memory limit, native and generic XDP (a
 //! pass-everything program attached for a moment through a bpf_link,
 //! then detached), zero-copy (a small socket bound zero-copy on queue 0),
-//! and the queue count.
+//! the queue count, and the NIC's RSS as its driver reports it.
 //!
 //! Rules: leaves nothing behind: every program and socket it makes is
 //! closed before it returns.
@@ -11,6 +11,7 @@
 use super::bpf::{self, BpfError};
 use super::error::XskError;
 use super::iface::{Interface, InterfaceError};
+use super::nic_rss::{self, NicRss, RssQueryError};
 use super::port::{XskConfig, XskPort};
 use super::{privileges, program};
 
@@ -37,6 +38,9 @@ pub enum Finding {
     Interface(Result<Interface, InterfaceError>),
     /// Its receive queues.
     Queues(u32),
+    /// Its RSS: hash function, key, table and hashed fields, or why they
+    /// could not be read.
+    Rss(Result<NicRss, RssQueryError>),
     /// An XDP mode ("native" or "generic"): a program attached (and was
     /// detached), or the OS error number.
     Xdp {
@@ -60,6 +64,7 @@ impl Finding {
             Finding::Sockets(_) => "AF_XDP sockets",
             Finding::Interface(_) => "interface",
             Finding::Queues(_) => "queues",
+            Finding::Rss(_) => "RSS",
             Finding::Xdp { mode: "native", .. } => "native XDP",
             Finding::Xdp { .. } => "generic XDP",
             Finding::ProgramLoad(_) => "XDP programs",
@@ -80,14 +85,18 @@ impl Finding {
             Finding::Sockets(r) | Finding::Xdp { result: r, .. } => r.is_ok(),
             Finding::Interface(r) => r.is_ok(),
             Finding::Queues(_) => true,
+            Finding::Rss(r) => r.is_ok(),
             Finding::ZeroCopy(r) => r.is_ok(),
         }
     }
 
-    /// Whether synwave runs without it (zero-copy, and either XDP mode
-    /// alone).
+    /// Whether synwave runs without it (zero-copy, either XDP mode
+    /// alone, and the RSS report: one queue needs none).
     pub fn optional(&self) -> bool {
-        matches!(self, Finding::ZeroCopy(_) | Finding::Xdp { .. })
+        matches!(
+            self,
+            Finding::ZeroCopy(_) | Finding::Xdp { .. } | Finding::Rss(_)
+        )
     }
 }
 
@@ -126,6 +135,7 @@ pub fn probe(iface: &str, attach: bool) -> Vec<Finding> {
     let (index, rx_queues) = (info.index, info.rx_queues);
     out.push(Finding::Interface(Ok(info)));
     out.push(Finding::Queues(rx_queues));
+    out.push(Finding::Rss(nic_rss::read(iface)));
     if !attach {
         return out;
     }
