@@ -197,13 +197,20 @@ fn gen_resolves_by_solicitation_against_an_endpoint_that_answers_it() {
         (theirs, ep.counters().ndp_reply)
     });
     let limit = Duration::from_secs(5);
-    let mac = resolve_ndp(&mut ours, ASKER, ip(9), ip(2), None, limit);
+    let mac = resolve_ndp(
+        std::slice::from_mut(&mut ours),
+        ASKER,
+        ip(9),
+        ip(2),
+        None,
+        limit,
+    );
     let (_theirs, replies) = peer.join().expect("peer");
     assert_eq!(mac, Ok(OURS));
     assert_eq!(replies, 1);
     // Nobody has fd00::7: the error names it.
     let e = resolve_ndp(
-        &mut ours,
+        std::slice::from_mut(&mut ours),
         ASKER,
         ip(9),
         ip(7),

@@ -10,6 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 use synwave::engine::interface::{InterfaceRun, InterfaceSetup};
+use synwave::engine::nic_steering::RssMode;
 use synwave::io::Impairment;
 use synwave::io::afxdp::{AddressRange, AfXdpConfig, Ours, XdpMode, XskConfig, ZeroCopy};
 use synwave::wire::{V4, V6};
@@ -307,6 +308,34 @@ pub struct AfXdpArgs {
     /// synwave sends carries it.
     #[arg(long, value_parser = parse_vlan)]
     pub vlan: Option<u16>,
+    /// How frames reach the worker of their connection with several
+    /// queues: nic (the NIC's RSS as it reports it; refuse where it would
+    /// not steer replies to their queue), software (any queue may get any
+    /// flow: frames are handed to their worker over the shared UMEM), auto
+    /// (nic where it steers, else software; said).
+    #[arg(long, value_enum, default_value_t = RssArg::Auto)]
+    pub rss: RssArg,
+}
+
+/// `--rss`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RssArg {
+    /// The NIC's RSS where it steers, else software.
+    Auto,
+    /// The NIC's RSS, or refuse.
+    Nic,
+    /// Frames handed to their worker.
+    Software,
+}
+
+impl From<RssArg> for RssMode {
+    fn from(r: RssArg) -> RssMode {
+        match r {
+            RssArg::Auto => RssMode::Auto,
+            RssArg::Nic => RssMode::Nic,
+            RssArg::Software => RssMode::Software,
+        }
+    }
 }
 
 /// A VLAN id, 1 to 4094.
@@ -405,6 +434,7 @@ impl AfXdpArgs {
             max_time_wait: r.max_time_wait as usize,
             msl_us: (r.msl * 1e6) as u64,
             defences: r.defences.defences(),
+            rss: self.rss.into(),
             run: InterfaceRun {
                 cores: self.cores.clone(),
                 duration,

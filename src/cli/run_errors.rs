@@ -97,6 +97,9 @@ pub fn run_error(e: &RunError, cmd: Command) -> String {
                 "ARP"
             }
         ),
+        RunError::RssNotSteered { iface, why } => format!(
+            "--rss nic: the RSS of {iface} does not steer each reply to its queue ({why}): give --rss auto or software (frames handed between workers), or set it with ethtool (docs/nic-tuning.md)"
+        ),
         RunError::FamilyWithoutPeer { family, has } => format!(
             "the {family} {has} has no {family} {}: give {} an {family} address too, or leave the {family} one out",
             if *has == "source" {

@@ -42,10 +42,11 @@ impl fmt::Display for ArpError {
 
 impl std::error::Error for ArpError {}
 
-/// Sends the frame `request` writes every half second on `port` until
-/// `answer` finds the MAC in a received frame or `limit` passes.
+/// Sends the frame `request` writes every half second on the first of
+/// `ports` until `answer` finds the MAC in a frame received on any of
+/// them (the answer may come in on any queue) or `limit` passes.
 fn ask<P: Port>(
-    port: &mut P,
+    ports: &mut [P],
     request: impl Fn(&mut [u8]) -> wire::Result<usize>,
     answer: impl Fn(&[u8]) -> Option<MacAddr>,
     limit: Duration,
@@ -55,7 +56,9 @@ fn ask<P: Port>(
     let mut rx = Vec::with_capacity(64);
     let mut tx = Vec::with_capacity(1);
     while started.elapsed() < limit {
-        if Instant::now() >= next_request {
+        if Instant::now() >= next_request
+            && let Some(port) = ports.first_mut()
+        {
             if let Some(mut f) = port.alloc() {
                 match request(f.buf_mut()) {
                     Ok(n) => {
@@ -68,11 +71,13 @@ fn ask<P: Port>(
             }
             next_request = Instant::now() + Duration::from_millis(500);
         }
-        port.rx_burst(&mut rx, 64);
         let mut found = None;
-        for f in rx.drain(..) {
-            found = found.or_else(|| answer(f.data()));
-            port.recycle(f);
+        for port in ports.iter_mut() {
+            port.rx_burst(&mut rx, 64);
+            for f in rx.drain(..) {
+                found = found.or_else(|| answer(f.data()));
+                port.recycle(f);
+            }
         }
         if found.is_some() {
             return found;
@@ -83,10 +88,10 @@ fn ask<P: Port>(
 }
 
 /// Asks who has `target` (from `our_ip` at `our_mac`, on VLAN `vlan` or
-/// untagged) on `port` until a reply on the same VLAN arrives or `limit`
-/// passes.
+/// untagged) on the first of `ports` until a reply on the same VLAN
+/// arrives on any of them or `limit` passes.
 pub fn resolve<P: Port>(
-    port: &mut P,
+    ports: &mut [P],
     our_mac: MacAddr,
     our_ip: [u8; 4],
     target: [u8; 4],
@@ -107,7 +112,7 @@ pub fn resolve<P: Port>(
         ethertype: wire::ethernet::ETHERTYPE_ARP,
     };
     ask(
-        port,
+        ports,
         |buf| wire::frame::build_arp_frame(buf, &eth, &request),
         |frame| match wire::parse_frame(frame, false) {
             Ok(Frame::Arp(eth, a))
@@ -126,10 +131,10 @@ pub fn resolve<P: Port>(
 }
 
 /// Solicits `target` (from `our_ip` at `our_mac`, on VLAN `vlan` or
-/// untagged) on `port` until its advertisement on the same VLAN arrives
-/// or `limit` passes.
+/// untagged) on the first of `ports` until its advertisement on the same
+/// VLAN arrives on any of them or `limit` passes.
 pub fn resolve_ndp<P: Port>(
-    port: &mut P,
+    ports: &mut [P],
     our_mac: MacAddr,
     our_ip: [u8; 16],
     target: [u8; 16],
@@ -153,7 +158,7 @@ pub fn resolve_ndp<P: Port>(
         source_mac: Some(our_mac),
     };
     ask(
-        port,
+        ports,
         |buf| wire::frame::build_ndp_frame(buf, &eth, &ip, &solicit),
         |frame| match wire::parse_frame_v6(frame, false) {
             Ok(Frame::Ndp(
@@ -215,7 +220,7 @@ mod tests {
             theirs
         });
         let mac = resolve(
-            &mut ours,
+            std::slice::from_mut(&mut ours),
             MacAddr([2, 0, 0, 0, 1, 1]),
             [10, 0, 0, 2],
             [10, 0, 0, 1],
@@ -226,7 +231,7 @@ mod tests {
         let _theirs = h.join().unwrap();
         // Nobody answers for another address.
         let e = resolve(
-            &mut ours,
+            std::slice::from_mut(&mut ours),
             MacAddr([2, 0, 0, 0, 1, 1]),
             [10, 0, 0, 2],
             [10, 0, 0, 7],

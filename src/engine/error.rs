@@ -45,6 +45,14 @@ pub enum RunError {
         /// What that family has: "source" or "destination".
         has: &'static str,
     },
+    /// `--rss nic` on an interface whose RSS would not steer replies to
+    /// their queue.
+    RssNotSteered {
+        /// The interface.
+        iface: String,
+        /// Why not.
+        why: super::nic_steering::NotSteered,
+    },
     /// No worker to run.
     NoWorkers,
     /// An HTTP client waits for the server's close, so it cannot close
@@ -119,6 +127,12 @@ impl fmt::Display for RunError {
             RunError::Metrics(e) => e.fmt(f),
             RunError::FamilyWithoutPeer { family, has } => {
                 write!(f, "an {family} {has} without an {family} peer")
+            }
+            RunError::RssNotSteered { iface, why } => {
+                write!(
+                    f,
+                    "the RSS of {iface} does not steer replies to their queue: {why}"
+                )
             }
             RunError::Arp(e) => e.fmt(f),
             RunError::GatewayArp { iface, error } => write!(f, "gateway on {iface}: {error}"),

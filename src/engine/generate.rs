@@ -17,7 +17,7 @@
 
 use super::error::RunError;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
-use super::nic_steering::nic_steering;
+use super::nic_steering::{Steering, choose};
 use super::opener::{Load, Opener, Openers};
 use super::stack::Stack;
 use super::template_mix::TemplateMix;
@@ -25,8 +25,8 @@ use super::worker::Role;
 use crate::app::{AppConfig, AppProtocol, Canned, http};
 use crate::app::{CloseKind, Template, client_apps};
 use crate::endpoint::{EndpointConfig, Reserve};
-use crate::flow::{PortAllocConfig, Reta, RssHasher, RssKey, SourcePortAllocator};
-use crate::io::afxdp::{self, AddressRange, BindMode, nic_rss};
+use crate::flow::{PortAllocConfig, Reta, RssHasher, SourcePortAllocator};
+use crate::io::afxdp::{self, AddressRange, BindMode};
 use crate::scenario::Side;
 use crate::tcp::TcpConfig;
 use crate::wire::{Family, MacAddr, V4, V6};
@@ -143,35 +143,8 @@ pub(crate) struct GenPrepared<B> {
     pub mode: &'static str,
     /// Copy or zero-copy.
     pub bind: BindMode,
-}
-
-/// The key and table the generator picks source ports with: the NIC's,
-/// where its RSS steers each reply to the worker of its queue
-/// (`nic_steering`); else the Microsoft key and an even table (what a NIC
-/// set with `ethtool -X IF hkey … equal N` does), with a note where
-/// several queues may then lose replies.
-fn port_steering(cfg: &GenConfig) -> Result<(RssHasher, Reta, Option<String>), RunError> {
-    let afxdp = &cfg.setup.afxdp;
-    let (queues, iface) = (&afxdp.queues, &afxdp.iface);
-    let n = queues.len();
-    let (v4, v6) = (cfg.dst.is_some(), cfg.dst6.is_some());
-    match nic_steering(nic_rss::read(iface), queues, v4, v6) {
-        Ok((key, reta)) => {
-            let note = format!(
-                "source ports follow {iface}'s own RSS (Toeplitz, its key and indirection table)"
-            );
-            Ok((RssHasher::new(&key), reta, Some(note)))
-        }
-        Err(why) => {
-            let reta = Reta::round_robin(n as u16).ok_or(RunError::NoWorkers)?;
-            let note = (n > 1).then(|| {
-                format!(
-                    "{iface}: {why}; source ports assume the Microsoft key and an even table, so replies the NIC steers otherwise reach another queue and are lost: give --queues 1, or set the NIC's RSS to match (docs/nic-tuning.md)"
-                )
-            });
-            Ok((RssHasher::new(&RssKey::MICROSOFT), reta, note))
-        }
-    }
+    /// What the workers steer by, and whether they hand frames over.
+    pub steering: Steering,
 }
 
 /// The source pairs of each of `workers` for connections from `ours` to
@@ -239,17 +212,24 @@ pub(crate) fn prepare(
     let secrets = setup.secrets()?;
     let real = super::clock::real_clock();
     let ours = setup.afxdp.ours;
-    let (hasher, reta, steering_note) = port_steering(cfg)?;
-    let ports4 = family_allocators(ours.v4, cfg.dst, workers, (&hasher, &reta))?;
-    let ports6 = family_allocators(ours.v6, cfg.dst6, workers, (&hasher, &reta))?;
+    let (queues, iface) = (&setup.afxdp.queues, &setup.afxdp.iface);
+    let (v4, v6) = (cfg.dst.is_some(), cfg.dst6.is_some());
+    let steering =
+        choose(setup.rss, iface, queues, v4, v6).map_err(|why| RunError::RssNotSteered {
+            iface: iface.clone(),
+            why,
+        })?;
+    let model = (&steering.hasher, &steering.reta);
+    let ports4 = family_allocators(ours.v4, cfg.dst, workers, model)?;
+    let ports6 = family_allocators(ours.v6, cfg.dst6, workers, model)?;
     let mut opened = afxdp::open(&setup.afxdp)?;
-    opened.notes.extend(steering_note);
+    opened.notes.extend(steering.note.clone());
     let mac = opened.iface.mac;
-    let port0 = &mut opened.ports[0];
+    let ports = &mut opened.ports;
     let dst4 = cfg.dst.filter(|_| ports4.is_some());
-    let (next_hop, peer4) = setup.next_hop(port0, mac, false, dst4.map(|d| IpAddr::from(d.0)))?;
+    let (next_hop, peer4) = setup.next_hop(ports, mac, false, dst4.map(|d| IpAddr::from(d.0)))?;
     let (next_hop6, peer6) = match cfg.dst6.filter(|_| ports6.is_some()) {
-        Some(d) => setup.next_hop(port0, mac, true, Some(IpAddr::from(d.0)))?,
+        Some(d) => setup.next_hop(ports, mac, true, Some(IpAddr::from(d.0)))?,
         None => (next_hop.clone(), peer4),
     };
     let peer_mac = if dst4.is_some() { peer4 } else { peer6 };
@@ -309,6 +289,7 @@ pub(crate) fn prepare(
         peer_mac,
         mode,
         bind,
+        steering,
     })
 }
 
@@ -322,7 +303,7 @@ pub fn run_gen(
 ) -> Result<GenReport, RunError> {
     let p = prepare(cfg, on_ready)?;
     Ok(GenReport {
-        run: run_interface(p.opened, p.builders, &cfg.setup.run, interrupt)?,
+        run: run_interface(p.opened, p.builders, &p.steering, &cfg.setup.run, interrupt)?,
         xdp_mode: p.mode,
         bind: p.bind,
         peer_mac: p.peer_mac,

@@ -10,7 +10,8 @@
 //! hash → RETA) names for it; a full inbox drops the frame (counted, the
 //! peer retransmits), never blocks. Only used with more than one worker
 //! per side; a frame moves between workers without a copy, so the port's
-//! frames must be movable between its queues (true of `loopback`).
+//! frames must be movable between its queues (true of `loopback`, and of
+//! AF_XDP, whose queues share one UMEM: `io::afxdp::umem_share`).
 
 use crate::flow::{Reta, RssHasher};
 use crossbeam::queue::ArrayQueue;

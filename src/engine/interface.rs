@@ -6,15 +6,19 @@
 //! detached when the run returns (or the process dies: it is held by a
 //! bpf_link).
 //!
-//! Rules: ownership follows the queue a frame arrives on (the NIC's RSS,
-//! or the veth's transmit queue, keeps a flow on one queue), so there is
-//! no handoff; everything per worker is built in its own thread, before
-//! the start gate of the run driver (`engine::run`) that all pass before
-//! the clock starts.
+//! Rules: ownership follows the queue a frame arrives on where the NIC's
+//! RSS steers (`--rss nic`); otherwise (`--rss software`) a frame whose
+//! connection is another worker's, by the run's RSS model, is handed to
+//! it through its inbox, over the UMEM the queues share (no copy);
+//! everything per worker is built in its own thread, before the start
+//! gate of the run driver (`engine::run`) that all pass before the clock
+//! starts.
 
 use super::arp_resolve;
 use super::clock::Clock;
 use super::error::RunError;
+use super::handoff::handoffs;
+use super::nic_steering::{RssMode, Steering};
 use super::pin;
 use super::run::{Job, Plan, Start, drive};
 use super::stack::Stack;
@@ -87,6 +91,8 @@ pub struct InterfaceSetup {
     pub msl_us: u64,
     /// SYN queue, rate limits and cookie key rotation.
     pub defences: Defences,
+    /// How frames reach the worker of their connection (`--rss`).
+    pub rss: RssMode,
     /// Duration, cores and live lines.
     pub run: InterfaceRun,
 }
@@ -107,13 +113,14 @@ impl InterfaceSetup {
 
     /// Where the frames of one family (`v6`) we originate go, and its MAC
     /// now: `--peer-mac` fixed; else the family's gateway, or without one
-    /// `peer` (gen's server), resolved on `port` (ARP, or neighbor
-    /// discovery) and followed by its later messages; else (serve without
+    /// `peer` (gen's server), resolved on `ports` (ARP, or neighbor
+    /// discovery: asked on the first, answered on any) and followed by
+    /// its later messages; else (serve without
     /// a gateway) the host that resolves our addresses, learned from its
     /// ARP or solicitations (broadcast until then).
     pub fn next_hop<P: crate::io::Port>(
         &self,
-        port: &mut P,
+        ports: &mut [P],
         our_mac: MacAddr,
         v6: bool,
         peer: Option<IpAddr>,
@@ -134,12 +141,12 @@ impl InterfaceSetup {
         let (resolved, source) = match hop {
             IpAddr::V4(h) => {
                 let first = ours.v4.map_or([0; 4], |r| r.first);
-                let mac = arp_resolve::resolve(port, our_mac, first, h.octets(), vlan, limit);
+                let mac = arp_resolve::resolve(ports, our_mac, first, h.octets(), vlan, limit);
                 (mac, ArpSource::Peer(h.octets()))
             }
             IpAddr::V6(h) => {
                 let first = ours.v6.map_or([0; 16], |r| r.first);
-                let mac = arp_resolve::resolve_ndp(port, our_mac, first, h.octets(), vlan, limit);
+                let mac = arp_resolve::resolve_ndp(ports, our_mac, first, h.octets(), vlan, limit);
                 (mac, ArpSource::Peer6(h.octets()))
             }
         };
@@ -218,10 +225,12 @@ pub struct InterfaceReport {
 }
 
 /// Runs one worker per port of `opened`, worker i built (in its own
-/// thread) by `builders[i]`; detaches the program when it returns.
+/// thread) by `builders[i]`, handing frames between the workers where
+/// `steering` says so; detaches the program when it returns.
 pub fn run_interface<B>(
     opened: AfXdp,
     builders: Vec<B>,
+    steering: &Steering,
     cfg: &InterfaceRun,
     interrupt: &AtomicBool,
 ) -> Result<InterfaceReport, RunError>
@@ -244,7 +253,13 @@ where
         None => None,
     };
     let mut jobs = Vec::with_capacity(n);
+    let mut inboxes = match steering.handoff && n > 1 {
+        true => handoffs(n, &steering.hasher, &steering.reta),
+        false => Vec::new(),
+    }
+    .into_iter();
     for (i, (port, build)) in ports.into_iter().zip(builders).enumerate() {
+        let handoff = inboxes.next();
         let queue = queues.get(i).copied().unwrap_or(i as u32);
         let capture = capture.take();
         let impairment = (cfg.impairment, cfg.impairment_seed);
@@ -255,6 +270,9 @@ where
             let mut w = Worker::new(port, ep, role);
             if let Some(c) = capture {
                 w = w.with_capture(c);
+            }
+            if let Some(h) = handoff {
+                w = w.with_handoff(h);
             }
             let report = start.run(&mut w);
             QueueReport {

@@ -9,9 +9,80 @@
 //! least 40 bytes and a table that `Reta::from_nic_table` models exactly
 //! over the queues the workers run.
 
-use crate::flow::{NicTableError, Reta, RssKey};
-use crate::io::afxdp::nic_rss::{NicRss, RXH_FOUR_TUPLE, RssFunction, RssQueryError};
+use crate::flow::{NicTableError, Reta, RssHasher, RssKey};
+use crate::io::afxdp::nic_rss::{self, NicRss, RXH_FOUR_TUPLE, RssFunction, RssQueryError};
 use core::fmt;
+
+/// How the workers of an interface run get the frames of their
+/// connections (`--rss`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RssMode {
+    /// `Nic` where the NIC's RSS steers replies to their queue, else
+    /// `Software` (said).
+    #[default]
+    Auto,
+    /// The NIC's RSS as it reports it; refuse to start where it would not
+    /// steer.
+    Nic,
+    /// Any queue may receive any flow: a frame whose connection is
+    /// another worker's is handed to it (over the shared UMEM, no copy).
+    Software,
+}
+
+/// What a run steers by: the key and table source ports are picked
+/// with and frames' owners are named by, whether frames are handed
+/// between workers, and what to tell the user.
+#[derive(Clone, Debug)]
+pub struct Steering {
+    /// The RSS hash the owners are computed with.
+    pub hasher: RssHasher,
+    /// The table that names the owner of a hash.
+    pub reta: Reta,
+    /// Frames that land on another worker's queue are handed over.
+    pub handoff: bool,
+    /// What was chosen, for the user (`None`: nothing worth a note).
+    pub note: Option<String>,
+}
+
+/// The steering of a run on `queues` of `iface` in `mode`, for traffic
+/// over IPv4 (`v4`) and/or IPv6 (`v6`); `Err` only for `RssMode::Nic`
+/// where the NIC's RSS would not steer.
+pub fn choose(
+    mode: RssMode,
+    iface: &str,
+    queues: &[u32],
+    v4: bool,
+    v6: bool,
+) -> Result<Steering, NotSteered> {
+    let several = queues.len() > 1;
+    let software = |note: Option<String>| Steering {
+        hasher: RssHasher::new(&RssKey::MICROSOFT),
+        reta: Reta::round_robin(queues.len().max(1) as u16)
+            .unwrap_or_else(|| Reta::from_entries([0; crate::flow::RETA_SIZE])),
+        handoff: several,
+        note,
+    };
+    if mode == RssMode::Software {
+        let note = several.then(|| {
+            "--rss software: frames that reach another worker's queue are handed to it".to_string()
+        });
+        return Ok(software(note));
+    }
+    match nic_steering(nic_rss::read(iface), queues, v4, v6) {
+        Ok((key, reta)) => Ok(Steering {
+            hasher: RssHasher::new(&key),
+            reta,
+            handoff: false,
+            note: several.then(|| {
+                format!("{iface}'s RSS steers each reply to its queue: source ports follow its key and table (--rss nic)")
+            }),
+        }),
+        Err(why) if mode == RssMode::Nic => Err(why),
+        Err(why) => Ok(software(several.then(|| {
+            format!("{iface}: {why}; frames that reach another worker's queue are handed to it (--rss software)")
+        }))),
+    }
+}
 
 /// Why the replies would not reach their worker by the NIC's RSS alone.
 #[derive(Debug)]

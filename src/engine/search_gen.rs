@@ -17,6 +17,7 @@
 use super::clock::Clock;
 use super::error::RunError;
 use super::generate::{GenConfig, prepare};
+use super::handoff::{Handoff, handoffs};
 use super::interface::InterfaceSetup;
 use super::opener::Load;
 use super::pin;
@@ -26,7 +27,7 @@ use super::search_steps::{SearchReport, run_steps};
 use super::stack::Stack;
 use super::worker::{Role, Worker, WorkerReport};
 use crate::io::Impaired;
-use crate::io::afxdp::{BindMode, XskPort};
+use crate::io::afxdp::{BindMode, XskFrame, XskPort};
 use crate::wire::MacAddr;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -36,7 +37,7 @@ type GenWorker = Worker<Impaired<XskPort>>;
 /// One queue's worker between steps: not built yet (its port and its
 /// builder), or built.
 enum Slot<B> {
-    New(Box<(XskPort, B)>),
+    New(Box<(XskPort, B, Option<Handoff<XskFrame>>)>),
     Built(Box<GenWorker>),
 }
 
@@ -89,10 +90,16 @@ pub fn run_search_gen(
     let n = ports.len();
     let cores = pin::cores_for(n, &setup.run.cores)?;
     let clock = Clock::new();
+    let s = &p.steering;
+    let mut inboxes = match s.handoff && n > 1 {
+        true => handoffs(n, &s.hasher, &s.reta),
+        false => Vec::new(),
+    }
+    .into_iter();
     let mut slots: Vec<Slot<_>> = ports
         .into_iter()
         .zip(p.builders)
-        .map(|(port, b)| Slot::New(Box::new((port, b))))
+        .map(|(port, b)| Slot::New(Box::new((port, b, inboxes.next()))))
         .collect();
     let mut base = Tally::default();
     // One step of `length` at `value` on the workers: judged on what
@@ -165,9 +172,13 @@ where
             let mut w = match slot {
                 Slot::Built(w) => w,
                 Slot::New(new) => {
-                    let (port, build) = *new;
+                    let (port, build, handoff) = *new;
                     let (ep, role) = build();
-                    Box::new(Worker::new(Impaired::new(port, impairment, seed), ep, role))
+                    let w = Worker::new(Impaired::new(port, impairment, seed), ep, role);
+                    Box::new(match handoff {
+                        Some(h) => w.with_handoff(h),
+                        None => w,
+                    })
                 }
             };
             w.restart(load);

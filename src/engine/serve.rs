@@ -12,6 +12,7 @@
 
 use super::error::RunError;
 use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
+use super::nic_steering::choose;
 use super::stack::Stack;
 use super::worker::Role;
 use crate::app::{AppConfig, AppProtocol, Canned, CloseKind, http};
@@ -108,10 +109,23 @@ pub fn run_serve(
     side.validate()?;
     let secrets = setup.secrets()?;
     let real = super::clock::real_clock();
+    let (ours, iface) = (setup.afxdp.ours, &setup.afxdp.iface);
+    let steering = choose(
+        setup.rss,
+        iface,
+        &setup.afxdp.queues,
+        ours.v4.is_some(),
+        ours.v6.is_some(),
+    )
+    .map_err(|why| RunError::RssNotSteered {
+        iface: iface.clone(),
+        why,
+    })?;
     let mut opened = afxdp::open(&setup.afxdp)?;
+    opened.notes.extend(steering.note.clone());
     let mac = opened.iface.mac;
-    let (next_hop, _) = setup.next_hop(&mut opened.ports[0], mac, false, None)?;
-    let (next_hop6, _) = setup.next_hop(&mut opened.ports[0], mac, true, None)?;
+    let (next_hop, _) = setup.next_hop(&mut opened.ports, mac, false, None)?;
+    let (next_hop6, _) = setup.next_hop(&mut opened.ports, mac, true, None)?;
     let (mode, bind) = (opened.attachment.mode, opened.bind);
     on_ready(mode, bind, &opened.notes);
     let side = Side {
@@ -147,7 +161,7 @@ pub fn run_serve(
         })
         .collect();
     Ok(ServeReport {
-        run: run_interface(opened, builders, &setup.run, interrupt)?,
+        run: run_interface(opened, builders, &steering, &setup.run, interrupt)?,
         xdp_mode: mode,
         bind,
     })

@@ -24,6 +24,7 @@ pub mod privileges;
 pub mod probe;
 pub mod program;
 mod umem_area;
+mod umem_share;
 
 pub use addresses::{AddressRange, Ours};
 pub use error::{OpenError, XskError, XskStep};
@@ -177,47 +178,42 @@ fn checked_interface(cfg: &AfXdpConfig) -> Result<Interface, OpenError> {
     Ok(iface)
 }
 
-/// One socket per queue of `cfg`, each put in the XSKMAP; zero-copy as
-/// `cfg.zero_copy` asks, falling back to copy mode (noted) under `Auto`.
+/// One socket per queue of `cfg` over one UMEM they share (a partition
+/// each), each put in the XSKMAP; zero-copy as `cfg.zero_copy` asks,
+/// falling back to copy mode (noted) under `Auto`.
 fn open_sockets(
     cfg: &AfXdpConfig,
     iface: &Interface,
     map: &OwnedFd,
     notes: &mut Vec<String>,
 ) -> Result<(Vec<XskPort>, BindMode), OpenError> {
-    let umem_bytes = u64::from(cfg.xsk.frames.next_power_of_two()) * u64::from(cfg.xsk.frame_size);
-    let failed = |queue: u32, error: XskError| OpenError::Socket {
+    let per_queue = u64::from(cfg.xsk.frames.next_power_of_two()) * u64::from(cfg.xsk.frame_size);
+    let umem_bytes = per_queue * cfg.queues.len().max(1) as u64;
+    let failed = |(queue, error): (u32, XskError)| OpenError::Socket {
         iface: iface.name.clone(),
         queue,
         umem_bytes,
         memlock: privileges::memlock_limit().0,
         error,
     };
-    let mut ports = Vec::with_capacity(cfg.queues.len());
-    let mut bind = match cfg.zero_copy {
-        ZeroCopy::Off => BindMode::Copy,
-        ZeroCopy::On | ZeroCopy::Auto => BindMode::ZeroCopy,
+    let zero_copy = cfg.zero_copy != ZeroCopy::Off;
+    let (ports, bind) = match XskPort::open_shared(iface.index, &cfg.queues, &cfg.xsk, zero_copy) {
+        Ok(p) if zero_copy => (p, BindMode::ZeroCopy),
+        Ok(p) => (p, BindMode::Copy),
+        Err((_, e)) if cfg.zero_copy == ZeroCopy::Auto && e.is_no_zero_copy() => {
+            notes.push(format!(
+                "{}: no zero-copy AF_XDP in this driver ({}); using copy mode",
+                iface.name,
+                std::io::Error::from_raw_os_error(e.errno)
+            ));
+            let p =
+                XskPort::open_shared(iface.index, &cfg.queues, &cfg.xsk, false).map_err(failed)?;
+            (p, BindMode::Copy)
+        }
+        Err(e) => return Err(failed(e)),
     };
-    for &q in &cfg.queues {
-        let port = match XskPort::open(iface.index, q, &cfg.xsk, bind == BindMode::ZeroCopy) {
-            Ok(p) => p,
-            Err(e)
-                if cfg.zero_copy == ZeroCopy::Auto
-                    && bind == BindMode::ZeroCopy
-                    && e.is_no_zero_copy() =>
-            {
-                notes.push(format!(
-                    "{}: no zero-copy AF_XDP in this driver ({}); using copy mode",
-                    iface.name,
-                    std::io::Error::from_raw_os_error(e.errno)
-                ));
-                bind = BindMode::Copy;
-                XskPort::open(iface.index, q, &cfg.xsk, false).map_err(|e| failed(q, e))?
-            }
-            Err(e) => return Err(failed(q, e)),
-        };
+    for (port, &q) in ports.iter().zip(&cfg.queues) {
         bpf::xskmap_set(map, q, port.fd()).map_err(|e| OpenError::bpf(&iface.name, e))?;
-        ports.push(port);
     }
     Ok((ports, bind))
 }

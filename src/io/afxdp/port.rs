@@ -1,22 +1,28 @@
-//! One AF_XDP socket on one (interface, queue) as a [`Port`]: a UMEM of
-//! its own (frame size, count and headroom configurable), its fill and
-//! completion rings, its receive and transmit rings, bound in copy or
-//! zero-copy mode with `need_wakeup`.
+//! One AF_XDP socket on one (interface, queue) as a [`Port`]: its fill
+//! and completion rings, its receive and transmit rings, bound in copy or
+//! zero-copy mode with `need_wakeup`, over a partition of a UMEM that the
+//! sockets of one interface share (`umem_share`; frame size, count per
+//! queue and headroom configurable).
 //!
 //! Rules: frames never move: a received frame is answered in place and
-//! transmitted from the same UMEM chunk; chunks circulate between a free
-//! list, the fill ring, the receive ring, the worker and the transmit and
-//! completion rings. Syscalls only when a ring asks for a wakeup
+//! transmitted from the same UMEM chunk, by this port or by another of
+//! the same UMEM it was handed to; chunks circulate between a free list,
+//! the fill ring, the receive ring, the worker and the transmit and
+//! completion rings, and a chunk of another port's partition goes back to
+//! that port. Syscalls only when a ring asks for a wakeup
 //! (`need_wakeup`). No allocation after `open`: the free list holds every
-//! chunk from the start. Every frame handed out is stamped with the
-//! port's id ([`XskFrame`]): another port's frame is refused (counted,
-//! never put on a ring or the free list), and the UMEM stays mapped while
-//! any frame of this port is held, even after the port is dropped.
+//! chunk of the partition from the start. Every frame handed out is
+//! stamped with its UMEM's id ([`XskFrame`]): a frame of another UMEM is
+//! refused (counted, never put on a ring or the free list), and the UMEM
+//! stays mapped while any of its frames is held, even after the ports are
+//! dropped.
 
 use super::error::{XskError, XskStep};
 use super::frame::{PortId, XskFrame};
 use super::umem_area::UmemArea;
+use super::umem_share::UmemShare;
 use crate::io::{Port, PortStats};
+use std::sync::Arc;
 use xdpilone::xdp::XdpDesc;
 use xdpilone::{DeviceQueue, IfInfo, RingRx, RingTx, Socket, SocketConfig, Umem, UmemConfig, User};
 
@@ -63,9 +69,12 @@ pub struct XskStats {
     pub tx_wakeups: u64,
     /// `poll` calls to wake the fill ring.
     pub fill_wakeups: u64,
-    /// Frames of another port handed to this one (`recycle`,
+    /// Frames of another UMEM handed to this port (`recycle`,
     /// `tx_burst`): refused, neither sent nor reused.
     pub foreign_frames: u64,
+    /// Chunks of other queues' partitions this port gave back to them
+    /// (frames handed over by their workers, sent or recycled here).
+    pub returned: u64,
 }
 
 /// The kernel's drop counts of one socket.
@@ -87,17 +96,20 @@ pub struct XskPort {
     tx: RingTx,
     device: DeviceQueue,
     user: User,
-    _umem: Umem,
-    /// Chunk addresses (UMEM offsets) free for the fill ring or `alloc`.
+    /// Chunk addresses (UMEM offsets) of this port's partition free for
+    /// the fill ring or `alloc`.
     free: Vec<u64>,
     /// Frames on the transmit ring not yet completed.
     in_flight: u32,
-    /// Frames handed to the worker (`rx_burst`, `alloc`) and not yet
-    /// returned (`tx_burst`, `recycle`): while any is out, dropping the
-    /// port leaks the UMEM mapping instead of unmapping it.
-    out: u32,
-    /// Stamped in every frame this port hands out.
+    /// Frames handed to the worker (`rx_burst`, `alloc`) less frames
+    /// taken back (`tx_burst`, `recycle`), another port's included (so it
+    /// may go below zero): summed over the ports as they close, a total
+    /// other than zero leaves the UMEM mapped.
+    out: i64,
+    /// The UMEM's id, stamped in every frame of it.
     id: PortId,
+    /// This port's partition of the shared UMEM.
+    index: usize,
     ring: u32,
     chunk_mask: u64,
     frame_size: u32,
@@ -106,22 +118,22 @@ pub struct XskPort {
     copy: bool,
     stats: PortStats,
     xsk: XskStats,
-    area: UmemArea,
+    /// The UMEM, shared with the interface's other ports (dropped last).
+    share: Arc<UmemShare>,
 }
 
-// Safety: the port owns its UMEM mapping and every ring and socket over
-// it; moved to the worker thread whole, it is then used by that thread
-// only (the rings are single-producer single-consumer with the kernel).
+// Safety: the port owns its rings and socket over the shared UMEM, whose
+// shared parts are atomic (`UmemShare`); moved to the worker thread
+// whole, it is then used by that thread only (the rings are
+// single-producer single-consumer with the kernel).
 unsafe impl Send for XskPort {}
 
 impl Drop for XskPort {
     fn drop(&mut self) {
-        // A frame still held points into the mapping: keep it mapped (the
-        // rings and sockets close after this, so the kernel stops using
-        // it; only the held chunks are still read or written).
-        if self.out > 0 {
-            self.area.leak();
-        }
+        // Frames still held point into the mapping: the UMEM stays mapped
+        // while the ports' total is not zero (the rings and sockets close
+        // after this, so the kernel stops using it).
+        self.share.add_outstanding(self.out);
     }
 }
 
@@ -148,30 +160,62 @@ const BIND_BUSY_RETRIES: u32 = 20;
 const BIND_BUSY_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl XskPort {
-    /// Opens a socket on queue `queue` of interface `ifindex`, bound
-    /// zero-copy when `zero_copy` (the driver refuses with EOPNOTSUPP where
-    /// it cannot), copy mode otherwise.
+    /// Opens a socket on queue `queue` of interface `ifindex` over a UMEM
+    /// of its own, bound zero-copy when `zero_copy` (the driver refuses
+    /// with EOPNOTSUPP where it cannot), copy mode otherwise.
     pub fn open(
         ifindex: u32,
         queue: u32,
         cfg: &XskConfig,
         zero_copy: bool,
     ) -> Result<XskPort, XskError> {
+        let mut one =
+            XskPort::open_shared(ifindex, &[queue], cfg, zero_copy).map_err(|(_, e)| e)?;
+        one.pop().ok_or(XskError {
+            step: XskStep::Socket,
+            errno: libc::EINVAL,
+        })
+    }
+
+    /// Opens one socket per queue of `queues` on interface `ifindex`, all
+    /// over one UMEM of `cfg.frames` chunks per queue (the first socket
+    /// registers it, the others share it: `XDP_SHARED_UMEM`, bound in the
+    /// first one's mode), bound zero-copy when `zero_copy`. On failure,
+    /// the queue whose socket failed and why.
+    pub fn open_shared(
+        ifindex: u32,
+        queues: &[u32],
+        cfg: &XskConfig,
+        zero_copy: bool,
+    ) -> Result<Vec<XskPort>, (u32, XskError)> {
+        let first = queues.first().copied().unwrap_or(0);
         let frames = cfg.frames.next_power_of_two().max(64);
         let frame_size = cfg.frame_size;
         if !(frame_size == 2048 || frame_size == 4096) || cfg.headroom + 256 > frame_size {
-            return Err(XskError {
+            let e = XskError {
                 step: XskStep::FrameSize,
                 errno: libc::EINVAL,
-            });
+            };
+            return Err((first, e));
         }
-        let id = PortId::next().ok_or(XskError {
-            step: XskStep::PortId,
-            errno: libc::EMFILE,
-        })?;
-        let area = UmemArea::new(frames as usize * frame_size as usize).map_err(|e| XskError {
-            step: XskStep::UmemMapping,
-            errno: e.raw_os_error().unwrap_or(libc::ENOMEM),
+        let id = PortId::next().ok_or((
+            first,
+            XskError {
+                step: XskStep::PortId,
+                errno: libc::EMFILE,
+            },
+        ))?;
+        let partition = u64::from(frames) * u64::from(frame_size);
+        let bytes = partition as usize * queues.len().max(1);
+        let area = UmemArea::new(bytes).map_err(|e| {
+            let errno = e.raw_os_error().unwrap_or(libc::ENOMEM);
+            (
+                first,
+                XskError {
+                    step: XskStep::UmemMapping,
+                    errno,
+                },
+            )
         })?;
         let ring = ring_slots(frames);
         let ucfg = UmemConfig {
@@ -181,24 +225,61 @@ impl XskPort {
             headroom: cfg.headroom,
             flags: 0,
         };
-        // Safety: the area is page-aligned, `frames * frame_size` bytes,
-        // and lives in the port beside the `Umem` (dropped after it).
+        // Safety: the area is page-aligned, `bytes` long, and lives in the
+        // share beside the `Umem` (dropped after it).
         let umem = unsafe { Umem::new(ucfg, area.as_non_null()) }
-            .map_err(step(XskStep::UmemRegistration))?;
+            .map_err(|e| (first, step(XskStep::UmemRegistration)(e)))?;
+        let share = Arc::new(UmemShare::new(
+            umem,
+            area,
+            id,
+            queues.len(),
+            partition,
+            frames as usize,
+        ));
+        let mut ports = Vec::with_capacity(queues.len());
+        for (index, &queue) in queues.iter().enumerate() {
+            let port = XskPort::bind_one(&share, ifindex, queue, index, cfg, zero_copy)
+                .map_err(|e| (queue, e))?;
+            ports.push(port);
+        }
+        Ok(ports)
+    }
+
+    /// The socket of `queue`, partition `index` of `share`: the first
+    /// registers the UMEM's fill and completion rings on the UMEM's own
+    /// socket and picks the mode; the others share it.
+    fn bind_one(
+        share: &Arc<UmemShare>,
+        ifindex: u32,
+        queue: u32,
+        index: usize,
+        cfg: &XskConfig,
+        zero_copy: bool,
+    ) -> Result<XskPort, XskError> {
+        let umem = &share.umem;
+        let frames = cfg.frames.next_power_of_two().max(64);
+        let (frame_size, ring) = (cfg.frame_size, ring_slots(frames));
         let mut info = IfInfo::invalid();
         info.from_ifindex(ifindex)
             .map_err(step(XskStep::InterfaceLookup))?;
         info.set_queue(queue);
-        let sock = Socket::with_shared(&info, &umem).map_err(step(XskStep::Socket))?;
+        let sock = if index == 0 {
+            Socket::with_shared(&info, umem)
+        } else {
+            Socket::new(&info)
+        }
+        .map_err(step(XskStep::Socket))?;
         let device = umem
             .fq_cq(&sock)
             .map_err(step(XskStep::FillCompletionRings))?;
-        let bind_flags = SocketConfig::XDP_BIND_NEED_WAKEUP
-            | if zero_copy {
-                SocketConfig::XDP_BIND_ZEROCOPY
-            } else {
-                SocketConfig::XDP_BIND_COPY
-            };
+        // A socket sharing another's UMEM takes that one's mode: the
+        // kernel refuses mode flags on it.
+        let bind_flags = match (index, zero_copy) {
+            (0, true) => SocketConfig::XDP_BIND_NEED_WAKEUP | SocketConfig::XDP_BIND_ZEROCOPY,
+            (0, false) => SocketConfig::XDP_BIND_NEED_WAKEUP | SocketConfig::XDP_BIND_COPY,
+            _ => 0,
+        };
         let user = umem
             .rx_tx(
                 &sock,
@@ -222,28 +303,29 @@ impl XskPort {
             tries += 1;
             std::thread::sleep(BIND_BUSY_WAIT);
         }
-        let free = (0..frames as u64)
+        let base = index as u64 * u64::from(frames) * u64::from(frame_size);
+        let free = (0..u64::from(frames))
             .rev()
-            .map(|i| i * frame_size as u64)
+            .map(|i| base + i * u64::from(frame_size))
             .collect();
         let mut port = XskPort {
             rx,
             tx,
             device,
             user,
-            _umem: umem,
             free,
             in_flight: 0,
             out: 0,
-            id,
+            id: share.id,
+            index,
             ring,
-            chunk_mask: !(frame_size as u64 - 1),
+            chunk_mask: !(u64::from(frame_size) - 1),
             frame_size,
             headroom: cfg.headroom,
             copy: !zero_copy,
             stats: PortStats::default(),
             xsk: XskStats::default(),
-            area,
+            share: share.clone(),
         };
         port.refill();
         Ok(port)
@@ -254,8 +336,9 @@ impl XskPort {
         self.user.as_raw_fd()
     }
 
-    /// Frames handed out and not yet given back.
-    pub fn frames_out(&self) -> u32 {
+    /// Frames handed out less frames taken back (another port's taken
+    /// back count too).
+    pub fn frames_out(&self) -> i64 {
         self.out
     }
 
@@ -286,11 +369,49 @@ impl XskPort {
         let mut c = self.device.complete(self.ring);
         let mut n = 0;
         while let Some(addr) = c.read() {
-            self.free.push(addr & mask);
+            let chunk = addr & mask;
+            // Another partition's chunk (a frame handed over and sent
+            // here) goes to its owner; kept in the impossible case of a
+            // full inbox (valid in the shared UMEM either way).
+            if self.share.owner(chunk) == self.index || self.share.give_back(chunk).is_err() {
+                self.free.push(chunk);
+            } else {
+                self.xsk.returned += 1;
+            }
             n += 1;
         }
         c.release();
         self.in_flight -= n.min(self.in_flight);
+    }
+
+    /// Puts a chunk back: on the free list when it is of this port's
+    /// partition, else in its owner's inbox.
+    #[inline]
+    fn put_back(&mut self, chunk: u64) {
+        if self.share.owner(chunk) == self.index {
+            self.free.push(chunk);
+        } else {
+            self.give_back(chunk);
+        }
+    }
+
+    /// Gives another partition's chunk to its owner (kept here in the
+    /// impossible case of a full inbox: the chunk is valid in the shared
+    /// UMEM either way).
+    #[cold]
+    fn give_back(&mut self, chunk: u64) {
+        match self.share.give_back(chunk) {
+            Ok(()) => self.xsk.returned += 1,
+            Err(chunk) => self.free.push(chunk),
+        }
+    }
+
+    /// Chunks of this port's partition that other ports gave back.
+    #[inline]
+    fn take_returned(&mut self) {
+        if self.share.shared() {
+            self.share.take_returned(self.index, &mut self.free);
+        }
     }
 
     /// Free chunks onto the fill ring, as many as it takes.
@@ -344,7 +465,7 @@ impl XskPort {
         // (`out` counts it; see `Drop`); frame sizes are 2048 or 4096.
         unsafe {
             XskFrame::at(
-                self.area.as_non_null_ptr(),
+                self.share.area.as_non_null_ptr(),
                 self.chunk_mask,
                 self.frame_size,
                 addr,
@@ -354,8 +475,8 @@ impl XskPort {
         }
     }
 
-    /// Takes `frame` back, or refuses (counts and forgets) another port's.
-    /// Returns whether it was this port's.
+    /// Takes `frame` back, or refuses (counts and forgets) one of another
+    /// UMEM. Returns whether it was of this UMEM.
     #[inline]
     fn take_back(&mut self, frame: &XskFrame) -> bool {
         if !frame.is_of(self.id) {
@@ -372,16 +493,17 @@ impl Port for XskPort {
 
     fn rx_burst(&mut self, out: &mut Vec<XskFrame>, max: usize) -> usize {
         self.reap();
+        self.take_returned();
         self.refill();
         self.kick_tx();
         let (base, mask, size, id) = (
-            self.area.as_non_null_ptr(),
+            self.share.area.as_non_null_ptr(),
             self.chunk_mask,
             self.frame_size,
             self.id,
         );
         let mut r = self.rx.receive(max as u32);
-        let mut n = 0;
+        let mut n = 0u32;
         while let Some(XdpDesc { addr, len, .. }) = r.read() {
             // Safety: as in `frame`: a descriptor the kernel has just
             // returned names a chunk of this UMEM behind no other handle;
@@ -391,13 +513,13 @@ impl Port for XskPort {
         }
         r.release();
         drop(r);
-        self.out += n;
+        self.out += i64::from(n);
         self.stats.rx_frames += u64::from(n);
         n as usize
     }
 
     fn tx_burst(&mut self, frames: &mut Vec<XskFrame>) -> usize {
-        // Another port's frame never reaches this port's ring or free
+        // A frame of another UMEM never reaches this port's ring or free
         // list: its offset would name a chunk of ours that someone else
         // may hold.
         let id = self.id;
@@ -406,7 +528,7 @@ impl Port for XskPort {
             frames.retain(|f| f.is_of(id));
             self.xsk.foreign_frames += (before - frames.len()) as u64;
         }
-        self.out -= frames.len() as u32;
+        self.out -= frames.len() as i64;
         // The ring's free count is cached and refreshed only once it reads
         // zero (xdpilone's `count_free`): a second pass takes what the
         // first left because the cache was stale.
@@ -425,9 +547,10 @@ impl Port for XskPort {
         }
         self.in_flight += n as u32;
         self.stats.tx_frames += n as u64;
+        let mask = self.chunk_mask;
         for f in frames.drain(n..) {
             self.stats.tx_ring_full += 1;
-            self.free.push(f.addr() & self.chunk_mask);
+            self.put_back(f.addr() & mask);
         }
         frames.clear();
         self.kick_tx();
@@ -437,6 +560,7 @@ impl Port for XskPort {
     fn alloc(&mut self) -> Option<XskFrame> {
         if self.free.is_empty() {
             self.reap();
+            self.take_returned();
         }
         match self.free.pop() {
             Some(chunk) => Some(self.frame(chunk + u64::from(self.headroom), 0)),
@@ -449,7 +573,7 @@ impl Port for XskPort {
 
     fn recycle(&mut self, frame: XskFrame) {
         if self.take_back(&frame) {
-            self.free.push(frame.addr() & self.chunk_mask);
+            self.put_back(frame.addr() & self.chunk_mask);
         }
     }
 
