@@ -182,12 +182,9 @@ fn kernel_clients_to_serve_on_two_queues_fail_nothing() {
     );
 }
 
-#[test]
-fn rss_nic_refuses_a_nic_that_does_not_report_its_rss() {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    if skip("rss_nic_refuses_a_nic_that_does_not_report_its_rss") {
-        return;
-    }
+/// `serve --queues 2 --rss MODE` on side A for a second: its exit
+/// status and stderr; nothing may stay attached.
+fn serve_with_rss(mode: &str) -> (Option<i32>, String) {
     let pair = Pair::new(2);
     let a = pair.a();
     let out = Command::new("ip")
@@ -202,17 +199,44 @@ fn rss_nic_refuses_a_nic_that_does_not_report_its_rss() {
             "--port",
             "80",
         ])
-        .args(["--rss", "nic", "--duration", "1"])
+        .args(["--rss", mode, "--duration", "1"])
         .output()
         .expect("run synwave");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!pair.link_a().contains("xdp"), "{}", pair.link_a());
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn rss_nic_refuses_a_nic_that_does_not_report_its_rss() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("rss_nic_refuses_a_nic_that_does_not_report_its_rss") {
+        return;
+    }
+    let (code, err) = serve_with_rss("nic");
+    assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains("--rss nic")
             && err.contains("does not report its RSS")
             && err.contains("--rss auto or software"),
         "{err}"
     );
-    // Nothing was attached.
-    assert!(!pair.link_a().contains("xdp"), "{}", pair.link_a());
+}
+
+#[test]
+fn rss_set_refuses_a_nic_whose_rss_cannot_be_set() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("rss_set_refuses_a_nic_whose_rss_cannot_be_set") {
+        return;
+    }
+    // veth has no RSS to set (ETHTOOL_SRSSH): refused before anything is
+    // attached or changed.
+    let (code, err) = serve_with_rss("set");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--rss set: its RSS cannot be set") && err.contains("--rss auto or software"),
+        "{err}"
+    );
 }

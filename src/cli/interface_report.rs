@@ -180,6 +180,7 @@ pub fn series_json(lines: &[synwave::metrics::LiveLine]) -> serde_json::Value {
                     "retransmits_per_sec": l.retransmits_per_sec,
                     "open": l.open,
                     "time_wait": l.time_wait,
+                    "handoff_pct": l.handoff_pct,
                 })
             })
             .collect(),
@@ -320,6 +321,9 @@ pub fn queues_json(r: &InterfaceReport) -> serde_json::Value {
                 "kernel_fill_ring_empty": k.fill_ring_empty,
                 "tx_wakeups": q.xsk.tx_wakeups,
                 "fill_wakeups": q.xsk.fill_wakeups,
+                "handoff_out": q.worker.tally.handoff_out,
+                "handoff_in": q.worker.tally.handoff_in,
+                "chunks_returned": q.xsk.returned,
             })
         })
         .collect()

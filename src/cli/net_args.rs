@@ -310,9 +310,10 @@ pub struct AfXdpArgs {
     pub vlan: Option<u16>,
     /// How frames reach the worker of their connection with several
     /// queues: nic (the NIC's RSS as it reports it; refuse where it would
-    /// not steer replies to their queue), software (any queue may get any
-    /// flow: frames are handed to their worker over the shared UMEM), auto
-    /// (nic where it steers, else software; said).
+    /// not steer replies to their queue), set (set the NIC's key and an
+    /// even table over the queues, put back on exit), software (any queue
+    /// may get any flow: frames are handed to their worker over the
+    /// shared UMEM), auto (nic where it steers, else software; said).
     #[arg(long, value_enum, default_value_t = RssArg::Auto)]
     pub rss: RssArg,
 }
@@ -324,6 +325,8 @@ pub enum RssArg {
     Auto,
     /// The NIC's RSS, or refuse.
     Nic,
+    /// Set the NIC's RSS for the run, or refuse.
+    Set,
     /// Frames handed to their worker.
     Software,
 }
@@ -333,6 +336,7 @@ impl From<RssArg> for RssMode {
         match r {
             RssArg::Auto => RssMode::Auto,
             RssArg::Nic => RssMode::Nic,
+            RssArg::Set => RssMode::Set,
             RssArg::Software => RssMode::Software,
         }
     }

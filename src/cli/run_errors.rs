@@ -10,6 +10,7 @@
 use super::io_errors;
 use synwave::app::{AppConfigError, CloseKind, MAX_MESSAGE};
 use synwave::engine::RunError;
+use synwave::engine::nic_steering::NotSteered;
 use synwave::engine::pin::CoreError;
 use synwave::profile::ProfileError;
 use synwave::scenario::SideError;
@@ -96,6 +97,12 @@ pub fn run_error(e: &RunError, cmd: Command) -> String {
             } else {
                 "ARP"
             }
+        ),
+        RunError::RssNotSteered {
+            iface,
+            why: why @ NotSteered::Unset(_),
+        } => format!(
+            "--rss set: {why} on {iface}: give --rss auto or software (frames handed between workers)"
         ),
         RunError::RssNotSteered { iface, why } => format!(
             "--rss nic: the RSS of {iface} does not steer each reply to its queue ({why}): give --rss auto or software (frames handed between workers), or set it with ethtool (docs/nic-tuning.md)"

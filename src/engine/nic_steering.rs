@@ -27,12 +27,16 @@ pub enum RssMode {
     /// Any queue may receive any flow: a frame whose connection is
     /// another worker's is handed to it (over the shared UMEM, no copy).
     Software,
+    /// Set the NIC's RSS to the Microsoft key and an even table over the
+    /// queues run (`ETHTOOL_SRSSH`), put back on exit; refuse where it
+    /// cannot be set.
+    Set,
 }
 
 /// What a run steers by: the key and table source ports are picked
 /// with and frames' owners are named by, whether frames are handed
 /// between workers, and what to tell the user.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Steering {
     /// The RSS hash the owners are computed with.
     pub hasher: RssHasher,
@@ -42,6 +46,8 @@ pub struct Steering {
     pub handoff: bool,
     /// What was chosen, for the user (`None`: nothing worth a note).
     pub note: Option<String>,
+    /// With `RssMode::Set`: what the NIC had, put back when dropped.
+    pub restore: Option<nic_rss::RssRestore>,
 }
 
 /// The steering of a run on `queues` of `iface` in `mode`, for traffic
@@ -61,6 +67,7 @@ pub fn choose(
             .unwrap_or_else(|| Reta::from_entries([0; crate::flow::RETA_SIZE])),
         handoff: several,
         note,
+        restore: None,
     };
     if mode == RssMode::Software {
         let note = several.then(|| {
@@ -68,16 +75,31 @@ pub fn choose(
         });
         return Ok(software(note));
     }
+    let restore = match mode {
+        RssMode::Set => {
+            Some(nic_rss::set(iface, &RssKey::MICROSOFT.0, queues).map_err(NotSteered::Unset)?)
+        }
+        _ => None,
+    };
     match nic_steering(nic_rss::read(iface), queues, v4, v6) {
         Ok((key, reta)) => Ok(Steering {
             hasher: RssHasher::new(&key),
             reta,
             handoff: false,
-            note: several.then(|| {
-                format!("{iface}'s RSS steers each reply to its queue: source ports follow its key and table (--rss nic)")
-            }),
+            note: match &restore {
+                Some(r) => Some(format!(
+                    "--rss set: {iface}'s RSS is the Microsoft key and an even table over the queues until synwave exits, then put back (after a kill -9, by hand: {})",
+                    r.by_hand()
+                )),
+                None => several.then(|| {
+                    format!("{iface}'s RSS steers each reply to its queue: source ports follow its key and table (--rss nic)")
+                }),
+            },
+            restore,
         }),
-        Err(why) if mode == RssMode::Nic => Err(why),
+        // A NIC set that still would not steer is put back (`restore`
+        // drops) and refused.
+        Err(why) if mode != RssMode::Auto => Err(why),
         Err(why) => Ok(software(several.then(|| {
             format!("{iface}: {why}; frames that reach another worker's queue are handed to it (--rss software)")
         }))),
@@ -90,6 +112,8 @@ pub enum NotSteered {
     /// The driver does not report its RSS (veth, many virtual NICs), or
     /// reading it failed.
     Unread(RssQueryError),
+    /// `--rss set` could not set it.
+    Unset(RssQueryError),
     /// The hash is not Toeplitz.
     Function(RssFunction),
     /// The key is shorter than 40 bytes.
@@ -110,6 +134,7 @@ impl fmt::Display for NotSteered {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NotSteered::Unread(e) => e.fmt(f),
+            NotSteered::Unset(e) => write!(f, "its RSS cannot be set: {e}"),
             NotSteered::Function(h) => write!(f, "its RSS hash is {}, not Toeplitz", h.name()),
             NotSteered::ShortKey(n) => write!(f, "its RSS key has {n} bytes, fewer than 40"),
             NotSteered::Fields {

@@ -25,6 +25,7 @@ struct Columns {
     time_wait_records: usize,
     completed: usize,
     malformed: usize,
+    handoff_out: usize,
 }
 
 impl Columns {
@@ -39,6 +40,7 @@ impl Columns {
             time_wait_records: at("time_wait_records"),
             completed: at("completed"),
             malformed: at("drop_malformed"),
+            handoff_out: at("handoff_out"),
         }
     }
 }
@@ -80,6 +82,9 @@ pub struct LiveLine {
     /// holds them: the generators with client-fin, the responders with
     /// server-fin).
     pub time_wait: u64,
+    /// Of the frames received this second, the percentage that landed on
+    /// another worker's queue and were handed to it (0 without handoff).
+    pub handoff_pct: f64,
 }
 
 impl LiveLine {
@@ -117,7 +122,11 @@ impl std::fmt::Display for LiveLine {
             self.pps_tx,
             self.retransmits_per_sec,
             self.malformed_per_sec,
-        )
+        )?;
+        if self.handoff_pct > 0.0 {
+            write!(f, "  handed over {:>4.1}%", self.handoff_pct)?;
+        }
+        Ok(())
     }
 }
 
@@ -160,6 +169,15 @@ impl Sides {
             ),
             open: g.get(c.records),
             time_wait: both(&g, &r, c.time_wait_records),
+            handoff_pct: {
+                let received = both(&g, &r, c.rx).saturating_sub(both(&prev.1, &prev.2, c.rx));
+                let handed = both(&g, &r, c.handoff_out).saturating_sub(both(
+                    &prev.1,
+                    &prev.2,
+                    c.handoff_out,
+                ));
+                100.0 * handed as f64 / received.max(1) as f64
+            },
         };
         *prev = (Instant::now(), g, r);
         line

@@ -3,10 +3,13 @@
 //! function, key and indirection table (`ETHTOOL_GRSSH`), and the header
 //! fields hashed for TCP over IPv4 and over IPv6 (`ETHTOOL_GRXFH`).
 //!
-//! Rules: read only, nothing here changes the NIC; every query needs no
-//! capability (the kernel lets anyone read these); a driver without the
-//! operation (veth, for one) is `RssQueryError::NotReported`, not an
-//! error of the host.
+//! Writing (`ETHTOOL_SRSSH`, `--rss set`) goes through `set`, which
+//! returns a guard that puts back what the NIC had when it is dropped.
+//!
+//! Rules: reads need no capability (the kernel lets anyone read these);
+//! nothing changes the NIC but `set`, whose guard restores it; a driver
+//! without the operation (veth, for one) is `RssQueryError::NotReported`,
+//! not an error of the host.
 
 use std::io;
 
@@ -14,6 +17,8 @@ use std::io;
 const SIOCETHTOOL: libc::c_ulong = 0x8946;
 /// Read the RSS hash function, key and indirection table.
 const ETHTOOL_GRSSH: u32 = 0x46;
+/// Write them.
+const ETHTOOL_SRSSH: u32 = 0x47;
 /// Read the fields a flow type's hash covers.
 const ETHTOOL_GRXFH: u32 = 0x29;
 /// `TCP_V4_FLOW` and `TCP_V6_FLOW`.
@@ -89,6 +94,9 @@ pub struct NicRss {
 pub enum RssQueryError {
     /// The driver does not report it (`EOPNOTSUPP`).
     NotReported,
+    /// The driver reports it but does not let it be set (`EOPNOTSUPP`
+    /// to `ETHTOOL_SRSSH`).
+    Unsettable,
     /// Another error of the ioctl or the socket it goes through.
     Os(io::Error),
 }
@@ -97,6 +105,7 @@ impl std::fmt::Display for RssQueryError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RssQueryError::NotReported => f.write_str("the driver does not report its RSS"),
+            RssQueryError::Unsettable => f.write_str("the driver does not let its RSS be set"),
             RssQueryError::Os(e) => write!(f, "reading the RSS through ethtool: {e}"),
         }
     }
@@ -211,14 +220,88 @@ fn function_key_table(fd: &Fd, iface: &str) -> io::Result<(RssFunction, Vec<u8>,
     Ok((function, key, table))
 }
 
-/// What `iface`'s driver reports of its RSS.
-pub fn read(iface: &str) -> Result<NicRss, RssQueryError> {
+/// A socket for the ioctls.
+fn socket() -> io::Result<Fd> {
     // Safety: a plain socket call; `Fd` closes it.
     let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     if raw < 0 {
-        return Err(io::Error::last_os_error().into());
+        return Err(io::Error::last_os_error());
     }
-    let fd = Fd(raw);
+    Ok(Fd(raw))
+}
+
+/// Writes `key` and `table` (each of the sizes the NIC reports) to
+/// `iface`, the hash function Toeplitz where `toeplitz`, else unchanged.
+fn write(iface: &str, key: &[u8], table: &[u32], toeplitz: bool) -> io::Result<()> {
+    let fd = socket()?;
+    let mut buf = vec![0u32; RXFH_HEADER_WORDS + table.len() + key.len().div_ceil(4)];
+    buf[0] = ETHTOOL_SRSSH;
+    buf[2] = table.len() as u32;
+    buf[3] = key.len() as u32;
+    buf[4] = u32::from(u8::from(toeplitz)); // hfunc in the low byte
+    buf[RXFH_HEADER_WORDS..RXFH_HEADER_WORDS + table.len()].copy_from_slice(table);
+    let mut bytes = Vec::with_capacity(key.len().div_ceil(4) * 4);
+    bytes.extend_from_slice(key);
+    bytes.resize(key.len().div_ceil(4) * 4, 0);
+    for (w, b) in buf[RXFH_HEADER_WORDS + table.len()..]
+        .iter_mut()
+        .zip(bytes.chunks_exact(4))
+    {
+        *w = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+    }
+    ethtool(&fd, iface, buf.as_mut_ptr().cast())
+}
+
+/// What the NIC had before `set`: put back when dropped.
+#[derive(Debug)]
+pub struct RssRestore {
+    iface: String,
+    key: Vec<u8>,
+    table: Vec<u32>,
+}
+
+impl RssRestore {
+    /// How to put it back by hand (after a `kill -9`): `ethtool -X`.
+    pub fn by_hand(&self) -> String {
+        let key: Vec<String> = self.key.iter().map(|b| format!("{b:02x}")).collect();
+        format!("ethtool -X {} hkey {} default", self.iface, key.join(":"))
+    }
+}
+
+impl Drop for RssRestore {
+    fn drop(&mut self) {
+        let _ = write(&self.iface, &self.key, &self.table, false);
+    }
+}
+
+/// Sets `iface`'s RSS to a Toeplitz hash with `key` (the NIC's own key
+/// length: `key`, then the rest of the NIC's key) and an even table over
+/// `queues` (entry `i` is `queues[i % n]`, the NIC's own table size);
+/// the guard puts back the key and table it had.
+pub fn set(iface: &str, key: &[u8], queues: &[u32]) -> Result<RssRestore, RssQueryError> {
+    let before = read(iface)?;
+    let mut new_key = before.key.clone();
+    for (d, s) in new_key.iter_mut().zip(key) {
+        *d = *s;
+    }
+    let n = queues.len().max(1);
+    let table: Vec<u32> = (0..before.table.len())
+        .map(|i| queues.get(i % n).copied().unwrap_or(0))
+        .collect();
+    write(iface, &new_key, &table, true).map_err(|e| match RssQueryError::from(e) {
+        RssQueryError::NotReported => RssQueryError::Unsettable,
+        other => other,
+    })?;
+    Ok(RssRestore {
+        iface: iface.to_string(),
+        key: before.key,
+        table: before.table,
+    })
+}
+
+/// What `iface`'s driver reports of its RSS.
+pub fn read(iface: &str) -> Result<NicRss, RssQueryError> {
+    let fd = socket()?;
     let (function, key, table) = function_key_table(&fd, iface)?;
     Ok(NicRss {
         function,
