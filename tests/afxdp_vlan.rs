@@ -17,30 +17,17 @@
 mod netns;
 
 use netns::raw::{RawClient, RawSocket, mac_of};
-use netns::{ClientClose, Pair, SYNWAVE_IP, Synwave, counter, kernel_clients, num, skip};
+use netns::{
+    ClientClose, Pair, SYNWAVE_IP, Synwave, counter, kernel_clients, num, pcap_frames, skip,
+};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 use synwave::wire::TcpFlags;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-/// The frames of a pcap file (classic format, as `--pcap` writes it).
-fn pcap_frames(path: &Path) -> Vec<Vec<u8>> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(bytes.len() >= 24, "no pcap header in {}", path.display());
-    let mut frames = Vec::new();
-    let mut at = 24;
-    while at + 16 <= bytes.len() {
-        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
-        at += 16;
-        frames.push(bytes[at..(at + caplen).min(bytes.len())].to_vec());
-        at += caplen;
-    }
-    frames
-}
 
 /// The VLAN id of a frame's 802.1Q tag, if it has one.
 fn vlan_of(frame: &[u8]) -> Option<u16> {

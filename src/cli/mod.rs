@@ -20,6 +20,7 @@ pub mod search;
 mod search_output;
 pub mod serve;
 pub mod sim;
+pub mod tcp_args;
 
 use clap::ValueEnum;
 use synwave::app::CloseKind;

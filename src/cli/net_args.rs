@@ -395,6 +395,9 @@ pub struct RunArgs {
     /// SYN queue, rate limits, cookie key rotation.
     #[command(flatten)]
     pub defences: super::defence_args::DefenceArgs,
+    /// MSS, window, options and timers of the connections.
+    #[command(flatten)]
+    pub tcp: super::tcp_args::TcpArgs,
 }
 
 impl AfXdpArgs {
@@ -438,6 +441,7 @@ impl AfXdpArgs {
             max_time_wait: r.max_time_wait as usize,
             msl_us: (r.msl * 1e6) as u64,
             defences: r.defences.defences(),
+            tunables: r.tcp.tunables(),
             rss: self.rss.into(),
             run: InterfaceRun {
                 cores: self.cores.clone(),

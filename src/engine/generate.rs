@@ -92,6 +92,7 @@ impl GenConfig {
             msl_us: self.setup.msl_us,
             ..TcpConfig::default()
         };
+        self.setup.tunables.apply(&mut tcp);
         self.setup.defences.apply(&mut tcp);
         tcp
     }

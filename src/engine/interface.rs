@@ -28,7 +28,7 @@ use crate::io::afxdp::{AfXdp, AfXdpConfig, KernelDrops, XskStats};
 use crate::io::pcap::{PcapCapture, PcapConfig};
 use crate::io::{Impaired, Impairment};
 use crate::metrics::LiveLine;
-use crate::tcp::{Defences, Secrets};
+use crate::tcp::{Defences, Secrets, Tunables};
 use crate::wire::{MacAddr, V6};
 use std::net::IpAddr;
 use std::sync::atomic::AtomicBool;
@@ -91,6 +91,8 @@ pub struct InterfaceSetup {
     pub msl_us: u64,
     /// SYN queue, rate limits and cookie key rotation.
     pub defences: Defences,
+    /// MSS, window, options and timers of the connections.
+    pub tunables: Tunables,
     /// How frames reach the worker of their connection (`--rss`).
     pub rss: RssMode,
     /// Duration, cores and live lines.

@@ -62,6 +62,7 @@ impl ServeConfig {
             msl_us: self.setup.msl_us,
             ..TcpConfig::default()
         };
+        self.setup.tunables.apply(&mut tcp);
         self.setup.defences.apply(&mut tcp);
         tcp
     }

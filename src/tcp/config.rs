@@ -104,6 +104,58 @@ impl Defences {
     }
 }
 
+/// What a user sets of the connection's options and timers (`--mss`,
+/// `--window`, `--wscale`, `--timestamps`, `--sack-permitted`,
+/// `--idle-timeout`, `--rto-min`), written over a `TcpConfig`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tunables {
+    /// MSS we announce.
+    pub mss: u16,
+    /// Receive window we advertise, in bytes.
+    pub rcv_wnd: u32,
+    /// Window scale we offer (`None`: not offered).
+    pub wscale: Option<u8>,
+    /// Use timestamps when the peer does.
+    pub timestamps: bool,
+    /// Offer SACK-permitted.
+    pub sack: bool,
+    /// Reset after this long with nothing in flight (0: never).
+    pub idle_timeout_us: u64,
+    /// Retransmission timeout of data and FIN.
+    pub rto_us: u64,
+}
+
+impl Default for Tunables {
+    /// `TcpConfig::default`'s.
+    fn default() -> Tunables {
+        let d = TcpConfig::default();
+        Tunables {
+            mss: d.mss,
+            rcv_wnd: d.rcv_wnd,
+            wscale: d.wscale,
+            timestamps: d.timestamps,
+            sack: d.sack,
+            idle_timeout_us: d.idle_timeout_us,
+            rto_us: d.rto_us,
+        }
+    }
+}
+
+impl Tunables {
+    /// Writes these into `cfg` (`TcpConfig::validate` then checks them:
+    /// the window against the scale, the MSS against its range).
+    pub fn apply(&self, cfg: &mut TcpConfig) {
+        cfg.mss = self.mss;
+        cfg.rcv_wnd = self.rcv_wnd;
+        cfg.wscale = self.wscale;
+        cfg.timestamps = self.timestamps;
+        cfg.sack = self.sack;
+        cfg.idle_timeout_us = self.idle_timeout_us;
+        cfg.rto_us = self.rto_us;
+        cfg.rto_max_us = cfg.rto_max_us.max(self.rto_us);
+    }
+}
+
 impl Default for TcpConfig {
     fn default() -> Self {
         TcpConfig {

@@ -48,7 +48,7 @@ mod tuple_keys;
 
 pub use app_state::AppState;
 pub use application::{Application, Conn};
-pub use config::{CookiePolicy, Defences, TcpConfig, TcpConfigError};
+pub use config::{CookiePolicy, Defences, TcpConfig, TcpConfigError, Tunables};
 pub use context::{RealClock, TcpContext};
 pub use cookie::{Cookie, SynCookies};
 pub use isn::IsnGenerator;

@@ -491,6 +491,21 @@ pub fn kernel_listener(
     h
 }
 
+/// The frames of a pcap file (classic format, as `--pcap` writes it).
+pub fn pcap_frames(path: &std::path::Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(bytes.len() >= 24, "no pcap header in {}", path.display());
+    let mut frames = Vec::new();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16;
+        frames.push(bytes[at..(at + caplen).min(bytes.len())].to_vec());
+        at += caplen;
+    }
+    frames
+}
+
 /// The value after `key` on its line of ab's report ("Failed requests:
 /// 0"), if the line is there.
 pub fn ab_field(report: &str, key: &str) -> Option<u64> {
