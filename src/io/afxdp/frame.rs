@@ -1,23 +1,24 @@
-//! A frame in a chunk of one AF_XDP socket's UMEM, as a worker holds it
-//! ([`XskFrame`]), and the identity that ties it to the port that handed
-//! it out ([`PortId`]).
+//! A frame in a chunk of a UMEM (shared by the AF_XDP sockets of one
+//! interface), as a worker holds it ([`XskFrame`]), and the identity that
+//! ties it to that UMEM ([`PortId`]).
 //!
-//! Rules: a frame is a unique handle to its chunk: it is made only by its
-//! port (from a descriptor the kernel returned or a chunk of the port's
-//! free list), is not `Clone`, and is stamped with its port's id, which no
-//! other port in the process ever has. The port takes back only frames
-//! stamped with its own id (a foreign frame is counted and forgotten,
-//! never put on a ring), and keeps its UMEM mapped while any frame it
-//! handed out is held, so a frame stays valid memory whatever safe code
-//! does with it. No atomic operation per frame: the id is a plain integer
-//! compare.
+//! Rules: a frame is a unique handle to its chunk: it is made only by a
+//! port of its UMEM (from a descriptor the kernel returned or a chunk of
+//! the port's free list), is not `Clone`, and is stamped with its UMEM's
+//! id, which no other UMEM in the process ever has. A port takes back
+//! only frames of its own UMEM (a foreign frame is counted and forgotten,
+//! never put on a ring), and the UMEM stays mapped while any of its
+//! frames is held (the ports' count, `umem_share`), so a frame stays
+//! valid memory whatever safe code does with it. No atomic operation per
+//! frame: the id is a plain integer compare.
 
 use crate::io::FrameBuf;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// The identity of one port, unique in the process: ids are handed out
-/// in turn and never reused (opening fails once they run out).
+/// The identity of one UMEM (the ports that share it), unique in the
+/// process: ids are handed out in turn and never reused (opening fails
+/// once they run out).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortId(u32);
 

@@ -1,5 +1,6 @@
 //! `io::afxdp`: the AF_XDP backend. One socket per (interface, queue),
-//! each with its own UMEM and rings ([`XskPort`], a [`Port`]); the XDP
+//! each with its own rings over a partition of one UMEM that the
+//! interface's sockets share ([`XskPort`], a [`Port`]); the XDP
 //! program that redirects synwave's frames into them, loaded by synwave
 //! itself from raw instructions ([`program`]) into an XSKMAP keyed by rx
 //! queue, and attached through a bpf_link ([`bpf`]), so the kernel

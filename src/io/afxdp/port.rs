@@ -17,14 +17,14 @@
 //! stays mapped while any of its frames is held, even after the ports are
 //! dropped.
 
-use super::error::{XskError, XskStep};
 use super::frame::{PortId, XskFrame};
-use super::umem_area::UmemArea;
 use super::umem_share::UmemShare;
+
+mod open;
 use crate::io::{Port, PortStats};
 use std::sync::Arc;
 use xdpilone::xdp::XdpDesc;
-use xdpilone::{DeviceQueue, IfInfo, RingRx, RingTx, Socket, SocketConfig, Umem, UmemConfig, User};
+use xdpilone::{DeviceQueue, RingRx, RingTx, User};
 
 /// Most `sendto` wakeups of the transmit ring per poll (each sends up to
 /// 32 frames in copy mode): a full burst of 64 replies and the frames a
@@ -116,6 +116,9 @@ pub struct XskPort {
     headroom: u32,
     /// Bound in copy mode: a `sendto` sends synchronously (see `kick_tx`).
     copy: bool,
+    /// Wake the transmit ring whenever frames wait, whatever its flag
+    /// says (a sharing socket on a kernel that does not give it the flag).
+    always_wake: bool,
     stats: PortStats,
     xsk: XskStats,
     /// The UMEM, shared with the interface's other ports (dropped last).
@@ -131,206 +134,14 @@ unsafe impl Send for XskPort {}
 impl Drop for XskPort {
     fn drop(&mut self) {
         // Frames still held point into the mapping: the UMEM stays mapped
-        // while the ports' total is not zero (the rings and sockets close
-        // after this, so the kernel stops using it).
+        // while the ports' total is not zero (this port's rings and socket
+        // close after this; queue 0's socket is the UMEM's own and closes
+        // with the share, before the mapping).
         self.share.add_outstanding(self.out);
     }
 }
 
-fn step(step: XskStep) -> impl FnOnce(xdpilone::Errno) -> XskError {
-    move |e| XskError {
-        step,
-        errno: e.get_raw(),
-    }
-}
-
-/// Slots of each of the four rings for a UMEM of `frames` chunks: an
-/// eighth, so that together they hold at most half the UMEM. However full
-/// the kernel keeps them, the other half is left for the frames the worker
-/// holds and the frames it originates: a burst after a stall cannot take
-/// every frame and leave a connection's segment unsent until its
-/// retransmission timer.
-fn ring_slots(frames: u32) -> u32 {
-    frames / 8
-}
-
-/// How often a bind refused with EBUSY is tried again, and the wait
-/// between two tries: a second in all.
-const BIND_BUSY_RETRIES: u32 = 20;
-const BIND_BUSY_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
-
 impl XskPort {
-    /// Opens a socket on queue `queue` of interface `ifindex` over a UMEM
-    /// of its own, bound zero-copy when `zero_copy` (the driver refuses
-    /// with EOPNOTSUPP where it cannot), copy mode otherwise.
-    pub fn open(
-        ifindex: u32,
-        queue: u32,
-        cfg: &XskConfig,
-        zero_copy: bool,
-    ) -> Result<XskPort, XskError> {
-        let mut one =
-            XskPort::open_shared(ifindex, &[queue], cfg, zero_copy).map_err(|(_, e)| e)?;
-        one.pop().ok_or(XskError {
-            step: XskStep::Socket,
-            errno: libc::EINVAL,
-        })
-    }
-
-    /// Opens one socket per queue of `queues` on interface `ifindex`, all
-    /// over one UMEM of `cfg.frames` chunks per queue (the first socket
-    /// registers it, the others share it: `XDP_SHARED_UMEM`, bound in the
-    /// first one's mode), bound zero-copy when `zero_copy`. On failure,
-    /// the queue whose socket failed and why.
-    pub fn open_shared(
-        ifindex: u32,
-        queues: &[u32],
-        cfg: &XskConfig,
-        zero_copy: bool,
-    ) -> Result<Vec<XskPort>, (u32, XskError)> {
-        let first = queues.first().copied().unwrap_or(0);
-        let frames = cfg.frames.next_power_of_two().max(64);
-        let frame_size = cfg.frame_size;
-        if !(frame_size == 2048 || frame_size == 4096) || cfg.headroom + 256 > frame_size {
-            let e = XskError {
-                step: XskStep::FrameSize,
-                errno: libc::EINVAL,
-            };
-            return Err((first, e));
-        }
-        let id = PortId::next().ok_or((
-            first,
-            XskError {
-                step: XskStep::PortId,
-                errno: libc::EMFILE,
-            },
-        ))?;
-        let partition = u64::from(frames) * u64::from(frame_size);
-        let bytes = partition as usize * queues.len().max(1);
-        let area = UmemArea::new(bytes).map_err(|e| {
-            let errno = e.raw_os_error().unwrap_or(libc::ENOMEM);
-            (
-                first,
-                XskError {
-                    step: XskStep::UmemMapping,
-                    errno,
-                },
-            )
-        })?;
-        let ring = ring_slots(frames);
-        let ucfg = UmemConfig {
-            fill_size: ring,
-            complete_size: ring,
-            frame_size,
-            headroom: cfg.headroom,
-            flags: 0,
-        };
-        // Safety: the area is page-aligned, `bytes` long, and lives in the
-        // share beside the `Umem` (dropped after it).
-        let umem = unsafe { Umem::new(ucfg, area.as_non_null()) }
-            .map_err(|e| (first, step(XskStep::UmemRegistration)(e)))?;
-        let share = Arc::new(UmemShare::new(
-            umem,
-            area,
-            id,
-            queues.len(),
-            partition,
-            frames as usize,
-        ));
-        let mut ports = Vec::with_capacity(queues.len());
-        for (index, &queue) in queues.iter().enumerate() {
-            let port = XskPort::bind_one(&share, ifindex, queue, index, cfg, zero_copy)
-                .map_err(|e| (queue, e))?;
-            ports.push(port);
-        }
-        Ok(ports)
-    }
-
-    /// The socket of `queue`, partition `index` of `share`: the first
-    /// registers the UMEM's fill and completion rings on the UMEM's own
-    /// socket and picks the mode; the others share it.
-    fn bind_one(
-        share: &Arc<UmemShare>,
-        ifindex: u32,
-        queue: u32,
-        index: usize,
-        cfg: &XskConfig,
-        zero_copy: bool,
-    ) -> Result<XskPort, XskError> {
-        let umem = &share.umem;
-        let frames = cfg.frames.next_power_of_two().max(64);
-        let (frame_size, ring) = (cfg.frame_size, ring_slots(frames));
-        let mut info = IfInfo::invalid();
-        info.from_ifindex(ifindex)
-            .map_err(step(XskStep::InterfaceLookup))?;
-        info.set_queue(queue);
-        let sock = if index == 0 {
-            Socket::with_shared(&info, umem)
-        } else {
-            Socket::new(&info)
-        }
-        .map_err(step(XskStep::Socket))?;
-        let device = umem
-            .fq_cq(&sock)
-            .map_err(step(XskStep::FillCompletionRings))?;
-        // A socket sharing another's UMEM takes that one's mode: the
-        // kernel refuses mode flags on it.
-        let bind_flags = match (index, zero_copy) {
-            (0, true) => SocketConfig::XDP_BIND_NEED_WAKEUP | SocketConfig::XDP_BIND_ZEROCOPY,
-            (0, false) => SocketConfig::XDP_BIND_NEED_WAKEUP | SocketConfig::XDP_BIND_COPY,
-            _ => 0,
-        };
-        let user = umem
-            .rx_tx(
-                &sock,
-                &SocketConfig {
-                    rx_size: std::num::NonZeroU32::new(ring),
-                    tx_size: std::num::NonZeroU32::new(ring),
-                    bind_flags,
-                },
-            )
-            .map_err(step(XskStep::RxTxRings))?;
-        let rx = user.map_rx().map_err(step(XskStep::RxRingMapping))?;
-        let tx = user.map_tx().map_err(step(XskStep::TxRingMapping))?;
-        // The socket of a process that has just ended leaves its queue a
-        // moment later (the kernel frees its UMEM in deferred work), so a
-        // busy queue is asked again for a while before it is reported.
-        let mut tries = 0;
-        while let Err(e) = umem.bind(&user) {
-            if e.get_raw() != libc::EBUSY || tries == BIND_BUSY_RETRIES {
-                return Err(step(XskStep::Bind)(e));
-            }
-            tries += 1;
-            std::thread::sleep(BIND_BUSY_WAIT);
-        }
-        let base = index as u64 * u64::from(frames) * u64::from(frame_size);
-        let free = (0..u64::from(frames))
-            .rev()
-            .map(|i| base + i * u64::from(frame_size))
-            .collect();
-        let mut port = XskPort {
-            rx,
-            tx,
-            device,
-            user,
-            free,
-            in_flight: 0,
-            out: 0,
-            id: share.id,
-            index,
-            ring,
-            chunk_mask: !(u64::from(frame_size) - 1),
-            frame_size,
-            headroom: cfg.headroom,
-            copy: !zero_copy,
-            stats: PortStats::default(),
-            xsk: XskStats::default(),
-            share: share.clone(),
-        };
-        port.refill();
-        Ok(port)
-    }
-
     /// The socket's file descriptor, for the XSKMAP.
     pub fn fd(&self) -> i32 {
         self.user.as_raw_fd()
@@ -439,12 +250,15 @@ impl XskPort {
     /// one `sendto` sends at most 32 frames (the kernel's TX_BATCH_SIZE)
     /// before it returns, so it is repeated while frames wait, a bounded
     /// number of times; in zero-copy mode the driver sends after one
-    /// wakeup, asynchronously, so one is enough.
+    /// wakeup, asynchronously, so one is enough. A socket sharing another's
+    /// UMEM on a kernel before 6.0 never gets the ring's wakeup flag (the
+    /// kernel copies it to sharing sockets since "xsk: Inherit need_wakeup
+    /// flag for shared sockets"), so it is woken whenever frames wait.
     #[inline]
     fn kick_tx(&mut self) {
         let wakeups = if self.copy { TX_WAKEUPS_PER_CALL } else { 1 };
         for _ in 0..wakeups {
-            if self.tx.pending() == 0 || !self.tx.needs_wakeup() {
+            if self.tx.pending() == 0 || !(self.always_wake || self.tx.needs_wakeup()) {
                 break;
             }
             self.tx.wake();

@@ -35,9 +35,10 @@ pub(super) struct UmemShare {
     outstanding: AtomicI64,
 }
 
-// Safety: after set-up the UMEM registration and the mapping are only
-// read (the base address) or dropped; what ports change concurrently is
-// atomic (the inboxes, `outstanding`).
+// Safety: after set-up the mapping is only read (the base address) or
+// dropped; the registration's shared set of device queues, which a port
+// leaves when it drops, sits behind xdpilone's own lock; what ports
+// change concurrently otherwise is atomic (the inboxes, `outstanding`).
 unsafe impl Send for UmemShare {}
 // Safety: as above.
 unsafe impl Sync for UmemShare {}
