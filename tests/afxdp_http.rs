@@ -120,7 +120,8 @@ impl Nginx {
         let conf = format!(
             "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
              error_log {d}/error.log;\nevents {{ worker_connections 4096; }}\n\
-             http {{\n  access_log {d}/access.log;\n  keepalive_timeout 0;\n  default_type text/plain;\n\
+             http {{\n  log_format withhost '$remote_addr - - [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" host=$host';\n\
+               access_log {d}/access.log withhost;\n  keepalive_timeout 0;\n  default_type text/plain;\n\
                client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
                uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
                server {{ listen {KERNEL_IP}:80 backlog=4096; location / {{ return 200 \"synwave test\\n\"; }} }}\n}}\n"
@@ -187,38 +188,38 @@ impl Drop for Nginx {
     }
 }
 
-#[test]
-fn gen_gets_a_200_from_nginx_for_every_connection() {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    if skip("gen_gets_a_200_from_nginx_for_every_connection") {
-        return;
-    }
-    let n = 2000;
+/// `gen --request http` with `extra` flags, `n` connections, against
+/// nginx on side B: gen's summary and nginx's access log, after checking
+/// that every connection completed with a 200.
+fn gen_http_to_nginx(n: u64, extra: &[&str]) -> (serde_json::Value, String) {
     let pair = Pair::new(1);
     let nginx = Nginx::start(&pair.b());
     let a = pair.a();
-    let mut g = Synwave::start(
-        &a,
-        &[
-            "gen",
-            "--iface",
-            &a,
-            "--quiet",
-            "--src-ip",
-            &SYNWAVE_IP.to_string(),
-            "--dst",
-            &format!("{KERNEL_IP}:80"),
-            "--request",
-            "http",
-            "--connections",
-            &n.to_string(),
-            "--concurrency",
-            "32",
-            "--duration",
-            "60",
-        ],
-        "synwave gen:",
+    let (src, dst, count) = (
+        SYNWAVE_IP.to_string(),
+        format!("{KERNEL_IP}:80"),
+        n.to_string(),
     );
+    let mut args = vec![
+        "gen",
+        "--iface",
+        &a,
+        "--quiet",
+        "--src-ip",
+        &src,
+        "--dst",
+        &dst,
+        "--request",
+        "http",
+        "--connections",
+        &count,
+        "--concurrency",
+        "32",
+        "--duration",
+        "60",
+    ];
+    args.extend_from_slice(extra);
+    let mut g = Synwave::start(&a, &args, "synwave gen:");
     let st = g.wait(Duration::from_secs(90));
     let text = std::fs::read_to_string(&g.json)
         .unwrap_or_else(|e| panic!("no JSON summary ({st:?}, {e}): {:?}", g.log));
@@ -231,16 +232,41 @@ fn gen_gets_a_200_from_nginx_for_every_connection() {
     assert_eq!(num(&j, "failed"), 0, "{j}");
     assert_eq!(counter(&j, "http_2xx"), n, "{j}");
     assert_eq!(counter(&j, "http_other"), 0, "{j}");
-    let lines: Vec<&str> = log.lines().collect();
-    assert_eq!(
-        lines.len() as u64,
-        n,
-        "nginx logged {} requests; errors: {errors}",
-        lines.len()
-    );
-    for l in &lines {
+    let lines = log.lines().count() as u64;
+    assert_eq!(lines, n, "nginx logged {lines} requests; errors: {errors}");
+    (j, log)
+}
+
+#[test]
+fn gen_gets_a_200_from_nginx_for_every_connection() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("gen_gets_a_200_from_nginx_for_every_connection") {
+        return;
+    }
+    let (_, log) = gen_http_to_nginx(2000, &[]);
+    for l in log.lines() {
         assert!(l.contains("\"GET / HTTP/1.1\" 200 "), "{l}");
         assert!(l.contains("\"synwave\""), "user agent: {l}");
+        assert!(l.ends_with(&format!("host={KERNEL_IP}")), "host: {l}");
+    }
+}
+
+#[test]
+fn gen_asks_nginx_for_the_path_and_host_it_is_given() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("gen_asks_nginx_for_the_path_and_host_it_is_given") {
+        return;
+    }
+    let extra = [
+        "--http-path",
+        "/probe?id=7",
+        "--http-host",
+        "www.example.test",
+    ];
+    let (_, log) = gen_http_to_nginx(100, &extra);
+    for l in log.lines() {
+        assert!(l.contains("\"GET /probe?id=7 HTTP/1.1\" 200 "), "{l}");
+        assert!(l.ends_with("host=www.example.test"), "{l}");
     }
 }
 
@@ -265,4 +291,9 @@ fn http_flag_conflicts_are_refused_with_the_fix() {
     );
     let e = run(&["--request-bytes", "10"]);
     assert!(e.contains("cannot be used with"), "{e}");
+    let e = run(&["--http-path", "probe"]);
+    assert!(
+        e.contains("--http-path") && e.contains("starting with /"),
+        "{e}"
+    );
 }

@@ -2676,7 +2676,7 @@ mod http_app {
 
     #[test]
     fn the_server_answers_only_at_the_end_of_the_request_header() {
-        let req = http::request("10.0.0.2");
+        let req = http::request("/", "10.0.0.2");
         for split in [1, 10, req.len() - 2, req.len() - 1] {
             let mut fx = http_server();
             let mut sent = 0;
@@ -2707,7 +2707,7 @@ mod http_app {
     fn http_client() -> Fx {
         let client = cfg_with(|c| {
             c.app = AppConfig {
-                payload: Arc::from(http::request("10.0.0.2")),
+                payload: Arc::from(http::request("/", "10.0.0.2")),
                 send_after: 0,
                 expect: u32::MAX,
                 close: CloseMode::Wait,

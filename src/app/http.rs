@@ -13,10 +13,31 @@
 //! close`, RFC 9112 §9.6), so the client takes the server's FIN as the end
 //! of the response.
 
-/// A GET for `/` on `host` that asks the server to close afterwards.
-pub fn request(host: &str) -> Vec<u8> {
-    format!("GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: synwave\r\nAccept: */*\r\nConnection: close\r\n\r\n")
+/// A GET for `path` on `host` that asks the server to close afterwards
+/// (`check_request_parts` says whether both fit a request line).
+pub fn request(path: &str, host: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: synwave\r\nAccept: */*\r\nConnection: close\r\n\r\n")
         .into_bytes()
+}
+
+/// Why a request target or a Host value cannot go into a request line.
+pub fn check_request_parts(path: &str, host: &str) -> Result<(), String> {
+    let bad = |s: &str| {
+        s.is_empty()
+            || s.bytes()
+                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    };
+    if bad(path) || !path.starts_with('/') {
+        return Err(format!(
+            "'{path}' is not a request path: give one starting with / and without spaces or control characters (RFC 9112 §3.2)"
+        ));
+    }
+    if bad(host) {
+        return Err(format!(
+            "'{host}' is not a Host value: give a name or address without spaces or control characters"
+        ));
+    }
+    Ok(())
 }
 
 /// A 200 response with a `body_bytes` body of `'r'`s, then close.
@@ -131,8 +152,30 @@ mod tests {
     }
 
     #[test]
+    fn the_path_and_host_go_into_the_request_line_or_name_the_fix() {
+        let req = String::from_utf8(request("/probe?x=1", "www.example.test")).unwrap();
+        assert!(req.starts_with("GET /probe?x=1 HTTP/1.1\r\nHost: www.example.test\r\n"));
+        assert!(check_request_parts("/a", "[fd00::1]").is_ok());
+        assert!(
+            check_request_parts("a", "h")
+                .unwrap_err()
+                .contains("starting with /")
+        );
+        assert!(
+            check_request_parts("/a b", "h")
+                .unwrap_err()
+                .contains("without spaces")
+        );
+        assert!(
+            check_request_parts("/", "h\r\nX: y")
+                .unwrap_err()
+                .contains("Host value")
+        );
+    }
+
+    #[test]
     fn a_request_ends_at_its_empty_line_however_it_is_split() {
-        let req = request("10.99.0.1");
+        let req = request("/", "10.99.0.1");
         for at in 0..=req.len() {
             assert!(ends_after_split(&req, at), "split at {at}");
         }

@@ -46,6 +46,13 @@ pub struct Exchange {
     /// http_other), and end each connection at the server's close.
     #[arg(long, value_enum, conflicts_with_all = ["request_bytes", "response_bytes"])]
     pub request: Option<ProtocolArg>,
+    /// With --request http: the request's target.
+    #[arg(long, default_value = "/", requires = "request")]
+    pub http_path: String,
+    /// With --request http: the request's Host (default: the server's
+    /// address).
+    #[arg(long, requires = "request")]
+    pub http_host: Option<String>,
     /// Milliseconds each connection stays open once its exchange is done,
     /// before the client closes (the server's FIN still closes at once).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
@@ -115,6 +122,8 @@ pub fn gen_config(
         );
     }
     let http = x.request == Some(ProtocolArg::Http);
+    synwave::app::http::check_request_parts(&x.http_path, x.http_host.as_deref().unwrap_or("-"))
+        .map_err(|e| format!("--http-path / --http-host: {e}"))?;
     Ok(GenConfig {
         setup: t.afxdp.setup(
             common,
@@ -132,6 +141,8 @@ pub fn gen_config(
         request_bytes: x.request_bytes,
         response_bytes: x.response_bytes,
         http,
+        http_path: x.http_path.clone(),
+        http_host: x.http_host.clone(),
         close: x
             .close
             .unwrap_or(if http {

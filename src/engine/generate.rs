@@ -60,6 +60,10 @@ pub struct GenConfig {
     /// status class, and take the server's FIN as its end (`close` must
     /// be `ServerFin`; `request_bytes` and `response_bytes` do not apply).
     pub http: bool,
+    /// The request's target (`http`: "/" by default).
+    pub http_path: String,
+    /// The request's Host (`None`: the server's address).
+    pub http_host: Option<String>,
     /// Who closes, and how.
     pub close: CloseKind,
     /// A profile's templates (empty: every connection as above).
@@ -100,14 +104,15 @@ impl GenConfig {
     /// The applications of every worker (one per template), the HTTP
     /// request's Host the server of the family (`v6`) it goes to.
     pub fn app(&self, v6: bool) -> Canned {
-        let host = match (v6, self.dst, self.dst6) {
-            (false, Some((ip, _)), _) => std::net::Ipv4Addr::from(ip).to_string(),
-            (true, _, Some((ip, _))) => format!("[{}]", std::net::Ipv6Addr::from(ip)),
+        let host = match (&self.http_host, v6, self.dst, self.dst6) {
+            (Some(h), ..) => h.clone(),
+            (None, false, Some((ip, _)), _) => std::net::Ipv4Addr::from(ip).to_string(),
+            (None, true, _, Some((ip, _))) => format!("[{}]", std::net::Ipv6Addr::from(ip)),
             _ => String::new(),
         };
         let app = AppConfig {
             payload: if self.http {
-                http::request(&host).into()
+                http::request(&self.http_path, &host).into()
             } else {
                 vec![b'q'; self.request_bytes as usize].into()
             },
