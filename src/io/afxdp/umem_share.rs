@@ -26,8 +26,9 @@ pub(super) struct UmemShare {
     pub(super) area: UmemArea,
     /// Stamped in every frame of this UMEM, whichever port hands it out.
     pub(super) id: PortId,
-    /// Bytes of one port's partition.
-    partition: u64,
+    /// Bytes of one port's partition, as a power of two: a chunk's owner
+    /// is its offset shifted right by this (no division per frame).
+    partition_shift: u32,
     /// Per port: its chunks that other ports give back.
     inboxes: Box<[ArrayQueue<u64>]>,
     /// Frames handed out less frames taken back, over every port, added
@@ -44,7 +45,8 @@ unsafe impl Send for UmemShare {}
 unsafe impl Sync for UmemShare {}
 
 impl UmemShare {
-    /// `ports` partitions of `partition` bytes each over `umem` and
+    /// `ports` partitions of `partition` bytes each (a power of two:
+    /// chunks per queue and chunk size are) over `umem` and
     /// `area`, each with room in its inbox for all of its `chunks`.
     pub(super) fn new(
         umem: Umem,
@@ -58,7 +60,10 @@ impl UmemShare {
             umem,
             area,
             id,
-            partition,
+            partition_shift: {
+                debug_assert!(partition.is_power_of_two());
+                partition.trailing_zeros()
+            },
             inboxes: (0..ports).map(|_| ArrayQueue::new(chunks.max(1))).collect(),
             outstanding: AtomicI64::new(0),
         }
@@ -67,7 +72,7 @@ impl UmemShare {
     /// The port whose partition holds the chunk at `chunk`.
     #[inline]
     pub(super) fn owner(&self, chunk: u64) -> usize {
-        (chunk / self.partition) as usize
+        (chunk >> self.partition_shift) as usize
     }
 
     /// Whether more than one port shares the UMEM.
