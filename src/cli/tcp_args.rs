@@ -1,8 +1,8 @@
 //! The flags that set the connection's TCP options and timers (`serve`,
 //! `gen` and `search` share them, and profiles take them as keys): the
 //! MSS and window we announce, the window scale, timestamps and
-//! SACK-permitted we offer, the idle timeout and the retransmission
-//! timeout. Out-of-range values are refused by clap or by
+//! SACK-permitted we offer, the idle timeout, the retransmission
+//! timeout and the initial congestion window. Out-of-range values are refused by clap or by
 //! `TcpConfig::validate` with the flag and the range.
 
 use clap::ValueEnum;
@@ -22,7 +22,7 @@ pub enum OnOff {
 pub struct Wscale(pub Option<u8>);
 
 /// `--mss`, `--window`, `--wscale`, `--timestamps`, `--sack-permitted`,
-/// `--idle-timeout`, `--rto-min`.
+/// `--idle-timeout`, `--rto-min`, `--init-cwnd`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct TcpArgs {
     /// The MSS synwave announces in its SYN and SYN-ACK (88 to 9000; over
@@ -53,6 +53,10 @@ pub struct TcpArgs {
     /// minimum RTO is 200; synwave takes no RTT samples).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub rto_min: u64,
+    /// The initial congestion window, in segments (RFC 6928: 10): how
+    /// much of a response goes out before the first ACK returns.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub init_cwnd: u16,
 }
 
 fn parse_wscale(s: &str) -> Result<Wscale, String> {
@@ -87,6 +91,7 @@ impl TcpArgs {
             sack: self.sack_permitted == OnOff::On,
             idle_timeout_us: (self.idle_timeout * 1e6) as u64,
             rto_us: self.rto_min * 1_000,
+            init_cwnd: self.init_cwnd,
         }
     }
 }
@@ -105,6 +110,7 @@ mod tests {
             sack_permitted: OnOff::On,
             idle_timeout: 60.0,
             rto_min: 200,
+            init_cwnd: 10,
         };
         assert_eq!(a.tunables(), Tunables::default());
     }

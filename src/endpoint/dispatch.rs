@@ -54,7 +54,7 @@ impl<A: Family> Endpoint<A> {
             // A connection we opened: its handshake, first-byte and
             // last-byte latencies.
             if !slot.value.passive() {
-                let since_syn = now.saturating_sub(slot.value.opened_at());
+                let since_syn = slot.value.age(now);
                 if out.events.contains(tcp::Events::ESTABLISHED) {
                     self.latency.handshake(since_syn);
                 }
@@ -73,7 +73,12 @@ impl<A: Family> Endpoint<A> {
                 }
             }
             match out.end {
-                None => slot.sync_timer(&mut self.timers, tuple),
+                None => {
+                    slot.sync_timer(&mut self.timers, tuple);
+                    if slot.value.wants_to_send() {
+                        self.note_sender(tuple);
+                    }
+                }
                 Some(end) => self.ended(h, tuple, end, now),
             }
             return out;
@@ -190,7 +195,11 @@ impl<A: Family> Endpoint<A> {
                 }
                 return Outcome::default();
             }
+            let sending = tcb.wants_to_send();
             self.tables.insert_conn(h, *tuple, tcb, &mut self.timers);
+            if sending {
+                self.note_sender(tuple);
+            }
             self.note_records_peak();
             self.counters.accepted += 1;
         } else if out.events.contains(tcp::Events::COOKIE_OK) {

@@ -107,7 +107,12 @@ impl<A: Family> Endpoint<A> {
             let out = slot.value.on_timer(&mut self.ctx, &self.app, tuple, now);
             self.counters.add_events(out.events);
             match out.end {
-                None => slot.sync_timer(&mut self.timers, tuple),
+                None => {
+                    slot.sync_timer(&mut self.timers, tuple);
+                    if slot.value.wants_to_send() {
+                        self.note_sender(tuple);
+                    }
+                }
                 Some(end) => self.ended(h, tuple, end, now),
             }
             if let Some(r) = out.reply {

@@ -8,7 +8,8 @@
 //!
 //! One file per job: `receive` (header prediction, parsing, the reply in
 //! place), `arp` and `ndp` (and the `next_hop` they teach), `dispatch` (live record, TIME-WAIT, listener),
-//! `open` (connections and lone SYNs), `expire` (timers), `abort` (every
+//! `open` (connections and lone SYNs), `expire` (timers), `flush` (the
+//! segments the send window allows beyond each answer), `abort` (every
 //! live connection ended at once), `records` (how a record ends), `output` (frames we originate); `state` holds what they
 //! share.
 //!
@@ -24,6 +25,7 @@ mod counters;
 mod dispatch;
 mod expire;
 mod expiry_queue;
+mod flush;
 mod latency;
 mod ndp;
 mod next_hop;

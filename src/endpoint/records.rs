@@ -24,7 +24,7 @@ impl<A: Family> Endpoint<A> {
         };
         self.counters
             .add_end_of(end, Canned::template(slot.value.app_state()));
-        let lifetime = now.saturating_sub(slot.value.opened_at());
+        let lifetime = slot.value.age(now);
         self.latency.lifetime(lifetime);
         if let Some(id) = slot.timer {
             self.timers.cancel(id);

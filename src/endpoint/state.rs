@@ -34,6 +34,9 @@ pub const PREFAULT_MAX_BYTES: usize = 1 << 30;
 /// room for up front (more grow the queue).
 const REUSABLE_ROOM: usize = 1 << 20;
 
+/// Most segments one `Endpoint::flush` sends.
+pub(super) const FLUSH_BUDGET: usize = 512;
+
 /// Timers fired per `TimerWheel::expire` call in `Endpoint::expire`.
 pub(super) const EXPIRE_BATCH: usize = 256;
 
@@ -50,6 +53,9 @@ pub struct Endpoint<A = V4> {
     pub(super) fired: Vec<FourTuple<A>>,
     /// Queued TIME-WAIT expiries that are due: hash, tuple, deadline.
     pub(super) due: Vec<(u64, FourTuple<A>, u64)>,
+    /// Connections with more to send than their answers carried
+    /// (`flush`).
+    pub(super) senders: Vec<FourTuple<A>>,
     pub(super) counters: Counters,
     pub(super) latency: Recorder,
     pub(super) scratch: Box<[u8]>,
@@ -76,6 +82,7 @@ impl<A: Family> Endpoint<A> {
             timers: TimerWheel::new(),
             fired: Vec::with_capacity(EXPIRE_BATCH),
             due: Vec::with_capacity(EXPIRE_BATCH),
+            senders: Vec::with_capacity(FLUSH_BUDGET),
             counters: Counters::default(),
             latency: Recorder::new(),
             scratch: vec![0; FRAME_CAPACITY].into_boxed_slice(),

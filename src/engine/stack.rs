@@ -75,6 +75,15 @@ impl Stack {
         }
     }
 
+    /// `Endpoint::flush` of both.
+    #[inline]
+    pub fn flush<T: FnMut(&[u8]) -> bool>(&mut self, now: u64, tx: &mut T) {
+        self.v4.flush(now, tx);
+        if let Some(v6) = &mut self.v6 {
+            v6.flush(now, tx);
+        }
+    }
+
     /// Live records, both families.
     pub fn connections(&self) -> usize {
         self.v4.connections() + self.v6.as_ref().map_or(0, |e| e.connections())

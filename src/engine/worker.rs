@@ -231,6 +231,14 @@ impl<P: Port> Worker<P> {
                 o.open(ep6, port, tx, tally, now, phase);
             }
         }
+        // The further segments the send windows allow.
+        ep.flush(now, &mut |bytes| match filled(port, bytes) {
+            Some(f) => {
+                tx.push(f);
+                true
+            }
+            None => false,
+        });
         // Timers: retransmissions and expiries.
         ep.expire(now, &mut |bytes| {
             if let Some(f) = filled(port, bytes) {

@@ -175,6 +175,14 @@ fn run_in<A: ScenarioAddrs>(cfg: &SimConfig) -> SimReport {
                 link.send(now, back, &buf[..n]);
             }
         }
+        client.flush(now, &mut |f| {
+            link.send(now, Side::Server, f);
+            true
+        });
+        server.flush(now, &mut |f| {
+            link.send(now, Side::Client, f);
+            true
+        });
         client.expire(now, &mut |f| link.send(now, Side::Server, f));
         server.expire(now, &mut |f| link.send(now, Side::Client, f));
     }

@@ -65,6 +65,8 @@ pub struct TcpConfig {
     pub cookie_rotate_us: u64,
     /// Ignore RST in TIME-WAIT (RFC 1337); Linux's default is off.
     pub rfc1337: bool,
+    /// Initial congestion window, in segments (RFC 6928: 10).
+    pub init_cwnd: u16,
 }
 
 /// The bounds on what hostile traffic can cost a worker, as the user
@@ -123,6 +125,8 @@ pub struct Tunables {
     pub idle_timeout_us: u64,
     /// Retransmission timeout of data and FIN.
     pub rto_us: u64,
+    /// Initial congestion window, in segments.
+    pub init_cwnd: u16,
 }
 
 impl Default for Tunables {
@@ -137,6 +141,7 @@ impl Default for Tunables {
             sack: d.sack,
             idle_timeout_us: d.idle_timeout_us,
             rto_us: d.rto_us,
+            init_cwnd: d.init_cwnd,
         }
     }
 }
@@ -153,6 +158,7 @@ impl Tunables {
         cfg.idle_timeout_us = self.idle_timeout_us;
         cfg.rto_us = self.rto_us;
         cfg.rto_max_us = cfg.rto_max_us.max(self.rto_us);
+        cfg.init_cwnd = self.init_cwnd;
     }
 }
 
@@ -179,9 +185,13 @@ impl Default for TcpConfig {
             rst_per_sec: 100_000,
             cookie_rotate_us: 0,
             rfc1337: false,
+            init_cwnd: 10,
         }
     }
 }
+
+/// The largest initial congestion window accepted, in segments.
+pub const MAX_INIT_CWND: u16 = 1000;
 
 /// A `TcpConfig` value out of its range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,6 +221,8 @@ pub enum TcpConfigError {
     FinWait2,
     /// `msl_us` is 0.
     Msl,
+    /// `init_cwnd` is 0 or above 1000 segments.
+    InitCwnd(u16),
 }
 
 impl core::fmt::Display for TcpConfigError {
@@ -232,6 +244,10 @@ impl core::fmt::Display for TcpConfigError {
             }
             TcpConfigError::FinWait2 => f.write_str("the FIN-WAIT-2 timeout must be above 0"),
             TcpConfigError::Msl => f.write_str("the maximum segment lifetime must be above 0"),
+            TcpConfigError::InitCwnd(v) => write!(
+                f,
+                "an initial congestion window of {v} segments is out of range: give 1 to {MAX_INIT_CWND}"
+            ),
         }
     }
 }
@@ -274,6 +290,9 @@ impl TcpConfig {
         if self.msl_us == 0 {
             return Err(TcpConfigError::Msl);
         }
+        if self.init_cwnd == 0 || self.init_cwnd > MAX_INIT_CWND {
+            return Err(TcpConfigError::InitCwnd(self.init_cwnd));
+        }
         Ok(())
     }
 }
@@ -314,6 +333,8 @@ mod tests {
         );
         assert_eq!(bad(|c| c.fin_wait2_us = 0), TcpConfigError::FinWait2);
         assert_eq!(bad(|c| c.msl_us = 0), TcpConfigError::Msl);
+        assert_eq!(bad(|c| c.init_cwnd = 0), TcpConfigError::InitCwnd(0));
+        assert_eq!(bad(|c| c.init_cwnd = 1001), TcpConfigError::InitCwnd(1001));
         assert_eq!(
             bad(|c| c.mss = 9001).to_string(),
             "an MSS of 9001 is out of range: give 88 to 9000"

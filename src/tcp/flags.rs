@@ -35,6 +35,22 @@ impl ConnFlags {
     pub const PERSIST: ConnFlags = ConnFlags(1 << 9);
     /// An ACK arrived since the last window probe.
     pub const PROBE_ANSWERED: ConnFlags = ConnFlags(1 << 10);
+    /// Duplicate ACKs in a row since the last new ACK, as two bits
+    /// (`DUP_ACK_ONE` counts 1, `DUP_ACK_TWO` 2: the third starts fast
+    /// retransmit, RFC 5681 §3.2).
+    pub const DUP_ACK_ONE: ConnFlags = ConnFlags(1 << 11);
+    /// See `DUP_ACK_ONE`.
+    pub const DUP_ACK_TWO: ConnFlags = ConnFlags(1 << 12);
+    /// In fast recovery (RFC 6582): no new data goes out until an ACK
+    /// covers SND.NXT, each partial ACK retransmits the next segment.
+    pub const RECOVERY: ConnFlags = ConnFlags(1 << 13);
+    /// The segment at SND.UNA is to be retransmitted by the next output
+    /// (fast retransmit or a partial ACK).
+    pub const RETRANSMIT_DUE: ConnFlags = ConnFlags(1 << 14);
+    /// SND.NXT went back to SND.UNA at a retransmission timeout (go-back-N,
+    /// as BSD): ACKs up to the end of the queued stream stay acceptable
+    /// until everything queued is acknowledged.
+    pub const REWOUND: ConnFlags = ConnFlags(1 << 15);
 
     /// Every flag of `f` is set.
     #[inline]

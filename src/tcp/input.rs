@@ -361,9 +361,14 @@ impl Tcb {
             events |= Events::ESTABLISHED;
         }
         if seg.ack > self.snd_nxt {
-            // Acknowledges something not yet sent.
-            let ev = Events::OUT_OF_WINDOW;
-            return Err(self.invalid_ack(ctx, tuple, seg, payload_len, now, ev));
+            if seg.ack > self.ack_limit() {
+                // Acknowledges something not yet sent.
+                let ev = Events::OUT_OF_WINDOW;
+                return Err(self.invalid_ack(ctx, tuple, seg, payload_len, now, ev));
+            }
+            // After a rewind: the peer had it from before (BSD's
+            // `snd_nxt = snd_una` when SND.UNA passes SND.NXT).
+            self.snd_nxt = seg.ack;
         }
         let max_wnd = self.snd_wnd.max(65535);
         if seg.ack < self.snd_una - max_wnd {
@@ -379,16 +384,28 @@ impl Tcb {
         {
             self.ts_recent = t.tsval;
         }
+        let wnd = u32::from(seg.window) << self.snd_wscale().unwrap_or(0);
         if seg.ack > self.snd_una {
+            let before = self.snd_una;
             self.snd_una = seg.ack;
             self.retries = 0;
             self.deadline = 0;
+            self.on_new_ack(before);
+        } else if seg.ack == self.snd_una
+            && payload_len == 0
+            && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN)
+            && wnd == self.snd_wnd
+            && self.snd_una != self.snd_nxt
+            && !events.contains(Events::ESTABLISHED)
+        {
+            // A duplicate ACK (RFC 5681 §2).
+            self.on_dup_ack();
         }
         // Any acceptable segment restarts the idle timeout.
         if self.flags.has(ConnFlags::IDLE_TIMER) {
             self.deadline = 0;
         }
-        self.snd_wnd = u32::from(seg.window) << self.snd_wscale().unwrap_or(0);
+        self.snd_wnd = wnd;
         if self.flags.has(ConnFlags::PERSIST) {
             self.flags.set(ConnFlags::PROBE_ANSWERED);
             if self.window_room(self.snd_nxt) > 0 {

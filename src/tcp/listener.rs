@@ -92,7 +92,7 @@ fn on_syn(
     }
     let (own_isn, ts_offset) = ctx.isn.isn_and_ts_offset(tuple, ctx.isn_clock(now));
     let iss = isn.unwrap_or(own_isn);
-    let mut tcb = Tcb::blank(State::SynReceived, iss, ts_offset, now);
+    let mut tcb = Tcb::blank(&ctx.cfg, State::SynReceived, iss, ts_offset, now);
     tcb.flags.set(ConnFlags::PASSIVE);
     tcb.irs = seg.seq;
     tcb.rcv_nxt = seg.seq + 1;
@@ -195,7 +195,7 @@ fn from_cookie(
         .cookies
         .redeem(tuple, client_isn, iss, ctx.cookie_clock(now))?;
     let (mss, ts_offset) = (redeemed.mss, redeemed.ts_offset);
-    let mut tcb = Tcb::blank(State::Established, iss, ts_offset, now);
+    let mut tcb = Tcb::blank(&ctx.cfg, State::Established, iss, ts_offset, now);
     tcb.flags.set(ConnFlags::PASSIVE);
     tcb.irs = client_isn;
     tcb.rcv_nxt = seg.seq;

@@ -8,7 +8,9 @@
 //! - [`Tcb`]: a connection record: active open ([`Tcb::connect`]), segment
 //!   arrival ([`Tcb::on_segment`]), timers ([`Tcb::on_timer`]), close and
 //!   abort. Every call returns an [`Outcome`]: at most one segment to send,
-//!   the events that happened, and whether the record ended.
+//!   the events that happened, and whether the record ended. When the
+//!   send window takes more ([`Tcb::wants_to_send`]), the caller pulls
+//!   the further segments with [`Tcb::send_more`].
 //! - [`Application`], [`Conn`], [`AppState`]: what TCP asks of the
 //!   application, the handle it gets on its turn, and its opaque
 //!   per-connection state.
@@ -27,6 +29,7 @@ mod app_state;
 mod application;
 mod close;
 mod config;
+mod congestion;
 mod context;
 pub mod cookie;
 mod flags;

@@ -110,6 +110,9 @@ events! {
     /// A SYN was retransmitted (SYN-SENT's timer; also counted in
     /// `RETRANSMIT`).
     SYN_RETRANSMIT = 27;
+    /// A segment was resent by fast retransmit or a partial ACK in fast
+    /// recovery (RFC 5681 §3.2, RFC 6582; also counted in `RETRANSMIT`).
+    FAST_RETRANSMIT = 28;
 }
 
 impl Events {

@@ -4,7 +4,8 @@
 //!
 //! Rules: a segment carries at most one MSS of data and never reaches past
 //! the peer's window (SND.UNA + SND.WND, RFC 9293 §3.8.6; our FIN needs
-//! room for its one sequence number too); its bytes are named by their
+//! room for its one sequence number too) nor, for new data, past the
+//! congestion window (`congestion.rs`); its bytes are named by their
 //! stream offset (`Reply::data_offset`), never copied here: the
 //! application resolves them. TSvals are the context's timestamp clock
 //! plus the connection's offset (RFC 7323 §5.4). No I/O, no allocation.
@@ -28,7 +29,7 @@ impl Tcb {
         app: AppState,
     ) -> (Tcb, Outcome) {
         let (iss, ts_offset) = ctx.isn.isn_and_ts_offset(tuple, ctx.isn_clock(now));
-        let mut tcb = Tcb::blank(State::SynSent, iss, ts_offset, now);
+        let mut tcb = Tcb::blank(&ctx.cfg, State::SynSent, iss, ts_offset, now);
         tcb.app = app;
         tcb.snd_nxt = iss + 1;
         tcb.deadline = now.saturating_add(ctx.cfg.rto_syn_us);
@@ -165,7 +166,7 @@ impl Tcb {
         now: u64,
     ) -> (Option<Reply>, u32, bool) {
         let data_end = self.data_end();
-        let room = self.window_room(seq);
+        let room = self.send_room(seq);
         let len = if seq < data_end {
             (data_end - seq).min(self.effective_send_mss()).min(room)
         } else {
@@ -192,8 +193,10 @@ impl Tcb {
         (Some(reply), len, fin)
     }
 
-    /// Sends what is due at SND.NXT: new data (up to one MSS), our FIN when
-    /// all data is out, or a bare ACK when `force_ack`.
+    /// Sends what is due: the segment at SND.UNA when a fast retransmit or
+    /// a partial ACK asked for it; else, outside recovery, new data at
+    /// SND.NXT (up to one MSS within the send room), our FIN when all data
+    /// is out; else a bare ACK when `force_ack`.
     pub(crate) fn output(
         &mut self,
         ctx: &TcpContext,
@@ -201,6 +204,21 @@ impl Tcb {
         now: u64,
         force_ack: bool,
     ) -> (Option<Reply>, Events) {
+        if self.flags.has(ConnFlags::RETRANSMIT_DUE) {
+            self.flags.clear(ConnFlags::RETRANSMIT_DUE);
+            if self.snd_una < self.snd_nxt {
+                return (
+                    Some(self.retransmission(ctx, tuple, now)),
+                    Events::RETRANSMIT | Events::FAST_RETRANSMIT,
+                );
+            }
+        }
+        if self.flags.has(ConnFlags::RECOVERY) {
+            return (
+                force_ack.then(|| self.ack_reply(ctx, tuple, now)),
+                Events::NONE,
+            );
+        }
         let (reply, len, fin) = self.segment_at(ctx, tuple, self.snd_nxt, true, now);
         let Some(reply) = reply else {
             return (
@@ -219,6 +237,25 @@ impl Tcb {
         (Some(reply), ev)
     }
 
+    /// The next segment the send window allows beyond what the last call
+    /// sent (new data or our FIN at SND.NXT), with its events, the timer
+    /// kept in step; `None` when nothing more may go out now (see
+    /// `wants_to_send`). For a caller that sends several segments per
+    /// received one.
+    pub fn send_more(
+        &mut self,
+        ctx: &TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+    ) -> Option<(Reply, Events)> {
+        if !self.wants_to_send() {
+            return None;
+        }
+        let (reply, events) = self.output(ctx, tuple, now, false);
+        self.update_timer(&ctx.cfg, now);
+        reply.map(|r| (r, events))
+    }
+
     /// A zero-window probe (RFC 9293 §3.8.6.1) in Linux's form
     /// (`tcp_xmit_probe_skb`): an ACK whose sequence number, SND.UNA − 1,
     /// the peer has already received, so it answers at once with an ACK
@@ -234,7 +271,7 @@ impl Tcb {
 
     /// The segment to retransmit from SND.UNA.
     pub(crate) fn retransmission(
-        &self,
+        &mut self,
         ctx: &TcpContext,
         tuple: &FourTuple<impl Family>,
         now: u64,
@@ -244,7 +281,11 @@ impl Tcb {
             State::SynReceived => self.syn_ack_segment(ctx, tuple, now),
             _ => {
                 let fin_sent = self.snd_nxt > self.data_end();
+                // One segment, whatever the congestion window (RFC 5681
+                // §3.2 step 4 sends it regardless of cwnd).
+                let cwnd = std::mem::replace(&mut self.cwnd, u16::MAX);
                 let (reply, _, _) = self.segment_at(ctx, tuple, self.snd_una, fin_sent, now);
+                self.cwnd = cwnd;
                 reply.unwrap_or_else(|| self.ack_reply(ctx, tuple, now))
             }
         }

@@ -26,7 +26,9 @@ pub const DEFAULT_MSS: u16 = 536;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tcb {
     pub(crate) deadline: u64,
-    pub(crate) opened_at: u64,
+    /// When the record was created (µs, the low 32 bits: ages up to 71
+    /// minutes are exact, see `age`).
+    pub(crate) opened_at: u32,
     pub(crate) iss: SeqNum,
     pub(crate) irs: SeqNum,
     pub(crate) snd_una: SeqNum,
@@ -40,6 +42,11 @@ pub struct Tcb {
     /// ISS+1 .. ISS+1+`snd_queued`.
     pub(crate) snd_queued: u32,
     pub(crate) peer_mss: u16,
+    /// The congestion window, in segments (RFC 5681 §2; counted in
+    /// segments as Linux's `snd_cwnd`).
+    pub(crate) cwnd: u16,
+    /// The slow-start threshold, in segments (`u16::MAX`: none yet).
+    pub(crate) ssthresh: u16,
     /// When the last duplicate ACK answering an invalid segment went out
     /// (ms, modulo 2^16; 0: never), for the per-connection rate limit.
     pub(crate) last_oow_ms: u16,
@@ -52,10 +59,16 @@ pub struct Tcb {
 }
 
 impl Tcb {
-    pub(crate) fn blank(state: State, iss: SeqNum, ts_offset: u32, now: u64) -> Tcb {
+    pub(crate) fn blank(
+        cfg: &TcpConfig,
+        state: State,
+        iss: SeqNum,
+        ts_offset: u32,
+        now: u64,
+    ) -> Tcb {
         Tcb {
             deadline: 0,
-            opened_at: now,
+            opened_at: now as u32,
             iss,
             irs: SeqNum(0),
             snd_una: iss,
@@ -66,6 +79,8 @@ impl Tcb {
             ts_offset,
             snd_queued: 0,
             peer_mss: DEFAULT_MSS,
+            cwnd: cfg.init_cwnd,
+            ssthresh: u16::MAX,
             last_oow_ms: 0,
             flags: ConnFlags::NONE,
             state,
@@ -88,10 +103,23 @@ impl Tcb {
         self.deadline
     }
 
-    /// When the record was created (µs).
+    /// How long ago the record was created (µs), at `now`: exact for
+    /// records younger than 2^32 µs (71 minutes), modulo that beyond.
     #[inline]
-    pub fn opened_at(&self) -> u64 {
-        self.opened_at
+    pub fn age(&self, now: u64) -> u64 {
+        u64::from((now as u32).wrapping_sub(self.opened_at))
+    }
+
+    /// The congestion window, in segments.
+    #[inline]
+    pub fn cwnd(&self) -> u16 {
+        self.cwnd
+    }
+
+    /// The slow-start threshold, in segments (`u16::MAX`: none yet).
+    #[inline]
+    pub fn ssthresh(&self) -> u16 {
+        self.ssthresh
     }
 
     /// The application's state of this connection.

@@ -4,7 +4,9 @@
 //! expires.
 //!
 //! Rules: retransmission follows RFC 6298 §5 (a timer while anything is
-//! unacknowledged, doubled on each expiry, capped) without RTT sampling;
+//! unacknowledged, doubled on each expiry, capped) without RTT sampling
+//! (the timeout is `rto_us`, `--rto-min`); what a timeout does to the
+//! send window is `congestion.rs`'s;
 //! giving up follows RFC 9293 §3.8.3 (a retry limit per state, then the
 //! record ends without sending anything, as Linux). With nothing in flight,
 //! something to send and the peer's window closed, the persist timer sends
@@ -166,7 +168,15 @@ impl Tcb {
             return self.end(End::RetriesExceeded, Events::NONE);
         }
         self.retries += 1;
-        let reply = self.retransmission(ctx, tuple, now);
+        let reply = if matches!(self.state, State::SynSent | State::SynReceived) {
+            self.retransmission(ctx, tuple, now)
+        } else {
+            // The loss window and go-back-N (`congestion.rs`): the first
+            // segment from SND.UNA goes out now, the rest as ACKs return.
+            self.on_retransmission_timeout();
+            let (reply, _) = self.output(ctx, tuple, now, false);
+            reply.unwrap_or_else(|| self.ack_reply(ctx, tuple, now))
+        };
         self.deadline = now.saturating_add(self.rto(cfg));
         let events = if self.state == State::SynSent {
             Events::RETRANSMIT | Events::SYN_RETRANSMIT
