@@ -76,6 +76,10 @@ pub enum TemplateProblem {
     Hold(u64),
     /// `request_bytes` above 65,535.
     Request(u32),
+    /// `requests` of 0, or more than one without a request to count.
+    Requests(u32),
+    /// `think_ms` above an hour.
+    Think(u64),
 }
 
 /// Why a profile cannot be used.
@@ -148,6 +152,11 @@ impl fmt::Display for TemplateProblem {
             }
             TemplateProblem::Hold(h) => write!(f, "hold_ms {h}: at most 3600000 (an hour)"),
             TemplateProblem::Request(r) => write!(f, "request_bytes {r}: at most 65535"),
+            TemplateProblem::Requests(n) => write!(
+                f,
+                "requests {n}: give 1 or more; more than 1 needs request_bytes (each request is counted by its bytes)"
+            ),
+            TemplateProblem::Think(t) => write!(f, "think_ms {t}: at most 3600000 (an hour)"),
         }
     }
 }
@@ -200,6 +209,10 @@ struct TemplateSpec {
     spoof: Option<String>,
     #[serde(default)]
     hold_ms: u64,
+    #[serde(default = "one")]
+    requests: u32,
+    #[serde(default)]
+    think_ms: u64,
 }
 
 fn one() -> u32 {
@@ -310,6 +323,12 @@ fn template(s: TemplateSpec) -> Result<Template, ProfileError> {
     if s.request_bytes > 65_535 {
         return Err(at(TemplateProblem::Request(s.request_bytes)));
     }
+    if s.requests == 0 || (s.requests > 1 && s.request_bytes == 0) {
+        return Err(at(TemplateProblem::Requests(s.requests)));
+    }
+    if s.think_ms > 3_600_000 {
+        return Err(at(TemplateProblem::Think(s.think_ms)));
+    }
     Ok(Template {
         name: name.clone(),
         weight: s.weight,
@@ -319,6 +338,8 @@ fn template(s: TemplateSpec) -> Result<Template, ProfileError> {
         response_bytes: s.response_bytes,
         spoof,
         hold_us: s.hold_ms.saturating_mul(1000),
+        requests: s.requests,
+        think_us: s.think_ms.saturating_mul(1000),
     })
 }
 

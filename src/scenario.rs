@@ -38,6 +38,10 @@ pub struct Scenario {
     pub hold_us: u64,
     /// SYN queue, rate limits and cookie key rotation (both sides).
     pub defences: Defences,
+    /// Request/response transactions per connection (without templates).
+    pub requests: u32,
+    /// The client's pause between a response and its next request (µs).
+    pub think_us: u64,
 }
 
 impl Default for Scenario {
@@ -51,6 +55,8 @@ impl Default for Scenario {
             templates: Vec::new(),
             hold_us: 0,
             defences: Defences::default(),
+            requests: 1,
+            think_us: 0,
         }
     }
 }
@@ -115,14 +121,17 @@ impl Scenario {
     /// The client's applications: its request at once, its response
     /// awaited, then its close (with templates, one per template).
     pub fn client_app(&self) -> Canned {
+        let n = self.requests.max(1);
         let app = AppConfig {
-            payload: payload(self.request_bytes, b'q'),
+            payload: payload(self.request_bytes * n, b'q'),
             send_after: 0,
             expect: self.response_bytes,
             close: self.close.client_mode(),
             close_on_peer_fin: true,
             protocol: AppProtocol::Bytes,
             hold_us: self.hold_us,
+            requests: n,
+            think_us: self.think_us,
         };
         client_apps(app, &self.templates)
     }
@@ -137,14 +146,21 @@ impl Scenario {
         } else {
             1
         };
+        let n = if self.templates.is_empty() {
+            self.requests.max(1)
+        } else {
+            1
+        };
         Canned::new(AppConfig {
-            payload: payload(self.response_bytes, b'r'),
+            payload: payload(self.response_bytes * n, b'r'),
             send_after: request,
             expect: request,
             close: self.close.server_mode(),
             close_on_peer_fin: true,
             protocol: AppProtocol::Bytes,
             hold_us: 0,
+            requests: n,
+            think_us: 0,
         })
     }
 

@@ -27,18 +27,28 @@ fn ab_against_serve(
     n: &str,
     c: &str,
 ) -> (std::process::ExitStatus, String, serde_json::Value) {
+    ab_against_serve_with(body, n, c, &[], &[])
+}
+
+/// As `ab_against_serve`, serve run with `serve_extra` and ab with
+/// `ab_extra` flags.
+fn ab_against_serve_with(
+    body: &str,
+    n: &str,
+    c: &str,
+    serve_extra: &[&str],
+    ab_extra: &[&str],
+) -> (std::process::ExitStatus, String, serde_json::Value) {
     let ab = need("ab", "apache2-utils");
     let pair = Pair::new(1);
-    let server = Synwave::serve(
-        &pair.a(),
-        &pair.a(),
-        &SYNWAVE_IP.to_string(),
-        &["--response", "http", "--response-bytes", body],
-    );
+    let mut args = vec!["--response", "http", "--response-bytes", body];
+    args.extend_from_slice(serve_extra);
+    let server = Synwave::serve(&pair.a(), &pair.a(), &SYNWAVE_IP.to_string(), &args);
     let out = Command::new("timeout")
         .args(["180", "ip", "netns", "exec", &pair.b()])
         .arg(&ab)
         .args(["-n", n, "-c", c, "-s", "10", "-q"])
+        .args(ab_extra)
         .arg(format!("http://{SYNWAVE_IP}/"))
         .output()
         .expect("run ab");
@@ -103,6 +113,35 @@ fn apache_bench_gets_twenty_thousand_2xx_responses_from_serve() {
     assert_eq!(num(&j, "records_left"), 0, "{j}");
 }
 
+/// `ab -k` (keep-alive) against `serve --requests 100`: every request
+/// answered, 2xx, and each connection carries up to 100 of them (the
+/// 100th response closes it and ab opens another).
+#[test]
+fn apache_bench_keeps_connections_alive_to_serve() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("apache_bench_keeps_connections_alive_to_serve") {
+        return;
+    }
+    let (status, report, j) =
+        ab_against_serve_with("300", "5000", "8", &["--requests", "100"], &["-k"]);
+    eprintln!("{report}");
+    assert!(status.success(), "ab failed ({status:?}): {report}");
+    assert_eq!(
+        ab_field(&report, "Complete requests:"),
+        Some(5000),
+        "{report}"
+    );
+    assert_eq!(ab_field(&report, "Failed requests:"), Some(0), "{report}");
+    assert!(!report.contains("Non-2xx responses"), "{report}");
+    let kept = ab_field(&report, "Keep-Alive requests:").expect("ab -k reports keep-alive");
+    assert!(kept >= 4_900, "{report}");
+    // 5,000 requests over at most about 58 connections, not 5,000.
+    let established = num(&j, "established");
+    assert!((50..=100).contains(&established), "{j}");
+    assert!(counter(&j, "data_tx") >= 5_000, "{j}");
+    assert_eq!(num(&j, "records_left"), 0, "{j}");
+}
+
 /// nginx in namespace `ns`, one process, on `KERNEL_IP:80`, logging to
 /// files in `dir`; killed by pid on drop.
 struct Nginx {
@@ -111,7 +150,14 @@ struct Nginx {
 }
 
 impl Nginx {
-    fn start(ns: &str) -> Nginx {
+    /// With `keep_alive`, nginx keeps connections (65 s, up to 1000
+    /// requests each); without, it closes each after its response.
+    fn start(ns: &str, keep_alive: bool) -> Nginx {
+        let keep = if keep_alive {
+            "keepalive_timeout 65;\n  keepalive_requests 1000;"
+        } else {
+            "keepalive_timeout 0;"
+        };
         let nginx = need("nginx", "nginx");
         let dir = std::env::temp_dir().join(format!("synwave-nginx-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -120,8 +166,8 @@ impl Nginx {
         let conf = format!(
             "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
              error_log {d}/error.log;\nevents {{ worker_connections 4096; }}\n\
-             http {{\n  log_format withhost '$remote_addr - - [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" host=$host';\n\
-               access_log {d}/access.log withhost;\n  keepalive_timeout 0;\n  default_type text/plain;\n\
+             http {{\n  log_format withhost '$remote_addr - - [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" conn=$connection n=$connection_requests host=$host';\n\
+               access_log {d}/access.log withhost;\n  {keep}\n  default_type text/plain;\n\
                client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
                uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
                server {{ listen {KERNEL_IP}:80 backlog=4096; location / {{ return 200 \"synwave test\\n\"; }} }}\n}}\n"
@@ -192,8 +238,15 @@ impl Drop for Nginx {
 /// nginx on side B: gen's summary and nginx's access log, after checking
 /// that every connection completed with a 200.
 fn gen_http_to_nginx(n: u64, extra: &[&str]) -> (serde_json::Value, String) {
+    gen_http_to_nginx_keeping(n, 1, extra)
+}
+
+/// As `gen_http_to_nginx`, with `requests` requests per connection
+/// (nginx keeping connections when above 1): nginx logs `n` × `requests`
+/// lines.
+fn gen_http_to_nginx_keeping(n: u64, requests: u64, extra: &[&str]) -> (serde_json::Value, String) {
     let pair = Pair::new(1);
-    let nginx = Nginx::start(&pair.b());
+    let nginx = Nginx::start(&pair.b(), requests > 1);
     let a = pair.a();
     let (src, dst, count) = (
         SYNWAVE_IP.to_string(),
@@ -233,7 +286,11 @@ fn gen_http_to_nginx(n: u64, extra: &[&str]) -> (serde_json::Value, String) {
     assert_eq!(counter(&j, "http_2xx"), n, "{j}");
     assert_eq!(counter(&j, "http_other"), 0, "{j}");
     let lines = log.lines().count() as u64;
-    assert_eq!(lines, n, "nginx logged {lines} requests; errors: {errors}");
+    assert_eq!(
+        lines,
+        n * requests,
+        "nginx logged {lines} requests; errors: {errors}"
+    );
     (j, log)
 }
 
@@ -268,6 +325,42 @@ fn gen_asks_nginx_for_the_path_and_host_it_is_given() {
         assert!(l.contains("\"GET /probe?id=7 HTTP/1.1\" 200 "), "{l}");
         assert!(l.ends_with("host=www.example.test"), "{l}");
     }
+}
+
+/// `--requests 10`: every connection carries ten pipelined requests, the
+/// last asking to close; nginx (keep-alive on) logs each, numbered 1 to
+/// 10 on its connection, and closes after the tenth.
+#[test]
+fn gen_carries_ten_requests_per_connection_to_nginx() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("gen_carries_ten_requests_per_connection_to_nginx") {
+        return;
+    }
+    let (j, log) = gen_http_to_nginx_keeping(500, 10, &["--requests", "10"]);
+    let mut per_conn = std::collections::HashMap::<String, Vec<u64>>::new();
+    for l in log.lines() {
+        assert!(l.contains("\"GET / HTTP/1.1\" 200 "), "{l}");
+        let field = |k: &str| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix(k))
+                .unwrap_or_else(|| panic!("no {k} in {l}"))
+                .to_string()
+        };
+        per_conn
+            .entry(field("conn="))
+            .or_default()
+            .push(field("n=").parse().expect("a number"));
+    }
+    assert_eq!(
+        per_conn.len(),
+        500,
+        "one nginx connection per gen connection"
+    );
+    for (c, mut ns) in per_conn {
+        ns.sort_unstable();
+        assert_eq!(ns, (1..=10).collect::<Vec<u64>>(), "connection {c}");
+    }
+    assert_eq!(num(&j, "established"), 500, "{j}");
 }
 
 /// Flags that cannot go with `--request http` are refused before any

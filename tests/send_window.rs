@@ -304,7 +304,7 @@ fn large_responses_complete_over_a_lossy_link() {
             request_bytes: 64,
             response_bytes: 200_000,
             delay_us: 100,
-            ipv6: false,
+            ..SimConfig::default()
         });
         assert_eq!(report.completed, 40, "loss {loss}: {report:?}");
         assert_eq!(report.records_left, 0);

@@ -2661,6 +2661,8 @@ mod http_app {
                 close_on_peer_fin: true,
                 protocol: AppProtocol::Http,
                 hold_us: 0,
+                requests: 1,
+                think_us: 0,
             }
         });
         established_with(client, server)
@@ -2714,6 +2716,8 @@ mod http_app {
                 close_on_peer_fin: true,
                 protocol: AppProtocol::Http,
                 hold_us: 0,
+                requests: 1,
+                think_us: 0,
             }
         });
         established_with(client, cfg_wait_in_close_wait())

@@ -132,42 +132,22 @@ impl Application for Canned {
         events
     }
 
-    /// Queue the message once enough has been received; once the exchange
-    /// is done, hold (if asked), then close by the close mode; in
-    /// CLOSE-WAIT, close at once if asked.
+    /// Queue each transaction's message once enough has been received
+    /// (a client after the previous response and its think time; a
+    /// server once per request); once every transaction is done, hold
+    /// (if asked), then close by the close mode; in CLOSE-WAIT, close at
+    /// once if asked.
     #[inline]
     fn on_turn(&self, conn: &mut Conn<'_>) {
         let state = *conn.app_state();
         let app = self.app_of(template_of(state));
-        let rcvd = conn.bytes_received();
-        // An HTTP server's request is complete at its header block's end,
-        // however many bytes that took; otherwise bytes are counted.
-        let http_server = app.protocol == AppProtocol::Http && conn.passive();
-        let (send_after, expect) = if http_server {
-            let n = if http::request_ended(scan_of(state)) {
-                0
-            } else {
-                u32::MAX
-            };
-            (n, n)
-        } else {
-            (app.send_after, app.expect)
-        };
-        let len = app.payload.len() as u32;
-        if conn.queued() == 0 && len > 0 && rcvd >= send_after {
-            conn.send(len);
-        }
-        if conn.fin_queued() {
+        if !self.queue_messages(app, conn) || conn.fin_queued() {
             return;
         }
         if conn.state() == State::CloseWait {
             if app.close_on_peer_fin {
                 conn.close();
             }
-            return;
-        }
-        let sent = len == 0 || conn.queued() > 0;
-        if !sent || rcvd < expect {
             return;
         }
         // The exchange is done: hold the connection open first, if asked
@@ -184,6 +164,62 @@ impl Application for Canned {
             CloseMode::Rst if conn.all_acked() => conn.abort(),
             _ => {}
         }
+    }
+}
+
+impl Canned {
+    /// Queues the messages now due; whether every transaction is done
+    /// (all messages queued, everything awaited received). In CLOSE-WAIT
+    /// nothing more arrives, so it counts as done.
+    #[inline]
+    fn queue_messages(&self, app: &AppConfig, conn: &mut Conn<'_>) -> bool {
+        let rcvd = conn.bytes_received();
+        let len = app.message_len();
+        let n = app.requests;
+        let queued = conn.queued().checked_div(len).unwrap_or(0);
+        let done_after = |sent: u32, rcvd: u32, expect: u32| {
+            (len == 0 || sent >= n) && u64::from(rcvd) >= u64::from(expect) * u64::from(n)
+        };
+        // An HTTP server answers each request once its header block has
+        // ended, however many bytes that took.
+        if app.protocol == AppProtocol::Http && conn.passive() {
+            let mut scan = scan_of(*conn.app_state());
+            let asked = u32::from(http::take_ended(&mut scan));
+            *conn.app_state() = with_scan(*conn.app_state(), scan);
+            let answer = asked.min(n - queued.min(n));
+            if len > 0 && answer > 0 {
+                conn.send(answer * len);
+            }
+            let sent = queued + answer;
+            return sent >= n || conn.state() == State::CloseWait;
+        }
+        if conn.passive() {
+            // A server: one message per `send_after` bytes received.
+            let asked = match app.send_after {
+                0 => n,
+                per => (rcvd / per).min(n),
+            };
+            if len > 0 && asked > queued {
+                conn.send((asked - queued) * len);
+            }
+            let sent = asked.max(queued);
+            return done_after(sent, rcvd, app.expect) || conn.state() == State::CloseWait;
+        }
+        // A client: message k once the k previous responses are in, after
+        // the think time from the second on.
+        let mut queued = queued;
+        if len > 0 && queued < n && u64::from(rcvd) >= u64::from(app.expect) * u64::from(queued) {
+            if queued == 0 || app.think_us == 0 || conn.take_timer_fired() {
+                conn.send(len);
+                queued += 1;
+            } else {
+                if !conn.timer_armed() {
+                    conn.start_timer(app.think_us);
+                }
+                return conn.state() == State::CloseWait;
+            }
+        }
+        done_after(queued, rcvd, app.expect) || conn.state() == State::CloseWait
     }
 }
 

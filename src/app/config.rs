@@ -41,7 +41,7 @@ pub enum AppProtocol {
 /// `send_after = 0` (request right after the handshake) and
 /// `expect = response length`; a server has `send_after = expect = request
 /// length`.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppConfig {
     /// Bytes this side sends (request or response).
     pub payload: Arc<[u8]>,
@@ -58,9 +58,39 @@ pub struct AppConfig {
     /// Once the exchange is done, wait this long (µs) before closing
     /// (0: close at once). The peer's FIN still closes at once.
     pub hold_us: u64,
+    /// Transactions per connection (at least 1): `payload` holds this
+    /// many messages of equal length back to back, one sent per
+    /// transaction; `send_after` and `expect` count per transaction.
+    pub requests: u32,
+    /// A client's pause between a response and its next request (µs).
+    pub think_us: u64,
+}
+
+impl Default for AppConfig {
+    /// Sends nothing, one transaction, waits for the peer's FIN.
+    fn default() -> AppConfig {
+        AppConfig {
+            payload: Arc::from(Vec::new()),
+            send_after: 0,
+            expect: 0,
+            close: CloseMode::default(),
+            close_on_peer_fin: false,
+            protocol: AppProtocol::default(),
+            hold_us: 0,
+            requests: 1,
+            think_us: 0,
+        }
+    }
 }
 
 impl AppConfig {
+    /// The length of one transaction's message (`payload` holds
+    /// `requests` of them).
+    #[inline]
+    pub fn message_len(&self) -> u32 {
+        (self.payload.len() / self.requests.max(1) as usize) as u32
+    }
+
     /// Sends nothing and closes as soon as the peer does.
     pub fn passive_close() -> AppConfig {
         AppConfig {
@@ -70,7 +100,8 @@ impl AppConfig {
     }
 }
 
-/// The longest message one side sends (request or response): 16 MiB.
+/// The longest message one side sends (request or response; with several
+/// transactions per connection, all of them together): 16 MiB.
 /// A segment names its bytes by a 32-bit stream offset; the bound keeps
 /// each side's memory for its messages small.
 pub const MAX_MESSAGE: usize = 1 << 24;
@@ -86,6 +117,12 @@ pub enum AppConfigError {
         /// Its length.
         len: usize,
     },
+    /// No transaction, or messages that do not split into `requests`
+    /// equal parts.
+    Requests {
+        /// Transactions asked for.
+        requests: u32,
+    },
     /// More than `MAX_TEMPLATES` applications.
     TooManyTemplates {
         /// How many were given.
@@ -99,6 +136,10 @@ impl core::fmt::Display for AppConfigError {
             AppConfigError::MessageTooLong { len } => write!(
                 f,
                 "a {len}-byte message is too long: at most {MAX_MESSAGE} bytes (request or response, HTTP header included)"
+            ),
+            AppConfigError::Requests { requests } => write!(
+                f,
+                "{requests} transactions per connection: give 1 or more, with messages that fit {MAX_MESSAGE} bytes all together"
             ),
             AppConfigError::TooManyTemplates { count } => {
                 write!(f, "{count} templates: at most {MAX_TEMPLATES}")
@@ -115,6 +156,11 @@ impl AppConfig {
         if self.payload.len() > MAX_MESSAGE {
             return Err(AppConfigError::MessageTooLong {
                 len: self.payload.len(),
+            });
+        }
+        if self.requests == 0 || self.payload.len() % self.requests as usize != 0 {
+            return Err(AppConfigError::Requests {
+                requests: self.requests,
             });
         }
         Ok(())

@@ -9,15 +9,43 @@
 //! beyond the `u8` the caller keeps per connection. Requests carry no
 //! body: the empty line after the header fields ends them (RFC 9112 §6.3
 //! rule 7: a request without Content-Length or Transfer-Encoding has a
-//! body of length zero). Responses close the connection (`Connection:
-//! close`, RFC 9112 §9.6), so the client takes the server's FIN as the end
-//! of the response.
+//! body of length zero). With one transaction per connection the request
+//! and the response close the connection (`Connection: close`, RFC 9112
+//! §9.6), so the client takes the server's FIN as the end of the
+//! response. With several, a client pipelines its requests (RFC 9112
+//! §9.3.2), the last asking to close, and a server answers each request
+//! in turn, its last response closing.
 
 /// A GET for `path` on `host` that asks the server to close afterwards
 /// (`check_request_parts` says whether both fit a request line).
 pub fn request(path: &str, host: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: synwave\r\nAccept: */*\r\nConnection: close\r\n\r\n")
-        .into_bytes()
+    requests(path, host, 1)
+}
+
+/// The `Connection` field of message `i` of `n` (0-based): the last asks
+/// to close, the others to keep the connection; with several messages
+/// the close value is padded to the keep-alive one's length with spaces,
+/// which a recipient strips (RFC 9110 §5.5), so every message has the
+/// same length.
+fn connection_field(i: u32, n: u32) -> &'static str {
+    match (i + 1 == n, n) {
+        (true, 1) => "close",
+        (true, _) => "close     ",
+        (false, _) => "keep-alive",
+    }
+}
+
+/// `n` GETs for `path` on `host` back to back (HTTP/1.1 pipelining, RFC
+/// 9112 §9.3.2), all but the last keeping the connection: the stream a
+/// client with `n` transactions sends.
+pub fn requests(path: &str, host: &str, n: u32) -> Vec<u8> {
+    (0..n)
+        .flat_map(|i| {
+            let c = connection_field(i, n);
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: synwave\r\nAccept: */*\r\nConnection: {c}\r\n\r\n")
+                .into_bytes()
+        })
+        .collect()
 }
 
 /// Why a request target or a Host value cannot go into a request line.
@@ -42,51 +70,76 @@ pub fn check_request_parts(path: &str, host: &str) -> Result<(), String> {
 
 /// A 200 response with a `body_bytes` body of `'r'`s, then close.
 pub fn response(body_bytes: u32) -> Vec<u8> {
-    let mut m = format!(
-        "HTTP/1.1 200 OK\r\nServer: synwave\r\nContent-Type: text/plain\r\nContent-Length: {body_bytes}\r\nConnection: close\r\n\r\n"
-    )
-    .into_bytes();
-    m.resize(m.len() + body_bytes as usize, b'r');
+    responses(body_bytes, 1)
+}
+
+/// `n` 200 responses with `body_bytes` bodies back to back, all but the
+/// last keeping the connection: what a server with `n` transactions per
+/// connection sends.
+pub fn responses(body_bytes: u32, n: u32) -> Vec<u8> {
+    let mut m = Vec::new();
+    for i in 0..n {
+        let c = connection_field(i, n);
+        m.extend_from_slice(
+            format!(
+                "HTTP/1.1 200 OK\r\nServer: synwave\r\nContent-Type: text/plain\r\nContent-Length: {body_bytes}\r\nConnection: {c}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        m.resize(m.len() + body_bytes as usize, b'r');
+    }
     m
 }
 
-/// Scan state: inside a line, just after a line's LF, or after an LF and
-/// a CR (the empty line's CR).
+/// Scan state, in its low two bits: inside a line, just after a line's
+/// LF, or after an LF and a CR (the empty line's CR). The six bits above
+/// count requests whose header block has ended and that are not yet
+/// answered (`take_ended`), up to `MAX_PENDING`.
 const IN_LINE: u8 = 0;
 const AFTER_LF: u8 = 1;
 const AFTER_LF_CR: u8 = 2;
-/// Bit of the scan state: the header block has ended.
-const ENDED: u8 = 0b1000;
+const LINE_MASK: u8 = 0b11;
+/// The most ended requests the scan state counts (more in one segment are
+/// not counted: at least 64 requests of 90-odd bytes each in one frame).
+pub const MAX_PENDING: u8 = 63;
 
-/// True once `state` has seen a request's header block end.
+/// Requests counted as ended in `state` and not yet taken.
 #[inline]
-pub fn request_ended(state: u8) -> bool {
-    state & ENDED != 0
+pub fn ended(state: u8) -> u8 {
+    state >> 2
 }
 
-/// Reads `data`, the next bytes of a request, into `state` (0 before the
-/// first byte); true once the request's header block has ended (and
-/// from then on): at an empty line, CRLF or a bare LF (RFC 9112 §2.2
-/// lets a recipient take a bare LF as a line's end).
+/// Takes the requests counted as ended in `state`: their number, and the
+/// count set back to 0.
+#[inline]
+pub fn take_ended(state: &mut u8) -> u8 {
+    let n = ended(*state);
+    *state &= LINE_MASK;
+    n
+}
+
+/// Reads `data`, the next bytes of the request stream, into `state` (0
+/// before the first byte), counting each request whose header block ends
+/// in it: at an empty line, CRLF or a bare LF (RFC 9112 §2.2 lets a
+/// recipient take a bare LF as a line's end); the next request starts
+/// right after. Returns whether any request has ended and is not taken.
 #[inline]
 pub fn scan_request_end(state: &mut u8, data: &[u8]) -> bool {
-    if *state & ENDED != 0 {
-        return true;
-    }
-    let mut s = *state;
+    let mut line = *state & LINE_MASK;
+    let mut count = ended(*state);
     for &b in data {
-        s = match (s, b) {
+        line = match (line, b) {
             (AFTER_LF | AFTER_LF_CR, b'\n') => {
-                *state = ENDED;
-                return true;
+                count = (count + 1).min(MAX_PENDING);
+                IN_LINE
             }
             (_, b'\n') => AFTER_LF,
             (AFTER_LF, b'\r') => AFTER_LF_CR,
             _ => IN_LINE,
         };
     }
-    *state = s;
-    false
+    *state = line | (count << 2);
+    count > 0
 }
 
 /// The class of a response, once its status line has been read far enough.
@@ -171,6 +224,33 @@ mod tests {
                 .unwrap_err()
                 .contains("Host value")
         );
+    }
+
+    #[test]
+    fn pipelined_messages_are_equal_in_length_and_only_the_last_closes() {
+        let one = request("/", "h");
+        assert!(String::from_utf8_lossy(&one).contains("Connection: close\r\n"));
+        let reqs = requests("/", "h", 3);
+        assert_eq!(reqs.len() % 3, 0);
+        let each = reqs.len() / 3;
+        let parts: Vec<_> = reqs.chunks(each).map(String::from_utf8_lossy).collect();
+        assert!(parts[0].contains("Connection: keep-alive\r\n"));
+        assert!(parts[1].contains("Connection: keep-alive\r\n"));
+        assert!(parts[2].contains("Connection: close     \r\n"));
+        let resps = responses(7, 4);
+        let each = resps.len() / 4;
+        assert_eq!(resps.len(), 4 * each);
+        let last = String::from_utf8_lossy(&resps[3 * each..]).to_string();
+        assert!(last.contains("Connection: close     \r\n") && last.ends_with("rrrrrrr"));
+        assert_eq!(responses(7, 1), response(7));
+        // A server counts each request's end, however the stream is cut.
+        for at in 0..=reqs.len() {
+            let mut s = 0;
+            scan_request_end(&mut s, &reqs[..at]);
+            scan_request_end(&mut s, &reqs[at..]);
+            assert_eq!(take_ended(&mut s), 3, "split at {at}");
+            assert_eq!(ended(s), 0);
+        }
     }
 
     #[test]

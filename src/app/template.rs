@@ -42,6 +42,10 @@ pub struct Template {
     /// Time the client holds the connection open after its exchange,
     /// before its close (µs).
     pub hold_us: u64,
+    /// Request/response transactions per connection (at least 1).
+    pub requests: u32,
+    /// The client's pause between a response and its next request (µs).
+    pub think_us: u64,
 }
 
 impl Template {
@@ -49,13 +53,15 @@ impl Template {
     /// response awaited, then its close.
     pub fn client_app(&self) -> AppConfig {
         AppConfig {
-            payload: vec![b'q'; self.request_bytes as usize].into(),
+            payload: vec![b'q'; self.request_bytes as usize * self.requests.max(1) as usize].into(),
             send_after: 0,
             expect: self.response_bytes,
             close: self.close.client_mode(),
             close_on_peer_fin: true,
             protocol: AppProtocol::Bytes,
             hold_us: self.hold_us,
+            requests: self.requests.max(1),
+            think_us: self.think_us,
         }
     }
 }

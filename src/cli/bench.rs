@@ -173,6 +173,12 @@ fn config(a: &Args, templates: Vec<Template>) -> Result<BenchConfig, String> {
             t.name, t.response_bytes, a.traffic.response_bytes
         ));
     }
+    if let Some(t) = templates.iter().find(|t| t.requests > 1) {
+        return Err(format!(
+            "template '{}' has requests = {}: the in-memory responder answers one request per connection; run several transactions with gen and serve (--requests)",
+            t.name, t.requests
+        ));
+    }
     let scenario = Scenario {
         close: a.traffic.close.into(),
         cookies: a.traffic.cookies.into(),
@@ -182,6 +188,9 @@ fn config(a: &Args, templates: Vec<Template>) -> Result<BenchConfig, String> {
         templates,
         hold_us: a.hold * 1000,
         defences: a.defences.defences(),
+        // In memory, one transaction per connection.
+        requests: 1,
+        think_us: 0,
     };
     Ok(BenchConfig {
         workers: usize::from(a.workers),

@@ -53,6 +53,15 @@ pub struct Exchange {
     /// address).
     #[arg(long, requires = "request")]
     pub http_host: Option<String>,
+    /// Request/response transactions per connection: each request goes
+    /// out once the previous response is in (with --request http the
+    /// requests are pipelined, the last asking to close).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub requests: u32,
+    /// Milliseconds between a response and the next request (with
+    /// --requests above 1; not with --request http).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub think: u64,
     /// Milliseconds each connection stays open once its exchange is done,
     /// before the client closes (the server's FIN still closes at once).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
@@ -122,6 +131,15 @@ pub fn gen_config(
         );
     }
     let http = x.request == Some(ProtocolArg::Http);
+    if http && x.think > 0 {
+        return Err("--think with --request http: the requests are pipelined (a response's end is not read), so give --think 0 or byte-counted requests (--request-bytes)".into());
+    }
+    if !http && x.requests > 1 && x.request_bytes == 0 {
+        return Err(format!(
+            "--requests {}: each transaction starts with a request, so give --request-bytes (or --request http)",
+            x.requests
+        ));
+    }
     synwave::app::http::check_request_parts(&x.http_path, x.http_host.as_deref().unwrap_or("-"))
         .map_err(|e| format!("--http-path / --http-host: {e}"))?;
     Ok(GenConfig {
@@ -153,6 +171,8 @@ pub fn gen_config(
             .into(),
         templates,
         hold: Duration::from_millis(x.hold),
+        requests: x.requests,
+        think: Duration::from_millis(x.think),
         time_wait_reuse: if x.tw_reuse {
             Duration::from_secs(1)
         } else {

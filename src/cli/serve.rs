@@ -43,6 +43,15 @@ pub struct Args {
     /// (--response-bytes of body) and `Connection: close`.
     #[arg(long, value_enum)]
     pub response: Option<ProtocolArg>,
+    /// Requests answered per connection; when synwave closes first
+    /// (server-fin, rst) it does so after the last. With --response http
+    /// every response but the last says `Connection: keep-alive`.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub requests: u32,
+    /// Bytes of each request, to tell requests apart with --requests
+    /// above 1 (without --response http).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=65535))]
+    pub request_bytes: u32,
     /// Who closes, and how [default: client-fin; server-fin with
     /// --response http].
     #[arg(long, value_enum)]
@@ -88,6 +97,12 @@ pub(super) fn addresses_text(ours: &Ours) -> String {
 pub fn run(a: Args) -> ExitCode {
     let interrupt = super::interrupt::on_ctrl_c();
     let http = a.response == Some(ProtocolArg::Http);
+    if !http && a.requests > 1 && a.request_bytes == 0 {
+        return refuse(format!(
+            "--requests {}: give --request-bytes (the size of each request, to tell them apart) or --response http",
+            a.requests
+        ));
+    }
     let cfg = ServeConfig {
         setup: a.afxdp.setup(
             &a.common,
@@ -101,6 +116,8 @@ pub fn run(a: Args) -> ExitCode {
         cookies: a.cookies.into(),
         response_bytes: a.response_bytes,
         http,
+        requests: a.requests,
+        request_bytes: a.request_bytes,
         close: a
             .close
             .unwrap_or(if http {

@@ -67,7 +67,9 @@ impl<A: Family> Endpoint<A> {
                     .intersects(tcp::Events::DATA_RX | tcp::Events::FIN_RX)
                 {
                     let app = self.app.app_of(Canned::template(slot.value.app_state()));
-                    if response_completed(app.expect, before, &slot.value, out.events) {
+                    // The last transaction's response.
+                    let expect = app.expect.saturating_mul(app.requests);
+                    if response_completed(expect, before, &slot.value, out.events) {
                         self.latency.last_byte(since_syn);
                     }
                 }

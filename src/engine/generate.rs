@@ -71,6 +71,11 @@ pub struct GenConfig {
     /// Time each connection is held open after its exchange, before the
     /// close.
     pub hold: Duration,
+    /// Request/response transactions per connection (at least 1); with
+    /// `http` the requests are pipelined, the last asking to close.
+    pub requests: u32,
+    /// Pause between a response and the next request (not with `http`).
+    pub think: Duration,
     /// Our TIME-WAIT records on a tuple this old are replaced by a new
     /// connection (`Endpoint::set_time_wait_reuse`; zero: never).
     pub time_wait_reuse: Duration,
@@ -110,11 +115,12 @@ impl GenConfig {
             (None, true, _, Some((ip, _))) => format!("[{}]", std::net::Ipv6Addr::from(ip)),
             _ => String::new(),
         };
+        let n = self.requests.max(1);
         let app = AppConfig {
             payload: if self.http {
-                http::request(&self.http_path, &host).into()
+                http::requests(&self.http_path, &host, n).into()
             } else {
-                vec![b'q'; self.request_bytes as usize].into()
+                vec![b'q'; self.request_bytes as usize * n as usize].into()
             },
             send_after: 0,
             expect: if self.http {
@@ -130,6 +136,10 @@ impl GenConfig {
                 AppProtocol::Bytes
             },
             hold_us: self.hold.as_micros() as u64,
+            // HTTP: the pipelined requests are one message, the responses
+            // end at the server's close.
+            requests: if self.http { 1 } else { n },
+            think_us: self.think.as_micros() as u64,
         };
         client_apps(app, &self.templates)
     }

@@ -39,8 +39,14 @@ pub struct ServeConfig {
     pub http: bool,
     /// Who closes, and how (the server's side of it: `ClientFin`, it
     /// answers the client's FIN; `ServerFin`, it sends FIN after its
-    /// response; `ServerRst`, it resets after its response).
+    /// last response; `ServerRst`, it resets after its last response).
     pub close: CloseKind,
+    /// Requests answered per connection (at least 1); the last response
+    /// is followed by the server's close when it closes first.
+    pub requests: u32,
+    /// Bytes of each request when `requests` > 1 without `http` (0: a
+    /// response after the first byte of a request, one per connection).
+    pub request_bytes: u32,
 }
 
 /// The outcome of a serve run, with what was set up.
@@ -70,17 +76,22 @@ impl ServeConfig {
     /// The application of every worker.
     pub fn app(&self) -> Canned {
         let respond = self.http || self.response_bytes > 0;
+        let n = self.requests.max(1);
         let payload = if self.http {
-            http::response(self.response_bytes)
+            http::responses(self.response_bytes, n)
         } else {
-            vec![b'r'; self.response_bytes as usize]
+            vec![b'r'; self.response_bytes as usize * n as usize]
+        };
+        // A response after each request's bytes, or after the first byte
+        // of a request (HTTP: at each request's end).
+        let request = match self.request_bytes {
+            0 => u32::from(respond),
+            q => q,
         };
         Canned::new(AppConfig {
             payload: payload.into(),
-            // A response after the first byte of a request (HTTP: at the
-            // request's end).
-            send_after: u32::from(respond),
-            expect: u32::from(respond),
+            send_after: request,
+            expect: request,
             close: self.close.server_mode(),
             close_on_peer_fin: true,
             protocol: if self.http {
@@ -89,6 +100,8 @@ impl ServeConfig {
                 AppProtocol::Bytes
             },
             hold_us: 0,
+            requests: n,
+            think_us: 0,
         })
     }
 }

@@ -136,6 +136,8 @@ mod tests {
             response_bytes: 0,
             spoof,
             hold_us: 0,
+            requests: 1,
+            think_us: 0,
         }
     }
 

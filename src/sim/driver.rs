@@ -37,6 +37,10 @@ pub struct SimConfig {
     /// Both sides speak IPv6 (the scenario's `SERVER_IP6`, `CLIENT_NET6`)
     /// instead of IPv4.
     pub ipv6: bool,
+    /// Request/response transactions per connection.
+    pub requests: u32,
+    /// The client's pause between a response and its next request (µs).
+    pub think_us: u64,
 }
 
 impl Default for SimConfig {
@@ -52,6 +56,8 @@ impl Default for SimConfig {
             response_bytes: 256,
             delay_us: 50,
             ipv6: false,
+            requests: 1,
+            think_us: 0,
         }
     }
 }
@@ -132,6 +138,8 @@ fn run_in<A: ScenarioAddrs>(cfg: &SimConfig) -> SimReport {
         cookies: cfg.cookies,
         request_bytes: cfg.request_bytes,
         response_bytes: cfg.response_bytes,
+        requests: cfg.requests,
+        think_us: cfg.think_us,
         ..Scenario::default()
     };
     let client_ips = cfg.connections.div_ceil(PORTS_PER_IP).max(1) as u32;

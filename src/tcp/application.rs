@@ -110,20 +110,29 @@ impl Conn<'_> {
 
     /// Arms the application's one-shot timer to fire `after_us` from now
     /// (in ESTABLISHED, with everything queued acknowledged; otherwise,
-    /// or once it has been armed, nothing).
+    /// or while it is armed, nothing). Arming clears `timer_fired`.
     #[inline]
     pub fn start_timer(&mut self, after_us: u64) {
         let t = &mut *self.tcb;
         if t.state != State::Established
             || t.snd_una != t.data_end()
             || t.flags.has(ConnFlags::APP_TIMER)
-            || t.flags.has(ConnFlags::APP_TIMER_FIRED)
         {
             return;
         }
         t.deadline = self.now.saturating_add(after_us);
-        t.flags.clear(ConnFlags::IDLE_TIMER);
+        t.flags
+            .clear(ConnFlags::IDLE_TIMER | ConnFlags::APP_TIMER_FIRED);
         t.flags.set(ConnFlags::APP_TIMER);
+    }
+
+    /// Whether the application's timer has fired since it was last
+    /// armed, clearing that (for a timer used more than once).
+    #[inline]
+    pub fn take_timer_fired(&mut self) -> bool {
+        let fired = self.tcb.flags.has(ConnFlags::APP_TIMER_FIRED);
+        self.tcb.flags.clear(ConnFlags::APP_TIMER_FIRED);
+        fired
     }
 
     /// The application's timer is armed and has not fired yet.
