@@ -385,7 +385,7 @@ fn virtual_pair(
                 ramp_us: 0,
                 limit: None,
             },
-            ports,
+            synwave::flow::ServerSet::single(ports),
             None,
         )
         .into(),

@@ -2,7 +2,8 @@
 //! it connects to (`Target`), what each connection does (`Exchange`),
 //! and the generator configuration built from them (`gen_config`).
 
-use super::net_args::{AfXdpArgs, RunArgs, Servers, parse_addresses, parse_servers};
+use super::net_args::{AfXdpArgs, RunArgs, parse_addresses};
+use super::server_args::{Servers, parse_servers};
 use super::{CloseArg, ProtocolArg};
 use std::time::Duration;
 use synwave::app::Template;
@@ -26,8 +27,9 @@ pub struct Ends {
     /// server of that family.
     #[arg(long, value_parser = parse_addresses)]
     pub src_ip: Ours,
-    /// The server, IP:PORT or [IPV6]:PORT; one of each family,
-    /// comma-separated, with sources of both.
+    /// The servers: IP:PORT or [IPV6]:PORT, a range with ports
+    /// (10.0.1.1-10.0.1.8:80,8080), items of both families with sources
+    /// of both; connections go to them in turn, all through one next hop.
     #[arg(long, value_parser = parse_servers)]
     pub dst: Servers,
 }
@@ -101,12 +103,12 @@ pub fn gen_config(
     o: Offered,
     templates: Vec<Template>,
 ) -> Result<GenConfig, String> {
-    let (src, dst) = (t.ends.src_ip, t.ends.dst);
+    let (src, dst) = (t.ends.src_ip, &t.ends.dst);
     let v4 = src.v4.map_or(([0; 4], 0), |r| (r.first, r.count));
     super::profile_args::check_templates(&templates, x.hold, v4.0, v4.1, "--src-ip")?;
     for (family, has_src, has_dst) in [
-        ("IPv4", src.v4.is_some(), dst.v4.is_some()),
-        ("IPv6", src.v6.is_some(), dst.v6.is_some()),
+        ("IPv4", src.v4.is_some(), !dst.v4.is_empty()),
+        ("IPv6", src.v6.is_some(), !dst.v6.is_empty()),
     ] {
         if has_src != has_dst {
             return Err(if has_src {
@@ -151,8 +153,8 @@ pub fn gen_config(
             Duration::from_secs(5),
             o.connections,
         ),
-        dst: dst.v4,
-        dst6: dst.v6,
+        dst: dst.v4.clone(),
+        dst6: dst.v6.clone(),
         concurrency: o.concurrency,
         rate: o.rate,
         ramp: Duration::from_secs_f64(o.ramp),

@@ -19,6 +19,7 @@ mod run_errors;
 pub mod search;
 mod search_output;
 pub mod serve;
+pub mod server_args;
 pub mod sim;
 pub mod tcp_args;
 

@@ -1,12 +1,12 @@
 //! Parsers for the flags of the real-interface subcommands: address
 //! ranges of either family and lists mixing them (`10.0.0.1`,
-//! `10.0.0.1-10.0.0.8`, `fd00::1-fd00::ff`, `10.0.0.1,fd00::1`), servers
-//! (`10.0.0.1:80`, `[fd00::1]:80`), MAC addresses, port lists, and the
+//! `10.0.0.1-10.0.0.8`, `fd00::1-fd00::ff`, `10.0.0.1,fd00::1`), MAC
+//! addresses, port lists, and the
 //! AF_XDP choices shared by `serve` and `gen`; each error names the value
 //! and the form expected.
 
 use clap::ValueEnum;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 use synwave::engine::interface::{InterfaceRun, InterfaceSetup};
@@ -16,7 +16,7 @@ use synwave::io::afxdp::{AddressRange, AfXdpConfig, Ours, XdpMode, XskConfig, Ze
 use synwave::wire::{V4, V6};
 
 /// Most addresses in one range.
-const MOST_IN_RANGE: u128 = 1 << 24;
+pub(super) const MOST_IN_RANGE: u128 = 1 << 24;
 
 /// An IPv6 address or an inclusive range `A-B` whose ends share their
 /// first 96 bits (brackets allowed: `[fd00::1]`).
@@ -76,52 +76,6 @@ pub fn parse_addresses(s: &str) -> Result<Ours, String> {
         }
     }
     Ok(ours)
-}
-
-/// The server of each family a generator connects to.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Servers {
-    /// The IPv4 server and port.
-    pub v4: Option<(V4, u16)>,
-    /// The IPv6 server and port.
-    pub v6: Option<(V6, u16)>,
-}
-
-impl std::fmt::Display for Servers {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let v4 = self.v4.map(|(ip, p)| SocketAddr::from((ip, p)));
-        let v6 = self.v6.map(|(ip, p)| SocketAddr::from((ip, p)));
-        let all: Vec<String> = v4.into_iter().chain(v6).map(|a| a.to_string()).collect();
-        f.write_str(&all.join(","))
-    }
-}
-
-/// Servers, `IP:PORT` or `[IPV6]:PORT`, at most one per family,
-/// comma-separated.
-pub fn parse_servers(s: &str) -> Result<Servers, String> {
-    let mut out = Servers::default();
-    for part in s.split(',') {
-        let a = part
-            .trim()
-            .parse::<SocketAddr>()
-            .ok()
-            .filter(|a| a.port() != 0)
-            .ok_or_else(|| {
-                format!(
-                    "'{part}' is not IP:PORT; give the server as e.g. 10.99.0.2:80 or [fd00::2]:80"
-                )
-            })?;
-        let twice = match a {
-            SocketAddr::V4(a) => out.v4.replace((a.ip().octets(), a.port())).is_some(),
-            SocketAddr::V6(a) => out.v6.replace((a.ip().octets(), a.port())).is_some(),
-        };
-        if twice {
-            return Err(format!(
-                "'{s}' names two servers of one family; give one per family"
-            ));
-        }
-    }
-    Ok(out)
 }
 
 /// Gateways, at most one per family, comma-separated.
@@ -544,20 +498,6 @@ mod tests {
             parse_addresses("10.0.0.1,10.0.0.2")
                 .unwrap_err()
                 .contains("two IPv4")
-        );
-        let s = parse_servers("10.0.0.1:80,[fd00::1]:8080").unwrap();
-        assert_eq!(s.v4, Some(([10, 0, 0, 1], 80)));
-        assert_eq!(s.v6.map(|d| d.1), Some(8080));
-        assert_eq!(s.to_string(), "10.0.0.1:80,[fd00::1]:8080");
-        assert!(
-            parse_servers("fd00::1:80")
-                .unwrap_err()
-                .contains("[fd00::2]:80")
-        );
-        assert!(
-            parse_servers("[fd00::1]:80,[fd00::2]:80")
-                .unwrap_err()
-                .contains("two servers")
         );
         let g = parse_gateways("10.0.0.254,fd00::fe").unwrap();
         assert!(g.v4.is_some() && g.v6.is_some());

@@ -385,7 +385,7 @@ fn run_in<A: ScenarioAddrs + Stacked>(
             let role = match alloc {
                 Some(ports) => Role::Generator(A::openers(Opener::new(
                     load,
-                    ports,
+                    crate::flow::ServerSet::single(ports),
                     (!templates.is_empty())
                         .then(|| TemplateMix::new(&templates, i as u32, gen_count)),
                 ))),

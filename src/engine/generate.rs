@@ -24,8 +24,8 @@ use super::template_mix::TemplateMix;
 use super::worker::Role;
 use crate::app::{AppConfig, AppProtocol, Canned, http};
 use crate::app::{CloseKind, Template, client_apps};
-use crate::endpoint::{EndpointConfig, Reserve};
-use crate::flow::{PortAllocConfig, Reta, RssHasher, SourcePortAllocator};
+use crate::endpoint::{EndpointConfig, NextHop, Reserve};
+use crate::flow::{Reta, RssHasher, ServerSet};
 use crate::io::afxdp::{self, AddressRange, BindMode};
 use crate::scenario::Side;
 use crate::tcp::TcpConfig;
@@ -41,10 +41,11 @@ pub struct GenConfig {
     /// run (`run.total`: connections to open in all, `None` until the
     /// duration ends).
     pub setup: InterfaceSetup,
-    /// The IPv4 server's address and port (with IPv4 sources).
-    pub dst: Option<(V4, u16)>,
-    /// The IPv6 server's address and port (with IPv6 sources).
-    pub dst6: Option<(V6, u16)>,
+    /// The IPv4 servers' addresses and ports (with IPv4 sources; empty:
+    /// none), taken in turn; all reached through one next hop.
+    pub dst: Vec<(V4, u16)>,
+    /// The IPv6 servers' addresses and ports (with IPv6 sources).
+    pub dst6: Vec<(V6, u16)>,
     /// Connections open at once, over all workers.
     pub concurrency: u64,
     /// Connections opened per second, over all workers (`None`: a closed
@@ -109,10 +110,10 @@ impl GenConfig {
     /// The applications of every worker (one per template), the HTTP
     /// request's Host the server of the family (`v6`) it goes to.
     pub fn app(&self, v6: bool) -> Canned {
-        let host = match (&self.http_host, v6, self.dst, self.dst6) {
+        let host = match (&self.http_host, v6, self.dst.first(), self.dst6.first()) {
             (Some(h), ..) => h.clone(),
-            (None, false, Some((ip, _)), _) => std::net::Ipv4Addr::from(ip).to_string(),
-            (None, true, _, Some((ip, _))) => format!("[{}]", std::net::Ipv6Addr::from(ip)),
+            (None, false, Some((ip, _)), _) => std::net::Ipv4Addr::from(*ip).to_string(),
+            (None, true, _, Some((ip, _))) => format!("[{}]", std::net::Ipv6Addr::from(*ip)),
             _ => String::new(),
         };
         let n = self.requests.max(1);
@@ -168,31 +169,53 @@ pub(crate) struct GenPrepared<B> {
 /// when it has one only), for replies steered by `steering`.
 fn family_allocators<A: Family>(
     ours: Option<AddressRange<A>>,
-    dst: Option<(A, u16)>,
+    dst: &[(A, u16)],
     workers: usize,
     (hasher, reta): (&RssHasher, &Reta),
-) -> Result<Option<Vec<SourcePortAllocator<A>>>, RunError> {
-    let (ours, (dst_ip, dst_port)) = match (ours, dst) {
-        (None, None) => return Ok(None),
-        (Some(o), Some(d)) => (o, d),
-        (Some(_), None) | (None, Some(_)) => {
+) -> Result<Option<Vec<ServerSet<A>>>, RunError> {
+    let ours = match (ours, dst.is_empty()) {
+        (None, true) => return Ok(None),
+        (Some(o), false) => o,
+        (Some(_), true) | (None, false) => {
             return Err(RunError::FamilyWithoutPeer {
                 family: A::NAME,
-                has: if dst.is_some() {
-                    "destination"
-                } else {
+                has: if dst.is_empty() {
                     "source"
+                } else {
+                    "destination"
                 },
             });
         }
     };
-    let cfg = PortAllocConfig::new(ours.first, ours.count, dst_ip, dst_port);
-    Ok(Some(SourcePortAllocator::for_workers(
+    Ok(Some(ServerSet::for_workers(
         hasher,
         reta,
         workers as u16,
-        &cfg,
+        ours.first,
+        ours.count,
+        dst,
     )?))
+}
+
+/// The next hop of each family (`families`: which have sources) and the
+/// MAC of the one resolved first. Every server of a family is reached
+/// through one next hop: the first server's (all on one host) or the
+/// gateway's.
+fn next_hops<P: crate::io::Port>(
+    cfg: &GenConfig,
+    ports: &mut [P],
+    mac: MacAddr,
+    (has4, has6): (bool, bool),
+) -> Result<(NextHop, NextHop, MacAddr), RunError> {
+    let setup = &cfg.setup;
+    let dst4 = cfg.dst.first().copied().filter(|_| has4);
+    let (next_hop, peer4) = setup.next_hop(ports, mac, false, dst4.map(|d| IpAddr::from(d.0)))?;
+    let (next_hop6, peer6) = match cfg.dst6.first().copied().filter(|_| has6) {
+        Some(d) => setup.next_hop(ports, mac, true, Some(IpAddr::from(d.0)))?,
+        None => (next_hop.clone(), peer4),
+    };
+    let peer_mac = if dst4.is_some() { peer4 } else { peer6 };
+    Ok((next_hop, next_hop6, peer_mac))
 }
 
 /// A side of `cfg` for endpoint configuration `endpoint`, its application
@@ -229,26 +252,20 @@ pub(crate) fn prepare(
     let real = super::clock::real_clock();
     let ours = setup.afxdp.ours;
     let (queues, iface) = (&setup.afxdp.queues, &setup.afxdp.iface);
-    let (v4, v6) = (cfg.dst.is_some(), cfg.dst6.is_some());
+    let (v4, v6) = (!cfg.dst.is_empty(), !cfg.dst6.is_empty());
     let steering =
         choose(setup.rss, iface, queues, v4, v6).map_err(|why| RunError::RssNotSteered {
             iface: iface.clone(),
             why,
         })?;
     let model = (&steering.hasher, &steering.reta);
-    let ports4 = family_allocators(ours.v4, cfg.dst, workers, model)?;
-    let ports6 = family_allocators(ours.v6, cfg.dst6, workers, model)?;
+    let ports4 = family_allocators(ours.v4, &cfg.dst, workers, model)?;
+    let ports6 = family_allocators(ours.v6, &cfg.dst6, workers, model)?;
     let mut opened = afxdp::open(&setup.afxdp)?;
     opened.notes.extend(steering.note.clone());
     let mac = opened.iface.mac;
-    let ports = &mut opened.ports;
-    let dst4 = cfg.dst.filter(|_| ports4.is_some());
-    let (next_hop, peer4) = setup.next_hop(ports, mac, false, dst4.map(|d| IpAddr::from(d.0)))?;
-    let (next_hop6, peer6) = match cfg.dst6.filter(|_| ports6.is_some()) {
-        Some(d) => setup.next_hop(ports, mac, true, Some(IpAddr::from(d.0)))?,
-        None => (next_hop.clone(), peer4),
-    };
-    let peer_mac = if dst4.is_some() { peer4 } else { peer6 };
+    let families = (ports4.is_some(), ports6.is_some());
+    let (next_hop, next_hop6, peer_mac) = next_hops(cfg, &mut opened.ports, mac, families)?;
     let (mode, bind) = (opened.attachment.mode, opened.bind);
     on_ready(mode, bind, peer_mac, &opened.notes);
     let per_worker = cfg.concurrency / workers as u64;

@@ -15,18 +15,15 @@ use super::load;
 use super::poll::{BURST, Phase};
 use super::template_mix::{Next, TemplateMix};
 use crate::endpoint::{Endpoint, Opened, Prepared};
-use crate::flow::{FourTuple, SourcePair, SourcePortAllocator};
+use crate::flow::{FourTuple, ServerSet, SourcePair};
 use crate::io::{FrameBuf, Port};
 use crate::metrics::WorkerTally;
 use crate::wire::{Family, V4, V6};
 
 /// Gives `t`'s source pair back to `ports`.
 #[inline]
-fn free<A: Family>(ports: &mut SourcePortAllocator<A>, t: &FourTuple<A>) {
-    let _ = ports.free(SourcePair {
-        ip: t.local_ip,
-        port: t.local_port,
-    });
+fn free<A: Family>(ports: &mut ServerSet<A>, t: &FourTuple<A>) {
+    let _ = ports.free(t);
 }
 
 /// How many connections a generator worker keeps open and opens.
@@ -49,7 +46,7 @@ pub struct Load {
 #[derive(Debug)]
 pub struct Opener<A = V4> {
     load: Load,
-    ports: SourcePortAllocator<A>,
+    ports: ServerSet<A>,
     /// A profile's templates (`None`: every connection follows the
     /// endpoint's application, template 0).
     mix: Option<TemplateMix>,
@@ -71,11 +68,7 @@ pub struct Opener<A = V4> {
 impl<A: Family> Opener<A> {
     /// An opener of `load` from `ports`, following `mix` when given (boxed:
     /// a worker's `Role` holds it).
-    pub fn new(
-        load: Load,
-        ports: SourcePortAllocator<A>,
-        mix: Option<TemplateMix>,
-    ) -> Box<Opener<A>> {
+    pub fn new(load: Load, ports: ServerSet<A>, mix: Option<TemplateMix>) -> Box<Opener<A>> {
         Box::new(Opener {
             load,
             ports,
@@ -158,7 +151,7 @@ impl<A: Family> Opener<A> {
                         continue;
                     };
                     let Some(mut f) = port.alloc() else { break };
-                    let tuple = self.ports.tuple(SourcePair {
+                    let tuple = self.ports.spoofed(SourcePair {
                         ip,
                         port: source_port,
                     });
@@ -173,13 +166,12 @@ impl<A: Family> Opener<A> {
                     continue;
                 }
             };
-            let Some(pair) = self.ports.alloc() else {
+            let Some(tuple) = self.ports.alloc() else {
                 tally.open_failed += 1;
                 tally.ports_exhausted += 1;
                 break;
             };
-            self.opening
-                .push(ep.prepare(self.ports.tuple(pair), template));
+            self.opening.push(ep.prepare(tuple, template));
         }
         self.connect_prepared(ep, port, tx, tally, now);
     }

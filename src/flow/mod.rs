@@ -10,6 +10,7 @@
 mod nic_table;
 pub mod port_alloc;
 pub mod rss;
+mod server_set;
 mod tuple;
 
 pub use nic_table::NicTableError;
@@ -18,4 +19,5 @@ pub use port_alloc::{
     SourcePortAllocator,
 };
 pub use rss::{RETA_SIZE, RSS_KEY_LEN, Reta, RssHasher, RssKey, toeplitz, worker_of_received};
+pub use server_set::{MOST_PAIRS, ServerSet};
 pub use tuple::FourTuple;

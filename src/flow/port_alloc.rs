@@ -120,7 +120,9 @@ impl fmt::Display for PortAllocError {
                 f.write_str("local IP range runs past the last address")
             }
             PortAllocError::EmptyPortRange => f.write_str("local port range is empty"),
-            PortAllocError::TooManyPairs => f.write_str("more than 2^32 - 1 (IP, port) pairs"),
+            PortAllocError::TooManyPairs => f.write_str(
+                "too many source (IP, port) pairs: at most 2^32 - 1 per server and 134,217,728 over all servers (source addresses × 64,512 × servers)",
+            ),
         }
     }
 }

@@ -67,7 +67,7 @@ pub fn worker_pair_with_ips(
                     rate,
                     ramp_us: 0,
                 },
-                ports,
+                synwave::flow::ServerSet::single(ports),
                 None,
             )
             .into(),
