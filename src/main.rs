@@ -55,8 +55,9 @@ enum Command {
 
 fn main() -> ExitCode {
     // A profile is read once: its flag keys join the command line, its
-    // templates go to the command.
-    let (args, templates) = match cli::profile_args::expand(std::env::args_os().collect()) {
+    // templates (and server programs) go to the command.
+    let (args, templates, servers) = match cli::profile_args::expand(std::env::args_os().collect())
+    {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");
@@ -67,7 +68,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Bench(args) => cli::bench::run(args, templates),
         Command::Sim(args) => cli::sim::run(args),
-        Command::Serve(args) => cli::serve::run(args),
+        Command::Serve(args) => cli::serve::run(args, servers),
         Command::Gen(args) => cli::generate::run(args, templates),
         Command::Search(args) => cli::search::run(args, templates),
         Command::Probe(args) => cli::probe::run(args),

@@ -77,12 +77,60 @@ pub fn response(body_bytes: u32) -> Vec<u8> {
 /// last keeping the connection: what a server with `n` transactions per
 /// connection sends.
 pub fn responses(body_bytes: u32, n: u32) -> Vec<u8> {
+    responses_with_status(200, body_bytes, n)
+}
+
+/// The reason phrase synwave sends with `status` (RFC 9110 §15's for the
+/// common codes; "Status" for the others: a client must not rely on it,
+/// RFC 9112 §4).
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
+    }
+}
+
+/// Why `status` with a `body_bytes` body cannot be sent: a code outside
+/// 200-599 (1xx are interim), or a body on 204 and 304, which have none
+/// (RFC 9110 §15.3.5, §15.4.5).
+pub fn check_status(status: u16, body_bytes: u32) -> Result<(), String> {
+    if !(200..=599).contains(&status) {
+        return Err(format!(
+            "status {status}: give a final status code, 200 to 599"
+        ));
+    }
+    if matches!(status, 204 | 304) && body_bytes > 0 {
+        return Err(format!(
+            "status {status} has no body: give response_bytes = 0"
+        ));
+    }
+    Ok(())
+}
+
+/// `responses` with the status code `status` (see `check_status`).
+pub fn responses_with_status(status: u16, body_bytes: u32, n: u32) -> Vec<u8> {
     let mut m = Vec::new();
+    let reason = reason(status);
     for i in 0..n {
         let c = connection_field(i, n);
         m.extend_from_slice(
             format!(
-                "HTTP/1.1 200 OK\r\nServer: synwave\r\nContent-Type: text/plain\r\nContent-Length: {body_bytes}\r\nConnection: {c}\r\n\r\n"
+                "HTTP/1.1 {status} {reason}\r\nServer: synwave\r\nContent-Type: text/plain\r\nContent-Length: {body_bytes}\r\nConnection: {c}\r\n\r\n"
             )
             .as_bytes(),
         );

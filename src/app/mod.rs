@@ -11,9 +11,11 @@ mod canned;
 mod close;
 mod config;
 pub mod http;
+mod program;
 mod template;
 
 pub use canned::Canned;
 pub use close::CloseKind;
 pub use config::{AppConfig, AppConfigError, AppProtocol, CloseMode, MAX_MESSAGE, MAX_TEMPLATES};
+pub use program::ServerProgram;
 pub use template::{Template, TemplateKind, client_apps};

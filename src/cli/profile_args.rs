@@ -4,14 +4,15 @@
 //! subcommands let a later flag replace an earlier one), so clap checks
 //! them as it checks typed flags; its templates go to the command as they
 //! were parsed, and are reported per template (`print_templates`,
-//! `templates_json`).
+//! `templates_json`); its server programs go to serve.
 //!
 //! Rules: errors name the file and the key; a profile with templates on a
-//! command that does not generate (serve) is refused.
+//! command that does not generate (serve), or with server programs on
+//! one that does not serve, is refused.
 
 use std::ffi::OsString;
 use std::path::Path;
-use synwave::app::{Template, TemplateKind};
+use synwave::app::{ServerProgram, Template, TemplateKind};
 use synwave::endpoint::{MAX_TEMPLATES, TemplateCounts};
 use synwave::profile;
 
@@ -23,15 +24,19 @@ const COMMANDS: [(&str, bool); 4] = [
     ("serve", false),
 ];
 
+/// What a command line becomes with its profile: its arguments, the
+/// templates, the server programs.
+pub type Expanded = (Vec<OsString>, Vec<Template>, Vec<ServerProgram>);
+
 /// `args` (the whole command line) with the flags of its `--profile`
 /// file, if it names one, inserted after the subcommand; and the file's
-/// templates (none without a profile).
-pub fn expand(args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<Template>), String> {
+/// templates and server programs (none without a profile).
+pub fn expand(args: Vec<OsString>) -> Result<Expanded, String> {
     let Some(cmd) = args.get(1).and_then(|a| a.to_str()) else {
-        return Ok((args, Vec::new()));
+        return Ok((args, Vec::new(), Vec::new()));
     };
     let Some(&(_, generates)) = COMMANDS.iter().find(|(c, _)| *c == cmd) else {
-        return Ok((args, Vec::new()));
+        return Ok((args, Vec::new(), Vec::new()));
     };
     let mut path = None;
     for (i, a) in args.iter().enumerate().skip(2) {
@@ -42,12 +47,18 @@ pub fn expand(args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<Template>), Str
         }
     }
     let Some(path) = path else {
-        return Ok((args, Vec::new()));
+        return Ok((args, Vec::new(), Vec::new()));
     };
     let p = profile::load(Path::new(&path)).map_err(|e| super::run_errors::profile_error(&e))?;
     if !generates && !p.templates.is_empty() {
         return Err(format!(
             "--profile {}: [[template]] entries are for bench and gen; {cmd} takes the flag keys only",
+            Path::new(&path).display()
+        ));
+    }
+    if cmd != "serve" && !p.servers.is_empty() {
+        return Err(format!(
+            "--profile {}: [[server]] entries are for serve; {cmd} takes the flag keys and [[template]] entries",
             Path::new(&path).display()
         ));
     }
@@ -91,7 +102,7 @@ pub fn expand(args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<Template>), Str
             .map(OsString::from),
     );
     out.extend(args[2..].iter().cloned());
-    Ok((out, p.templates))
+    Ok((out, p.templates, p.servers))
 }
 
 /// Flags that exclude one another: a profile's one gives way to a typed

@@ -13,6 +13,7 @@ use super::{CookiesArg, ProtocolArg, ServeCloseArg};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+use synwave::app::ServerProgram;
 use synwave::engine::serve::{ServeConfig, ServeReport, run_serve};
 use synwave::io::afxdp::{BindMode, Ours};
 
@@ -28,8 +29,9 @@ pub struct Args {
     /// comma-separated (10.0.0.1,fd00::1: one serve, both families).
     #[arg(long, value_parser = parse_addresses)]
     pub ip: Ours,
-    /// Ports to listen on, comma-separated.
-    #[arg(long, value_delimiter = ',', required = true, value_parser = parse_port)]
+    /// Ports to listen on, comma-separated (a profile's [[server]]
+    /// programs add theirs).
+    #[arg(long, value_delimiter = ',', value_parser = parse_port)]
     pub port: Vec<u16>,
     /// SYN cookie policy.
     #[arg(long, value_enum, default_value_t = CookiesArg::Always)]
@@ -93,10 +95,15 @@ pub(super) fn addresses_text(ours: &Ours) -> String {
     v4.into_iter().chain(v6).collect::<Vec<_>>().join(", ")
 }
 
-/// Runs the server.
-pub fn run(a: Args) -> ExitCode {
+/// Runs the server, with a profile's server `programs` on their ports.
+pub fn run(a: Args, programs: Vec<ServerProgram>) -> ExitCode {
     let interrupt = super::interrupt::on_ctrl_c();
     let http = a.response == Some(ProtocolArg::Http);
+    if a.port.is_empty() && programs.is_empty() {
+        return refuse(
+            "no port to listen on: give --port 80 (comma-separated for more), or [[server]] entries in a --profile",
+        );
+    }
     if !http && a.requests > 1 && a.request_bytes == 0 {
         return refuse(format!(
             "--requests {}: give --request-bytes (the size of each request, to tell them apart) or --response http",
@@ -118,6 +125,7 @@ pub fn run(a: Args) -> ExitCode {
         http,
         requests: a.requests,
         request_bytes: a.request_bytes,
+        programs: programs.clone(),
         close: a
             .close
             .unwrap_or(if http {
@@ -136,7 +144,7 @@ pub fn run(a: Args) -> ExitCode {
             "synwave serve: {} ({} queue(s)), {ip} port(s) {:?}, XDP {mode}, {}, cookies {:?}; Ctrl-C to stop",
             a.afxdp.iface,
             a.afxdp.queues,
-            a.port,
+            cfg.listen_ports(),
             bind_name(bind),
             cfg.cookies,
         );
@@ -146,12 +154,70 @@ pub fn run(a: Args) -> ExitCode {
         Err(e) => return refuse(run_error(&e, Command::Serve)),
     };
     print_summary(&r);
+    print_programs(&programs, &r);
     if let Some(path) = &a.common.json {
-        if let Err(code) = write_summary(path, &summary_json(&a, &r)) {
+        let mut j = summary_json(&a, &r);
+        j["programs"] = programs_json(&programs, &r);
+        if let Err(code) = write_summary(path, &j) {
             return code;
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Per program (template 1, 2, … of the server): connections accepted
+/// on its ports that ended, completed (a clean close) and failed.
+fn program_counts(programs: &[ServerProgram], r: &ServeReport) -> Vec<(u64, u64)> {
+    let counts = super::profile_args::sum(
+        r.run
+            .queues
+            .iter()
+            .map(|q| &q.worker.counters.templates[..]),
+    );
+    (0..programs.len())
+        .map(|i| {
+            counts.get(i + 1).map_or((0, 0), |c| {
+                let completed = c.completed();
+                (completed, c.ended() - completed)
+            })
+        })
+        .collect()
+}
+
+fn print_programs(programs: &[ServerProgram], r: &ServeReport) {
+    if programs.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "{:<20}{:>16}{:>12}{:>10}",
+        "server program", "ports", "completed", "failed"
+    );
+    for (p, (completed, failed)) in programs.iter().zip(program_counts(programs, r)) {
+        let ports: Vec<String> = p.ports.iter().map(u16::to_string).collect();
+        println!(
+            "{:<20}{:>16}{:>12}{:>10}",
+            p.name,
+            ports.join(","),
+            completed,
+            failed
+        );
+    }
+}
+
+fn programs_json(programs: &[ServerProgram], r: &ServeReport) -> serde_json::Value {
+    programs
+        .iter()
+        .zip(program_counts(programs, r))
+        .map(|(p, (completed, failed))| {
+            serde_json::json!({
+                "name": p.name,
+                "ports": p.ports,
+                "completed": completed,
+                "failed": failed,
+            })
+        })
+        .collect()
 }
 
 fn print_summary(r: &ServeReport) {

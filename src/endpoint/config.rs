@@ -35,6 +35,9 @@ pub struct EndpointConfig<A = V4> {
     pub ip_count: u32,
     /// Ports we listen on (a server); empty for a pure client.
     pub listen_ports: Vec<u16>,
+    /// The application template (server program) of the connections
+    /// accepted on a port; a port not named follows template 0.
+    pub port_templates: Vec<(u16, u8)>,
     /// Most live connection records (TIME-WAIT records not counted).
     pub max_connections: usize,
     /// Most TIME-WAIT records; beyond it a closing connection skips
@@ -79,6 +82,7 @@ impl<A> EndpointConfig<A> {
             ip_first: first,
             ip_count: count,
             listen_ports: self.listen_ports,
+            port_templates: self.port_templates,
             max_connections: self.max_connections,
             max_time_wait: self.max_time_wait,
             reserve: self.reserve,
@@ -99,6 +103,7 @@ impl Default for EndpointConfig {
             ip_first: [10, 0, 0, 1],
             ip_count: 1,
             listen_ports: Vec::new(),
+            port_templates: Vec::new(),
             max_connections: 1 << 22,
             max_time_wait: 1 << 22,
             reserve: Reserve::default(),

@@ -177,7 +177,22 @@ impl<A: Family> Endpoint<A> {
         isn: Option<SeqNum>,
         now: u64,
     ) -> Outcome {
-        let (tcb, out) = tcp::on_listen(&mut self.ctx, &self.app, tuple, seg, payload, isn, now);
+        let program = self
+            .cfg
+            .port_templates
+            .iter()
+            .find(|&&(p, _)| p == tuple.local_port)
+            .map_or(0, |&(_, t)| t);
+        let (tcb, out) = tcp::on_listen_as(
+            &mut self.ctx,
+            &self.app,
+            tuple,
+            seg,
+            payload,
+            isn,
+            now,
+            Canned::open(program),
+        );
         if let Some(mut tcb) = tcb {
             if self.tables.conns.len() >= self.cfg.max_connections {
                 // Refused: the record goes (freeing its SYN-queue slot). A

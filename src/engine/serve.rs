@@ -15,7 +15,7 @@ use super::interface::{InterfaceReport, InterfaceSetup, run_interface};
 use super::nic_steering::choose;
 use super::stack::Stack;
 use super::worker::Role;
-use crate::app::{AppConfig, AppProtocol, Canned, CloseKind, http};
+use crate::app::{AppConfig, Canned, CloseKind, ServerProgram};
 use crate::endpoint::{EndpointConfig, Reserve};
 use crate::io::afxdp::{self, BindMode};
 use crate::scenario::Side;
@@ -47,6 +47,10 @@ pub struct ServeConfig {
     /// Bytes of each request when `requests` > 1 without `http` (0: a
     /// response after the first byte of a request, one per connection).
     pub request_bytes: u32,
+    /// A profile's server programs, each on its ports (template 1, 2, …);
+    /// the other ports run the program the flags above describe
+    /// (template 0).
+    pub programs: Vec<ServerProgram>,
 }
 
 /// The outcome of a serve run, with what was set up.
@@ -73,36 +77,50 @@ impl ServeConfig {
         tcp
     }
 
-    /// The application of every worker.
+    /// Every port listened on: the flags' and the programs'.
+    pub fn listen_ports(&self) -> Vec<u16> {
+        let mut ports = self.ports.clone();
+        for p in self.programs.iter().flat_map(|p| &p.ports) {
+            if !ports.contains(p) {
+                ports.push(*p);
+            }
+        }
+        ports
+    }
+
+    /// The program (application template) of each program's ports.
+    pub fn port_templates(&self) -> Vec<(u16, u8)> {
+        self.programs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.ports.iter().map(move |&port| (port, i as u8 + 1)))
+            .collect()
+    }
+
+    /// The application of every worker: the flags' program, then the
+    /// profile's.
     pub fn app(&self) -> Canned {
-        let respond = self.http || self.response_bytes > 0;
-        let n = self.requests.max(1);
-        let payload = if self.http {
-            http::responses(self.response_bytes, n)
-        } else {
-            vec![b'r'; self.response_bytes as usize * n as usize]
-        };
-        // A response after each request's bytes, or after the first byte
-        // of a request (HTTP: at each request's end).
-        let request = match self.request_bytes {
-            0 => u32::from(respond),
-            q => q,
-        };
-        Canned::new(AppConfig {
-            payload: payload.into(),
-            send_after: request,
-            expect: request,
+        let base = self.flags_app();
+        if self.programs.is_empty() {
+            return Canned::new(base);
+        }
+        Canned::with_templates(base, self.programs.iter().map(ServerProgram::app).collect())
+    }
+
+    /// The program the flags describe.
+    fn flags_app(&self) -> AppConfig {
+        ServerProgram {
+            name: String::new(),
+            ports: self.ports.clone(),
+            response_bytes: self.response_bytes,
+            request_bytes: self.request_bytes,
+            requests: self.requests,
+            http: self.http,
+            status: 200,
             close: self.close.server_mode(),
-            close_on_peer_fin: true,
-            protocol: if self.http {
-                AppProtocol::Http
-            } else {
-                AppProtocol::Bytes
-            },
             hold_us: 0,
-            requests: n,
-            think_us: 0,
-        })
+        }
+        .app()
     }
 }
 
@@ -144,7 +162,8 @@ pub fn run_serve(
     on_ready(mode, bind, &opened.notes);
     let side = Side {
         endpoint: EndpointConfig {
-            listen_ports: cfg.ports.clone(),
+            listen_ports: cfg.listen_ports(),
+            port_templates: cfg.port_templates(),
             reserve: Reserve {
                 connections: setup.max_connections.min(1 << 16),
                 time_wait: setup.max_time_wait.min(1 << 16),

@@ -12,6 +12,7 @@
 //! the same segment's data and FIN are then processed. Invalid cookies are
 //! dropped under `Always` (cookie floods get no answer) and reset otherwise.
 
+use super::app_state::AppState;
 use super::application::Application;
 use super::config::CookiePolicy;
 use super::context::TcpContext;
@@ -37,13 +38,30 @@ pub fn on_listen<A: Application>(
     isn: Option<SeqNum>,
     now: u64,
 ) -> (Option<Tcb>, Outcome) {
+    on_listen_as(ctx, app, tuple, seg, payload, isn, now, AppState::default())
+}
+
+/// `on_listen`, a record it creates starting with the application state
+/// `initial` (the server program chosen for the listening port).
+#[allow(clippy::too_many_arguments)]
+pub fn on_listen_as<A: Application>(
+    ctx: &mut TcpContext,
+    app: &A,
+    tuple: &FourTuple<impl Family>,
+    seg: &TcpRepr,
+    payload: &[u8],
+    isn: Option<SeqNum>,
+    now: u64,
+    initial: AppState,
+) -> (Option<Tcb>, Outcome) {
     let f = seg.flags;
     if f.rst() {
         return (None, Outcome::events(Events::DROPPED));
     }
     if f.ack() {
         if !f.syn() && ctx.cfg.cookies != CookiePolicy::Never {
-            if let Some(tcb) = from_cookie(ctx, tuple, seg, now) {
+            if let Some(mut tcb) = from_cookie(ctx, tuple, seg, now) {
+                tcb.app = initial;
                 return established_from_cookie(ctx, app, tuple, tcb, seg, payload, now);
             }
             if ctx.cfg.cookies == CookiePolicy::Always {
@@ -62,7 +80,14 @@ pub fn on_listen<A: Application>(
     if !f.syn() || f.fin() {
         return (None, Outcome::events(Events::DROPPED));
     }
-    on_syn(ctx, tuple, seg, isn, now)
+    let (tcb, out) = on_syn(ctx, tuple, seg, isn, now);
+    (
+        tcb.map(|mut t| {
+            t.app = initial;
+            t
+        }),
+        out,
+    )
 }
 
 fn on_syn(

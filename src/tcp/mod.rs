@@ -55,7 +55,7 @@ pub use config::{CookiePolicy, Defences, TcpConfig, TcpConfigError, Tunables};
 pub use context::{RealClock, TcpContext};
 pub use cookie::{Cookie, SynCookies};
 pub use isn::IsnGenerator;
-pub use listener::{STATELESS_SYN_EVENTS, on_closed, on_listen, stateless_syn_ack};
+pub use listener::{STATELESS_SYN_EVENTS, on_closed, on_listen, on_listen_as, stateless_syn_ack};
 pub use oow::INVALID_ACK_GAP_MS;
 pub use outcome::{End, Events, Outcome, Reply};
 pub use ratelimit::{ChallengeBudget, RateLimiter};

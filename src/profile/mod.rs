@@ -32,7 +32,9 @@
 //! turns the flag keys into its flags, placed before the ones typed,
 //! which therefore win.
 
-use crate::app::{CloseKind, Template, TemplateKind};
+mod servers;
+
+use crate::app::{CloseKind, ServerProgram, Template, TemplateKind};
 use crate::endpoint::MAX_TEMPLATES;
 use serde::Deserialize;
 use std::fmt;
@@ -47,6 +49,9 @@ pub struct Profile {
     pub keys: Vec<(String, Option<String>)>,
     /// The templates, in file order (empty: the flags' one scenario).
     pub templates: Vec<Template>,
+    /// The server programs (`[[server]]`), in file order (empty: the
+    /// flags' one program on every port).
+    pub servers: Vec<ServerProgram>,
 }
 
 /// What is wrong with one template.
@@ -121,6 +126,15 @@ pub enum ProfileError {
     ListItem(String),
     /// A key that is a table.
     TableKey(String),
+    /// A `[[server]]` entry TOML cannot take: the TOML reader's words.
+    ServerSyntax(String),
+    /// A server program with a problem.
+    Server {
+        /// Its name.
+        name: String,
+        /// The problem and its fix.
+        problem: String,
+    },
 }
 
 impl fmt::Display for TemplateProblem {
@@ -170,6 +184,8 @@ impl fmt::Display for ProfileError {
             ProfileError::In { path, error } => write!(f, "{}: {error}", path.display()),
             ProfileError::Toml(m) => write!(f, "not valid TOML: {m}"),
             ProfileError::TemplateSyntax(m) => write!(f, "[[template]]: {m}"),
+            ProfileError::ServerSyntax(m) => write!(f, "[[server]]: {m}"),
+            ProfileError::Server { name, problem } => write!(f, "[[server]] '{name}': {problem}"),
             ProfileError::Template { name, problem } => {
                 write!(f, "[[template]] '{name}': {problem}")
             }
@@ -274,13 +290,28 @@ pub fn parse(text: &str) -> Result<Profile, ProfileError> {
         }
     };
     check_templates(&templates)?;
+    let servers = match table.remove("server") {
+        None => Vec::new(),
+        Some(v) => servers::parse_servers(v).map_err(|e| match e {
+            servers::ServersError::Syntax(m) => ProfileError::ServerSyntax(m),
+            servers::ServersError::Program { name, problem } => {
+                ProfileError::Server { name, problem }
+            }
+            servers::ServersError::TooMany(n) => ProfileError::TooMany(n),
+            servers::ServersError::DuplicateName(n) => ProfileError::DuplicateName(n),
+        })?,
+    };
     let mut keys = Vec::new();
     for (key, value) in table {
         if let Some(v) = value_of(&key, value)? {
             keys.push((key, v));
         }
     }
-    Ok(Profile { keys, templates })
+    Ok(Profile {
+        keys,
+        templates,
+        servers,
+    })
 }
 
 fn template(s: TemplateSpec) -> Result<Template, ProfileError> {
