@@ -166,7 +166,7 @@ impl Nginx {
         let conf = format!(
             "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
              error_log {d}/error.log;\nevents {{ worker_connections 4096; }}\n\
-             http {{\n  log_format withhost '$remote_addr - - [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" conn=$connection n=$connection_requests host=$host';\n\
+             http {{\n  log_format withhost '$remote_addr - - [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" conn=$connection n=$connection_requests cl=$content_length host=$host';\n\
                access_log {d}/access.log withhost;\n  {keep}\n  default_type text/plain;\n\
                client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
                uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
@@ -363,6 +363,24 @@ fn gen_carries_ten_requests_per_connection_to_nginx() {
     assert_eq!(num(&j, "established"), 500, "{j}");
 }
 
+/// `--request http --request-bytes 5000`: a POST with a 5,000-byte body
+/// (Content-Length), two per connection: nginx answers both, so it found
+/// the second request right after the first one's body.
+#[test]
+fn gen_posts_request_bodies_to_nginx() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("gen_posts_request_bodies_to_nginx") {
+        return;
+    }
+    let (_, log) =
+        gen_http_to_nginx_keeping(200, 2, &["--requests", "2", "--request-bytes", "5000"]);
+    for l in log.lines() {
+        assert!(l.contains("\"POST / HTTP/1.1\" 200 "), "{l}");
+        assert!(l.contains(" cl=5000 "), "{l}");
+    }
+    assert_eq!(log.lines().filter(|l| l.contains(" n=2 ")).count(), 200);
+}
+
 /// Flags that cannot go with `--request http` are refused before any
 /// interface is touched, naming the fix.
 #[test]
@@ -382,7 +400,7 @@ fn http_flag_conflicts_are_refused_with_the_fix() {
         e.contains("--close client-fin does not apply") && e.contains("--close server-fin"),
         "{e}"
     );
-    let e = run(&["--request-bytes", "10"]);
+    let e = run(&["--response-bytes", "10"]);
     assert!(e.contains("cannot be used with"), "{e}");
     let e = run(&["--http-path", "probe"]);
     assert!(

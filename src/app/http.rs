@@ -39,13 +39,29 @@ fn connection_field(i: u32, n: u32) -> &'static str {
 /// 9112 §9.3.2), all but the last keeping the connection: the stream a
 /// client with `n` transactions sends.
 pub fn requests(path: &str, host: &str, n: u32) -> Vec<u8> {
-    (0..n)
-        .flat_map(|i| {
-            let c = connection_field(i, n);
-            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: synwave\r\nAccept: */*\r\nConnection: {c}\r\n\r\n")
-                .into_bytes()
-        })
-        .collect()
+    requests_with_body(path, host, n, 0)
+}
+
+/// `requests`, as POSTs with a `body_bytes` body of `'q'`s each
+/// (Content-Length framing, RFC 9112 §6.2) when `body_bytes` > 0.
+pub fn requests_with_body(path: &str, host: &str, n: u32, body_bytes: u32) -> Vec<u8> {
+    let mut m = Vec::new();
+    for i in 0..n {
+        let c = connection_field(i, n);
+        let (method, body_fields) = match body_bytes {
+            0 => ("GET", String::new()),
+            b => (
+                "POST",
+                format!("Content-Type: application/octet-stream\r\nContent-Length: {b}\r\n"),
+            ),
+        };
+        m.extend_from_slice(
+            format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: synwave\r\nAccept: */*\r\n{body_fields}Connection: {c}\r\n\r\n")
+                .as_bytes(),
+        );
+        m.resize(m.len() + body_bytes as usize, b'q');
+    }
+    m
 }
 
 /// Why a request target or a Host value cannot go into a request line.

@@ -43,10 +43,11 @@ pub struct Exchange {
     /// Bytes of response awaited before closing (0: none).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1 << 30))]
     pub response_bytes: u32,
-    /// Send an HTTP/1.1 GET for / (`Connection: close`) instead of
-    /// --request-bytes, count each response's status class (http_2xx,
-    /// http_other), and end each connection at the server's close.
-    #[arg(long, value_enum, conflicts_with_all = ["request_bytes", "response_bytes"])]
+    /// Send an HTTP/1.1 GET for / (`Connection: close`; with
+    /// --request-bytes, a POST with a body of that many bytes), count
+    /// each response's status class (http_2xx, http_other), and end each
+    /// connection at the server's close.
+    #[arg(long, value_enum, conflicts_with = "response_bytes")]
     pub request: Option<ProtocolArg>,
     /// With --request http: the request's target.
     #[arg(long, default_value = "/", requires = "request")]
@@ -137,6 +138,7 @@ pub fn gen_config(
         return Err("--think with --request http: the requests are pipelined (a response's end is not read), so give --think 0 or byte-counted requests (--request-bytes)".into());
     }
     if !http && x.requests > 1 && x.request_bytes == 0 {
+        // (With HTTP each request is framed by its header and Content-Length.)
         return Err(format!(
             "--requests {}: each transaction starts with a request, so give --request-bytes (or --request http)",
             x.requests

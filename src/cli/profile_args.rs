@@ -109,7 +109,7 @@ pub fn expand(args: Vec<OsString>) -> Result<Expanded, String> {
 /// one of the other side.
 const EXCLUSIVE: [(&str, &[&str]); 2] = [
     ("--rate", &["--concurrency"]),
-    ("--request", &["--request-bytes", "--response-bytes"]),
+    ("--request", &["--response-bytes"]),
 ];
 
 fn conflicts_with_typed(flag: &str, typed: &[String]) -> bool {

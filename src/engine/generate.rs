@@ -57,9 +57,10 @@ pub struct GenConfig {
     pub request_bytes: u32,
     /// Bytes of response awaited before closing (0: none).
     pub response_bytes: u32,
-    /// Send an HTTP GET (`app::http::request`), count each response's
+    /// Send an HTTP GET (`app::http::request`; a POST with a
+    /// `request_bytes` body when that is above 0), count each response's
     /// status class, and take the server's FIN as its end (`close` must
-    /// be `ServerFin`; `request_bytes` and `response_bytes` do not apply).
+    /// be `ServerFin`; `response_bytes` does not apply).
     pub http: bool,
     /// The request's target (`http`: "/" by default).
     pub http_path: String,
@@ -119,7 +120,7 @@ impl GenConfig {
         let n = self.requests.max(1);
         let app = AppConfig {
             payload: if self.http {
-                http::requests(&self.http_path, &host, n).into()
+                http::requests_with_body(&self.http_path, &host, n, self.request_bytes).into()
             } else {
                 vec![b'q'; self.request_bytes as usize * n as usize].into()
             },
