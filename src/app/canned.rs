@@ -137,7 +137,7 @@ impl Application for Canned {
     /// server once per request); once every transaction is done, hold
     /// (if asked), then close by the close mode; in CLOSE-WAIT, close at
     /// once if asked.
-    #[inline]
+    #[inline(always)]
     fn on_turn(&self, conn: &mut Conn<'_>) {
         let state = *conn.app_state();
         let app = self.app_of(template_of(state));
@@ -171,8 +171,37 @@ impl Canned {
     /// Queues the messages now due; whether every transaction is done
     /// (all messages queued, everything awaited received). In CLOSE-WAIT
     /// nothing more arrives, so it counts as done.
-    #[inline]
+    #[inline(always)]
     fn queue_messages(&self, app: &AppConfig, conn: &mut Conn<'_>) -> bool {
+        if app.requests == 1 {
+            return Self::queue_one(app, conn);
+        }
+        self.queue_each(app, conn)
+    }
+
+    /// `queue_messages` with one transaction (the common case): the
+    /// message once enough has arrived (an HTTP server: at the request's
+    /// end); done once it is queued and the awaited bytes are in.
+    #[inline(always)]
+    fn queue_one(app: &AppConfig, conn: &mut Conn<'_>) -> bool {
+        let len = app.payload.len() as u32;
+        let close_wait = conn.state() == State::CloseWait;
+        if app.protocol == AppProtocol::Http && conn.passive() {
+            if conn.queued() == 0 && http::ended(scan_of(*conn.app_state())) > 0 {
+                conn.send(len);
+            }
+            return conn.queued() > 0 || close_wait;
+        }
+        let rcvd = conn.bytes_received();
+        if conn.queued() == 0 && len > 0 && rcvd >= app.send_after {
+            conn.send(len);
+        }
+        ((len == 0 || conn.queued() > 0) && rcvd >= app.expect) || close_wait
+    }
+
+    /// `queue_messages` with several transactions per connection.
+    #[inline(never)]
+    fn queue_each(&self, app: &AppConfig, conn: &mut Conn<'_>) -> bool {
         let rcvd = conn.bytes_received();
         let len = app.message_len();
         let n = app.requests;

@@ -44,10 +44,16 @@ impl<A: Family> Endpoint<A> {
     /// connections noted since the last call, each through `tx` (which
     /// returns false when it has no transmit frame: sending stops there
     /// and resumes at the next call).
+    #[inline]
     pub fn flush<T: FnMut(&[u8]) -> bool>(&mut self, now: u64, tx: &mut T) {
-        if self.senders.is_empty() {
-            return;
+        if !self.senders.is_empty() {
+            self.flush_senders(now, tx);
         }
+    }
+
+    /// `flush` with connections noted.
+    #[inline(never)]
+    fn flush_senders<T: FnMut(&[u8]) -> bool>(&mut self, now: u64, tx: &mut T) {
         let mut list = std::mem::take(&mut self.senders);
         let mut budget = FLUSH_BUDGET;
         let mut keep = 0;

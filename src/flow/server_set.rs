@@ -88,6 +88,9 @@ impl<A: Family> ServerSet<A> {
     /// server in turn that has one; `None` when none has.
     #[inline]
     pub fn alloc(&mut self) -> Option<FourTuple<A>> {
+        if let [only] = &mut self.allocators[..] {
+            return only.alloc().map(|pair| only.tuple(pair));
+        }
         let n = self.allocators.len();
         for _ in 0..n {
             let i = self.next;
@@ -112,10 +115,19 @@ impl<A: Family> ServerSet<A> {
     /// Gives `t`'s source pair back to its server's allocator.
     #[inline]
     pub fn free(&mut self, t: &FourTuple<A>) -> Result<(), FreeError> {
-        let i = *self
-            .by_server
-            .get(&(t.remote_ip, t.remote_port))
-            .ok_or(FreeError::OutOfRange)?;
+        // One server (the common case): no lookup; its allocator refuses
+        // a pair that is not of its range.
+        let i = if self.allocators.len() == 1 {
+            if self.allocators[0].server() != (t.remote_ip, t.remote_port) {
+                return Err(FreeError::OutOfRange);
+            }
+            0
+        } else {
+            *self
+                .by_server
+                .get(&(t.remote_ip, t.remote_port))
+                .ok_or(FreeError::OutOfRange)?
+        };
         self.allocators[i].free(SourcePair {
             ip: t.local_ip,
             port: t.local_port,

@@ -46,7 +46,13 @@ impl Tcb {
     /// the peer's window and the congestion window.
     #[inline]
     pub(crate) fn send_room(&self, seq: SeqNum) -> u32 {
-        let end = self.snd_una + self.cwnd_bytes();
+        self.send_room_with(seq, self.effective_send_mss())
+    }
+
+    /// `send_room` with the segment size `mss` already at hand.
+    #[inline(always)]
+    pub(crate) fn send_room_with(&self, seq: SeqNum, mss: u32) -> u32 {
+        let end = self.snd_una + u32::from(self.cwnd).saturating_mul(mss);
         let cwnd_room = if seq < end { end - seq } else { 0 };
         self.window_room(seq).min(cwnd_room)
     }
@@ -67,8 +73,28 @@ impl Tcb {
     /// SND.UNA advanced from `before` (a new ACK; SND.UNA is already
     /// updated): duplicate ACKs start over, recovery moves on or ends, or
     /// the window grows.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn on_new_ack(&mut self, before: SeqNum) {
+        let loss = ConnFlags::DUP_ACK_ONE
+            | ConnFlags::DUP_ACK_TWO
+            | ConnFlags::REWOUND
+            | ConnFlags::RECOVERY;
+        // The common case, cheaply: no loss state, nothing waiting, and
+        // less in flight than the window less a segment of 32 bytes (below
+        // any MSS less the timestamp option): the window did not limit the
+        // sender, so it does not grow.
+        if self.flags.and(loss) == ConnFlags::NONE
+            && (self.snd_nxt - before) < u32::from(self.cwnd).saturating_sub(1) << 5
+            && !self.send_pending()
+        {
+            return;
+        }
+        self.on_new_ack_slow(before);
+    }
+
+    /// `on_new_ack` past its common case.
+    #[inline(never)]
+    fn on_new_ack_slow(&mut self, before: SeqNum) {
         self.flags
             .clear(ConnFlags::DUP_ACK_ONE | ConnFlags::DUP_ACK_TWO);
         if self.flags.has(ConnFlags::REWOUND)

@@ -157,6 +157,7 @@ impl Tcb {
     /// within the peer's window, and our FIN when it comes next, fits the
     /// window and `fin_ok`. Returns the segment (`None` when it would be
     /// empty), its data length and whether it carries the FIN.
+    #[inline(always)]
     fn segment_at(
         &self,
         ctx: &TcpContext,
@@ -166,9 +167,10 @@ impl Tcb {
         now: u64,
     ) -> (Option<Reply>, u32, bool) {
         let data_end = self.data_end();
-        let room = self.send_room(seq);
+        let mss = self.effective_send_mss();
+        let room = self.send_room_with(seq, mss);
         let len = if seq < data_end {
-            (data_end - seq).min(self.effective_send_mss()).min(room)
+            (data_end - seq).min(mss).min(room)
         } else {
             0
         };
@@ -197,7 +199,45 @@ impl Tcb {
     /// a partial ACK asked for it; else, outside recovery, new data at
     /// SND.NXT (up to one MSS within the send room), our FIN when all data
     /// is out; else a bare ACK when `force_ack`.
+    #[inline(always)]
     pub(crate) fn output(
+        &mut self,
+        ctx: &TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+        force_ack: bool,
+    ) -> (Option<Reply>, Events) {
+        if self
+            .flags
+            .and(ConnFlags::RETRANSMIT_DUE | ConnFlags::RECOVERY)
+            != ConnFlags::NONE
+        {
+            return self.output_recovering(ctx, tuple, now, force_ack);
+        }
+        let (reply, len, fin) = self.segment_at(ctx, tuple, self.snd_nxt, true, now);
+        let Some(reply) = reply else {
+            return (
+                force_ack.then(|| self.ack_reply(ctx, tuple, now)),
+                Events::NONE,
+            );
+        };
+        self.snd_nxt += len + u32::from(fin);
+        let mut ev = Events::NONE;
+        if len > 0 {
+            ev |= Events::DATA_TX;
+        }
+        if fin {
+            ev |= Events::FIN_TX;
+        }
+        (Some(reply), ev)
+    }
+
+    /// `output` in fast recovery or with a retransmission due: the
+    /// segment at SND.UNA when one is due, else no new data (a bare ACK
+    /// when `force_ack`).
+    #[cold]
+    #[inline(never)]
+    fn output_recovering(
         &mut self,
         ctx: &TcpContext,
         tuple: &FourTuple<impl Family>,
@@ -219,6 +259,7 @@ impl Tcb {
                 Events::NONE,
             );
         }
+        // The retransmission was not due after all: new data as usual.
         let (reply, len, fin) = self.segment_at(ctx, tuple, self.snd_nxt, true, now);
         let Some(reply) = reply else {
             return (
@@ -227,14 +268,7 @@ impl Tcb {
             );
         };
         self.snd_nxt += len + u32::from(fin);
-        let mut ev = Events::NONE;
-        if len > 0 {
-            ev |= Events::DATA_TX;
-        }
-        if fin {
-            ev |= Events::FIN_TX;
-        }
-        (Some(reply), ev)
+        (Some(reply), Events::DATA_TX)
     }
 
     /// The next segment the send window allows beyond what the last call
