@@ -4,7 +4,8 @@
 //! acknowledges what was sent when it began); with `--loss 1` the
 //! transfer still completes, retransmissions counted; a client with a
 //! 4 KiB receive buffer that reads slowly gets every byte, and serve
-//! never sends past the window the client last advertised.
+//! never sends past the window the client last advertised; the first
+//! flight is the initial window (10 segments, or `--init-cwnd`).
 //!
 //! Needs root and AF_XDP (skips, saying why, otherwise; fails under
 //! `CI=true`).
@@ -127,6 +128,9 @@ struct Transfer {
     /// Data segments that reached past the window the client last
     /// advertised.
     past_window: u64,
+    /// Data segments sent before the client acknowledged any data: the
+    /// initial window.
+    first_flight: u64,
 }
 
 /// Reads serve's capture: frames to port 80 are the client's, from port
@@ -150,6 +154,8 @@ fn transfer(pcap: &std::path::Path) -> Transfer {
     let mut acked: Option<SeqNum> = None;
     let mut limit: Option<SeqNum> = None;
     let mut mark: Option<SeqNum> = None;
+    let mut first_data = SeqNum(0);
+    let mut acked_data = false;
     let trace = std::env::var_os("SYNWAVE_BULK_TRACE").is_some();
     for (seg, len) in segs {
         if trace {
@@ -172,6 +178,9 @@ fn transfer(pcap: &std::path::Path) -> Transfer {
             if acked.is_none_or(|a| seg.ack > a) {
                 acked = Some(seg.ack);
             }
+            if sent_max.is_some() && seg.ack > first_data {
+                acked_data = true;
+            }
             limit = Some(seg.ack + (u32::from(seg.window) << client_wscale));
             if let (Some(m), Some(a)) = (mark, acked)
                 && a >= m
@@ -190,6 +199,12 @@ fn transfer(pcap: &std::path::Path) -> Transfer {
             }
         } else if len > 0 {
             t.data_segments += 1;
+            if sent_max.is_none() {
+                first_data = seg.seq;
+            }
+            if !acked_data {
+                t.first_flight += 1;
+            }
             let end = seg.seq + len as u32;
             if limit.is_some_and(|l| end > l) {
                 t.past_window += 1;
@@ -260,6 +275,20 @@ fn a_megabyte_response_takes_a_few_round_trips() {
         "more than the initial window in flight: {t:?}"
     );
     assert_eq!(t.past_window, 0, "{t:?}");
+}
+
+/// `--init-cwnd`: the data serve sends before the client's first ACK of
+/// any of it is 10 segments by default (RFC 6928), 4 with `--init-cwnd 4`.
+#[test]
+fn the_initial_window_is_on_the_wire() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("the_initial_window_is_on_the_wire") {
+        return;
+    }
+    let (_, _, t) = serve_one(100_000, &[], None, 65_536, Duration::ZERO);
+    assert_eq!(t.first_flight, 10, "{t:?}");
+    let (_, _, t) = serve_one(100_000, &["--init-cwnd", "4"], None, 65_536, Duration::ZERO);
+    assert_eq!(t.first_flight, 4, "{t:?}");
 }
 
 #[test]
