@@ -3,7 +3,10 @@
 //! SACK-permitted they were given (read back from their own `--pcap`),
 //! with SYN cookies on; with timestamps off a cookie SYN-ACK offers the
 //! MSS alone (a cookie without timestamps has nowhere to keep the other
-//! options); `--idle-timeout` resets a connection that stays silent.
+//! options); `--idle-timeout` resets a connection that stays silent;
+//! `--rto-min` sets when unacknowledged data goes out again (serve's
+//! capture clock). The initial window (`--init-cwnd`) is on the wire in
+//! `tests/afxdp_bulk.rs`.
 //!
 //! Needs root and AF_XDP (skips, saying why, otherwise; fails under
 //! `CI=true`).
@@ -192,4 +195,86 @@ fn an_idle_timeout_resets_a_silent_connection() {
     assert!(held.is_ok(), "{held:?}");
     assert_eq!(counter(&j, "end_idle_timeout"), 1, "{j}");
     assert_eq!(counter(&j, "established"), 1, "{j}");
+}
+
+/// Times (µs, from the capture's clock) at which `pcap` holds a data
+/// segment from port 80 carrying the first data byte after the
+/// handshake (the response's first segment and its retransmissions).
+fn first_data_times(pcap: &std::path::Path) -> Vec<u64> {
+    let bytes = std::fs::read(pcap).expect("pcap");
+    let _ = std::fs::remove_file(pcap);
+    let mut at = 24;
+    let mut first_seq = None;
+    let mut times = Vec::new();
+    while at + 16 <= bytes.len() {
+        let word = |o: usize| u32::from_le_bytes(bytes[at + o..at + o + 4].try_into().unwrap());
+        let (sec, usec, caplen) = (word(0), word(4), word(8) as usize);
+        let frame = &bytes[at + 16..(at + 16 + caplen).min(bytes.len())];
+        at += 16 + caplen;
+        if let Ok(Frame::Tcp(t)) = parse_frame(frame, false)
+            && t.tcp.src_port == 80
+            && !t.payload.is_empty()
+        {
+            let seq = *first_seq.get_or_insert(t.tcp.seq);
+            if t.tcp.seq == seq {
+                times.push(u64::from(sec) * 1_000_000 + u64::from(usec));
+            }
+        }
+    }
+    times
+}
+
+/// serve with `extra` answers a raw client that sends one byte and then
+/// never acknowledges: the gap between the response's first segment and
+/// its first retransmission, in serve's capture.
+fn first_retransmission_gap(extra: &[&str]) -> u64 {
+    use netns::raw::{RawClient, RawSocket, mac_of};
+    let pair = Pair::new(1);
+    let pcap = temp("rto");
+    let p = pcap.display().to_string();
+    let mut args = vec!["--response-bytes", "100", "--pcap", &p];
+    args.extend_from_slice(extra);
+    let s = Synwave::serve(&pair.a(), &pair.a(), &SYNWAVE_IP.to_string(), &args);
+    let b = pair.b();
+    let sock = pair.in_b(move || RawSocket::open(&b));
+    let client = RawClient::new(
+        sock,
+        mac_of(&pair.b(), &pair.b()),
+        mac_of(&pair.a(), &pair.a()),
+        SYNWAVE_IP.octets(),
+        80,
+    );
+    let c = client.connect(40_123, 7_000);
+    client.send(
+        c.port,
+        synwave::wire::TcpFlags::ACK | synwave::wire::TcpFlags::PSH,
+        c.next,
+        c.peer_next,
+        b"x",
+    );
+    // The response, then its retransmissions (never acknowledged).
+    for _ in 0..2 {
+        client.expect(c.port, Duration::from_secs(5), |s| s.payload > 0);
+    }
+    let j = s.stop();
+    assert!(counter(&j, "retransmit") >= 1, "{j}");
+    let times = first_data_times(&pcap);
+    assert!(times.len() >= 2, "{times:?}");
+    times[1] - times[0]
+}
+
+/// `--rto-min 50`: data unacknowledged is sent again after 50 ms, not
+/// after the default 200 ms (the timer may fire late, never early).
+#[test]
+fn the_retransmission_timeout_is_on_the_wire() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("the_retransmission_timeout_is_on_the_wire") {
+        return;
+    }
+    let short = first_retransmission_gap(&["--rto-min", "50"]);
+    let default = first_retransmission_gap(&[]);
+    eprintln!("first retransmission after {short} µs with --rto-min 50, {default} µs by default");
+    assert!(short >= 50_000, "{short}");
+    assert!(default >= 200_000, "{default}");
+    assert!(short < default, "{short} vs {default}");
 }
