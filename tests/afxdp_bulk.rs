@@ -12,10 +12,10 @@
 
 mod netns;
 
+use netns::sockets::connect_with_rcvbuf;
 use netns::{Pair, SYNWAVE_IP, Synwave, counter, pcap_frames, skip};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::os::fd::FromRawFd;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -30,45 +30,12 @@ fn temp(name: &str) -> PathBuf {
 }
 
 /// A TCP socket to `SYNWAVE_IP:80` from the current namespace, its
-/// receive buffer set to `rcvbuf` bytes before the connect (so the
-/// window scale it offers follows) when given.
+/// receive buffer set to `rcvbuf` bytes before the connect when given.
 fn connect(rcvbuf: Option<i32>) -> TcpStream {
-    // Safety: a plain socket(2); the descriptor is checked.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
-    assert!(fd >= 0, "socket");
-    // Safety: `fd` is ours and owned by the stream from here on.
-    let stream = unsafe { TcpStream::from_raw_fd(fd) };
-    if let Some(size) = rcvbuf {
-        // Safety: a valid socket and an int of the size passed.
-        let r = unsafe {
-            libc::setsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUF,
-                &size as *const i32 as *const libc::c_void,
-                std::mem::size_of::<i32>() as libc::socklen_t,
-            )
-        };
-        assert_eq!(r, 0, "SO_RCVBUF");
+    match rcvbuf {
+        Some(size) => connect_with_rcvbuf(SYNWAVE_IP, 80, size),
+        None => TcpStream::connect((SYNWAVE_IP, 80)).expect("connect"),
     }
-    let addr = libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: 80u16.to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from_ne_bytes(SYNWAVE_IP.octets()),
-        },
-        sin_zero: [0; 8],
-    };
-    // Safety: a valid socket and a sockaddr_in of the size passed.
-    let r = unsafe {
-        libc::connect(
-            fd,
-            &addr as *const libc::sockaddr_in as *const libc::sockaddr,
-            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(r, 0, "connect: {}", std::io::Error::last_os_error());
-    stream
 }
 
 /// Sends the request and reads the response to its end (serve's FIN),
@@ -156,17 +123,7 @@ fn transfer(pcap: &std::path::Path) -> Transfer {
     let mut mark: Option<SeqNum> = None;
     let mut first_data = SeqNum(0);
     let mut acked_data = false;
-    let trace = std::env::var_os("SYNWAVE_BULK_TRACE").is_some();
     for (seg, len) in segs {
-        if trace {
-            eprintln!(
-                "{} seq {} ack {} len {len} win {}",
-                if seg.dst_port == 80 { "<-" } else { "->" },
-                seg.seq.0,
-                seg.ack.0,
-                seg.window
-            );
-        }
         if seg.dst_port == 80 {
             if seg.flags.syn() {
                 client_wscale = seg.options.wscale.unwrap_or(0);
@@ -186,15 +143,6 @@ fn transfer(pcap: &std::path::Path) -> Transfer {
                 && a >= m
             {
                 t.rounds += 1;
-                if std::env::var_os("SYNWAVE_BULK_TRACE").is_some() {
-                    eprintln!(
-                        "round {} acked {:?} window {} sent_max {:?}",
-                        t.rounds,
-                        a,
-                        u32::from(seg.window) << client_wscale,
-                        sent_max
-                    );
-                }
                 mark = sent_max.filter(|&s| s > a);
             }
         } else if len > 0 {

@@ -111,42 +111,43 @@ fn think_time_between_transactions() {
     check(&g, &s, 48);
 }
 
+/// synwave run with `args`, refused before touching an interface:
+/// its error.
+fn refused(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_synwave"))
+        .args(args)
+        .output()
+        .expect("run synwave");
+    assert_eq!(out.status.code(), Some(2), "{args:?} was not refused");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn serve_needs_the_request_size_to_count_requests() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_synwave"))
-        .args([
-            "serve",
-            "--iface",
-            "swnosuch0",
-            "--ip",
-            "10.99.0.1",
-            "--port",
-            "80",
-            "--requests",
-            "5",
-        ])
-        .output()
-        .expect("run synwave");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&[
+        "serve",
+        "--iface",
+        "swnosuch0",
+        "--ip",
+        "10.99.0.1",
+        "--port",
+        "80",
+        "--requests",
+        "5",
+    ]);
     assert!(err.contains("--request-bytes"), "{err}");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_synwave"))
-        .args([
-            "gen",
-            "--iface",
-            "swnosuch0",
-            "--src-ip",
-            "10.99.0.1",
-            "--dst",
-            "10.99.0.2:80",
-            "--request",
-            "http",
-            "--think",
-            "5",
-        ])
-        .output()
-        .expect("run synwave");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&[
+        "gen",
+        "--iface",
+        "swnosuch0",
+        "--src-ip",
+        "10.99.0.1",
+        "--dst",
+        "10.99.0.2:80",
+        "--request",
+        "http",
+        "--think",
+        "5",
+    ]);
     assert!(err.contains("--think"), "{err}");
 }

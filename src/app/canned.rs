@@ -206,8 +206,10 @@ impl Canned {
         let len = app.message_len();
         let n = app.requests;
         let queued = conn.queued().checked_div(len).unwrap_or(0);
-        let done_after = |sent: u32, rcvd: u32, expect: u32| {
-            (len == 0 || sent >= n) && u64::from(rcvd) >= u64::from(expect) * u64::from(n)
+        let close_wait = conn.state() == State::CloseWait;
+        // Done: every message queued and every awaited byte in.
+        let done_after = |sent: u32| {
+            (len == 0 || sent >= n) && u64::from(rcvd) >= u64::from(app.expect) * u64::from(n)
         };
         // An HTTP server answers each request once its header block has
         // ended, however many bytes that took.
@@ -219,8 +221,7 @@ impl Canned {
             if len > 0 && answer > 0 {
                 conn.send(answer * len);
             }
-            let sent = queued + answer;
-            return sent >= n || conn.state() == State::CloseWait;
+            return queued + answer >= n || close_wait;
         }
         if conn.passive() {
             // A server: one message per `send_after` bytes received.
@@ -231,8 +232,7 @@ impl Canned {
             if len > 0 && asked > queued {
                 conn.send((asked - queued) * len);
             }
-            let sent = asked.max(queued);
-            return done_after(sent, rcvd, app.expect) || conn.state() == State::CloseWait;
+            return done_after(asked.max(queued)) || close_wait;
         }
         // A client: message k once the k previous responses are in, after
         // the think time from the second on.
@@ -245,10 +245,10 @@ impl Canned {
                 if !conn.timer_armed() {
                     conn.start_timer(app.think_us);
                 }
-                return conn.state() == State::CloseWait;
+                return close_wait;
             }
         }
-        done_after(queued, rcvd, app.expect) || conn.state() == State::CloseWait
+        done_after(queued) || close_wait
     }
 }
 

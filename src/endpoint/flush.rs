@@ -33,13 +33,6 @@ impl<A: Family> Endpoint<A> {
         }
     }
 
-    /// Whether some connection has more to send than its frames' answers
-    /// carried (`flush` then sends it).
-    #[inline]
-    pub fn has_senders(&self) -> bool {
-        !self.senders.is_empty()
-    }
-
     /// Sends the further segments the send window allows of the
     /// connections noted since the last call, each through `tx` (which
     /// returns false when it has no transmit frame: sending stops there

@@ -147,14 +147,6 @@ impl<A: Family> ServerSet<A> {
             .sum()
     }
 
-    /// Pairs free now over all servers.
-    pub fn available(&self) -> usize {
-        self.allocators
-            .iter()
-            .map(SourcePortAllocator::available)
-            .sum()
-    }
-
     /// Pairs handed out now over all servers.
     pub fn in_use(&self) -> usize {
         self.allocators

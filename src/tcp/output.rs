@@ -211,8 +211,9 @@ impl Tcb {
             .flags
             .and(ConnFlags::RETRANSMIT_DUE | ConnFlags::RECOVERY)
             != ConnFlags::NONE
+            && let Some(out) = self.output_recovering(ctx, tuple, now, force_ack)
         {
-            return self.output_recovering(ctx, tuple, now, force_ack);
+            return out;
         }
         let (reply, len, fin) = self.segment_at(ctx, tuple, self.snd_nxt, true, now);
         let Some(reply) = reply else {
@@ -233,8 +234,9 @@ impl Tcb {
     }
 
     /// `output` in fast recovery or with a retransmission due: the
-    /// segment at SND.UNA when one is due, else no new data (a bare ACK
-    /// when `force_ack`).
+    /// segment at SND.UNA when one is due; in recovery no new data (a
+    /// bare ACK when `force_ack`); `None` when neither applies after all
+    /// (new data as usual).
     #[cold]
     #[inline(never)]
     fn output_recovering(
@@ -243,32 +245,22 @@ impl Tcb {
         tuple: &FourTuple<impl Family>,
         now: u64,
         force_ack: bool,
-    ) -> (Option<Reply>, Events) {
+    ) -> Option<(Option<Reply>, Events)> {
         if self.flags.has(ConnFlags::RETRANSMIT_DUE) {
             self.flags.clear(ConnFlags::RETRANSMIT_DUE);
             if self.snd_una < self.snd_nxt {
-                return (
+                return Some((
                     Some(self.retransmission(ctx, tuple, now)),
                     Events::RETRANSMIT | Events::FAST_RETRANSMIT,
-                );
+                ));
             }
         }
-        if self.flags.has(ConnFlags::RECOVERY) {
-            return (
+        self.flags.has(ConnFlags::RECOVERY).then(|| {
+            (
                 force_ack.then(|| self.ack_reply(ctx, tuple, now)),
                 Events::NONE,
-            );
-        }
-        // The retransmission was not due after all: new data as usual.
-        let (reply, len, fin) = self.segment_at(ctx, tuple, self.snd_nxt, true, now);
-        let Some(reply) = reply else {
-            return (
-                force_ack.then(|| self.ack_reply(ctx, tuple, now)),
-                Events::NONE,
-            );
-        };
-        self.snd_nxt += len + u32::from(fin);
-        (Some(reply), Events::DATA_TX)
+            )
+        })
     }
 
     /// The next segment the send window allows beyond what the last call

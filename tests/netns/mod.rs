@@ -15,6 +15,7 @@
 pub mod raw;
 pub mod routed;
 pub mod skip;
+pub mod sockets;
 
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
