@@ -33,7 +33,7 @@ mod frames;
 mod malformed_cases;
 mod netns;
 
-use netns::raw::{RawClient, RawConn, RawSocket, mac_of};
+use netns::raw::{RawClient, RawConn};
 use netns::{
     ClientClose, HPING3_UNCOUNTED, Pair, SYNWAVE_IP, Synwave, counter, hping3, hping3_sent,
     kernel_clients, kernel_clients_waiting, need, num, skip,
@@ -45,19 +45,6 @@ use synwave::endpoint::WIRE_ERRORS;
 use synwave::wire::TcpFlags;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-/// The raw client on side B, toward serve's `port` on side A.
-fn raw_client(pair: &Pair, port: u16) -> RawClient {
-    let b = pair.b();
-    let sock = pair.in_b(move || RawSocket::open(&b));
-    RawClient::new(
-        sock,
-        mac_of(&pair.b(), &pair.b()),
-        mac_of(&pair.a(), &pair.a()),
-        SYNWAVE_IP.octets(),
-        port,
-    )
-}
 
 fn serve(pair: &Pair, extra: &[&str]) -> Synwave {
     Synwave::serve(&pair.a(), &pair.a(), &SYNWAVE_IP.to_string(), extra)
@@ -101,7 +88,7 @@ fn malformed_frames_over_veth_are_counted_and_dropped() {
     let pair = Pair::new(1);
     // On overload: the valid SYN would make a record.
     let server = serve(&pair, &["--cookies", "on-overload"]);
-    let client = raw_client(&pair, 80);
+    let client = RawClient::toward_synwave(&pair, 80);
     let syn = frames::linux_syn(40_000);
     let cases: Vec<_> = malformed_cases::cases(&client.frame(&syn, &[]))
         .into_iter()
@@ -157,7 +144,7 @@ fn blind_rsts_and_syns_over_veth_get_limited_challenge_acks_and_tear_nothing_dow
     const LIMIT: u64 = 500;
     let pair = Pair::new(1);
     let server = serve(&pair, &["--challenge-ack-limit", &LIMIT.to_string()]);
-    let client = raw_client(&pair, 80);
+    let client = RawClient::toward_synwave(&pair, 80);
     let conns: Vec<RawConn> = (0..CONNS)
         .map(|i| client.connect(42_000 + i, 1_000_000 * u32::from(i) + 12_345))
         .collect();
@@ -221,7 +208,7 @@ fn fins_and_data_to_an_unknown_port_over_veth_get_limited_rsts_and_no_state() {
     let pair = Pair::new(1);
     let server = serve(&pair, &["--rst-limit", &LIMIT.to_string()]);
     // Port 81: nobody listens there.
-    let client = raw_client(&pair, 81);
+    let client = RawClient::toward_synwave(&pair, 81);
     let start = Instant::now();
     for i in 0..SENT {
         let port = 1024 + (i % 60_000) as u16;

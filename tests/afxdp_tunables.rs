@@ -4,8 +4,9 @@
 //! with SYN cookies on; with timestamps off a cookie SYN-ACK offers the
 //! MSS alone (a cookie without timestamps has nowhere to keep the other
 //! options); `--idle-timeout` resets a connection that stays silent;
-//! `--rto-min` sets when unacknowledged data goes out again (serve's
-//! capture clock). The initial window (`--init-cwnd`) is on the wire in
+//! `--rto-min` sets when unacknowledged data goes out again, and
+//! `--delayed-ack` when the ACK of a first data segment goes out (serve's
+//! capture clock, with cookies on). The initial window (`--init-cwnd`) is on the wire in
 //! `tests/afxdp_bulk.rs`.
 //!
 //! Needs root and AF_XDP (skips, saying why, otherwise; fails under
@@ -201,49 +202,26 @@ fn an_idle_timeout_resets_a_silent_connection() {
 /// segment from port 80 carrying the first data byte after the
 /// handshake (the response's first segment and its retransmissions).
 fn first_data_times(pcap: &std::path::Path) -> Vec<u64> {
-    let bytes = std::fs::read(pcap).expect("pcap");
-    let _ = std::fs::remove_file(pcap);
-    let mut at = 24;
     let mut first_seq = None;
-    let mut times = Vec::new();
-    while at + 16 <= bytes.len() {
-        let word = |o: usize| u32::from_le_bytes(bytes[at + o..at + o + 4].try_into().unwrap());
-        let (sec, usec, caplen) = (word(0), word(4), word(8) as usize);
-        let frame = &bytes[at + 16..(at + 16 + caplen).min(bytes.len())];
-        at += 16 + caplen;
-        if let Ok(Frame::Tcp(t)) = parse_frame(frame, false)
-            && t.tcp.src_port == 80
-            && !t.payload.is_empty()
-        {
-            let seq = *first_seq.get_or_insert(t.tcp.seq);
-            if t.tcp.seq == seq {
-                times.push(u64::from(sec) * 1_000_000 + u64::from(usec));
-            }
-        }
-    }
-    times
+    timed_segments(pcap)
+        .into_iter()
+        .filter(|(_, t, len)| t.src_port == 80 && *len > 0)
+        .filter(|(_, t, _)| *first_seq.get_or_insert(t.seq) == t.seq)
+        .map(|(at, _, _)| at)
+        .collect()
 }
 
 /// serve with `extra` answers a raw client that sends one byte and then
 /// never acknowledges: the gap between the response's first segment and
 /// its first retransmission, in serve's capture.
 fn first_retransmission_gap(extra: &[&str]) -> u64 {
-    use netns::raw::{RawClient, RawSocket, mac_of};
     let pair = Pair::new(1);
     let pcap = temp("rto");
     let p = pcap.display().to_string();
     let mut args = vec!["--response-bytes", "100", "--pcap", &p];
     args.extend_from_slice(extra);
     let s = Synwave::serve(&pair.a(), &pair.a(), &SYNWAVE_IP.to_string(), &args);
-    let b = pair.b();
-    let sock = pair.in_b(move || RawSocket::open(&b));
-    let client = RawClient::new(
-        sock,
-        mac_of(&pair.b(), &pair.b()),
-        mac_of(&pair.a(), &pair.a()),
-        SYNWAVE_IP.octets(),
-        80,
-    );
+    let client = netns::raw::RawClient::toward_synwave(&pair, 80);
     let c = client.connect(40_123, 7_000);
     client.send(
         c.port,
@@ -277,4 +255,80 @@ fn the_retransmission_timeout_is_on_the_wire() {
     assert!(short >= 50_000, "{short}");
     assert!(default >= 200_000, "{default}");
     assert!(short < default, "{short} vs {default}");
+}
+
+/// Each segment of `pcap` with its capture time (µs).
+fn timed_segments(pcap: &std::path::Path) -> Vec<(u64, TcpRepr, usize)> {
+    let bytes = std::fs::read(pcap).expect("pcap");
+    let _ = std::fs::remove_file(pcap);
+    let mut at = 24;
+    let mut out = Vec::new();
+    while at + 16 <= bytes.len() {
+        let word = |o: usize| u32::from_le_bytes(bytes[at + o..at + o + 4].try_into().unwrap());
+        let (sec, usec, caplen) = (word(0), word(4), word(8) as usize);
+        let frame = &bytes[at + 16..(at + 16 + caplen).min(bytes.len())];
+        at += 16 + caplen;
+        if let Ok(Frame::Tcp(t)) = parse_frame(frame, false) {
+            let us = u64::from(sec) * 1_000_000 + u64::from(usec);
+            out.push((us, t.tcp, t.payload.len()));
+        }
+    }
+    out
+}
+
+/// serve with `extra` (cookies always, a 2,000-byte request expected)
+/// gets the first 1,000 bytes of a raw client's request: the time from
+/// that segment to serve's ACK of it (serve's capture), and serve's
+/// report.
+fn ack_delay(extra: &[&str]) -> (u64, serde_json::Value) {
+    use synwave::wire::TcpFlags;
+    let pair = Pair::new(1);
+    let pcap = temp("delack");
+    let p = pcap.display().to_string();
+    let mut args = vec![
+        "--cookies",
+        "always",
+        "--request-bytes",
+        "2000",
+        "--pcap",
+        &p,
+    ];
+    args.extend_from_slice(extra);
+    let s = Synwave::serve(&pair.a(), &pair.a(), &SYNWAVE_IP.to_string(), &args);
+    let client = netns::raw::RawClient::toward_synwave(&pair, 80);
+    let c = client.connect(40_321, 9_000);
+    let end = c.next.wrapping_add(1000);
+    client.send(c.port, TcpFlags::ACK, c.next, c.peer_next, &[b'x'; 1000]);
+    client.expect(c.port, Duration::from_secs(5), |s| s.ack == end);
+    let j = s.stop();
+    let segs = timed_segments(&pcap);
+    let data = segs
+        .iter()
+        .find(|(_, t, len)| t.dst_port == 80 && *len == 1000)
+        .unwrap_or_else(|| panic!("the request's first part in the capture: {segs:?}"));
+    let ack = segs
+        .iter()
+        .find(|(_, t, _)| t.src_port == 80 && t.ack.0 == end)
+        .unwrap_or_else(|| panic!("serve's ACK in the capture: {segs:?}"));
+    assert_eq!(ack.2, 0, "a bare ACK (the request is not complete)");
+    (ack.0 - data.0, j)
+}
+
+/// `--delayed-ack 40`: the ACK of a first data segment goes out 40 ms
+/// after it (the timer may fire late, never early), by the delayed-ACK
+/// timer; by default at once.
+#[test]
+fn the_ack_delay_is_on_the_wire() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("the_ack_delay_is_on_the_wire") {
+        return;
+    }
+    let (delayed, j) = ack_delay(&["--delayed-ack", "40"]);
+    assert_eq!(counter(&j, "delayed_ack"), 1, "{j}");
+    assert_eq!(counter(&j, "cookie_ok"), 1, "{j}");
+    let (at_once, d) = ack_delay(&[]);
+    assert_eq!(counter(&d, "delayed_ack"), 0, "{d}");
+    eprintln!("ACK after {delayed} µs with --delayed-ack 40, {at_once} µs by default");
+    assert!(delayed >= 40_000, "{delayed}");
+    assert!(at_once < delayed, "{at_once} vs {delayed}");
 }

@@ -2,7 +2,7 @@
 //! `gen` and `search` share them, and profiles take them as keys): the
 //! MSS and window we announce, the window scale, timestamps and
 //! SACK-permitted we offer, the idle timeout, the retransmission
-//! timeout and the initial congestion window. Out-of-range values are refused by clap or by
+//! timeout, the initial congestion window and the ACK delay. Out-of-range values are refused by clap or by
 //! `TcpConfig::validate` with the flag and the range.
 
 use clap::ValueEnum;
@@ -22,7 +22,7 @@ pub enum OnOff {
 pub struct Wscale(pub Option<u8>);
 
 /// `--mss`, `--window`, `--wscale`, `--timestamps`, `--sack-permitted`,
-/// `--idle-timeout`, `--rto-min`, `--init-cwnd`.
+/// `--idle-timeout`, `--rto-min`, `--init-cwnd`, `--delayed-ack`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct TcpArgs {
     /// The MSS synwave announces in its SYN and SYN-ACK (88 to 9000; over
@@ -49,14 +49,20 @@ pub struct TcpArgs {
     /// (0: never; default 60): long holds against outside peers need more.
     #[arg(long, default_value_t = 60.0, value_parser = parse_idle)]
     pub idle_timeout: f64,
-    /// Retransmission timeout of data and FIN, milliseconds (Linux's
-    /// minimum RTO is 200; synwave takes no RTT samples).
+    /// The least retransmission timeout of data and FIN, milliseconds
+    /// (Linux's is 200): the timeout until the first round-trip sample,
+    /// and the floor of the one computed from samples (RFC 6298).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub rto_min: u64,
     /// The initial congestion window, in segments (RFC 6928: 10): how
     /// much of a response goes out before the first ACK returns.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub init_cwnd: u16,
+    /// Delay the ACK of in-order data by up to this many milliseconds
+    /// (RFC 9293 §3.8.6.3; every second segment is acknowledged at once;
+    /// 0: acknowledge at once; Linux delays 40 ms or more).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=500))]
+    pub delayed_ack: u64,
 }
 
 fn parse_wscale(s: &str) -> Result<Wscale, String> {
@@ -92,6 +98,7 @@ impl TcpArgs {
             idle_timeout_us: (self.idle_timeout * 1e6) as u64,
             rto_us: self.rto_min * 1_000,
             init_cwnd: self.init_cwnd,
+            delayed_ack_us: self.delayed_ack * 1_000,
         }
     }
 }
@@ -111,6 +118,7 @@ mod tests {
             idle_timeout: 60.0,
             rto_min: 200,
             init_cwnd: 10,
+            delayed_ack: 0,
         };
         assert_eq!(a.tunables(), Tunables::default());
     }

@@ -157,8 +157,8 @@ impl Tcb {
     }
 
     /// Gives the application its turn (in ESTABLISHED and CLOSE-WAIT), then
-    /// sends what is due (a bare ACK too when `force_ack`) and sets the
-    /// timer. `events` are those of the segment or timer so far.
+    /// sends what is due (a bare ACK too when `force_ack`, unless it may
+    /// wait: `delayed_ack.rs`) and sets the timer. `events` are those of the segment or timer so far.
     #[inline]
     pub(crate) fn respond<A: Application>(
         &mut self,
@@ -182,7 +182,11 @@ impl Tcb {
                 return out;
             }
         }
-        let (reply, ev) = self.output(ctx, tuple, now, force_ack);
+        let may_wait = self.ack_may_wait(&ctx.cfg, events, force_ack);
+        let (mut reply, ev) = self.output(ctx, tuple, now, force_ack && !may_wait);
+        if may_wait || self.flags.has(ConnFlags::ACK_PENDING) {
+            self.settle_delayed_ack(ctx, tuple, now, &mut reply, may_wait);
+        }
         self.update_timer(&ctx.cfg, now);
         Outcome {
             reply,

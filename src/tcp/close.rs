@@ -118,11 +118,12 @@ impl Tcb {
     pub fn to_time_wait(&self, ctx: &TcpContext, now: u64) -> TimeWait {
         TimeWait::new(
             now.saturating_add(ctx.cfg.msl_us.saturating_mul(2)),
-            self.ts_offset,
+            self.ts_offset(),
             self.snd_nxt,
             self.rcv_nxt,
             self.ts_recent,
-            self.flags,
+            self.timestamps_ok(),
+            self.ws_ok(),
         )
     }
 }

@@ -32,7 +32,8 @@ pub struct TcpConfig {
     pub rcv_wnd: u32,
     /// Initial retransmission timeout for SYN and SYN-ACK (RFC 6298 §2.1: 1 s).
     pub rto_syn_us: u64,
-    /// Retransmission timeout for data and FIN (no RTT sampling: Linux's
+    /// Retransmission timeout for data and FIN until a round-trip sample,
+    /// and the floor of the one computed from samples (`rtt.rs`; Linux's
     /// minimum RTO, 200 ms).
     pub rto_us: u64,
     /// Upper bound of the backed-off timeout.
@@ -67,6 +68,9 @@ pub struct TcpConfig {
     pub rfc1337: bool,
     /// Initial congestion window, in segments (RFC 6928: 10).
     pub init_cwnd: u16,
+    /// Delay of an ACK for in-order data (RFC 9293 §3.8.6.3; 0: ACK at
+    /// once, the default; at most `MAX_DELAYED_ACK_US`).
+    pub delayed_ack_us: u64,
 }
 
 /// The bounds on what hostile traffic can cost a worker, as the user
@@ -127,6 +131,8 @@ pub struct Tunables {
     pub rto_us: u64,
     /// Initial congestion window, in segments.
     pub init_cwnd: u16,
+    /// Delay of an ACK for in-order data (0: at once).
+    pub delayed_ack_us: u64,
 }
 
 impl Default for Tunables {
@@ -142,6 +148,7 @@ impl Default for Tunables {
             idle_timeout_us: d.idle_timeout_us,
             rto_us: d.rto_us,
             init_cwnd: d.init_cwnd,
+            delayed_ack_us: d.delayed_ack_us,
         }
     }
 }
@@ -159,6 +166,7 @@ impl Tunables {
         cfg.rto_us = self.rto_us;
         cfg.rto_max_us = cfg.rto_max_us.max(self.rto_us);
         cfg.init_cwnd = self.init_cwnd;
+        cfg.delayed_ack_us = self.delayed_ack_us;
     }
 }
 
@@ -186,12 +194,17 @@ impl Default for TcpConfig {
             cookie_rotate_us: 0,
             rfc1337: false,
             init_cwnd: 10,
+            delayed_ack_us: 0,
         }
     }
 }
 
 /// The largest initial congestion window accepted, in segments.
 pub const MAX_INIT_CWND: u16 = 1000;
+
+/// The longest ACK delay accepted (µs): RFC 9293 §3.8.6.3 bounds it at
+/// 0.5 s (Linux's `TCP_DELACK_MAX` is 200 ms).
+pub const MAX_DELAYED_ACK_US: u64 = 500_000;
 
 /// A `TcpConfig` value out of its range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,6 +236,8 @@ pub enum TcpConfigError {
     Msl,
     /// `init_cwnd` is 0 or above 1000 segments.
     InitCwnd(u16),
+    /// `delayed_ack_us` above `MAX_DELAYED_ACK_US`.
+    DelayedAck(u64),
 }
 
 impl core::fmt::Display for TcpConfigError {
@@ -247,6 +262,12 @@ impl core::fmt::Display for TcpConfigError {
             TcpConfigError::InitCwnd(v) => write!(
                 f,
                 "an initial congestion window of {v} segments is out of range: give 1 to {MAX_INIT_CWND}"
+            ),
+            TcpConfigError::DelayedAck(v) => write!(
+                f,
+                "an ACK delay of {} ms is out of range: give 0 (ACK at once) to {} ms",
+                v / 1000,
+                MAX_DELAYED_ACK_US / 1000
             ),
         }
     }
@@ -293,6 +314,9 @@ impl TcpConfig {
         if self.init_cwnd == 0 || self.init_cwnd > MAX_INIT_CWND {
             return Err(TcpConfigError::InitCwnd(self.init_cwnd));
         }
+        if self.delayed_ack_us > MAX_DELAYED_ACK_US {
+            return Err(TcpConfigError::DelayedAck(self.delayed_ack_us));
+        }
         Ok(())
     }
 }
@@ -335,6 +359,9 @@ mod tests {
         assert_eq!(bad(|c| c.msl_us = 0), TcpConfigError::Msl);
         assert_eq!(bad(|c| c.init_cwnd = 0), TcpConfigError::InitCwnd(0));
         assert_eq!(bad(|c| c.init_cwnd = 1001), TcpConfigError::InitCwnd(1001));
+        let e = bad(|c| c.delayed_ack_us = 600_000);
+        assert_eq!(e, TcpConfigError::DelayedAck(600_000));
+        assert!(e.to_string().contains("give 0 (ACK at once) to 500 ms"));
         assert_eq!(
             bad(|c| c.mss = 9001).to_string(),
             "an MSS of 9001 is out of range: give 88 to 9000"

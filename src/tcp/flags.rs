@@ -16,8 +16,9 @@ impl ConnFlags {
     pub const TS_OK: ConnFlags = ConnFlags(1);
     /// SACK was negotiated (RFC 2018 §2).
     pub const SACK_OK: ConnFlags = ConnFlags(1 << 1);
-    /// Window scaling is in use (RFC 7323 §2).
-    pub const WS_OK: ConnFlags = ConnFlags(1 << 2);
+    /// An ACK is owed and delayed (RFC 9293 §3.8.6.3, RFC 1122
+    /// §4.2.3.2): the deadline is the delayed-ACK timer.
+    pub const ACK_PENDING: ConnFlags = ConnFlags(1 << 2);
     /// Created by a passive open (a listener).
     pub const PASSIVE: ConnFlags = ConnFlags(1 << 3);
     /// The application queued our FIN.
@@ -95,12 +96,12 @@ mod tests {
         f.set(ConnFlags::TS_OK | ConnFlags::PASSIVE);
         assert!(f.has(ConnFlags::TS_OK));
         assert!(f.has(ConnFlags::TS_OK | ConnFlags::PASSIVE));
-        assert!(!f.has(ConnFlags::TS_OK | ConnFlags::WS_OK));
+        assert!(!f.has(ConnFlags::TS_OK | ConnFlags::ACK_PENDING));
         f.clear(ConnFlags::TS_OK);
         assert!(!f.has(ConnFlags::TS_OK));
         f.set(ConnFlags::IDLE_TIMER);
         assert_eq!(
-            f.and(ConnFlags::IDLE_TIMER | ConnFlags::WS_OK),
+            f.and(ConnFlags::IDLE_TIMER | ConnFlags::ACK_PENDING),
             ConnFlags::IDLE_TIMER
         );
         f.clear(ConnFlags::IDLE_TIMER);

@@ -120,6 +120,11 @@ impl Tcb {
         self.retries = 0;
         self.deadline = 0;
         if f.ack() {
+            if let Some(t) = seg.options.timestamps.filter(|_| self.timestamps_ok())
+                && t.tsecr != 0
+            {
+                self.rtt_from_echo(ctx.ts_clock(now), t.tsecr);
+            }
             self.snd_una = seg.ack;
             self.state = State::Established;
             return self.respond(ctx, app, tuple, Events::ESTABLISHED, true, now);
@@ -176,7 +181,7 @@ impl Tcb {
         now: u64,
         ev: Events,
     ) -> Outcome {
-        if held_back(&mut self.last_oow_ms, seg.flags, payload_len, now) {
+        if held_back(&mut self.last_oow, seg.flags, payload_len, now) {
             return Outcome::events(ev | Events::DUP_ACK_LIMITED);
         }
         self.dup_ack(ctx, tuple, now, ev)
@@ -386,6 +391,11 @@ impl Tcb {
         }
         let wnd = u32::from(seg.window) << self.snd_wscale().unwrap_or(0);
         if seg.ack > self.snd_una {
+            if let Some(t) = arrival.ts
+                && t.tsecr != 0
+            {
+                self.rtt_from_echo(ctx.ts_clock(now), t.tsecr);
+            }
             let before = self.snd_una;
             self.snd_una = seg.ack;
             self.retries = 0;

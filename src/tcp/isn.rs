@@ -49,7 +49,7 @@ impl IsnGenerator {
         let (a, b) = self.tuples.input(tuple);
         let (f, _) = self.key.eval(a, u64::from(b));
         let isn = SeqNum((f as u32).wrapping_add((clock_us / 4) as u32));
-        (isn, (f >> 32) as u32)
+        (isn, fold_ts_offset((f >> 32) as u32))
     }
 
     /// The timestamp offset of `tuple`: the same for every connection on
@@ -58,6 +58,14 @@ impl IsnGenerator {
     pub fn ts_offset<A: Family>(&self, tuple: &FourTuple<A>) -> u32 {
         self.isn_and_ts_offset(tuple, 0).1
     }
+}
+
+/// A timestamp offset from a hash word: its high half repeated in both
+/// halves, so that a record keeps 16 bits of it (`Tcb::ts_offset`) and
+/// every connection's TSvals still differ in all 32 bits (RFC 7323 §5.4).
+#[inline(always)]
+pub(crate) fn fold_ts_offset(word: u32) -> u32 {
+    (word >> 16) * 0x1_0001
 }
 
 #[cfg(test)]

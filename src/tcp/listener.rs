@@ -232,9 +232,7 @@ fn from_cookie(
         tcb.flags.set(ConnFlags::TS_OK);
         tcb.ts_recent = ts.tsval;
         if let (Some(theirs), Some(ours)) = (opts.wscale, cfg.wscale) {
-            tcb.flags.set(ConnFlags::WS_OK);
-            tcb.snd_wscale = theirs;
-            tcb.rcv_wscale = ours;
+            tcb.set_wscales(theirs, ours);
         }
         if opts.sack && cfg.sack {
             tcb.flags.set(ConnFlags::SACK_OK);

@@ -113,6 +113,9 @@ events! {
     /// A segment was resent by fast retransmit or a partial ACK in fast
     /// recovery (RFC 5681 §3.2, RFC 6582; also counted in `RETRANSMIT`).
     FAST_RETRANSMIT = 28;
+    /// An ACK went out when the delayed-ACK timer fired (`--delayed-ack`;
+    /// ACKs that ride on data or follow a second segment are not counted).
+    DELAYED_ACK = 29;
 }
 
 impl Events {

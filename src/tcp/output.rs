@@ -44,10 +44,10 @@ impl Tcb {
 
     #[inline]
     fn window_field(&self, ctx: &TcpContext, syn: bool) -> u16 {
-        let shift = if syn || !self.flags.has(ConnFlags::WS_OK) {
+        let shift = if syn || !self.ws_ok() {
             0
         } else {
-            self.rcv_wscale
+            self.rcv_wscale()
         };
         (ctx.cfg.rcv_wnd >> shift).min(65535) as u16
     }
@@ -55,7 +55,7 @@ impl Tcb {
     /// Our TSval at `now`.
     #[inline]
     fn tsval(&self, ctx: &TcpContext, now: u64) -> u32 {
-        ctx.ts_clock(now).wrapping_add(self.ts_offset)
+        ctx.ts_clock(now).wrapping_add(self.ts_offset())
     }
 
     #[inline]
@@ -145,7 +145,7 @@ impl Tcb {
             window: self.window_field(ctx, true),
             options: TcpOptions {
                 mss: Some(tuple.family_mss(ctx.cfg.mss)),
-                wscale: self.snd_wscale().map(|_| self.rcv_wscale),
+                wscale: self.ws_ok().then(|| self.rcv_wscale()),
                 sack_permitted: self.sack_ok(),
                 timestamps: self.ts_option(ctx, now),
             },

@@ -19,6 +19,10 @@ use super::flags::ConnFlags;
 use super::state::State;
 use crate::wire::{SeqNum, TcpOptions};
 
+/// The peer's window-scale nibble of `Tcb::wscales` when window scaling
+/// is not in use (shifts go up to 14, RFC 7323 §2.3).
+pub(crate) const NO_WSCALE: u8 = 0x0F;
+
 /// MSS assumed when a SYN carries none (RFC 9293 §3.7.1).
 pub const DEFAULT_MSS: u16 = 536;
 
@@ -36,8 +40,6 @@ pub struct Tcb {
     pub(crate) rcv_nxt: SeqNum,
     pub(crate) snd_wnd: u32,
     pub(crate) ts_recent: u32,
-    /// Added to the timestamp clock for our TSvals (RFC 7323 §5.4).
-    pub(crate) ts_offset: u32,
     /// Bytes the application has queued: our data is the stream
     /// ISS+1 .. ISS+1+`snd_queued`.
     pub(crate) snd_queued: u32,
@@ -47,13 +49,23 @@ pub struct Tcb {
     pub(crate) cwnd: u16,
     /// The slow-start threshold, in segments (`u16::MAX`: none yet).
     pub(crate) ssthresh: u16,
-    /// When the last duplicate ACK answering an invalid segment went out
-    /// (ms, modulo 2^16; 0: never), for the per-connection rate limit.
-    pub(crate) last_oow_ms: u16,
+    /// Added to the timestamp clock for our TSvals (RFC 7323 §5.4): the
+    /// half that `isn::fold_ts_offset` repeats in both halves of the u32.
+    pub(crate) ts_offset_half: u16,
+    /// The smoothed round-trip time (RFC 6298 §2), in 1/8 ms (0: no
+    /// sample yet).
+    pub(crate) srtt8: u16,
+    /// The round-trip time variation (RFC 6298 §2), in 1/4 ms.
+    pub(crate) rttvar4: u16,
     pub(crate) flags: ConnFlags,
     pub(crate) state: State,
-    pub(crate) snd_wscale: u8,
-    pub(crate) rcv_wscale: u8,
+    /// The window scales: the peer's shift in the low nibble (`NO_WSCALE`:
+    /// window scaling is not in use), ours in the high one.
+    pub(crate) wscales: u8,
+    /// When the last duplicate ACK answering an invalid segment went out
+    /// (in `OOW_TICK_US` ticks, modulo 2^8; 0: never), for the
+    /// per-connection rate limit.
+    pub(crate) last_oow: u8,
     pub(crate) retries: u8,
     pub(crate) app: AppState,
 }
@@ -76,16 +88,17 @@ impl Tcb {
             rcv_nxt: SeqNum(0),
             snd_wnd: 0,
             ts_recent: 0,
-            ts_offset,
             snd_queued: 0,
             peer_mss: DEFAULT_MSS,
             cwnd: cfg.init_cwnd,
             ssthresh: u16::MAX,
-            last_oow_ms: 0,
+            ts_offset_half: (ts_offset >> 16) as u16,
+            srtt8: 0,
+            rttvar4: 0,
             flags: ConnFlags::NONE,
             state,
-            snd_wscale: 0,
-            rcv_wscale: 0,
+            wscales: NO_WSCALE,
+            last_oow: 0,
             retries: 0,
             app: AppState::default(),
         }
@@ -173,7 +186,7 @@ impl Tcb {
     /// What this connection adds to the timestamp clock for its TSvals.
     #[inline]
     pub fn ts_offset(&self) -> u32 {
-        self.ts_offset
+        u32::from(self.ts_offset_half) * 0x1_0001
     }
 
     /// Bytes the application has queued so far.
@@ -208,7 +221,26 @@ impl Tcb {
     /// The peer's window scale shift, when window scaling is in use.
     #[inline]
     pub fn snd_wscale(&self) -> Option<u8> {
-        self.flags.has(ConnFlags::WS_OK).then_some(self.snd_wscale)
+        let shift = self.wscales & NO_WSCALE;
+        (shift != NO_WSCALE).then_some(shift)
+    }
+
+    /// Window scaling is in use (RFC 7323 §2.2).
+    #[inline]
+    pub(crate) fn ws_ok(&self) -> bool {
+        self.wscales & NO_WSCALE != NO_WSCALE
+    }
+
+    /// Our window scale shift (meaningful when `ws_ok`).
+    #[inline]
+    pub(crate) fn rcv_wscale(&self) -> u8 {
+        self.wscales >> 4
+    }
+
+    /// Window scaling in use with the peer's shift `theirs` and ours.
+    #[inline]
+    pub(crate) fn set_wscales(&mut self, theirs: u8, ours: u8) {
+        self.wscales = (ours << 4) | theirs.min(crate::wire::MAX_WSCALE);
     }
 
     /// Retransmissions of the current segment so far.
@@ -234,9 +266,7 @@ impl Tcb {
     pub(crate) fn negotiate(&mut self, cfg: &TcpConfig, mss: u16, o: &TcpOptions) {
         self.peer_mss = o.mss.unwrap_or(DEFAULT_MSS).min(mss).max(64);
         if let (Some(ours), Some(theirs)) = (cfg.wscale, o.wscale) {
-            self.flags.set(ConnFlags::WS_OK);
-            self.rcv_wscale = ours;
-            self.snd_wscale = theirs.min(crate::wire::MAX_WSCALE);
+            self.set_wscales(theirs, ours);
         }
         if cfg.sack && o.sack_permitted {
             self.flags.set(ConnFlags::SACK_OK);
@@ -265,8 +295,8 @@ impl Tcb {
     /// SYN-ACK, the 16-bit field caps it.
     #[inline]
     pub(crate) fn rcv_wnd(&self, cfg: &TcpConfig) -> u32 {
-        if self.flags.has(ConnFlags::WS_OK) && self.state != State::SynReceived {
-            let shift = self.rcv_wscale;
+        if self.ws_ok() && self.state != State::SynReceived {
+            let shift = self.rcv_wscale();
             (cfg.rcv_wnd >> shift).min(65535) << shift
         } else {
             cfg.rcv_wnd.min(65535)

@@ -20,7 +20,6 @@
 //!   `tcp_timewait_check_oow_rate_limit`).
 
 use super::context::TcpContext;
-use super::flags::ConnFlags;
 use super::oow::held_back;
 use super::outcome::{Events, Reply};
 use super::paws::ts_older;
@@ -41,8 +40,12 @@ pub struct TimeWait {
     snd_nxt: SeqNum,
     rcv_nxt: SeqNum,
     ts_recent: u32,
-    flags: ConnFlags,
-    last_oow_ms: u16,
+    /// Timestamps were in use (RFC 7323 §3).
+    ts_ok: bool,
+    /// Window scaling was in use (RFC 7323 §2).
+    ws_ok: bool,
+    /// The duplicate-ACK rate limit's stamp (`oow.rs`).
+    last_oow: u8,
 }
 
 /// What to do with a segment that hit a TIME-WAIT record.
@@ -69,15 +72,17 @@ fn split(deadline: u64) -> [u32; 2] {
 
 impl TimeWait {
     /// The record of a connection whose last numbers were `snd_nxt` and
-    /// `rcv_nxt`, lasting until `deadline`; `flags` tell whether
-    /// timestamps (TS.Recent: `ts_recent`) and window scaling were in use.
+    /// `rcv_nxt`, lasting until `deadline`; `ts_ok` and `ws_ok` tell
+    /// whether timestamps (TS.Recent: `ts_recent`) and window scaling
+    /// were in use.
     pub(crate) fn new(
         deadline: u64,
         ts_offset: u32,
         snd_nxt: SeqNum,
         rcv_nxt: SeqNum,
         ts_recent: u32,
-        flags: ConnFlags,
+        ts_ok: bool,
+        ws_ok: bool,
     ) -> TimeWait {
         TimeWait {
             deadline: split(deadline),
@@ -85,15 +90,16 @@ impl TimeWait {
             snd_nxt,
             rcv_nxt,
             ts_recent,
-            flags: flags.and(ConnFlags::TS_OK | ConnFlags::WS_OK),
-            last_oow_ms: 0,
+            ts_ok,
+            ws_ok,
+            last_oow: 0,
         }
     }
 
     /// Timestamps were in use on the connection (RFC 7323).
     #[inline]
     pub fn timestamps_ok(&self) -> bool {
-        self.flags.has(ConnFlags::TS_OK)
+        self.ts_ok
     }
 
     /// When the record expires (µs).
@@ -124,10 +130,7 @@ impl TimeWait {
         now: u64,
     ) -> (TwVerdict, Events) {
         let f = seg.flags;
-        let ts = seg
-            .options
-            .timestamps
-            .filter(|_| self.flags.has(ConnFlags::TS_OK));
+        let ts = seg.options.timestamps.filter(|_| self.ts_ok);
         let paws_reject = ts.is_some_and(|t| ts_older(t.tsval, self.ts_recent));
         let seg_len = payload_len as u32 + u32::from(f.syn()) + u32::from(f.fin());
 
@@ -168,7 +171,7 @@ impl TimeWait {
         } else {
             Events::NONE
         };
-        if held_back(&mut self.last_oow_ms, f, payload_len, now) {
+        if held_back(&mut self.last_oow, f, payload_len, now) {
             return (TwVerdict::Drop, events | Events::DUP_ACK_LIMITED);
         }
         (TwVerdict::Ack(self.ack(ctx, tuple, now)), events)
@@ -176,7 +179,7 @@ impl TimeWait {
 
     /// The ACK this record answers with: `<SEQ=SND.NXT><ACK=RCV.NXT>`.
     pub fn ack(&self, ctx: &TcpContext, tuple: &FourTuple<impl Family>, now: u64) -> Reply {
-        let shift = if self.flags.has(ConnFlags::WS_OK) {
+        let shift = if self.ws_ok {
             ctx.cfg.wscale.unwrap_or(0)
         } else {
             0
@@ -189,7 +192,7 @@ impl TimeWait {
             flags: TcpFlags::ACK,
             window: (ctx.cfg.rcv_wnd >> shift).min(65535) as u16,
             options: TcpOptions {
-                timestamps: (self.flags.has(ConnFlags::TS_OK)).then(|| Timestamps {
+                timestamps: self.ts_ok.then(|| Timestamps {
                     tsval: ctx.ts_clock(now).wrapping_add(self.ts_offset),
                     tsecr: self.ts_recent,
                 }),

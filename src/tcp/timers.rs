@@ -4,9 +4,10 @@
 //! expires.
 //!
 //! Rules: retransmission follows RFC 6298 §5 (a timer while anything is
-//! unacknowledged, doubled on each expiry, capped) without RTT sampling
-//! (the timeout is `rto_us`, `--rto-min`); what a timeout does to the
-//! send window is `congestion.rs`'s;
+//! unacknowledged, doubled on each expiry, capped), the timeout computed
+//! from round-trip samples (`rtt.rs`); what a timeout does to the
+//! send window is `congestion.rs`'s; a delayed ACK holds the timer only
+//! while nothing else needs it (`delayed_ack.rs`);
 //! giving up follows RFC 9293 §3.8.3 (a retry limit per state, then the
 //! record ends without sending anything, as Linux). With nothing in flight,
 //! something to send and the peer's window closed, the persist timer sends
@@ -31,7 +32,7 @@ impl Tcb {
     fn rto(&self, cfg: &TcpConfig) -> u64 {
         let base = match self.state {
             State::SynSent | State::SynReceived => cfg.rto_syn_us,
-            _ => cfg.rto_us,
+            _ => self.data_rto(cfg),
         };
         let r = u32::from(self.retries);
         let backed_off = if r >= base.leading_zeros() {
@@ -61,7 +62,10 @@ impl Tcb {
             }
             State::Closed | State::Listen | State::TimeWait => self.deadline = 0,
             _ => {
-                let other = ConnFlags::IDLE_TIMER | ConnFlags::APP_TIMER | ConnFlags::PERSIST;
+                let other = ConnFlags::IDLE_TIMER
+                    | ConnFlags::APP_TIMER
+                    | ConnFlags::PERSIST
+                    | ConnFlags::ACK_PENDING;
                 if self.snd_una != self.snd_nxt {
                     if self.deadline == 0 || self.flags.and(other) != ConnFlags::NONE {
                         self.deadline = now.saturating_add(self.rto(cfg));
@@ -72,12 +76,18 @@ impl Tcb {
                     // closed. Probe it (RFC 9293 §3.8.6.1).
                     if self.deadline == 0 || !self.flags.has(ConnFlags::PERSIST) {
                         self.deadline = now.saturating_add(self.rto(cfg));
-                        self.flags
-                            .clear(ConnFlags::IDLE_TIMER | ConnFlags::APP_TIMER);
+                        self.flags.clear(
+                            ConnFlags::IDLE_TIMER | ConnFlags::APP_TIMER | ConnFlags::ACK_PENDING,
+                        );
                         self.flags.set(ConnFlags::PERSIST);
                     }
                 } else if self.state == State::Established && self.flags.has(ConnFlags::APP_TIMER) {
                     // The application's timer stays the deadline.
+                } else if self.flags.has(ConnFlags::ACK_PENDING) {
+                    // The delayed-ACK timer (`delayed_ack.rs`).
+                    if self.deadline == 0 {
+                        self.deadline = now.saturating_add(cfg.delayed_ack_us);
+                    }
                 } else if cfg.idle_timeout_us > 0
                     && matches!(self.state, State::Established | State::CloseWait)
                 {
@@ -135,6 +145,16 @@ impl Tcb {
     ) -> Outcome {
         let cfg = &ctx.cfg;
         self.deadline = 0;
+        if self.flags.has(ConnFlags::ACK_PENDING) {
+            self.flags.clear(ConnFlags::ACK_PENDING);
+            let reply = self.ack_reply(ctx, tuple, now);
+            self.update_timer(cfg, now);
+            return Outcome {
+                reply: Some(reply),
+                events: Events::DELAYED_ACK,
+                end: None,
+            };
+        }
         if self.flags.has(ConnFlags::APP_TIMER) {
             self.flags.clear(ConnFlags::APP_TIMER);
             self.flags.set(ConnFlags::APP_TIMER_FIRED);

@@ -192,6 +192,20 @@ pub struct Seen {
 }
 
 impl RawClient {
+    /// A client on the pair's side B toward synwave's `port` on side A
+    /// (`SYNWAVE_IP`).
+    pub fn toward_synwave(pair: &super::Pair, port: u16) -> RawClient {
+        let b = pair.b();
+        let sock = pair.in_b(move || RawSocket::open(&b));
+        RawClient::new(
+            sock,
+            mac_of(&pair.b(), &pair.b()),
+            mac_of(&pair.a(), &pair.a()),
+            super::SYNWAVE_IP.octets(),
+            port,
+        )
+    }
+
     /// A client on `sock` (namespace B's end, MAC `ours`) toward the
     /// server at `server_mac`, `server_ip`:`server_port`.
     pub fn new(

@@ -7,6 +7,7 @@
 //! but for the MSS index's place (`cookie` module doc).
 
 use crate::flow::FourTuple;
+use crate::tcp::isn::fold_ts_offset;
 use crate::tcp::prf::Prf;
 use crate::tcp::tuple_keys::TupleKeys;
 use crate::wire::Family;
@@ -125,7 +126,7 @@ impl Secret {
             .prf
             .eval(input.0, u64::from(input.1) | (u64::from(client_isn) << 32));
         let h = h ^ self.pad(count);
-        ((h >> 32) as u32, h as u32, more as u32)
+        ((h >> 32) as u32, h as u32, fold_ts_offset(more as u32))
     }
 
     /// The cookie of period `count` carrying MSS index `idx`, and the
