@@ -28,8 +28,9 @@ pub struct Ends {
     #[arg(long, value_parser = parse_addresses)]
     pub src_ip: Ours,
     /// The servers: IP:PORT or [IPV6]:PORT, a range with ports
-    /// (10.0.1.1-10.0.1.8:80,8080), items of both families with sources
-    /// of both; connections go to them in turn, all through one next hop.
+    /// (10.0.1.1-10.0.1.8:80,8080), a port with a weight (80*3), items
+    /// of both families with sources of both; connections go to them in
+    /// turn (by weight where given), all through one next hop.
     #[arg(long, value_parser = parse_servers)]
     pub dst: Servers,
 }
@@ -157,6 +158,8 @@ pub fn gen_config(
         ),
         dst: dst.v4.clone(),
         dst6: dst.v6.clone(),
+        dst_weights: dst.weights4.clone(),
+        dst6_weights: dst.weights6.clone(),
         concurrency: o.concurrency,
         rate: o.rate,
         ramp: Duration::from_secs_f64(o.ramp),

@@ -46,6 +46,11 @@ pub struct GenConfig {
     pub dst: Vec<(V4, u16)>,
     /// The IPv6 servers' addresses and ports (with IPv6 sources).
     pub dst6: Vec<(V6, u16)>,
+    /// The weight of each server of `dst` (empty: equal): connections
+    /// go to them in proportion.
+    pub dst_weights: Vec<u32>,
+    /// The weight of each server of `dst6` (empty: equal).
+    pub dst6_weights: Vec<u32>,
     /// Connections open at once, over all workers.
     pub concurrency: u64,
     /// Connections opened per second, over all workers (`None`: a closed
@@ -170,7 +175,7 @@ pub(crate) struct GenPrepared<B> {
 /// when it has one only), for replies steered by `steering`.
 fn family_allocators<A: Family>(
     ours: Option<AddressRange<A>>,
-    dst: &[(A, u16)],
+    (dst, weights): (&[(A, u16)], &[u32]),
     workers: usize,
     (hasher, reta): (&RssHasher, &Reta),
 ) -> Result<Option<Vec<ServerSet<A>>>, RunError> {
@@ -192,9 +197,9 @@ fn family_allocators<A: Family>(
         hasher,
         reta,
         workers as u16,
-        ours.first,
-        ours.count,
+        (ours.first, ours.count),
         dst,
+        weights,
     )?))
 }
 
@@ -260,8 +265,8 @@ pub(crate) fn prepare(
             why,
         })?;
     let model = (&steering.hasher, &steering.reta);
-    let ports4 = family_allocators(ours.v4, &cfg.dst, workers, model)?;
-    let ports6 = family_allocators(ours.v6, &cfg.dst6, workers, model)?;
+    let ports4 = family_allocators(ours.v4, (&cfg.dst, &cfg.dst_weights), workers, model)?;
+    let ports6 = family_allocators(ours.v6, (&cfg.dst6, &cfg.dst6_weights), workers, model)?;
     let mut opened = afxdp::open(&setup.afxdp)?;
     opened.notes.extend(steering.note.clone());
     let mac = opened.iface.mac;

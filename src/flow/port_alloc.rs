@@ -100,6 +100,8 @@ pub enum PortAllocError {
     EmptyPortRange,
     /// More than 2^32 - 1 (address, port) pairs in the ranges.
     TooManyPairs,
+    /// Server weights that are not one positive weight per server.
+    BadWeights,
 }
 
 impl fmt::Display for PortAllocError {
@@ -123,6 +125,9 @@ impl fmt::Display for PortAllocError {
             PortAllocError::TooManyPairs => f.write_str(
                 "too many source (IP, port) pairs: at most 2^32 - 1 per server and 134,217,728 over all servers (source addresses × 64,512 × servers)",
             ),
+            PortAllocError::BadWeights => {
+                f.write_str("server weights must be one weight of at least 1 per server")
+            }
         }
     }
 }

@@ -2,11 +2,15 @@
 //! RSS-aware allocator per server (address, port), so each server has
 //! its own budget of source pairs (64,512 ports per source address per
 //! server, RFC 6056's unit: a four-tuple is unique per destination), and
-//! connections spread over the servers round-robin.
+//! connections spread over the servers round-robin, or in proportion to
+//! their weights: a schedule built once by smooth weighted round-robin
+//! (as nginx's upstreams), in which a server of weight W appears W times,
+//! spread out.
 //!
-//! Rules: every allocator is built up front (`for_workers`, bounded by
-//! `MOST_PAIRS` in all); `alloc` and `free` never allocate: `alloc`
-//! tries each server once from the next in turn, `free` finds the
+//! Rules: every allocator and the schedule are built up front
+//! (`for_workers`, bounded by `MOST_PAIRS` in all); `alloc` and `free`
+//! never allocate: `alloc` tries each schedule entry (each server, when
+//! the weights are equal) once from the next in turn, `free` finds the
 //! server's allocator by one hash lookup.
 
 use hashbrown::HashMap;
@@ -27,25 +31,57 @@ pub const MOST_PAIRS: u64 = 1 << 27;
 pub struct ServerSet<A = V4> {
     allocators: Vec<SourcePortAllocator<A>>,
     by_server: HashMap<(A, u16), usize>,
+    /// The servers' turns by weight (empty: equal weights, each in turn).
+    schedule: Vec<u16>,
     next: usize,
+}
+
+/// The turns of servers with `weights` (smooth weighted round-robin: each
+/// turn goes to the server whose running credit is highest, which then
+/// gives up the total), or nothing when all weights are equal.
+fn schedule(weights: &[u32]) -> Vec<u16> {
+    if weights.windows(2).all(|w| w[0] == w[1]) {
+        return Vec::new();
+    }
+    let total: i64 = weights.iter().map(|&w| i64::from(w)).sum();
+    let mut credit = vec![0i64; weights.len()];
+    (0..total)
+        .map(|_| {
+            for (c, &w) in credit.iter_mut().zip(weights) {
+                *c += i64::from(w);
+            }
+            let best = (0..credit.len())
+                .max_by_key(|&i| (credit[i], std::cmp::Reverse(i)))
+                .unwrap_or(0);
+            credit[best] -= total;
+            best as u16
+        })
+        .collect()
 }
 
 impl<A: Family> ServerSet<A> {
     /// The sets of all `workers` (index = worker) for connections from
     /// `local_ip_count` addresses from `local_ip_first` (every port of
     /// `DEFAULT_LOCAL_PORTS`) to each of `servers`, the pairs of each
-    /// server split by where `hasher` and `reta` steer its replies.
+    /// server split by where `hasher` and `reta` steer its replies;
+    /// connections go to the servers in proportion to `weights` (as
+    /// `servers`; empty: equal).
     pub fn for_workers(
         hasher: &RssHasher,
         reta: &Reta,
         workers: u16,
-        local_ip_first: A,
-        local_ip_count: u32,
+        (local_ip_first, local_ip_count): (A, u32),
         servers: &[(A, u16)],
+        weights: &[u32],
     ) -> Result<Vec<ServerSet<A>>, PortAllocError> {
-        if servers.is_empty() {
+        if servers.is_empty() || servers.len() > usize::from(u16::MAX) {
             return Err(PortAllocError::EmptyIpRange);
         }
+        let turns = match weights {
+            [] => Vec::new(),
+            w if w.len() == servers.len() && w.iter().all(|&x| x > 0) => schedule(w),
+            _ => return Err(PortAllocError::BadWeights),
+        };
         let per_server = u64::from(local_ip_count) * 64_512;
         if per_server.saturating_mul(servers.len() as u64) > MOST_PAIRS {
             return Err(PortAllocError::TooManyPairs);
@@ -54,6 +90,7 @@ impl<A: Family> ServerSet<A> {
             .map(|_| ServerSet {
                 allocators: Vec::with_capacity(servers.len()),
                 by_server: HashMap::with_capacity(servers.len()),
+                schedule: turns.clone(),
                 next: 0,
             })
             .collect();
@@ -68,7 +105,7 @@ impl<A: Family> ServerSet<A> {
         // Each worker starts at a different server, so that the first
         // connections of all workers spread too.
         for (w, set) in sets.iter_mut().enumerate() {
-            set.next = w % servers.len();
+            set.next = w % set.turns();
         }
         Ok(sets)
     }
@@ -80,7 +117,29 @@ impl<A: Family> ServerSet<A> {
         ServerSet {
             allocators: vec![a],
             by_server,
+            schedule: Vec::new(),
             next: 0,
+        }
+    }
+
+    /// Turns in a round: schedule entries, or servers.
+    #[inline]
+    fn turns(&self) -> usize {
+        if self.schedule.is_empty() {
+            self.allocators.len()
+        } else {
+            self.schedule.len()
+        }
+    }
+
+    /// The server of the next turn, moving on.
+    #[inline]
+    fn take_turn(&mut self) -> usize {
+        let t = self.next;
+        self.next = if t + 1 == self.turns() { 0 } else { t + 1 };
+        match self.schedule.get(t) {
+            Some(&i) => usize::from(i),
+            None => t,
         }
     }
 
@@ -91,10 +150,8 @@ impl<A: Family> ServerSet<A> {
         if let [only] = &mut self.allocators[..] {
             return only.alloc().map(|pair| only.tuple(pair));
         }
-        let n = self.allocators.len();
-        for _ in 0..n {
-            let i = self.next;
-            self.next = if i + 1 == n { 0 } else { i + 1 };
+        for _ in 0..self.turns() {
+            let i = self.take_turn();
             let a = &mut self.allocators[i];
             if let Some(pair) = a.alloc() {
                 return Some(a.tuple(pair));
@@ -107,8 +164,7 @@ impl<A: Family> ServerSet<A> {
     /// template's spoofed source) to the next server in turn.
     #[inline]
     pub fn spoofed(&mut self, pair: SourcePair<A>) -> FourTuple<A> {
-        let i = self.next;
-        self.next = (i + 1) % self.allocators.len();
+        let i = self.take_turn();
         self.allocators[i].tuple(pair)
     }
 
@@ -169,7 +225,7 @@ mod tests {
             .flat_map(|h| [([10, 99, 0, h], 80), ([10, 99, 0, h], 81)])
             .collect();
         let mut sets =
-            ServerSet::for_workers(&hasher, &reta, 2, [10, 99, 0, 1], 1, &servers).unwrap();
+            ServerSet::for_workers(&hasher, &reta, 2, ([10, 99, 0, 1], 1), &servers, &[]).unwrap();
         for (w, set) in sets.iter_mut().enumerate() {
             assert_eq!(set.servers(), 8);
             let mut count = std::collections::HashMap::new();
@@ -204,8 +260,29 @@ mod tests {
         let reta = Reta::round_robin(1).unwrap();
         let servers: Vec<([u8; 4], u16)> = (1..=4096).map(|p| ([10, 0, 0, 2], p as u16)).collect();
         assert_eq!(
-            ServerSet::for_workers(&hasher, &reta, 1, [10, 0, 0, 1], 1000, &servers).err(),
+            ServerSet::for_workers(&hasher, &reta, 1, ([10, 0, 0, 1], 1000), &servers, &[]).err(),
             Some(PortAllocError::TooManyPairs)
         );
+    }
+
+    #[test]
+    fn weights_share_the_connections_out_in_proportion() {
+        assert_eq!(schedule(&[2, 2, 2]), Vec::<u16>::new());
+        // Smooth: the heavy server's turns are spread, not bunched.
+        assert_eq!(schedule(&[5, 1, 1]), vec![0, 0, 1, 0, 2, 0, 0]);
+        let hasher = RssHasher::new(&RssKey::MICROSOFT);
+        let reta = Reta::round_robin(1).unwrap();
+        let servers = [([10, 99, 0, 2], 80), ([10, 99, 0, 3], 80)];
+        let mut sets =
+            ServerSet::for_workers(&hasher, &reta, 1, ([10, 99, 0, 1], 1), &servers, &[3, 1])
+                .unwrap();
+        let mut to_first = 0;
+        for _ in 0..4000 {
+            let t = sets[0].alloc().unwrap();
+            to_first += usize::from(t.remote_ip == [10, 99, 0, 2]);
+        }
+        assert_eq!(to_first, 3000);
+        let bad = ServerSet::for_workers(&hasher, &reta, 1, ([10, 99, 0, 1], 1), &servers, &[1]);
+        assert_eq!(bad.err(), Some(PortAllocError::BadWeights));
     }
 }
