@@ -133,7 +133,7 @@ impl Scenario {
             requests: n,
             think_us: self.think_us,
         };
-        client_apps(app, &self.templates)
+        client_apps(app, &self.templates, "synwave.bench")
     }
 
     /// The server's application: its response once the request is in,

@@ -170,7 +170,7 @@ impl Nginx {
                access_log {d}/access.log withhost;\n  {keep}\n  default_type text/plain;\n\
                client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
                uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
-               server {{ listen {KERNEL_IP}:80 backlog=4096; location / {{ return 200 \"synwave test\\n\"; }} }}\n}}\n"
+               server {{ listen {KERNEL_IP}:80 backlog=4096; location / {{ return 200 \"synwave test\\n\"; }} location /missing {{ return 404; }} }}\n}}\n"
         );
         std::fs::write(dir.join("nginx.conf"), conf).expect("nginx.conf");
         let child = Command::new("ip")
@@ -234,19 +234,9 @@ impl Drop for Nginx {
     }
 }
 
-/// `gen --request http` with `extra` flags, `n` connections, against
-/// nginx on side B: gen's summary and nginx's access log, after checking
-/// that every connection completed with a 200.
-fn gen_http_to_nginx(n: u64, extra: &[&str]) -> (serde_json::Value, String) {
-    gen_http_to_nginx_keeping(n, 1, extra)
-}
-
-/// As `gen_http_to_nginx`, with `requests` requests per connection
-/// (nginx keeping connections when above 1): nginx logs `n` × `requests`
-/// lines.
-fn gen_http_to_nginx_keeping(n: u64, requests: u64, extra: &[&str]) -> (serde_json::Value, String) {
-    let pair = Pair::new(1);
-    let nginx = Nginx::start(&pair.b(), requests > 1);
+/// gen on side A opening `n` connections to nginx on side B with
+/// `extra` flags (32 at once, at most 60 s).
+fn gen_to_nginx(pair: &Pair, n: u64, extra: &[&str]) -> Synwave {
     let a = pair.a();
     let (src, dst, count) = (
         SYNWAVE_IP.to_string(),
@@ -262,8 +252,6 @@ fn gen_http_to_nginx_keeping(n: u64, requests: u64, extra: &[&str]) -> (serde_js
         &src,
         "--dst",
         &dst,
-        "--request",
-        "http",
         "--connections",
         &count,
         "--concurrency",
@@ -272,7 +260,25 @@ fn gen_http_to_nginx_keeping(n: u64, requests: u64, extra: &[&str]) -> (serde_js
         "60",
     ];
     args.extend_from_slice(extra);
-    let mut g = Synwave::start(&a, &args, "synwave gen:");
+    Synwave::start(&a, &args, "synwave gen:")
+}
+
+/// `gen --request http` with `extra` flags, `n` connections, against
+/// nginx on side B: gen's summary and nginx's access log, after checking
+/// that every connection completed with a 200.
+fn gen_http_to_nginx(n: u64, extra: &[&str]) -> (serde_json::Value, String) {
+    gen_http_to_nginx_keeping(n, 1, extra)
+}
+
+/// As `gen_http_to_nginx`, with `requests` requests per connection
+/// (nginx keeping connections when above 1): nginx logs `n` × `requests`
+/// lines.
+fn gen_http_to_nginx_keeping(n: u64, requests: u64, extra: &[&str]) -> (serde_json::Value, String) {
+    let pair = Pair::new(1);
+    let nginx = Nginx::start(&pair.b(), requests > 1);
+    let mut http = vec!["--request", "http"];
+    http.extend_from_slice(extra);
+    let mut g = gen_to_nginx(&pair, n, &http);
     let st = g.wait(Duration::from_secs(90));
     let text = std::fs::read_to_string(&g.json)
         .unwrap_or_else(|e| panic!("no JSON summary ({st:?}, {e}): {:?}", g.log));
@@ -407,4 +413,61 @@ fn http_flag_conflicts_are_refused_with_the_fix() {
         e.contains("--http-path") && e.contains("starting with /"),
         "{e}"
     );
+}
+
+/// A profile with two HTTP templates, one asking for a path nginx
+/// answers with 200 and one for a path it answers with 404: gen counts
+/// the status classes per template (summary JSON `templates`), and
+/// nginx's log agrees.
+#[test]
+fn gen_counts_status_classes_per_http_template() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if skip("gen_counts_status_classes_per_http_template") {
+        return;
+    }
+    let pair = Pair::new(1);
+    let nginx = Nginx::start(&pair.b(), false);
+    let profile = std::env::temp_dir().join(format!(
+        "synwave-http-templates-{}.toml",
+        std::process::id()
+    ));
+    std::fs::write(
+        &profile,
+        "[[template]]\nname = \"found\"\nrequest = \"http\"\nweight = 3\n\n\
+         [[template]]\nname = \"missing\"\nrequest = \"http\"\nhttp_path = \"/missing\"\n",
+    )
+    .expect("profile");
+    let p = profile.display().to_string();
+    let j = gen_to_nginx(&pair, 800, &["--profile", &p]).finish(Duration::from_secs(90));
+    let _ = std::fs::remove_file(&profile);
+    let log = nginx.stop();
+    assert_eq!(num(&j, "completed"), 800, "{j}");
+    assert_eq!(num(&j, "failed"), 0, "{j}");
+    let t = |name: &str| {
+        j["templates"]
+            .as_array()
+            .and_then(|ts| ts.iter().find(|t| t["name"] == name))
+            .unwrap_or_else(|| panic!("template {name} in {j}"))
+            .clone()
+    };
+    let (found, missing) = (t("found"), t("missing"));
+    eprintln!("found: {found}\nmissing: {missing}");
+    let n = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}"));
+    assert_eq!(n(&found, "opened") + n(&missing, "opened"), 800);
+    assert!(n(&missing, "opened") > 100, "{missing}");
+    assert_eq!(found["request"], "http");
+    assert_eq!(n(&found, "http_2xx"), n(&found, "opened"), "{found}");
+    assert_eq!(n(&found, "http_other"), 0, "{found}");
+    assert_eq!(
+        n(&missing, "http_other"),
+        n(&missing, "opened"),
+        "{missing}"
+    );
+    assert_eq!(n(&missing, "http_2xx"), 0, "{missing}");
+    let logged_404 = log
+        .lines()
+        .filter(|l| l.contains("\"GET /missing HTTP/1.1\" 404 "))
+        .count();
+    assert_eq!(logged_404 as u64, n(&missing, "opened"), "nginx's log");
+    assert_eq!(log.lines().count(), 800);
 }

@@ -173,6 +173,12 @@ fn config(a: &Args, templates: Vec<Template>) -> Result<BenchConfig, String> {
             t.name, t.response_bytes, a.traffic.response_bytes
         ));
     }
+    if let Some(t) = templates.iter().find(|t| t.http_path.is_some()) {
+        return Err(format!(
+            "template '{}' has request = \"http\": the in-memory responder answers bytes; run HTTP templates with gen against serve --response http or a web server",
+            t.name
+        ));
+    }
     if let Some(t) = templates.iter().find(|t| t.requests > 1) {
         return Err(format!(
             "template '{}' has requests = {}: the in-memory responder answers one request per connection; run several transactions with gen and serve (--requests)",

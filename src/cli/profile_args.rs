@@ -177,14 +177,19 @@ pub fn print_templates(templates: &[Template], counts: &[TemplateCounts]) {
         .map(|t| u64::from(t.weight))
         .sum::<u64>()
         .max(1);
+    let http = templates.iter().any(|t| t.http_path.is_some());
     println!();
-    println!(
+    print!(
         "{:<20}{:>8}{:>10}{:>12}{:>12}{:>10}",
         "template", "weight", "share", "opened", "completed", "failed"
     );
+    if http {
+        print!("{:>10}{:>11}", "http 2xx", "http other");
+    }
+    println!();
     for (t, c) in templates.iter().zip(counts) {
         let (opened, completed, failed) = outcome(t, c);
-        println!(
+        print!(
             "{:<20}{:>8}{:>9.1}%{:>12}{:>12}{:>10}",
             t.name,
             format!("{:.1}%", 100.0 * f64::from(t.weight) / weights as f64),
@@ -193,11 +198,16 @@ pub fn print_templates(templates: &[Template], counts: &[TemplateCounts]) {
             completed,
             failed
         );
+        if http {
+            print!("{:>10}{:>11}", c.http_2xx, c.http_other);
+        }
+        println!();
     }
 }
 
-/// The per-template JSON (`templates`): name, kind, weight, opened,
-/// completed, failed.
+/// The per-template JSON (`templates`): name, kind, weight, request
+/// (bytes or http), opened, completed, failed, and the HTTP status
+/// classes read.
 pub fn templates_json(templates: &[Template], counts: &[TemplateCounts]) -> serde_json::Value {
     templates
         .iter()
@@ -211,9 +221,12 @@ pub fn templates_json(templates: &[Template], counts: &[TemplateCounts]) -> serd
                     TemplateKind::SynOnly => "syn-only",
                 },
                 "weight": t.weight,
+                "request": if t.http_path.is_some() { "http" } else { "bytes" },
                 "opened": opened,
                 "completed": completed,
                 "failed": failed,
+                "http_2xx": c.http_2xx,
+                "http_other": c.http_other,
             })
         })
         .collect()

@@ -128,12 +128,19 @@ pub struct TemplateCounts {
     pub opened: u64,
     /// Per `ENDS` entry.
     pub ends: [u64; ENDS.len()],
+    /// HTTP responses read with a 2xx status (`Events::HTTP_2XX`).
+    pub http_2xx: u64,
+    /// HTTP responses read with another status, or not HTTP
+    /// (`Events::HTTP_OTHER`).
+    pub http_other: u64,
 }
 
 impl TemplateCounts {
     /// Adds another worker's counts.
     pub fn add(&mut self, o: &TemplateCounts) {
         self.opened += o.opened;
+        self.http_2xx += o.http_2xx;
+        self.http_other += o.http_other;
         for (a, b) in self.ends.iter_mut().zip(o.ends) {
             *a += b;
         }
@@ -242,6 +249,15 @@ impl Counters {
     pub fn add_end(&mut self, end: End) {
         let i = ENDS.iter().position(|&e| e == end).unwrap_or(0);
         self.ends[i] += 1;
+    }
+
+    /// Counts the HTTP status classes of `ev` for template `t`.
+    #[inline]
+    pub fn add_http_of(&mut self, ev: Events, t: u8) {
+        if let Some(c) = self.templates.get_mut(usize::from(t)) {
+            c.http_2xx += u64::from(ev.contains(Events::HTTP_2XX));
+            c.http_other += u64::from(ev.contains(Events::HTTP_OTHER));
+        }
     }
 
     /// Counts an ended record of template `t`, in all and for `t`.

@@ -66,7 +66,14 @@ impl<A: Family> Endpoint<A> {
                     .events
                     .intersects(tcp::Events::DATA_RX | tcp::Events::FIN_RX)
                 {
-                    let app = self.app.app_of(Canned::template(slot.value.app_state()));
+                    let t = Canned::template(slot.value.app_state());
+                    if out
+                        .events
+                        .intersects(tcp::Events::HTTP_2XX | tcp::Events::HTTP_OTHER)
+                    {
+                        self.counters.add_http_of(out.events, t);
+                    }
+                    let app = self.app.app_of(t);
                     // The last transaction's response.
                     let expect = app.expect.saturating_mul(app.requests);
                     if response_completed(expect, before, &slot.value, out.events) {

@@ -148,7 +148,7 @@ impl GenConfig {
             requests: if self.http { 1 } else { n },
             think_us: self.think.as_micros() as u64,
         };
-        client_apps(app, &self.templates)
+        client_apps(app, &self.templates, &host)
     }
 }
 

@@ -138,6 +138,7 @@ mod tests {
             hold_us: 0,
             requests: 1,
             think_us: 0,
+            http_path: None,
         }
     }
 

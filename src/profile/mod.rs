@@ -85,6 +85,15 @@ pub enum TemplateProblem {
     Requests(u32),
     /// `think_ms` above an hour.
     Think(u64),
+    /// A `request` other than bytes or http.
+    RequestKind(String),
+    /// `http_path` without `request = "http"`.
+    PathWithoutHttp,
+    /// An HTTP template with what HTTP does not take (`response_bytes`,
+    /// `think_ms`, `close = "rst"`, syn-only).
+    HttpWith(&'static str),
+    /// An `http_path` that cannot go into a request line.
+    HttpPath(String),
 }
 
 /// Why a profile cannot be used.
@@ -171,6 +180,17 @@ impl fmt::Display for TemplateProblem {
                 "requests {n}: give 1 or more; more than 1 needs request_bytes (each request is counted by its bytes)"
             ),
             TemplateProblem::Think(t) => write!(f, "think_ms {t}: at most 3600000 (an hour)"),
+            TemplateProblem::RequestKind(r) => {
+                write!(f, "request '{r}': give bytes (the default) or http")
+            }
+            TemplateProblem::PathWithoutHttp => {
+                f.write_str("http_path needs request = \"http\"")
+            }
+            TemplateProblem::HttpWith(what) => write!(
+                f,
+                "request = \"http\" with {what}: an HTTP template's responses end at the server's close (pipelined requests, read for their status), so leave {what} out"
+            ),
+            TemplateProblem::HttpPath(why) => write!(f, "http_path: {why}"),
         }
     }
 }
@@ -229,6 +249,10 @@ struct TemplateSpec {
     requests: u32,
     #[serde(default)]
     think_ms: u64,
+    #[serde(default)]
+    request: Option<String>,
+    #[serde(default)]
+    http_path: Option<String>,
 }
 
 fn one() -> u32 {
@@ -315,7 +339,7 @@ pub fn parse(text: &str) -> Result<Profile, ProfileError> {
 }
 
 fn template(s: TemplateSpec) -> Result<Template, ProfileError> {
-    let name = s.name;
+    let name = s.name.clone();
     let at = |problem| ProfileError::Template {
         name: name.clone(),
         problem,
@@ -360,6 +384,7 @@ fn template(s: TemplateSpec) -> Result<Template, ProfileError> {
     if s.think_ms > 3_600_000 {
         return Err(at(TemplateProblem::Think(s.think_ms)));
     }
+    let http_path = http_path(&s, kind).map_err(at)?;
     Ok(Template {
         name: name.clone(),
         weight: s.weight,
@@ -371,7 +396,32 @@ fn template(s: TemplateSpec) -> Result<Template, ProfileError> {
         hold_us: s.hold_ms.saturating_mul(1000),
         requests: s.requests,
         think_us: s.think_ms.saturating_mul(1000),
+        http_path,
     })
+}
+
+/// The path of an HTTP template (`request = "http"`, `http_path`, "/" by
+/// default), `None` for a byte-counted one.
+fn http_path(s: &TemplateSpec, kind: TemplateKind) -> Result<Option<String>, TemplateProblem> {
+    match s.request.as_deref() {
+        None | Some("bytes") if s.http_path.is_some() => Err(TemplateProblem::PathWithoutHttp),
+        None | Some("bytes") => Ok(None),
+        Some("http") => {
+            let refused = [
+                (kind == TemplateKind::SynOnly, "kind = \"syn-only\""),
+                (s.response_bytes > 0, "response_bytes"),
+                (s.think_ms > 0, "think_ms"),
+                (s.close.as_deref() == Some("rst"), "close = \"rst\""),
+            ];
+            if let Some((_, what)) = refused.iter().find(|(bad, _)| *bad) {
+                return Err(TemplateProblem::HttpWith(what));
+            }
+            let path = s.http_path.clone().unwrap_or_else(|| "/".into());
+            crate::app::http::check_request_parts(&path, "-").map_err(TemplateProblem::HttpPath)?;
+            Ok(Some(path))
+        }
+        Some(r) => Err(TemplateProblem::RequestKind(r.into())),
+    }
 }
 
 fn check_templates(t: &[Template]) -> Result<(), ProfileError> {
@@ -481,6 +531,18 @@ spoof = "10.9.0.1-10.9.0.254"
         assert_eq!(p.templates[2].weight, 1);
         assert_eq!(p.templates[3].kind, TemplateKind::SynOnly);
         assert_eq!(p.templates[3].spoof, Some(([10, 9, 0, 1], 254)));
+        assert_eq!(p.templates[0].http_path, None);
+        let http = parse("[[template]]\nname = \"h\"\nrequest = \"http\"\n").unwrap();
+        assert_eq!(http.templates[0].http_path.as_deref(), Some("/"));
+        let post = "[[template]]\nname = \"p\"\nrequest = \"http\"\nhttp_path = \"/up\"\nrequest_bytes = 100\n";
+        let post = parse(post).unwrap();
+        let app = post.templates[0].client_app("h.test");
+        let text = String::from_utf8_lossy(&app.payload).to_string();
+        assert!(
+            text.starts_with("POST /up HTTP/1.1\r\nHost: h.test\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("Content-Length: 100\r\n"), "{text}");
     }
 
     #[test]
@@ -507,6 +569,22 @@ spoof = "10.9.0.1-10.9.0.254"
             (
                 "[[template]]\nname = \"a\"\nkind = \"udp\"\n",
                 "connect or syn-only",
+            ),
+            (
+                "[[template]]\nname = \"a\"\nrequest = \"ftp\"\n",
+                "give bytes (the default) or http",
+            ),
+            (
+                "[[template]]\nname = \"a\"\nhttp_path = \"/x\"\n",
+                "http_path needs request = \"http\"",
+            ),
+            (
+                "[[template]]\nname = \"a\"\nrequest = \"http\"\nrequest_bytes = 9\nresponse_bytes = 5\n",
+                "with response_bytes",
+            ),
+            (
+                "[[template]]\nname = \"a\"\nrequest = \"http\"\nhttp_path = \"x y\"\n",
+                "starting with /",
             ),
             (
                 "[[template]]\nname = \"a\"\nspoof = \"10.0.0.1\"\n",
