@@ -158,7 +158,8 @@ impl Tcb {
 
     /// Gives the application its turn (in ESTABLISHED and CLOSE-WAIT), then
     /// sends what is due (a bare ACK too when `force_ack`, unless it may
-    /// wait: `delayed_ack.rs`) and sets the timer. `events` are those of the segment or timer so far.
+    /// wait: `delayed_ack.rs`) and sets the timer. `events` are those of
+    /// the segment or timer so far.
     #[inline]
     pub(crate) fn respond<A: Application>(
         &mut self,

@@ -78,6 +78,11 @@ impl Tcb {
         ts_offset: u32,
         now: u64,
     ) -> Tcb {
+        debug_assert_eq!(
+            ts_offset,
+            super::isn::fold_ts_offset(ts_offset),
+            "a timestamp offset from isn.rs or a cookie (folded)"
+        );
         Tcb {
             deadline: 0,
             opened_at: now as u32,
