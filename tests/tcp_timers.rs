@@ -258,3 +258,23 @@ fn an_echo_from_the_future_is_no_sample() {
     c.data(SEGMENT);
     assert_eq!(c.tcb.srtt_us(), Some(50_000));
 }
+
+#[test]
+fn the_ack_of_our_fin_alone_is_no_sample() {
+    let mut c = Client::new(delaying(0), SEGMENT, 300_000, true);
+    c.now += 100_000;
+    let out = c.data(SEGMENT);
+    let fin = out.reply.expect("the client's FIN").repr;
+    assert!(fin.flags.fin());
+    let before = c.tcb.srtt_us();
+    assert_eq!(before, Some(275_000));
+    c.now += 900_000;
+    let ack = c.seg(TcpFlags::ACK, fin.seq + 1, true);
+    c.gets(ack, &[]);
+    assert_eq!(c.tcb.state(), State::FinWait2);
+    assert_eq!(
+        c.tcb.srtt_us(),
+        before,
+        "nothing left to time after our FIN"
+    );
+}

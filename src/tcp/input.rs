@@ -389,10 +389,11 @@ impl Tcb {
         {
             self.ts_recent = t.tsval;
         }
-        let wnd = u32::from(seg.window) << self.snd_wscale().unwrap_or(0);
+        let wnd = u32::from(seg.window) << self.snd_shift();
         if seg.ack > self.snd_una {
             if let Some(t) = arrival.ts
                 && t.tsecr != 0
+                && self.worth_timing(seg.ack)
             {
                 self.rtt_from_echo(ctx.ts_clock(now), t.tsecr);
             }

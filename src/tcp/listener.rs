@@ -238,7 +238,7 @@ fn from_cookie(
             tcb.flags.set(ConnFlags::SACK_OK);
         }
     }
-    tcb.snd_wnd = u32::from(seg.window) << tcb.snd_wscale().unwrap_or(0);
+    tcb.snd_wnd = u32::from(seg.window) << tcb.snd_shift();
     Some(tcb)
 }
 

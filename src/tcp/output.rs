@@ -22,6 +22,7 @@ use crate::wire::{Family, SeqNum, TcpFlags, TcpOptions, TcpRepr, Timestamps};
 impl Tcb {
     /// Active open (RFC 9293 §3.10.1): a record in SYN-SENT and its SYN.
     /// `app` is the application's state for the new connection.
+    #[inline]
     pub fn connect(
         ctx: &mut TcpContext,
         tuple: &FourTuple<impl Family>,

@@ -7,6 +7,10 @@
 //!   SYN) and echoes a TSval of ours: now − TSecr on our timestamp clock
 //!   (1 ms ticks), so a retransmitted segment's ACK measures the
 //!   retransmission and Karn's ambiguity does not arise (RFC 7323 §4.1).
+//!   An ACK that covers a single sequence number after our SYN (our FIN
+//!   alone, or a one-byte segment) gives none (`worth_timing`): after
+//!   our FIN nothing is left to time, and the teardown of every short
+//!   connection stays free of the estimator's cost.
 //!   Without timestamps no sample is taken (the record has no room for a
 //!   timed segment) and the timeout stays `TcpConfig::rto_us`.
 //! - SRTT and RTTVAR follow RFC 6298 §2.2/§2.3 (α = 1/8, β = 1/4, one
@@ -20,6 +24,7 @@
 
 use super::config::TcpConfig;
 use super::tcb::Tcb;
+use crate::wire::SeqNum;
 
 /// The longest sample kept (ms): SRTT's 16 bits of 1/8 ms.
 const MAX_SAMPLE_MS: u32 = (u16::MAX / 8) as u32;
@@ -48,6 +53,13 @@ impl Tcb {
         let srtt8 = srtt8 - srtt8 / 8 + r8 / 8;
         self.rttvar4 = rttvar4.min(u32::from(u16::MAX)) as u16;
         self.srtt8 = srtt8.clamp(1, u32::from(u16::MAX)) as u16;
+    }
+
+    /// Whether an ACK of `ack` (beyond SND.UNA) is to give a sample: not
+    /// when it covers one sequence number after our SYN (our FIN alone).
+    #[inline(always)]
+    pub(crate) fn worth_timing(&self, ack: SeqNum) -> bool {
+        ack - self.snd_una != 1 || self.snd_una == self.iss
     }
 
     /// A sample from the TSecr of an ACK (RFC 7323 §4.1), taken at our

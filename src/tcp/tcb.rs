@@ -19,9 +19,9 @@ use super::flags::ConnFlags;
 use super::state::State;
 use crate::wire::{SeqNum, TcpOptions};
 
-/// The peer's window-scale nibble of `Tcb::wscales` when window scaling
-/// is not in use (shifts go up to 14, RFC 7323 §2.3).
-pub(crate) const NO_WSCALE: u8 = 0x0F;
+/// `Tcb::wscales` when window scaling is not in use: our nibble 15 (shifts
+/// go up to 14, RFC 7323 §2.3), the peer's shift 0.
+pub(crate) const NO_WSCALE: u8 = 0xF0;
 
 /// MSS assumed when a SYN carries none (RFC 9293 §3.7.1).
 pub const DEFAULT_MSS: u16 = 536;
@@ -59,8 +59,9 @@ pub struct Tcb {
     pub(crate) rttvar4: u16,
     pub(crate) flags: ConnFlags,
     pub(crate) state: State,
-    /// The window scales: the peer's shift in the low nibble (`NO_WSCALE`:
-    /// window scaling is not in use), ours in the high one.
+    /// The window scales: the peer's shift in the low nibble (0 without
+    /// scaling, so that it applies as it is), ours in the high one (15:
+    /// window scaling is not in use, `NO_WSCALE`).
     pub(crate) wscales: u8,
     /// When the last duplicate ACK answering an invalid segment went out
     /// (in `OOW_TICK_US` ticks, modulo 2^8; 0: never), for the
@@ -226,14 +227,20 @@ impl Tcb {
     /// The peer's window scale shift, when window scaling is in use.
     #[inline]
     pub fn snd_wscale(&self) -> Option<u8> {
-        let shift = self.wscales & NO_WSCALE;
-        (shift != NO_WSCALE).then_some(shift)
+        self.ws_ok().then_some(self.snd_shift())
+    }
+
+    /// The shift of the peer's window field: its scale, or 0 without
+    /// scaling.
+    #[inline]
+    pub(crate) fn snd_shift(&self) -> u8 {
+        self.wscales & 0x0F
     }
 
     /// Window scaling is in use (RFC 7323 §2.2).
     #[inline]
     pub(crate) fn ws_ok(&self) -> bool {
-        self.wscales & NO_WSCALE != NO_WSCALE
+        self.wscales < NO_WSCALE
     }
 
     /// Our window scale shift (meaningful when `ws_ok`).
