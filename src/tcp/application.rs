@@ -183,11 +183,11 @@ impl Tcb {
                 return out;
             }
         }
-        let may_wait = self.ack_may_wait(&ctx.cfg, events, force_ack);
-        let (mut reply, ev) = self.output(ctx, tuple, now, force_ack && !may_wait);
-        if may_wait || self.flags.has(ConnFlags::ACK_PENDING) {
-            self.settle_delayed_ack(ctx, tuple, now, &mut reply, may_wait);
-        }
+        let (reply, ev) = if ctx.cfg.delayed_ack_us == 0 {
+            self.output(ctx, tuple, now, force_ack)
+        } else {
+            self.output_delaying_ack(ctx, tuple, now, events, force_ack)
+        };
         self.update_timer(&ctx.cfg, now);
         Outcome {
             reply,

@@ -21,7 +21,6 @@
 //!   (`timers.rs`); when it fires the ACK goes out (event `DELAYED_ACK`)
 //!   and the idle timer resumes.
 
-use super::config::TcpConfig;
 use super::context::TcpContext;
 use super::flags::ConnFlags;
 use super::outcome::{Events, Reply};
@@ -31,16 +30,28 @@ use crate::flow::FourTuple;
 use crate::wire::Family;
 
 impl Tcb {
-    /// Whether the ACK that `force_ack` asks for, after a segment with
-    /// `events`, may wait (a first segment of new in-order data, delayed
-    /// ACKs on).
-    #[inline(always)]
-    pub(crate) fn ack_may_wait(&self, cfg: &TcpConfig, events: Events, force_ack: bool) -> bool {
-        force_ack
-            && cfg.delayed_ack_us != 0
+    /// `output` with delayed ACKs on (`TcpConfig::delayed_ack_us` > 0):
+    /// the ACK that `force_ack` asks for after a segment with `events`
+    /// waits when it may (a first segment of new in-order data), and an
+    /// owed ACK is settled (`settle_delayed_ack`).
+    #[inline(never)]
+    pub(crate) fn output_delaying_ack(
+        &mut self,
+        ctx: &TcpContext,
+        tuple: &FourTuple<impl Family>,
+        now: u64,
+        events: Events,
+        force_ack: bool,
+    ) -> (Option<Reply>, Events) {
+        let may_wait = force_ack
             && events.contains(Events::DATA_RX)
             && !events.intersects(Events::FIN_RX)
-            && !self.flags.has(ConnFlags::ACK_PENDING)
+            && !self.flags.has(ConnFlags::ACK_PENDING);
+        let (mut reply, ev) = self.output(ctx, tuple, now, force_ack && !may_wait);
+        if may_wait || self.flags.has(ConnFlags::ACK_PENDING) {
+            self.settle_delayed_ack(ctx, tuple, now, &mut reply, may_wait);
+        }
+        (reply, ev)
     }
 
     /// Nothing but a delayed ACK would hold the timer.
@@ -56,9 +67,8 @@ impl Tcb {
     /// a `reply` carries any owed ACK; otherwise the ACK starts waiting,
     /// keeps waiting, or goes out now as `reply` when the timer is needed
     /// for something else. Call when `may_wait` or an ACK is owed.
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn settle_delayed_ack(
+    #[inline]
+    fn settle_delayed_ack(
         &mut self,
         ctx: &TcpContext,
         tuple: &FourTuple<impl Family>,

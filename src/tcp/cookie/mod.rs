@@ -269,21 +269,32 @@ impl SynCookies {
         let count = period(now_us);
         let table = mss_table::<A>();
         let input = self.current.input(tuple);
-        let try_secret = |s: &Secret, input: &(u64, u32)| {
-            s.check(input, client_isn.0, cookie.0, count, table)
-                .or_else(|| s.check(input, client_isn.0, cookie.0, count.wrapping_sub(1), table))
+        // `match`, not `or_else`: the common case (the current period
+        // of the current secret) stays inline.
+        let try_secret = |s: &Secret, input: &(u64, u32)| match s.check(
+            input,
+            client_isn.0,
+            cookie.0,
+            count,
+            table,
+        ) {
+            Some(found) => Some(found),
+            None => s.check(input, client_isn.0, cookie.0, count.wrapping_sub(1), table),
         };
         // An IPv4 tuple's input is the same under every secret; an IPv6
         // one is compressed under each secret's own keys.
-        let (mss, ts_offset) = try_secret(&self.current, &input).or_else(|| {
-            let previous = self.previous.as_ref()?;
-            let input = if A::IS_V6 {
-                previous.input(tuple)
-            } else {
-                input
-            };
-            try_secret(previous, &input)
-        })?;
+        let (mss, ts_offset) = match try_secret(&self.current, &input) {
+            Some(found) => found,
+            None => {
+                let previous = self.previous.as_ref()?;
+                let input = if A::IS_V6 {
+                    previous.input(tuple)
+                } else {
+                    input
+                };
+                try_secret(previous, &input)?
+            }
+        };
         Some(Cookie {
             cookie,
             mss,

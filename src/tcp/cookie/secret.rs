@@ -126,7 +126,7 @@ impl Secret {
             .prf
             .eval(input.0, u64::from(input.1) | (u64::from(client_isn) << 32));
         let h = h ^ self.pad(count);
-        ((h >> 32) as u32, h as u32, fold_ts_offset(more as u32))
+        ((h >> 32) as u32, h as u32, more as u32)
     }
 
     /// The cookie of period `count` carrying MSS index `idx`, and the
@@ -144,7 +144,7 @@ impl Secret {
             .wrapping_add(client_isn)
             .wrapping_add(count << COOKIE_BITS)
             .wrapping_add(lo.wrapping_add(idx << MSS_SHIFT) & COOKIE_MASK);
-        (cookie, ts_offset)
+        (cookie, fold_ts_offset(ts_offset))
     }
 
     /// The MSS of `cookie` (from `table`) and the connection's timestamp
@@ -167,7 +167,10 @@ impl Secret {
         if data & CHECK_MASK != 0 {
             return None;
         }
-        Some((table[(data >> MSS_SHIFT) as usize], ts_offset))
+        Some((
+            table[(data >> MSS_SHIFT) as usize],
+            fold_ts_offset(ts_offset),
+        ))
     }
 }
 
