@@ -35,7 +35,7 @@ const CLOCK_G_US: u64 = 1_000;
 impl Tcb {
     /// Takes a round-trip sample of `ms` milliseconds (RFC 6298 §2.2,
     /// §2.3).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn rtt_sample(&mut self, ms: u32) {
         let r8 = ms.min(MAX_SAMPLE_MS) * 8;
         if self.srtt8 == 0 {
@@ -64,7 +64,7 @@ impl Tcb {
 
     /// A sample from the TSecr of an ACK (RFC 7323 §4.1), taken at our
     /// timestamp clock's `ts_now` (without the connection's offset).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn rtt_from_echo(&mut self, ts_now: u32, tsecr: u32) {
         let ms = ts_now.wrapping_add(self.ts_offset()).wrapping_sub(tsecr);
         // An echo from the future, or from before the connection, is no
