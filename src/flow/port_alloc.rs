@@ -125,9 +125,7 @@ impl fmt::Display for PortAllocError {
             PortAllocError::TooManyPairs => f.write_str(
                 "too many source (IP, port) pairs: at most 2^32 - 1 per server and 134,217,728 over all servers (source addresses × 64,512 × servers)",
             ),
-            PortAllocError::BadWeights => {
-                f.write_str("server weights must be one weight of at least 1 per server")
-            }
+            PortAllocError::BadWeights => f.write_str("give one weight of 1 or more per server"),
         }
     }
 }

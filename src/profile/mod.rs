@@ -32,7 +32,11 @@
 //! turns the flag keys into its flags, placed before the ones typed,
 //! which therefore win.
 
+mod http_template;
 mod servers;
+
+use http_template::HttpKeys;
+pub use http_template::HttpProblem;
 
 use crate::app::{CloseKind, ServerProgram, Template, TemplateKind};
 use crate::endpoint::MAX_TEMPLATES;
@@ -85,15 +89,8 @@ pub enum TemplateProblem {
     Requests(u32),
     /// `think_ms` above an hour.
     Think(u64),
-    /// A `request` other than bytes or http.
-    RequestKind(String),
-    /// `http_path` without `request = "http"`.
-    PathWithoutHttp,
-    /// An HTTP template with what HTTP does not take (`response_bytes`,
-    /// `think_ms`, `close = "rst"`, syn-only).
-    HttpWith(&'static str),
-    /// An `http_path` that cannot go into a request line.
-    HttpPath(String),
+    /// The HTTP keys (`request`, `http_path`).
+    Http(HttpProblem),
 }
 
 /// Why a profile cannot be used.
@@ -180,17 +177,7 @@ impl fmt::Display for TemplateProblem {
                 "requests {n}: give 1 or more; more than 1 needs request_bytes (each request is counted by its bytes)"
             ),
             TemplateProblem::Think(t) => write!(f, "think_ms {t}: at most 3600000 (an hour)"),
-            TemplateProblem::RequestKind(r) => {
-                write!(f, "request '{r}': give bytes (the default) or http")
-            }
-            TemplateProblem::PathWithoutHttp => {
-                f.write_str("http_path needs request = \"http\"")
-            }
-            TemplateProblem::HttpWith(what) => write!(
-                f,
-                "request = \"http\" with {what}: an HTTP template's responses end at the server's close (pipelined requests, read for their status), so leave {what} out"
-            ),
-            TemplateProblem::HttpPath(why) => write!(f, "http_path: {why}"),
+            TemplateProblem::Http(p) => write!(f, "{p}"),
         }
     }
 }
@@ -384,7 +371,15 @@ fn template(s: TemplateSpec) -> Result<Template, ProfileError> {
     if s.think_ms > 3_600_000 {
         return Err(at(TemplateProblem::Think(s.think_ms)));
     }
-    let http_path = http_path(&s, kind).map_err(at)?;
+    let http_path = http_template::path(&HttpKeys {
+        request: s.request.as_deref(),
+        http_path: s.http_path.as_deref(),
+        syn_only: kind == TemplateKind::SynOnly,
+        response_bytes: s.response_bytes,
+        think_ms: s.think_ms,
+        rst: s.close.as_deref() == Some("rst"),
+    })
+    .map_err(|p| at(TemplateProblem::Http(p)))?;
     Ok(Template {
         name: name.clone(),
         weight: s.weight,
@@ -398,30 +393,6 @@ fn template(s: TemplateSpec) -> Result<Template, ProfileError> {
         think_us: s.think_ms.saturating_mul(1000),
         http_path,
     })
-}
-
-/// The path of an HTTP template (`request = "http"`, `http_path`, "/" by
-/// default), `None` for a byte-counted one.
-fn http_path(s: &TemplateSpec, kind: TemplateKind) -> Result<Option<String>, TemplateProblem> {
-    match s.request.as_deref() {
-        None | Some("bytes") if s.http_path.is_some() => Err(TemplateProblem::PathWithoutHttp),
-        None | Some("bytes") => Ok(None),
-        Some("http") => {
-            let refused = [
-                (kind == TemplateKind::SynOnly, "kind = \"syn-only\""),
-                (s.response_bytes > 0, "response_bytes"),
-                (s.think_ms > 0, "think_ms"),
-                (s.close.as_deref() == Some("rst"), "close = \"rst\""),
-            ];
-            if let Some((_, what)) = refused.iter().find(|(bad, _)| *bad) {
-                return Err(TemplateProblem::HttpWith(what));
-            }
-            let path = s.http_path.clone().unwrap_or_else(|| "/".into());
-            crate::app::http::check_request_parts(&path, "-").map_err(TemplateProblem::HttpPath)?;
-            Ok(Some(path))
-        }
-        Some(r) => Err(TemplateProblem::RequestKind(r.into())),
-    }
 }
 
 fn check_templates(t: &[Template]) -> Result<(), ProfileError> {
