@@ -131,6 +131,7 @@ fn delaying(ms: u64) -> TcpConfig {
     TcpConfig {
         delayed_ack_us: ms * 1000,
         idle_timeout_us: 0,
+        rtt_samples: true,
         ..TcpConfig::default()
     }
 }
@@ -277,4 +278,15 @@ fn the_ack_of_our_fin_alone_is_no_sample() {
         before,
         "nothing left to time after our FIN"
     );
+}
+
+#[test]
+fn by_default_no_sample_is_taken() {
+    let cfg = TcpConfig {
+        idle_timeout_us: 0,
+        ..TcpConfig::default()
+    };
+    let c = Client::new(cfg, SEGMENT, 300_000, true);
+    assert_eq!(c.tcb.srtt_us(), None, "--rto-from-rtt is off by default");
+    assert_eq!(c.tcb.deadline(), c.now + 200_000);
 }

@@ -63,6 +63,11 @@ pub struct TcpArgs {
     /// 0: acknowledge at once; Linux delays 40 ms or more).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=500))]
     pub delayed_ack: u64,
+    /// Compute the retransmission timeout of data from round-trip samples
+    /// (RFC 6298, with timestamps; never below --rto-min): for paths
+    /// whose round trip nears --rto-min. Off, the timeout is --rto-min.
+    #[arg(long)]
+    pub rto_from_rtt: bool,
 }
 
 fn parse_wscale(s: &str) -> Result<Wscale, String> {
@@ -99,6 +104,7 @@ impl TcpArgs {
             rto_us: self.rto_min * 1_000,
             init_cwnd: self.init_cwnd,
             delayed_ack_us: self.delayed_ack * 1_000,
+            rtt_samples: self.rto_from_rtt,
         }
     }
 }
@@ -119,6 +125,7 @@ mod tests {
             rto_min: 200,
             init_cwnd: 10,
             delayed_ack: 0,
+            rto_from_rtt: false,
         };
         assert_eq!(a.tunables(), Tunables::default());
     }

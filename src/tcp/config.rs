@@ -71,6 +71,9 @@ pub struct TcpConfig {
     /// Delay of an ACK for in-order data (RFC 9293 §3.8.6.3; 0: ACK at
     /// once, the default; at most `MAX_DELAYED_ACK_US`).
     pub delayed_ack_us: u64,
+    /// Compute the retransmission timeout of data from round-trip samples
+    /// (RFC 6298 §2, `rtt.rs`); off, it is `rto_us` (the default).
+    pub rtt_samples: bool,
 }
 
 /// The bounds on what hostile traffic can cost a worker, as the user
@@ -133,6 +136,8 @@ pub struct Tunables {
     pub init_cwnd: u16,
     /// Delay of an ACK for in-order data (0: at once).
     pub delayed_ack_us: u64,
+    /// The retransmission timeout from round-trip samples.
+    pub rtt_samples: bool,
 }
 
 impl Default for Tunables {
@@ -149,6 +154,7 @@ impl Default for Tunables {
             rto_us: d.rto_us,
             init_cwnd: d.init_cwnd,
             delayed_ack_us: d.delayed_ack_us,
+            rtt_samples: d.rtt_samples,
         }
     }
 }
@@ -167,6 +173,7 @@ impl Tunables {
         cfg.rto_max_us = cfg.rto_max_us.max(self.rto_us);
         cfg.init_cwnd = self.init_cwnd;
         cfg.delayed_ack_us = self.delayed_ack_us;
+        cfg.rtt_samples = self.rtt_samples;
     }
 }
 
@@ -195,6 +202,7 @@ impl Default for TcpConfig {
             rfc1337: false,
             init_cwnd: 10,
             delayed_ack_us: 0,
+            rtt_samples: false,
         }
     }
 }

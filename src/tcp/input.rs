@@ -122,6 +122,7 @@ impl Tcb {
         if f.ack() {
             if let Some(t) = seg.options.timestamps.filter(|_| self.timestamps_ok())
                 && t.tsecr != 0
+                && ctx.cfg.rtt_samples
             {
                 self.rtt_from_echo(ctx.ts_clock(now), t.tsecr);
             }
@@ -391,7 +392,8 @@ impl Tcb {
         }
         let wnd = u32::from(seg.window) << self.snd_shift();
         if seg.ack > self.snd_una {
-            if let Some(t) = arrival.ts
+            if ctx.cfg.rtt_samples
+                && let Some(t) = arrival.ts
                 && t.tsecr != 0
                 && self.worth_timing(seg.ack)
             {
