@@ -392,13 +392,7 @@ impl Tcb {
         }
         let wnd = u32::from(seg.window) << self.snd_shift();
         if seg.ack > self.snd_una {
-            if ctx.cfg.rtt_samples
-                && let Some(t) = arrival.ts
-                && t.tsecr != 0
-                && self.worth_timing(seg.ack)
-            {
-                self.rtt_from_echo(ctx.ts_clock(now), t.tsecr);
-            }
+            self.sample_ack(ctx, arrival.ts, seg.ack, now);
             let before = self.snd_una;
             self.snd_una = seg.ack;
             self.retries = 0;

@@ -3,6 +3,8 @@
 //! (RFC 7323 §4: RTTM).
 //!
 //! Rules:
+//! - Only with `TcpConfig::rtt_samples` (`--rto-from-rtt`); otherwise the
+//!   timeout of data is `rto_us` and nothing here runs.
 //! - A sample is taken from each ACK that acknowledges new data (or our
 //!   SYN) and echoes a TSval of ours: now − TSecr on our timestamp clock
 //!   (1 ms ticks), so a retransmitted segment's ACK measures the
@@ -23,8 +25,9 @@
 //!   `rto_max_us`; backed off by doubling per retry (`timers.rs`).
 
 use super::config::TcpConfig;
+use super::context::TcpContext;
 use super::tcb::Tcb;
-use crate::wire::SeqNum;
+use crate::wire::{SeqNum, Timestamps};
 
 /// The longest sample kept (ms): SRTT's 16 bits of 1/8 ms.
 const MAX_SAMPLE_MS: u32 = (u16::MAX / 8) as u32;
@@ -53,6 +56,26 @@ impl Tcb {
         let srtt8 = srtt8 - srtt8 / 8 + r8 / 8;
         self.rttvar4 = rttvar4.min(u32::from(u16::MAX)) as u16;
         self.srtt8 = srtt8.clamp(1, u32::from(u16::MAX)) as u16;
+    }
+
+    /// The sample of an ACK of new data up to `ack` (beyond SND.UNA) with
+    /// timestamps `ts`, when samples are on (`TcpConfig::rtt_samples`)
+    /// and `worth_timing` says so.
+    #[inline(always)]
+    pub(crate) fn sample_ack(
+        &mut self,
+        ctx: &TcpContext,
+        ts: Option<Timestamps>,
+        ack: SeqNum,
+        now: u64,
+    ) {
+        if ctx.cfg.rtt_samples
+            && let Some(t) = ts
+            && t.tsecr != 0
+            && self.worth_timing(ack)
+        {
+            self.rtt_from_echo(ctx.ts_clock(now), t.tsecr);
+        }
     }
 
     /// Whether an ACK of `ack` (beyond SND.UNA) is to give a sample: not
