@@ -405,6 +405,10 @@ fn serve_under_sustained_trex_load_never_stalls() {
             rate,
             secs,
         );
+        eprintln!(
+            "serve's poll gaps at {rate} flows/s, {body} B responses: {}",
+            sw["queues"][0]["poll_gaps"]
+        );
         let response = synwave::app::http::response(body).len() as u64;
         let c = &trex["client"];
         assert_eq!(

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use synwave::app::Template;
-use synwave::engine::{BenchConfig, BenchReport, run_bench};
+use synwave::engine::{BenchConfig, BenchReport, PollGaps, WorkerReport, run_bench};
 use synwave::io::Impairment;
 use synwave::metrics::{self, LiveLine};
 use synwave::scenario::Scenario;
@@ -312,6 +312,15 @@ fn print_summary(r: &BenchReport, s: &Scenario, steal: Option<f64>) {
         "host steal (% of CPU time)",
         steal.map_or("n/a".into(), |p| format!("{p:.1}")),
     );
+    let (g_gaps, r_gaps) = side_gaps(r);
+    row(
+        "poll gap p99.99 / max (µs), gen",
+        super::interface_report::poll_gap_cell(&g_gaps),
+    );
+    row(
+        "poll gap p99.99 / max (µs), resp",
+        super::interface_report::poll_gap_cell(&r_gaps),
+    );
     row(
         "frames rx/s (both sides)",
         format!("{:.0}", per_sec(r.rx_frames(), r)),
@@ -345,6 +354,18 @@ fn print_summary(r: &BenchReport, s: &Scenario, steal: Option<f64>) {
     {
         eprintln!("{n}");
     }
+}
+
+/// The poll gaps of each side's workers together: (generators,
+/// responders).
+fn side_gaps(r: &BenchReport) -> (PollGaps, PollGaps) {
+    let sum = |ws: &[WorkerReport]| {
+        ws.iter().fold(PollGaps::default(), |mut g, w| {
+            g.add(&w.gaps);
+            g
+        })
+    };
+    (sum(&r.generators), sum(&r.responders))
 }
 
 /// Every metric of one side by name.
@@ -390,6 +411,10 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> 
         "run_phase_s": r.run_phase.as_secs_f64(),
         "series": super::interface_report::series_json(&r.live_lines),
         "host_steal_pct": steal,
+        "poll_gaps": {
+            "generator": super::interface_report::poll_gaps_json(&side_gaps(r).0),
+            "responder": super::interface_report::poll_gaps_json(&side_gaps(r).1),
+        },
         "records_left": records,
         "time_wait_left": tw,
         "timers_left": timers,

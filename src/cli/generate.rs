@@ -123,6 +123,7 @@ pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
         for n in notes {
             eprintln!("note: {n}");
         }
+        eprintln!("note: {}", a.afxdp.umem_note());
         let load = match a.rate {
             Some(r) if a.ramp > 0.0 => format!(
                 "rate {r} conn/s after a {} s ramp (at most {} open)",
@@ -204,6 +205,7 @@ fn summary_json(a: &Args, r: &GenReport, o: &Outcome, templates: &[Template]) ->
     let lat = latency(run);
     serde_json::json!({
         "mode": "afxdp",
+        "umem": a.afxdp.umem_json(),
         "role": "gen",
         "iface": a.afxdp.iface,
         "dst": a.ends.dst.to_string(),

@@ -3,6 +3,7 @@
 //! percentiles every summary (`bench` too) writes.
 
 use synwave::endpoint::{ENDS, is_clean};
+use synwave::engine::PollGaps;
 use synwave::engine::interface::InterfaceReport;
 use synwave::io::afxdp::BindMode;
 use synwave::metrics;
@@ -88,7 +89,42 @@ fn print_queues(r: &InterfaceReport, row: &dyn Fn(&str, String)) {
             &format!("queue {} kernel drops / ring full", q.queue),
             format!("{} / {}", k.rx_dropped, k.rx_ring_full),
         );
+        row(
+            &format!("queue {} poll gap p99.99 / max (µs)", q.queue),
+            poll_gap_cell(&q.worker.gaps),
+        );
     }
+}
+
+/// A worker's poll gaps for a summary row: the p99.99 bound and the
+/// longest, and the share of idle time.
+pub fn poll_gap_cell(g: &PollGaps) -> String {
+    format!(
+        "{} / {}, {:.0} % idle",
+        g.quantile_bound_us(0.9999),
+        g.max_us,
+        100.0 * g.idle_share()
+    )
+}
+
+/// A worker's poll gaps in JSON: the longest, the p99.99 and p99 bounds,
+/// gaps over 1,024 µs, the share of idle time, and the non-empty buckets (upper bound in µs, `null`
+/// for the last, unbounded one).
+pub fn poll_gaps_json(g: &PollGaps) -> serde_json::Value {
+    let buckets: Vec<_> = g
+        .histogram()
+        .into_iter()
+        .map(|(le, n)| serde_json::json!({ "le_us": le, "count": n }))
+        .collect();
+    serde_json::json!({
+        "polls": g.count() + 1,
+        "max_us": g.max_us,
+        "p99_us": g.quantile_bound_us(0.99),
+        "p9999_us": g.quantile_bound_us(0.9999),
+        "over_1024_us": g.longer_than(1024),
+        "idle_share": g.idle_share(),
+        "buckets": buckets,
+    })
 }
 
 /// The summary's last rows, shared by serve and gen: frames per second,
@@ -324,6 +360,7 @@ pub fn queues_json(r: &InterfaceReport) -> serde_json::Value {
                 "handoff_out": q.worker.tally.handoff_out,
                 "handoff_in": q.worker.tally.handoff_in,
                 "chunks_returned": q.xsk.returned,
+                "poll_gaps": poll_gaps_json(&q.worker.gaps),
             })
         })
         .collect()

@@ -238,10 +238,13 @@ pub struct AfXdpArgs {
     /// Bytes per UMEM frame: 2048 or 4096.
     #[arg(long, default_value_t = 2048, value_parser = parse_frame_size)]
     pub frame_size: u32,
-    /// UMEM frames per queue (a power of two; each of the four rings gets
-    /// an eighth as many slots, so the rings never hold every frame).
-    #[arg(long, default_value_t = 16384, value_parser = parse_frames)]
-    pub umem_frames: u32,
+    /// UMEM frames per queue (a power of two; the fill and receive rings
+    /// get a quarter as many slots each, the transmit and completion rings
+    /// an eighth, so the rings never hold every frame). Default: 32,768
+    /// per queue for one or two queues, 65,536 shared out over more (at
+    /// least 4,096 a queue).
+    #[arg(long, value_parser = parse_frames)]
+    pub umem_frames: Option<u32>,
     /// Bytes the kernel leaves free before each received frame.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1024))]
     pub headroom: u32,
@@ -355,11 +358,44 @@ pub struct RunArgs {
 }
 
 impl AfXdpArgs {
+    /// The UMEM and rings chosen, and why, for the start's `note:` line.
+    pub fn umem_note(&self) -> String {
+        let x = self.xsk();
+        let (rx, tx) = x.ring_slots();
+        let mib = (u64::from(x.frames) * u64::from(x.frame_size)) >> 20;
+        let why = match self.umem_frames {
+            Some(_) => "as --umem-frames asks".to_string(),
+            None => format!(
+                "the default for {} queue(s); --umem-frames sets it",
+                self.queues
+            ),
+        };
+        format!(
+            "UMEM of {} frames × {} B per queue ({mib} MiB), fill and receive rings of {rx} slots, transmit and completion rings of {tx}: {why}",
+            x.frames, x.frame_size
+        )
+    }
+
+    /// The UMEM and rings chosen, in JSON.
+    pub fn umem_json(&self) -> serde_json::Value {
+        let x = self.xsk();
+        let (rx, tx) = x.ring_slots();
+        serde_json::json!({
+            "frames_per_queue": x.frames,
+            "frame_size": x.frame_size,
+            "fill_rx_ring": rx,
+            "tx_completion_ring": tx,
+            "chosen": if self.umem_frames.is_some() { "flag" } else { "default" },
+        })
+    }
+
     /// The UMEM and ring sizes.
     pub fn xsk(&self) -> XskConfig {
         XskConfig {
             frame_size: self.frame_size,
-            frames: self.umem_frames,
+            frames: self
+                .umem_frames
+                .unwrap_or_else(|| XskConfig::auto_frames(self.queues)),
             headroom: self.headroom,
         }
     }

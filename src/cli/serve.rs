@@ -140,6 +140,7 @@ pub fn run(a: Args, programs: Vec<ServerProgram>) -> ExitCode {
         for n in notes {
             eprintln!("note: {n}");
         }
+        eprintln!("note: {}", a.afxdp.umem_note());
         eprintln!(
             "synwave serve: {} ({} queue(s)), {ip} port(s) {:?}, XDP {mode}, {}, cookies {:?}; Ctrl-C to stop",
             a.afxdp.iface,
@@ -157,6 +158,7 @@ pub fn run(a: Args, programs: Vec<ServerProgram>) -> ExitCode {
     print_programs(&programs, &r);
     if let Some(path) = &a.common.json {
         let mut j = summary_json(&a, &r);
+        j["umem"] = a.afxdp.umem_json();
         j["programs"] = programs_json(&programs, &r);
         if let Err(code) = write_summary(path, &j) {
             return code;

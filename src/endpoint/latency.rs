@@ -83,7 +83,7 @@ impl Buckets {
 
     /// Counts `us`.
     #[inline]
-    fn record(&mut self, us: u64) {
+    pub fn record(&mut self, us: u64) {
         self.counts[Self::index(us)] += 1;
         self.sum_us = self.sum_us.saturating_add(us);
     }

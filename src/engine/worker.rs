@@ -4,7 +4,8 @@
 //! written in place; a frame a few
 //! places ahead is prefetched meanwhile) → open connections (a generator,
 //! each SYN written straight into a transmit buffer) → expire timers →
-//! transmit the burst → publish metrics.
+//! transmit the burst → publish metrics. `run` counts the gaps between
+//! turns (`PollGaps`).
 //!
 //! Rules: one worker owns its port queue and its endpoint; nothing is
 //! shared on the per-frame path but the handoff inboxes, used only by
@@ -23,6 +24,7 @@ use super::clock::Clock;
 use super::handoff::Handoff;
 use super::opener::Openers;
 use super::poll::{BURST, Phase, SharedPhase};
+use super::poll_gaps::PollGaps;
 use super::stack::Stack;
 use crate::prefetch;
 
@@ -68,6 +70,8 @@ pub struct WorkerReport {
     pub latency: Latency,
     /// What `--pcap` wrote, for the worker that captured.
     pub pcap: Option<PcapReport>,
+    /// The gaps between the turns of its poll loop (none outside `run`).
+    pub gaps: PollGaps,
 }
 
 /// A frame from `port` holding `bytes` (a frame the endpoint originated).
@@ -304,6 +308,7 @@ impl<P: Port> Worker<P> {
             port: self.port.stats(),
             latency: ep.latency(),
             pcap: None,
+            gaps: PollGaps::default(),
         }
     }
 }
@@ -318,12 +323,16 @@ pub fn run<P: Port>(
 ) -> WorkerReport {
     let mut loops = 0u32;
     let mut published = None;
+    let mut gaps = PollGaps::default();
     loop {
         let current = phase.get();
         if current == Phase::Stop {
             break;
         }
-        worker.poll(clock.now_us(), current);
+        let now = clock.now_us();
+        gaps.turn(now);
+        let received = worker.poll(now, current);
+        gaps.worked(received == 0);
         loops = loops.wrapping_add(1);
         // Every `PUBLISH_EVERY` loops, and at once in a new phase (the
         // drain's end is judged on boards published in the drain).
@@ -342,6 +351,7 @@ pub fn run<P: Port>(
     let pcap = worker.finish_capture();
     WorkerReport {
         pcap,
+        gaps,
         ..worker.report()
     }
 }

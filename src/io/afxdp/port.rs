@@ -36,18 +36,53 @@ const TX_WAKEUPS_PER_CALL: usize = 8;
 pub struct XskConfig {
     /// Bytes per UMEM chunk: 2048 or 4096.
     pub frame_size: u32,
-    /// Chunks in the UMEM (a power of two; the four rings have an eighth
-    /// as many slots each).
+    /// Chunks in the UMEM (a power of two; the fill and receive rings
+    /// have a quarter as many slots each, the transmit and completion
+    /// rings an eighth).
     pub frames: u32,
     /// Bytes the kernel leaves free before each received frame.
     pub headroom: u32,
+}
+
+impl XskConfig {
+    /// Slots of the (fill and receive, transmit and completion) rings for
+    /// these sizes.
+    pub fn ring_slots(&self) -> (u32, u32) {
+        Self::slots_for(self.frames.next_power_of_two().max(64))
+    }
+
+    /// Slots of the rings for a UMEM of `frames` chunks: (fill and
+    /// receive, transmit and completion). The receive side gets a quarter
+    /// each: what the receive ring holds is how long the worker may leave
+    /// it alone (a turn through a long burst, the host taking the core
+    /// away) before frames are dropped: 8,192 slots by default, 33 ms at
+    /// 250,000 frames/s. The transmit side gets an eighth each. However
+    /// full the kernel keeps them, a quarter of the UMEM is left for the
+    /// frames the worker holds and the frames it originates: a burst after
+    /// a stall cannot take every frame and leave a connection's segment
+    /// unsent until its retransmission timer.
+    pub fn slots_for(frames: u32) -> (u32, u32) {
+        (frames / 4, frames / 8)
+    }
+
+    /// UMEM frames per queue when none are asked for, with `queues`
+    /// queues: 32,768 (64 MiB of 2 KiB frames, receive rings of 8,192
+    /// slots: 33 ms at 250,000 frames/s) for one or two queues, then
+    /// 65,536 shared out over the queues, at least 4,096 a queue. The
+    /// kernel keeps an entry per chunk of the whole UMEM for each sharing
+    /// socket, queues² × frames in all, so the share shrinks as queues
+    /// grow.
+    pub fn auto_frames(queues: u32) -> u32 {
+        let share = 65_536 / queues.max(1).next_power_of_two();
+        share.clamp(4_096, 32_768)
+    }
 }
 
 impl Default for XskConfig {
     fn default() -> Self {
         XskConfig {
             frame_size: 2048,
-            frames: 16384,
+            frames: XskConfig::auto_frames(1),
             headroom: 0,
         }
     }
@@ -110,6 +145,7 @@ pub struct XskPort {
     id: PortId,
     /// This port's partition of the shared UMEM.
     index: usize,
+    /// Slots of the completion ring (the most completions reaped at once).
     ring: u32,
     chunk_mask: u64,
     frame_size: u32,

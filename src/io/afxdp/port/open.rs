@@ -24,16 +24,6 @@ fn step(step: XskStep) -> impl FnOnce(xdpilone::Errno) -> XskError {
     }
 }
 
-/// Slots of each of the four rings for a UMEM of `frames` chunks: an
-/// eighth, so that together they hold at most half the UMEM. However full
-/// the kernel keeps them, the other half is left for the frames the worker
-/// holds and the frames it originates: a burst after a stall cannot take
-/// every frame and leave a connection's segment unsent until its
-/// retransmission timer.
-fn ring_slots(frames: u32) -> u32 {
-    frames / 8
-}
-
 /// Whether the running kernel is at least `major.minor` (`uname`; false
 /// when it cannot be read).
 fn kernel_at_least(major: u32, minor: u32) -> bool {
@@ -120,10 +110,10 @@ impl XskPort {
                 },
             )
         })?;
-        let ring = ring_slots(frames);
+        let (rx_ring, tx_ring) = XskConfig::slots_for(frames);
         let ucfg = UmemConfig {
-            fill_size: ring,
-            complete_size: ring,
+            fill_size: rx_ring,
+            complete_size: tx_ring,
             frame_size,
             headroom: cfg.headroom,
             flags: 0,
@@ -162,7 +152,7 @@ impl XskPort {
     ) -> Result<XskPort, XskError> {
         let umem = &share.umem;
         let frames = cfg.frames.next_power_of_two().max(64);
-        let (frame_size, ring) = (cfg.frame_size, ring_slots(frames));
+        let (frame_size, (rx_ring, tx_ring)) = (cfg.frame_size, XskConfig::slots_for(frames));
         let mut info = IfInfo::invalid();
         info.from_ifindex(ifindex)
             .map_err(step(XskStep::InterfaceLookup))?;
@@ -187,8 +177,8 @@ impl XskPort {
             .rx_tx(
                 &sock,
                 &SocketConfig {
-                    rx_size: std::num::NonZeroU32::new(ring),
-                    tx_size: std::num::NonZeroU32::new(ring),
+                    rx_size: std::num::NonZeroU32::new(rx_ring),
+                    tx_size: std::num::NonZeroU32::new(tx_ring),
                     bind_flags,
                 },
             )
@@ -221,7 +211,7 @@ impl XskPort {
             out: 0,
             id: share.id,
             index,
-            ring,
+            ring: tx_ring,
             chunk_mask: !(u64::from(frame_size) - 1),
             frame_size,
             headroom: cfg.headroom,
@@ -245,5 +235,25 @@ mod tests {
         // AF_XDP needs 4.18; no kernel is 999.
         assert!(kernel_at_least(4, 18));
         assert!(!kernel_at_least(999, 0));
+    }
+
+    #[test]
+    fn the_receive_side_gets_a_quarter_and_the_default_shrinks_with_queues() {
+        assert_eq!(XskConfig::slots_for(32_768), (8_192, 4_096));
+        assert_eq!(XskConfig::slots_for(64), (16, 8));
+        let frames: Vec<u32> = [1, 2, 3, 4, 8, 16, 256]
+            .into_iter()
+            .map(XskConfig::auto_frames)
+            .collect();
+        assert_eq!(
+            frames,
+            [32_768, 32_768, 16_384, 16_384, 8_192, 4_096, 4_096]
+        );
+        let x = XskConfig {
+            frames: 1000,
+            ..XskConfig::default()
+        };
+        // Sizes are rounded up to a power of two as the UMEM is.
+        assert_eq!(x.ring_slots(), (256, 128));
     }
 }
