@@ -78,7 +78,7 @@ fn each_set_up_error_names_its_fix() {
     assert_error(
         &out,
         &[
-            "32768 KiB UMEM",
+            "65536 KiB UMEM",
             "RLIMIT_MEMLOCK",
             "ulimit -l",
             "--umem-frames",
