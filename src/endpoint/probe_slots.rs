@@ -111,22 +111,43 @@ impl<V, A: Family> ProbeSlots<V, A> {
         crate::prefetch::line(self.entries[i..].as_ptr().cast());
     }
 
+    /// The tag of slot `i`, which must be below `slots()`.
+    #[inline(always)]
+    fn tag_at(&self, i: usize) -> u32 {
+        debug_assert!(i < self.tags.len());
+        // Safety: callers pass `x & self.mask` of an array with slots
+        // (`mask = slots - 1`, `tags.len() == slots`), so `i` is in bounds.
+        unsafe { *self.tags.get_unchecked(i) }
+    }
+
+    /// Sets the tag of slot `i`, which must be below `slots()`.
+    #[inline(always)]
+    fn set_tag(&mut self, i: usize, tag: u32) {
+        debug_assert!(i < self.tags.len());
+        // Safety: as in `tag_at`: callers pass masked indices of an array
+        // with slots.
+        unsafe { *self.tags.get_unchecked_mut(i) = tag };
+    }
+
     /// Index of the record of `t` (hash `h`).
     #[inline(always)]
     fn find(&self, h: u64, t: &FourTuple<A>) -> Option<usize> {
+        // A table with a record has slots: every index below is masked.
         if self.len == 0 {
             return None;
         }
         let tag = tag_of(h);
         let mut i = h as usize & self.mask;
         loop {
-            let here = self.tags[i];
+            let here = self.tag_at(i);
             if here == 0 {
                 return None;
             }
             if here == tag {
-                // Safety: `tags[i]` is set, so `entries[i]` is initialised.
-                let e = unsafe { self.entries[i].assume_init_ref() };
+                // Safety: `i` is in bounds (masked; `entries` has as many
+                // slots as `tags`) and `tags[i]` is set, so `entries[i]`
+                // is initialised.
+                let e = unsafe { self.entries.get_unchecked(i).assume_init_ref() };
                 if e.0 == *t {
                     return Some(i);
                 }
@@ -153,15 +174,16 @@ impl<V, A: Family> ProbeSlots<V, A> {
     /// run move back so that no lookup needs to skip a hole.
     pub(crate) fn remove(&mut self, h: u64, t: &FourTuple<A>) -> Option<Slot<V>> {
         let mut hole = self.find(h, t)?;
-        // Safety: the tag of `hole` is set; it is cleared right after, so
-        // the moved-out record is never read again.
-        let (_, out) = unsafe { self.entries[hole].assume_init_read() };
-        self.tags[hole] = 0;
+        // Safety: `find` returns an index in bounds whose tag is set; the
+        // tag is cleared right after, so the moved-out record is never
+        // read again.
+        let (_, out) = unsafe { self.entries.get_unchecked(hole).assume_init_read() };
+        self.set_tag(hole, 0);
         self.len -= 1;
         let mut j = hole;
         loop {
             j = (j + 1) & self.mask;
-            let tag = self.tags[j];
+            let tag = self.tag_at(j);
             if tag == 0 {
                 break;
             }
@@ -171,18 +193,29 @@ impl<V, A: Family> ProbeSlots<V, A> {
             let home_after_hole = (home.wrapping_sub(hole) & self.mask).wrapping_sub(1)
                 < (j.wrapping_sub(hole) & self.mask);
             if !home_after_hole {
-                // Safety: `tags[j]` is set; its record is moved to the
-                // hole, whose tag is then set, and `j` becomes the hole.
+                // Safety: `j` and `hole` are masked indices (in bounds);
+                // `tags[j]` is set; its record is moved to the hole, whose
+                // tag is then set, and `j` becomes the hole.
                 unsafe {
-                    let e = self.entries[j].assume_init_read();
-                    self.entries[hole].write(e);
+                    let e = self.entries.get_unchecked(j).assume_init_read();
+                    self.entries.get_unchecked_mut(hole).write(e);
                 }
-                self.tags[hole] = tag;
-                self.tags[j] = 0;
+                self.set_tag(hole, tag);
+                self.set_tag(j, 0);
                 hole = j;
             }
         }
         Some(out)
+    }
+
+    /// Appends the four-tuple of every record to `out`.
+    pub(crate) fn tuples_into(&self, out: &mut Vec<FourTuple<A>>) {
+        for (i, &tag) in self.tags.iter().enumerate() {
+            if tag != 0 {
+                // Safety: the tag is set, so the entry is initialised.
+                out.push(unsafe { self.entries[i].assume_init_ref().0 });
+            }
+        }
     }
 
     /// Slots in all (a power of two, or 0).
@@ -230,13 +263,14 @@ impl<V, A: Family> ProbeSlots<V, A> {
     /// free slot (the caller keeps it within `capacity`).
     #[inline]
     pub(crate) fn insert_tagged(&mut self, tag: u32, t: FourTuple<A>, slot: Slot<V>) {
-        debug_assert!(self.len < self.tags.len(), "insert into a full array");
+        assert!(self.len < self.tags.len(), "insert into a full array");
         let mut i = tag as usize & self.mask;
-        while self.tags[i] != 0 {
+        while self.tag_at(i) != 0 {
             i = (i + 1) & self.mask;
         }
-        self.entries[i].write((t, slot));
-        self.tags[i] = tag;
+        // Safety: `i` is masked and the array has slots (asserted above).
+        unsafe { self.entries.get_unchecked_mut(i).write((t, slot)) };
+        self.set_tag(i, tag);
         self.len += 1;
     }
 

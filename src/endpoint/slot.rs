@@ -1,7 +1,7 @@
 //! A table entry's record with the handle of its timer in the
 //! endpoint's wheel, and how that timer follows the record's deadline.
-//! Shared by both tables (`tables::Table` for live records,
-//! `probe_table::ProbeTable` for TIME-WAIT records).
+//! Shared by both tables (`probe_table::ProbeTable`s of live and of
+//! TIME-WAIT records).
 //!
 //! Rules: the record's own deadline is exact; its wheel timer follows it
 //! lazily (it may fire early, and the record's handler then finds nothing

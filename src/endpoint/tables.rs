@@ -1,8 +1,10 @@
 //! The connection and TIME-WAIT tables of one endpoint, sharing one
 //! randomly keyed hasher, so a frame's four-tuple is hashed once for both
-//! lookups (and for the insert or remove that may follow): live records in
-//! a `hashbrown` table, TIME-WAIT records (millions on a generator) in a
-//! `ProbeTable` whose home slot can be prefetched from the hash. Each
+//! lookups (and for the insert or remove that may follow). Both are
+//! `ProbeTable`s: open addressing whose home slot can be prefetched from
+//! the hash, and which grows a slice per insert instead of stopping the
+//! worker to rehash (a server under open-loop load can hold hundreds of
+//! thousands of live records, a generator millions of TIME-WAIT ones). Each
 //! entry keeps its record's timer handle beside the record, so arming,
 //! moving and cancelling the timer costs no second lookup. TIME-WAIT
 //! records are expired through a deadline-ordered queue (`ExpiryQueue`)
@@ -17,53 +19,14 @@ use crate::tcp::{Tcb, TimeWait};
 use crate::timer::TimerWheel;
 use crate::wire::{Family, V4};
 use core::hash::BuildHasher;
-use hashbrown::{DefaultHashBuilder, HashTable};
-
-/// One table of records keyed by four-tuple; every call takes the hash.
-#[derive(Debug)]
-pub(crate) struct Table<V, A = V4>(HashTable<(FourTuple<A>, Slot<V>)>);
-
-impl<V, A: Family> Default for Table<V, A> {
-    fn default() -> Self {
-        Table(HashTable::new())
-    }
-}
-
-impl<V, A: Family> Table<V, A> {
-    #[inline]
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    #[inline(always)]
-    pub(crate) fn get(&self, h: u64, t: &FourTuple<A>) -> Option<&V> {
-        self.0.find(h, |e| e.0 == *t).map(|e| &e.1.value)
-    }
-
-    #[inline]
-    pub(crate) fn slot_mut(&mut self, h: u64, t: &FourTuple<A>) -> Option<&mut Slot<V>> {
-        self.0.find_mut(h, |e| e.0 == *t).map(|e| &mut e.1)
-    }
-
-    /// The four-tuples of every record, listed into a new vector.
-    pub(crate) fn tuples(&self) -> Vec<FourTuple<A>> {
-        self.0.iter().map(|e| e.0).collect()
-    }
-
-    /// Removes and returns the record of `t` with its timer handle.
-    #[inline]
-    pub(crate) fn remove(&mut self, h: u64, t: &FourTuple<A>) -> Option<Slot<V>> {
-        let entry = self.0.find_entry(h, |e| e.0 == *t).ok()?;
-        Some(entry.remove().0.1)
-    }
-}
+use hashbrown::DefaultHashBuilder;
 
 /// Live connection records and TIME-WAIT records, keyed by four-tuple.
 #[derive(Debug)]
 pub(crate) struct Tables<A = V4> {
     hasher: DefaultHashBuilder,
     /// Live connections.
-    pub(crate) conns: Table<Tcb, A>,
+    pub(crate) conns: ProbeTable<Tcb, A>,
     /// TIME-WAIT records.
     pub(crate) time_wait: ProbeTable<TimeWait, A>,
     /// The TIME-WAIT records' expiries, in deadline order.
@@ -74,7 +37,7 @@ impl<A: Family> Default for Tables<A> {
     fn default() -> Self {
         Tables {
             hasher: DefaultHashBuilder::default(),
-            conns: Table::default(),
+            conns: ProbeTable::sparse(),
             time_wait: ProbeTable::default(),
             tw_expiry: ExpiryQueue::default(),
         }
@@ -86,9 +49,7 @@ impl<A: Family> Tables<A> {
     /// TIME-WAIT records, so that neither table grows (no allocation, no
     /// rehash pause) until they are exceeded.
     pub(crate) fn reserve(&mut self, connections: usize, time_wait: usize) {
-        let hasher = &self.hasher;
-        let more = connections.saturating_sub(self.conns.len());
-        self.conns.0.reserve(more, |e| hasher.hash_one(e.0));
+        self.conns.reserve(connections);
         self.time_wait.reserve(time_wait);
         self.tw_expiry.reserve(time_wait);
     }
@@ -109,10 +70,7 @@ impl<A: Family> Tables<A> {
         wheel: &mut TimerWheel<FourTuple<A>>,
     ) {
         let timer = arm_new(wheel, &t, value.deadline());
-        let hasher = &self.hasher;
-        self.conns
-            .0
-            .insert_unique(h, (t, Slot { value, timer }), |e| hasher.hash_one(e.0));
+        self.conns.insert_unique(h, t, Slot { value, timer });
     }
 
     /// Inserts a TIME-WAIT record for a tuple that has none, its expiry
