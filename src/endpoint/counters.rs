@@ -96,6 +96,13 @@ pub struct Counters {
     pub cookie_rotations: u64,
     /// Closed connections that skipped TIME-WAIT because its table was full.
     pub drop_time_wait_full: u64,
+    /// Doublings of the live and TIME-WAIT tables beyond their
+    /// reservation (each spread over the inserts that follow).
+    pub table_growths: u64,
+    /// Growths that stopped the worker: a table that had to finish its
+    /// previous doubling at once, or the timer slab reallocated beyond
+    /// its reservation. 0 means no table grew by stopping the poll loop.
+    pub growth_pauses: u64,
     /// ARP requests answered.
     pub arp_reply: u64,
     /// IPv6 neighbor solicitations answered (RFC 4861 §7.2.4).
@@ -191,6 +198,8 @@ impl Counters {
             records_peak,
             cookie_rotations,
             drop_time_wait_full,
+            table_growths,
+            growth_pauses,
             arp_reply,
             ndp_reply,
             next_hop_learned,
@@ -212,6 +221,8 @@ impl Counters {
             (&mut self.drop_table_full, drop_table_full),
             (&mut self.records_peak, records_peak),
             (&mut self.drop_time_wait_full, drop_time_wait_full),
+            (&mut self.table_growths, table_growths),
+            (&mut self.growth_pauses, growth_pauses),
             (&mut self.arp_reply, arp_reply),
             (&mut self.ndp_reply, ndp_reply),
             (&mut self.next_hop_learned, next_hop_learned),

@@ -19,6 +19,7 @@ impl<A: Family> Endpoint<A> {
         self.expire_wheel(now, tx);
         self.expire_time_wait(now);
         self.release_reusable(now);
+        self.note_growths();
     }
 
     /// With TIME-WAIT reuse: hands back the tuples whose record of ours

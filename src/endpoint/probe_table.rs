@@ -55,6 +55,12 @@ pub(crate) struct ProbeTable<V, A = V4> {
     next_touched: usize,
     /// The table grows at half its slots instead of 7/8 (`sparse`).
     sparse: bool,
+    /// Doublings started since the table was built (`reserve` aside).
+    growths: u64,
+    /// Doublings that found the previous one still under way and
+    /// finished it at once, stopping the caller (inserts outran the
+    /// moves).
+    pauses: u64,
 }
 
 impl<V, A> Default for ProbeTable<V, A> {
@@ -67,6 +73,8 @@ impl<V, A> Default for ProbeTable<V, A> {
             next: ProbeSlots::default(),
             next_touched: 0,
             sparse: false,
+            growths: 0,
+            pauses: 0,
         }
     }
 }
@@ -95,6 +103,12 @@ impl<V, A: Family> ProbeTable<V, A> {
         } else {
             self.new.capacity()
         }
+    }
+
+    /// Doublings started while in use, and those of them that had to
+    /// stop the caller to finish the one before.
+    pub(crate) fn growths(&self) -> (u64, u64) {
+        (self.growths, self.pauses)
     }
 
     /// Records held.
@@ -210,6 +224,10 @@ impl<V, A: Family> ProbeTable<V, A> {
     /// finished first.
     #[cold]
     fn start_growth(&mut self) {
+        self.growths += 1;
+        if self.old.slots() > 0 {
+            self.pauses += 1;
+        }
         self.finish_growth();
         let bigger = if self.next.slots() > 0 {
             std::mem::take(&mut self.next)
@@ -329,6 +347,10 @@ mod tests {
             }
         }
         assert!(growths_seen_under_way > 0, "no growth was under way");
+        // Inserts never outran the moves: no growth stopped the caller.
+        let (growths, pauses) = t.growths();
+        assert!(growths > 0);
+        assert_eq!(pauses, 0);
         for (k, v) in &model {
             let s = t.slot_mut(hash(*k), &tuple(*k)).expect("present");
             assert_eq!(s.value, *v);
@@ -365,8 +387,10 @@ mod tests {
             t.insert_unique(spread(n), tuple(n), slot(n));
         }
         assert_eq!((t.new.slots(), t.old.slots()), (slots, 0));
+        assert_eq!(t.growths(), (0, 0), "reserving is not growing");
         t.insert_unique(spread(half), tuple(half), slot(half));
         assert_eq!(t.new.slots(), 2 * slots);
+        assert_eq!(t.growths(), (1, 0));
         for n in 0..=half {
             assert_eq!(t.get(spread(n), &tuple(n)), Some(&n), "key {n}");
         }

@@ -65,6 +65,9 @@ pub struct Endpoint<A = V4> {
     /// With TIME-WAIT reuse, in the order they entered TIME-WAIT: when
     /// the tuple becomes reusable, the record's deadline then, the tuple.
     pub(super) tw_reusable: VecDeque<(u64, u64, FourTuple<A>)>,
+    /// The timer slab's capacity when last looked at, and how often it
+    /// was reallocated since the reservation (`note_growths`).
+    pub(super) timer_room: (usize, u64),
 }
 
 impl<A: Family> Endpoint<A> {
@@ -92,9 +95,11 @@ impl<A: Family> Endpoint<A> {
             } else {
                 0
             }),
+            timer_room: (0, 0),
             cfg,
         };
         ep.reserve();
+        ep.timer_room = (ep.timers.capacity(), 0);
         ep
     }
 
@@ -159,6 +164,19 @@ impl<A: Family> Endpoint<A> {
         if n > self.counters.records_peak {
             self.counters.records_peak = n;
         }
+    }
+
+    /// Brings `table_growths` and `growth_pauses` up to date (once per
+    /// poll, from `expire`): the tables' doublings, and the timer slab's
+    /// reallocations, seen as changes of its capacity.
+    pub(super) fn note_growths(&mut self) {
+        let capacity = self.timers.capacity();
+        if capacity != self.timer_room.0 {
+            self.timer_room = (capacity, self.timer_room.1 + 1);
+        }
+        let (growths, pauses) = self.tables.growths();
+        self.counters.table_growths = growths;
+        self.counters.growth_pauses = pauses + self.timer_room.1;
     }
 
     /// TIME-WAIT records.

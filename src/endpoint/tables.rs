@@ -54,6 +54,13 @@ impl<A: Family> Tables<A> {
         self.tw_expiry.reserve(time_wait);
     }
 
+    /// Doublings of both tables while in use, and those that stopped the
+    /// worker (`ProbeTable::growths`).
+    pub(crate) fn growths(&self) -> (u64, u64) {
+        let (a, b) = (self.conns.growths(), self.time_wait.growths());
+        (a.0 + b.0, a.1 + b.1)
+    }
+
     /// The hash of `t`, for the tables' calls.
     #[inline]
     pub(crate) fn hash(&self, t: &FourTuple<A>) -> u64 {

@@ -92,6 +92,8 @@ pub fn visit(s: &Sample<'_>, mut f: impl FnMut(&'static str, u64)) {
     f("records_peak", c.records_peak);
     f("cookie_rotations", c.cookie_rotations);
     f("drop_time_wait_full", c.drop_time_wait_full);
+    f("table_growths", c.table_growths);
+    f("growth_pauses", c.growth_pauses);
     f("handoff_out", s.tally.handoff_out);
     f("handoff_in", s.tally.handoff_in);
     f("handoff_dropped", s.tally.handoff_dropped);
