@@ -190,6 +190,8 @@ fn probe_reports_each_capability_with_a_verdict() {
         "native XDP       ok",
         "generic XDP      ok",
         "2 receive queue(s)",
+        "UMEM             --   by default 32768 frames × 2048 B per queue on 2 queue(s) (64 MiB each",
+        "fill and receive rings of 8192 slots, transmit and completion of 4096",
         "verdict          synwave serve and gen can run",
     ] {
         assert!(text.contains(line), "'{line}' missing: {text}");

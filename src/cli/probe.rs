@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use synwave::engine::nic_steering::nic_steering;
 use synwave::io::afxdp::nic_rss::{NicRss, RXH_FOUR_TUPLE, RssQueryError};
 use synwave::io::afxdp::probe::{Finding, probe};
-use synwave::io::afxdp::{XskError, XskStep};
+use synwave::io::afxdp::{XskConfig, XskError, XskStep};
 
 /// `synwave probe` flags.
 #[derive(clap::Args)]
@@ -47,6 +47,7 @@ pub fn run(a: Args) -> ExitCode {
             usable = false;
         }
     }
+    println!("{:<16} --   {}", "UMEM", umem_line(queues.unwrap_or(1)));
     let attaches = |what: &str| findings.iter().any(|f| f.what() == what && f.ok());
     if !a.no_attach && !attaches("native XDP") && !attaches("generic XDP") {
         usable = false;
@@ -114,6 +115,22 @@ fn rss_line(r: &Result<NicRss, RssQueryError>, iface: &str, queues: u32) -> (&'s
             format!("{facts}: replies do not steer by it ({why}); {fix}"),
         ),
     }
+}
+
+/// The UMEM and rings serve and gen choose by default on all `queues`
+/// of the interface, and why.
+fn umem_line(queues: u32) -> String {
+    let x = XskConfig {
+        frames: XskConfig::auto_frames(queues),
+        ..XskConfig::default()
+    };
+    let (rx, tx) = x.ring_slots();
+    format!(
+        "by default {} frames × {} B per queue on {queues} queue(s) ({} MiB each; the share per queue shrinks as queues grow): fill and receive rings of {rx} slots, transmit and completion of {tx}; --umem-frames sets it",
+        x.frames,
+        x.frame_size,
+        (u64::from(x.frames) * u64::from(x.frame_size)) >> 20
+    )
 }
 
 /// What a finding found, and the fix when it is not ok.

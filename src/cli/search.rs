@@ -253,7 +253,10 @@ pub fn run(a: Args, templates: Vec<Template>) -> ExitCode {
                 &cfg,
                 &plan,
                 &interrupt,
-                |mode, _, mac, notes| intro.print(Some((mode, mac, notes))),
+                |mode, _, mac, notes| {
+                    intro.print(Some((mode, mac, notes)));
+                    eprintln!("note: {}", t.afxdp.umem_note());
+                },
                 |s| print_warm_up(plan.warm_up, s),
                 &mut on_step,
             )
