@@ -382,6 +382,7 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> 
     let (records, tw, timers) = r.left();
     let (gen_metrics, resp_metrics) = r.metrics();
     let lat = r.client_latency();
+    let (gen_gaps, resp_gaps) = side_gaps(r);
     serde_json::json!({
         "mode": "loopback",
         "workers": r.workers,
@@ -412,8 +413,8 @@ fn summary_json(a: &Args, r: &BenchReport, s: &Scenario, steal: Option<f64>) -> 
         "series": super::interface_report::series_json(&r.live_lines),
         "host_steal_pct": steal,
         "poll_gaps": {
-            "generator": super::interface_report::poll_gaps_json(&side_gaps(r).0),
-            "responder": super::interface_report::poll_gaps_json(&side_gaps(r).1),
+            "generator": super::interface_report::poll_gaps_json(&gen_gaps),
+            "responder": super::interface_report::poll_gaps_json(&resp_gaps),
         },
         "records_left": records,
         "time_wait_left": tw,

@@ -107,9 +107,10 @@ pub fn poll_gap_cell(g: &PollGaps) -> String {
     )
 }
 
-/// A worker's poll gaps in JSON: the longest, the p99.99 and p99 bounds,
-/// gaps over 1,024 µs, the share of idle time, and the non-empty buckets (upper bound in µs, `null`
-/// for the last, unbounded one).
+/// A worker's poll gaps in JSON: the turns, the longest gap, the p99.99
+/// and p99 bounds, gaps over 1,024 µs, the share of idle time, and the
+/// non-empty buckets (upper bound in µs, `null` for the last, unbounded
+/// one).
 pub fn poll_gaps_json(g: &PollGaps) -> serde_json::Value {
     let buckets: Vec<_> = g
         .histogram()
@@ -117,7 +118,7 @@ pub fn poll_gaps_json(g: &PollGaps) -> serde_json::Value {
         .map(|(le, n)| serde_json::json!({ "le_us": le, "count": n }))
         .collect();
     serde_json::json!({
-        "polls": g.count() + 1,
+        "polls": g.turns,
         "max_us": g.max_us,
         "p99_us": g.quantile_bound_us(0.99),
         "p9999_us": g.quantile_bound_us(0.9999),

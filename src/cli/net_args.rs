@@ -361,8 +361,6 @@ impl AfXdpArgs {
     /// The UMEM and rings chosen, and why, for the start's `note:` line.
     pub fn umem_note(&self) -> String {
         let x = self.xsk();
-        let (rx, tx) = x.ring_slots();
-        let mib = (u64::from(x.frames) * u64::from(x.frame_size)) >> 20;
         let why = match self.umem_frames {
             Some(_) => "as --umem-frames asks".to_string(),
             None => format!(
@@ -371,8 +369,11 @@ impl AfXdpArgs {
             ),
         };
         format!(
-            "UMEM of {} frames × {} B per queue ({mib} MiB), fill and receive rings of {rx} slots, transmit and completion rings of {tx}: {why}",
-            x.frames, x.frame_size
+            "UMEM of {} frames × {} B per queue ({} MiB), {}: {why}",
+            x.chunks(),
+            x.frame_size,
+            x.mib(),
+            x.rings_text()
         )
     }
 
@@ -381,7 +382,7 @@ impl AfXdpArgs {
         let x = self.xsk();
         let (rx, tx) = x.ring_slots();
         serde_json::json!({
-            "frames_per_queue": x.frames,
+            "frames_per_queue": x.chunks(),
             "frame_size": x.frame_size,
             "fill_rx_ring": rx,
             "tx_completion_ring": tx,

@@ -124,12 +124,12 @@ fn umem_line(queues: u32) -> String {
         frames: XskConfig::auto_frames(queues),
         ..XskConfig::default()
     };
-    let (rx, tx) = x.ring_slots();
     format!(
-        "by default {} frames × {} B per queue on {queues} queue(s) ({} MiB each; the share per queue shrinks as queues grow): fill and receive rings of {rx} slots, transmit and completion of {tx}; --umem-frames sets it",
-        x.frames,
+        "by default {} frames × {} B per queue on {queues} queue(s) ({} MiB each; the share per queue shrinks as queues grow): {}; --umem-frames sets it",
+        x.chunks(),
         x.frame_size,
-        (u64::from(x.frames) * u64::from(x.frame_size)) >> 20
+        x.mib(),
+        x.rings_text()
     )
 }
 

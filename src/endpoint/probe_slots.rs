@@ -17,7 +17,7 @@
 //!
 //! Rules: every `entries[i]` read or dropped has `tags[i]` set; every
 //! write of `entries[i]` sets `tags[i]`. The owner keeps it at most 7/8
-//! full (`capacity`).
+//! full (`ProbeTable`: 7/8, or half for a sparse table).
 
 use super::slot::Slot;
 use crate::flow::FourTuple;
@@ -77,9 +77,10 @@ unsafe fn touch_pages(p: *mut MaybeUninit<u8>, len: usize, first: usize, end: us
     }
 }
 
-/// Slots that hold `records` records at most 7/8 full: a power of two.
-fn slots_for(records: usize) -> usize {
-    (records.saturating_mul(8) / 7 + 1)
+/// Slots that hold `records` records at most `eighths`/8 full: a power
+/// of two.
+pub(crate) fn slots_for(records: usize, eighths: usize) -> usize {
+    (records.saturating_mul(8) / eighths + 1)
         .next_power_of_two()
         .clamp(8, MAX_SLOTS)
 }
@@ -95,7 +96,8 @@ impl<V, A: Family> ProbeSlots<V, A> {
         self.len
     }
 
-    /// Records held without growing.
+    /// Records held without growing at 7/8 full (the tests' bound).
+    #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {
         self.tags.len() / 8 * 7
     }
@@ -274,10 +276,10 @@ impl<V, A: Family> ProbeSlots<V, A> {
         self.len += 1;
     }
 
-    /// An empty array of at least `records * 8 / 7` slots (a power of
-    /// two), allocated but not written.
-    pub(crate) fn with_room(records: usize) -> Self {
-        let slots = slots_for(records);
+    /// An empty array of `slots` slots (a power of two), allocated but
+    /// not written.
+    pub(crate) fn with_slots(slots: usize) -> Self {
+        debug_assert!(slots.is_power_of_two());
         ProbeSlots {
             tags: vec![0; slots],
             entries: Box::new_uninit_slice(slots),
@@ -329,11 +331,18 @@ impl<V, A: Family> ProbeSlots<V, A> {
 
     /// Moves every record into an array of at least `records * 8 / 7`
     /// slots (a power of two).
+    #[cfg(test)]
     pub(crate) fn grow(&mut self, records: usize) {
-        if slots_for(records) <= self.tags.len() {
+        self.grow_to(slots_for(records, 7));
+    }
+
+    /// Moves every record into an array of `slots` slots (a power of
+    /// two), unless it has that many already.
+    pub(crate) fn grow_to(&mut self, slots: usize) {
+        if slots <= self.tags.len() {
             return;
         }
-        let mut old = std::mem::replace(self, Self::with_room(records));
+        let mut old = std::mem::replace(self, Self::with_slots(slots));
         for i in 0..old.tags.len() {
             let tag = std::mem::take(&mut old.tags[i]);
             if tag != 0 {

@@ -30,7 +30,7 @@
 //! Rules: a four-tuple is in at most one of the two arrays; `old` takes no
 //! inserts; `len` counts both; `next` holds no record.
 
-use super::probe_slots::{ProbeSlots, tag_of};
+use super::probe_slots::{ProbeSlots, slots_for, tag_of};
 use super::slot::Slot;
 use crate::flow::FourTuple;
 use crate::wire::{Family, V4};
@@ -53,8 +53,9 @@ pub(crate) struct ProbeTable<V, A = V4> {
     next: ProbeSlots<V, A>,
     /// Pages of `next` touched so far.
     next_touched: usize,
-    /// The table grows at half its slots instead of 7/8 (`sparse`).
-    sparse: bool,
+    /// The most the table fills before it grows, in eighths of its
+    /// slots: 7, or 4 for a `sparse` table.
+    load_eighths: usize,
     /// Doublings started since the table was built (`reserve` aside).
     growths: u64,
     /// Doublings that found the previous one still under way and
@@ -72,7 +73,7 @@ impl<V, A> Default for ProbeTable<V, A> {
             start: 0,
             next: ProbeSlots::default(),
             next_touched: 0,
-            sparse: false,
+            load_eighths: 7,
             growths: 0,
             pauses: 0,
         }
@@ -88,7 +89,7 @@ impl<V, A> ProbeTable<V, A> {
     /// half full at N anyway, so the reservation costs no more memory.
     pub(crate) fn sparse() -> Self {
         ProbeTable {
-            sparse: true,
+            load_eighths: 4,
             ..ProbeTable::default()
         }
     }
@@ -98,11 +99,7 @@ impl<V, A: Family> ProbeTable<V, A> {
     /// Records the array new records go to holds before the table grows.
     #[inline(always)]
     fn limit(&self) -> usize {
-        if self.sparse {
-            self.new.slots() / 2
-        } else {
-            self.new.capacity()
-        }
+        self.new.slots() / 8 * self.load_eighths
     }
 
     /// Doublings started while in use, and those of them that had to
@@ -180,14 +177,7 @@ impl<V, A: Family> ProbeTable<V, A> {
     pub(crate) fn reserve(&mut self, records: usize) {
         if records > self.limit() {
             self.finish_growth();
-            // `grow(r)` makes at least r·8/7 slots: twice `records` for
-            // a sparse table.
-            let r = if self.sparse {
-                records.saturating_mul(7) / 4 + 1
-            } else {
-                records
-            };
-            self.new.grow(r);
+            self.new.grow_to(slots_for(records, self.load_eighths));
             self.next = ProbeSlots::default();
         }
     }
@@ -204,11 +194,16 @@ impl<V, A: Family> ProbeTable<V, A> {
         self.old.prefault();
     }
 
+    /// An empty array of twice the slots of `new` (16 for an empty table).
+    fn doubled(&self) -> ProbeSlots<V, A> {
+        ProbeSlots::with_slots((2 * self.new.slots()).max(16))
+    }
+
     /// Allocates the array of the next growth and maps one more of its
     /// pages.
     fn prepare_growth(&mut self) {
         if self.next.slots() == 0 {
-            self.next = ProbeSlots::with_room(self.new.slots().max(8));
+            self.next = self.doubled();
             self.next_touched = 0;
         }
         if self.next_touched < self.next.pages() {
@@ -232,7 +227,7 @@ impl<V, A: Family> ProbeTable<V, A> {
         let bigger = if self.next.slots() > 0 {
             std::mem::take(&mut self.next)
         } else {
-            ProbeSlots::with_room(self.new.slots().max(8))
+            self.doubled()
         };
         self.old = std::mem::replace(&mut self.new, bigger);
         self.cursor = 0;

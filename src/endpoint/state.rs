@@ -65,9 +65,10 @@ pub struct Endpoint<A = V4> {
     /// With TIME-WAIT reuse, in the order they entered TIME-WAIT: when
     /// the tuple becomes reusable, the record's deadline then, the tuple.
     pub(super) tw_reusable: VecDeque<(u64, u64, FourTuple<A>)>,
-    /// The timer slab's capacity when last looked at, and how often it
-    /// was reallocated since the reservation (`note_growths`).
-    pub(super) timer_room: (usize, u64),
+    /// The timer slab's capacity when last looked at (`note_growths`).
+    pub(super) timer_capacity: usize,
+    /// Reallocations of the timer slab since the reservation.
+    pub(super) timer_reallocs: u64,
 }
 
 impl<A: Family> Endpoint<A> {
@@ -95,11 +96,12 @@ impl<A: Family> Endpoint<A> {
             } else {
                 0
             }),
-            timer_room: (0, 0),
+            timer_capacity: 0,
+            timer_reallocs: 0,
             cfg,
         };
         ep.reserve();
-        ep.timer_room = (ep.timers.capacity(), 0);
+        ep.timer_capacity = ep.timers.capacity();
         ep
     }
 
@@ -171,12 +173,13 @@ impl<A: Family> Endpoint<A> {
     /// reallocations, seen as changes of its capacity.
     pub(super) fn note_growths(&mut self) {
         let capacity = self.timers.capacity();
-        if capacity != self.timer_room.0 {
-            self.timer_room = (capacity, self.timer_room.1 + 1);
+        if capacity != self.timer_capacity {
+            self.timer_capacity = capacity;
+            self.timer_reallocs += 1;
         }
         let (growths, pauses) = self.tables.growths();
         self.counters.table_growths = growths;
-        self.counters.growth_pauses = pauses + self.timer_room.1;
+        self.counters.growth_pauses = pauses + self.timer_reallocs;
     }
 
     /// TIME-WAIT records.

@@ -6,11 +6,11 @@
 //! While it lasts the ring fills at the arrival rate; a gap longer than
 //! the ring holds is a ring overflow and a retransmission at the peer.
 //!
-//! Turns that received no frame count as idle
-//! time: the share of idle time is the worker's headroom.
+//! Turns that received no frame count as idle time: the share of idle
+//! time is the worker's headroom.
 //!
 //! Rules: one clock reading per turn (the one the turn uses anyway), a
-//! `leading_zeros` and two stores; nothing is allocated.
+//! `leading_zeros` and a few stores; nothing is allocated.
 
 use crate::endpoint::Buckets;
 
@@ -21,6 +21,8 @@ pub struct PollGaps {
     pub buckets: Buckets,
     /// The longest gap (µs).
     pub max_us: u64,
+    /// Turns counted (one more than the gaps, per worker).
+    pub turns: u64,
     /// The time (µs) spent in turns that received no frame: the
     /// worker's headroom.
     pub idle_us: u64,
@@ -35,6 +37,7 @@ impl PollGaps {
     /// A turn starts at `now` (µs): counts the gap since the last one.
     #[inline]
     pub fn turn(&mut self, now: u64) {
+        self.turns += 1;
         if let Some(last) = self.last {
             let gap = now.saturating_sub(last);
             self.buckets.record(gap);
@@ -64,6 +67,7 @@ impl PollGaps {
         self.buckets.add(&o.buckets);
         self.max_us = self.max_us.max(o.max_us);
         self.idle_us += o.idle_us;
+        self.turns += o.turns;
     }
 
     /// Gaps counted.
@@ -132,7 +136,7 @@ mod tests {
     #[test]
     fn the_first_turn_is_no_gap() {
         let g = gaps(&[1_000_000]);
-        assert_eq!((g.count(), g.max_us), (0, 0));
+        assert_eq!((g.count(), g.max_us, g.turns), (0, 0, 1));
         assert_eq!(g.quantile_bound_us(0.9999), 0);
     }
 
@@ -180,7 +184,7 @@ mod tests {
         let mut a = gaps(&[0, 2, 4]);
         let b = gaps(&[0, 700]);
         a.add(&b);
-        assert_eq!((a.count(), a.max_us), (3, 700));
+        assert_eq!((a.count(), a.max_us, a.turns), (3, 700, 5));
         assert_eq!(a.quantile_bound_us(1.0), 700);
     }
 }

@@ -120,12 +120,8 @@ impl Tcb {
         self.retries = 0;
         self.deadline = 0;
         if f.ack() {
-            if let Some(t) = seg.options.timestamps.filter(|_| self.timestamps_ok())
-                && t.tsecr != 0
-                && ctx.cfg.rtt_samples
-            {
-                self.rtt_from_echo(ctx.ts_clock(now), t.tsecr);
-            }
+            let ts = seg.options.timestamps.filter(|_| self.timestamps_ok());
+            self.sample_ack(ctx, ts, seg.ack, now);
             self.snd_una = seg.ack;
             self.state = State::Established;
             return self.respond(ctx, app, tuple, Events::ESTABLISHED, true, now);

@@ -58,7 +58,7 @@ impl Tcb {
         self.srtt8 = srtt8.clamp(1, u32::from(u16::MAX)) as u16;
     }
 
-    /// The sample of an ACK of new data up to `ack` (beyond SND.UNA) with
+    /// The sample of an ACK of new data (the SYN-ACK's too) up to `ack` (beyond SND.UNA) with
     /// timestamps `ts`, when samples are on (`TcpConfig::rtt_samples`)
     /// and `worth_timing` says so.
     #[inline(always)]

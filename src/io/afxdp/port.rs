@@ -45,10 +45,27 @@ pub struct XskConfig {
 }
 
 impl XskConfig {
+    /// Chunks a socket's partition gets: `frames` rounded up to a power
+    /// of two, at least 64.
+    pub fn chunks(&self) -> u32 {
+        self.frames.next_power_of_two().max(64)
+    }
+
+    /// MiB of UMEM per queue.
+    pub fn mib(&self) -> u64 {
+        (u64::from(self.chunks()) * u64::from(self.frame_size)) >> 20
+    }
+
     /// Slots of the (fill and receive, transmit and completion) rings for
     /// these sizes.
     pub fn ring_slots(&self) -> (u32, u32) {
-        Self::slots_for(self.frames.next_power_of_two().max(64))
+        Self::slots_for(self.chunks())
+    }
+
+    /// The rings in words, for start notes and `probe`.
+    pub fn rings_text(&self) -> String {
+        let (rx, tx) = self.ring_slots();
+        format!("fill and receive rings of {rx} slots, transmit and completion of {tx}")
     }
 
     /// Slots of the rings for a UMEM of `frames` chunks: (fill and
@@ -61,7 +78,7 @@ impl XskConfig {
     /// frames the worker holds and the frames it originates: a burst after
     /// a stall cannot take every frame and leave a connection's segment
     /// unsent until its retransmission timer.
-    pub fn slots_for(frames: u32) -> (u32, u32) {
+    fn slots_for(frames: u32) -> (u32, u32) {
         (frames / 4, frames / 8)
     }
 

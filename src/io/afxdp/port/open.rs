@@ -82,7 +82,7 @@ impl XskPort {
         zero_copy: bool,
     ) -> Result<Vec<XskPort>, (u32, XskError)> {
         let first = queues.first().copied().unwrap_or(0);
-        let frames = cfg.frames.next_power_of_two().max(64);
+        let frames = cfg.chunks();
         let frame_size = cfg.frame_size;
         if !(frame_size == 2048 || frame_size == 4096) || cfg.headroom + 256 > frame_size {
             let e = XskError {
@@ -110,7 +110,7 @@ impl XskPort {
                 },
             )
         })?;
-        let (rx_ring, tx_ring) = XskConfig::slots_for(frames);
+        let (rx_ring, tx_ring) = cfg.ring_slots();
         let ucfg = UmemConfig {
             fill_size: rx_ring,
             complete_size: tx_ring,
@@ -151,8 +151,8 @@ impl XskPort {
         zero_copy: bool,
     ) -> Result<XskPort, XskError> {
         let umem = &share.umem;
-        let frames = cfg.frames.next_power_of_two().max(64);
-        let (frame_size, (rx_ring, tx_ring)) = (cfg.frame_size, XskConfig::slots_for(frames));
+        let frames = cfg.chunks();
+        let (frame_size, (rx_ring, tx_ring)) = (cfg.frame_size, cfg.ring_slots());
         let mut info = IfInfo::invalid();
         info.from_ifindex(ifindex)
             .map_err(step(XskStep::InterfaceLookup))?;
